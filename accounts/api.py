@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+
+from .actions import create_citizen
+from .identity import identity_for_citizen, identity_for_user
+from .middleware import CITIZEN_COOKIE
+from .selectors import branches_for
+
+router = Router(tags=["accounts"])
+
+
+def request_identity(request: HttpRequest):
+    if request.user.is_authenticated:
+        return identity_for_user(request.user, request.session.session_key)
+    citizen = getattr(request, "citizen", None)
+    if citizen:
+        return identity_for_citizen(citizen)
+    return identity_for_user(None)
+
+
+class CitizenIn(Schema):
+    display_name: str = ""
+    contact: str = ""
+
+
+class CitizenOut(Schema):
+    id: int
+    token: str
+    display_name: str
+
+
+@router.get("/me", summary="Who am I (member, citizen or anonymous) and my branches")
+def me(request: HttpRequest):
+    identity = request_identity(request)
+    return {
+        "identity": identity.to_dict(),
+        "branches": [b.to_dict() for b in branches_for(identity)],
+    }
+
+
+@router.post("/citizens", response={201: CitizenOut}, summary="Create a citizen identity; the token is shown once")
+def new_citizen(request: HttpRequest, response: HttpResponse, payload: CitizenIn):
+    citizen, token = create_citizen(display_name=payload.display_name, contact=payload.contact)
+    response.set_cookie(CITIZEN_COOKIE, token, max_age=365 * 86400, httponly=True, samesite="Lax")
+    return 201, {"id": citizen.pk, "token": token, "display_name": citizen.display_name}

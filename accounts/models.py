@@ -1,0 +1,135 @@
+"""Branches (a tree), memberships with roles, and citizens without accounts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(_("Unknown time zone: %(tz)s"), params={"tz": value}) from exc
+
+
+class Branch(models.Model):
+    class Kind(models.TextChoices):
+        COMMITTEE = "committee", _("committee")
+        BRANCH = "branch", _("branch")
+        GROUP = "group", _("group")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.BRANCH)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        verbose_name=_("parent"),
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def ancestors(self) -> list[Branch]:
+        """Parents up to the root, nearest first (the tree is shallow: 3 levels)."""
+        chain: list[Branch] = []
+        node = self.parent
+        seen = {self.pk}
+        while node is not None and node.pk not in seen:
+            chain.append(node)
+            seen.add(node.pk)
+            node = node.parent
+        return chain
+
+    def clean(self) -> None:
+        if self.pk and any(a.pk == self.pk for a in self.ancestors()):
+            raise ValidationError(_("A branch cannot be its own ancestor."))
+
+    def to_dict(self) -> dict:
+        return {"id": self.pk, "name": self.name, "kind": self.kind, "time_zone": self.time_zone}
+
+
+class Membership(models.Model):
+    """One role of one user in one branch; a user may hold several rows.
+
+    A secretary is a full member with vote; a moderator's vote comes from a separate
+    full-member row, since moderators may also be probationary members.
+    """
+
+    class Role(models.TextChoices):
+        FULL = "full", _("full member")
+        PROBATIONARY = "probationary", _("probationary member")
+        SECRETARY = "secretary", _("secretary")
+        MODERATOR = "moderator", _("moderator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("user"),
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("branch")
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    since = models.DateField(_("since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "branch", "role"], name="membership_unique_role"),
+        ]
+        indexes = [models.Index(fields=["branch", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.branch} ({self.get_role_display()})"
+
+    @property
+    def has_vote(self) -> bool:
+        return self.role in (self.Role.FULL, self.Role.SECRETARY)
+
+
+def hash_citizen_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Citizen(models.Model):
+    """A person without an account, known only by a secret token they keep.
+
+    Only the SHA-256 of the token is stored: the token has 192 random bits, so a
+    plain hash is enough (no salt or slow hash needed against guessing).
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    contact = models.CharField(_("contact"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("citizen")
+        verbose_name_plural = _("citizens")
+
+    def __str__(self) -> str:
+        return self.display_name or f"{_('citizen')} #{self.pk}"
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(24)

@@ -1,0 +1,69 @@
+"""Permission-aware reads about branches and memberships."""
+
+from __future__ import annotations
+
+from .identity import Identity
+from .models import Branch, Citizen, Membership, hash_citizen_token
+
+# Roles that may manage a branch's announcements and, later, its meetings.
+MANAGING_ROLES = frozenset({Membership.Role.SECRETARY})
+
+
+def roles_in_branch(identity: Identity, branch_id: int) -> set[str]:
+    if not identity.is_user:
+        return set()
+    return set(
+        Membership.objects.filter(user_id=identity.user_id, branch_id=branch_id).values_list(
+            "role", flat=True
+        )
+    )
+
+
+def branch_ids_for(identity: Identity) -> set[int]:
+    if not identity.is_user:
+        return set()
+    return set(
+        Membership.objects.filter(user_id=identity.user_id).values_list("branch_id", flat=True)
+    )
+
+
+def ancestor_ids(branch_id: int) -> list[int]:
+    """Parent ids from nearest to root, at most 10 hops (the tree has 3 levels)."""
+    result: list[int] = []
+    current = Branch.objects.filter(pk=branch_id).values_list("parent_id", flat=True).first()
+    while current is not None and current not in result and len(result) < 10:
+        result.append(current)
+        current = Branch.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+    return result
+
+
+def can_read_branch(identity: Identity, branch_id: int) -> bool:
+    """Members of the branch, and secretaries of a branch above it, read its streams."""
+    if not identity.is_user:
+        return False
+    if Membership.objects.filter(user_id=identity.user_id, branch_id=branch_id).exists():
+        return True
+    parents = ancestor_ids(branch_id)
+    return bool(parents) and Membership.objects.filter(
+        user_id=identity.user_id, branch_id__in=parents, role=Membership.Role.SECRETARY
+    ).exists()
+
+
+def can_manage_branch(identity: Identity, branch_id: int) -> bool:
+    """Secretaries of the branch or of a branch above it."""
+    if not identity.is_user:
+        return False
+    ids = [branch_id, *ancestor_ids(branch_id)]
+    return Membership.objects.filter(
+        user_id=identity.user_id, branch_id__in=ids, role__in=MANAGING_ROLES
+    ).exists()
+
+
+def citizen_for_token(token: str | None) -> Citizen | None:
+    if not token or len(token) > 200:
+        return None
+    return Citizen.objects.filter(token_hash=hash_citizen_token(token)).first()
+
+
+def branches_for(identity: Identity):
+    return Branch.objects.filter(pk__in=branch_ids_for(identity)).order_by("id")

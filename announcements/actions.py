@@ -1,0 +1,68 @@
+"""Every write to announcements goes through here (WebSocket op, HTTP API, demo data)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from accounts.identity import Identity
+from accounts.models import Branch
+from accounts.selectors import can_manage_branch, can_read_branch
+from realtime.errors import Forbidden, Invalid, NotFound
+from realtime.events import append_event
+from realtime.models import ReadMarker
+
+from .models import Announcement
+
+TITLE_MAX = 200
+BODY_MAX = 20_000
+
+
+def stream_for(branch_id: int) -> str:
+    return f"announcements:{branch_id}"
+
+
+def check_post_announcement(identity: Identity, branch_id: int, title: str, body: str) -> tuple[str, str]:
+    if not Branch.objects.filter(pk=branch_id).exists():
+        raise NotFound(f"no branch {branch_id}")
+    if not can_manage_branch(identity, branch_id):
+        raise Forbidden("只有支部书记可以发布通知 (only the branch secretary may post announcements)")
+    title, body = title.strip(), body.strip()
+    if not title:
+        raise Invalid("title", "标题不能为空 (title is required)")
+    if len(title) > TITLE_MAX:
+        raise Invalid("title", f"标题最多 {TITLE_MAX} 个字符 (title is at most {TITLE_MAX} characters)")
+    if not body:
+        raise Invalid("body", "正文不能为空 (body is required)")
+    if len(body) > BODY_MAX:
+        raise Invalid("body", f"正文最多 {BODY_MAX} 个字符 (body is at most {BODY_MAX} characters)")
+    return title, body
+
+
+@transaction.atomic
+def post_announcement(*, identity: Identity, branch_id: int, title: str, body: str) -> Announcement:
+    title, body = check_post_announcement(identity, branch_id, title, body)
+    author = get_user_model().objects.get(pk=identity.user_id)
+    announcement = Announcement.objects.create(branch_id=branch_id, author=author, title=title, body=body)
+    event = append_event(
+        stream_for(branch_id), "announcement.posted", announcement.to_dict(), actor=identity
+    )
+    announcement.seq = event.seq
+    announcement.save(update_fields=["seq"])
+    return announcement
+
+
+@transaction.atomic
+def mark_read(*, identity: Identity, branch_id: int, seq: int) -> int:
+    """Move the reader's marker forward (never back); returns the marker."""
+    if not can_read_branch(identity, branch_id):
+        raise Forbidden("you are not a member of this branch")
+    if seq < 0:
+        raise Invalid("seq", "seq must be >= 0")
+    marker, _ = ReadMarker.objects.select_for_update().get_or_create(
+        user_id=identity.user_id, stream=stream_for(branch_id)
+    )
+    if seq > marker.seq:
+        marker.seq = seq
+        marker.save(update_fields=["seq", "updated_at"])
+    return marker.seq

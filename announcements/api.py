@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Header, Router, Schema
+from ninja.security import django_auth
+
+from accounts.api import request_identity
+from realtime.idempotency import check_client_id, run_once
+
+from . import actions, selectors
+
+router = Router(tags=["announcements"])
+
+
+class AnnouncementIn(Schema):
+    title: str
+    body: str
+
+
+@router.get("/branches/{branch_id}/announcements", auth=django_auth, summary="Announcements of a branch, newest first")
+def list_announcements(request: HttpRequest, branch_id: int, before: int | None = None, limit: int = 50):
+    identity = request_identity(request)
+    items = selectors.announcements_for(identity, branch_id, limit=max(1, min(limit, 100)), before=before)
+    return {
+        "announcements": [a.to_dict() for a in items],
+        "unread": selectors.unread_count(identity, branch_id),
+    }
+
+
+@router.post(
+    "/branches/{branch_id}/announcements",
+    auth=django_auth,
+    response={201: dict},
+    summary="Post an announcement (secretaries); send Idempotency-Key to make retries safe",
+)
+def post_announcement(
+    request: HttpRequest, branch_id: int, payload: AnnouncementIn, idempotency_key: str | None = Header(None)
+):
+    identity = request_identity(request)
+
+    def write() -> dict:
+        a = actions.post_announcement(identity=identity, branch_id=branch_id, title=payload.title, body=payload.body)
+        return {"announcement": a.to_dict()}
+
+    if idempotency_key is None:
+        return 201, write()
+    return 201, run_once(identity, check_client_id(idempotency_key), "announcements.post", write)

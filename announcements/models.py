@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from realtime.frames import iso
+
+
+class Announcement(models.Model):
+    """信息发布: a notice a secretary posts to their branch."""
+
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="announcements",
+                               verbose_name=_("branch"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("author"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), max_length=20_000)
+    # The seq of the event that published it on the branch's stream (unread counts).
+    seq = models.BigIntegerField(default=0, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.pk,
+            "branch": self.branch_id,
+            "title": self.title,
+            "body": self.body,
+            "author": {"id": self.author_id, "name": self.author.get_full_name() or self.author.get_username()},
+            "created_at": iso(self.created_at),
+            "seq": self.seq,
+        }

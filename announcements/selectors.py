@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from accounts.identity import Identity
+from accounts.selectors import can_read_branch
+from realtime.errors import Forbidden
+from realtime.models import ReadMarker
+
+from .models import Announcement
+
+
+def announcements_for(identity: Identity, branch_id: int, *, limit: int = 50, before: int | None = None):
+    if not can_read_branch(identity, branch_id):
+        raise Forbidden("you are not a member of this branch")
+    qs = Announcement.objects.filter(branch_id=branch_id).select_related("author")
+    if before is not None:
+        qs = qs.filter(seq__lt=before)
+    return list(qs.order_by("-seq", "-id")[:limit])
+
+
+def read_marker(identity: Identity, branch_id: int) -> int:
+    if not identity.is_user:
+        return 0
+    from .actions import stream_for
+
+    return (
+        ReadMarker.objects.filter(user_id=identity.user_id, stream=stream_for(branch_id))
+        .values_list("seq", flat=True)
+        .first()
+        or 0
+    )
+
+
+def unread_count(identity: Identity, branch_id: int) -> int:
+    return Announcement.objects.filter(branch_id=branch_id, seq__gt=read_marker(identity, branch_id)).count()

@@ -1,0 +1,79 @@
+"""The announcements stream type and its WebSocket ops."""
+
+from __future__ import annotations
+
+from accounts.identity import Identity
+from accounts.models import Branch
+from accounts.selectors import can_read_branch
+from realtime.ops import OpArgs, OpContext, register_op
+from realtime.streams import StreamType, register_stream_type
+
+from . import actions, selectors
+
+
+def _branch_id(object_id: str) -> int | None:
+    return int(object_id) if object_id.isdigit() and len(object_id) < 12 else None
+
+
+def _exists(object_id: str) -> bool:
+    branch_id = _branch_id(object_id)
+    return branch_id is not None and Branch.objects.filter(pk=branch_id).exists()
+
+
+def _can_read(identity: Identity, object_id: str) -> bool:
+    branch_id = _branch_id(object_id)
+    return branch_id is not None and can_read_branch(identity, branch_id)
+
+
+def _snapshot(identity: Identity, object_id: str) -> dict:
+    branch_id = int(object_id)
+    items = selectors.announcements_for(identity, branch_id, limit=50)
+    return {
+        "announcements": [a.to_dict() for a in items],
+        "read_seq": selectors.read_marker(identity, branch_id),
+        "unread": selectors.unread_count(identity, branch_id),
+    }
+
+
+register_stream_type(
+    StreamType(name="announcements", can_read=_can_read, snapshot=_snapshot, exists=_exists, presence=True)
+)
+
+
+class PostArgs(OpArgs):
+    branch: int
+    title: str
+    body: str
+
+
+@register_op("announcements.post", args=PostArgs, writes=True)
+def post(ctx: OpContext, args: PostArgs) -> dict:
+    announcement = actions.post_announcement(
+        identity=ctx.identity, branch_id=args.branch, title=args.title, body=args.body
+    )
+    return {"announcement": announcement.to_dict()}
+
+
+class MarkReadArgs(OpArgs):
+    branch: int
+    seq: int
+
+
+@register_op("announcements.mark_read", args=MarkReadArgs)
+def mark_read(ctx: OpContext, args: MarkReadArgs) -> dict:
+    seq = actions.mark_read(identity=ctx.identity, branch_id=args.branch, seq=args.seq)
+    return {"read_seq": seq, "unread": selectors.unread_count(ctx.identity, args.branch)}
+
+
+class ListArgs(OpArgs):
+    branch: int
+    before: int | None = None
+    limit: int = 50
+
+
+@register_op("announcements.list", args=ListArgs)
+def list_older(ctx: OpContext, args: ListArgs) -> dict:
+    items = selectors.announcements_for(
+        ctx.identity, args.branch, limit=max(1, min(args.limit, 100)), before=args.before
+    )
+    return {"announcements": [a.to_dict() for a in items]}

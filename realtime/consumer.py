@@ -1,0 +1,369 @@
+"""The one WebSocket endpoint, /ws/: parse a frame, find its op, call it, reply.
+
+Thin on purpose: permission checks and writes live in the ops' actions. This class
+owns the envelope (ref, cid, args), limits (frame size, rate), subscriptions with
+resume, and delivery of the hub's frames in seq order per stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from channels.consumer import AsyncConsumer
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.identity import ANONYMOUS, Identity, identity_for_citizen
+
+from . import presence
+from .errors import BadRequest, Forbidden, NotFound, OpError, RateLimited, TooLarge, UnknownOp
+from .frames import PROTOCOL_VERSION, dumps, error_frame, iso, ok_frame
+from .hub import Hub, get_hub
+from .idempotency import check_client_id, run_once
+from .ops import OpContext, check_audience, get_op, parse_args
+from .selectors import event_frames_after, stream_head
+from .streams import parse_stream_key
+
+log = logging.getLogger(__name__)
+
+CLOSE_AUTH_ENDED = 4401
+
+
+@dataclass
+class Subscription:
+    last: int = 0
+    catching_up: bool = True
+    parked: list[tuple[int, str]] = field(default_factory=list)
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def _subscribe_reads(identity: Identity, stream: str, since: int | None, batch: int):
+    """Everything subscribe needs from the database, in one thread hop."""
+    stream_type, object_id = parse_stream_key(stream)
+    if stream_type.exists is not None and not stream_type.exists(object_id):
+        raise NotFound(f"no such stream {stream!r}")
+    if not stream_type.can_read(identity, object_id):
+        raise Forbidden(f"you may not read {stream!r}")
+    head = stream_head(stream)
+    resync = since is not None and (since < head.trimmed_through or since > head.last_seq)
+    snapshot = None
+    frames: list[tuple[int, str]] = []
+    if since is None or resync:
+        if stream_type.snapshot is not None:
+            snapshot = stream_type.snapshot(identity, object_id)
+    else:
+        frames = event_frames_after(stream, since, batch)
+    return stream_type, head, resync, snapshot, frames
+
+
+class RealtimeConsumer(AsyncConsumer):
+    # No per-socket channel-layer channel: the hub holds one per process.
+    channel_layer_alias = "__branchline_hub_only__"
+
+    async def dispatch(self, message: dict) -> None:
+        # Replaces AsyncConsumer.dispatch: an explicit table, and no
+        # aclose_old_connections() thread hop per frame (ORM work happens inside
+        # database_sync_to_async, which closes old connections itself).
+        handler = {
+            "websocket.connect": self.on_connect,
+            "websocket.receive": self.on_receive,
+            "websocket.disconnect": self.on_disconnect,
+        }.get(message["type"])
+        if handler is not None:
+            await handler(message)
+
+    # -- connection lifecycle ------------------------------------------------------
+
+    async def on_connect(self, message: dict) -> None:
+        conf = settings.BRANCHLINE_REALTIME
+        self.conf = conf
+        self.connection_id = uuid.uuid4().hex[:12]
+        self.identity: Identity = self.scope.get("identity", ANONYMOUS)
+        self.subscriptions: dict[str, Subscription] = {}
+        self.presence_streams: set[str] = set()
+        self.bucket = TokenBucket(conf["RATE_PER_SECOND"], conf["RATE_BURST"])
+        self.closed = False
+        self.hub: Hub = await get_hub()
+        self.hub.connection_opened(self)
+        await self.base_send({"type": "websocket.accept"})
+
+    async def on_disconnect(self, message: dict) -> None:
+        await self._leave_all()
+        raise StopConsumer()
+
+    async def _leave_all(self) -> None:
+        if getattr(self, "closed", True) and not getattr(self, "subscriptions", None):
+            return
+        self.closed = True
+        hub = getattr(self, "hub", None)
+        if hub is None:
+            return
+        hub.connection_closed(self)
+        for stream in list(self.subscriptions):
+            await self._unsubscribe(stream)
+
+    async def close_for_auth(self) -> None:
+        if self.closed:
+            return
+        await self.send_text(dumps({"op": "closing", "code": "unauthenticated", "message": "会话已结束，请重新登录 (session ended)"}))
+        await self.base_send({"type": "websocket.close", "code": CLOSE_AUTH_ENDED})
+        await self._leave_all()
+
+    # -- sending -------------------------------------------------------------------
+
+    async def send_text(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            await self.base_send({"type": "websocket.send", "text": text})
+        except Exception:
+            # The socket is going away; its disconnect handler cleans up.
+            self.closed = True
+
+    async def deliver(self, stream: str, seq: int, frame: str) -> None:
+        """A live event from the hub: send in order, park while catching up, fill gaps."""
+        sub = self.subscriptions.get(stream)
+        if sub is None:
+            return
+        if sub.catching_up:
+            sub.parked.append((seq, frame))
+        elif seq == sub.last + 1:
+            sub.last = seq
+            await self.send_text(frame)
+        elif seq > sub.last + 1:
+            sub.catching_up = True
+            sub.parked.append((seq, frame))
+            asyncio.create_task(self._catch_up(stream, sub))
+
+    async def _catch_up(self, stream: str, sub: Subscription, first: list[tuple[int, str]] | None = None) -> None:
+        """Send from the log everything after sub.last, then the parked live frames."""
+        batch = self.conf["CATCHUP_BATCH"]
+        try:
+            frames = first
+            for _round in range(1000):
+                if frames is None:
+                    head = await database_sync_to_async(stream_head)(stream)
+                    if sub.last < head.trimmed_through:
+                        await self._send_resync(stream, sub, head.last_seq)
+                        frames = []
+                    else:
+                        frames = await database_sync_to_async(event_frames_after)(stream, sub.last, batch)
+                for seq, frame in frames:
+                    if seq == sub.last + 1:
+                        sub.last = seq
+                        await self.send_text(frame)
+                more_in_log = len(frames) >= batch
+                frames = None
+                if more_in_log:
+                    continue
+                parked, sub.parked = sorted(sub.parked), []
+                gap = False
+                for seq, frame in parked:
+                    if seq <= sub.last:
+                        continue
+                    if seq == sub.last + 1 and not gap:
+                        sub.last = seq
+                        await self.send_text(frame)
+                    else:
+                        gap = True
+                        sub.parked.append((seq, frame))
+                if not gap and not sub.parked:
+                    sub.catching_up = False
+                    return
+                await asyncio.sleep(0.02)
+        except Exception:
+            log.exception("catch-up failed on %s", stream)
+            sub.catching_up = False
+
+    async def _send_resync(self, stream: str, sub: Subscription, head: int) -> None:
+        stream_type, object_id = parse_stream_key(stream)
+        snapshot = None
+        if stream_type.snapshot is not None:
+            snapshot = await database_sync_to_async(stream_type.snapshot)(self.identity, object_id)
+        sub.last = head
+        await self.send_text(dumps({"op": "resync", "stream": stream, "seq": head, "snapshot": snapshot, "reason": "retention"}))
+
+    # -- receiving -----------------------------------------------------------------
+
+    async def on_receive(self, message: dict) -> None:
+        text = message.get("text")
+        ref = None
+        try:
+            if not self.bucket.take():
+                raise RateLimited(
+                    f"too many frames: at most {self.conf['RATE_PER_SECOND']}/s (burst {self.conf['RATE_BURST']})"
+                )
+            if text is None:
+                raise BadRequest("frames must be JSON text, not binary")
+            limit = self.conf["MAX_FRAME_BYTES"]
+            if len(text) * 4 > limit and len(text.encode("utf-8")) > limit:
+                raise TooLarge(f"frame is larger than {limit} bytes")
+            try:
+                frame = json.loads(text)
+            except ValueError:
+                raise BadRequest("frame is not valid JSON") from None
+            if not isinstance(frame, dict):
+                raise BadRequest("frame must be a JSON object")
+            ref = frame.get("ref")
+            if ref is not None and not (isinstance(ref, (str, int)) and len(str(ref)) <= 64):
+                ref = None
+                raise BadRequest("ref must be a string or integer of at most 64 characters")
+            op = frame.get("op")
+            if not isinstance(op, str):
+                raise BadRequest("missing 'op' (a string)", details={"field": "op"})
+            core = self.CORE_OPS.get(op)
+            if core is not None:
+                args = frame.get("args") or {}
+                if not isinstance(args, dict):
+                    raise BadRequest("args must be a JSON object", details={"field": "args"})
+                data = await core(self, args, ref)
+            else:
+                data = await self._run_registered(op, frame)
+            if data is not None:  # None: the op sent its own reply (subscribe)
+                await self.send_text(ok_frame(ref, data))
+        except OpError as exc:
+            await self.send_text(error_frame(ref, exc.code, exc.message, exc.details))
+        except Exception:
+            log.exception("op failed")
+            await self.send_text(error_frame(ref, "internal", "服务器内部错误 (internal error); nothing was changed"))
+
+    async def _run_registered(self, op: str, frame: dict) -> dict:
+        spec = get_op(op)
+        if spec is None:
+            raise UnknownOp(f"unknown op {op[:64]!r}")
+        check_audience(spec, self.identity)
+        args = parse_args(spec, frame.get("args"))
+        client_id = check_client_id(frame.get("cid")) if spec.writes else None
+        ctx = OpContext(identity=self.identity, client_id=client_id, connection_id=self.connection_id)
+
+        def call() -> dict:
+            if spec.writes:
+                return run_once(self.identity, client_id, op, lambda: spec.handler(ctx, args))
+            return spec.handler(ctx, args)
+
+        return await database_sync_to_async(call)()
+
+    # -- core ops ------------------------------------------------------------------
+
+    async def op_hello(self, args: dict, ref) -> dict:
+        token = args.get("citizen_token")
+        if token is not None:
+            if not isinstance(token, str):
+                raise BadRequest("citizen_token must be a string", details={"field": "citizen_token"})
+            if self.identity.kind != "anonymous":
+                raise BadRequest("already identified; citizen_token is only for anonymous sockets")
+            citizen = await database_sync_to_async(_citizen_for_token)(token)
+            if citizen is None:
+                raise Forbidden("unknown citizen token")
+            self.identity = identity_for_citizen(citizen)
+        return {
+            "protocol": PROTOCOL_VERSION,
+            "server_time": iso(timezone.now()),
+            "identity": self.identity.to_dict(),
+            "connection": self.connection_id,
+            "limits": {
+                "max_frame_bytes": self.conf["MAX_FRAME_BYTES"],
+                "rate_per_second": self.conf["RATE_PER_SECOND"],
+                "rate_burst": self.conf["RATE_BURST"],
+                "max_subscriptions": self.conf["MAX_SUBSCRIPTIONS"],
+            },
+        }
+
+    async def op_ping(self, args: dict, ref) -> dict:
+        return {"server_time": iso(timezone.now())}
+
+    async def op_subscribe(self, args: dict, ref) -> dict | None:
+        stream = args.get("stream")
+        since = args.get("since")
+        if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
+            raise BadRequest("since must be a non-negative integer", details={"field": "since"})
+        parse_stream_key(stream)  # cheap shape check before touching the database
+        if stream not in self.subscriptions and len(self.subscriptions) >= self.conf["MAX_SUBSCRIPTIONS"]:
+            raise TooLarge(f"at most {self.conf['MAX_SUBSCRIPTIONS']} subscriptions per connection")
+        if stream in self.subscriptions:
+            await self._unsubscribe(stream)
+        # Register before reading the log, so nothing committed after the read is
+        # missed: it is parked and sent after the catch-up, deduplicated by seq.
+        sub = Subscription(last=since or 0)
+        self.subscriptions[stream] = sub
+        await self.hub.add(stream, self)
+        try:
+            stream_type, head, resync, snapshot, frames = await database_sync_to_async(_subscribe_reads)(
+                self.identity, stream, since, self.conf["CATCHUP_BATCH"]
+            )
+        except BaseException:
+            self.subscriptions.pop(stream, None)
+            await self.hub.remove(stream, self)
+            raise
+        self.hub.note_head(stream, head.last_seq)
+        reply: dict = {"stream": stream, "head": head.last_seq}
+        if since is None:
+            sub.last = head.last_seq
+            reply["seq"] = head.last_seq
+            reply["snapshot"] = snapshot
+        if stream_type.presence and self.identity.kind != "anonymous":
+            self.hub.presence_join(stream, self.identity.key, self.identity.name)
+            self.presence_streams.add(stream)
+        if stream_type.presence:
+            reply["presence"] = await database_sync_to_async(presence.present_on)(
+                stream, self.hub.local_presence(stream)
+            )
+        # The reply goes first; catch-up frames follow it, then parked live ones.
+        await self.send_text(ok_frame(ref, reply))
+        if resync:
+            sub.last = head.last_seq
+            await self.send_text(
+                dumps({"op": "resync", "stream": stream, "seq": head.last_seq, "snapshot": snapshot, "reason": "retention"})
+            )
+        await self._catch_up(stream, sub, first=[] if since is None or resync else frames)
+        return None
+
+    async def op_unsubscribe(self, args: dict, ref) -> dict:
+        stream = args.get("stream")
+        parse_stream_key(stream)
+        if stream not in self.subscriptions:
+            raise NotFound(f"not subscribed to {stream!r}")
+        await self._unsubscribe(stream)
+        return {"stream": stream}
+
+    async def _unsubscribe(self, stream: str) -> None:
+        self.subscriptions.pop(stream, None)
+        if stream in self.presence_streams:
+            self.presence_streams.discard(stream)
+            self.hub.presence_leave(stream, self.identity.key)
+        await self.hub.remove(stream, self)
+
+    CORE_OPS = {
+        "hello": op_hello,
+        "ping": op_ping,
+        "subscribe": op_subscribe,
+        "unsubscribe": op_unsubscribe,
+    }
+
+
+def _citizen_for_token(token: str):
+    from accounts.selectors import citizen_for_token
+
+    return citizen_for_token(token)

@@ -1,0 +1,105 @@
+"""Appending to a stream's durable log and ringing the doorbell after commit.
+
+Only `*/actions.py` call `append_event`. The event row is written in the caller's
+transaction; the channel-layer message goes out in `transaction.on_commit`, so a
+rolled-back write is never broadcast.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.identity import Identity
+
+from .frames import event_frame
+from .models import Event, Stream
+from .streams import group_name
+
+log = logging.getLogger(__name__)
+
+# Retention runs on a stream every this many appends, inside the appending transaction.
+PRUNE_EVERY = 200
+
+
+@dataclass(frozen=True, slots=True)
+class AppendedEvent:
+    stream: str
+    seq: int
+    type: str
+    data: dict
+    frame: str
+
+
+# Test helpers subscribe here to see exactly what an action appended (realtime.testing).
+_listeners: list[Callable[[AppendedEvent], None]] = []
+
+
+def _next_seq(stream_key: str) -> int:
+    sql = f"UPDATE {Stream._meta.db_table} SET last_seq = last_seq + 1 WHERE key = %s RETURNING last_seq"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [stream_key])
+        row = cursor.fetchone()
+        if row is None:
+            Stream.objects.bulk_create([Stream(key=stream_key)], ignore_conflicts=True)
+            cursor.execute(sql, [stream_key])
+            row = cursor.fetchone()
+    return int(row[0])
+
+
+def append_event(stream_key: str, type_: str, data: dict, *, actor: Identity | None = None) -> AppendedEvent:
+    if not connection.in_atomic_block:
+        raise RuntimeError("append_event must run inside the action's transaction")
+    seq = _next_seq(stream_key)
+    now = timezone.now()
+    Event.objects.create(
+        stream_id=stream_key, seq=seq, type=type_, data=data, actor=actor.key if actor else "", created_at=now
+    )
+    if seq % PRUNE_EVERY == 0:
+        prune_stream(stream_key, head=seq)
+    appended = AppendedEvent(stream_key, seq, type_, data, event_frame(stream_key, seq, type_, data, now))
+    for listener in list(_listeners):
+        listener(appended)
+    transaction.on_commit(lambda: publish(appended))
+    return appended
+
+
+def publish(event: AppendedEvent) -> None:
+    """Ring the doorbell: one channel-layer message, reaching each process once."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "bl.event", "stream": event.stream, "seq": event.seq, "frame": event.frame}
+    try:
+        async_to_sync(layer.group_send)(group_name(event.stream), message)
+    except Exception:
+        # The log already holds the event; subscribers recover it on the next event,
+        # on the periodic head check, or on resume. A lost doorbell is never fatal.
+        log.warning("could not publish %s#%s", event.stream, event.seq, exc_info=True)
+
+
+def prune_stream(stream_key: str, *, head: int | None = None) -> int:
+    """Apply retention (age and count) to one stream; returns events removed."""
+    conf = settings.BRANCHLINE_REALTIME
+    if head is None:
+        head = Stream.objects.filter(key=stream_key).values_list("last_seq", flat=True).first() or 0
+    keep_from = head - conf["RETENTION_EVENTS"] + 1
+    cutoff = timezone.now() - timedelta(days=conf["RETENTION_DAYS"])
+    oldest_young = (
+        Event.objects.filter(stream_id=stream_key, created_at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
+    )
+    # Keep the newest N and nothing older than the cutoff; seqs grow with time, so
+    # both rules cut the log at one seq.
+    limit = max(keep_from, head + 1 if oldest_young is None else oldest_young)
+    removed, _ = Event.objects.filter(stream_id=stream_key, seq__lt=limit).delete()
+    if removed:
+        Stream.objects.filter(key=stream_key, trimmed_through__lt=limit - 1).update(trimmed_through=limit - 1)
+    return removed

@@ -1,0 +1,358 @@
+"""The per-process hub: one channel-layer channel per process, fanning out to sockets.
+
+Why: Channels' default fan-out sends one channel-layer message per subscriber and
+takes a thread hop per consumer dispatch; on this 2-core machine that delivers only a
+few thousand frames a second to a 1,000-member group. Here each process subscribes
+its single hub channel to a stream's group once, an event costs one channel-layer
+message per process, the frame text was serialised once by the writer, and the hub
+writes it to each local socket directly on the event loop.
+
+The hub also keeps a stream's events in order per process (filling a gap from the
+log when a doorbell arrives early or is lost), checks stream heads periodically so a
+doorbell lost while Redis was down is noticed, keeps presence, and closes sockets
+whose session ended or whose user was deactivated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+import weakref
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from .frames import dumps
+from .streams import group_name
+
+if TYPE_CHECKING:
+    from .consumer import RealtimeConsumer
+
+log = logging.getLogger(__name__)
+
+PRESENCE_FLUSH_SECONDS = 1.0
+PRESENCE_HEARTBEAT_SECONDS = 30
+PRESENCE_STALE_SECONDS = 90
+FILL_ATTEMPTS = 40
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.layer = get_channel_layer()
+        self.process_id = f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.channel: str | None = None
+        self.subscribers: dict[str, set[RealtimeConsumer]] = {}
+        self.connections: set[RealtimeConsumer] = set()
+        # Highest seq dispatched in order per stream, and events parked while a gap fills.
+        self.last_seq: dict[str, int] = {}
+        self.filling: dict[str, list[tuple[int, str]]] = {}
+        # Presence: stream -> identity key -> [local socket count, display name].
+        self.presence: dict[str, dict[str, list]] = {}
+        self.presence_joined: dict[str, dict[str, str]] = {}
+        self.presence_left: dict[str, set[str]] = {}
+        self._start_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
+        self._handlers = {
+            "bl.event": self._on_event,
+            "bl.presence": self._on_presence,
+        }
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._tasks:
+            return
+        async with self._start_lock:
+            if self._tasks or self.layer is None:
+                return
+            self.channel = await self.layer.new_channel(prefix="hub.")
+            self._tasks = [
+                asyncio.create_task(self._receive_loop(), name="hub-receive"),
+                asyncio.create_task(self._maintenance_loop(), name="hub-maintenance"),
+                asyncio.create_task(self._presence_loop(), name="hub-presence"),
+            ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+
+    # -- membership ------------------------------------------------------------------
+
+    def connection_opened(self, conn: RealtimeConsumer) -> None:
+        self.connections.add(conn)
+
+    def connection_closed(self, conn: RealtimeConsumer) -> None:
+        self.connections.discard(conn)
+
+    async def add(self, stream: str, conn: RealtimeConsumer) -> None:
+        subs = self.subscribers.get(stream)
+        if subs is None:
+            subs = self.subscribers[stream] = set()
+            try:
+                await self.layer.group_add(group_name(stream), self.channel)
+            except Exception:
+                # Redis down: the periodic head check still delivers, just later.
+                log.warning("group_add failed for %s; relying on head checks", stream, exc_info=True)
+        subs.add(conn)
+
+    async def remove(self, stream: str, conn: RealtimeConsumer) -> None:
+        subs = self.subscribers.get(stream)
+        if subs is None:
+            return
+        subs.discard(conn)
+        if not subs:
+            del self.subscribers[stream]
+            self.last_seq.pop(stream, None)
+            self.filling.pop(stream, None)
+            try:
+                await self.layer.group_discard(group_name(stream), self.channel)
+            except Exception:
+                log.warning("group_discard failed for %s", stream, exc_info=True)
+
+    def note_head(self, stream: str, head: int) -> None:
+        """A subscriber read the head from the log; start ordering from there."""
+        if stream in self.subscribers:
+            self.last_seq.setdefault(stream, head)
+
+    # -- receiving -------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("hub receive failed; retrying", exc_info=True)
+                await asyncio.sleep(1)
+                continue
+            handler = self._handlers.get(message.get("type"))
+            if handler is None:
+                continue
+            try:
+                await handler(message)
+            except Exception:
+                log.exception("hub handler failed for %s", message.get("type"))
+
+    async def _on_event(self, message: dict) -> None:
+        stream, seq, frame = message["stream"], message["seq"], message["frame"]
+        if stream not in self.subscribers:
+            return
+        parked = self.filling.get(stream)
+        if parked is not None:
+            parked.append((seq, frame))
+            return
+        last = self.last_seq.get(stream)
+        if last is None or seq == last + 1:
+            self.last_seq[stream] = seq
+            await self._dispatch(stream, seq, frame)
+        elif seq > last + 1:
+            self.filling[stream] = [(seq, frame)]
+            asyncio.create_task(self._fill(stream))
+        # seq <= last: already delivered (a gap fill got there first).
+
+    async def _dispatch(self, stream: str, seq: int, frame: str) -> None:
+        for conn in tuple(self.subscribers.get(stream, ())):
+            await conn.deliver(stream, seq, frame)
+
+    async def _fill(self, stream: str) -> None:
+        """Deliver the events between what this process has sent and what just arrived."""
+        from .selectors import event_frames_after
+
+        try:
+            for _attempt in range(FILL_ATTEMPTS):
+                if stream not in self.subscribers:
+                    return
+                last = self.last_seq.get(stream, 0)
+                parked = self.filling.get(stream, [])
+                target = max((s for s, _ in parked), default=last)
+                if target > last + 1 or (target > last and not parked):
+                    rows = await database_sync_to_async(event_frames_after)(stream, last, target - last)
+                    for seq, frame in rows:
+                        if seq == self.last_seq.get(stream, 0) + 1:
+                            self.last_seq[stream] = seq
+                            await self._dispatch(stream, seq, frame)
+                parked = sorted(self.filling.get(stream, []))
+                still: list[tuple[int, str]] = []
+                for seq, frame in parked:
+                    last = self.last_seq.get(stream, 0)
+                    if seq <= last:
+                        continue
+                    if seq == last + 1 and not still:
+                        self.last_seq[stream] = seq
+                        await self._dispatch(stream, seq, frame)
+                    else:
+                        still.append((seq, frame))
+                if not still:
+                    return
+                self.filling[stream] = still
+                # An event beyond what the log showed us: its writer committed after our
+                # read. Look again shortly.
+                await asyncio.sleep(0.05)
+            # Give up ordering here; each subscriber fills its own gap from the log.
+            for seq, frame in sorted(self.filling.get(stream, [])):
+                self.last_seq[stream] = max(seq, self.last_seq.get(stream, 0))
+                await self._dispatch(stream, seq, frame)
+        except Exception:
+            log.exception("gap fill failed for %s", stream)
+        finally:
+            self.filling.pop(stream, None)
+
+    async def check_heads(self) -> None:
+        """Catch events whose doorbell never rang (Redis restarted, message dropped)."""
+        from .selectors import stream_heads
+
+        streams = [s for s in self.subscribers if s not in self.filling and s in self.last_seq]
+        if not streams:
+            return
+        heads = await database_sync_to_async(stream_heads)(streams)
+        for stream, head in heads.items():
+            last = self.last_seq.get(stream)
+            if last is not None and head > last and stream not in self.filling:
+                self.filling[stream] = []
+                asyncio.create_task(self._fill_to(stream, head))
+
+    async def _fill_to(self, stream: str, head: int) -> None:
+        from .selectors import event_frames_after
+
+        try:
+            last = self.last_seq.get(stream, 0)
+            rows = await database_sync_to_async(event_frames_after)(stream, last, head - last)
+            for seq, frame in rows:
+                if seq == self.last_seq.get(stream, 0) + 1:
+                    self.last_seq[stream] = seq
+                    await self._dispatch(stream, seq, frame)
+            for seq, frame in sorted(self.filling.get(stream, [])):
+                if seq == self.last_seq.get(stream, 0) + 1:
+                    self.last_seq[stream] = seq
+                    await self._dispatch(stream, seq, frame)
+        except Exception:
+            log.exception("head fill failed for %s", stream)
+        finally:
+            parked = self.filling.pop(stream, None) or []
+            if any(seq > self.last_seq.get(stream, 0) for seq, _ in parked):
+                self.filling[stream] = [p for p in parked if p[0] > self.last_seq.get(stream, 0)]
+                asyncio.create_task(self._fill(stream))
+
+    # -- presence --------------------------------------------------------------------
+
+    def presence_join(self, stream: str, key: str, name: str) -> None:
+        entry = self.presence.setdefault(stream, {}).setdefault(key, [0, name])
+        entry[0] += 1
+        if entry[0] == 1:
+            if key in self.presence_left.get(stream, ()):
+                self.presence_left[stream].discard(key)
+            else:
+                self.presence_joined.setdefault(stream, {})[key] = name
+
+    def presence_leave(self, stream: str, key: str) -> None:
+        entries = self.presence.get(stream, {})
+        entry = entries.get(key)
+        if entry is None:
+            return
+        entry[0] -= 1
+        if entry[0] <= 0:
+            del entries[key]
+            if not entries:
+                self.presence.pop(stream, None)
+            if key in self.presence_joined.get(stream, {}):
+                del self.presence_joined[stream][key]
+            else:
+                self.presence_left.setdefault(stream, set()).add(key)
+
+    def local_presence(self, stream: str) -> dict[str, str]:
+        return {key: entry[1] for key, entry in self.presence.get(stream, {}).items()}
+
+    async def _presence_loop(self) -> None:
+        from . import presence
+
+        since_heartbeat = 0.0
+        while True:
+            await asyncio.sleep(PRESENCE_FLUSH_SECONDS)
+            since_heartbeat += PRESENCE_FLUSH_SECONDS
+            try:
+                joined = {s: d for s, d in self.presence_joined.items() if d}
+                left = {s: k for s, k in self.presence_left.items() if k}
+                self.presence_joined, self.presence_left = {}, {}
+                stale: dict[str, set[str]] = {}
+                if joined or left:
+                    left = await database_sync_to_async(presence.record_changes)(self.process_id, joined, left)
+                if since_heartbeat >= PRESENCE_HEARTBEAT_SECONDS:
+                    since_heartbeat = 0.0
+                    stale = await database_sync_to_async(presence.heartbeat)(
+                        self.process_id, timedelta(seconds=PRESENCE_STALE_SECONDS)
+                    )
+                for stream in set(joined) | set(left) | set(stale):
+                    message = {
+                        "type": "bl.presence",
+                        "stream": stream,
+                        "joined": [{"id": k, "name": n} for k, n in joined.get(stream, {}).items()],
+                        "left": sorted(set(left.get(stream, ())) | stale.get(stream, set())),
+                    }
+                    if message["joined"] or message["left"]:
+                        await self.layer.group_send(group_name(stream), message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("presence flush failed", exc_info=True)
+
+    async def _on_presence(self, message: dict) -> None:
+        stream = message["stream"]
+        subs = self.subscribers.get(stream)
+        if not subs:
+            return
+        frame = dumps({"op": "presence", "stream": stream, "joined": message["joined"], "left": message["left"]})
+        for conn in tuple(subs):
+            await conn.send_text(frame)
+
+    # -- maintenance -----------------------------------------------------------------
+
+    async def _maintenance_loop(self) -> None:
+        conf = settings.BRANCHLINE_REALTIME
+        head_every = max(1, conf["HEAD_CHECK_SECONDS"])
+        session_every = max(1, conf["SESSION_CHECK_SECONDS"])
+        elapsed = 0
+        while True:
+            await asyncio.sleep(1)
+            elapsed += 1
+            try:
+                if elapsed % head_every == 0:
+                    await self.check_heads()
+                if elapsed % session_every == 0:
+                    await self.check_sessions()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("hub maintenance failed", exc_info=True)
+
+    async def check_sessions(self) -> None:
+        """Close sockets of users who logged out or were deactivated, and gone citizens."""
+        from .sessions import invalid_identities
+
+        conns = [c for c in self.connections if c.identity.kind != "anonymous"]
+        if not conns:
+            return
+        bad = await database_sync_to_async(invalid_identities)([c.identity for c in conns])
+        for conn in conns:
+            if conn.identity in bad:
+                await conn.close_for_auth()
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
+
+
+async def get_hub() -> Hub:
+    """The hub of the running event loop (one per process in production)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = Hub()
+    await hub.start()
+    return hub

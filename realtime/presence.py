@@ -1,0 +1,66 @@
+"""Presence rows: who is on which stream, per process, kept fresh by heartbeats."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import PresenceEntry
+
+
+@transaction.atomic
+def record_changes(process: str, joined: dict[str, dict[str, str]], left: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Write this process's joins and leaves; return the leaves that are real.
+
+    A leave is real only when no other process still holds the identity on the
+    stream (a member with two tabs on two servers stays present).
+    """
+    now = timezone.now()
+    rows = [
+        PresenceEntry(stream=stream, identity=key, name=name[:150], process=process, seen_at=now)
+        for stream, people in joined.items()
+        for key, name in people.items()
+    ]
+    if rows:
+        PresenceEntry.objects.bulk_create(rows, ignore_conflicts=True)
+    real: dict[str, set[str]] = {}
+    fresh = now - timedelta(seconds=90)
+    for stream, keys in left.items():
+        PresenceEntry.objects.filter(stream=stream, process=process, identity__in=keys).delete()
+        still = set(
+            PresenceEntry.objects.filter(stream=stream, identity__in=keys, seen_at__gte=fresh).values_list(
+                "identity", flat=True
+            )
+        )
+        if keys - still:
+            real[stream] = keys - still
+    return real
+
+
+@transaction.atomic
+def heartbeat(process: str, stale_after: timedelta) -> dict[str, set[str]]:
+    """Refresh this process's rows; drop other processes' stale rows and report them."""
+    now = timezone.now()
+    PresenceEntry.objects.filter(process=process).update(seen_at=now)
+    stale = PresenceEntry.objects.filter(seen_at__lt=now - stale_after)
+    gone: dict[str, set[str]] = {}
+    for stream, key in stale.values_list("stream", "identity"):
+        gone.setdefault(stream, set()).add(key)
+    stale.delete()
+    for stream in list(gone):
+        gone[stream] -= set(
+            PresenceEntry.objects.filter(stream=stream, identity__in=gone[stream]).values_list("identity", flat=True)
+        )
+        if not gone[stream]:
+            del gone[stream]
+    return gone
+
+
+def present_on(stream: str, local: dict[str, str]) -> list[dict]:
+    fresh = timezone.now() - timedelta(seconds=90)
+    people = dict(local)
+    for key, name in PresenceEntry.objects.filter(stream=stream, seen_at__gte=fresh).values_list("identity", "name"):
+        people.setdefault(key, name)
+    return [{"id": key, "name": name} for key, name in sorted(people.items())]

@@ -1,0 +1,56 @@
+"""Stream keys, stream types and who may read them.
+
+A stream key is `<type>:<id>`, e.g. `announcements:3`. Each app registers its stream
+types here (in its AppConfig.ready), declaring the read check and, optionally, the
+snapshot a fresh subscriber gets and whether the stream tracks presence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from accounts.identity import Identity
+
+from .errors import BadRequest, NotFound
+
+STREAM_KEY_RE = re.compile(r"^([a-z][a-z0-9_]{0,30}):([A-Za-z0-9_\-]{1,64})$")
+
+
+@dataclass(frozen=True)
+class StreamType:
+    name: str
+    # (identity, object id) -> may this identity read the stream? Runs in a DB thread.
+    can_read: Callable[[Identity, str], bool]
+    # (identity, object id) -> current state for a fresh subscriber (JSON-ready dict).
+    snapshot: Callable[[Identity, str], dict] | None = None
+    # (object id) -> does the object exist? Unknown objects answer not_found.
+    exists: Callable[[str], bool] | None = None
+    presence: bool = False
+
+
+_stream_types: dict[str, StreamType] = {}
+
+
+def register_stream_type(stream_type: StreamType) -> None:
+    if stream_type.name in _stream_types and _stream_types[stream_type.name] != stream_type:
+        raise RuntimeError(f"stream type {stream_type.name!r} registered twice")
+    _stream_types[stream_type.name] = stream_type
+
+
+def parse_stream_key(key: object) -> tuple[StreamType, str]:
+    if not isinstance(key, str):
+        raise BadRequest("stream must be a string like 'announcements:1'", details={"field": "stream"})
+    match = STREAM_KEY_RE.match(key)
+    if not match:
+        raise BadRequest(f"malformed stream key {key[:130]!r}", details={"field": "stream"})
+    stream_type = _stream_types.get(match.group(1))
+    if stream_type is None:
+        raise NotFound(f"no such stream type {match.group(1)!r}", details={"field": "stream"})
+    return stream_type, match.group(2)
+
+
+def group_name(stream_key: str) -> str:
+    """Channel-layer group for a stream (group names may not contain ':')."""
+    return "s." + stream_key.replace(":", ".")

@@ -1,0 +1,196 @@
+"""Branchline settings.
+
+Twelve-factor: every deployment choice comes from the environment, and the embedded
+defaults (SQLite in WAL mode, in-memory channel layer) need no variable at all.
+The scaled shape is selected by DATABASE_URL=postgres://... and REDIS_URL=redis://...
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+DEBUG = env_bool("DEBUG", False)
+# The embedded default gets a fixed development key so `make run` works out of the
+# box; any real deployment must set SECRET_KEY (docs/deploy.md says so).
+SECRET_KEY = os.environ.get("SECRET_KEY", "branchline-embedded-development-key-change-me")
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+PORT = env_int("PORT", 8000)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "accounts",
+    "realtime",
+    "announcements",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.CitizenMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "server.urls"
+ASGI_APPLICATION = "server.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "var" / "branchline.sqlite3")),
+        }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers: IMMEDIATE takes the write lock at BEGIN, so two writers
+    # queue on the busy timeout instead of failing with "database is locked" when a
+    # read transaction tries to upgrade; WAL lets readers run beside the writer.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    DATABASES["default"].setdefault("TEST", {})
+    if os.environ.get("SQLITE_TEST_PATH"):
+        DATABASES["default"]["TEST"]["NAME"] = os.environ["SQLITE_TEST_PATH"]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channel layer ----------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            # Pub/sub: one published message reaches every process subscribed to the
+            # group, which is exactly the "doorbell per process" the hub needs.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # redis-py 8 defaults to a 5 s socket timeout, which kills the
+                        # idle pub/sub connection; and its 100-connection pool cap
+                        # fails a connect storm.
+                        "socket_timeout": None,
+                        "socket_connect_timeout": 5,
+                        "health_check_interval": 15,
+                        "max_connections": 10000,
+                    }
+                ],
+                "prefix": os.environ.get("REDIS_PREFIX", "branchline"),
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # One hub channel per process receives every event: give it room, and
+            # never let group membership expire under a long-running server.
+            "CONFIG": {"capacity": 100_000, "expiry": 60, "group_expiry": 10 * 365 * 86400},
+        }
+    }
+
+# --- Auth, sessions ---------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+SESSION_COOKIE_AGE = 14 * 86400
+
+# --- i18n, time -------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+# The server's own zone; pages show times in the branch's zone (Branch.time_zone).
+TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+
+# --- Static -----------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+# --- Real-time core -----------------------------------------------------------------
+BRANCHLINE_REALTIME = {
+    "MAX_FRAME_BYTES": env_int("WS_MAX_FRAME_BYTES", 64 * 1024),
+    "RATE_PER_SECOND": env_int("WS_RATE_PER_SECOND", 20),
+    "RATE_BURST": env_int("WS_RATE_BURST", 60),
+    "RETENTION_DAYS": env_int("EVENT_RETENTION_DAYS", 7),
+    "RETENTION_EVENTS": env_int("EVENT_RETENTION_EVENTS", 10_000),
+    "MAX_SUBSCRIPTIONS": env_int("WS_MAX_SUBSCRIPTIONS", 200),
+    # How often each process re-checks sessions and stream heads (seconds).
+    "SESSION_CHECK_SECONDS": env_int("WS_SESSION_CHECK_SECONDS", 20),
+    "HEAD_CHECK_SECONDS": env_int("WS_HEAD_CHECK_SECONDS", 5),
+    "CATCHUP_BATCH": 500,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}
