@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from .actions import create_citizen
 from .identity import identity_for_citizen, identity_for_user
@@ -44,4 +44,4 @@ def me(request: HttpRequest):
 def new_citizen(request: HttpRequest, response: HttpResponse, payload: CitizenIn):
     citizen, token = create_citizen(display_name=payload.display_name, contact=payload.contact)
     response.set_cookie(CITIZEN_COOKIE, token, max_age=365 * 86400, httponly=True, samesite="Lax")
-    return 201, {"id": citizen.pk, "token": token, "display_name": citizen.display_name}
+    return Status(201, {"id": citizen.pk, "token": token, "display_name": citizen.display_name})

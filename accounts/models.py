@@ -49,7 +49,7 @@ class Branch(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
     def ancestors(self) -> list[Branch]:
-        """Parents up to the root, nearest first (the tree is shallow: 3 levels)."""
+        """Parents up to the root, nearest first; stops at a cycle (the tree has 3 levels)."""
         chain: list[Branch] = []
         node = self.parent
         seen = {self.pk}
@@ -60,8 +60,11 @@ class Branch(models.Model):
         return chain
 
     def clean(self) -> None:
-        if self.pk and any(a.pk == self.pk for a in self.ancestors()):
-            raise ValidationError(_("A branch cannot be its own ancestor."))
+        node, hops = self.parent, 0
+        while node is not None and hops < 50:
+            if self.pk is not None and node.pk == self.pk:
+                raise ValidationError(_("A branch cannot be its own ancestor."))
+            node, hops = node.parent, hops + 1
 
     def to_dict(self) -> dict:
         return {"id": self.pk, "name": self.name, "kind": self.kind, "time_zone": self.time_zone}

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Header, Router, Schema
+from ninja import Header, Router, Schema, Status
 from ninja.security import django_auth
 
 from accounts.api import request_identity
@@ -43,5 +43,5 @@ def post_announcement(
         return {"announcement": a.to_dict()}
 
     if idempotency_key is None:
-        return 201, write()
-    return 201, run_once(identity, check_client_id(idempotency_key), "announcements.post", write)
+        return Status(201, write())
+    return Status(201, run_once(identity, check_client_id(idempotency_key), "announcements.post", write))

@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import JsonResponse
@@ -47,7 +47,7 @@ async def healthz(request):
     report: dict = {}
     healthy = True
     for name, check in (
-        ("database", lambda: sync_to_async(_database_ok, thread_sensitive=True)()),
+        ("database", database_sync_to_async(_database_ok)),
         ("channel_layer", _layer_round_trip),
     ):
         started = time.perf_counter()

@@ -9,6 +9,12 @@ from accounts.identity import identity_for_user
 from accounts.models import Branch, Membership
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The default PBKDF2 cost is ~0.3 s a user on this machine; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db):
     User = get_user_model()

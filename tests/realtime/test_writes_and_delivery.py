@@ -1,0 +1,296 @@
+"""Client-tagged writes over /ws/, ordered delivery, gap filling and presence."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.contrib.sessions.models import Session
+
+from accounts.identity import identity_for_user
+from announcements.actions import post_announcement
+from announcements.models import Announcement
+from realtime import hub as hub_module
+from realtime.events import publish
+from realtime.models import ClientWrite, Event
+from realtime.streams import group_name
+from realtime.testing import capture_events
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def post_args(branch, title="通知", body="正文"):
+    return {"branch": branch.pk, "title": title, "body": body}
+
+
+@database_sync_to_async
+def announcement_titles() -> list[str]:
+    return list(Announcement.objects.order_by("id").values_list("title", flat=True))
+
+
+async def test_secretary_posts_and_members_see_it_live(connect, people, tree):
+    secretary = await connect(people["secretary"])
+    member = await connect(people["member"])
+    stream = f"announcements:{tree['a'].pk}"
+    await member.call("subscribe", {"stream": stream})
+    reply = await secretary.call("announcements.post", post_args(tree["a"], "支部大会"), cid="cid-00000001")
+    assert reply["op"] == "ok"
+    assert reply["data"]["announcement"]["title"] == "支部大会"
+    assert reply["data"]["announcement"]["seq"] == 1
+    frames = await member.recv_until(lambda f: f["op"] == "event")
+    assert frames[-1]["data"]["title"] == "支部大会"
+
+
+async def test_a_retried_write_returns_the_first_result_and_writes_once(connect, people, tree):
+    secretary = await connect(people["secretary"])
+    first = await secretary.call("announcements.post", post_args(tree["a"]), cid="retry-0000001")
+    second = await secretary.call("announcements.post", post_args(tree["a"]), cid="retry-0000001")
+    assert second["data"]["replayed"] is True
+    assert second["data"]["announcement"] == first["data"]["announcement"]
+    assert await announcement_titles() == ["通知"]
+    # also across a new connection
+    again = await connect(people["secretary"])
+    third = await again.call("announcements.post", post_args(tree["a"]), cid="retry-0000001")
+    assert third["data"]["announcement"]["id"] == first["data"]["announcement"]["id"]
+    assert await announcement_titles() == ["通知"]
+
+
+async def test_a_client_id_reused_for_another_op_is_a_conflict(connect, people, tree):
+    secretary = await connect(people["secretary"])
+    await secretary.call("announcements.post", post_args(tree["a"]), cid="shared-000001")
+    # Register nothing new: reuse the cid through a recorded row for another op.
+    await database_sync_to_async(ClientWrite.objects.filter(client_id="shared-000001").update)(op="other.op")
+    reply = await secretary.call("announcements.post", post_args(tree["a"]), cid="shared-000001")
+    assert reply["code"] == "conflict"
+
+
+@pytest.mark.parametrize("cid", [None, "short", "has spaces in it", 12345678, "x" * 65])
+async def test_writes_need_a_well_formed_client_id(connect, people, tree, cid):
+    secretary = await connect(people["secretary"])
+    reply = await secretary.call("announcements.post", post_args(tree["a"]), cid=cid)
+    assert reply["code"] == "bad_request" and reply["details"]["field"] == "cid"
+    assert await announcement_titles() == []
+
+
+@pytest.mark.parametrize("who, code", [("member", "forbidden"), ("probationary", "forbidden"),
+                                       ("moderator", "forbidden"), ("other_secretary", "forbidden"),
+                                       ("outsider", "forbidden")])
+async def test_only_secretaries_post_announcements(connect, people, tree, who, code):
+    sock = await connect(people[who])
+    reply = await sock.call("announcements.post", post_args(tree["a"]), cid="perm-0000001")
+    assert reply["code"] == code
+    assert await announcement_titles() == []
+
+
+async def test_committee_secretary_may_post_to_a_branch_below(connect, people, tree):
+    sock = await connect(people["committee_secretary"])
+    reply = await sock.call("announcements.post", post_args(tree["a"]), cid="perm-0000002")
+    assert reply["op"] == "ok"
+
+
+async def test_anonymous_writes_are_unauthenticated(connect, tree):
+    sock = await connect()
+    reply = await sock.call("announcements.post", post_args(tree["a"]), cid="anon-0000001")
+    assert reply["code"] == "unauthenticated"
+
+
+async def test_a_spoofed_user_id_in_the_payload_is_refused(connect, people, tree):
+    member = await connect(people["member"])
+    args = {**post_args(tree["a"]), "user_id": people["secretary"].pk}
+    reply = await member.call("announcements.post", args, cid="spoof-000001")
+    assert reply["code"] == "bad_request" and "user_id" in reply["message"]
+    assert await announcement_titles() == []
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        ({"title": "", "body": "x"}, "title"),
+        ({"title": "   ", "body": "x"}, "title"),
+        ({"title": "t" * 201, "body": "x"}, "title"),
+        ({"title": "t", "body": ""}, "body"),
+        ({"title": 5, "body": "x"}, "title"),
+        ({"body": "x"}, "title"),
+    ],
+)
+async def test_invalid_announcements_are_refused_naming_the_field(connect, people, tree, args, field):
+    secretary = await connect(people["secretary"])
+    reply = await secretary.call("announcements.post", {"branch": tree["a"].pk, **args}, cid="bad-00000001")
+    assert reply["code"] == "bad_request"
+    assert reply["details"]["field"] == field
+    assert await announcement_titles() == []
+
+
+async def test_missing_branch_is_not_found(connect, people):
+    secretary = await connect(people["secretary"])
+    reply = await secretary.call("announcements.post", {"branch": 987654, "title": "t", "body": "b"}, cid="nf-000000001")
+    assert reply["code"] == "not_found"
+
+
+async def test_post_appends_exactly_one_event_to_the_branch_stream(people, tree, db):
+    def run():
+        with capture_events() as captured:
+            post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk, title="t", body="b")
+        return captured
+
+    captured = await database_sync_to_async(run)()
+    assert [(e.stream, e.seq, e.type) for e in captured] == [(f"announcements:{tree['a'].pk}", 1, "announcement.posted")]
+
+
+async def test_mark_read_moves_forward_only_and_reports_unread(connect, people, tree):
+    secretary = await connect(people["secretary"])
+    for i in range(3):
+        await secretary.call("announcements.post", post_args(tree["a"], f"t{i}"), cid=f"mr-000000{i}")
+    member = await connect(people["member"])
+    reply = await member.call("announcements.mark_read", {"branch": tree["a"].pk, "seq": 2})
+    assert reply["data"] == {"read_seq": 2, "unread": 1}
+    reply = await member.call("announcements.mark_read", {"branch": tree["a"].pk, "seq": 1})
+    assert reply["data"] == {"read_seq": 2, "unread": 1}
+    outsider = await connect(people["outsider"])
+    assert (await outsider.call("announcements.mark_read", {"branch": tree["a"].pk, "seq": 1}))["code"] == "forbidden"
+
+
+async def test_list_pages_older_announcements(connect, people, tree):
+    secretary = await connect(people["secretary"])
+    for i in range(4):
+        await secretary.call("announcements.post", post_args(tree["a"], f"t{i}"), cid=f"ls-000000{i}")
+    reply = await secretary.call("announcements.list", {"branch": tree["a"].pk, "before": 3, "limit": 10})
+    assert [a["title"] for a in reply["data"]["announcements"]] == ["t1", "t0"]
+
+
+async def test_a_lost_doorbell_is_recovered_by_the_head_check(connect, people, tree):
+    member = await connect(people["member"])
+    stream = f"announcements:{tree['a'].pk}"
+    await member.call("subscribe", {"stream": stream})
+    hub = await hub_module.get_hub()
+    layer = get_channel_layer()
+    await layer.group_discard(group_name(stream), hub.channel)  # the doorbell will not ring
+    await database_sync_to_async(post_announcement)(
+        identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk, title="lost", body="b"
+    )
+    assert await member.nothing(0.3)
+    await hub.check_heads()
+    frames = await member.recv_until(lambda f: f["op"] == "event")
+    assert frames[-1]["seq"] == 1 and frames[-1]["data"]["title"] == "lost"
+
+
+async def test_doorbells_out_of_order_are_delivered_in_seq_order_once(connect, people, tree):
+    member = await connect(people["member"])
+    stream = f"announcements:{tree['a'].pk}"
+    await member.call("subscribe", {"stream": stream})
+    hub = await hub_module.get_hub()
+    layer = get_channel_layer()
+    await layer.group_discard(group_name(stream), hub.channel)
+
+    def write_two():
+        with capture_events() as captured:
+            for title in ("first", "second", "third"):
+                post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk, title=title, body="b")
+        return captured
+
+    captured = await database_sync_to_async(write_two)()
+    await layer.group_add(group_name(stream), hub.channel)
+    for event in (captured[2], captured[0], captured[1], captured[2]):
+        await database_sync_to_async(publish)(event)
+    seqs = []
+    while len(seqs) < 3:
+        frame = await member.recv()
+        if frame["op"] == "event":
+            seqs.append(frame["seq"])
+    assert seqs == [1, 2, 3]
+    assert await member.nothing(0.3)
+
+
+async def test_writes_during_a_resume_are_neither_lost_nor_duplicated(connect, people, tree):
+    stream = f"announcements:{tree['a'].pk}"
+    secretary = await connect(people["secretary"])
+    for i in range(30):
+        await secretary.call("announcements.post", post_args(tree["a"], f"before{i}"), cid=f"rs-before-{i:03}")
+
+    async def keep_writing():
+        for i in range(30):
+            await secretary.call("announcements.post", post_args(tree["a"], f"during{i}"), cid=f"rs-during-{i:03}")
+
+    member = await connect(people["member"])
+    writer = asyncio.create_task(keep_writing())
+    await member.send("subscribe", {"stream": stream, "since": 0})
+    seqs = []
+    while len(seqs) < 60:
+        frame = await member.recv(timeout=10)
+        if frame["op"] == "event":
+            seqs.append(frame["seq"])
+    await writer
+    assert seqs == list(range(1, 61))
+    assert await member.nothing(0.3)
+
+
+async def test_presence_shows_who_is_here_and_who_leaves(connect, people, tree):
+    stream = f"announcements:{tree['a'].pk}"
+    first = await connect(people["member"])
+    reply = await first.call("subscribe", {"stream": stream})
+    assert reply["data"]["presence"] == [{"id": f"u:{people['member'].pk}", "name": "Member"}]
+    second = await connect(people["secretary"])
+    reply = await second.call("subscribe", {"stream": stream})
+    assert {p["id"] for p in reply["data"]["presence"]} == {f"u:{people['member'].pk}", f"u:{people['secretary'].pk}"}
+    # Joins are batched once a second, so the member's own join may share the frame.
+    joined = await first.recv_until(lambda f: f["op"] == "presence", timeout=4)
+    assert {"id": f"u:{people['secretary'].pk}", "name": "Secretary"} in joined[-1]["joined"]
+    await second.call("unsubscribe", {"stream": stream})
+    left = await first.recv_until(lambda f: f["op"] == "presence" and f["left"], timeout=4)
+    assert left[-1]["left"] == [f"u:{people['secretary'].pk}"]
+
+
+async def test_a_second_tab_leaving_keeps_the_member_present(connect, people, tree):
+    stream = f"announcements:{tree['a'].pk}"
+    watcher = await connect(people["secretary"])
+    await watcher.call("subscribe", {"stream": stream})
+    tab1 = await connect(people["member"])
+    tab2 = await connect(people["member"])
+    await tab1.call("subscribe", {"stream": stream})
+    await tab2.call("subscribe", {"stream": stream})
+    await watcher.recv_until(lambda f: f["op"] == "presence", timeout=4)
+    await tab2.close()
+    await asyncio.sleep(1.5)
+    assert await watcher.nothing(0.2)
+
+
+async def test_logged_out_users_sockets_are_closed(connect, people, tree):
+    member = await connect(people["member"])
+    await member.call("subscribe", {"stream": f"announcements:{tree['a'].pk}"})
+    await database_sync_to_async(Session.objects.all().delete)()
+    hub = await hub_module.get_hub()
+    await hub.check_sessions()
+    closing = await member.recv()
+    assert closing["op"] == "closing" and closing["code"] == "unauthenticated"
+    output = await member.c.receive_output(timeout=2)
+    assert output == {"type": "websocket.close", "code": 4401}
+
+
+async def test_deactivated_users_sockets_are_closed_by_the_periodic_check(connect, people, tree, settings):
+    settings.BRANCHLINE_REALTIME = {**settings.BRANCHLINE_REALTIME, "SESSION_CHECK_SECONDS": 1}
+    member = await connect(people["member"])
+    other = await connect(people["secretary"])
+    people["member"].is_active = False
+    await database_sync_to_async(people["member"].save)()
+    closing = await member.recv(timeout=4)
+    assert closing["op"] == "closing"
+    assert (await other.call("ping"))["op"] == "ok"
+
+
+def test_session_check_interval_is_within_a_minute(settings):
+    assert settings.BRANCHLINE_REALTIME["SESSION_CHECK_SECONDS"] <= 60
+
+
+async def test_events_are_kept_when_the_channel_layer_fails(people, tree, db, monkeypatch):
+    from channels.layers import InMemoryChannelLayer
+
+    async def broken(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(InMemoryChannelLayer, "group_send", broken)
+    announcement = await database_sync_to_async(post_announcement)(
+        identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk, title="t", body="b"
+    )
+    assert await database_sync_to_async(Event.objects.filter(seq=announcement.seq).exists)()
