@@ -281,3 +281,19 @@ async def test_foreign_origin_is_refused(connect, db):
 async def test_missing_origin_is_refused(connect, db):
     sock = await connect(origin=None, expect_accept=False)
     assert not sock.accepted
+
+
+def test_prune_events_command_applies_retention_to_every_stream(people, tree, settings):
+    from django.core.management import call_command
+
+    from realtime.models import Stream
+
+    settings.BRANCHLINE_REALTIME = {**settings.BRANCHLINE_REALTIME, "RETENTION_EVENTS": 2}
+    for branch in (tree["a"], tree["b"]):
+        for i in range(4):
+            post_announcement(identity=identity_for_user(
+                people["secretary"] if branch == tree["a"] else people["other_secretary"]),
+                branch_id=branch.pk, title=f"t{i}", body="b")
+    call_command("prune_events", stdout=open("/dev/null", "w"))
+    assert dict(Stream.objects.values_list("key", "trimmed_through")) == {
+        f"announcements:{tree['a'].pk}": 2, f"announcements:{tree['b'].pk}": 2}
