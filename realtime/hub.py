@@ -21,7 +21,6 @@ import os
 import socket
 import uuid
 import weakref
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async
@@ -38,7 +37,6 @@ log = logging.getLogger(__name__)
 
 PRESENCE_FLUSH_SECONDS = 1.0
 PRESENCE_HEARTBEAT_SECONDS = 30
-PRESENCE_STALE_SECONDS = 90
 FILL_ATTEMPTS = 40
 
 
@@ -286,9 +284,7 @@ class Hub:
                     left = await database_sync_to_async(presence.record_changes)(self.process_id, joined, left)
                 if since_heartbeat >= PRESENCE_HEARTBEAT_SECONDS:
                     since_heartbeat = 0.0
-                    stale = await database_sync_to_async(presence.heartbeat)(
-                        self.process_id, timedelta(seconds=PRESENCE_STALE_SECONDS)
-                    )
+                    stale = await database_sync_to_async(presence.heartbeat)(self.process_id)
                 for stream in set(joined) | set(left) | set(stale):
                     message = {
                         "type": "bl.presence",

@@ -9,6 +9,9 @@ from django.utils import timezone
 
 from .models import PresenceEntry
 
+# A process refreshes its rows every 30 s; rows older than this belong to a dead one.
+STALE_AFTER = timedelta(seconds=90)
+
 
 @transaction.atomic
 def record_changes(process: str, joined: dict[str, dict[str, str]], left: dict[str, set[str]]) -> dict[str, set[str]]:
@@ -26,7 +29,7 @@ def record_changes(process: str, joined: dict[str, dict[str, str]], left: dict[s
     if rows:
         PresenceEntry.objects.bulk_create(rows, ignore_conflicts=True)
     real: dict[str, set[str]] = {}
-    fresh = now - timedelta(seconds=90)
+    fresh = now - STALE_AFTER
     for stream, keys in left.items():
         PresenceEntry.objects.filter(stream=stream, process=process, identity__in=keys).delete()
         still = set(
@@ -40,7 +43,7 @@ def record_changes(process: str, joined: dict[str, dict[str, str]], left: dict[s
 
 
 @transaction.atomic
-def heartbeat(process: str, stale_after: timedelta) -> dict[str, set[str]]:
+def heartbeat(process: str, stale_after: timedelta = STALE_AFTER) -> dict[str, set[str]]:
     """Refresh this process's rows; drop other processes' stale rows and report them."""
     now = timezone.now()
     PresenceEntry.objects.filter(process=process).update(seen_at=now)
@@ -59,7 +62,7 @@ def heartbeat(process: str, stale_after: timedelta) -> dict[str, set[str]]:
 
 
 def present_on(stream: str, local: dict[str, str]) -> list[dict]:
-    fresh = timezone.now() - timedelta(seconds=90)
+    fresh = timezone.now() - STALE_AFTER
     people = dict(local)
     for key, name in PresenceEntry.objects.filter(stream=stream, seen_at__gte=fresh).values_list("identity", "name"):
         people.setdefault(key, name)

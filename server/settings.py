@@ -28,16 +28,49 @@ def env_int(name: str, default: int) -> int:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The embedded default gets a fixed development key so `make run` works out of the
-# box; any real deployment must set SECRET_KEY (docs/deploy.md says so).
-SECRET_KEY = os.environ.get("SECRET_KEY", "branchline-embedded-development-key-change-me")
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment; else one generated once and kept in var/.
+
+    The embedded shape needs no configuration, yet never runs on a key that anyone
+    else knows. Several processes of a deployment must share one SECRET_KEY.
+    """
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    import secrets
+
+    path = BASE_DIR / "var" / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        try:
+            with open(path, "x") as handle:  # "x": a concurrent first start keeps the first key
+                handle.write(key)
+            os.chmod(path, 0o600)
+        except FileExistsError:
+            pass
+        return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
-PORT = env_int("PORT", 8000)
+PORT = env_int("PORT", 8000)  # daphne's port is given on its command line (Makefile)
+
+# Behind a TLS-terminating proxy (docs/deploy.md): trust its X-Forwarded-Proto and
+# send cookies only over HTTPS.
+if env_bool("HTTPS", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
 
 INSTALLED_APPS = [
     "daphne",
@@ -57,6 +90,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Chinese unless the person chose English (cookie): the browser's Accept-Language
+    # is not consulted, since members' phones are often set to English.
+    "server.middleware.IgnoreAcceptLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
