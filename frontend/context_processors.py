@@ -1,16 +1,63 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+
+from accounts.models import Branch, Membership
+
+
+def readable_branches(user) -> list[Branch]:
+    """The branches a user belongs to, plus those below a branch they are secretary of.
+
+    Mirrors accounts.selectors.can_read_branch: a committee secretary reads the
+    branches under the committee, so the navigation offers them too. The tree has
+    three levels, so walking down at most two generations is enough.
+    """
+    member_ids = set(Membership.objects.filter(user=user).values_list("branch_id", flat=True))
+    frontier = set(
+        Membership.objects.filter(user=user, role=Membership.Role.SECRETARY).values_list("branch_id", flat=True)
+    )
+    below: set[int] = set()
+    for _generation in range(3):
+        if not frontier:
+            break
+        frontier = set(Branch.objects.filter(parent_id__in=frontier).values_list("id", flat=True)) - below
+        below |= frontier
+    return list(Branch.objects.filter(pk__in=member_ids | below).order_by("id"))
+
+
+def realtime_strings() -> dict[str, str]:
+    """Strings realtime.js shows (status indicator, error headlines), in the active language."""
+    return {
+        "status_online": _("Online"),
+        "status_connecting": _("Connecting…"),
+        "status_offline": _("Offline"),
+        "status_retry": _("retrying in %(seconds)s s"),
+        "status_ended": _("Session ended — please log in again"),
+        "status_title": _("Connection to the server"),
+        "error_bad_request": _("The server could not accept that."),
+        "error_forbidden": _("You are not allowed to do that."),
+        "error_not_found": _("Not found."),
+        "error_unauthenticated": _("Your session has ended. Please log in again."),
+        "error_rate_limited": _("Too many requests. Wait a moment and try again."),
+        "error_too_large": _("That is too large to send."),
+        "error_conflict": _("That conflicts with an earlier request."),
+        "error_internal": _("Something went wrong on the server; nothing was changed."),
+        "error_disconnected": _("The connection dropped before the server answered. Try again."),
+        "error_offline": _("You are offline. Try again when the connection is back."),
+        "error_unknown": _("Something went wrong."),
+    }
 
 
 def navigation(request) -> dict:
-    branches = []
+    branches: list[Branch] = []
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        from accounts.models import Branch
-
-        branches = list(Branch.objects.filter(memberships__user=user).distinct().order_by("id"))
+    authenticated = user is not None and user.is_authenticated
+    if authenticated:
+        branches = readable_branches(user)
     return {
         "nav_branches": branches,
         "realtime_limits": settings.BRANCHLINE_REALTIME,
+        # Only pages with a signed-in user open the socket and show its status.
+        "realtime_strings": realtime_strings() if authenticated else None,
     }

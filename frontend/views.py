@@ -1,20 +1,89 @@
 from __future__ import annotations
 
+import time
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.api import request_identity
 from accounts.models import Branch
 from accounts.selectors import can_manage_branch, can_read_branch
+from announcements import selectors as announcement_selectors
+from announcements.actions import BODY_MAX, TITLE_MAX, stream_for
+
+from .context_processors import readable_branches
+
+# Demo accounts the login page may mention, and how long one check of them is trusted.
+DEMO_USERNAMES = ("shuji", "dangyuan")
+DEMO_CHECK_SECONDS = 300
+_demo_check: dict[str, float | bool | None] = {"at": None, "active": False}
+
+
+def demo_accounts_active() -> bool:
+    """True while the demo account still has the published demo password.
+
+    Then the password is public anyway (it is in the repository), so saying it on the
+    login page is honest; once someone changes it or the demo data is absent, the hint
+    disappears. One password hash per five minutes at most, not one per page view.
+    """
+    now = time.monotonic()
+    checked_at = _demo_check["at"]
+    if checked_at is not None and now - float(checked_at) < DEMO_CHECK_SECONDS:
+        return bool(_demo_check["active"])
+    from accounts.management.commands.seed_demo import DEMO_PASSWORD
+
+    user = get_user_model().objects.filter(username=DEMO_USERNAMES[0], is_active=True).first()
+    active = user is not None and user.check_password(DEMO_PASSWORD)
+    _demo_check.update(at=now, active=active)
+    return active
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "frontend/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["demo_usernames"] = DEMO_USERNAMES
+        if demo_accounts_active():
+            from accounts.management.commands.seed_demo import DEMO_PASSWORD
+
+            context["demo_password"] = DEMO_PASSWORD
+        return context
 
 
 def home(request):
     if request.user.is_authenticated:
-        first = Branch.objects.filter(memberships__user=request.user).order_by("id").first()
-        if first is not None:
-            return redirect("announcements", branch_id=first.pk)
+        readable = readable_branches(request.user)
+        if readable:
+            return redirect("announcements", branch_id=readable[0].pk)
     return render(request, "frontend/home.html")
+
+
+def announcement_strings() -> dict[str, str]:
+    """Strings announcements.js shows, in the active language."""
+    return {
+        "unread": _("%(count)s unread"),
+        "all_read": _("All read"),
+        "new": _("New"),
+        "empty": _("No announcements yet."),
+        "posted_live": _("New announcement: %(title)s"),
+        "publishing": _("Publishing…"),
+        "queued": _("You are offline. It will be published as soon as the connection is back."),
+        "published": _("Published."),
+        "published_replayed": _("Published (confirmed after reconnecting)."),
+        "mark_read_failed": _("Could not mark as read:"),
+        "publish_failed": _("Not published:"),
+        "load_older_failed": _("Could not load older announcements:"),
+        "fix_fields": _("Please correct the highlighted field."),
+        "nobody_here": _("Only you"),
+        "log_in": _("Log in"),
+    }
 
 
 @login_required
@@ -23,8 +92,35 @@ def announcements(request, branch_id: int):
     identity = request_identity(request)
     if not can_read_branch(identity, branch.pk):
         raise Http404("no such branch")
+    # The page is complete without JavaScript; the socket's snapshot then replaces
+    # this list and keeps it current.
+    items = announcement_selectors.announcements_for(identity, branch.pk, limit=50)
+    read_seq = announcement_selectors.read_marker(identity, branch.pk)
+    unread = announcement_selectors.unread_count(identity, branch.pk)
+    can_post = can_manage_branch(identity, branch.pk)
+    config = {
+        "branch": branch.pk,
+        "stream": stream_for(branch.pk),
+        "time_zone": branch.time_zone,
+        "can_post": can_post,
+        "page_size": 50,
+        "me": identity.user_id,
+        "login_url": reverse("login"),
+    }
     return render(
         request,
         "frontend/announcements.html",
-        {"branch": branch, "can_post": can_manage_branch(identity, branch.pk), "stream": f"announcements:{branch.pk}"},
+        {
+            "branch": branch,
+            "can_post": can_post,
+            "stream": stream_for(branch.pk),
+            "announcements": items,
+            "read_seq": read_seq,
+            "unread": unread,
+            "title_max": TITLE_MAX,
+            "body_max": BODY_MAX,
+            "has_more": len(items) >= 50,
+            "page_config": config,
+            "page_strings": announcement_strings(),
+        },
     )

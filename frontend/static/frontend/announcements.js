@@ -1,0 +1,301 @@
+// The branch's announcements page (通知公告): a live list, the unread count, mark all
+// read, older pages, who is here, and the secretary's compose form.
+import { Status, connection, describeError, interpolate, localMessage, readJSON } from "./realtime.js";
+
+const config = readJSON("announcements-config");
+const t = readJSON("announcements-strings");
+const rt = readJSON("bl-realtime-strings");
+const conn = connection();
+
+const $ = (id) => document.getElementById(id);
+const list = $("announcement-list");
+const badge = $("unread-badge");
+const markAllButton = $("mark-all-read");
+const olderButton = $("load-older");
+const announcer = $("live-announcer");
+const pageError = $("page-error");
+const presenceLine = $("presence");
+const presenceNames = $("presence-names");
+const baseTitle = document.title;
+const lang = document.documentElement.lang || "zh-hans";
+
+const state = {
+  items: new Map(), // id -> announcement
+  readSeq: 0,
+  unread: Number(badge.dataset.count || 0),
+  hasMore: !olderButton.hidden,
+  synced: false, // a snapshot has replaced the server-rendered list
+  present: new Map(), // identity key -> name
+};
+
+// Times arrive as ISO UTC; show them in the BRANCH's zone (not the browser's), in the
+// same "YYYY-MM-DD HH:mm" form the server renders with Django's timezone tag.
+let timeParts;
+try {
+  timeParts = new Intl.DateTimeFormat("en-US", {
+    timeZone: config.time_zone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+} catch {
+  timeParts = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", dateStyle: "short", timeStyle: "short" });
+}
+
+function formatTime(iso) {
+  const parts = Object.fromEntries(timeParts.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function renderItem(a) {
+  const li = el("li", "announcement");
+  li.dataset.id = a.id;
+  li.dataset.seq = a.seq;
+  li.classList.toggle("is-unread", a.seq > state.readSeq);
+  const article = el("article");
+  const title = el("h3", "announcement-title", a.title);
+  title.append(el("span", "new-label", t.new));
+  const meta = el("p", "announcement-meta");
+  const time = el("time", "", formatTime(a.created_at));
+  time.dateTime = a.created_at;
+  const sep = el("span", "sep", " · ");
+  sep.setAttribute("aria-hidden", "true");
+  meta.append(el("span", "author", a.author ? a.author.name : ""), sep, time);
+  article.append(title, meta, el("div", "announcement-body", a.body));
+  li.append(article);
+  return li;
+}
+
+function sortedItems() {
+  return [...state.items.values()].sort((x, y) => y.seq - x.seq || y.id - x.id);
+}
+
+function renderList() {
+  const items = sortedItems();
+  if (items.length === 0) list.replaceChildren(el("li", "empty", t.empty));
+  else list.replaceChildren(...items.map(renderItem));
+  olderButton.hidden = !state.hasMore;
+}
+
+function insertItem(a) {
+  const li = renderItem(a);
+  li.classList.add("is-arriving");
+  list.querySelector(".empty")?.remove();
+  const after = [...list.children].find((node) => Number(node.dataset.seq) < a.seq);
+  list.insertBefore(li, after || null);
+}
+
+function renderUnread() {
+  const online = conn.status === Status.ONLINE;
+  badge.dataset.count = String(state.unread);
+  badge.textContent = interpolate(t.unread, { count: state.unread });
+  badge.hidden = state.unread === 0;
+  markAllButton.disabled = state.unread === 0 || !online || !state.synced;
+  document.title = state.unread ? `(${state.unread}) ${baseTitle}` : baseTitle;
+  for (const li of list.querySelectorAll(".announcement")) {
+    li.classList.toggle("is-unread", Number(li.dataset.seq) > state.readSeq);
+  }
+}
+
+function renderPresence() {
+  const me = `u:${config.me}`;
+  const others = [...state.present].filter(([key]) => key !== me).map(([, name]) => name);
+  let text = t.nobody_here;
+  if (others.length) {
+    try {
+      text = new Intl.ListFormat(lang, { style: "short", type: "unit" }).format(others);
+    } catch {
+      text = others.join(", ");
+    }
+  }
+  presenceNames.textContent = text;
+  presenceLine.hidden = conn.status !== Status.ONLINE;
+}
+
+function announce(text) {
+  // Re-set so screen readers announce repeated identical messages too.
+  announcer.textContent = "";
+  requestAnimationFrame(() => {
+    announcer.textContent = text;
+  });
+}
+
+function showPageError(text, link) {
+  pageError.textContent = text;
+  if (link) {
+    const a = el("a", "", link.text);
+    a.href = link.href;
+    pageError.append(" ", a);
+  }
+  pageError.hidden = !text;
+}
+
+// -- the stream -------------------------------------------------------------------------
+
+conn.subscribe(config.stream, {
+  snapshot(snapshot) {
+    if (!snapshot) return;
+    state.items = new Map(snapshot.announcements.map((a) => [a.id, a]));
+    state.readSeq = snapshot.read_seq;
+    state.unread = snapshot.unread;
+    state.hasMore = snapshot.announcements.length >= config.page_size;
+    state.synced = true;
+    list.dataset.synced = "true"; // the live state has replaced the server-rendered list
+    renderList();
+    renderUnread();
+  },
+  event(frame) {
+    if (frame.type !== "announcement.posted") return;
+    // The stream's seq is the announcement's seq (unread counting uses it).
+    const a = { ...frame.data, seq: frame.seq };
+    if (state.items.has(a.id)) return;
+    state.items.set(a.id, a);
+    insertItem(a);
+    if (a.seq > state.readSeq) state.unread += 1;
+    renderUnread();
+    announce(interpolate(t.posted_live, { title: a.title }));
+  },
+  presence(change) {
+    if (change.present) {
+      state.present = new Map(change.present.map((p) => [p.id, p.name]));
+    } else {
+      for (const p of change.joined) state.present.set(p.id, p.name);
+      for (const key of change.left) state.present.delete(key);
+    }
+    renderPresence();
+  },
+  error(error) {
+    showPageError(describeError(error, rt));
+  },
+});
+
+conn.onStatus((status) => {
+  olderButton.disabled = status !== Status.ONLINE;
+  renderUnread();
+  renderPresence();
+  if (status === Status.ENDED) {
+    const next = encodeURIComponent(location.pathname);
+    showPageError(rt.error_unauthenticated, { text: t.log_in, href: `${config.login_url}?next=${next}` });
+  }
+});
+
+// A post still waiting for the connection lives only in this page: warn before leaving.
+window.addEventListener("beforeunload", (event) => {
+  if (conn.unacknowledgedWrites > 0) {
+    event.preventDefault();
+    event.returnValue = "";
+  }
+});
+
+markAllButton.addEventListener("click", async () => {
+  const seqs = [...state.items.values()].map((a) => a.seq);
+  const seq = Math.max(conn.lastSeq(config.stream) || 0, ...seqs, 0);
+  markAllButton.disabled = true;
+  try {
+    const reply = await conn.request("announcements.mark_read", { branch: config.branch, seq });
+    state.readSeq = reply.read_seq;
+    state.unread = reply.unread;
+    showPageError("");
+  } catch (error) {
+    showPageError(`${t.mark_read_failed} ${describeError(error, rt)}`);
+  }
+  renderUnread();
+});
+
+olderButton.addEventListener("click", async () => {
+  const seqs = [...state.items.values()].map((a) => a.seq);
+  if (!seqs.length) return;
+  olderButton.disabled = true;
+  try {
+    const reply = await conn.request("announcements.list", {
+      branch: config.branch,
+      before: Math.min(...seqs),
+      limit: config.page_size,
+    });
+    for (const a of reply.announcements) state.items.set(a.id, a);
+    state.hasMore = reply.announcements.length >= config.page_size;
+    renderList();
+    renderUnread();
+    showPageError("");
+  } catch (error) {
+    showPageError(`${t.load_older_failed} ${describeError(error, rt)}`);
+  }
+  olderButton.disabled = conn.status !== Status.ONLINE;
+});
+
+// -- compose (secretaries only) ---------------------------------------------------------
+
+const form = $("compose");
+if (form) {
+  const submit = form.querySelector("button[type=submit]");
+  const statusLine = $("compose-status");
+  const formError = $("compose-error");
+  const fields = {
+    title: { input: $("compose-title"), error: $("compose-title-error") },
+    body: { input: $("compose-body"), error: $("compose-body-error") },
+  };
+
+  const clearErrors = () => {
+    formError.hidden = true;
+    formError.textContent = "";
+    for (const { input, error } of Object.values(fields)) {
+      input.removeAttribute("aria-invalid");
+      input.closest(".field").classList.remove("has-error");
+      error.hidden = true;
+      error.textContent = "";
+    }
+  };
+
+  const showFieldError = (name, message) => {
+    const { input, error } = fields[name];
+    input.setAttribute("aria-invalid", "true");
+    input.closest(".field").classList.add("has-error");
+    error.textContent = message;
+    error.hidden = false;
+    input.focus();
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (submit.disabled) return;
+    clearErrors();
+    submit.disabled = true;
+    // While the write waits for the connection, say so; it goes out on reconnect.
+    const stopWatching = conn.onStatus((status) => {
+      statusLine.textContent = status === Status.ONLINE ? t.publishing : t.queued;
+    });
+    try {
+      const reply = await conn.write("announcements.post", {
+        branch: config.branch,
+        title: fields.title.input.value,
+        body: fields.body.input.value,
+      });
+      stopWatching();
+      form.reset();
+      statusLine.textContent = reply.replayed ? t.published_replayed : t.published;
+    } catch (error) {
+      stopWatching();
+      statusLine.textContent = "";
+      const field = error.details && error.details.field;
+      if (error.code === "bad_request" && field in fields) {
+        showFieldError(field, localMessage(error.message));
+        formError.textContent = t.fix_fields;
+      } else {
+        formError.textContent = `${t.publish_failed} ${describeError(error, rt)}`;
+      }
+      formError.hidden = false;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}

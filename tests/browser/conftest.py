@@ -1,0 +1,137 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against a real daphne.
+
+Never downloads a browser. Without /usr/bin/chromium the tests skip locally and fail
+on CI (CI=true), where a missing browser means the suite did not run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from .server import BranchlineServer, build_seeded_database, copy_database
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+DEMO_PASSWORD = "branchline-demo"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="package")
+def chromium_path() -> str:
+    if not os.path.exists(CHROMIUM):
+        reason = (
+            f"Debian's Chromium is not installed at {CHROMIUM} "
+            "(apt-get install -y chromium fonts-noto-cjk); the browser tests never download a browser"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="package")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="package")
+def browser_workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("browser")
+
+
+@pytest.fixture(scope="package")
+def seeded_database(browser_workdir: Path) -> Path:
+    """Migrated and seeded once; every server starts from its own copy."""
+    path = browser_workdir / "seeded.sqlite3"
+    build_seeded_database(path)
+    return path
+
+
+def _server_from(workdir: Path, template: Path, name: str) -> BranchlineServer:
+    folder = workdir / name
+    folder.mkdir()
+    db_path = folder / "db.sqlite3"
+    copy_database(template, db_path)
+    return BranchlineServer(db_path, folder / "daphne.log")
+
+
+@pytest.fixture(scope="package")
+def server(browser_workdir: Path, seeded_database: Path) -> Iterator[BranchlineServer]:
+    """One server shared by the tests that do not stop it."""
+    instance = _server_from(browser_workdir, seeded_database, "shared")
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def own_server(browser_workdir: Path, seeded_database: Path) -> Iterator[BranchlineServer]:
+    """A server (and database) of the test's own, for tests that stop and restart it."""
+    instance = _server_from(browser_workdir, seeded_database, f"own-{uuid.uuid4().hex[:8]}")
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+def log_in(page, username: str, next_path: str = "/") -> None:
+    page.goto(f"/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url, timeout=10_000)
+
+
+@pytest.fixture
+def open_page(browser) -> Iterator[Callable]:
+    """open_page(server, username, path, ...) -> a Page in its own browser context.
+
+    Each page gets its own context (cookies), so two pages are two people. The browser's
+    own time zone is New York on purpose: times must show in the branch's zone anyway.
+    Uncaught JavaScript errors on any page fail the test.
+    """
+    contexts = []
+    errors: list[str] = []
+
+    def open_(
+        server: BranchlineServer,
+        username: str | None = None,
+        path: str = "/",
+        *,
+        locale: str = "zh-CN",
+        timezone_id: str = "America/New_York",
+        viewport: dict = DESKTOP,
+    ):
+        context = browser.new_context(base_url=server.url, locale=locale, timezone_id=timezone_id, viewport=viewport)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc, who=username: errors.append(f"{who}: {exc}"))
+        if username:
+            log_in(page, username, path)
+        if page.url != server.url + path:
+            page.goto(path)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors, f"uncaught JavaScript errors: {errors}"

@@ -1,0 +1,135 @@
+"""通知公告 in two browsers: the secretary publishes, a member sees it without reloading."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+BRANCH = "第一党支部"
+
+
+def announcements_path(server) -> str:
+    return f"/branches/{server.branch_id(BRANCH)}/announcements/"
+
+
+def wait_online(page) -> None:
+    expect(page.locator("#conn-status")).to_have_attribute("data-status", "online")
+    expect(page.locator("#announcement-list")).to_have_attribute("data-synced", "true")
+
+
+def unread(page) -> int:
+    return int(page.get_attribute("#unread-badge", "data-count"))
+
+
+def test_secretary_post_appears_live_for_member(server, open_page):
+    path = announcements_path(server)
+    member = open_page(server, "dangyuan", path)
+    secretary = open_page(server, "shuji", path)
+    wait_online(member)
+    wait_online(secretary)
+
+    expect(member.locator("#compose")).to_have_count(0)  # only secretaries may publish
+    expect(member.locator("#presence-names")).to_contain_text("王书记")  # who else is on the page
+    member.evaluate("window.__sameDocument = true")
+    before = unread(member)
+    title = f"关于开展主题党日活动的通知 {uuid.uuid4().hex[:6]}"
+
+    secretary.fill("#compose-title", title)
+    secretary.fill("#compose-body", "本周五下午三点在党群服务中心集合。\n请穿便装。")
+    secretary.click("#compose button[type=submit]")
+
+    newest = member.locator("#announcement-list .announcement").first
+    expect(newest.locator(".announcement-title")).to_contain_text(title)
+    expect(newest.locator(".author")).to_have_text("王书记")
+    expect(newest).to_have_class(re.compile(r"\bis-unread\b"))
+    expect(member.locator("#unread-badge")).to_have_attribute("data-count", str(before + 1))
+    expect(member.locator("#unread-badge")).to_contain_text(f"{before + 1} 条未读")
+    expect(member.locator(".announcement-title", has_text=title)).to_have_count(1)
+    assert member.evaluate("window.__sameDocument") is True, "the member's page reloaded"
+
+    # Shown in the branch's zone (Asia/Shanghai), not the browser's (New York).
+    shown = newest.locator("time").inner_text()
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    allowed = {(now + timedelta(minutes=d)).strftime("%Y-%m-%d %H:%M") for d in (-1, 0, 1)}
+    assert shown in allowed, f"time {shown!r} is not branch-local now ({sorted(allowed)})"
+
+    # The secretary's own form is cleared and says so.
+    expect(secretary.locator("#compose-status")).to_have_text("已发布。")
+    expect(secretary.locator("#compose-title")).to_have_value("")
+    expect(secretary.locator(".announcement-title", has_text=title)).to_have_count(1)
+
+    # Mark all read: the badge goes away, and stays away after a reload (server state).
+    member.click("#mark-all-read")
+    expect(member.locator("#unread-badge")).to_be_hidden()
+    expect(member.locator(".announcement.is-unread")).to_have_count(0)
+    member.reload()
+    wait_online(member)
+    expect(member.locator("#unread-badge")).to_have_attribute("data-count", "0")
+
+
+def test_compose_shows_the_servers_validation_errors(server, open_page):
+    path = announcements_path(server)
+    secretary = open_page(server, "shuji", path)
+    wait_online(secretary)
+    count = secretary.locator("#announcement-list .announcement").count()
+
+    secretary.fill("#compose-title", "   ")
+    secretary.fill("#compose-body", "正文")
+    secretary.click("#compose button[type=submit]")
+
+    error = secretary.locator("#compose-title-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text("标题不能为空")  # the Chinese half of the server's bilingual message
+    expect(secretary.locator("#compose-title")).to_have_attribute("aria-invalid", "true")
+    expect(secretary.locator("#compose-error")).to_contain_text("请修改标出的内容")
+    expect(secretary.locator("#compose-body")).to_have_value("正文")  # nothing the user typed is lost
+
+    secretary.fill("#compose-title", "标题")
+    secretary.fill("#compose-body", "  ")
+    secretary.click("#compose button[type=submit]")
+    expect(secretary.locator("#compose-body-error")).to_contain_text("正文不能为空")
+    expect(secretary.locator("#compose-title-error")).to_be_hidden()
+    expect(secretary.locator("#announcement-list .announcement")).to_have_count(count)
+
+
+def test_member_of_another_branch_cannot_open_the_page(server, open_page):
+    page = open_page(server, "shuji2", "/")
+    response = page.goto(announcements_path(server))
+    assert response.status == 404
+
+
+def test_times_are_in_the_branch_zone_with_and_without_javascript(server, browser, open_page):
+    branch = server.branch_id("第二党支部")
+    server.query("UPDATE accounts_branch SET time_zone = 'Pacific/Auckland' WHERE id = ?", (branch,))
+    try:
+        (created,) = server.query(
+            "SELECT created_at FROM announcements_announcement WHERE branch_id = ? ORDER BY seq DESC LIMIT 1",
+            (branch,),
+        )[0]
+        utc = datetime.fromisoformat(created).replace(tzinfo=ZoneInfo("UTC"))
+        expected = utc.astimezone(ZoneInfo("Pacific/Auckland")).strftime("%Y-%m-%d %H:%M")
+        path = f"/branches/{branch}/announcements/"
+
+        live = open_page(server, "shuji2", path)
+        expect(live.locator("#announcement-list")).to_have_attribute("data-synced", "true")
+        expect(live.locator(".announcement time").first).to_have_text(expected)
+        expect(live.locator("main")).to_contain_text("Pacific/Auckland")
+
+        # Server-rendered (Django's timezone tag), as a browser without JavaScript sees it.
+        context = browser.new_context(base_url=server.url, java_script_enabled=False, timezone_id="UTC")
+        try:
+            context.add_cookies(live.context.cookies())
+            static = context.new_page()
+            static.goto(path)
+            expect(static.locator(".announcement time").first).to_have_text(expected)
+        finally:
+            context.close()
+    finally:
+        server.query("UPDATE accounts_branch SET time_zone = 'Asia/Shanghai' WHERE id = ?", (branch,))
