@@ -44,10 +44,12 @@ def post_announcement(*, identity: Identity, branch_id: int, title: str, body: s
     title, body = check_post_announcement(identity, branch_id, title, body)
     author = get_user_model().objects.get(pk=identity.user_id)
     announcement = Announcement.objects.create(branch_id=branch_id, author=author, title=title, body=body)
-    event = append_event(
-        stream_for(branch_id), "announcement.posted", announcement.to_dict(), actor=identity
-    )
-    announcement.seq = event.seq
+
+    def payload(seq: int) -> dict:
+        announcement.seq = seq
+        return announcement.to_dict()
+
+    append_event(stream_for(branch_id), "announcement.posted", payload, actor=identity)
     announcement.save(update_fields=["seq"])
     return announcement
 

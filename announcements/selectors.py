@@ -7,8 +7,10 @@ from realtime.models import ReadMarker
 
 from .models import Announcement
 
+PAGE_SIZE = 50  # newest announcements in a snapshot or a page
 
-def announcements_for(identity: Identity, branch_id: int, *, limit: int = 50, before: int | None = None):
+
+def announcements_for(identity: Identity, branch_id: int, *, limit: int = PAGE_SIZE, before: int | None = None):
     if not can_read_branch(identity, branch_id):
         raise Forbidden("you are not a member of this branch")
     qs = Announcement.objects.filter(branch_id=branch_id).select_related("author")
@@ -31,4 +33,9 @@ def read_marker(identity: Identity, branch_id: int) -> int:
 
 
 def unread_count(identity: Identity, branch_id: int) -> int:
-    return Announcement.objects.filter(branch_id=branch_id, seq__gt=read_marker(identity, branch_id)).count()
+    """Announcements after the reader's marker, not counting their own."""
+    return (
+        Announcement.objects.filter(branch_id=branch_id, seq__gt=read_marker(identity, branch_id))
+        .exclude(author_id=identity.user_id)
+        .count()
+    )

@@ -27,7 +27,7 @@ def _can_read(identity: Identity, object_id: str) -> bool:
 
 def _snapshot(identity: Identity, object_id: str) -> dict:
     branch_id = int(object_id)
-    items = selectors.announcements_for(identity, branch_id, limit=50)
+    items = selectors.announcements_for(identity, branch_id)
     return {
         "announcements": [a.to_dict() for a in items],
         "read_seq": selectors.read_marker(identity, branch_id),

@@ -35,7 +35,7 @@ def demo_accounts_active() -> bool:
     checked_at = _demo_check["at"]
     if checked_at is not None and now - float(checked_at) < DEMO_CHECK_SECONDS:
         return bool(_demo_check["active"])
-    from accounts.management.commands.seed_demo import DEMO_PASSWORD
+    from accounts.demo import DEMO_PASSWORD
 
     user = get_user_model().objects.filter(username=DEMO_USERNAMES[0], is_active=True).first()
     active = user is not None and user.check_password(DEMO_PASSWORD)
@@ -51,7 +51,7 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["demo_usernames"] = DEMO_USERNAMES
         if demo_accounts_active():
-            from accounts.management.commands.seed_demo import DEMO_PASSWORD
+            from accounts.demo import DEMO_PASSWORD
 
             context["demo_password"] = DEMO_PASSWORD
         return context
@@ -94,7 +94,7 @@ def announcements(request, branch_id: int):
         raise Http404("no such branch")
     # The page is complete without JavaScript; the socket's snapshot then replaces
     # this list and keeps it current.
-    items = announcement_selectors.announcements_for(identity, branch.pk, limit=50)
+    items = announcement_selectors.announcements_for(identity, branch.pk)
     read_seq = announcement_selectors.read_marker(identity, branch.pk)
     unread = announcement_selectors.unread_count(identity, branch.pk)
     can_post = can_manage_branch(identity, branch.pk)
@@ -103,7 +103,7 @@ def announcements(request, branch_id: int):
         "stream": stream_for(branch.pk),
         "time_zone": branch.time_zone,
         "can_post": can_post,
-        "page_size": 50,
+        "page_size": announcement_selectors.PAGE_SIZE,
         "me": identity.user_id,
         "login_url": reverse("login"),
     }
@@ -119,7 +119,7 @@ def announcements(request, branch_id: int):
             "unread": unread,
             "title_max": TITLE_MAX,
             "body_max": BODY_MAX,
-            "has_more": len(items) >= 50,
+            "has_more": len(items) >= announcement_selectors.PAGE_SIZE,
             "page_config": config,
             "page_strings": announcement_strings(),
         },

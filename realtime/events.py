@@ -55,10 +55,16 @@ def _next_seq(stream_key: str) -> int:
     return int(row[0])
 
 
-def append_event(stream_key: str, type_: str, data: dict, *, actor: Identity | None = None) -> AppendedEvent:
+def append_event(
+    stream_key: str, type_: str, data: dict | Callable[[int], dict], *, actor: Identity | None = None
+) -> AppendedEvent:
+    """Append one event; `data` may be a function of the new seq, for payloads that
+    carry their own position (an announcement's `seq`)."""
     if not connection.in_atomic_block:
         raise RuntimeError("append_event must run inside the action's transaction")
     seq = _next_seq(stream_key)
+    if callable(data):
+        data = data(seq)
     now = timezone.now()
     Event.objects.create(
         stream_id=stream_key, seq=seq, type=type_, data=data, actor=actor.key if actor else "", created_at=now

@@ -294,3 +294,22 @@ async def test_events_are_kept_when_the_channel_layer_fails(people, tree, db, mo
         identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk, title="t", body="b"
     )
     assert await database_sync_to_async(Event.objects.filter(seq=announcement.seq).exists)()
+
+
+async def test_the_event_carries_the_announcements_own_seq(connect, people, tree):
+    member = await connect(people["member"])
+    await member.call("subscribe", {"stream": f"announcements:{tree['a'].pk}"})
+    secretary = await connect(people["secretary"])
+    await secretary.call("announcements.post", post_args(tree["a"]), cid="seq-00000001")
+    frames = await member.recv_until(lambda f: f["op"] == "event")
+    assert frames[-1]["data"]["seq"] == frames[-1]["seq"] == 1
+
+
+async def test_authors_do_not_see_their_own_announcements_as_unread(connect, people, tree):
+    secretary = await connect(people["secretary"])
+    await secretary.call("announcements.post", post_args(tree["a"]), cid="own-00000001")
+    mine = await secretary.call("subscribe", {"stream": f"announcements:{tree['a'].pk}"})
+    assert mine["data"]["snapshot"]["unread"] == 0
+    member = await connect(people["member"])
+    theirs = await member.call("subscribe", {"stream": f"announcements:{tree['a'].pk}"})
+    assert theirs["data"]["snapshot"]["unread"] == 1

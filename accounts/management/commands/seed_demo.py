@@ -15,7 +15,7 @@ from accounts.models import Branch, Membership
 from announcements.actions import post_announcement
 from announcements.models import Announcement
 
-DEMO_PASSWORD = "branchline-demo"
+from accounts.demo import DEMO_PASSWORD
 
 # username, full name, [(branch key, role), ...]
 PEOPLE = [

@@ -61,7 +61,8 @@ function renderItem(a) {
   const li = el("li", "announcement");
   li.dataset.id = a.id;
   li.dataset.seq = a.seq;
-  li.classList.toggle("is-unread", a.seq > state.readSeq);
+  li.dataset.mine = String(a.author.id === config.me);
+  li.classList.toggle("is-unread", a.seq > state.readSeq && a.author.id !== config.me);
   const article = el("article");
   const title = el("h3", "announcement-title", a.title);
   title.append(el("span", "new-label", t.new));
@@ -103,7 +104,7 @@ function renderUnread() {
   markAllButton.disabled = state.unread === 0 || !online || !state.synced;
   document.title = state.unread ? `(${state.unread}) ${baseTitle}` : baseTitle;
   for (const li of list.querySelectorAll(".announcement")) {
-    li.classList.toggle("is-unread", Number(li.dataset.seq) > state.readSeq);
+    li.classList.toggle("is-unread", Number(li.dataset.seq) > state.readSeq && li.dataset.mine !== "true");
   }
 }
 
@@ -161,7 +162,7 @@ conn.subscribe(config.stream, {
     if (state.items.has(a.id)) return;
     state.items.set(a.id, a);
     insertItem(a);
-    if (a.seq > state.readSeq) state.unread += 1;
+    if (a.seq > state.readSeq && a.author.id !== config.me) state.unread += 1;
     renderUnread();
     announce(interpolate(t.posted_live, { title: a.title }));
   },
