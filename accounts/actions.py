@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,9 +18,9 @@ def create_citizen(*, display_name: str = "", contact: str = "") -> tuple[Citize
     display_name = (display_name or "").strip()
     contact = (contact or "").strip()
     if len(display_name) > 80:
-        raise Invalid("display_name", "显示名称最多 80 个字符")
+        raise Invalid("display_name", _("The display name is at most 80 characters."))
     if len(contact) > 200:
-        raise Invalid("contact", "联系方式最多 200 个字符")
+        raise Invalid("contact", _("The contact is at most 200 characters."))
     token = Citizen.new_token()
     citizen = Citizen.objects.create(
         token_hash=hash_citizen_token(token), display_name=display_name, contact=contact

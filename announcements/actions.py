@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -24,18 +26,18 @@ def stream_for(branch_id: int) -> str:
 
 def check_post_announcement(identity: Identity, branch_id: int, title: str, body: str) -> tuple[str, str]:
     if not Branch.objects.filter(pk=branch_id).exists():
-        raise NotFound(f"no branch {branch_id}")
+        raise NotFound(_("There is no branch %(id)s.") % {"id": branch_id})
     if not can_manage_branch(identity, branch_id):
-        raise Forbidden("只有支部书记可以发布通知 (only the branch secretary may post announcements)")
+        raise Forbidden(_("Only the branch secretary may post announcements."))
     title, body = title.strip(), body.strip()
     if not title:
-        raise Invalid("title", "标题不能为空 (title is required)")
+        raise Invalid("title", _("A title is required."))
     if len(title) > TITLE_MAX:
-        raise Invalid("title", f"标题最多 {TITLE_MAX} 个字符 (title is at most {TITLE_MAX} characters)")
+        raise Invalid("title", _("The title is at most %(max)d characters.") % {"max": TITLE_MAX})
     if not body:
-        raise Invalid("body", "正文不能为空 (body is required)")
+        raise Invalid("body", _("The text is required."))
     if len(body) > BODY_MAX:
-        raise Invalid("body", f"正文最多 {BODY_MAX} 个字符 (body is at most {BODY_MAX} characters)")
+        raise Invalid("body", _("The text is at most %(max)d characters.") % {"max": BODY_MAX})
     return title, body
 
 
@@ -58,10 +60,10 @@ def post_announcement(*, identity: Identity, branch_id: int, title: str, body: s
 def mark_read(*, identity: Identity, branch_id: int, seq: int) -> int:
     """Move the reader's marker forward (never back); returns the marker."""
     if not can_read_branch(identity, branch_id):
-        raise Forbidden("you are not a member of this branch")
+        raise Forbidden(_("You are not a member of this branch."))
     if seq < 0:
-        raise Invalid("seq", "seq must be >= 0")
-    marker, _ = ReadMarker.objects.select_for_update().get_or_create(
+        raise Invalid("seq", _("seq must not be negative."))
+    marker, _created = ReadMarker.objects.select_for_update().get_or_create(
         user_id=identity.user_id, stream=stream_for(branch_id)
     )
     if seq > marker.seq:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from accounts.identity import Identity
 from accounts.selectors import can_read_branch
 from realtime.errors import Forbidden
@@ -12,7 +14,7 @@ PAGE_SIZE = 50  # newest announcements in a snapshot or a page
 
 def announcements_for(identity: Identity, branch_id: int, *, limit: int = PAGE_SIZE, before: int | None = None):
     if not can_read_branch(identity, branch_id):
-        raise Forbidden("you are not a member of this branch")
+        raise Forbidden(_("You are not a member of this branch."))
     qs = Announcement.objects.filter(branch_id=branch_id).select_related("author")
     if before is not None:
         qs = qs.filter(seq__lt=before)

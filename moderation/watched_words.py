@@ -9,6 +9,8 @@ are no word boundaries to rely on. Matching is case-insensitive unless asked.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -24,15 +26,15 @@ class InvalidPattern(ValueError):
 def compile_pattern(pattern: str, *, case_sensitive: bool = False) -> re.Pattern[str]:
     text = pattern.strip()
     if not text:
-        raise InvalidPattern("敏感词不能为空 (a watched word cannot be empty)")
+        raise InvalidPattern(_("A watched word cannot be empty."))
     if len(text) > MAX_PATTERN_LENGTH:
-        raise InvalidPattern(f"敏感词最多 {MAX_PATTERN_LENGTH} 个字符 (at most {MAX_PATTERN_LENGTH} characters)")
+        raise InvalidPattern(_("A watched word is at most %(max)d characters.") % {"max": MAX_PATTERN_LENGTH})
     if not text.replace("*", "").strip():
-        raise InvalidPattern("敏感词不能只有通配符 (a watched word needs more than '*')")
+        raise InvalidPattern(_("A watched word needs more than '*'."))
     if "**" in text:
-        raise InvalidPattern("连续的通配符没有意义 (use a single '*')")
+        raise InvalidPattern(_("Use a single '*', not several in a row."))
     if any(ch.isspace() and ch != " " for ch in text):
-        raise InvalidPattern("敏感词不能包含换行或制表符 (no line breaks or tabs)")
+        raise InvalidPattern(_("A watched word cannot contain line breaks or tabs."))
     body = r"\w*".join(re.escape(part) for part in text.split("*"))
     body = body.replace(r"\ ", r"\s+")
     if _WORD_CHAR.match(text[0]):

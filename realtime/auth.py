@@ -10,7 +10,7 @@ from accounts.identity import ANONYMOUS, identity_for_citizen, identity_for_user
 from accounts.middleware import CITIZEN_COOKIE
 
 
-def _cookies(scope) -> dict[str, str]:
+def cookies_from_scope(scope) -> dict[str, str]:
     for name, value in scope.get("headers", ()):
         if name == b"cookie":
             jar = SimpleCookie()
@@ -28,7 +28,7 @@ def _resolve(scope):
     session = scope.get("session")
     if user is not None and getattr(user, "is_authenticated", False):
         return identity_for_user(user, session.session_key if session is not None else None)
-    token = _cookies(scope).get(CITIZEN_COOKIE)
+    token = cookies_from_scope(scope).get(CITIZEN_COOKIE)
     if token:
         from accounts.selectors import citizen_for_token
 

@@ -7,6 +7,8 @@ resume, and delivery of the hub's frames in seq order per stream.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 import asyncio
 import json
 import logging
@@ -18,7 +20,7 @@ from channels.consumer import AsyncConsumer
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.identity import ANONYMOUS, Identity, identity_for_citizen
 
@@ -59,13 +61,21 @@ class TokenBucket:
         return False
 
 
+def _language(scope) -> str:
+    """The UI language the person chose (the language cookie), else the default."""
+    from .auth import cookies_from_scope
+
+    chosen = cookies_from_scope(scope).get(settings.LANGUAGE_COOKIE_NAME, "")
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 def _subscribe_reads(identity: Identity, stream: str, since: int | None, batch: int):
     """Everything subscribe needs from the database, in one thread hop."""
     stream_type, object_id = parse_stream_key(stream)
     if stream_type.exists is not None and not stream_type.exists(object_id):
-        raise NotFound(f"no such stream {stream!r}")
+        raise NotFound(_("There is no stream %(stream)s.") % {"stream": stream})
     if not stream_type.can_read(identity, object_id):
-        raise Forbidden(f"you may not read {stream!r}")
+        raise Forbidden(_("You may not read %(stream)s.") % {"stream": stream})
     head = stream_head(stream)
     resync = since is not None and (since < head.trimmed_through or since > head.last_seq)
     snapshot = None
@@ -100,6 +110,7 @@ class RealtimeConsumer(AsyncConsumer):
         conf = settings.BRANCHLINE_REALTIME
         self.conf = conf
         self.connection_id = uuid.uuid4().hex[:12]
+        self.language = _language(self.scope)
         self.identity: Identity = self.scope.get("identity", ANONYMOUS)
         self.subscriptions: dict[str, Subscription] = {}
         self.presence_streams: set[str] = set()
@@ -127,7 +138,9 @@ class RealtimeConsumer(AsyncConsumer):
     async def close_for_auth(self) -> None:
         if self.closed:
             return
-        await self.send_text(dumps({"op": "closing", "code": "unauthenticated", "message": "会话已结束，请重新登录 (session ended)"}))
+        with translation.override(self.language):
+            message = _("Your session has ended. Please log in again.")
+        await self.send_text(dumps({"op": "closing", "code": "unauthenticated", "message": message}))
         await self.base_send({"type": "websocket.close", "code": CLOSE_AUTH_ENDED})
         await self._leave_all()
 
@@ -208,18 +221,25 @@ class RealtimeConsumer(AsyncConsumer):
     # -- receiving -----------------------------------------------------------------
 
     async def on_receive(self, message: dict) -> None:
+        # Messages in replies speak the person's language; the override follows the
+        # op into database_sync_to_async (translations are context-local).
+        with translation.override(self.language):
+            await self._handle_frame(message)
+
+    async def _handle_frame(self, message: dict) -> None:
         text = message.get("text")
         ref = None
         try:
             if not self.bucket.take():
                 raise RateLimited(
-                    f"too many frames: at most {self.conf['RATE_PER_SECOND']}/s (burst {self.conf['RATE_BURST']})"
+                    _("Too many messages: at most %(rate)s a second (bursts of %(burst)s).")
+                    % {"rate": self.conf["RATE_PER_SECOND"], "burst": self.conf["RATE_BURST"]}
                 )
             if text is None:
                 raise BadRequest("frames must be JSON text, not binary")
             limit = self.conf["MAX_FRAME_BYTES"]
             if len(text) * 4 > limit and len(text.encode("utf-8")) > limit:
-                raise TooLarge(f"frame is larger than {limit} bytes")
+                raise TooLarge(_("The message is larger than %(limit)s bytes.") % {"limit": limit})
             try:
                 frame = json.loads(text)
             except ValueError:
@@ -247,7 +267,7 @@ class RealtimeConsumer(AsyncConsumer):
             await self.send_text(error_frame(ref, exc.code, exc.message, exc.details))
         except Exception:
             log.exception("op failed")
-            await self.send_text(error_frame(ref, "internal", "服务器内部错误 (internal error); nothing was changed"))
+            await self.send_text(error_frame(ref, "internal", _("Something went wrong on the server; nothing was changed.")))
 
     async def _run_registered(self, op: str, frame: dict) -> dict:
         spec = get_op(op)
@@ -276,7 +296,7 @@ class RealtimeConsumer(AsyncConsumer):
                 raise BadRequest("already identified; citizen_token is only for anonymous sockets")
             citizen = await database_sync_to_async(_citizen_for_token)(token)
             if citizen is None:
-                raise Forbidden("unknown citizen token")
+                raise Forbidden(_("This citizen token is not known."))
             self.identity = identity_for_citizen(citizen)
         return {
             "protocol": PROTOCOL_VERSION,
@@ -301,7 +321,7 @@ class RealtimeConsumer(AsyncConsumer):
             raise BadRequest("since must be a non-negative integer", details={"field": "since"})
         parse_stream_key(stream)  # cheap shape check before touching the database
         if stream not in self.subscriptions and len(self.subscriptions) >= self.conf["MAX_SUBSCRIPTIONS"]:
-            raise TooLarge(f"at most {self.conf['MAX_SUBSCRIPTIONS']} subscriptions per connection")
+            raise TooLarge(_("At most %(max)s subscriptions per connection.") % {"max": self.conf["MAX_SUBSCRIPTIONS"]})
         if stream in self.subscriptions:
             await self._unsubscribe(stream)
         # Register before reading the log, so nothing committed after the read is

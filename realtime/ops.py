@@ -7,6 +7,8 @@ result), who may call it at all, and a sync handler that calls one action.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from dataclasses import dataclass
 from typing import Callable, Literal
 
@@ -67,9 +69,9 @@ def check_audience(spec: OpSpec, identity: Identity) -> None:
     if spec.audience == "any":
         return
     if spec.audience == "user" and not identity.is_user:
-        raise Unauthenticated("请先登录 (log in first)")
+        raise Unauthenticated(_("Please log in first."))
     if spec.audience == "user_or_citizen" and not (identity.is_user or identity.is_citizen):
-        raise Unauthenticated("需要登录或群众凭证 (log in or use a citizen token)")
+        raise Unauthenticated(_("Please log in, or continue as a citizen."))
 
 
 def parse_args(spec: OpSpec, raw: object) -> OpArgs:

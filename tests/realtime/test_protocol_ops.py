@@ -297,3 +297,16 @@ def test_prune_events_command_applies_retention_to_every_stream(people, tree, se
     call_command("prune_events", stdout=open("/dev/null", "w"))
     assert dict(Stream.objects.values_list("key", "trimmed_through")) == {
         f"announcements:{tree['a'].pk}": 2, f"announcements:{tree['b'].pk}": 2}
+
+
+async def test_messages_speak_chinese_by_default_and_english_when_chosen(connect, people, tree):
+    chinese = await connect(people["member"])
+    reply = await chinese.call("announcements.post", {"branch": tree["a"].pk, "title": "t", "body": "b"}, cid="lang-0000001")
+    assert reply["message"] == "只有支部书记可以发布通知。"
+
+    from tests.realtime.conftest import session_cookie_for
+
+    cookie = await session_cookie_for(people["member"]) + b"; django_language=en"
+    english = await connect(cookie=cookie)
+    reply = await english.call("announcements.post", {"branch": tree["a"].pk, "title": "t", "body": "b"}, cid="lang-0000002")
+    assert reply["message"] == "Only the branch secretary may post announcements."
