@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts and branches")
+
+    def ready(self) -> None:
+        from . import streams  # noqa: F401  registers the inbox stream type

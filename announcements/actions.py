@@ -10,11 +10,13 @@ from django.db import transaction
 from accounts.identity import Identity
 from accounts.models import Branch
 from accounts.selectors import can_manage_branch, can_read_branch
+from accounts.streams import inbox_stream
 from realtime.errors import Forbidden, Invalid, NotFound
 from realtime.events import append_event
 from realtime.models import ReadMarker
 
 from .models import Announcement
+from .selectors import unread_count
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -69,4 +71,11 @@ def mark_read(*, identity: Identity, branch_id: int, seq: int) -> int:
     if seq > marker.seq:
         marker.seq = seq
         marker.save(update_fields=["seq", "updated_at"])
+        # Other tabs and devices of the same reader update their unread counts.
+        append_event(
+            inbox_stream(identity.user_id),
+            "announcements.read",
+            {"branch": branch_id, "read_seq": marker.seq, "unread": unread_count(identity, branch_id)},
+            actor=identity,
+        )
     return marker.seq

@@ -86,7 +86,7 @@ def test_compose_shows_the_servers_validation_errors(server, open_page):
 
     error = secretary.locator("#compose-title-error")
     expect(error).to_be_visible()
-    expect(error).to_have_text("标题不能为空")  # the Chinese half of the server's bilingual message
+    expect(error).to_have_text("请填写标题。")  # the server's message, in the page's language
     expect(secretary.locator("#compose-title")).to_have_attribute("aria-invalid", "true")
     expect(secretary.locator("#compose-error")).to_contain_text("请修改标出的内容")
     expect(secretary.locator("#compose-body")).to_have_value("正文")  # nothing the user typed is lost
@@ -94,7 +94,7 @@ def test_compose_shows_the_servers_validation_errors(server, open_page):
     secretary.fill("#compose-title", "标题")
     secretary.fill("#compose-body", "  ")
     secretary.click("#compose button[type=submit]")
-    expect(secretary.locator("#compose-body-error")).to_contain_text("正文不能为空")
+    expect(secretary.locator("#compose-body-error")).to_contain_text("请填写正文。")
     expect(secretary.locator("#compose-title-error")).to_be_hidden()
     expect(secretary.locator("#announcement-list .announcement")).to_have_count(count)
 
@@ -133,3 +133,25 @@ def test_times_are_in_the_branch_zone_with_and_without_javascript(server, browse
             context.close()
     finally:
         server.query("UPDATE accounts_branch SET time_zone = 'Asia/Shanghai' WHERE id = ?", (branch,))
+
+
+def test_marking_all_read_in_one_tab_clears_the_other_tab(server, open_page):
+    path = announcements_path(server)
+    secretary = open_page(server, "shuji", path)
+    wait_online(secretary)
+    secretary.fill("#compose-title", f"两个标签页 {uuid.uuid4().hex[:6]}")
+    secretary.fill("#compose-body", "正文")
+    secretary.click("#compose button[type=submit]")
+
+    # Two tabs of one member: the same cookies, so one person.
+    tab1 = open_page(server, "yubei", path)
+    tab2 = tab1.context.new_page()
+    tab2.goto(path)
+    wait_online(tab1)
+    wait_online(tab2)
+    expect(tab2.locator("#unread-badge")).not_to_have_attribute("data-count", "0")
+
+    tab1.click("#mark-all-read")
+    expect(tab1.locator("#unread-badge")).to_have_attribute("data-count", "0")
+    expect(tab2.locator("#unread-badge")).to_have_attribute("data-count", "0")
+    expect(tab2.locator("#announcement-list .is-unread")).to_have_count(0)

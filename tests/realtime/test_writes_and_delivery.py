@@ -313,3 +313,28 @@ async def test_authors_do_not_see_their_own_announcements_as_unread(connect, peo
     member = await connect(people["member"])
     theirs = await member.call("subscribe", {"stream": f"announcements:{tree['a'].pk}"})
     assert theirs["data"]["snapshot"]["unread"] == 1
+
+
+async def test_marking_read_in_one_tab_updates_the_others(connect, people, tree):
+    secretary = await connect(people["secretary"])
+    for i in range(2):
+        await secretary.call("announcements.post", post_args(tree["a"], f"t{i}"), cid=f"tab-000000{i}")
+    tab1 = await connect(people["member"])
+    tab2 = await connect(people["member"])
+    reply = await tab2.call("subscribe", {"stream": f"inbox:{people['member'].pk}"})
+    assert reply["op"] == "ok"
+    await tab1.call("announcements.mark_read", {"branch": tree["a"].pk, "seq": 2})
+    frames = await tab2.recv_until(lambda f: f["op"] == "event")
+    assert frames[-1]["type"] == "announcements.read"
+    assert frames[-1]["data"] == {"branch": tree["a"].pk, "read_seq": 2, "unread": 0}
+    # marking an older seq again changes nothing and publishes nothing
+    await tab1.call("announcements.mark_read", {"branch": tree["a"].pk, "seq": 1})
+    assert await tab2.nothing(0.3)
+
+
+async def test_an_inbox_is_readable_only_by_its_owner(connect, people):
+    other = await connect(people["secretary"])
+    reply = await other.call("subscribe", {"stream": f"inbox:{people['member'].pk}"})
+    assert reply["code"] == "forbidden"
+    anonymous = await connect()
+    assert (await anonymous.call("subscribe", {"stream": f"inbox:{people['member'].pk}"}))["code"] == "forbidden"

@@ -180,6 +180,18 @@ conn.subscribe(config.stream, {
   },
 });
 
+// The reader's own stream: marking read in another tab or on another device updates
+// this page too.
+conn.subscribe(`inbox:${config.me}`, {
+  event(frame) {
+    if (frame.type !== "announcements.read" || frame.data.branch !== config.branch) return;
+    if (frame.data.read_seq <= state.readSeq) return;
+    state.readSeq = frame.data.read_seq;
+    state.unread = frame.data.unread;
+    renderUnread();
+  },
+});
+
 conn.onStatus((status) => {
   olderButton.disabled = status !== Status.ONLINE;
   renderUnread();
