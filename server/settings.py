@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "accounts",
     "realtime",
     "announcements",
+    "moderation",
+    "forum",
     "frontend",
 ]
 

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ForumConfig(AppConfig):
+    name = "forum"
+    verbose_name = _("Micro-forum")
+
+    def ready(self) -> None:
+        from . import streams  # noqa: F401  registers stream types and ops

@@ -1,0 +1,90 @@
+"""Permission-aware reads and the rules of who may do what in the forum."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from accounts.identity import Identity
+from accounts.models import Membership
+from accounts.selectors import ancestor_ids, can_read_branch
+from realtime.errors import Forbidden, NotFound
+
+from .models import Board, Post, Topic
+
+MODERATING_ROLES = (Membership.Role.MODERATOR, Membership.Role.SECRETARY)
+
+
+def can_moderate_branch(identity: Identity, branch_id: int) -> bool:
+    """Moderators and secretaries of the branch, and secretaries of a branch above it."""
+    if not identity.is_user:
+        return False
+    if Membership.objects.filter(user_id=identity.user_id, branch_id=branch_id, role__in=MODERATING_ROLES).exists():
+        return True
+    parents = ancestor_ids(branch_id)
+    return bool(parents) and Membership.objects.filter(
+        user_id=identity.user_id, branch_id__in=parents, role=Membership.Role.SECRETARY
+    ).exists()
+
+
+def can_read_board(identity: Identity, board: Board) -> bool:
+    return board.is_public or can_read_branch(identity, board.branch_id)
+
+
+def can_write_board(identity: Identity, board: Board) -> bool:
+    if identity.is_citizen:
+        return board.is_public and board.citizens_may_post
+    return identity.is_user and can_read_branch(identity, board.branch_id)
+
+
+def board_for(identity: Identity, board_id: int) -> Board:
+    board = Board.objects.select_related("branch").filter(pk=board_id).first()
+    if board is None or not can_read_board(identity, board):
+        # Not "forbidden": a members-only board's existence is not revealed.
+        raise NotFound(_("There is no board %(id)s.") % {"id": board_id})
+    return board
+
+
+def topic_for(identity: Identity, topic_id: int, *, for_update: bool = False) -> Topic:
+    qs = Topic.objects.select_related("board", "board__branch", "author", "author_citizen")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    topic = qs.filter(pk=topic_id, deleted_at__isnull=True).first()
+    if topic is None or not can_read_board(identity, topic.board):
+        raise NotFound(_("There is no topic %(id)s.") % {"id": topic_id})
+    return topic
+
+
+def post_for(identity: Identity, post_id: int) -> Post:
+    post = Post.objects.select_related("topic", "topic__board", "author", "author_citizen").filter(pk=post_id).first()
+    if post is None or not can_read_board(identity, post.topic.board):
+        raise NotFound(_("There is no post %(id)s.") % {"id": post_id})
+    if post.status != Post.Status.VISIBLE and not (
+        is_author(identity, post) or can_moderate_branch(identity, post.topic.board.branch_id)
+    ):
+        raise NotFound(_("There is no post %(id)s.") % {"id": post_id})
+    return post
+
+
+def is_author(identity: Identity, post: Post | Topic) -> bool:
+    if identity.is_user:
+        return post.author_id == identity.user_id
+    if identity.is_citizen:
+        return post.author_citizen_id == identity.citizen_id
+    return False
+
+
+def check_can_write(identity: Identity, board: Board) -> None:
+    if not can_write_board(identity, board):
+        raise Forbidden(_("You may not write on this board."))
+
+
+def visible_posts(identity: Identity, topic: Topic, *, after: int = 0, limit: int = 100) -> list[Post]:
+    """Posts in number order: visible ones, plus the reader's own pending ones; moderators see all."""
+    qs = Post.objects.filter(topic=topic, number__gt=after).select_related("author", "author_citizen")
+    if not can_moderate_branch(identity, topic.board.branch_id):
+        own = Q(author_id=identity.user_id) if identity.is_user else (
+            Q(author_citizen_id=identity.citizen_id) if identity.is_citizen else Q(pk__in=[])
+        )
+        qs = qs.filter(Q(status=Post.Status.VISIBLE) | (own & Q(status=Post.Status.PENDING)))
+    return list(qs.order_by("number")[:limit])

@@ -1,0 +1,121 @@
+"""Forum stream types (`board:<id>`, `topic:<id>`, `modqueue:<branch>`) and ops."""
+
+from __future__ import annotations
+
+from accounts.identity import Identity
+from realtime.errors import NotFound
+from realtime.ops import OpArgs, OpContext, register_op
+from realtime.streams import StreamType, register_stream_type
+
+from . import actions, selectors
+from .models import Board, Topic
+
+
+def _int(object_id: str) -> int | None:
+    return int(object_id) if object_id.isdigit() and len(object_id) < 12 else None
+
+
+def _board_readable(identity: Identity, object_id: str) -> bool:
+    board = Board.objects.filter(pk=_int(object_id) or 0).first()
+    return board is not None and selectors.can_read_board(identity, board)
+
+
+def _board_snapshot(identity: Identity, object_id: str) -> dict:
+    board = selectors.board_for(identity, int(object_id))
+    topics = Topic.objects.filter(board=board, deleted_at__isnull=True).select_related("author", "author_citizen")
+    return {"board": board.to_dict(), "topics": [t.to_dict() for t in topics[:100]]}
+
+
+def _topic_readable(identity: Identity, object_id: str) -> bool:
+    try:
+        selectors.topic_for(identity, _int(object_id) or 0)
+    except NotFound:
+        return False
+    return True
+
+
+def _topic_snapshot(identity: Identity, object_id: str) -> dict:
+    topic = selectors.topic_for(identity, int(object_id))
+    moderator = selectors.can_moderate_branch(identity, topic.board.branch_id)
+    posts = selectors.visible_posts(identity, topic, limit=200)
+    return {
+        "topic": topic.to_dict(),
+        "posts": [p.to_dict(moderator=moderator) for p in posts],
+        "reactions": {p.pk: actions.reaction_counts(p.pk) for p in posts},
+    }
+
+
+def _queue_readable(identity: Identity, object_id: str) -> bool:
+    branch_id = _int(object_id)
+    return branch_id is not None and selectors.can_moderate_branch(identity, branch_id)
+
+
+register_stream_type(StreamType(name="board", can_read=_board_readable, snapshot=_board_snapshot))
+register_stream_type(StreamType(name="topic", can_read=_topic_readable, snapshot=_topic_snapshot, presence=True))
+register_stream_type(StreamType(name="modqueue", can_read=_queue_readable))
+
+
+class CreateTopicArgs(OpArgs):
+    board: int
+    title: str
+    body: str
+
+
+@register_op("forum.create_topic", args=CreateTopicArgs, writes=True, audience="user_or_citizen")
+def create_topic(ctx: OpContext, args: CreateTopicArgs) -> dict:
+    board = selectors.board_for(ctx.identity, args.board)
+    topic, post = actions.create_topic(identity=ctx.identity, board=board, title=args.title, body=args.body)
+    return {"topic": topic.to_dict(), "post": post.to_dict()}
+
+
+class PostArgs(OpArgs):
+    topic: int
+    body: str
+    reply_to: int | None = None
+
+
+@register_op("forum.post", args=PostArgs, writes=True, audience="user_or_citizen")
+def post(ctx: OpContext, args: PostArgs) -> dict:
+    created = actions.create_post(identity=ctx.identity, topic_id=args.topic, body=args.body,
+                                  reply_to_id=args.reply_to)
+    return {"post": created.to_dict()}
+
+
+class EditArgs(OpArgs):
+    post: int
+    body: str
+
+
+@register_op("forum.edit", args=EditArgs, writes=True, audience="user_or_citizen")
+def edit(ctx: OpContext, args: EditArgs) -> dict:
+    return {"post": actions.edit_post(identity=ctx.identity, post_id=args.post, body=args.body).to_dict()}
+
+
+class DeleteArgs(OpArgs):
+    post: int
+    reason: str = ""
+
+
+@register_op("forum.delete", args=DeleteArgs, writes=True, audience="user_or_citizen")
+def delete(ctx: OpContext, args: DeleteArgs) -> dict:
+    deleted = actions.delete_post(identity=ctx.identity, post_id=args.post, reason=args.reason)
+    return {"post": {"id": deleted.pk, "status": deleted.status}}
+
+
+class RestoreArgs(OpArgs):
+    post: int
+
+
+@register_op("forum.restore", args=RestoreArgs, writes=True)
+def restore(ctx: OpContext, args: RestoreArgs) -> dict:
+    return {"post": actions.restore_post(identity=ctx.identity, post_id=args.post).to_dict()}
+
+
+class ReactArgs(OpArgs):
+    post: int
+    emoji: str
+
+
+@register_op("forum.react", args=ReactArgs, writes=True)
+def react(ctx: OpContext, args: ReactArgs) -> dict:
+    return actions.toggle_reaction(identity=ctx.identity, post_id=args.post, emoji=args.emoji)
