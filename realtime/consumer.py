@@ -226,30 +226,41 @@ class RealtimeConsumer(AsyncConsumer):
         with translation.override(self.language):
             await self._handle_frame(message)
 
+    def _parse(self, text: str | None) -> tuple[dict, object]:
+        """The frame as an object and its ref, or the error that refuses it."""
+        if text is None:
+            raise BadRequest("frames must be JSON text, not binary")
+        limit = self.conf["MAX_FRAME_BYTES"]
+        if len(text) * 4 > limit and len(text.encode("utf-8")) > limit:
+            raise TooLarge(_("The message is larger than %(limit)s bytes.") % {"limit": limit})
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            raise BadRequest("frame is not valid JSON") from None
+        if not isinstance(frame, dict):
+            raise BadRequest("frame must be a JSON object")
+        ref = frame.get("ref")
+        if ref is not None and not (isinstance(ref, (str, int)) and len(str(ref)) <= 64):
+            raise BadRequest("ref must be a string or integer of at most 64 characters")
+        return frame, ref
+
     async def _handle_frame(self, message: dict) -> None:
-        text = message.get("text")
         ref = None
         try:
+            refused: OpError | None = None
+            try:
+                frame, ref = self._parse(message.get("text"))
+            except OpError as exc:
+                refused = exc
+            # Every frame costs a token, counted after parsing (frames are at most
+            # 64 KiB) so a refused request is answered with its own ref.
             if not self.bucket.take():
                 raise RateLimited(
                     _("Too many messages: at most %(rate)s a second (bursts of %(burst)s).")
                     % {"rate": self.conf["RATE_PER_SECOND"], "burst": self.conf["RATE_BURST"]}
                 )
-            if text is None:
-                raise BadRequest("frames must be JSON text, not binary")
-            limit = self.conf["MAX_FRAME_BYTES"]
-            if len(text) * 4 > limit and len(text.encode("utf-8")) > limit:
-                raise TooLarge(_("The message is larger than %(limit)s bytes.") % {"limit": limit})
-            try:
-                frame = json.loads(text)
-            except ValueError:
-                raise BadRequest("frame is not valid JSON") from None
-            if not isinstance(frame, dict):
-                raise BadRequest("frame must be a JSON object")
-            ref = frame.get("ref")
-            if ref is not None and not (isinstance(ref, (str, int)) and len(str(ref)) <= 64):
-                ref = None
-                raise BadRequest("ref must be a string or integer of at most 64 characters")
+            if refused is not None:
+                raise refused
             op = frame.get("op")
             if not isinstance(op, str):
                 raise BadRequest("missing 'op' (a string)", details={"field": "op"})

@@ -50,6 +50,8 @@ class Hub:
         # Highest seq dispatched in order per stream, and events parked while a gap fills.
         self.last_seq: dict[str, int] = {}
         self.filling: dict[str, list[tuple[int, str]]] = {}
+        # Streams whose group_add failed (Redis down); retried until it works.
+        self.unjoined: set[str] = set()
         # Presence: stream -> identity key -> [local socket count, display name].
         self.presence: dict[str, dict[str, list]] = {}
         self.presence_joined: dict[str, dict[str, str]] = {}
@@ -69,7 +71,12 @@ class Hub:
         async with self._start_lock:
             if self._tasks or self.layer is None:
                 return
-            self.channel = await self.layer.new_channel(prefix="hub.")
+            try:
+                self.channel = await self.layer.new_channel(prefix="hub.")
+            except Exception:
+                # Redis down while this process starts: serve anyway (the log and the
+                # head checks deliver); the receive loop gets a channel once it is back.
+                log.warning("no channel-layer channel yet; retrying in the background", exc_info=True)
             self._tasks = [
                 asyncio.create_task(self._receive_loop(), name="hub-receive"),
                 asyncio.create_task(self._maintenance_loop(), name="hub-maintenance"),
@@ -93,12 +100,33 @@ class Hub:
         subs = self.subscribers.get(stream)
         if subs is None:
             subs = self.subscribers[stream] = set()
-            try:
-                await self.layer.group_add(group_name(stream), self.channel)
-            except Exception:
-                # Redis down: the periodic head check still delivers, just later.
-                log.warning("group_add failed for %s; relying on head checks", stream, exc_info=True)
+            await self._join(stream)
         subs.add(conn)
+
+    async def _join(self, stream: str) -> None:
+        if self.channel is None:
+            self.unjoined.add(stream)
+            return
+        try:
+            await self.layer.group_add(group_name(stream), self.channel)
+            self.unjoined.discard(stream)
+        except Exception:
+            # Redis down: head checks deliver meanwhile; maintenance retries the join.
+            self.unjoined.add(stream)
+            log.warning("group_add failed for %s; will retry", stream, exc_info=True)
+
+    async def retry_joins(self) -> None:
+        if self.channel is None:
+            try:
+                self.channel = await self.layer.new_channel(prefix="hub.")
+            except Exception:
+                return
+            self.unjoined |= set(self.subscribers)
+        for stream in list(self.unjoined):
+            if stream in self.subscribers:
+                await self._join(stream)
+            else:
+                self.unjoined.discard(stream)
 
     async def remove(self, stream: str, conn: RealtimeConsumer) -> None:
         subs = self.subscribers.get(stream)
@@ -109,6 +137,9 @@ class Hub:
             del self.subscribers[stream]
             self.last_seq.pop(stream, None)
             self.filling.pop(stream, None)
+            if stream in self.unjoined or self.channel is None:
+                self.unjoined.discard(stream)
+                return
             try:
                 await self.layer.group_discard(group_name(stream), self.channel)
             except Exception:
@@ -123,6 +154,9 @@ class Hub:
 
     async def _receive_loop(self) -> None:
         while True:
+            if self.channel is None:
+                await asyncio.sleep(1)  # retry_joins creates it once the layer answers
+                continue
             try:
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
@@ -319,6 +353,8 @@ class Hub:
             await asyncio.sleep(1)
             elapsed += 1
             try:
+                if self.unjoined or self.channel is None:
+                    await self.retry_joins()
                 if elapsed % head_every == 0:
                     await self.check_heads()
                 if elapsed % session_every == 0:

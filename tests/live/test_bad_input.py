@@ -193,11 +193,6 @@ async def test_a_flood_of_200_frames_is_rate_limited_and_the_socket_recovers(ser
         await flooder.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG realtime/consumer.py on_receive: a rate_limited error is sent with ref=null, so a "
-    "client cannot tell which of its requests was refused",
-)
 async def test_a_rate_limited_reply_names_the_refused_frame(server):
     flooder = await Client.open(server.daphne, server.cookie("dangyuan"), label="flood-ref")
     try:

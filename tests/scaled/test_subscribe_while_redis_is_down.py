@@ -22,11 +22,6 @@ def pair(doorbell_pair):
     return doorbell_pair
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG realtime/hub.py Hub.add: a failed group_add is logged and never retried, so the stream "
-    "gets no doorbell in that process until every local subscriber leaves (only head checks deliver)",
-)
 async def test_a_stream_subscribed_during_an_outage_gets_live_events_once_redis_is_back(pair):
     one, two = pair.both
     # A stream nobody on daphne 1 has subscribed to yet in this module.
@@ -54,12 +49,6 @@ async def test_a_stream_subscribed_during_an_outage_gets_live_events_once_redis_
             pair.redis.start()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG realtime/hub.py Hub.start: new_channel() needs Redis, and consumer.on_connect awaits "
-    "get_hub(), so while Redis is down a process whose hub has not started answers every WebSocket "
-    "handshake with HTTP 500",
-)
 async def test_a_daphne_started_during_an_outage_serves_sockets_from_the_log(pair, workdir):
     """Redis is only the doorbell: a process (re)started while it is down still serves."""
     one, two = pair.both
