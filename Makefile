@@ -9,7 +9,9 @@ HOST   ?= 127.0.0.1
 # daphne's own inbound limit (the app refuses frames over 64 KiB itself, with an
 # error frame; daphne closes the socket on anything over this).
 WS_DAPHNE_MAX ?= 1048576
-PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/branchline
+# A database name per run: pytest-django creates (and drops) test_<name>, so two runs
+# on one server never share a test database.
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/branchline_$(shell echo $$$$)
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: run install migrate demo serve test test-fast test-pg services messages bench clean

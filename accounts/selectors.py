@@ -59,10 +59,45 @@ def can_manage_branch(identity: Identity, branch_id: int) -> bool:
     ).exists()
 
 
+MODERATING_ROLES = frozenset({Membership.Role.MODERATOR, Membership.Role.SECRETARY})
+
+
+def can_moderate_branch(identity: Identity, branch_id: int) -> bool:
+    """Moderators and secretaries of the branch, and secretaries of a branch above it."""
+    if not identity.is_user:
+        return False
+    if Membership.objects.filter(user_id=identity.user_id, branch_id=branch_id, role__in=MODERATING_ROLES).exists():
+        return True
+    parents = ancestor_ids(branch_id)
+    return bool(parents) and Membership.objects.filter(
+        user_id=identity.user_id, branch_id__in=parents, role=Membership.Role.SECRETARY
+    ).exists()
+
+
 def citizen_for_token(token: str | None) -> Citizen | None:
     if not token or len(token) > 200:
         return None
     return Citizen.objects.filter(token_hash=hash_citizen_token(token)).first()
+
+
+def readable_branch_ids(identity: Identity) -> set[int]:
+    """Branches whose member streams the identity may read (see can_read_branch)."""
+    if not identity.is_user:
+        return set()
+    direct = branch_ids_for(identity)
+    frontier = set(
+        Membership.objects.filter(user_id=identity.user_id, role=Membership.Role.SECRETARY).values_list(
+            "branch_id", flat=True
+        )
+    )
+    readable = set(direct)
+    for _depth in range(10):  # the tree is shallow; bounded anyway
+        children = set(Branch.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - readable
+        if not children:
+            break
+        readable |= children
+        frontier = children
+    return readable
 
 
 def branches_for(identity: Identity):

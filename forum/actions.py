@@ -18,6 +18,7 @@ from accounts.identity import Identity
 from moderation.actions import audit, enqueue_for_review, scan_text
 from realtime.errors import Forbidden, Invalid, RateLimited
 from realtime.events import append_event
+from search.index import index_document, remove_document
 
 from .models import Board, Post, PostRevision, Reaction, Topic
 from .rendering import render_markdown
@@ -124,8 +125,20 @@ def _add_post(identity: Identity, topic: Topic, body: str, *, reply_to: Post | N
     return post
 
 
+def index_post(post: Post) -> None:
+    """Make a visible post findable (readers see what search shows them only if they may)."""
+    board = post.topic.board
+    index_document("forum.post", post.pk, branch_id=board.branch_id, public=board.is_public,
+                   title=post.topic.title, body=post.source)
+
+
+def unindex_post(post: Post) -> None:
+    remove_document("forum.post", post.pk)
+
+
 def publish_visible_post(post: Post, *, actor: Identity | None) -> None:
-    """A post became visible (new, or approved): count it and tell the topic and board."""
+    """A post became visible (new, or approved): count it, index it, tell the topic and board."""
+    index_post(post)
     topic = post.topic
     Topic.objects.filter(pk=topic.pk).update(post_count=F("post_count") + 1, last_post_at=post.created_at)
     topic.refresh_from_db(fields=["post_count", "last_post_at"])
@@ -189,6 +202,7 @@ def edit_post(*, identity: Identity, post_id: int, body: str) -> Post:
         audit(actor=identity, action="post.edit", target_type="forum.post", target_id=post.pk,
               branch_id=post.topic.board.branch_id, before=before, after={"source": body})
     if post.status == Post.Status.VISIBLE:
+        index_post(post)
         append_event(topic_stream(post.topic_id), "post.edited", post.to_dict(), actor=identity)
     return post
 
@@ -209,6 +223,7 @@ def delete_post(*, identity: Identity, post_id: int, reason: str = "") -> Post:
     post.save(update_fields=["status", "status_reason"])
     if was_visible:
         Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") - 1)
+    unindex_post(post)
     if moderator and not is_author(identity, post):
         audit(actor=identity, action="post.delete", target_type="forum.post", target_id=post.pk,
               branch_id=branch_id, before=before, after={"status": post.status, "reason": reason[:300]})
@@ -228,6 +243,7 @@ def restore_post(*, identity: Identity, post_id: int) -> Post:
     post.status, post.status_reason = Post.Status.VISIBLE, ""
     post.save(update_fields=["status", "status_reason"])
     Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") + 1)
+    index_post(post)
     audit(actor=identity, action="post.restore", target_type="forum.post", target_id=post.pk,
           branch_id=branch_id, before={"status": "deleted"}, after={"status": "visible"})
     append_event(topic_stream(post.topic_id), "post.restored", post.to_dict(), actor=identity)

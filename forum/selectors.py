@@ -6,26 +6,10 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
-from accounts.models import Membership
-from accounts.selectors import ancestor_ids, can_read_branch
+from accounts.selectors import can_moderate_branch, can_read_branch
 from realtime.errors import Forbidden, NotFound
 
 from .models import Board, Post, Topic
-
-MODERATING_ROLES = (Membership.Role.MODERATOR, Membership.Role.SECRETARY)
-
-
-def can_moderate_branch(identity: Identity, branch_id: int) -> bool:
-    """Moderators and secretaries of the branch, and secretaries of a branch above it."""
-    if not identity.is_user:
-        return False
-    if Membership.objects.filter(user_id=identity.user_id, branch_id=branch_id, role__in=MODERATING_ROLES).exists():
-        return True
-    parents = ancestor_ids(branch_id)
-    return bool(parents) and Membership.objects.filter(
-        user_id=identity.user_id, branch_id__in=parents, role=Membership.Role.SECRETARY
-    ).exists()
-
 
 def can_read_board(identity: Identity, board: Board) -> bool:
     return board.is_public or can_read_branch(identity, board.branch_id)
@@ -77,6 +61,11 @@ def is_author(identity: Identity, post: Post | Topic) -> bool:
 def check_can_write(identity: Identity, board: Board) -> None:
     if not can_write_board(identity, board):
         raise Forbidden(_("You may not write on this board."))
+    if identity.is_user:
+        from moderation.actions import is_silenced
+
+        if is_silenced(identity.user_id, board.branch_id):
+            raise Forbidden(_("A moderator has silenced you in this branch for now."))
 
 
 def visible_posts(identity: Identity, topic: Topic, *, after: int = 0, limit: int = 100) -> list[Post]:
@@ -88,3 +77,18 @@ def visible_posts(identity: Identity, topic: Topic, *, after: int = 0, limit: in
         )
         qs = qs.filter(Q(status=Post.Status.VISIBLE) | (own & Q(status=Post.Status.PENDING)))
     return list(qs.order_by("number")[:limit])
+
+
+def search_posts(identity: Identity, q: str, *, limit: int = 20, offset: int = 0) -> list[dict]:
+    """Ranked posts matching q that this identity may read, with highlighted snippets."""
+    from accounts.selectors import readable_branch_ids
+    from search.selectors import search
+
+    hits = search(q, readable_branch_ids=readable_branch_ids(identity), include_public=True,
+                  doc_types=["forum.post"], limit=limit, offset=offset)
+    posts = {p.pk: p for p in Post.objects.filter(pk__in=[h.doc_id for h in hits]).select_related("topic")}
+    return [
+        {"post": h.doc_id, "topic": posts[h.doc_id].topic_id, "number": posts[h.doc_id].number,
+         "title": h.title, "snippet_html": str(h.snippet_html), "rank": h.rank}
+        for h in hits if h.doc_id in posts
+    ]

@@ -55,6 +55,18 @@ register_stream_type(StreamType(name="topic", can_read=_topic_readable, snapshot
 register_stream_type(StreamType(name="modqueue", can_read=_queue_readable))
 
 
+class SearchArgs(OpArgs):
+    q: str
+    limit: int = 20
+    offset: int = 0
+
+
+@register_op("forum.search", args=SearchArgs, audience="any")
+def search(ctx: OpContext, args: SearchArgs) -> dict:
+    hits = selectors.search_posts(ctx.identity, args.q, limit=max(1, min(args.limit, 50)), offset=max(0, args.offset))
+    return {"hits": hits}
+
+
 class CreateTopicArgs(OpArgs):
     board: int
     title: str

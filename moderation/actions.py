@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
+from accounts.selectors import can_moderate_branch
+from realtime.errors import Conflict, Invalid, NotFound, Unauthenticated
 from realtime.events import append_event
+from realtime.frames import iso
 
-from .models import AuditEntry, ReviewItem, WatchedWord
+from .models import AuditEntry, Flag, ReviewItem, Silence, WatchedWord
+from .targets import review_target
 from .watched_words import ScanResult, WatchedWordRule, WatchedWordSet
 
 
@@ -49,3 +58,116 @@ def audit(*, actor: Identity, action: str, target_type: str, target_id: int | No
         branch_id=branch_id, actor=actor.key, actor_name=actor.name, action=action,
         target_type=target_type, target_id=target_id, before=before, after=after,
     )
+
+
+# -- flags -----------------------------------------------------------------------------
+
+# Distinct flaggers that hide a post until a moderator looks (a moderator's flag hides at once).
+FLAG_HIDE_THRESHOLD = 3
+
+
+@transaction.atomic
+def flag_target(*, identity: Identity, target_type: str, target_id: int, reason: str, note: str = "") -> ReviewItem:
+    if not identity.is_user:
+        raise Unauthenticated(_("Please log in first."))
+    target = _target(target_type)
+    info = target.describe(identity, target_id)  # NotFound when the flagger cannot see it
+    if reason not in Flag.Reason.values:
+        raise Invalid("reason", _("Choose a reason: spam, offensive, off topic or other."))
+    note = note.strip()[:500]
+    if reason == Flag.Reason.OTHER and not note:
+        raise Invalid("note", _("Please say what is wrong."))
+    if info.get("author") == identity.key:
+        raise Invalid("target", _("You cannot flag your own post."))
+    if Flag.objects.filter(target_type=target_type, target_id=target_id, user_id=identity.user_id).exists():
+        raise Conflict(_("You have already flagged this."))
+    branch_id = info["branch"]
+    Flag.objects.create(branch_id=branch_id, target_type=target_type, target_id=target_id,
+                        user_id=identity.user_id, reason=reason, note=note)
+    moderator = can_moderate_branch(identity, branch_id)
+    item = enqueue_for_review(
+        branch_id=branch_id, target_type=target_type, target_id=target_id,
+        reasons=[{"reason": "flag", "flag": reason, "note": note, "by": identity.name}],
+        score=5.0 if moderator else 1.0,
+    )
+    flaggers = Flag.objects.filter(target_type=target_type, target_id=target_id).count()
+    if moderator or flaggers >= FLAG_HIDE_THRESHOLD:
+        target.hide(identity, target_id, reason)
+    return item
+
+
+# -- the review queue ----------------------------------------------------------------
+
+DECISIONS = ("approve", "reject", "edit_approve", "hide", "restore", "delete", "ignore", "silence")
+STATUS_AFTER = {
+    "approve": ReviewItem.Status.APPROVED,
+    "edit_approve": ReviewItem.Status.APPROVED,
+    "restore": ReviewItem.Status.APPROVED,
+    "reject": ReviewItem.Status.REJECTED,
+    "hide": ReviewItem.Status.REJECTED,
+    "delete": ReviewItem.Status.REJECTED,
+    "silence": ReviewItem.Status.REJECTED,
+    "ignore": ReviewItem.Status.IGNORED,
+}
+
+
+@transaction.atomic
+def review_item(*, identity: Identity, item_id: int, version: int, decision: str, reason: str = "",
+                body: str | None = None, silence_days: int = 0) -> ReviewItem:
+    """A moderator's decision on one queue item, made on the version they saw.
+
+    The row lock serialises two moderators; the version check turns the second into
+    a `conflict` that carries the item as it now is.
+    """
+    item = ReviewItem.objects.select_for_update().filter(pk=item_id).first()
+    if item is None or not can_moderate_branch(identity, item.branch_id):
+        raise NotFound(_("There is no such item in your review queue."))
+    if item.version != version:
+        raise Conflict(_("Another moderator has already acted on this item."), details={"item": item.to_dict()})
+    if decision not in DECISIONS:
+        raise Invalid("decision", _("Unknown decision."))
+    reason = reason.strip()[:300]
+    if decision in ("reject", "silence") and not reason:
+        raise Invalid("reason", _("Please give the author a reason."))
+    target = _target(item.target_type)
+    before = item.to_dict()
+    if decision == "approve":
+        target.approve(identity, item.target_id)
+    elif decision == "edit_approve":
+        if not body or not body.strip():
+            raise Invalid("body", _("The text is required."))
+        target.edit(identity, item.target_id, body)
+        target.approve(identity, item.target_id)
+    elif decision in ("reject", "hide", "silence"):
+        target.reject(identity, item.target_id, reason)
+    elif decision == "restore":
+        target.restore(identity, item.target_id)
+    elif decision == "delete":
+        target.delete(identity, item.target_id, reason)
+    if decision == "silence":
+        author = target.describe(identity, item.target_id).get("author_user_id")
+        if author is None:
+            raise Invalid("decision", _("Only members can be silenced."))
+        days = max(1, min(int(silence_days or 1), 365))
+        Silence.objects.create(branch_id=item.branch_id, user_id=author, reason=reason, created_by_id=identity.user_id,
+                               until=timezone.now() + timedelta(days=days))
+    item.status = STATUS_AFTER[decision]
+    item.version += 1
+    item.history = [*item.history, {"at": iso(timezone.now()), "by": identity.key, "name": identity.name,
+                                    "decision": decision, "reason": reason}]
+    item.save(update_fields=["status", "version", "history", "updated_at"])
+    audit(actor=identity, action=f"review.{decision}", target_type=item.target_type, target_id=item.target_id,
+          branch_id=item.branch_id, before={"status": before["status"]}, after={"status": item.status, "reason": reason})
+    append_event(queue_stream(item.branch_id), "review.updated", item.to_dict(), actor=identity)
+    return item
+
+
+def is_silenced(user_id: int, branch_id: int) -> bool:
+    return Silence.objects.filter(user_id=user_id, branch_id=branch_id, until__gt=timezone.now()).exists()
+
+
+def _target(name: str):
+    try:
+        return review_target(name)
+    except KeyError:
+        raise NotFound(_("Unknown kind of content.")) from None

@@ -69,6 +69,8 @@ class ReviewItem(models.Model):
     score = models.FloatField(default=0)
     # Optimistic locking: a moderator acts on the version they saw; a stale one is a conflict.
     version = models.PositiveIntegerField(default=1)
+    # [{"at", "by", "name", "decision", "reason"}, ...]: every moderator action on the item.
+    history = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -81,7 +83,8 @@ class ReviewItem(models.Model):
     def to_dict(self) -> dict:
         return {"id": self.pk, "branch": self.branch_id, "target_type": self.target_type,
                 "target_id": self.target_id, "status": self.status, "reasons": self.reasons,
-                "score": self.score, "version": self.version, "created_at": iso(self.created_at)}
+                "score": self.score, "version": self.version, "history": self.history,
+                "created_at": iso(self.created_at)}
 
 
 class AuditEntry(models.Model):
@@ -105,3 +108,40 @@ class AuditEntry(models.Model):
         return {"id": self.pk, "branch": self.branch_id, "actor": self.actor, "actor_name": self.actor_name,
                 "action": self.action, "target_type": self.target_type, "target_id": self.target_id,
                 "before": self.before, "after": self.after, "created_at": iso(self.created_at)}
+
+
+class Flag(models.Model):
+    """举报: one per person per target, with a reason."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", _("spam")
+        OFFENSIVE = "offensive", _("offensive")
+        OFF_TOPIC = "off_topic", _("off topic")
+        OTHER = "other", _("other")
+
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="+")
+    target_type = models.CharField(max_length=32)
+    target_id = models.BigIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["target_type", "target_id", "user"], name="flag_once_per_user"),
+        ]
+
+
+class Silence(models.Model):
+    """A member silenced in a branch until a time: they read, but may not write."""
+
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField()
+    reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["branch", "user", "until"])]

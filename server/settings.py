@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "realtime",
     "announcements",
     "moderation",
+    "search",
     "forum",
     "frontend",
 ]
@@ -146,9 +147,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    DATABASES["default"].setdefault("TEST", {})
-    if os.environ.get("SQLITE_TEST_PATH"):
-        DATABASES["default"]["TEST"]["NAME"] = os.environ["SQLITE_TEST_PATH"]
+    # Tests use a file, not Django's shared-cache in-memory database: shared cache
+    # locks whole tables and ignores the busy timeout, so tests of concurrent writers
+    # would see errors the real (file) database never gives.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
+        "SQLITE_TEST_PATH", str(BASE_DIR / "var" / "test.sqlite3")
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,103 @@
+"""How the shared review queue acts on forum posts."""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.identity import Identity
+from accounts.streams import inbox_stream
+from moderation.targets import ReviewTarget, register_review_target
+from realtime.events import append_event
+
+from .actions import index_post, publish_visible_post, topic_stream, unindex_post
+from .models import Post, PostRevision, Topic
+from .rendering import render_markdown
+from .selectors import post_for
+
+
+def _post(identity: Identity, post_id: int) -> Post:
+    return post_for(identity, post_id)
+
+
+def _tell_author(post: Post, type_: str, reason: str) -> None:
+    if post.author_id is not None:
+        append_event(inbox_stream(post.author_id), type_,
+                     {"post": post.pk, "topic": post.topic_id, "reason": reason})
+
+
+def describe(identity: Identity, post_id: int) -> dict:
+    post = _post(identity, post_id)
+    author = f"u:{post.author_id}" if post.author_id else f"c:{post.author_citizen_id}"
+    return {"branch": post.topic.board.branch_id, "author": author, "author_user_id": post.author_id}
+
+
+def approve(identity: Identity, post_id: int) -> None:
+    post = _post(identity, post_id)
+    if post.status == Post.Status.PENDING:
+        post.status, post.status_reason = Post.Status.VISIBLE, ""
+        post.save(update_fields=["status", "status_reason"])
+        publish_visible_post(post, actor=identity)
+        _tell_author(post, "post.approved", "")
+    elif post.status == Post.Status.HIDDEN:
+        restore(identity, post_id)
+
+
+def reject(identity: Identity, post_id: int, reason: str) -> None:
+    post = _post(identity, post_id)
+    if post.status == Post.Status.PENDING:
+        post.status, post.status_reason = Post.Status.REJECTED, reason
+        post.save(update_fields=["status", "status_reason"])
+        _tell_author(post, "post.rejected", reason)
+    elif post.status == Post.Status.VISIBLE:
+        hide(identity, post_id, reason)
+
+
+def hide(identity: Identity, post_id: int, reason: str) -> None:
+    post = _post(identity, post_id)
+    if post.status != Post.Status.VISIBLE:
+        return
+    post.status, post.status_reason = Post.Status.HIDDEN, reason
+    post.save(update_fields=["status", "status_reason"])
+    unindex_post(post)
+    Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") - 1)
+    append_event(topic_stream(post.topic_id), "post.hidden", {"id": post.pk, "number": post.number}, actor=identity)
+    _tell_author(post, "post.hidden", reason)
+
+
+def restore(identity: Identity, post_id: int) -> None:
+    post = _post(identity, post_id)
+    if post.status not in (Post.Status.HIDDEN, Post.Status.DELETED):
+        return
+    post.status, post.status_reason = Post.Status.VISIBLE, ""
+    post.save(update_fields=["status", "status_reason"])
+    index_post(post)
+    Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") + 1)
+    append_event(topic_stream(post.topic_id), "post.restored", post.to_dict(), actor=identity)
+
+
+def delete(identity: Identity, post_id: int, reason: str) -> None:
+    post = _post(identity, post_id)
+    was_visible = post.status == Post.Status.VISIBLE
+    post.status, post.status_reason = Post.Status.DELETED, reason
+    post.save(update_fields=["status", "status_reason"])
+    unindex_post(post)
+    if was_visible:
+        Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") - 1)
+        append_event(topic_stream(post.topic_id), "post.deleted", {"id": post.pk, "number": post.number},
+                     actor=identity)
+
+
+def edit(identity: Identity, post_id: int, body: str) -> None:
+    post = _post(identity, post_id)
+    PostRevision.objects.create(post=post, revision=post.revision, source=post.source, edited_by_id=identity.user_id)
+    post.source, post.html, post.censored_html = body.strip(), render_markdown(body.strip()), ""
+    post.revision += 1
+    post.edited_at = timezone.now()
+    post.save(update_fields=["source", "html", "censored_html", "revision", "edited_at"])
+
+
+register_review_target(ReviewTarget(
+    name="forum.post", describe=describe, approve=approve, reject=reject, hide=hide, restore=restore,
+    delete=delete, edit=edit,
+))
