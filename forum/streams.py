@@ -7,7 +7,7 @@ from realtime.errors import NotFound
 from realtime.ops import OpArgs, OpContext, register_op
 from realtime.streams import StreamType, register_stream_type
 
-from . import actions, selectors
+from . import actions, selectors, topic_management
 from .models import Board, Topic
 
 
@@ -131,3 +131,62 @@ class ReactArgs(OpArgs):
 @register_op("forum.react", args=ReactArgs, writes=True)
 def react(ctx: OpContext, args: ReactArgs) -> dict:
     return actions.toggle_reaction(identity=ctx.identity, post_id=args.post, emoji=args.emoji)
+
+
+class TopicFlagArgs(OpArgs):
+    topic: int
+    value: bool
+
+
+@register_op("forum.pin", args=TopicFlagArgs, writes=True)
+def pin(ctx: OpContext, args: TopicFlagArgs) -> dict:
+    return {"topic": topic_management.set_pinned(identity=ctx.identity, topic_id=args.topic, pinned=args.value).to_dict()}
+
+
+@register_op("forum.close", args=TopicFlagArgs, writes=True)
+def close(ctx: OpContext, args: TopicFlagArgs) -> dict:
+    return {"topic": topic_management.set_closed(identity=ctx.identity, topic_id=args.topic, closed=args.value).to_dict()}
+
+
+class SlowModeArgs(OpArgs):
+    topic: int
+    seconds: int
+
+
+@register_op("forum.slow_mode", args=SlowModeArgs, writes=True)
+def slow_mode(ctx: OpContext, args: SlowModeArgs) -> dict:
+    topic = topic_management.set_slow_mode(identity=ctx.identity, topic_id=args.topic, seconds=args.seconds)
+    return {"topic": topic.to_dict()}
+
+
+class MoveArgs(OpArgs):
+    topic: int
+    board: int
+
+
+@register_op("forum.move", args=MoveArgs, writes=True)
+def move(ctx: OpContext, args: MoveArgs) -> dict:
+    return {"topic": topic_management.move_topic(identity=ctx.identity, topic_id=args.topic, board_id=args.board).to_dict()}
+
+
+class MergeArgs(OpArgs):
+    source: int
+    target: int
+
+
+@register_op("forum.merge", args=MergeArgs, writes=True)
+def merge(ctx: OpContext, args: MergeArgs) -> dict:
+    target = topic_management.merge_topics(identity=ctx.identity, source_id=args.source, target_id=args.target)
+    return {"topic": target.to_dict()}
+
+
+class SplitArgs(OpArgs):
+    topic: int
+    posts: list[int]
+    title: str
+
+
+@register_op("forum.split", args=SplitArgs, writes=True)
+def split(ctx: OpContext, args: SplitArgs) -> dict:
+    new = topic_management.split_posts(identity=ctx.identity, topic_id=args.topic, post_ids=args.posts, title=args.title)
+    return {"topic": new.to_dict()}
