@@ -7,4 +7,4 @@ class ForumConfig(AppConfig):
     verbose_name = _("Micro-forum")
 
     def ready(self) -> None:
-        from . import review, streams  # noqa: F401  registers stream types, ops and review targets
+        from . import discussions, review, streams  # noqa: F401  registers ops, streams, review targets, jobs

@@ -202,3 +202,28 @@ class TopicReadState(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "topic"], name="topicreadstate_unique")]
+
+
+class Discussion(models.Model):
+    """话题讨论: a moderator-opened, time-boxed discussion on a prompt (one topic)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("scheduled")
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    topic = models.OneToOneField(Topic, on_delete=models.CASCADE, related_name="discussion")
+    prompt = models.TextField(_("prompt"), max_length=5000)
+    opens_at = models.DateTimeField(_("opens at"), db_index=True)
+    closes_at = models.DateTimeField(_("closes at"), db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
+    summary = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")),
+                                              name="discussion_closes_after_opening")]
+
+    def to_dict(self) -> dict:
+        return {"topic": self.topic_id, "prompt": self.prompt, "opens_at": iso(self.opens_at),
+                "closes_at": iso(self.closes_at), "status": self.status, "summary": self.summary}

@@ -190,3 +190,37 @@ class SplitArgs(OpArgs):
 def split(ctx: OpContext, args: SplitArgs) -> dict:
     new = topic_management.split_posts(identity=ctx.identity, topic_id=args.topic, post_ids=args.posts, title=args.title)
     return {"topic": new.to_dict()}
+
+
+class DiscussionArgs(OpArgs):
+    board: int
+    title: str
+    prompt: str
+    opens_at: str | None = None  # ISO 8601 with a zone; absent: open now
+    closes_at: str
+
+
+def _aware(field: str, value: str | None):
+    from datetime import datetime
+
+    from realtime.errors import Invalid
+
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Invalid(field, "expected an ISO 8601 time such as 2026-11-28T09:00:00+08:00") from None
+    if parsed.tzinfo is None:
+        raise Invalid(field, "the time needs a zone offset (e.g. +08:00 or Z)")
+    return parsed
+
+
+@register_op("forum.open_discussion", args=DiscussionArgs, writes=True)
+def open_discussion(ctx: OpContext, args: DiscussionArgs) -> dict:
+    from .discussions import open_discussion as open_
+
+    board = selectors.board_for(ctx.identity, args.board)
+    discussion = open_(identity=ctx.identity, board=board, title=args.title, prompt=args.prompt,
+                       opens_at=_aware("opens_at", args.opens_at), closes_at=_aware("closes_at", args.closes_at))
+    return {"discussion": discussion.to_dict()}

@@ -359,10 +359,21 @@ class Hub:
                     await self.check_heads()
                 if elapsed % session_every == 0:
                     await self.check_sessions()
+                await self.run_due_jobs(elapsed)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("hub maintenance failed", exc_info=True)
+
+    async def run_due_jobs(self, elapsed: int) -> None:
+        from .scheduler import periodic_jobs
+
+        for job in periodic_jobs():
+            if elapsed % job.every_seconds == 0:
+                try:
+                    await database_sync_to_async(job.run)()
+                except Exception:
+                    log.exception("periodic job %s failed", job.name)
 
     async def check_sessions(self) -> None:
         """Close sockets of users who logged out or were deactivated, and gone citizens."""
