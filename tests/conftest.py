@@ -56,3 +56,21 @@ def people(tree, make_user):
 @pytest.fixture
 def identities(people):
     return {name: identity_for_user(user) for name, user in people.items()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_worker_thread_connections(django_db_setup, django_db_blocker):
+    """Close the connection database_sync_to_async's worker thread keeps open.
+
+    Async tests run their ORM calls in asgiref's single shared thread; its connection
+    outlives the tests and would stop pytest-django from dropping a PostgreSQL test
+    database at the end ("being accessed by other users").
+    """
+    yield
+    import asyncio
+
+    from channels.db import database_sync_to_async
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        asyncio.run(database_sync_to_async(connections.close_all)())
