@@ -73,8 +73,53 @@ class Command(BaseCommand):
             if not Announcement.objects.filter(branch=branch, title=title).exists():
                 post_announcement(identity=identity_for_user(users[author]), branch_id=branch.pk, title=title, body=body)
 
+        self._forum(branches, users)
+
         self.stdout.write("Demo data ready. Log in at /login/ with password %r as:" % DEMO_PASSWORD)
         for username, full_name, roles in PEOPLE:
             described = ", ".join(f"{branches[k].name} {r}" for k, r in roles)
             self.stdout.write(f"  {username:<9} {full_name}  ({described})")
         self.stdout.write(f"  {'admin':<9} 管理员  (Django admin at /admin/)")
+
+    def _forum(self, branches, users) -> None:
+        """Boards with topics, an open topic discussion, a few items in the review queue."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from forum.actions import create_post, create_topic, toggle_reaction
+        from forum.discussions import open_discussion
+        from forum.models import Board, Topic
+        from moderation.actions import review_item
+        from moderation.models import ReviewItem, WatchedWord
+
+        b1 = branches["b1"]
+        ident = {name: identity_for_user(user) for name, user in users.items()}
+        WatchedWord.objects.get_or_create(branch=b1, pattern="代购", action="require_approval")
+        WatchedWord.objects.get_or_create(branch=b1, pattern="赌博", action="block")
+        WatchedWord.objects.get_or_create(branch=b1, pattern="傻瓜", action="censor")
+        talk, _ = Board.objects.get_or_create(branch=b1, name="支部交流", defaults={"description": "支部党员内部交流"})
+        voice, _ = Board.objects.get_or_create(
+            branch=b1, name="群众之声",
+            defaults={"description": "面向群众公开，群众留言经审核后显示", "visibility": "public", "citizens_may_post": True},
+        )
+        if not Topic.objects.filter(board=talk, title="本月主题党日活动安排").exists():
+            topic, first = create_topic(identity=ident["shuji"], board=talk, title="本月主题党日活动安排",
+                                        body="本月主题党日安排在 **28日上午**，内容为社区环境整治志愿服务。\n\n请大家回复报名。")
+            create_post(identity=ident["banzhu"], topic_id=topic.pk, body="报名参加，我可以负责登记。")
+            reply = create_post(identity=ident["dangyuan"], topic_id=topic.pk, body="报名！建议提前准备手套和垃圾袋。")
+            # A new member's first posts wait for review: the moderator approved this one.
+            item = ReviewItem.objects.get(target_type="forum.post", target_id=reply.pk)
+            review_item(identity=ident["banzhu"], item_id=item.pk, version=item.version, decision="approve")
+            toggle_reaction(identity=ident["banzhu"], post_id=first.pk, emoji="👍")
+            # A probationary member's first post waits in the review queue.
+            create_post(identity=ident["yubei"], topic_id=topic.pk, body="我也想参加，请问需要带什么？")
+            # A member's post with a require-approval word waits too.
+            create_post(identity=ident["dangyuan"], topic_id=topic.pk, body="有没有人需要代购劳保用品？")
+        if not Topic.objects.filter(board=voice, title="小区停车难的问题").exists():
+            create_topic(identity=ident["banzhu"], board=voice, title="小区停车难的问题",
+                         body="近期多位居民反映小区停车难，欢迎大家留言提出建议。")
+        if not Topic.objects.filter(board=talk, title="如何更好地为群众办实事").exists():
+            open_discussion(identity=ident["banzhu"], board=talk, title="如何更好地为群众办实事",
+                            prompt="围绕“我为群众办实事”，请每位党员谈一谈自己的想法和建议。",
+                            opens_at=None, closes_at=timezone.now() + timedelta(days=7))
