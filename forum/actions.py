@@ -6,6 +6,7 @@ topic's and the board's streams in one transaction; the events go out on commit.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -15,12 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
+from accounts.streams import inbox_stream
 from moderation.actions import audit, enqueue_for_review, scan_text
 from realtime.errors import Forbidden, Invalid, RateLimited
 from realtime.events import append_event
 from search.index import index_document, remove_document
 
-from .models import Board, Post, PostRevision, Reaction, Topic
+from .models import Board, Post, PostRevision, Reaction, Topic, TopicReadState
 from .rendering import render_markdown
 from .selectors import can_moderate_branch, check_can_write, is_author, post_for, topic_for
 
@@ -136,9 +138,31 @@ def unindex_post(post: Post) -> None:
     remove_document("forum.post", post.pk)
 
 
+MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_.\-]{1,150})")
+
+
+def notify_mentions(post: Post) -> list[int]:
+    """Tell each mentioned member of the branch (in their inbox); returns their ids."""
+    names = set(MENTION_RE.findall(post.source))
+    if not names:
+        return []
+    branch_id = post.topic.board.branch_id
+    users = list(
+        get_user_model().objects.filter(username__in=names, memberships__branch_id=branch_id, is_active=True)
+        .exclude(pk=post.author_id).distinct().values_list("pk", flat=True)
+    )
+    author = post.to_dict()["author"]
+    for user_id in users:
+        append_event(inbox_stream(user_id), "mention",
+                     {"post": post.pk, "topic": post.topic_id, "title": post.topic.title, "by": author})
+    return users
+
+
 def publish_visible_post(post: Post, *, actor: Identity | None) -> None:
-    """A post became visible (new, or approved): count it, index it, tell the topic and board."""
+    """A post became visible (new, or approved): count it, index it, tell the topic, the
+    board and anyone mentioned."""
     index_post(post)
+    notify_mentions(post)
     topic = post.topic
     Topic.objects.filter(pk=topic.pk).update(post_count=F("post_count") + 1, last_post_at=post.created_at)
     topic.refresh_from_db(fields=["post_count", "last_post_at"])
@@ -279,3 +303,19 @@ def reaction_counts(post_id: int) -> dict[str, int]:
     for emoji in Reaction.objects.filter(post_id=post_id).values_list("emoji", flat=True):
         counts[emoji] = counts.get(emoji, 0) + 1
     return counts
+
+
+@transaction.atomic
+def mark_topic_read(*, identity: Identity, topic_id: int, number: int) -> int:
+    """Move the member's read position in a topic forward (never back)."""
+    topic = topic_for(identity, topic_id)
+    if not identity.is_user:
+        raise Forbidden(_("Please log in first."))
+    number = max(0, min(number, topic.last_number))
+    state, _created = TopicReadState.objects.select_for_update().get_or_create(user_id=identity.user_id, topic=topic)
+    if number > state.last_read_number:
+        state.last_read_number = number
+        state.save(update_fields=["last_read_number", "updated_at"])
+        append_event(inbox_stream(identity.user_id), "topic.read",
+                     {"topic": topic.pk, "board": topic.board_id, "last_read_number": number})
+    return state.last_read_number

@@ -97,7 +97,12 @@ def edit(identity: Identity, post_id: int, body: str) -> None:
     post.save(update_fields=["source", "html", "censored_html", "revision", "edited_at"])
 
 
+def preview(identity: Identity, post_id: int) -> dict:
+    post = _post(identity, post_id)
+    return {**post.to_dict(moderator=True), "title": post.topic.title}
+
+
 register_review_target(ReviewTarget(
     name="forum.post", describe=describe, approve=approve, reject=reject, hide=hide, restore=restore,
-    delete=delete, edit=edit,
+    delete=delete, edit=edit, preview=preview,
 ))

@@ -92,3 +92,23 @@ def search_posts(identity: Identity, q: str, *, limit: int = 20, offset: int = 0
          "title": h.title, "snippet_html": str(h.snippet_html), "rank": h.rank}
         for h in hits if h.doc_id in posts
     ]
+
+
+def boards_for(identity: Identity, branch_id: int) -> list[dict]:
+    """The branch's boards this identity may read, with topic and unread-topic counts."""
+    from django.db.models import Count, OuterRef, Subquery
+
+    from .models import TopicReadState
+
+    boards = [b for b in Board.objects.filter(branch_id=branch_id).order_by("position", "id")
+              if can_read_board(identity, b)]
+    topics = Topic.objects.filter(board__in=boards, deleted_at__isnull=True)
+    counts = dict(topics.values("board_id").annotate(n=Count("id")).values_list("board_id", "n"))
+    unread: dict[int, int] = {}
+    if identity.is_user:
+        read = TopicReadState.objects.filter(user_id=identity.user_id, topic=OuterRef("pk")).values("last_read_number")
+        rows = topics.annotate(read=Subquery(read)).values_list("board_id", "last_number", "read")
+        for board_id, last_number, read_number in rows:
+            if last_number > (read_number or 0):
+                unread[board_id] = unread.get(board_id, 0) + 1
+    return [{**b.to_dict(), "topics": counts.get(b.pk, 0), "unread_topics": unread.get(b.pk, 0)} for b in boards]

@@ -224,3 +224,39 @@ def open_discussion(ctx: OpContext, args: DiscussionArgs) -> dict:
     discussion = open_(identity=ctx.identity, board=board, title=args.title, prompt=args.prompt,
                        opens_at=_aware("opens_at", args.opens_at), closes_at=_aware("closes_at", args.closes_at))
     return {"discussion": discussion.to_dict()}
+
+
+class BoardsArgs(OpArgs):
+    branch: int
+
+
+@register_op("forum.boards", args=BoardsArgs, audience="any")
+def boards(ctx: OpContext, args: BoardsArgs) -> dict:
+    return {"boards": selectors.boards_for(ctx.identity, args.branch)}
+
+
+class MarkReadArgs(OpArgs):
+    topic: int
+    number: int
+
+
+@register_op("forum.mark_read", args=MarkReadArgs)
+def mark_read(ctx: OpContext, args: MarkReadArgs) -> dict:
+    return {"last_read_number": actions.mark_topic_read(identity=ctx.identity, topic_id=args.topic,
+                                                        number=args.number)}
+
+
+class TypingArgs(OpArgs):
+    topic: int
+
+
+@register_op("forum.typing", args=TypingArgs, audience="user_or_citizen")
+def typing(ctx: OpContext, args: TypingArgs) -> dict:
+    """Ephemeral: other readers of the topic see "… is typing"; nothing is stored."""
+    from realtime.ephemeral import broadcast
+
+    topic = selectors.topic_for(ctx.identity, args.topic)
+    selectors.check_can_write(ctx.identity, topic.board)
+    broadcast(f"topic:{topic.pk}", {"op": "typing", "who": {"id": ctx.identity.key, "name": ctx.identity.name}},
+              exclude_connection=ctx.connection_id)
+    return {}

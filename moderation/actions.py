@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
 from accounts.selectors import can_moderate_branch
-from realtime.errors import Conflict, Invalid, NotFound, Unauthenticated
+from realtime.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from realtime.events import append_event
 from realtime.frames import iso
 
 from .models import AuditEntry, Flag, ReviewItem, Silence, WatchedWord
 from .targets import review_target
-from .watched_words import ScanResult, WatchedWordRule, WatchedWordSet
+from .watched_words import InvalidPattern, ScanResult, WatchedWordRule, WatchedWordSet, compile_pattern
 
 
 def queue_stream(branch_id: int) -> str:
@@ -171,3 +171,37 @@ def _target(name: str):
         return review_target(name)
     except KeyError:
         raise NotFound(_("Unknown kind of content.")) from None
+
+
+# -- watched words (managed by the branch's moderators) ------------------------------
+
+
+@transaction.atomic
+def add_watched_word(*, identity: Identity, branch_id: int, pattern: str, action: str,
+                     case_sensitive: bool = False) -> WatchedWord:
+    if not can_moderate_branch(identity, branch_id):
+        raise Forbidden(_("Only moderators may manage watched words."))
+    if action not in WatchedWord.Action.values:
+        raise Invalid("action", _("Choose block, require approval, flag or censor."))
+    pattern = pattern.strip()
+    try:
+        compile_pattern(pattern, case_sensitive=case_sensitive)
+    except InvalidPattern as exc:
+        raise Invalid("pattern", str(exc)) from None
+    if WatchedWord.objects.filter(branch_id=branch_id, pattern=pattern, action=action).exists():
+        raise Conflict(_("This word is already on the list with that action."))
+    word = WatchedWord.objects.create(branch_id=branch_id, pattern=pattern, action=action,
+                                      case_sensitive=case_sensitive, created_by_id=identity.user_id)
+    audit(actor=identity, action="watched_word.add", target_type="moderation.watched_word", target_id=word.pk,
+          branch_id=branch_id, after=word.to_dict())
+    return word
+
+
+@transaction.atomic
+def remove_watched_word(*, identity: Identity, word_id: int) -> None:
+    word = WatchedWord.objects.filter(pk=word_id, branch__isnull=False).first()
+    if word is None or not can_moderate_branch(identity, word.branch_id):
+        raise NotFound(_("There is no such watched word."))
+    audit(actor=identity, action="watched_word.remove", target_type="moderation.watched_word", target_id=word.pk,
+          branch_id=word.branch_id, before=word.to_dict())
+    word.delete()

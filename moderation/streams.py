@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from realtime.ops import OpArgs, OpContext, register_op
 
-from . import actions
+from . import actions, selectors
 
 
 class FlagArgs(OpArgs):
@@ -36,3 +36,60 @@ def review(ctx: OpContext, args: ReviewArgs) -> dict:
                                decision=args.decision, reason=args.reason, body=args.body,
                                silence_days=args.silence_days)
     return {"item": item.to_dict()}
+
+
+class QueueArgs(OpArgs):
+    branch: int
+    status: str | None = "pending"
+
+
+@register_op("moderation.queue", args=QueueArgs)
+def queue(ctx: OpContext, args: QueueArgs) -> dict:
+    return {"items": selectors.queue(ctx.identity, args.branch, status=args.status)}
+
+
+class BranchArgs(OpArgs):
+    branch: int
+
+
+@register_op("moderation.watched_words.list", args=BranchArgs)
+def watched_words(ctx: OpContext, args: BranchArgs) -> dict:
+    return {"words": selectors.watched_words(ctx.identity, args.branch)}
+
+
+class AddWordArgs(OpArgs):
+    branch: int
+    pattern: str
+    action: str
+    case_sensitive: bool = False
+
+
+@register_op("moderation.watched_words.add", args=AddWordArgs, writes=True)
+def add_word(ctx: OpContext, args: AddWordArgs) -> dict:
+    word = actions.add_watched_word(identity=ctx.identity, branch_id=args.branch, pattern=args.pattern,
+                                    action=args.action, case_sensitive=args.case_sensitive)
+    return {"word": word.to_dict()}
+
+
+class RemoveWordArgs(OpArgs):
+    id: int
+
+
+@register_op("moderation.watched_words.remove", args=RemoveWordArgs, writes=True)
+def remove_word(ctx: OpContext, args: RemoveWordArgs) -> dict:
+    actions.remove_watched_word(identity=ctx.identity, word_id=args.id)
+    return {"id": args.id}
+
+
+class AuditArgs(OpArgs):
+    branch: int
+    action: str | None = None
+    actor: str | None = None
+    before: int | None = None
+    limit: int = 50
+
+
+@register_op("moderation.audit", args=AuditArgs)
+def audit_log(ctx: OpContext, args: AuditArgs) -> dict:
+    return {"entries": selectors.audit_log(ctx.identity, args.branch, action=args.action, actor=args.actor,
+                                           before=args.before, limit=args.limit)}

@@ -25,6 +25,8 @@ class ReviewTarget:
     restore: Callable[[Identity, int], None]
     delete: Callable[[Identity, int, str], None]
     edit: Callable[[Identity, int, str], None]
+    # (identity, target id) -> what a moderator needs to decide (text, author, status, link).
+    preview: Callable[[Identity, int], dict]
 
 
 _targets: dict[str, ReviewTarget] = {}

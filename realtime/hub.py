@@ -61,6 +61,7 @@ class Hub:
         self._handlers = {
             "bl.event": self._on_event,
             "bl.presence": self._on_presence,
+            "bl.ephemeral": self._on_ephemeral,
         }
 
     # -- lifecycle -------------------------------------------------------------------
@@ -341,6 +342,12 @@ class Hub:
         frame = dumps({"op": "presence", "stream": stream, "joined": message["joined"], "left": message["left"]})
         for conn in tuple(subs):
             await conn.send_text(frame)
+
+    async def _on_ephemeral(self, message: dict) -> None:
+        exclude = message.get("exclude")
+        for conn in tuple(self.subscribers.get(message["stream"], ())):
+            if conn.connection_id != exclude:
+                await conn.send_text(message["frame"])
 
     # -- maintenance -----------------------------------------------------------------
 

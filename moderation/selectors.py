@@ -1,0 +1,54 @@
+"""Permission-aware reads for moderators: the queue, watched words, the audit log."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from accounts.identity import Identity
+from accounts.selectors import can_moderate_branch
+from realtime.errors import Forbidden
+
+from .models import AuditEntry, ReviewItem, WatchedWord
+from .targets import review_target
+
+
+def check_moderator(identity: Identity, branch_id: int) -> None:
+    if not can_moderate_branch(identity, branch_id):
+        raise Forbidden(_("Only moderators may see this."))
+
+
+def queue(identity: Identity, branch_id: int, *, status: str | None = "pending", limit: int = 100) -> list[dict]:
+    """Queue items with a preview of their target, oldest pending first."""
+    check_moderator(identity, branch_id)
+    items = ReviewItem.objects.filter(branch_id=branch_id)
+    if status:
+        items = items.filter(status=status)
+    result = []
+    for item in items.order_by("created_at", "id")[:limit]:
+        data = item.to_dict()
+        try:
+            data["target"] = review_target(item.target_type).preview(identity, item.target_id)
+        except Exception:  # a target deleted outright still shows its queue entry
+            data["target"] = None
+        result.append(data)
+    return result
+
+
+def watched_words(identity: Identity, branch_id: int) -> list[dict]:
+    check_moderator(identity, branch_id)
+    words = WatchedWord.objects.filter(Q(branch_id=branch_id) | Q(branch__isnull=True)).order_by("action", "pattern")
+    return [{**w.to_dict(), "global": w.branch_id is None} for w in words]
+
+
+def audit_log(identity: Identity, branch_id: int, *, action: str | None = None, actor: str | None = None,
+              before: int | None = None, limit: int = 50) -> list[dict]:
+    check_moderator(identity, branch_id)
+    entries = AuditEntry.objects.filter(branch_id=branch_id)
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if actor:
+        entries = entries.filter(actor=actor)
+    if before:
+        entries = entries.filter(pk__lt=before)
+    return [e.to_dict() for e in entries.order_by("-id")[: max(1, min(limit, 200))]]
