@@ -107,11 +107,13 @@ def announcements(request, branch_id: int):
         "me": identity.user_id,
         "login_url": reverse("login"),
     }
+    from .forum_views import branch_sections
+
     return render(
         request,
         "frontend/announcements.html",
         {
-            "branch": branch,
+            **branch_sections(identity, branch, "announcements"),
             "can_post": can_post,
             "stream": stream_for(branch.pk),
             "announcements": items,

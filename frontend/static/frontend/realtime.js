@@ -168,6 +168,7 @@ export class Connection {
    *   snapshot(snapshot, seq, {resync})  fresh state: first subscribe, or a resync
    *   event(frame)                        each new event, in seq order, never twice
    *   presence({joined, left} | {present})
+   *   ephemeral(frame)                    frames like {"op": "typing", "stream", ...}: not logged, not replayed
    *   error(RealtimeError)                the subscribe was refused (then it is dropped)
    */
   subscribe(stream, handlers = {}) {
@@ -447,8 +448,13 @@ export class Connection {
       case "closing":
         this.endedReason = frame.code || "closing";
         return; // the close that follows ends the connection
-      default:
+      default: {
+        // Ephemeral frames on a followed stream (typing indicators): no seq, never
+        // replayed, so they bypass the ordering above.
+        const sub = typeof frame.stream === "string" ? this._streams.get(frame.stream) : null;
+        if (sub && sub.handlers.ephemeral) sub.handlers.ephemeral(frame);
         return;
+      }
     }
   }
 

@@ -1,0 +1,248 @@
+"""Moderators' pages: the review queue (审核队列), watched words (敏感词), the audit log (操作日志).
+
+Only moderators and secretaries of the branch (and secretaries above it) may open
+them; everyone else gets 404, as the `modqueue` stream answers.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from accounts.api import request_identity
+from accounts.models import Branch
+from accounts.selectors import can_moderate_branch
+from forum.models import Post
+from moderation import selectors as moderation_selectors
+from moderation.models import ReviewItem, WatchedWord
+from moderation.watched_words import MAX_PATTERN_LENGTH
+
+from . import forum_text
+from . import selectors as page_selectors
+from .forum_views import branch_sections, forum_strings
+
+AUDIT_PAGE = 50
+
+
+def _moderated_branch(request, branch_id: int) -> Branch:
+    branch = get_object_or_404(Branch, pk=branch_id)
+    if not can_moderate_branch(request_identity(request), branch.pk):
+        raise Http404("not a moderator here")
+    return branch
+
+
+def review_strings() -> dict:
+    return {
+        **forum_strings(),
+        "item_status": forum_text.item_status_strings(),
+        "reasons": forum_text.review_reason_strings(),
+        "decisions": forum_text.decision_strings(),
+        "decisions_done": forum_text.decision_done_strings(),
+        "reason_label": _("Reason (the author is told)"),
+        "reason_optional_label": _("Reason (optional; the author is told)"),
+        "reason_required": _("Please give the author a reason."),
+        "silence_days": _("Days"),
+        "confirm": _("Confirm"),
+        "edit_label": _("Text to publish"),
+        "conflict": _(
+            "Another moderator acted on this item first. It is now: %(status)s%(by)s. Look again before you decide."
+        ),
+        "conflict_by": _(" (by %(name)s)"),
+        "decided": _("Done: %(decision)s."),
+        "new_item": _("New item in the queue"),
+        "updated_by_other": _("%(name)s just acted on this item."),
+        "target_missing": _("The content is not available; reload the page to see it."),
+        "score": _("Score %(score)s"),
+        "empty_queue": _("Nothing to review. Well done!"),
+        "author_label": _("by %(name)s"),
+        "post_is": _("The post is: %(status)s"),
+        "history": _("History"),
+    }
+
+
+@login_required
+def review_queue(request, branch_id: int):
+    branch = _moderated_branch(request, branch_id)
+    identity = request_identity(request)
+    status = request.GET.get("status", "pending")
+    if status not in ReviewItem.Status.values and status != "all":
+        status = "pending"
+    items = moderation_selectors.queue(identity, branch.pk, status=None if status == "all" else status)
+    counts = page_selectors.review_counts(branch.pk)
+    strings = review_strings()
+    for item in items:
+        item["reason_lines"] = [forum_text.describe_review_reason(r) for r in item["reasons"]]
+    filters = [(key, label, counts.get(key, 0)) for key, label in forum_text.item_status_strings().items()]
+    config = {
+        "branch": branch.pk,
+        "stream": f"modqueue:{branch.pk}",
+        "time_zone": branch.time_zone,
+        "status": status,
+        "me": identity.key,
+        "items": [{k: v for k, v in item.items() if k != "reason_lines"} for item in items],
+    }
+    return render(
+        request,
+        "frontend/review_queue.html",
+        {
+            **branch_sections(identity, branch, "review"),
+            "items": items,
+            "status": status,
+            "filters": filters,
+            "total": sum(counts.values()),
+            "page_config": config,
+            "page_strings": strings,
+        },
+    )
+
+
+@login_required
+def watched_words(request, branch_id: int):
+    branch = _moderated_branch(request, branch_id)
+    identity = request_identity(request)
+    words = moderation_selectors.watched_words(identity, branch.pk)
+    actions = forum_text.watched_action_strings()
+    config = {"branch": branch.pk, "words": words}
+    strings = {
+        "actions": actions,
+        "global": _("All branches"),
+        "remove": _("Remove"),
+        "confirm_remove": _("Really remove?"),
+        "empty": _("No watched words yet."),
+        "adding": _("Adding…"),
+        "added": _("Added “%(pattern)s”."),
+        "removed": _("Removed “%(pattern)s”."),
+        "failed": _("That did not work:"),
+        "fix_fields": _("Please correct the highlighted field."),
+        "case_sensitive": _("case sensitive"),
+    }
+    return render(
+        request,
+        "frontend/watched_words.html",
+        {
+            **branch_sections(identity, branch, "watched_words"),
+            "words": words,
+            "actions": actions,
+            "action_help": forum_text.watched_action_help(),
+            "action_choices": WatchedWord.Action.values,
+            "pattern_max": MAX_PATTERN_LENGTH,
+            "page_config": config,
+            "page_strings": strings,
+        },
+    )
+
+
+def _audit_fields() -> dict[str, str]:
+    return {
+        "status": _("status"),
+        "reason": _("reason"),
+        "pinned": _("pinned"),
+        "closed": _("closed"),
+        "seconds": _("slow mode (seconds)"),
+        "board": _("board"),
+        "board_name": _("board"),
+        "topic": _("topic"),
+        "from_topic": _("from topic"),
+        "from_title": _("from topic"),
+        "posts": _("posts"),
+        "source": _("text"),
+        "pattern": _("word or phrase"),
+        "action": _("action"),
+        "case_sensitive": _("case sensitive"),
+    }
+
+
+def _audit_value(value) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, str):
+        labels = {
+            **forum_text.post_status_strings(),
+            **forum_text.item_status_strings(),
+            **forum_text.watched_action_strings(),
+        }
+        return labels.get(value, value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _audit_line(value) -> str:
+    """Before/after of an audit entry as "field: value; ..." in the page's language."""
+    if not value:
+        return ""
+    if not isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    fields = _audit_fields()
+    parts = [
+        f"{fields.get(k, k)}: {_audit_value(v)}"
+        for k, v in value.items()
+        if v not in ("", None) and k not in ("id", "branch")
+    ]
+    return "; ".join(parts)
+
+
+@login_required
+def audit_log(request, branch_id: int):
+    branch = _moderated_branch(request, branch_id)
+    identity = request_identity(request)
+    action = request.GET.get("action", "")[:64]
+    before_raw = request.GET.get("before", "")
+    before = int(before_raw) if before_raw.isdigit() else None
+    entries = moderation_selectors.audit_log(
+        identity, branch.pk, action=action or None, before=before, limit=AUDIT_PAGE
+    )
+    labels = forum_text.audit_action_strings()
+    targets = forum_text.target_type_strings()
+    # Posts are linked through their topic (the entry names only the post).
+    post_ids = [e["target_id"] for e in entries if e["target_type"] == "forum.post" and e["target_id"]]
+    post_places = {
+        pk: (topic_id, number)
+        for pk, topic_id, number in Post.objects.filter(pk__in=post_ids).values_list("pk", "topic_id", "number")
+    }
+    rows = []
+    for e in entries:
+        url = ""
+        if e["target_type"] == "forum.topic":
+            url = reverse("forum-topic", args=[e["target_id"]])
+        elif e["target_id"] in post_places and e["target_type"] == "forum.post":
+            topic_id, number = post_places[e["target_id"]]
+            url = f"{reverse('forum-topic', args=[topic_id])}#post-{number}"
+        rows.append(
+            {
+                "entry": e,
+                "at": parse_datetime(e["created_at"]),
+                "label": labels.get(e["action"], e["action"]),
+                "target": targets.get(e["target_type"], e["target_type"]),
+                "target_url": url,
+                "before": _audit_line(e["before"]),
+                "after": _audit_line(e["after"]),
+            }
+        )
+    known = page_selectors.audit_actions(branch.pk)
+    # Group filters: "review" covers every review decision, "topic" every topic tool.
+    groups = sorted({a.split(".")[0] for a in known})
+    group_labels = {
+        "review": _("Review queue"),
+        "topic": _("Topic tools"),
+        "post": _("Posts"),
+        "watched_word": _("Watched words"),
+        "watched_words": _("Watched words"),
+    }
+    filters = [(g, group_labels.get(g, g)) for g in groups] + [(a, labels.get(a, a)) for a in known]
+    return render(
+        request,
+        "frontend/audit_log.html",
+        {
+            **branch_sections(identity, branch, "audit"),
+            "rows": rows,
+            "action": action,
+            "filters": filters,
+            "older": entries[-1]["id"] if len(entries) == AUDIT_PAGE else None,
+            "before": before,
+        },
+    )

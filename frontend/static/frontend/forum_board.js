@@ -1,0 +1,191 @@
+// A board (版块): its topics, pinned first then by latest post, kept live from the
+// board's stream; and the form that starts a new topic.
+import { Status, connection, describeError, interpolate, localMessage, readJSON } from "./realtime.js";
+import { announcer, el, setAlert, timeElement, timeFormatter } from "./forum_common.js";
+
+const config = readJSON("forum-config");
+const t = readJSON("forum-strings");
+const rt = readJSON("bl-realtime-strings");
+const conn = connection();
+const formatTime = timeFormatter(config.time_zone);
+const announce = announcer(document.getElementById("live-announcer"));
+
+const $ = (id) => document.getElementById(id);
+const list = $("topic-list");
+const pageError = $("page-error");
+
+const state = {
+  topics: new Map(),
+  // How far this reader has read each topic; a topic whose last number is past it is
+  // unread (forum.boards counts the same way).
+  read: new Map(Object.entries(config.read || {}).map(([id, number]) => [Number(id), number])),
+  discussions: new Set(config.discussions || []),
+};
+
+function isUnread(topic) {
+  return Boolean(config.signed_in) && topic.last_number > (state.read.get(topic.id) || 0);
+}
+
+function order(a, b) {
+  // As forum.models.Topic.Meta.ordering: pinned first, then the latest post, then newest.
+  if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;
+  const la = a.last_post_at || "";
+  const lb = b.last_post_at || "";
+  if (la !== lb) return la < lb ? 1 : -1;
+  return b.id - a.id;
+}
+
+function renderTopic(topic) {
+  const unread = isUnread(topic);
+  const li = el("li", {
+    className: `topic-row${unread ? " is-unread" : ""}${topic.pinned ? " is-pinned" : ""}`,
+    dataset: { id: topic.id },
+  });
+  const tags = el(
+    "span",
+    "topic-tags",
+    topic.pinned ? el("span", "tag tag-pinned", t.pinned) : null,
+    topic.closed ? el("span", "tag tag-closed", t.closed) : null,
+    state.discussions.has(topic.id) ? el("span", "tag tag-discussion", t.discussion) : null,
+    unread ? el("span", "tag tag-unread", t.unread) : null,
+  );
+  li.append(
+    el("div", "topic-main", el("a", { className: "topic-title", href: `/forum/topics/${Number(topic.id)}/`, text: topic.title }), tags),
+    el(
+      "p",
+      "topic-meta muted small",
+      el("span", "author", topic.author ? topic.author.name : ""),
+      el("span", { className: "sep", "aria-hidden": "true", text: " · " }),
+      el("span", "topic-posts", interpolate(topic.post_count === 1 ? t.posts_one : t.posts_other, { count: topic.post_count })),
+      topic.last_post_at ? el("span", { className: "sep", "aria-hidden": "true", text: " · " }) : null,
+      topic.last_post_at ? timeElement(topic.last_post_at, formatTime) : null,
+    ),
+  );
+  return li;
+}
+
+function renderList() {
+  const topics = [...state.topics.values()].filter((topic) => !topic.deleted).sort(order);
+  if (!topics.length) list.replaceChildren(el("li", "empty", t.no_topics));
+  else list.replaceChildren(...topics.map(renderTopic));
+  list.dataset.synced = "true";
+}
+
+function upsert(topic, { live }) {
+  const old = state.topics.get(topic.id);
+  state.topics.set(topic.id, { ...(old || {}), ...topic });
+  renderList();
+  const node = list.querySelector(`[data-id="${topic.id}"]`);
+  if (node && live && !old) {
+    node.classList.add("is-arriving");
+    announce(topic.title);
+  }
+}
+
+conn.subscribe(config.stream, {
+  snapshot(snapshot) {
+    state.topics = new Map((snapshot.topics || []).map((topic) => [topic.id, topic]));
+    renderList();
+  },
+  event(frame) {
+    if (frame.type === "topic.created" || frame.type === "topic.updated") upsert(frame.data, { live: true });
+    else if (frame.type === "topic.removed") {
+      state.topics.delete(frame.data.id);
+      renderList();
+    }
+  },
+  error(error) {
+    setAlert(pageError, describeError(error, rt));
+  },
+});
+
+// Reading in another tab (or on the topic page) moves the marker: unread follows.
+if (config.me_id) {
+  conn.subscribe(`inbox:${config.me_id}`, {
+    event(frame) {
+      if (frame.type !== "topic.read" || frame.data.board !== config.board) return;
+      const number = frame.data.last_read_number;
+      if (number > (state.read.get(frame.data.topic) || 0)) {
+        state.read.set(frame.data.topic, number);
+        renderList();
+      }
+    },
+  });
+}
+
+conn.onStatus((status) => {
+  if (status === Status.ENDED && config.signed_in) setAlert(pageError, rt.error_unauthenticated);
+});
+
+// -- new topic ----------------------------------------------------------------------------
+
+const form = $("topic-form");
+if (form) {
+  const submit = form.querySelector("button[type=submit]");
+  const statusLine = $("topic-form-status");
+  const formError = $("topic-form-error");
+  const fields = {
+    title: { input: $("topic-title"), error: $("topic-title-error") },
+    body: { input: $("topic-body"), error: $("topic-body-error") },
+  };
+  const writeTab = $("topic-tab-write");
+  const previewTab = $("topic-tab-preview");
+  const showPreview = (previewing) => {
+    writeTab.setAttribute("aria-selected", String(!previewing));
+    previewTab.setAttribute("aria-selected", String(previewing));
+    $("topic-body-wrap").hidden = previewing;
+    $("topic-preview").hidden = !previewing;
+    if (previewing) $("topic-preview").textContent = fields.body.input.value; // as text, never parsed
+  };
+  writeTab.addEventListener("click", () => showPreview(false));
+  previewTab.addEventListener("click", () => showPreview(true));
+
+  const clearErrors = () => {
+    setAlert(formError, "");
+    for (const { input, error } of Object.values(fields)) {
+      input.removeAttribute("aria-invalid");
+      input.closest(".field").classList.remove("has-error");
+      error.hidden = true;
+    }
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (submit.disabled) return;
+    clearErrors();
+    submit.disabled = true;
+    const stopWatching = conn.onStatus((status) => {
+      statusLine.textContent = status === Status.ONLINE ? t.posting : t.queued_offline;
+    });
+    try {
+      const reply = await conn.write("forum.create_topic", {
+        board: config.board,
+        title: fields.title.input.value,
+        body: fields.body.input.value,
+      });
+      stopWatching();
+      form.reset();
+      statusLine.textContent = reply.post && reply.post.status === "pending" ? t.created_topic_pending : t.posted;
+      // The new topic's page: its author sees it there even while it awaits review.
+      location.assign(`/forum/topics/${Number(reply.topic.id)}/`);
+    } catch (error) {
+      stopWatching();
+      statusLine.textContent = "";
+      const field = error.details && error.details.field;
+      if (error.code === "bad_request" && field in fields) {
+        const { input, error: line } = fields[field];
+        if (field === "body") showPreview(false);
+        input.setAttribute("aria-invalid", "true");
+        input.closest(".field").classList.add("has-error");
+        line.textContent = localMessage(error.message);
+        line.hidden = false;
+        input.focus();
+        setAlert(formError, t.fix_fields);
+      } else {
+        setAlert(formError, `${t.post_failed} ${describeError(error, rt)}`);
+      }
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
