@@ -6,6 +6,7 @@ topic's and the board's streams in one transaction; the events go out on commit.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
@@ -130,8 +132,9 @@ def _add_post(identity: Identity, topic: Topic, body: str, *, reply_to: Post | N
 def index_post(post: Post) -> None:
     """Make a visible post findable (readers see what search shows them only if they may)."""
     board = post.topic.board
+    # The rendered text, not the Markdown: snippets should not show `**` and link syntax.
     index_document("forum.post", post.pk, branch_id=board.branch_id, public=board.is_public,
-                   title=post.topic.title, body=post.source)
+                   title=post.topic.title, body=html.unescape(strip_tags(post.censored_html or post.html)))
 
 
 def unindex_post(post: Post) -> None:

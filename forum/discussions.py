@@ -52,6 +52,8 @@ def _open(discussion: Discussion) -> None:
     discussion.status = Discussion.Status.OPEN
     discussion.save(update_fields=["status"])
     append_event(topic_stream(topic.pk), "discussion.opened", discussion.to_dict())
+    topic.refresh_from_db()
+    append_event(topic_stream(topic.pk), "topic.updated", topic.to_dict())
     members = set(Membership.objects.filter(branch_id=topic.board.branch_id).values_list("user_id", flat=True))
     for user_id in sorted(members):
         append_event(inbox_stream(user_id), "discussion.opened",
@@ -79,6 +81,7 @@ def _close(discussion: Discussion) -> None:
     discussion.save(update_fields=["status", "summary"])
     topic.refresh_from_db()
     append_event(topic_stream(topic.pk), "discussion.closed", discussion.to_dict())
+    append_event(topic_stream(topic.pk), "topic.updated", topic.to_dict())
     append_event(board_stream(topic.board_id), "topic.updated", topic.to_dict())
 
 

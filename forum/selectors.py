@@ -106,9 +106,16 @@ def boards_for(identity: Identity, branch_id: int) -> list[dict]:
     counts = dict(topics.values("board_id").annotate(n=Count("id")).values_list("board_id", "n"))
     unread: dict[int, int] = {}
     if identity.is_user:
+        from django.db.models import Max
+
         read = TopicReadState.objects.filter(user_id=identity.user_id, topic=OuterRef("pk")).values("last_read_number")
-        rows = topics.annotate(read=Subquery(read)).values_list("board_id", "last_number", "read")
+        # Only what the reader can see makes a topic unread: not others' pending posts.
+        newest = (
+            Post.objects.filter(topic=OuterRef("pk"), status=Post.Status.VISIBLE)
+            .values("topic").annotate(n=Max("number")).values("n")
+        )
+        rows = topics.annotate(read=Subquery(read), newest=Subquery(newest)).values_list("board_id", "newest", "read")
         for board_id, last_number, read_number in rows:
-            if last_number > (read_number or 0):
+            if (last_number or 0) > (read_number or 0):
                 unread[board_id] = unread.get(board_id, 0) + 1
     return [{**b.to_dict(), "topics": counts.get(b.pk, 0), "unread_topics": unread.get(b.pk, 0)} for b in boards]

@@ -27,6 +27,23 @@ def test_unread_topics_per_board_follow_the_read_position(identities, boards):
     assert counts[boards["members"].pk] == 1
 
 
+def test_others_pending_posts_do_not_make_a_topic_unread(identities, boards):
+    topic, _ = actions.create_topic(identity=identities["moderator"], board=boards["members"], title="t", body="b")
+    actions.mark_topic_read(identity=identities["member"], topic_id=topic.pk, number=1)
+    actions.create_post(identity=identities["probationary"], topic_id=topic.pk, body="待审核")
+    counts = {b["id"]: b["unread_topics"] for b in boards_for(identities["member"], boards["members"].branch_id)}
+    assert counts[boards["members"].pk] == 0
+
+
+def test_search_snippets_show_text_not_markdown(identities, boards):
+    from forum.selectors import search_posts
+
+    actions.create_topic(identity=identities["moderator"], board=boards["members"], title="t",
+                         body="活动定在 **28日上午**，地点 <党群中心>")
+    snippet = search_posts(identities["member"], "活动")[0]["snippet_html"]
+    assert "**" not in snippet and "28日上午" in snippet and "&lt;党群中心&gt;" in snippet
+
+
 def test_outsiders_see_only_public_boards(identities, boards):
     names = {b["name"] for b in boards_for(identities["outsider"], boards["members"].branch_id)}
     assert names == {"群众之声", "政策解读"}
