@@ -47,5 +47,11 @@ class IdentityMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
             scope = dict(scope)
-            scope["identity"] = await _resolve(scope)
+            user = scope.get("user")
+            if user is not None and getattr(user, "is_authenticated", False):
+                # AuthMiddleware already loaded the user: no second thread hop.
+                session = scope.get("session")
+                scope["identity"] = identity_for_user(user, session.session_key if session is not None else None)
+            else:
+                scope["identity"] = await _resolve(scope)
         return await self.app(scope, receive, send)

@@ -32,6 +32,7 @@ from .idempotency import check_client_id, run_once
 from .ops import OpContext, check_audience, get_op, parse_args
 from .selectors import event_frames_after, stream_head
 from .streams import parse_stream_key
+from . import wire
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,8 @@ def _subscribe_reads(identity: Identity, stream: str, since: int | None, batch: 
             snapshot = stream_type.snapshot(identity, object_id)
     else:
         frames = event_frames_after(stream, since, batch)
-    return stream_type, head, resync, snapshot, frames
+    present = presence.present_on(stream, {}) if stream_type.presence else None
+    return stream_type, head, resync, snapshot, frames, present
 
 
 class RealtimeConsumer(AsyncConsumer):
@@ -119,6 +121,8 @@ class RealtimeConsumer(AsyncConsumer):
         self.hub: Hub = await get_hub()
         self.hub.connection_opened(self)
         await self.base_send({"type": "websocket.accept"})
+        # Fan-out fast path (realtime/wire.py): None when not served by daphne.
+        self.writer = wire.SocketWriter.for_send(self.base_send)
 
     async def on_disconnect(self, message: dict) -> None:
         await self._leave_all()
@@ -154,6 +158,18 @@ class RealtimeConsumer(AsyncConsumer):
         except Exception:
             # The socket is going away; its disconnect handler cleans up.
             self.closed = True
+
+    def deliver_now(self, stream: str, seq: int, prepared: "wire.Prepared") -> bool:
+        """The in-order live case, synchronously, with the prepared frame; False: use deliver()."""
+        sub = self.subscriptions.get(stream)
+        if sub is None:
+            return True
+        if sub.catching_up or seq != sub.last + 1 or self.writer is None or self.closed:
+            return False
+        if not self.writer.write(prepared):
+            return False
+        sub.last = seq
+        return True
 
     async def deliver(self, stream: str, seq: int, frame: str) -> None:
         """A live event from the hub: send in order, park while catching up, fill gaps."""
@@ -341,7 +357,7 @@ class RealtimeConsumer(AsyncConsumer):
         self.subscriptions[stream] = sub
         await self.hub.add(stream, self)
         try:
-            stream_type, head, resync, snapshot, frames = await database_sync_to_async(_subscribe_reads)(
+            stream_type, head, resync, snapshot, frames, present = await database_sync_to_async(_subscribe_reads)(
                 self.identity, stream, since, self.conf["CATCHUP_BATCH"]
             )
         except BaseException:
@@ -358,9 +374,10 @@ class RealtimeConsumer(AsyncConsumer):
             self.hub.presence_join(stream, self.identity.key, self.identity.name)
             self.presence_streams.add(stream)
         if stream_type.presence:
-            reply["presence"] = await database_sync_to_async(presence.present_on)(
-                stream, self.hub.local_presence(stream)
-            )
+            # Read in the same hop as the rest; this process's own entries win.
+            people = {p["id"]: p["name"] for p in present or ()}
+            people.update(self.hub.local_presence(stream))
+            reply["presence"] = [{"id": k, "name": n} for k, n in sorted(people.items())]
         # The reply goes first; catch-up frames follow it, then parked live ones.
         await self.send_text(ok_frame(ref, reply))
         if resync:

@@ -7,6 +7,7 @@ rolled-back write is never broadcast.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -78,12 +79,51 @@ def append_event(
     return appended
 
 
+# The server's event loop, registered by the hub when it starts (one per process).
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def set_event_loop(loop: asyncio.AbstractEventLoop) -> None:
+    global _loop
+    _loop = loop
+
+
+# Doorbells handed to the loop: held here so they are not garbage-collected mid-send.
+_in_flight: set[asyncio.Task] = set()
+
+
+def _ring_later(layer, group: str, message: dict) -> None:
+    task = asyncio.get_running_loop().create_task(_send_logged(layer, group, message))
+    _in_flight.add(task)
+    task.add_done_callback(_in_flight.discard)
+
+
+async def _send_logged(layer, group: str, message: dict) -> None:
+    try:
+        await layer.group_send(group, message)
+    except Exception:
+        log.warning("could not publish %s#%s", message["stream"], message["seq"], exc_info=True)
+
+
 def publish(event: AppendedEvent) -> None:
-    """Ring the doorbell: one channel-layer message, reaching each process once."""
+    """Ring the doorbell: one channel-layer message, reaching each process once.
+
+    From a database thread of the server the send is handed to the event loop and not
+    waited for: the write op returns (and the thread takes the next write) while the
+    loop may still be fanning out an earlier event. call_soon_threadsafe is FIFO, and
+    a doorbell that still overtakes another is put in order by the hub's gap fill.
+    """
     layer = get_channel_layer()
     if layer is None:
         return
     message = {"type": "bl.event", "stream": event.stream, "seq": event.seq, "frame": event.frame}
+    loop = _loop
+    if loop is not None and loop.is_running():
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # in a database thread, not on a loop: hand over and return
+            loop.call_soon_threadsafe(_ring_later, layer, group_name(event.stream), message)
+            return
     try:
         async_to_sync(layer.group_send)(group_name(event.stream), message)
     except Exception:

@@ -27,6 +27,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from . import wire
 from .frames import dumps
 from .streams import group_name
 
@@ -72,6 +73,9 @@ class Hub:
         async with self._start_lock:
             if self._tasks or self.layer is None:
                 return
+            from .events import set_event_loop
+
+            set_event_loop(asyncio.get_running_loop())
             try:
                 self.channel = await self.layer.new_channel(prefix="hub.")
             except Exception:
@@ -192,7 +196,19 @@ class Hub:
         # seq <= last: already delivered (a gap fill got there first).
 
     async def _dispatch(self, stream: str, seq: int, frame: str) -> None:
-        for conn in tuple(self.subscribers.get(stream, ())):
+        subs = self.subscribers.get(stream)
+        if not subs:
+            return
+        prepared = None
+        slow = []
+        for conn in tuple(subs):
+            if getattr(conn, "writer", None) is not None:
+                if prepared is None:
+                    prepared = wire.Prepared(frame)  # encoded and framed once per event
+                if conn.deliver_now(stream, seq, prepared):
+                    continue
+            slow.append(conn)
+        for conn in slow:  # catching up, gap, or not on daphne: the ordinary path
             await conn.deliver(stream, seq, frame)
 
     async def _fill(self, stream: str) -> None:

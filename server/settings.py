@@ -154,6 +154,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "SQLITE_TEST_PATH", str(BASE_DIR / "var" / "test.sqlite3")
     )
 
+# Keep database connections open between thread hops. With 0, every
+# database_sync_to_async call (one per WebSocket op, several per connect) opened a new
+# connection and closed it again: on PostgreSQL a TCP connect + backend start per op;
+# on SQLite a connect + PRAGMAs and, closing the last connection, a WAL checkpoint.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer ----------------------------------------------------------------
