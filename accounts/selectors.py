@@ -27,14 +27,31 @@ def branch_ids_for(identity: Identity) -> set[int]:
     )
 
 
+def branch_chain(branch_id: int) -> list[int] | None:
+    """[branch, parent, grandparent, ...] ids, or None if the branch does not exist.
+
+    The tree has three levels (committee, branch, group): one query with a join
+    answers for a branch; a group's chain needs one more to see past its grandparent.
+    """
+    row = Branch.objects.filter(pk=branch_id).values_list("parent_id", "parent__parent_id").first()
+    if row is None:
+        return None
+    chain = [branch_id]
+    for node in row:
+        if node is None or node in chain:
+            return chain
+        chain.append(node)
+    while len(chain) < 12:
+        parent = Branch.objects.filter(pk=chain[-1]).values_list("parent_id", flat=True).first()
+        if parent is None or parent in chain:
+            break
+        chain.append(parent)
+    return chain
+
+
 def ancestor_ids(branch_id: int) -> list[int]:
-    """Parent ids from nearest to root, at most 10 hops (the tree has 3 levels)."""
-    result: list[int] = []
-    current = Branch.objects.filter(pk=branch_id).values_list("parent_id", flat=True).first()
-    while current is not None and current not in result and len(result) < 10:
-        result.append(current)
-        current = Branch.objects.filter(pk=current).values_list("parent_id", flat=True).first()
-    return result
+    """Parent ids from nearest to root."""
+    return (branch_chain(branch_id) or [branch_id])[1:]
 
 
 def can_read_branch(identity: Identity, branch_id: int) -> bool:
@@ -53,7 +70,9 @@ def can_manage_branch(identity: Identity, branch_id: int) -> bool:
     """Secretaries of the branch or of a branch above it."""
     if not identity.is_user:
         return False
-    ids = [branch_id, *ancestor_ids(branch_id)]
+    ids = branch_chain(branch_id)
+    if ids is None:
+        return False
     return Membership.objects.filter(
         user_id=identity.user_id, branch_id__in=ids, role__in=MANAGING_ROLES
     ).exists()

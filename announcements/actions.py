@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.identity import Identity
-from accounts.models import Branch
-from accounts.selectors import can_manage_branch, can_read_branch
+from accounts.models import Membership
+from accounts.selectors import branch_chain, can_read_branch
 from accounts.streams import inbox_stream
 from realtime.errors import Forbidden, Invalid, NotFound
 from realtime.events import append_event
@@ -27,9 +26,12 @@ def stream_for(branch_id: int) -> str:
 
 
 def check_post_announcement(identity: Identity, branch_id: int, title: str, body: str) -> tuple[str, str]:
-    if not Branch.objects.filter(pk=branch_id).exists():
+    chain = branch_chain(branch_id)
+    if chain is None:
         raise NotFound(_("There is no branch %(id)s.") % {"id": branch_id})
-    if not can_manage_branch(identity, branch_id):
+    if not identity.is_user or not Membership.objects.filter(
+        user_id=identity.user_id, branch_id__in=chain, role=Membership.Role.SECRETARY
+    ).exists():
         raise Forbidden(_("Only the branch secretary may post announcements."))
     title, body = title.strip(), body.strip()
     if not title:
@@ -43,19 +45,29 @@ def check_post_announcement(identity: Identity, branch_id: int, title: str, body
     return title, body
 
 
-@transaction.atomic
 def post_announcement(*, identity: Identity, branch_id: int, title: str, body: str) -> Announcement:
+    # Checked before the write transaction: a refusal leaves any enclosing transaction
+    # usable, and the write lock (SQLite) is held only for the writes.
     title, body = check_post_announcement(identity, branch_id, title, body)
-    author = get_user_model().objects.get(pk=identity.user_id)
-    announcement = Announcement.objects.create(branch_id=branch_id, author=author, title=title, body=body)
+    # savepoint=False: inside run_once's transaction a failure rolls back everything
+    # anyway, so a SAVEPOINT/RELEASE pair would be two statements for nothing.
+    with transaction.atomic(savepoint=False):
+        return _write_announcement(identity, branch_id, title, body)
+
+
+def _write_announcement(identity: Identity, branch_id: int, title: str, body: str) -> Announcement:
+    created: list[Announcement] = []
 
     def payload(seq: int) -> dict:
-        announcement.seq = seq
-        return announcement.to_dict()
+        # Created once its seq is known, so the row is written once (no UPDATE after).
+        announcement = Announcement.objects.create(
+            branch_id=branch_id, author_id=identity.user_id, title=title, body=body, seq=seq
+        )
+        created.append(announcement)
+        return announcement.to_dict(author_name=identity.name)
 
     append_event(stream_for(branch_id), "announcement.posted", payload, actor=identity)
-    announcement.save(update_fields=["seq"])
-    return announcement
+    return created[0]
 
 
 @transaction.atomic

@@ -28,13 +28,15 @@ class Announcement(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def to_dict(self) -> dict:
+    def to_dict(self, *, author_name: str | None = None) -> dict:
+        if author_name is None:
+            author_name = self.author.get_full_name() or self.author.get_username()
         return {
             "id": self.pk,
             "branch": self.branch_id,
             "title": self.title,
             "body": self.body,
-            "author": {"id": self.author_id, "name": self.author.get_full_name() or self.author.get_username()},
+            "author": {"id": self.author_id, "name": author_name},
             "created_at": iso(self.created_at),
             "seq": self.seq,
         }
