@@ -1,6 +1,7 @@
 // The branch's announcements page (通知公告): a live list, the unread count, mark all
 // read, older pages, who is here, and the secretary's compose form.
-import { Status, connection, describeError, interpolate, localMessage, readJSON } from "./realtime.js";
+import { Status, connection, describeError, interpolate, readJSON } from "./realtime.js";
+import { bindWriteForm } from "./write_form.js";
 
 const config = readJSON("announcements-config");
 const t = readJSON("announcements-strings");
@@ -250,65 +251,25 @@ olderButton.addEventListener("click", async () => {
 
 const form = $("compose");
 if (form) {
-  const submit = form.querySelector("button[type=submit]");
   const statusLine = $("compose-status");
-  const formError = $("compose-error");
-  const fields = {
-    title: { input: $("compose-title"), error: $("compose-title-error") },
-    body: { input: $("compose-body"), error: $("compose-body-error") },
-  };
-
-  const clearErrors = () => {
-    formError.hidden = true;
-    formError.textContent = "";
-    for (const { input, error } of Object.values(fields)) {
-      input.removeAttribute("aria-invalid");
-      input.closest(".field").classList.remove("has-error");
-      error.hidden = true;
-      error.textContent = "";
-    }
-  };
-
-  const showFieldError = (name, message) => {
-    const { input, error } = fields[name];
-    input.setAttribute("aria-invalid", "true");
-    input.closest(".field").classList.add("has-error");
-    error.textContent = message;
-    error.hidden = false;
-    input.focus();
-  };
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (submit.disabled) return;
-    clearErrors();
-    submit.disabled = true;
-    // While the write waits for the connection, say so; it goes out on reconnect.
-    const stopWatching = conn.onStatus((status) => {
-      statusLine.textContent = status === Status.ONLINE ? t.publishing : t.queued;
-    });
-    try {
-      const reply = await conn.write("announcements.post", {
+  bindWriteForm(form, {
+    fields: {
+      title: { input: $("compose-title"), error: $("compose-title-error") },
+      body: { input: $("compose-body"), error: $("compose-body-error") },
+    },
+    statusLine,
+    formError: $("compose-error"),
+    conn,
+    rt,
+    strings: { sending: t.publishing, queued: t.queued, failed: t.publish_failed, fixFields: t.fix_fields },
+    send: () =>
+      conn.write("announcements.post", {
         branch: config.branch,
-        title: fields.title.input.value,
-        body: fields.body.input.value,
-      });
-      stopWatching();
-      form.reset();
+        title: $("compose-title").value,
+        body: $("compose-body").value,
+      }),
+    onSuccess: (reply) => {
       statusLine.textContent = reply.replayed ? t.published_replayed : t.published;
-    } catch (error) {
-      stopWatching();
-      statusLine.textContent = "";
-      const field = error.details && error.details.field;
-      if (error.code === "bad_request" && field in fields) {
-        showFieldError(field, localMessage(error.message));
-        formError.textContent = t.fix_fields;
-      } else {
-        formError.textContent = `${t.publish_failed} ${describeError(error, rt)}`;
-      }
-      formError.hidden = false;
-    } finally {
-      submit.disabled = false;
-    }
+    },
   });
 }

@@ -1,7 +1,8 @@
 // A board (版块): its topics, pinned first then by latest post, kept live from the
 // board's stream; and the form that starts a new topic.
-import { Status, connection, describeError, interpolate, localMessage, readJSON } from "./realtime.js";
+import { Status, connection, describeError, interpolate, readJSON } from "./realtime.js";
 import { announcer, el, setAlert, timeElement, timeFormatter } from "./forum_common.js";
+import { bindWriteForm } from "./write_form.js";
 
 const config = readJSON("forum-config");
 const t = readJSON("forum-strings");
@@ -121,13 +122,8 @@ conn.onStatus((status) => {
 
 const form = $("topic-form");
 if (form) {
-  const submit = form.querySelector("button[type=submit]");
   const statusLine = $("topic-form-status");
-  const formError = $("topic-form-error");
-  const fields = {
-    title: { input: $("topic-title"), error: $("topic-title-error") },
-    body: { input: $("topic-body"), error: $("topic-body-error") },
-  };
+  const body = $("topic-body");
   const writeTab = $("topic-tab-write");
   const previewTab = $("topic-tab-preview");
   const showPreview = (previewing) => {
@@ -135,57 +131,29 @@ if (form) {
     previewTab.setAttribute("aria-selected", String(previewing));
     $("topic-body-wrap").hidden = previewing;
     $("topic-preview").hidden = !previewing;
-    if (previewing) $("topic-preview").textContent = fields.body.input.value; // as text, never parsed
+    if (previewing) $("topic-preview").textContent = body.value; // as text, never parsed
   };
   writeTab.addEventListener("click", () => showPreview(false));
   previewTab.addEventListener("click", () => showPreview(true));
 
-  const clearErrors = () => {
-    setAlert(formError, "");
-    for (const { input, error } of Object.values(fields)) {
-      input.removeAttribute("aria-invalid");
-      input.closest(".field").classList.remove("has-error");
-      error.hidden = true;
-    }
-  };
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (submit.disabled) return;
-    clearErrors();
-    submit.disabled = true;
-    const stopWatching = conn.onStatus((status) => {
-      statusLine.textContent = status === Status.ONLINE ? t.posting : t.queued_offline;
-    });
-    try {
-      const reply = await conn.write("forum.create_topic", {
-        board: config.board,
-        title: fields.title.input.value,
-        body: fields.body.input.value,
-      });
-      stopWatching();
-      form.reset();
+  bindWriteForm(form, {
+    fields: {
+      title: { input: $("topic-title"), error: $("topic-title-error") },
+      body: { input: body, error: $("topic-body-error") },
+    },
+    statusLine,
+    formError: $("topic-form-error"),
+    conn,
+    rt,
+    strings: { sending: t.posting, queued: t.queued_offline, failed: t.post_failed, fixFields: t.fix_fields },
+    send: () => conn.write("forum.create_topic", { board: config.board, title: $("topic-title").value, body: body.value }),
+    onFieldError: (name) => {
+      if (name === "body") showPreview(false);
+    },
+    onSuccess: (reply) => {
       statusLine.textContent = reply.post && reply.post.status === "pending" ? t.created_topic_pending : t.posted;
       // The new topic's page: its author sees it there even while it awaits review.
       location.assign(`/forum/topics/${Number(reply.topic.id)}/`);
-    } catch (error) {
-      stopWatching();
-      statusLine.textContent = "";
-      const field = error.details && error.details.field;
-      if (error.code === "bad_request" && field in fields) {
-        const { input, error: line } = fields[field];
-        if (field === "body") showPreview(false);
-        input.setAttribute("aria-invalid", "true");
-        input.closest(".field").classList.add("has-error");
-        line.textContent = localMessage(error.message);
-        line.hidden = false;
-        input.focus();
-        setAlert(formError, t.fix_fields);
-      } else {
-        setAlert(formError, `${t.post_failed} ${describeError(error, rt)}`);
-      }
-    } finally {
-      submit.disabled = false;
-    }
+    },
   });
 }

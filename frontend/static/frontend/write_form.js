@@ -1,0 +1,73 @@
+// One behaviour for every form that sends a write over the socket: field errors from the
+// server shown at their field, "queued" while offline (the write goes out on reconnect,
+// with the same cid), and nothing the person typed lost on failure.
+import { Status, describeError, localMessage } from "./realtime.js";
+
+/**
+ * bindWriteForm(form, options)
+ *   fields: {name: {input, error}}    error lines per field, matched to details.field
+ *   statusLine, formError             elements for progress and form-level errors
+ *   conn, rt                          the connection and realtime.js's strings
+ *   strings: {sending, queued, failed, fixFields}
+ *   send: () => Promise<reply>        the conn.write(...) call
+ *   onSuccess(reply)                  after the form is reset
+ *   onFieldError(name)                before a field error is shown (e.g. leave preview)
+ */
+export function bindWriteForm(form, options) {
+  const { fields, statusLine, formError, conn, rt, strings, send, onSuccess, onFieldError } = options;
+  const submit = form.querySelector("button[type=submit]");
+
+  const showFormError = (text) => {
+    formError.textContent = text || "";
+    formError.hidden = !text;
+  };
+
+  const clearErrors = () => {
+    showFormError("");
+    for (const { input, error } of Object.values(fields)) {
+      input.removeAttribute("aria-invalid");
+      input.closest(".field").classList.remove("has-error");
+      error.hidden = true;
+      error.textContent = "";
+    }
+  };
+
+  const showFieldError = (name, message) => {
+    if (onFieldError) onFieldError(name);
+    const { input, error } = fields[name];
+    input.setAttribute("aria-invalid", "true");
+    input.closest(".field").classList.add("has-error");
+    error.textContent = message;
+    error.hidden = false;
+    input.focus();
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (submit.disabled) return;
+    clearErrors();
+    submit.disabled = true;
+    // While the write waits for the connection, say so; it goes out on reconnect.
+    const stopWatching = conn.onStatus((status) => {
+      statusLine.textContent = status === Status.ONLINE ? strings.sending : strings.queued;
+    });
+    try {
+      const reply = await send();
+      stopWatching();
+      form.reset();
+      onSuccess(reply);
+    } catch (error) {
+      stopWatching();
+      statusLine.textContent = "";
+      const field = error.details && error.details.field;
+      if (error.code === "bad_request" && field in fields) {
+        showFieldError(field, localMessage(error.message));
+        showFormError(strings.fixFields);
+      } else {
+        showFormError(`${strings.failed} ${describeError(error, rt)}`);
+      }
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
