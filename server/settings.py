@@ -232,6 +232,9 @@ BRANCHLINE_REALTIME = {
     "SESSION_CHECK_SECONDS": env_int("WS_SESSION_CHECK_SECONDS", 20),
     "HEAD_CHECK_SECONDS": env_int("WS_HEAD_CHECK_SECONDS", 5),
     "CATCHUP_BATCH": 500,
+    # Group commit: at most this many waiting write ops share one transaction
+    # (realtime/batching.py); 1 gives every op its own.
+    "WRITE_BATCH": env_int("WS_WRITE_BATCH", 32),
 }
 
 LOGGING = {
