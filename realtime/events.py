@@ -79,13 +79,15 @@ def append_event(
     return appended
 
 
-# The server's event loop, registered by the hub when it starts (one per process).
+# The server's event loop and its hub's local entry, registered by the hub when it
+# starts (one per process).
 _loop: asyncio.AbstractEventLoop | None = None
+_local: Callable[[dict], None] | None = None
 
 
-def set_event_loop(loop: asyncio.AbstractEventLoop) -> None:
-    global _loop
-    _loop = loop
+def set_event_loop(loop: asyncio.AbstractEventLoop, local: Callable[[dict], None] | None = None) -> None:
+    global _loop, _local
+    _loop, _local = loop, local
 
 
 # Doorbells handed to the loop: held here so they are not garbage-collected mid-send.
@@ -107,7 +109,12 @@ def _ring_handed_over() -> None:
     with _handover_lock:
         waiting = _handover[:]
         _handover.clear()
+    local = _local
     for layer, group, message in waiting:
+        if local is not None:
+            # This process's own subscribers get the event now, not after the channel
+            # layer's round trip; the layer's copy of it is then a duplicate the hub drops.
+            local(message)
         _ring_later(layer, group, message)
 
 
