@@ -285,14 +285,17 @@ def toggle_reaction(*, identity: Identity, post_id: int, emoji: str) -> dict:
     if emoji not in Reaction.EMOJI:
         raise Invalid("emoji", _("Choose one of the offered reactions."))
     existing = Reaction.objects.filter(post=post, user_id=identity.user_id, emoji=emoji)
-    if existing.exists():
-        existing.delete()
-    else:
+    added = not existing.exists()
+    if added:
         Reaction.objects.create(post=post, user_id=identity.user_id, emoji=emoji)
+    else:
+        existing.delete()
     counts = reaction_counts(post.pk)
-    append_event(topic_stream(post.topic_id), "post.reactions", {"id": post.pk, "reactions": counts},
-                 actor=identity)
-    return {"id": post.pk, "reactions": counts}
+    # Who toggled what: the reacting member's other tabs press or release the button.
+    change = {"id": post.pk, "reactions": counts, "user": identity.user_id, "emoji": emoji, "added": added}
+    append_event(topic_stream(post.topic_id), "post.reactions", change, actor=identity)
+    return change
+
 
 
 def can_write_reaction(identity: Identity, post: Post) -> bool:

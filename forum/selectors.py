@@ -9,7 +9,7 @@ from accounts.identity import Identity
 from accounts.selectors import can_moderate_branch, can_read_branch
 from realtime.errors import Forbidden, NotFound
 
-from .models import Board, Post, Topic
+from .models import Board, Post, Reaction, Topic
 
 def can_read_board(identity: Identity, board: Board) -> bool:
     return board.is_public or can_read_branch(identity, board.branch_id)
@@ -119,3 +119,25 @@ def boards_for(identity: Identity, branch_id: int) -> list[dict]:
             if (last_number or 0) > (read_number or 0):
                 unread[board_id] = unread.get(board_id, 0) + 1
     return [{**b.to_dict(), "topics": counts.get(b.pk, 0), "unread_topics": unread.get(b.pk, 0)} for b in boards]
+
+
+def reaction_counts_for(post_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{post id: {emoji: count}} for these posts, in one query."""
+    from django.db.models import Count
+
+    counts: dict[int, dict[str, int]] = {}
+    rows = Reaction.objects.filter(post_id__in=post_ids).values("post_id", "emoji").annotate(n=Count("id"))
+    for row in rows.order_by("post_id", "emoji"):
+        counts.setdefault(row["post_id"], {})[row["emoji"]] = row["n"]
+    return counts
+
+
+def my_reactions(identity: Identity, post_ids: list[int]) -> dict[int, list[str]]:
+    """The reader's own reactions per post (the page shows them pressed)."""
+    mine: dict[int, list[str]] = {}
+    if not identity.is_user or not post_ids:
+        return mine
+    rows = Reaction.objects.filter(post_id__in=post_ids, user_id=identity.user_id).order_by("id")
+    for post_id, emoji in rows.values_list("post_id", "emoji"):
+        mine.setdefault(post_id, []).append(emoji)
+    return mine

@@ -41,7 +41,9 @@ def _topic_snapshot(identity: Identity, object_id: str) -> dict:
     return {
         "topic": topic.to_dict(),
         "posts": [p.to_dict(moderator=moderator) for p in posts],
-        "reactions": {p.pk: actions.reaction_counts(p.pk) for p in posts},
+        "reactions": selectors.reaction_counts_for([p.pk for p in posts]),
+        # The reader's own reactions, so the page shows them pressed.
+        "my_reactions": selectors.my_reactions(identity, [p.pk for p in posts]),
     }
 
 

@@ -7,7 +7,6 @@ the apps' own selectors (forum.selectors, accounts.selectors); nothing here writ
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count
@@ -15,7 +14,7 @@ from django.db.models import Count
 from accounts.identity import Identity
 from accounts.selectors import can_moderate_branch
 from forum import selectors as forum_selectors
-from forum.models import Board, Discussion, Reaction, Topic, TopicReadState
+from forum.models import Board, Discussion, Topic, TopicReadState
 from moderation.models import AuditEntry, ReviewItem
 
 TOPICS_PER_BOARD = 100  # as many as the board stream's snapshot carries
@@ -73,26 +72,14 @@ def topic_page(identity: Identity, topic: Topic) -> TopicPage:
     moderator = can_moderate_branch(identity, topic.board.branch_id)
     posts = forum_selectors.visible_posts(identity, topic, limit=POSTS_PER_TOPIC)
     ids = [p.pk for p in posts]
-    reactions: dict[int, dict[str, int]] = defaultdict(dict)
-    for post_id, emoji, n in (
-        Reaction.objects.filter(post_id__in=ids)
-        .values_list("post_id", "emoji")
-        .annotate(n=Count("id"))
-        .values_list("post_id", "emoji", "n")
-    ):
-        reactions[post_id][emoji] = n
-    mine: dict[int, list[str]] = defaultdict(list)
-    if identity.is_user:
-        for post_id, emoji in Reaction.objects.filter(post_id__in=ids, user_id=identity.user_id).values_list(
-            "post_id", "emoji"
-        ):
-            mine[post_id].append(emoji)
+    reactions = forum_selectors.reaction_counts_for(ids)
+    mine = forum_selectors.my_reactions(identity, ids)
     return TopicPage(
         topic=topic,
         moderator=moderator,
         posts=[p.to_dict(moderator=moderator) for p in posts],
-        reactions=dict(reactions),
-        my_reactions=dict(mine),
+        reactions=reactions,
+        my_reactions=mine,
     )
 
 

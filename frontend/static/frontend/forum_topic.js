@@ -371,6 +371,9 @@ function applySnapshot(snapshot) {
   state.posts = new Map((snapshot.posts || []).map((p) => [p.id, p]));
   // A pending post of mine the snapshot already knows is replaced; nothing else is kept.
   state.reactions = new Map(Object.entries(snapshot.reactions || {}).map(([id, counts]) => [Number(id), counts]));
+  if (snapshot.my_reactions) {
+    state.mine = new Map(Object.entries(snapshot.my_reactions).map(([id, list]) => [Number(id), new Set(list)]));
+  }
   renderAll();
   renderTopic();
   markRead();
@@ -404,6 +407,7 @@ const handlers = {
   },
   "post.reactions"(data) {
     state.reactions.set(data.id, data.reactions || {});
+    if (config.me_id && data.user === config.me_id && data.emoji) setMine(data.id, data.emoji, data.added);
     rerenderPost(data.id);
   },
   "posts.moved"(data) {
@@ -531,14 +535,17 @@ async function writeAction(op, args, statusLine) {
 async function react(postId, emoji) {
   const reply = await writeAction("forum.react", { post: postId, emoji });
   if (!reply) return;
-  // forum.react toggles; the reply carries only the counts (the stream may already
-  // have delivered them), so the toggle itself says whether it is mine now.
-  const mine = state.mine.get(postId) || new Set();
-  if (mine.has(emoji)) mine.delete(emoji);
-  else mine.add(emoji);
-  state.mine.set(postId, mine);
+  // forum.react toggles; the reply says which way (the stream may already have said so).
+  setMine(postId, emoji, reply.added);
   state.reactions.set(postId, reply.reactions || {});
   rerenderPost(postId);
+}
+
+function setMine(postId, emoji, added) {
+  const mine = state.mine.get(postId) || new Set();
+  if (added) mine.add(emoji);
+  else mine.delete(emoji);
+  state.mine.set(postId, mine);
 }
 
 function startEdit(post) {
