@@ -7,7 +7,6 @@ topic's and the board's streams in one transaction; the events go out on commit.
 from __future__ import annotations
 
 import html
-import re
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -25,8 +24,8 @@ from realtime.events import append_event
 from search.index import index_document, remove_document
 
 from .models import Board, Post, PostRevision, Reaction, Topic, TopicReadState
-from .rendering import render_markdown
-from .selectors import can_moderate_branch, check_can_write, is_author, post_for, topic_for
+from .rendering import mentioned_names, render_markdown
+from .selectors import can_moderate_branch, check_can_write, is_author, member_usernames, post_for, topic_for
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -112,10 +111,10 @@ def _add_post(identity: Identity, topic: Topic, body: str, *, reply_to: Post | N
 
     Topic.objects.filter(pk=topic.pk).update(last_number=F("last_number") + 1)
     topic.refresh_from_db(fields=["last_number"])
+    html, censored_html = render_post(board.branch_id, body, scan.censored_text if scan.censored else None)
     post = Post.objects.create(
-        topic=topic, number=topic.last_number, reply_to=reply_to, source=body, html=render_markdown(body),
-        censored_html=render_markdown(scan.censored_text) if scan.censored else "", status=status,
-        **_author_fields(identity),
+        topic=topic, number=topic.last_number, reply_to=reply_to, source=body, html=html,
+        censored_html=censored_html, status=status, **_author_fields(identity),
     )
     if scan.flagged:
         reasons_after = [{"reason": "watched_word_flag", "words": scan.flagged}]
@@ -127,6 +126,13 @@ def _add_post(identity: Identity, topic: Topic, body: str, *, reply_to: Post | N
     else:
         publish_visible_post(post, actor=identity)
     return post
+
+
+def render_post(branch_id: int, source: str, censored_source: str | None = None) -> tuple[str, str]:
+    """(html, censored html or "") with @mentions of the branch's members highlighted."""
+    mentions = member_usernames(branch_id, mentioned_names(source))
+    rendered = render_markdown(source, mentions=mentions)
+    return rendered, render_markdown(censored_source, mentions=mentions) if censored_source is not None else ""
 
 
 def index_post(post: Post) -> None:
@@ -141,18 +147,14 @@ def unindex_post(post: Post) -> None:
     remove_document("forum.post", post.pk)
 
 
-MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_.\-]{1,150})")
-
-
 def notify_mentions(post: Post) -> list[int]:
     """Tell each mentioned member of the branch (in their inbox); returns their ids."""
-    names = set(MENTION_RE.findall(post.source))
+    names = member_usernames(post.topic.board.branch_id, mentioned_names(post.source))
     if not names:
         return []
-    branch_id = post.topic.board.branch_id
     users = list(
-        get_user_model().objects.filter(username__in=names, memberships__branch_id=branch_id, is_active=True)
-        .exclude(pk=post.author_id).distinct().values_list("pk", flat=True)
+        get_user_model().objects.filter(username__in=names).exclude(pk=post.author_id).order_by("pk")
+        .values_list("pk", flat=True)
     )
     author = post.to_dict()["author"]
     for user_id in users:
@@ -220,8 +222,9 @@ def edit_post(*, identity: Identity, post_id: int, body: str) -> Post:
     PostRevision.objects.create(post=post, revision=post.revision, source=post.source,
                                 edited_by_id=identity.user_id)
     before = {"source": post.source}
-    post.source, post.html = body, render_markdown(body)
-    post.censored_html = render_markdown(scan.censored_text) if scan.censored else ""
+    post.source = body
+    post.html, post.censored_html = render_post(post.topic.board.branch_id, body,
+                                                scan.censored_text if scan.censored else None)
     post.revision += 1
     post.edited_at = timezone.now()
     post.save(update_fields=["source", "html", "censored_html", "revision", "edited_at"])

@@ -10,9 +10,8 @@ from accounts.streams import inbox_stream
 from moderation.targets import ReviewTarget, register_review_target
 from realtime.events import append_event
 
-from .actions import index_post, publish_visible_post, topic_stream, unindex_post
+from .actions import index_post, publish_visible_post, render_post, topic_stream, unindex_post
 from .models import Post, PostRevision, Topic
-from .rendering import render_markdown
 from .selectors import post_for
 
 
@@ -91,7 +90,8 @@ def delete(identity: Identity, post_id: int, reason: str) -> None:
 def edit(identity: Identity, post_id: int, body: str) -> None:
     post = _post(identity, post_id)
     PostRevision.objects.create(post=post, revision=post.revision, source=post.source, edited_by_id=identity.user_id)
-    post.source, post.html, post.censored_html = body.strip(), render_markdown(body.strip()), ""
+    post.source = body.strip()
+    post.html, post.censored_html = render_post(post.topic.board.branch_id, post.source)
     post.revision += 1
     post.edited_at = timezone.now()
     post.save(update_fields=["source", "html", "censored_html", "revision", "edited_at"])

@@ -141,3 +141,13 @@ def my_reactions(identity: Identity, post_ids: list[int]) -> dict[int, list[str]
     for post_id, emoji in rows.values_list("post_id", "emoji"):
         mine.setdefault(post_id, []).append(emoji)
     return mine
+
+
+def member_usernames(branch_id: int, names: set[str]) -> set[str]:
+    """Which of these usernames are active members of the branch (real @mentions)."""
+    if not names:
+        return set()
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(username__in=names, memberships__branch_id=branch_id, is_active=True)
+    return set(users.values_list("username", flat=True).distinct())

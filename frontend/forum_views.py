@@ -244,6 +244,7 @@ def topic(request, topic_id: int):
         "time_zone": branch.time_zone,
         "me": identity.key if identity.kind != "anonymous" else None,
         "me_id": identity.user_id,
+        "me_username": request.user.get_username() if identity.is_user else None,
         "signed_in": identity.is_user,
         "moderator": moderator,
         "can_write": may_write,

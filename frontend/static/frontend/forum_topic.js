@@ -166,10 +166,19 @@ function renderPost(post) {
   }
   const body = el("div", "post-body");
   body.innerHTML = post.html || ""; // sanitised by the server (forum/rendering.py)
+  markMyMentions(body);
   // One footer row: reactions first, then what the reader may do (wraps on a phone).
   article.append(body, el("footer", "post-foot", renderReactions(post), renderPostActions(post, mine)));
   li.append(article);
   return li;
+}
+
+/** Mentions of the reader stand out (the server marks every member's as span.mention). */
+function markMyMentions(root) {
+  if (!config.me_username) return;
+  for (const mention of root.querySelectorAll(".mention")) {
+    mention.classList.toggle("is-me", mention.dataset.user === config.me_username);
+  }
 }
 
 function selectBox(post) {
@@ -446,6 +455,8 @@ function hideOrMark(id, status) {
     removePost(id);
   }
 }
+
+markMyMentions(list);
 
 conn.subscribe(config.stream, {
   snapshot(snapshot) {
