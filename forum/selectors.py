@@ -151,3 +151,39 @@ def member_usernames(branch_id: int, names: set[str]) -> set[str]:
 
     users = get_user_model().objects.filter(username__in=names, memberships__branch_id=branch_id, is_active=True)
     return set(users.values_list("username", flat=True).distinct())
+
+
+def post_revisions(identity: Identity, post_id: int) -> dict:
+    """Every version of a post, oldest first, for moderators of its board's branch.
+
+    A PostRevision holds the text an edit replaced: version k was written when
+    revision k-1 was replaced (version 1 when the post was made) and replaced at its
+    own row's time, by its row's editor.
+    """
+    from realtime.frames import iso
+
+    from .models import PostRevision
+    from .rendering import mentioned_names, render_markdown
+
+    post = post_for(identity, post_id)
+    branch_id = post.topic.board.branch_id
+    if not can_moderate_branch(identity, branch_id):
+        raise Forbidden(_("Only moderators may see earlier versions of a post."))
+    rows = list(PostRevision.objects.filter(post=post).select_related("edited_by").order_by("revision"))
+    versions = []
+    written_at = post.created_at
+    for row in rows:
+        editor = row.edited_by
+        versions.append({
+            "revision": row.revision, "source": row.source,
+            "html": render_markdown(row.source, mentions=member_usernames(branch_id, mentioned_names(row.source))),
+            "written_at": iso(written_at), "replaced_at": iso(row.created_at),
+            "replaced_by": {"id": editor.pk, "name": editor.get_full_name() or editor.get_username()} if editor else None,
+        })
+        written_at = row.created_at
+    current = post.to_dict(moderator=True)
+    versions.append({
+        "revision": post.revision, "source": post.source, "html": post.html,
+        "written_at": iso(post.edited_at or post.created_at), "replaced_at": None, "replaced_by": None,
+    })
+    return {"post": current["id"], "number": post.number, "topic": post.topic_id, "versions": versions}

@@ -135,6 +135,15 @@ def react(ctx: OpContext, args: ReactArgs) -> dict:
     return actions.toggle_reaction(identity=ctx.identity, post_id=args.post, emoji=args.emoji)
 
 
+class RevisionsArgs(OpArgs):
+    post: int
+
+
+@register_op("forum.revisions", args=RevisionsArgs)
+def revisions(ctx: OpContext, args: RevisionsArgs) -> dict:
+    return selectors.post_revisions(ctx.identity, args.post)
+
+
 class TopicFlagArgs(OpArgs):
     topic: int
     value: bool

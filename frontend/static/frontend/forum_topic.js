@@ -148,7 +148,7 @@ function renderPost(post) {
     el("span", "post-author", post.author ? post.author.name : ""),
     el("a", { className: "post-number", href: `#post-${post.number}`, text: `#${post.number}` }),
     timeElement(post.created_at, formatTime),
-    post.edited_at ? el("span", "post-edited muted small", t.edited) : null,
+    post.edited_at ? editedMarker(post) : null,
     post.censored && config.moderator ? el("span", "post-censored muted small", t.censored) : null,
     post.status !== "visible" ? el("span", `post-status status-${post.status}`, statusLabel(post.status)) : null,
   );
@@ -171,6 +171,19 @@ function renderPost(post) {
   article.append(body, el("footer", "post-foot", renderReactions(post), renderPostActions(post, mine)));
   li.append(article);
   return li;
+}
+
+/** "edited": for moderators a button that opens the post's earlier versions. */
+function editedMarker(post) {
+  if (!config.moderator) return el("span", "post-edited muted small", t.edited);
+  return el("button", {
+    type: "button",
+    className: "post-edited link-button small",
+    "aria-haspopup": "dialog",
+    title: t.history_open,
+    text: t.edited,
+    onclick: () => openHistory(post),
+  });
 }
 
 /** Mentions of the reader stand out (the server marks every member's as span.mention). */
@@ -745,6 +758,51 @@ if (flagDialog) {
     }
   });
 }
+
+// -- revision history (moderators) -------------------------------------------------------
+
+const historyDialog = $("history-dialog");
+
+async function openHistory(post) {
+  if (!historyDialog) return;
+  const listNode = $("history-list");
+  $("history-heading").textContent = interpolate(t.history_title, { number: post.number });
+  listNode.replaceChildren(el("li", "muted", t.loading));
+  setAlert($("history-error"), "");
+  historyDialog.showModal();
+  try {
+    const reply = await conn.request("forum.revisions", { post: post.id });
+    const versions = [...(reply.versions || [])].reverse(); // newest first, as the post shows now
+    listNode.replaceChildren(
+      ...versions.map((version) => {
+        const body = el("div", "post-body history-body");
+        body.innerHTML = version.html || ""; // rendered and sanitised by the server
+        const replaced = version.replaced_at
+          ? interpolate(t.history_replaced, { name: version.replaced_by ? version.replaced_by.name : "", time: formatTime(version.replaced_at) })
+          : t.history_current;
+        return el(
+          "li",
+          { className: "history-version", dataset: { revision: version.revision } },
+          el(
+            "p",
+            "history-meta small",
+            el("strong", null, interpolate(t.history_version, { revision: version.revision })),
+            " · ",
+            timeElement(version.written_at, formatTime),
+            " · ",
+            el("span", "muted", replaced),
+          ),
+          body,
+        );
+      }),
+    );
+  } catch (error) {
+    listNode.replaceChildren();
+    setAlert($("history-error"), describeError(error, rt));
+  }
+}
+
+if (historyDialog) $("history-close").addEventListener("click", () => historyDialog.close());
 
 // -- moderator tools ----------------------------------------------------------------------
 
