@@ -172,7 +172,18 @@ def publish_visible_post(post: Post, *, actor: Identity | None) -> None:
     Topic.objects.filter(pk=topic.pk).update(post_count=F("post_count") + 1, last_post_at=post.created_at)
     topic.refresh_from_db(fields=["post_count", "last_post_at"])
     append_event(topic_stream(topic.pk), "post.created", post.to_dict(), actor=actor)
-    append_event(board_stream(topic.board_id), "topic.updated", topic.to_dict(), actor=actor)
+    # A topic reaches its board with its first post (at once, or once approved).
+    first = post.number == 1 and post.kind == Post.Kind.REGULAR
+    append_event(board_stream(topic.board_id), "topic.created" if first else "topic.updated", topic.to_dict(),
+                 actor=actor)
+    visible_posts_changed(topic.pk)
+
+
+def visible_posts_changed(topic_id: int) -> None:
+    """A post appeared or went: an open topic discussion's live counts follow."""
+    from .discussions import publish_counts  # discussions builds on these actions
+
+    publish_counts(topic_id)
 
 
 @transaction.atomic
@@ -185,8 +196,6 @@ def create_topic(*, identity: Identity, board: Board, title: str, body: str) -> 
                       % {"words": "、".join(title_scan.blocked)})
     topic = Topic.objects.create(board=board, title=title, last_post_at=timezone.now(), **_author_fields(identity))
     post = _add_post(identity, topic, body, reply_to=None)
-    if post.status == Post.Status.VISIBLE:
-        append_event(board_stream(board.pk), "topic.created", topic.to_dict(), actor=identity)
     return topic, post
 
 
@@ -259,6 +268,8 @@ def delete_post(*, identity: Identity, post_id: int, reason: str = "") -> Post:
               branch_id=branch_id, before=before, after={"status": post.status, "reason": reason[:300]})
     append_event(topic_stream(post.topic_id), "post.deleted", {"id": post.pk, "number": post.number},
                  actor=identity)
+    if was_visible:
+        visible_posts_changed(post.topic_id)
     return post
 
 
@@ -277,6 +288,7 @@ def restore_post(*, identity: Identity, post_id: int) -> Post:
     audit(actor=identity, action="post.restore", target_type="forum.post", target_id=post.pk,
           branch_id=branch_id, before={"status": "deleted"}, after={"status": "visible"})
     append_event(topic_stream(post.topic_id), "post.restored", post.to_dict(), actor=identity)
+    visible_posts_changed(post.topic_id)
     return post
 
 

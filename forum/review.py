@@ -10,7 +10,7 @@ from accounts.streams import inbox_stream
 from moderation.targets import ReviewTarget, register_review_target
 from realtime.events import append_event
 
-from .actions import index_post, publish_visible_post, render_post, topic_stream, unindex_post
+from .actions import index_post, publish_visible_post, render_post, topic_stream, unindex_post, visible_posts_changed
 from .models import Post, PostRevision, Topic
 from .selectors import post_for
 
@@ -61,6 +61,7 @@ def hide(identity: Identity, post_id: int, reason: str) -> None:
     unindex_post(post)
     Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") - 1)
     append_event(topic_stream(post.topic_id), "post.hidden", {"id": post.pk, "number": post.number}, actor=identity)
+    visible_posts_changed(post.topic_id)
     _tell_author(post, "post.hidden", reason)
 
 
@@ -73,6 +74,7 @@ def restore(identity: Identity, post_id: int) -> None:
     index_post(post)
     Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") + 1)
     append_event(topic_stream(post.topic_id), "post.restored", post.to_dict(), actor=identity)
+    visible_posts_changed(post.topic_id)
 
 
 def delete(identity: Identity, post_id: int, reason: str) -> None:
@@ -85,6 +87,7 @@ def delete(identity: Identity, post_id: int, reason: str) -> None:
         Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") - 1)
         append_event(topic_stream(post.topic_id), "post.deleted", {"id": post.pk, "number": post.number},
                      actor=identity)
+        visible_posts_changed(post.topic_id)
 
 
 def edit(identity: Identity, post_id: int, body: str) -> None:

@@ -8,7 +8,8 @@ from realtime.ops import OpArgs, OpContext, register_op
 from realtime.streams import StreamType, register_stream_type
 
 from . import actions, selectors, topic_management
-from .models import Board, Topic
+from .discussions import discussion_data
+from .models import Board, Discussion, Topic
 
 
 def _int(object_id: str) -> int | None:
@@ -38,8 +39,10 @@ def _topic_snapshot(identity: Identity, object_id: str) -> dict:
     topic = selectors.topic_for(identity, int(object_id))
     moderator = selectors.can_moderate_branch(identity, topic.board.branch_id)
     posts = selectors.visible_posts(identity, topic, limit=200)
+    discussion = Discussion.objects.filter(topic=topic).first()
     return {
         "topic": topic.to_dict(),
+        "discussion": discussion_data(discussion) if discussion else None,
         "posts": [p.to_dict(moderator=moderator) for p in posts],
         "reactions": selectors.reaction_counts_for([p.pk for p in posts]),
         # The reader's own reactions, so the page shows them pressed.
@@ -207,12 +210,16 @@ class DiscussionArgs(OpArgs):
     board: int
     title: str
     prompt: str
-    opens_at: str | None = None  # ISO 8601 with a zone; absent: open now
+    opens_at: str | None = None  # ISO 8601; without an offset: the branch's zone; absent: open now
     closes_at: str
 
 
-def _aware(field: str, value: str | None):
+def _aware(field: str, value: str | None, zone):
+    """An ISO 8601 time; one without an offset is wall-clock time in the branch's zone
+    (what a moderator types into the form), so the page needs no zone arithmetic."""
     from datetime import datetime
+
+    from django.utils.translation import gettext as _
 
     from realtime.errors import Invalid
 
@@ -221,9 +228,9 @@ def _aware(field: str, value: str | None):
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise Invalid(field, "expected an ISO 8601 time such as 2026-11-28T09:00:00+08:00") from None
+        raise Invalid(field, _("Please give a date and time, e.g. 2026-11-28 09:00.")) from None
     if parsed.tzinfo is None:
-        raise Invalid(field, "the time needs a zone offset (e.g. +08:00 or Z)")
+        parsed = parsed.replace(tzinfo=zone)
     return parsed
 
 
@@ -232,9 +239,22 @@ def open_discussion(ctx: OpContext, args: DiscussionArgs) -> dict:
     from .discussions import open_discussion as open_
 
     board = selectors.board_for(ctx.identity, args.board)
+    zone = board.branch.zone
     discussion = open_(identity=ctx.identity, board=board, title=args.title, prompt=args.prompt,
-                       opens_at=_aware("opens_at", args.opens_at), closes_at=_aware("closes_at", args.closes_at))
-    return {"discussion": discussion.to_dict()}
+                       opens_at=_aware("opens_at", args.opens_at, zone),
+                       closes_at=_aware("closes_at", args.closes_at, zone))
+    return {"discussion": discussion_data(discussion), "topic": discussion.topic.to_dict()}
+
+
+class CloseDiscussionArgs(OpArgs):
+    topic: int
+
+
+@register_op("forum.close_discussion", args=CloseDiscussionArgs, writes=True)
+def close_discussion(ctx: OpContext, args: CloseDiscussionArgs) -> dict:
+    from .discussions import close_discussion as close_
+
+    return {"discussion": close_(identity=ctx.identity, topic_id=args.topic).to_dict()}
 
 
 class BoardsArgs(OpArgs):

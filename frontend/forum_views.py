@@ -19,6 +19,7 @@ from accounts.models import Branch
 from accounts.selectors import can_moderate_branch, can_read_branch
 from forum import selectors as forum_selectors
 from forum.actions import BODY_MAX, TITLE_MAX
+from forum.discussions import discussion_data
 from forum.models import Discussion, Reaction, Topic
 from realtime.errors import NotFound
 
@@ -120,6 +121,10 @@ def forum_strings() -> dict:
         "discussion_scheduled": _("Opens at %(time)s"),
         "discussion_closed": _("Closed. %(participants)s people took part with %(posts)s posts."),
         "most_reacted": _("Most reacted:"),
+        "discussion_counts": _("%(participants)s people taking part · %(posts)s posts"),
+        "opening_discussion": _("Opening the discussion…"),
+        "discussion_opened": _("The discussion is open."),
+        "discussion_failed": _("The discussion was not opened:"),
         "pin": _("Pin"),
         "unpin": _("Unpin"),
         "close": _("Close"),
@@ -165,6 +170,18 @@ def board_list(request, branch_id: int):
     )
 
 
+def _discussion_defaults(branch: Branch) -> dict:
+    """The form's suggested times, as wall-clock times in the branch's zone: opening on
+    the next full hour, closing a week later (forum.open_discussion reads them so)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    local = timezone.now().astimezone(branch.zone).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    fmt = "%Y-%m-%dT%H:%M"
+    return {"opens_at": local.strftime(fmt), "closes_at": (local + timedelta(days=7)).strftime(fmt)}
+
+
 def board(request, board_id: int):
     identity = request_identity(request)
     try:
@@ -176,8 +193,10 @@ def board(request, board_id: int):
     discussions = page_selectors.discussion_topic_ids([t.pk for t in topics])
     branch = board_obj.branch
     may_write = _may_write(identity, board_obj)
+    can_start_discussion = can_moderate_branch(identity, branch.pk)
     config = {
         "board": board_obj.pk,
+        "moderator": can_start_discussion,
         "branch": branch.pk,
         "stream": f"board:{board_obj.pk}",
         "time_zone": branch.time_zone,
@@ -196,6 +215,8 @@ def board(request, board_id: int):
             "board": board_obj,
             "topics": [_topic_row(t, unread, discussions) for t in topics],
             "can_write": may_write,
+            "can_start_discussion": can_start_discussion,
+            "discussion_defaults": _discussion_defaults(branch) if can_start_discussion else {},
             "title_max": TITLE_MAX,
             "body_max": BODY_MAX,
             "page_config": config,
@@ -222,12 +243,14 @@ def topic(request, topic_id: int):
     discussion = Discussion.objects.filter(topic=topic_obj).first()
     most_reacted = []
     if discussion and discussion.summary:
-        numbers = {p["id"]: p["number"] for p in data.posts}
-        most_reacted = [
-            {"number": numbers[m["post"]], "reactions": m["reactions"]}
-            for m in discussion.summary.get("most_reacted", [])
-            if m["post"] in numbers
-        ]
+        shown = {p["id"]: p for p in data.posts}
+        for m in discussion.summary.get("most_reacted", []):
+            post = shown.get(m["post"])
+            number = m.get("number") or (post and post["number"])
+            if number:
+                author = m.get("author") or (post["author"]["name"] if post else "")
+                most_reacted.append({"number": number, "reactions": m["reactions"], "author": author})
+    discussion_dict = discussion_data(discussion) if discussion else None
     posts_by_id = {p["id"]: p for p in data.posts}
     rows = []
     for p in data.posts:
@@ -260,7 +283,7 @@ def topic(request, topic_id: int):
         "my_reactions": {str(k): v for k, v in data.my_reactions.items()},
         "last_read": page_selectors.last_read_number(identity, topic_obj),
         "topic_data": topic_obj.to_dict(),
-        "discussion": discussion.to_dict() if discussion else None,
+        "discussion": discussion_dict,
         "login_url": reverse("login"),
         "review_url": reverse("review-queue", args=[branch.pk]) if moderator else None,
     }
@@ -272,6 +295,7 @@ def topic(request, topic_id: int):
             "board": board_obj,
             "topic": topic_obj,
             "discussion": discussion,
+            "discussion_counts": (discussion_dict or {}).get("counts"),
             "most_reacted": most_reacted,
             "posts": rows,
             "moderator": moderator,

@@ -74,6 +74,7 @@ function renderList() {
 
 function upsert(topic, { live }) {
   const old = state.topics.get(topic.id);
+  if (topic.discussion) state.discussions.add(topic.id); // a discussion's topic says so
   state.topics.set(topic.id, { ...(old || {}), ...topic });
   renderList();
   const node = list.querySelector(`[data-id="${topic.id}"]`);
@@ -154,6 +155,51 @@ if (form) {
       statusLine.textContent = reply.post && reply.post.status === "pending" ? t.created_topic_pending : t.posted;
       // The new topic's page: its author sees it there even while it awaits review.
       location.assign(`/forum/topics/${Number(reply.topic.id)}/`);
+    },
+  });
+}
+
+// -- topic discussion (moderators) ---------------------------------------------------------
+
+const discussionForm = $("discussion-form");
+if (discussionForm) {
+  const opens = $("discussion-opens");
+  const syncWhen = () => {
+    const later = discussionForm.querySelector("input[name=when]:checked").value === "later";
+    opens.disabled = !later;
+  };
+  for (const radio of discussionForm.querySelectorAll("input[name=when]")) radio.addEventListener("change", syncWhen);
+  const prompt = { input: $("discussion-prompt"), error: $("discussion-prompt-error") };
+  const statusLine = $("discussion-form-status");
+  bindWriteForm(discussionForm, {
+    fields: {
+      title: { input: $("discussion-title"), error: $("discussion-title-error") },
+      prompt,
+      body: prompt, // the prompt is the topic's first post: its errors name "body"
+      opens_at: { input: opens, error: $("discussion-opens-error") },
+      closes_at: { input: $("discussion-closes"), error: $("discussion-closes-error") },
+    },
+    statusLine,
+    formError: $("discussion-form-error"),
+    conn,
+    rt,
+    strings: { sending: t.opening_discussion, queued: t.queued_offline, failed: t.discussion_failed, fixFields: t.fix_fields },
+    send: () => {
+      // Wall-clock times as typed, without an offset: the server reads them in the
+      // branch's zone (shown under the form), whatever this browser's zone is.
+      const args = {
+        board: config.board,
+        title: $("discussion-title").value,
+        prompt: prompt.input.value,
+        closes_at: $("discussion-closes").value,
+      };
+      if (!opens.disabled) args.opens_at = opens.value;
+      return conn.write("forum.open_discussion", args);
+    },
+    onSuccess: (reply) => {
+      syncWhen();
+      statusLine.textContent = t.discussion_opened;
+      location.assign(`/forum/topics/${Number(reply.discussion.topic)}/`);
     },
   });
 }

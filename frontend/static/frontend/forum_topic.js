@@ -312,21 +312,45 @@ function renderTopic() {
 function renderDiscussion(discussion) {
   const line = $("discussion-status");
   if (!line || !discussion) return;
+  state.discussion = discussion;
   line.closest(".discussion").dataset.status = discussion.status;
-  if (discussion.status === "open") line.textContent = interpolate(t.discussion_open, { time: formatTime(discussion.closes_at) });
-  else if (discussion.status === "scheduled") line.textContent = interpolate(t.discussion_scheduled, { time: formatTime(discussion.opens_at) });
-  else {
+  const counts = $("discussion-counts");
+  const tools = $("discussion-tools");
+  if (tools) tools.hidden = discussion.status !== "open";
+  counts.hidden = discussion.status !== "open";
+  if (discussion.status === "open") {
+    line.textContent = interpolate(t.discussion_open, { time: formatTime(discussion.closes_at) });
+    if (discussion.counts) renderCounts(discussion.counts);
+  } else if (discussion.status === "scheduled") {
+    line.textContent = interpolate(t.discussion_scheduled, { time: formatTime(discussion.opens_at) });
+  } else {
     const summary = discussion.summary || {};
     line.textContent = interpolate(t.discussion_closed, { participants: summary.participants ?? 0, posts: summary.posts ?? 0 });
-    const top = $("discussion-top");
-    const links = [];
+    const items = [];
     for (const m of summary.most_reacted || []) {
       const post = state.posts.get(m.post);
-      if (post) links.push(" ", el("a", { href: `#post-${post.number}`, text: `#${post.number}` }), " ", el("span", "muted", `(${m.reactions})`));
+      const number = m.number || (post && post.number);
+      if (!number) continue;
+      const author = m.author || (post && post.author ? post.author.name : "");
+      items.push(el("li", null, el("a", { href: `#post-${number}`, text: `#${number}` }), ` ${author} `, el("span", "muted", `(${m.reactions})`)));
     }
-    top.replaceChildren(el("span", "discussion-top-label", t.most_reacted), ...links);
-    top.hidden = links.length === 0;
+    $("discussion-top-list").replaceChildren(...items);
+    $("discussion-top").hidden = items.length === 0;
   }
+}
+
+function renderCounts(counts) {
+  const line = $("discussion-counts");
+  if (!line) return;
+  line.dataset.participants = counts.participants;
+  line.dataset.posts = counts.posts;
+  line.textContent = interpolate(t.discussion_counts, { participants: counts.participants, posts: counts.posts });
+}
+
+if (config.moderator && $("discussion-close")) {
+  $("discussion-close").addEventListener("click", () =>
+    writeAction("forum.close_discussion", { topic: config.topic }, $("discussion-close-status")),
+  );
 }
 
 // -- presence and typing -------------------------------------------------------------------
@@ -398,6 +422,7 @@ function applySnapshot(snapshot) {
   }
   renderAll();
   renderTopic();
+  if (snapshot.discussion) renderDiscussion(snapshot.discussion);
   markRead();
 }
 
@@ -446,7 +471,6 @@ const handlers = {
     showNotice(t.topic_merged, { href: `/forum/topics/${Number(data.into)}/`, text: t.open_merged });
     renderTopic();
   },
-  // A discussion opens and closes its topic without a topic.updated on this stream.
   "discussion.opened"(discussion) {
     handlers["topic.updated"]({ closed: false });
     renderDiscussion(discussion);
@@ -454,6 +478,9 @@ const handlers = {
   "discussion.closed"(discussion) {
     handlers["topic.updated"]({ closed: true });
     renderDiscussion(discussion);
+  },
+  "discussion.counts"(counts) {
+    renderCounts(counts);
   },
 };
 

@@ -1,0 +1,191 @@
+"""微论坛 tools in the browser: topic discussions (话题讨论) opened from the board page,
+live counts and the summary; revision history for moderators; own reactions shown
+pressed after a reload; @mentions highlighted.
+
+Every test writes text of its own (a random tag) on the shared server.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import PHONE
+from .test_forum_live import board_path, post_reply, tag, topic_path, wait_live
+
+pytestmark = pytest.mark.browser
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_a_moderator_opens_a_discussion_members_see_live_counts_then_the_summary(server, open_page):
+    board = board_path(server, "支部交流")
+    # The moderator works at phone width; the browser's own zone is New York.
+    moderator = open_page(server, "banzhu", board, viewport=PHONE)
+    wait_live(moderator, "#topic-list")
+    tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date()
+    title = f"社区议事会议题征集 {tag()}"
+
+    form = moderator.locator("#new-discussion")
+    form.locator("summary").click()
+    form.get_by_label("标题").fill(title)
+    form.get_by_label("讨论的问题").fill("请大家提出下次议事会最需要讨论的一件事。")
+    expect(moderator.locator("#discussion-opens")).to_be_disabled()  # "now" is the default
+    moderator.fill("#discussion-closes", f"{tomorrow}T21:30")
+    expect(form).to_contain_text("Asia/Shanghai")
+    box = form.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, box
+    form.get_by_role("button", name="发起讨论").click()
+
+    moderator.wait_for_url(re.compile(r"/forum/topics/\d+/$"))
+    wait_live(moderator)
+    path = moderator.url.replace(server.url, "")
+    # Closing time as typed, in the branch's zone, though the browser is in New York.
+    expect(moderator.locator("#discussion-status")).to_have_text(f"讨论进行中，截止时间 {tomorrow} 21:30")
+    expect(moderator.locator("#discussion-counts")).to_have_text("已有 1 人参与 · 1 条发言")
+
+    member = open_page(server, "dangyuan", path)
+    writer = open_page(server, "shuji", path)
+    wait_live(member)
+    wait_live(writer)
+    member.evaluate("window.__sameDocument = true")
+    expect(member.locator("#discussion-counts")).to_have_text("已有 1 人参与 · 1 条发言")
+    expect(member.locator("#discussion-close")).to_have_count(0)  # moderators only
+
+    text = f"建议讨论小区加装电梯 {tag()}"
+    post_reply(writer, text)
+    expect(member.locator("#discussion-counts")).to_have_text("已有 2 人参与 · 2 条发言")
+    expect(moderator.locator("#discussion-counts")).to_have_text("已有 2 人参与 · 2 条发言")
+    expect(member.locator("#discussion-counts")).to_have_attribute("data-posts", "2")
+
+    # The moderator reacts to the secretary's post, then ends the discussion early.
+    reply = moderator.locator("#post-list .post", has_text=text)
+    reply.get_by_role("button", name=re.compile("回应")).click()
+    reply.get_by_role("button", name="👏").click()
+    expect(reply.locator("button.reaction.is-mine")).to_have_text("👏 1")
+    moderator.get_by_role("button", name="立即结束讨论").click()
+
+    for page in (member, moderator):
+        expect(page.locator("#discussion-status")).to_have_text("讨论已结束：共 2 人参与，2 个帖子。")
+        expect(page.locator("#discussion-top")).to_be_visible()
+        expect(page.locator("#discussion-top-list li").first).to_have_text(re.compile(r"#\d+ 王书记 \(1\)"))
+        expect(page.locator("#discussion-counts")).to_be_hidden()
+    expect(member.locator("#reply-form")).to_be_hidden()
+    expect(member.locator("#closed-note")).to_be_visible()
+    assert member.evaluate("window.__sameDocument") is True, "the member's page reloaded"
+
+    # A fresh load shows the same summary, rendered by the server.
+    member.reload()
+    expect(member.locator("#discussion-status")).to_have_text("讨论已结束：共 2 人参与，2 个帖子。")
+    expect(member.locator("#discussion-top-list li").first).to_contain_text("王书记")
+
+
+def test_a_scheduled_discussion_shows_its_opening_time_in_the_branchs_zone(server, open_page):
+    board = board_path(server, "支部交流")
+    moderator = open_page(server, "banzhu", board)
+    member_board = open_page(server, "dangyuan", board)
+    wait_live(moderator, "#topic-list")
+    wait_live(member_board, "#topic-list")
+    day = (datetime.now(SHANGHAI) + timedelta(days=2)).date()
+    title = f"年度民主评议 {tag()}"
+
+    moderator.locator("#new-discussion summary").click()
+    moderator.fill("#discussion-title", title)
+    moderator.fill("#discussion-prompt", "请对照检查，准备发言提纲。")
+    moderator.get_by_label("定时开始").check()
+    moderator.fill("#discussion-opens", f"{day}T08:00")
+    # Closing before opening is refused at the field, and nothing is created.
+    moderator.fill("#discussion-closes", f"{day}T07:00")
+    moderator.get_by_role("button", name="发起讨论").click()
+    expect(moderator.locator("#discussion-closes-error")).to_have_text("话题讨论的结束时间必须晚于开始时间。")
+    assert not server.query("SELECT id FROM forum_topic WHERE title = ?", (title,))
+
+    moderator.fill("#discussion-closes", f"{day}T20:00")
+    moderator.get_by_role("button", name="发起讨论").click()
+    moderator.wait_for_url(re.compile(r"/forum/topics/\d+/$"))
+    expect(moderator.locator("#discussion-status")).to_have_text(f"讨论将于 {day} 08:00 开始")
+    expect(moderator.locator("#tag-closed")).to_be_visible()
+
+    # The member's board page: the new topic arrives live, closed and marked as a discussion.
+    row = member_board.locator("#topic-list .topic-row", has_text=title)
+    expect(row.locator(".tag-discussion")).to_have_count(1)
+    expect(row.locator(".tag-closed")).to_have_count(1)
+
+
+def test_moderators_see_earlier_versions_of_an_edited_post(server, open_page):
+    path = topic_path(server)
+    writer = open_page(server, "shuji", path)
+    moderator = open_page(server, "banzhu", path)
+    member = open_page(server, "dangyuan", path)
+    for page in (writer, moderator, member):
+        wait_live(page)
+    original = f"周六集合时间：上午八点 {tag()}"
+    post_reply(writer, original)
+    found = writer.locator("#post-list .post", has_text=original)
+    expect(found).to_have_count(1)
+    # By id: while editing, the text is in a textarea (a value, not the post's text).
+    mine = writer.locator(f'#post-list .post[data-id="{found.get_attribute("data-id")}"]')
+    mine.get_by_role("button", name="编辑").click()
+    corrected = original.replace("八点", "八点半")
+    mine.locator("textarea.edit-body").fill(corrected)
+    mine.get_by_role("button", name="保存").click()
+
+    seen = moderator.locator("#post-list .post", has_text=corrected)
+    expect(seen.locator(".post-edited")).to_have_text("已编辑")
+    # Members see the marker, not a way into the history.
+    expect(member.locator("#post-list .post", has_text=corrected).locator("span.post-edited")).to_have_count(1)
+    expect(member.locator("#post-list .post", has_text=corrected).locator("button.post-edited")).to_have_count(0)
+
+    seen.locator("button.post-edited").click()
+    dialog = moderator.locator("#history-dialog")
+    expect(dialog).to_be_visible()
+    versions = dialog.locator(".history-version")
+    expect(versions).to_have_count(2)
+    expect(versions.nth(0)).to_contain_text("第 2 版")
+    expect(versions.nth(0)).to_contain_text("当前版本")
+    expect(versions.nth(0).locator(".history-body")).to_have_text(corrected)
+    expect(versions.nth(1)).to_contain_text("第 1 版")
+    expect(versions.nth(1)).to_contain_text("王书记 于")
+    expect(versions.nth(1).locator(".history-body")).to_have_text(original)
+    dialog.get_by_role("button", name="关闭").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_own_reactions_stay_pressed_after_a_reload_and_mentions_stand_out(server, open_page):
+    path = topic_path(server)
+    member = open_page(server, "dangyuan", path)
+    writer = open_page(server, "shuji", path)
+    wait_live(member)
+    wait_live(writer)
+
+    text = f"@dangyuan 请把报名表发给 @banzhu，@nobody 不用 {tag()}"
+    post_reply(writer, text)
+    post = member.locator("#post-list .post", has_text=text.split(" ")[-1])
+    expect(post.locator(".mention")).to_have_count(2)
+    expect(post.locator(".mention.is-me")).to_have_text("@dangyuan")
+    expect(post.locator(".mention:not(.is-me)")).to_have_text("@banzhu")
+    expect(writer.locator("#post-list .post", has_text=text.split(" ")[-1]).locator(".mention.is-me")).to_have_count(0)
+
+    post.get_by_role("button", name=re.compile("回应")).click()
+    post.get_by_role("button", name="🎉").click()
+    pressed = post.locator("button.reaction[aria-pressed=true]")
+    expect(pressed).to_have_text("🎉 1")
+    # The writer sees the count, not pressed: it is not theirs.
+    other = writer.locator("#post-list .post", has_text=text.split(" ")[-1]).locator("button.reaction")
+    expect(other).to_have_text("🎉 1")
+    expect(other).to_have_attribute("aria-pressed", "false")
+
+    member.reload()
+    wait_live(member)
+    post = member.locator("#post-list .post", has_text=text.split(" ")[-1])
+    expect(post.locator("button.reaction[aria-pressed=true]")).to_have_text("🎉 1")
+    # A second tab of the same member follows the first one's toggle.
+    tab = member.context.new_page()
+    tab.goto(path)
+    wait_live(tab)
+    post.locator("button.reaction[aria-pressed=true]").click()
+    expect(tab.locator("#post-list .post", has_text=text.split(" ")[-1]).locator("button.reaction")).to_have_count(0)
