@@ -187,3 +187,62 @@ def post_revisions(identity: Identity, post_id: int) -> dict:
         "written_at": iso(post.edited_at or post.created_at), "replaced_at": None, "replaced_by": None,
     })
     return {"post": current["id"], "number": post.number, "topic": post.topic_id, "versions": versions}
+
+
+# -- paging (keyset: a page continues after the last row the reader has) -----------------
+
+TOPICS_PAGE = 100
+POSTS_PAGE = 200
+
+
+def posts_page(identity: Identity, topic: Topic, *, after: int = 0, limit: int = POSTS_PAGE) -> tuple[list[Post], bool]:
+    """The posts after number `after` the reader may see, and whether more follow."""
+    limit = max(1, min(limit, POSTS_PAGE))
+    posts = visible_posts(identity, topic, after=max(0, after), limit=limit + 1)
+    return posts[:limit], len(posts) > limit
+
+
+def _topic_cursor(topic: Topic) -> str:
+    return f"{int(topic.pinned)}|{topic.sort_at.isoformat()}|{topic.pk}"
+
+
+def _parse_topic_cursor(cursor: str):
+    from datetime import datetime
+
+    try:
+        pinned, at, pk = cursor.split("|")
+        parsed = datetime.fromisoformat(at)
+        if pinned not in ("0", "1") or parsed.tzinfo is None:
+            raise ValueError(cursor)
+        return pinned == "1", parsed, int(pk)
+    except ValueError:
+        from realtime.errors import Invalid
+
+        raise Invalid("before", _("This page marker is not valid; reload the page.")) from None
+
+
+def topics_page(board: Board, *, before: str | None = None, limit: int = TOPICS_PAGE) -> tuple[list[Topic], str | None]:
+    """A board's topics in the board's order (pinned first, latest post first, newest
+    first) after the cursor `before`, and the cursor of the next page (None: the end).
+
+    The order's time is the last post's time, or the topic's own when it has none, so
+    the key never holds a NULL (databases sort those differently).
+    """
+    from django.db.models.functions import Coalesce
+
+    limit = max(1, min(limit, TOPICS_PAGE))
+    qs = (
+        Topic.objects.filter(board=board, deleted_at__isnull=True)
+        .annotate(sort_at=Coalesce("last_post_at", "created_at"))
+        .select_related("author", "author_citizen")
+        .order_by("-pinned", "-sort_at", "-id")
+    )
+    if before:
+        pinned, at, pk = _parse_topic_cursor(before)
+        later = Q(sort_at__lt=at) | Q(sort_at=at, pk__lt=pk)
+        # After a pinned topic come the later pinned ones, then every unpinned one.
+        qs = qs.filter((Q(pinned=False) | (Q(pinned=True) & later)) if pinned else (Q(pinned=False) & later))
+    topics = list(qs[: limit + 1])
+    more = len(topics) > limit
+    topics = topics[:limit]
+    return topics, _topic_cursor(topics[-1]) if more and topics else None

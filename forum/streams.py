@@ -9,7 +9,7 @@ from realtime.streams import StreamType, register_stream_type
 
 from . import actions, selectors, topic_management
 from .discussions import discussion_data
-from .models import Board, Discussion, Topic
+from .models import Board, Discussion
 
 
 def _int(object_id: str) -> int | None:
@@ -23,8 +23,8 @@ def _board_readable(identity: Identity, object_id: str) -> bool:
 
 def _board_snapshot(identity: Identity, object_id: str) -> dict:
     board = selectors.board_for(identity, int(object_id))
-    topics = Topic.objects.filter(board=board, deleted_at__isnull=True).select_related("author", "author_citizen")
-    return {"board": board.to_dict(), "topics": [t.to_dict() for t in topics[:100]]}
+    topics, more = selectors.topics_page(board)
+    return {"board": board.to_dict(), "topics": [t.to_dict() for t in topics], "next": more}
 
 
 def _topic_readable(identity: Identity, object_id: str) -> bool:
@@ -38,12 +38,13 @@ def _topic_readable(identity: Identity, object_id: str) -> bool:
 def _topic_snapshot(identity: Identity, object_id: str) -> dict:
     topic = selectors.topic_for(identity, int(object_id))
     moderator = selectors.can_moderate_branch(identity, topic.board.branch_id)
-    posts = selectors.visible_posts(identity, topic, limit=200)
+    posts, more = selectors.posts_page(identity, topic)
     discussion = Discussion.objects.filter(topic=topic).first()
     return {
         "topic": topic.to_dict(),
         "discussion": discussion_data(discussion) if discussion else None,
         "posts": [p.to_dict(moderator=moderator) for p in posts],
+        "has_more": more,
         "reactions": selectors.reaction_counts_for([p.pk for p in posts]),
         # The reader's own reactions, so the page shows them pressed.
         "my_reactions": selectors.my_reactions(identity, [p.pk for p in posts]),
@@ -58,6 +59,41 @@ def _queue_readable(identity: Identity, object_id: str) -> bool:
 register_stream_type(StreamType(name="board", can_read=_board_readable, snapshot=_board_snapshot))
 register_stream_type(StreamType(name="topic", can_read=_topic_readable, snapshot=_topic_snapshot, presence=True))
 register_stream_type(StreamType(name="modqueue", can_read=_queue_readable))
+
+
+class PostsArgs(OpArgs):
+    topic: int
+    after: int = 0  # the highest post number the reader has
+    limit: int = selectors.POSTS_PAGE
+
+
+@register_op("forum.posts", args=PostsArgs, audience="any")
+def posts(ctx: OpContext, args: PostsArgs) -> dict:
+    """The next page of a topic's posts (the snapshot carries the first)."""
+    topic = selectors.topic_for(ctx.identity, args.topic)
+    moderator = selectors.can_moderate_branch(ctx.identity, topic.board.branch_id)
+    page, more = selectors.posts_page(ctx.identity, topic, after=args.after, limit=args.limit)
+    ids = [p.pk for p in page]
+    return {
+        "posts": [p.to_dict(moderator=moderator) for p in page],
+        "reactions": selectors.reaction_counts_for(ids),
+        "my_reactions": selectors.my_reactions(ctx.identity, ids),
+        "has_more": more,
+    }
+
+
+class TopicsArgs(OpArgs):
+    board: int
+    before: str | None = None  # the `next` of the previous page
+    limit: int = selectors.TOPICS_PAGE
+
+
+@register_op("forum.topics", args=TopicsArgs, audience="any")
+def topics(ctx: OpContext, args: TopicsArgs) -> dict:
+    """The next page of a board's topics (the snapshot carries the first)."""
+    board = selectors.board_for(ctx.identity, args.board)
+    page, more = selectors.topics_page(board, before=args.before, limit=args.limit)
+    return {"topics": [t.to_dict() for t in page], "next": more}
 
 
 class SearchArgs(OpArgs):

@@ -78,6 +78,10 @@ def forum_strings() -> dict:
         "history_replaced": _("replaced by %(name)s at %(time)s"),
         "history_current": _("current version"),
         "loading": _("Loading…"),
+        "load_more_posts": _("Load more posts"),
+        "load_more_new": _("Load more posts (%(count)s new)"),
+        "load_more_topics": _("Load more topics"),
+        "load_more_failed": _("Could not load more:"),
         "censored": _("contains masked words"),
         "reply": _("Reply"),
         "quote": _("Quote"),
@@ -188,7 +192,7 @@ def board(request, board_id: int):
         board_obj = forum_selectors.board_for(identity, board_id)
     except NotFound:
         raise Http404("no such board") from None
-    topics, read = page_selectors.board_topics(identity, board_obj)
+    topics, read, next_page = page_selectors.board_topics(identity, board_obj)
     unread = {t.pk for t in topics if identity.is_user and t.last_number > read.get(t.pk, 0)}
     discussions = page_selectors.discussion_topic_ids([t.pk for t in topics])
     branch = board_obj.branch
@@ -202,6 +206,7 @@ def board(request, board_id: int):
         "time_zone": branch.time_zone,
         "can_write": may_write,
         "discussions": sorted(discussions),
+        "next": next_page,
         "signed_in": identity.is_user,
         "me_id": identity.user_id,
         "read": {str(k): v for k, v in read.items()},
@@ -216,6 +221,7 @@ def board(request, board_id: int):
             "topics": [_topic_row(t, unread, discussions) for t in topics],
             "can_write": may_write,
             "can_start_discussion": can_start_discussion,
+            "has_more": next_page is not None,
             "discussion_defaults": _discussion_defaults(branch) if can_start_discussion else {},
             "title_max": TITLE_MAX,
             "body_max": BODY_MAX,
@@ -281,6 +287,7 @@ def topic(request, topic_id: int):
         "can_flag": identity.is_user,
         "emoji": list(Reaction.EMOJI),
         "my_reactions": {str(k): v for k, v in data.my_reactions.items()},
+        "has_more": data.has_more,
         "last_read": page_selectors.last_read_number(identity, topic_obj),
         "topic_data": topic_obj.to_dict(),
         "discussion": discussion_dict,
@@ -298,6 +305,7 @@ def topic(request, topic_id: int):
             "discussion_counts": (discussion_dict or {}).get("counts"),
             "most_reacted": most_reacted,
             "posts": rows,
+            "has_more": data.has_more,
             "moderator": moderator,
             "can_write": may_write,
             "silenced": identity.is_user and forum_selectors.can_write_board(identity, board_obj) and not may_write,

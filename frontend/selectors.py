@@ -17,8 +17,6 @@ from forum import selectors as forum_selectors
 from forum.models import Board, Discussion, Topic, TopicReadState
 from moderation.models import AuditEntry, ReviewItem
 
-TOPICS_PER_BOARD = 100  # as many as the board stream's snapshot carries
-POSTS_PER_TOPIC = 200  # as many as the topic stream's snapshot carries
 
 
 # -- boards ---------------------------------------------------------------------------
@@ -32,16 +30,12 @@ def read_numbers(identity: Identity, topic_ids: list[int]) -> dict[int, int]:
     return dict(rows.values_list("topic_id", "last_read_number"))
 
 
-def board_topics(identity: Identity, board: Board) -> tuple[list[Topic], dict[int, int]]:
-    """The board's newest topics (pinned first), as the board stream's snapshot, and the
-    reader's read positions. A topic is unread while its last number is past the
+def board_topics(identity: Identity, board: Board) -> tuple[list[Topic], dict[int, int], str | None]:
+    """The board's first page of topics (pinned first), as the board stream's snapshot,
+    the reader's read positions and the next page's cursor. A topic is unread while its last number is past the
     reader's: forum.selectors.boards_for's rule, so the board page and list agree."""
-    topics = list(
-        Topic.objects.filter(board=board, deleted_at__isnull=True).select_related("author", "author_citizen")[
-            :TOPICS_PER_BOARD
-        ]
-    )
-    return topics, read_numbers(identity, [t.pk for t in topics])
+    topics, next_page = forum_selectors.topics_page(board)
+    return topics, read_numbers(identity, [t.pk for t in topics]), next_page
 
 
 def discussion_topic_ids(topic_ids: list[int]) -> set[int]:
@@ -65,12 +59,13 @@ class TopicPage:
     posts: list[dict]
     reactions: dict[int, dict[str, int]]
     my_reactions: dict[int, list[str]] = field(default_factory=dict)
+    has_more: bool = False
 
 
 def topic_page(identity: Identity, topic: Topic) -> TopicPage:
     """The topic's posts as its stream's snapshot gives them to this reader."""
     moderator = can_moderate_branch(identity, topic.board.branch_id)
-    posts = forum_selectors.visible_posts(identity, topic, limit=POSTS_PER_TOPIC)
+    posts, more = forum_selectors.posts_page(identity, topic)
     ids = [p.pk for p in posts]
     reactions = forum_selectors.reaction_counts_for(ids)
     mine = forum_selectors.my_reactions(identity, ids)
@@ -80,6 +75,7 @@ def topic_page(identity: Identity, topic: Topic) -> TopicPage:
         posts=[p.to_dict(moderator=moderator) for p in posts],
         reactions=reactions,
         my_reactions=mine,
+        has_more=more,
     )
 
 

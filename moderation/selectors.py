@@ -18,21 +18,52 @@ def check_moderator(identity: Identity, branch_id: int) -> None:
         raise Forbidden(_("Only moderators may see this."))
 
 
-def queue(identity: Identity, branch_id: int, *, status: str | None = "pending", limit: int = 100) -> list[dict]:
-    """Queue items with a preview of their target, oldest pending first."""
+QUEUE_PAGE = 100
+
+
+def queue(identity: Identity, branch_id: int, *, status: str | None = "pending", limit: int = QUEUE_PAGE) -> list[dict]:
+    """The first page of the queue (see queue_page)."""
+    return queue_page(identity, branch_id, status=status, limit=limit)[0]
+
+
+def _queue_cursor(item: ReviewItem) -> str:
+    return f"{item.created_at.isoformat()}|{item.pk}"
+
+
+def queue_page(identity: Identity, branch_id: int, *, status: str | None = "pending", after: str | None = None,
+               limit: int = QUEUE_PAGE) -> tuple[list[dict], str | None]:
+    """Queue items with a preview of their target, oldest first, after the cursor
+    `after`; and the cursor of the next page (None: the end)."""
+    from datetime import datetime
+
+    from realtime.errors import Invalid
+
     check_moderator(identity, branch_id)
+    limit = max(1, min(limit, QUEUE_PAGE))
     items = ReviewItem.objects.filter(branch_id=branch_id)
     if status:
         items = items.filter(status=status)
+    if after:
+        try:
+            at, pk = after.split("|")
+            at_time, pk_number = datetime.fromisoformat(at), int(pk)
+            if at_time.tzinfo is None:
+                raise ValueError(after)
+        except ValueError:
+            raise Invalid("after", _("This page marker is not valid; reload the page.")) from None
+        items = items.filter(Q(created_at__gt=at_time) | Q(created_at=at_time, pk__gt=pk_number))
+    rows = list(items.order_by("created_at", "id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
     result = []
-    for item in items.order_by("created_at", "id")[:limit]:
+    for item in rows:
         data = item.to_dict()
         try:
             data["target"] = review_target(item.target_type).preview(identity, item.target_id)
         except Exception:  # a target deleted outright still shows its queue entry
             data["target"] = None
         result.append(data)
-    return result
+    return result, _queue_cursor(rows[-1]) if more and rows else None
 
 
 def watched_words(identity: Identity, branch_id: int) -> list[dict]:

@@ -189,3 +189,106 @@ def test_own_reactions_stay_pressed_after_a_reload_and_mentions_stand_out(server
     wait_live(tab)
     post.locator("button.reaction[aria-pressed=true]").click()
     expect(tab.locator("#post-list .post", has_text=text.split(" ")[-1]).locator("button.reaction")).to_have_count(0)
+
+
+def _fill_topic(server, title: str, posts: int) -> str:
+    """A topic of `posts` posts by the secretary, written through the actions."""
+    code = (
+        "from django.contrib.auth import get_user_model\n"
+        "from accounts.identity import identity_for_user\n"
+        "from forum.actions import create_post, create_topic\n"
+        "from forum.models import Board\n"
+        "me = identity_for_user(get_user_model().objects.get(username='shuji'))\n"
+        "board = Board.objects.get(name='支部交流')\n"
+        f"topic, _ = create_topic(identity=me, board=board, title={title!r}, body='第 1 楼')\n"
+        f"for n in range(2, {posts} + 1):\n"
+        "    create_post(identity=me, topic_id=topic.pk, body=f'第 {n} 楼')\n"
+    )
+    server.manage("shell", "-c", code)
+    return topic_path(server, title)
+
+
+def test_a_long_topic_loads_more_posts_and_new_ones_wait_behind_the_button(server, open_page):
+    title = f"长帖分页 {tag()}"
+    path = _fill_topic(server, title, 201)
+    reader = open_page(server, "dangyuan", path, viewport=PHONE)
+    writer = open_page(server, "banzhu", path)
+    wait_live(reader)
+    wait_live(writer)
+    posts = reader.locator("#post-list > .post")
+    expect(posts).to_have_count(200)
+    more = reader.locator("#posts-more")
+    expect(more).to_have_text("加载更多帖子")
+
+    # A new post while #201 is unloaded: counted on the button, not shown after a gap.
+    text = f"第 202 楼，实时 {tag()}"
+    post_reply(writer, text)
+    expect(more).to_have_text("加载更多帖子（1 条新帖）")
+    expect(reader.locator("#post-list .post", has_text=text)).to_have_count(0)
+
+    more.click()
+    expect(posts).to_have_count(202)
+    expect(posts.nth(200)).to_contain_text("第 201 楼")
+    expect(posts.nth(201)).to_contain_text(text)
+    expect(more).to_be_hidden()
+    # Everything loaded: the next post simply appears.
+    later = f"第 203 楼 {tag()}"
+    post_reply(writer, later)
+    expect(posts.last).to_contain_text(later)
+
+
+def test_a_full_board_loads_more_topics_in_its_order(server, open_page):
+    board_name = f"分页版块 {tag()}"
+    code = (
+        "from django.contrib.auth import get_user_model\n"
+        "from accounts.identity import identity_for_user\n"
+        "from accounts.models import Branch\n"
+        "from forum.actions import create_topic\n"
+        "from forum.models import Board\n"
+        "me = identity_for_user(get_user_model().objects.get(username='shuji'))\n"
+        f"board = Board.objects.create(branch=Branch.objects.get(name='第一党支部'), name={board_name!r})\n"
+        "for n in range(1, 103):\n"
+        "    create_topic(identity=me, board=board, title=f'分页主题 {n:03d}', body='b')\n"
+    )
+    server.manage("shell", "-c", code)
+    member = open_page(server, "dangyuan", board_path(server, board_name))
+    wait_live(member, "#topic-list")
+    rows = member.locator("#topic-list > .topic-row")
+    expect(rows).to_have_count(100)
+    expect(rows.first).to_contain_text("分页主题 102")  # newest first
+    member.get_by_role("button", name="加载更多主题").click()
+    expect(rows).to_have_count(102)
+    expect(rows.last).to_contain_text("分页主题 001")
+    expect(member.locator("#topics-more")).to_be_hidden()
+
+
+def test_the_review_queue_loads_past_its_first_100_items(own_server, open_page):
+    # A server of its own: a hundred more pending items would push other tests' items
+    # behind "load more" on the shared server's queue page.
+    server = own_server
+    marker = tag()
+    code = (
+        "from accounts.actions import create_citizen\n"
+        "from accounts.identity import identity_for_citizen\n"
+        "from forum.actions import create_post\n"
+        "from forum.models import Topic\n"
+        "citizen = identity_for_citizen(create_citizen(display_name='居民')[0])\n"
+        "topic = Topic.objects.get(title='小区停车难的问题')\n"
+        "for n in range(101):\n"
+        f"    create_post(identity=citizen, topic_id=topic.pk, body=f'居民留言 {{n:03d}} {marker}')\n"
+    )
+    server.manage("shell", "-c", code)
+    branch = server.branch_id("第一党支部")
+    pending = server.query(
+        "SELECT COUNT(*) FROM moderation_reviewitem WHERE branch_id = ? AND status = 'pending'", (branch,))[0][0]
+    assert pending > 100
+    moderator = open_page(server, "banzhu", f"/branches/{branch}/review/")
+    expect(moderator.locator("#conn-status")).to_have_attribute("data-status", "online")
+    items = moderator.locator("#review-list > .review-item")
+    expect(items).to_have_count(100)
+    # The newest of them is past the first page (oldest first).
+    expect(moderator.locator("#review-list .review-item", has_text=f"居民留言 100 {marker}")).to_have_count(0)
+    moderator.get_by_role("button", name="加载更多待审内容").click()
+    expect(items).to_have_count(pending)
+    expect(moderator.locator("#review-list .review-item", has_text=f"居民留言 100 {marker}")).to_have_count(1)
+    expect(moderator.locator("#queue-more")).to_be_hidden()

@@ -21,7 +21,39 @@ const state = {
   // unread (forum.boards counts the same way).
   read: new Map(Object.entries(config.read || {}).map(([id, number]) => [Number(id), number])),
   discussions: new Set(config.discussions || []),
+  next: config.next || null, // cursor of the next page of topics (null: all loaded)
+  loadingMore: false,
 };
+
+function renderMore() {
+  const button = $("topics-more");
+  if (!button) return;
+  button.hidden = !state.next;
+  button.disabled = state.loadingMore;
+}
+
+async function loadMoreTopics() {
+  if (!state.next || state.loadingMore) return;
+  state.loadingMore = true;
+  renderMore();
+  try {
+    const reply = await conn.request("forum.topics", { board: config.board, before: state.next });
+    for (const topic of reply.topics || []) {
+      // A topic bumped to the top meanwhile is already here: keep the fresher copy.
+      if (!state.topics.has(topic.id)) state.topics.set(topic.id, topic);
+    }
+    state.next = reply.next || null;
+    setAlert(pageError, "");
+    renderList();
+  } catch (error) {
+    setAlert(pageError, `${t.load_more_failed} ${describeError(error, rt)}`);
+  } finally {
+    state.loadingMore = false;
+    renderMore();
+  }
+}
+
+$("topics-more")?.addEventListener("click", loadMoreTopics);
 
 function isUnread(topic) {
   return Boolean(config.signed_in) && topic.last_number > (state.read.get(topic.id) || 0);
@@ -87,7 +119,9 @@ function upsert(topic, { live }) {
 conn.subscribe(config.stream, {
   snapshot(snapshot) {
     state.topics = new Map((snapshot.topics || []).map((topic) => [topic.id, topic]));
+    state.next = snapshot.next || null;
     renderList();
+    renderMore();
   },
   event(frame) {
     if (frame.type === "topic.created" || frame.type === "topic.updated") upsert(frame.data, { live: true });

@@ -45,6 +45,11 @@ const state = {
   selected: new Set(),
   merged: false,
   lastMarked: config.last_read || 0,
+  // Paging: the page holds posts 1..loadedUpTo; while more follow, newer posts wait
+  // behind the "load more" button instead of appearing after a gap.
+  hasMore: Boolean(config.has_more),
+  waiting: 0, // live posts past the loaded ones
+  loadingMore: false,
   markReadAvailable: true,
 };
 
@@ -248,6 +253,53 @@ function renderPostActions(post, mine) {
   return bar;
 }
 
+function loadedUpTo() {
+  let top = 0;
+  for (const post of state.posts.values()) top = Math.max(top, post.number);
+  return top;
+}
+
+/** True for a post past the loaded window (only while more posts follow). */
+function beyondLoaded(post) {
+  return state.hasMore && !state.posts.has(post.id) && post.number > loadedUpTo();
+}
+
+function renderMore() {
+  const button = $("posts-more");
+  if (!button) return;
+  button.hidden = !state.hasMore;
+  button.disabled = state.loadingMore;
+  button.textContent = state.waiting ? interpolate(t.load_more_new, { count: state.waiting }) : t.load_more_posts;
+}
+
+async function loadMorePosts() {
+  if (state.loadingMore || !state.hasMore) return false;
+  state.loadingMore = true;
+  renderMore();
+  try {
+    const reply = await conn.request("forum.posts", { topic: config.topic, after: loadedUpTo() });
+    for (const [id, counts] of Object.entries(reply.reactions || {})) state.reactions.set(Number(id), counts);
+    for (const [id, list] of Object.entries(reply.my_reactions || {})) state.mine.set(Number(id), new Set(list));
+    for (const post of reply.posts || []) {
+      state.posts.set(post.id, post);
+      placePost(post);
+    }
+    state.hasMore = Boolean(reply.has_more);
+    if (!state.hasMore) state.waiting = 0;
+    showError("");
+    markRead();
+    return true;
+  } catch (error) {
+    showError(`${t.load_more_failed} ${describeError(error, rt)}`);
+    return false;
+  } finally {
+    state.loadingMore = false;
+    renderMore();
+  }
+}
+
+$("posts-more")?.addEventListener("click", loadMorePosts);
+
 function sortedPosts() {
   return [...state.posts.values()].sort((a, b) => a.number - b.number);
 }
@@ -398,8 +450,8 @@ const markRead = debounce(() => {
   if (!config.signed_in || !state.markReadAvailable || document.visibilityState !== "visible") return;
   // Everything on the page has been seen, up to the topic's last number: posts this
   // reader may not see (others' pending ones) must not leave the topic unread forever.
-  const numbers = [...state.posts.values()].map((p) => p.number);
-  const number = Math.max(0, state.topic.last_number || 0, ...numbers);
+  // While more posts follow, only as far as the page has loaded.
+  const number = state.hasMore ? loadedUpTo() : Math.max(0, state.topic.last_number || 0, loadedUpTo());
   if (number <= state.lastMarked) return;
   state.lastMarked = number;
   conn.request("forum.mark_read", { topic: config.topic, number }).catch((error) => {
@@ -417,6 +469,9 @@ function applySnapshot(snapshot) {
   state.posts = new Map((snapshot.posts || []).map((p) => [p.id, p]));
   // A pending post of mine the snapshot already knows is replaced; nothing else is kept.
   state.reactions = new Map(Object.entries(snapshot.reactions || {}).map(([id, counts]) => [Number(id), counts]));
+  state.hasMore = Boolean(snapshot.has_more);
+  state.waiting = 0;
+  renderMore();
   if (snapshot.my_reactions) {
     state.mine = new Map(Object.entries(snapshot.my_reactions).map(([id, list]) => [Number(id), new Set(list)]));
   }
@@ -428,6 +483,11 @@ function applySnapshot(snapshot) {
 
 const handlers = {
   "post.created"(post, { live }) {
+    if (beyondLoaded(post)) {
+      state.waiting += 1;
+      renderMore();
+      return;
+    }
     const had = state.posts.has(post.id);
     state.posts.set(post.id, post);
     placePost(post, { arriving: live && !had });
@@ -437,12 +497,14 @@ const handlers = {
     markRead();
   },
   "post.edited"(post) {
+    if (beyondLoaded(post)) return;
     const merged = { ...(state.posts.get(post.id) || {}), ...post };
     if (!("source" in post)) delete merged.source; // never edit from a stale source
     state.posts.set(post.id, merged);
     rerenderPost(post.id);
   },
   "post.restored"(post) {
+    if (beyondLoaded(post)) return;
     state.posts.set(post.id, post);
     placePost(post);
   },
@@ -705,6 +767,10 @@ if (form) {
       const reply = await conn.write("forum.post", args);
       stopWatching();
       const post = reply.post;
+      // Past unloaded posts: load up to it rather than leave a gap before it.
+      while (state.hasMore && !state.posts.has(post.id)) {
+        if (!(await loadMorePosts())) break;
+      }
       // A visible post also arrives on the stream; a pending one only here.
       if (!state.posts.has(post.id) || post.status === "pending") {
         state.posts.set(post.id, post);
