@@ -223,6 +223,9 @@ def edit_post(*, identity: Identity, post_id: int, body: str) -> Post:
         raise Forbidden(_("You may not edit this post."))
     if post.status == Post.Status.DELETED:
         raise Forbidden(_("A deleted post cannot be edited."))
+    if not moderator:
+        # An author edits only while they may still write here (not silenced, still a member).
+        check_can_write(identity, post.topic.board)
     body = _check_body(body)
     scan = scan_text(post.topic.board.branch_id, body)
     if scan.blocked:

@@ -197,6 +197,7 @@ def audit_action_strings() -> dict[str, str]:
         "topic.moved": _("Moved a topic"),
         "topic.merged": _("Merged topics"),
         "topic.split": _("Split a topic"),
+        "discussion.close": _("Ended a topic discussion early"),
         "watched_word.add": _("Added a watched word"),
         "watched_word.remove": _("Removed a watched word"),
         "watched_words.add": _("Added a watched word"),

@@ -284,7 +284,7 @@ def topic(request, topic_id: int):
         "moderator": moderator,
         "can_write": may_write,
         "can_react": identity.is_user and may_write,
-        "can_flag": identity.is_user,
+        "can_flag": identity.is_user and can_read_branch(identity, branch.pk),
         "emoji": list(Reaction.EMOJI),
         "my_reactions": {str(k): v for k, v in data.my_reactions.items()},
         "has_more": data.has_more,

@@ -236,6 +236,7 @@ def audit_log(request, branch_id: int):
         "post": _("Posts"),
         "watched_word": _("Watched words"),
         "watched_words": _("Watched words"),
+        "discussion": _("Topic discussion"),
     }
     filters = [(g, group_labels.get(g, g)) for g in groups] + [(a, labels.get(a, a)) for a in known]
     return render(
