@@ -115,6 +115,8 @@ def forum_strings() -> dict:
         "post_rejected": _("A moderator rejected your post: %(reason)s"),
         "post_hidden": _("A moderator hid your post: %(reason)s"),
         "flag_sent": _("Thank you. The moderators will look at it."),
+        "flag_sending": _("Sending…"),
+        "saving": _("Saving…"),
         "flag_already": _("You have already flagged this post."),
         "flag_note_required": _("Please say what is wrong."),
         "topic_merged": _("This topic was merged into another one."),

@@ -292,3 +292,66 @@ def test_the_review_queue_loads_past_its_first_100_items(own_server, open_page):
     expect(items).to_have_count(pending)
     expect(moderator.locator("#review-list .review-item", has_text=f"居民留言 100 {marker}")).to_have_count(1)
     expect(moderator.locator("#queue-more")).to_be_hidden()
+
+
+def test_reply_edit_and_flag_forms_show_field_errors_and_wait_offline(own_server, open_page):
+    server = own_server
+    path = topic_path(server)
+    writer = open_page(server, "shuji", path)
+    flagger = open_page(server, "dangyuan", path)
+    wait_live(writer)
+    wait_live(flagger)
+
+    # Field errors at their field: a blocked word in a reply, then in an edit.
+    writer.fill("#reply-body", "周末一起去赌博吧")
+    writer.click("#reply-form button[type=submit]")
+    expect(writer.locator("#reply-body-error")).to_have_text("您的内容含有禁止使用的词语：赌博")
+    expect(writer.locator("#reply-form-error")).to_have_text("请修改标出的内容。")
+    expect(writer.locator("#reply-body")).to_have_attribute("aria-invalid", "true")
+    expect(writer.locator("#reply-body")).to_have_value("周末一起去赌博吧")  # nothing typed is lost
+
+    mine = writer.locator("#post-list .post", has_text="本月主题党日安排在").first
+    post_id = mine.get_attribute("data-id")
+    mine = writer.locator(f'#post-list .post[data-id="{post_id}"]')
+    mine.get_by_role("button", name="编辑").click()
+    mine.locator("textarea.edit-body").fill("改成赌博")
+    mine.get_by_role("button", name="保存").click()
+    expect(mine.locator(".edit-form .field-error")).to_have_text("您的内容含有禁止使用的词语：赌博")
+    expect(mine.locator(".edit-form .alert-error")).to_have_text("请修改标出的内容。")
+
+    # Offline: each form says its write waits, and each lands once on reconnect.
+    server.stop()
+    expect(writer.locator("#conn-status")).to_have_attribute("data-status", "offline")
+    expect(flagger.locator("#conn-status")).to_have_attribute("data-status", "offline")
+    marker = tag()
+    edited = f"本月主题党日安排在 28日上午（离线时修改 {marker}）"
+    mine.locator("textarea.edit-body").fill(edited)
+    mine.get_by_role("button", name="保存").click()
+    expect(mine.locator(".edit-form .form-status")).to_have_text("您已离线。连接恢复后将自动发送。")
+    reply = f"离线时写的回复 {marker}"
+    writer.fill("#reply-body", reply)
+    writer.click("#reply-form button[type=submit]")
+    expect(writer.locator("#reply-form-status")).to_have_text("您已离线。连接恢复后将自动发送。")
+
+    target = flagger.locator("#post-list .post", has_text="报名参加，我可以负责登记").first
+    target.get_by_role("button", name="举报").click()
+    dialog = flagger.locator("#flag-dialog")
+    dialog.get_by_role("radio", name="其他").check()
+    dialog.get_by_role("button", name="举报").click()
+    expect(flagger.locator("#flag-note-error")).to_have_text("请说明问题所在。")  # checked before sending
+    flagger.fill("#flag-note", f"离线举报 {marker}")
+    dialog.get_by_role("button", name="举报").click()
+    expect(flagger.locator("#flag-status")).to_have_text("您已离线。连接恢复后将自动发送。")
+
+    server.start()
+    expect(writer.locator("#conn-status")).to_have_attribute("data-status", "online", timeout=30_000)
+    expect(writer.locator("#reply-form-status")).to_have_text("已发布。", timeout=30_000)
+    expect(writer.locator("#post-list .post", has_text=reply)).to_have_count(1)
+    expect(mine.locator(".post-body")).to_have_text(edited, timeout=30_000)
+    expect(dialog).to_be_hidden(timeout=30_000)
+    expect(flagger.locator("#topic-notice")).to_have_text("感谢举报，版主会尽快处理。")
+    expect(flagger.locator("#post-list .post", has_text=reply)).to_have_count(1)
+
+    assert server.query("SELECT COUNT(*) FROM forum_post WHERE source = ?", (reply,)) == [(1,)]
+    assert server.query("SELECT COUNT(*) FROM forum_post WHERE source = ?", (edited,)) == [(1,)]
+    assert server.query("SELECT COUNT(*) FROM moderation_flag WHERE note = ?", (f"离线举报 {marker}",)) == [(1,)]

@@ -4,7 +4,7 @@
 //
 // Post HTML is rendered and sanitised by the server (markdown-it + nh3) and is the
 // only HTML this page ever parses; everything else is set as text.
-import { Status, connection, describeError, interpolate, localMessage, readJSON } from "./realtime.js";
+import { Status, connection, describeError, interpolate, readJSON } from "./realtime.js";
 import {
   actionLine,
   announcer,
@@ -17,6 +17,7 @@ import {
   timeElement,
   timeFormatter,
 } from "./forum_common.js";
+import { bindWriteForm } from "./write_form.js";
 
 const config = readJSON("forum-config");
 const t = readJSON("forum-strings");
@@ -665,25 +666,34 @@ function startEdit(post) {
   const li = list.querySelector(`:scope > li[data-id="${post.id}"]`);
   if (!li) return;
   const body = li.querySelector(".post-body");
-  const textarea = el("textarea", { rows: 5, className: "edit-body", "aria-label": t.edit });
+  const id = `edit-${post.id}`;
+  const textarea = el("textarea", { rows: 5, id: `${id}-body`, className: "edit-body", "aria-label": t.edit, "aria-describedby": `${id}-error` });
   // Moderators have the source; authors edit from the text as shown.
   textarea.value = post.source ?? body.innerText;
-  const error = el("p", { className: "field-error", hidden: true });
+  const fieldError = el("p", { className: "field-error", id: `${id}-error`, hidden: true });
+  const formError = el("div", { className: "alert alert-error", role: "alert", hidden: true });
+  const statusLine = el("span", { className: "form-status", role: "status", "aria-live": "polite" });
   const save = el("button", { type: "submit", className: "button button-primary", text: t.save });
   const cancel = el("button", { type: "button", className: "button", text: t.cancel, onclick: () => rerenderPost(post.id) });
-  const form = el("form", { className: "edit-form stack" }, textarea, error, el("div", "form-actions", save, cancel));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    save.disabled = true;
-    try {
-      const reply = await conn.write("forum.edit", { post: post.id, body: textarea.value });
+  const form = el(
+    "form",
+    { className: "edit-form stack", novalidate: true },
+    formError,
+    el("div", { className: "field", dataset: { field: "body" } }, textarea, fieldError),
+    el("div", "form-actions", save, cancel, statusLine),
+  );
+  bindWriteForm(form, {
+    fields: { body: { input: textarea, error: fieldError } },
+    statusLine,
+    formError,
+    conn,
+    rt,
+    strings: { sending: t.saving, queued: t.queued_offline, failed: t.action_failed, fixFields: t.fix_fields },
+    send: () => conn.write("forum.edit", { post: post.id, body: textarea.value }),
+    onSuccess: (reply) => {
       state.posts.set(post.id, { ...state.posts.get(post.id), ...reply.post });
       rerenderPost(post.id);
-    } catch (err) {
-      error.textContent = err.code === "bad_request" ? localMessage(err.message) : describeError(err, rt);
-      error.hidden = false;
-      save.disabled = false;
-    }
+    },
   });
   body.replaceWith(form);
   textarea.focus();
@@ -739,34 +749,35 @@ function startReply(post, quote) {
 let preview = { reset() {} };
 if (form) {
   preview = bindPreview("reply");
-  const submit = form.querySelector("button[type=submit]");
   const statusLine = $("reply-form-status");
-  const formError = $("reply-form-error");
-  const bodyError = $("reply-body-error");
   $("reply-to-cancel").addEventListener("click", () => setReplyTo(null));
   textarea.addEventListener("input", sendTyping);
 
-  const clearErrors = () => {
-    setAlert(formError, "");
-    bodyError.hidden = true;
-    textarea.removeAttribute("aria-invalid");
-    textarea.closest(".field").classList.remove("has-error");
-  };
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (submit.disabled) return;
-    clearErrors();
-    submit.disabled = true;
-    const stopWatching = conn.onStatus((status) => {
-      statusLine.textContent = status === Status.ONLINE ? t.posting : t.queued_offline;
-    });
-    const args = { topic: config.topic, body: textarea.value };
-    if (state.replyTo) args.reply_to = state.replyTo;
-    try {
-      const reply = await conn.write("forum.post", args);
-      stopWatching();
+  bindWriteForm(form, {
+    fields: { body: { input: textarea, error: $("reply-body-error") } },
+    statusLine,
+    formError: $("reply-form-error"),
+    conn,
+    rt,
+    strings: { sending: t.posting, queued: t.queued_offline, failed: t.post_failed, fixFields: t.fix_fields },
+    send: () => {
+      const args = { topic: config.topic, body: textarea.value };
+      if (state.replyTo) args.reply_to = state.replyTo;
+      return conn.write("forum.post", args);
+    },
+    onFieldError: () => preview.reset(),
+    onError: (error) => {
+      if (error.code === "rate_limited" && error.details && error.details.retry_after) {
+        setAlert($("reply-form-error"), interpolate(t.slow_mode_wait, { seconds: error.details.retry_after }));
+        return true;
+      }
+      return false;
+    },
+    onSuccess: async (reply) => {
       const post = reply.post;
+      setReplyTo(null);
+      preview.reset();
+      statusLine.textContent = post.status === "pending" ? t.posted_pending : t.posted;
       // Past unloaded posts: load up to it rather than leave a gap before it.
       while (state.hasMore && !state.posts.has(post.id)) {
         if (!(await loadMorePosts())) break;
@@ -776,28 +787,7 @@ if (form) {
         state.posts.set(post.id, post);
         placePost(post);
       }
-      textarea.value = "";
-      setReplyTo(null);
-      preview.reset();
-      statusLine.textContent = post.status === "pending" ? t.posted_pending : t.posted;
-    } catch (error) {
-      stopWatching();
-      statusLine.textContent = "";
-      if (error.code === "rate_limited" && error.details && error.details.retry_after) {
-        setAlert(formError, interpolate(t.slow_mode_wait, { seconds: error.details.retry_after }));
-      } else if (error.code === "bad_request" && error.details && error.details.field === "body") {
-        bodyError.textContent = localMessage(error.message);
-        bodyError.hidden = false;
-        textarea.setAttribute("aria-invalid", "true");
-        textarea.closest(".field").classList.add("has-error");
-        setAlert(formError, t.fix_fields);
-        textarea.focus();
-      } else {
-        setAlert(formError, `${t.post_failed} ${describeError(error, rt)}`);
-      }
-    } finally {
-      submit.disabled = false;
-    }
+    },
   });
 }
 
@@ -811,44 +801,45 @@ function openFlag(post) {
   const flagForm = $("flag-form");
   flagForm.reset();
   setAlert($("flag-error"), "");
-  $("flag-note-error").hidden = true;
+  for (const id of ["flag-note-error", "flag-reason-error"]) $(id).hidden = true;
+  $("flag-status").textContent = "";
   $("flag-send").disabled = false;
   flagDialog.showModal();
 }
 
 if (flagDialog) {
+  const note = $("flag-note");
   $("flag-cancel").addEventListener("click", () => flagDialog.close());
-  $("flag-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!flagging) return;
-    const data = new FormData(event.target);
-    const reason = data.get("reason");
-    const note = String(data.get("note") || "").trim();
-    const noteError = $("flag-note-error");
-    noteError.hidden = true;
-    if (reason === "other" && !note) {
-      noteError.textContent = t.flag_note_required;
-      noteError.hidden = false;
-      $("flag-note").focus();
-      return;
-    }
-    $("flag-send").disabled = true;
-    try {
-      await conn.write("moderation.flag", { target_type: "forum.post", target_id: flagging.id, reason, note });
+  const flagForm = $("flag-form");
+  const reasonNow = () => String(new FormData(flagForm).get("reason") || "");
+  bindWriteForm(flagForm, {
+    fields: {
+      note: { input: note, error: $("flag-note-error") },
+      reason: { input: flagForm.querySelector("input[name=reason]"), error: $("flag-reason-error") },
+    },
+    statusLine: $("flag-status"),
+    formError: $("flag-error"),
+    conn,
+    rt,
+    strings: { sending: t.flag_sending, queued: t.queued_offline, failed: t.action_failed, fixFields: t.fix_fields },
+    validate: () => (reasonNow() === "other" && !note.value.trim() ? { field: "note", message: t.flag_note_required } : null),
+    send: () =>
+      conn.write("moderation.flag", {
+        target_type: "forum.post",
+        target_id: flagging.id,
+        reason: reasonNow(),
+        note: note.value.trim(),
+      }),
+    onError: (error) => {
+      if (error.code !== "conflict") return false;
+      flagDialog.close(); // flagged before: news, not a failure
+      showNotice(t.flag_already);
+      return true;
+    },
+    onSuccess: () => {
       flagDialog.close();
       showNotice(t.flag_sent);
-    } catch (error) {
-      $("flag-send").disabled = false;
-      if (error.code === "conflict") {
-        flagDialog.close();
-        showNotice(t.flag_already);
-      } else if (error.code === "bad_request" && error.details && error.details.field === "note") {
-        noteError.textContent = localMessage(error.message);
-        noteError.hidden = false;
-      } else {
-        setAlert($("flag-error"), describeError(error, rt));
-      }
-    }
+    },
   });
 }
 
