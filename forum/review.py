@@ -105,7 +105,25 @@ def preview(identity: Identity, post_id: int) -> dict:
     return {**post.to_dict(moderator=True), "title": post.topic.title}
 
 
+def preview_many(identity: Identity, post_ids: list[int]) -> dict[int, dict]:
+    """Previews for a page of the queue: the queue is read by the branch's moderators
+    only (moderation.selectors checks), and a moderator may see every post of the
+    branch, so one query for the posts, one permission check per branch."""
+    from .selectors import can_moderate_branch
+
+    posts = Post.objects.filter(pk__in=post_ids).select_related("topic", "topic__board", "author", "author_citizen")
+    allowed: dict[int, bool] = {}
+    previews = {}
+    for post in posts:
+        branch_id = post.topic.board.branch_id
+        if branch_id not in allowed:
+            allowed[branch_id] = can_moderate_branch(identity, branch_id)
+        if allowed[branch_id]:
+            previews[post.pk] = {**post.to_dict(moderator=True), "title": post.topic.title}
+    return previews
+
+
 register_review_target(ReviewTarget(
     name="forum.post", describe=describe, approve=approve, reject=reject, hide=hide, restore=restore,
-    delete=delete, edit=edit, preview=preview,
+    delete=delete, edit=edit, preview=preview, preview_many=preview_many,
 ))

@@ -55,14 +55,25 @@ def queue_page(identity: Identity, branch_id: int, *, status: str | None = "pend
     rows = list(items.order_by("created_at", "id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    result = []
-    for item in rows:
-        data = item.to_dict()
+    # Previews in a few queries per kind of target, not several per item.
+    previews: dict[tuple[str, int], dict] = {}
+    for target_type in {item.target_type for item in rows}:
         try:
-            data["target"] = review_target(item.target_type).preview(identity, item.target_id)
-        except Exception:  # a target deleted outright still shows its queue entry
-            data["target"] = None
-        result.append(data)
+            target = review_target(target_type)
+        except KeyError:
+            continue
+        ids = [item.target_id for item in rows if item.target_type == target_type]
+        if target.preview_many is not None:
+            found = target.preview_many(identity, ids)
+        else:
+            found = {}
+            for target_id in ids:
+                try:
+                    found[target_id] = target.preview(identity, target_id)
+                except Exception:  # a target deleted outright still shows its queue entry
+                    continue
+        previews.update({(target_type, target_id): data for target_id, data in found.items()})
+    result = [{**item.to_dict(), "target": previews.get((item.target_type, item.target_id))} for item in rows]
     return result, _queue_cursor(rows[-1]) if more and rows else None
 
 

@@ -205,8 +205,9 @@ async def test_the_queue_op_returns_the_next_cursor(connect, people, identities,
 
     posts = await database_sync_to_async(pending_posts)(identities, boards, 101)
     moderator = await connect(people["moderator"])
-    first = await moderator.call("moderation.queue", {"branch": boards["members"].branch_id})
+    # A hundred items with their posts: generous time on a busy machine (no timing asserted).
+    first = await moderator.call("moderation.queue", {"branch": boards["members"].branch_id}, timeout=15)
     assert len(first["data"]["items"]) == 100 and first["data"]["next"]
     rest = await moderator.call("moderation.queue", {"branch": boards["members"].branch_id,
-                                                      "after": first["data"]["next"]})
+                                                      "after": first["data"]["next"]}, timeout=15)
     assert [i["target_id"] for i in rest["data"]["items"]] == [posts[100].pk] and rest["data"]["next"] is None
