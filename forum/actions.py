@@ -240,12 +240,31 @@ def edit_post(*, identity: Identity, post_id: int, body: str) -> Post:
     post.revision += 1
     post.edited_at = timezone.now()
     post.save(update_fields=["source", "html", "censored_html", "revision", "edited_at"])
+    branch_id = post.topic.board.branch_id
     if moderator and not is_author(identity, post):
         audit(actor=identity, action="post.edit", target_type="forum.post", target_id=post.pk,
-              branch_id=post.topic.board.branch_id, before=before, after={"source": body})
-    if post.status == Post.Status.VISIBLE:
-        index_post(post)
-        append_event(topic_stream(post.topic_id), "post.edited", post.to_dict(), actor=identity)
+              branch_id=branch_id, before=before, after={"source": body})
+    if post.status != Post.Status.VISIBLE:
+        return post
+    if scan.needs_approval and not moderator:
+        # Watched words apply to edits as to new posts: an edit cannot slip a
+        # require-approval word past review. The post leaves readers' pages until a
+        # moderator approves the new text.
+        post.status = Post.Status.PENDING
+        post.save(update_fields=["status"])
+        Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") - 1)
+        unindex_post(post)
+        enqueue_for_review(branch_id=branch_id, target_type="forum.post", target_id=post.pk,
+                           reasons=[{"reason": "watched_word", "words": scan.needs_approval, "edit": True}])
+        append_event(topic_stream(post.topic_id), "post.hidden",
+                     {"id": post.pk, "number": post.number, "status": post.status}, actor=identity)
+        visible_posts_changed(post.topic_id)
+        return post
+    index_post(post)
+    append_event(topic_stream(post.topic_id), "post.edited", post.to_dict(), actor=identity)
+    if scan.flagged and not moderator:
+        enqueue_for_review(branch_id=branch_id, target_type="forum.post", target_id=post.pk,
+                           reasons=[{"reason": "watched_word_flag", "words": scan.flagged, "edit": True}])
     return post
 
 

@@ -121,6 +121,7 @@ def review_reason_strings() -> dict[str, str]:
         "watched_word_flag": _("Contains flagged watched words: %(words)s"),
         "flag": _("Flagged by %(by)s: %(flag)s"),
         "other": _("Queued for review"),
+        "after_edit": _("after an edit"),
     }
 
 
@@ -135,6 +136,8 @@ def describe_review_reason(reason: dict) -> str:
     }
     if kind == "flag" and reason.get("note"):
         text = f"{text} · {reason['note']}"
+    if reason.get("edit"):
+        text = f"{text} · {_('after an edit')}"
     return text
 
 

@@ -8,6 +8,7 @@ from accounts.actions import create_citizen
 from accounts.identity import ANONYMOUS, identity_for_citizen
 from forum import actions
 from forum.models import Post, Topic
+from forum.selectors import visible_posts
 from moderation.models import AuditEntry, ReviewItem, WatchedWord
 from realtime.errors import Forbidden, Invalid, NotFound, RateLimited
 from realtime.testing import capture_events
@@ -94,6 +95,42 @@ def test_require_approval_words_queue_the_post(veteran, boards, identities):
     post = actions.create_post(identity=veteran, topic_id=topic.pk, body="有人要代购吗")
     assert post.status == Post.Status.PENDING
     assert ReviewItem.objects.get(target_id=post.pk).reasons == [{"reason": "watched_word", "words": ["代购"]}]
+
+
+def test_an_edit_that_brings_in_a_require_approval_word_waits_for_review_again(veteran, boards, identities):
+    from moderation.actions import review_item
+
+    WatchedWord.objects.create(branch=None, pattern="代购", action="require_approval")
+    topic, _ = actions.create_topic(identity=identities["moderator"], board=boards["members"], title="t", body="b")
+    post = actions.create_post(identity=veteran, topic_id=topic.pk, body="周六见")
+    assert post.status == Post.Status.VISIBLE and Topic.objects.get(pk=topic.pk).post_count == 2
+    with capture_events() as captured:
+        edited = actions.edit_post(identity=veteran, post_id=post.pk, body="周六见，顺便代购")
+    assert edited.status == Post.Status.PENDING
+    assert [(e.stream, e.type) for e in captured] == [
+        (f"modqueue:{boards['members'].branch_id}", "review.updated"), (f"topic:{topic.pk}", "post.hidden")]
+    assert captured[1].data == {"id": post.pk, "number": post.number, "status": "pending"}
+    assert Topic.objects.get(pk=topic.pk).post_count == 1
+    item = ReviewItem.objects.get(target_id=post.pk)
+    assert item.reasons == [{"reason": "watched_word", "words": ["代购"], "edit": True}]
+    # Readers no longer see it; approving publishes the new text.
+    assert post.pk not in {p.pk for p in visible_posts(identities["probationary"], topic)}
+    review_item(identity=identities["moderator"], item_id=item.pk, version=item.version, decision="approve")
+    assert Post.objects.get(pk=post.pk).status == Post.Status.VISIBLE
+    assert Topic.objects.get(pk=topic.pk).post_count == 2
+    # Moderators' own edits are not held back.
+    assert actions.edit_post(identity=identities["moderator"], post_id=post.pk, body="代购另议").status == "visible"
+
+
+def test_an_edit_with_a_flag_word_stays_published_and_is_queued(veteran, boards, identities):
+    WatchedWord.objects.create(branch=boards["members"].branch, pattern="stupid", action="flag")
+    topic, _ = actions.create_topic(identity=identities["moderator"], board=boards["members"], title="t", body="b")
+    post = actions.create_post(identity=veteran, topic_id=topic.pk, body="fine")
+    with capture_events() as captured:
+        assert actions.edit_post(identity=veteran, post_id=post.pk, body="that is stupid").status == "visible"
+    assert [e.type for e in captured] == ["post.edited", "review.updated"]
+    assert ReviewItem.objects.get(target_id=post.pk).reasons == [
+        {"reason": "watched_word_flag", "words": ["stupid"], "edit": True}]
 
 
 def test_flag_words_publish_then_queue(veteran, boards, identities):

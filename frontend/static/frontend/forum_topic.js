@@ -513,7 +513,8 @@ const handlers = {
     hideOrMark(data.id, "deleted");
   },
   "post.hidden"(data) {
-    hideOrMark(data.id, "hidden");
+    // "pending": an edit brought in words that need a moderator's approval.
+    hideOrMark(data.id, data.status || "hidden");
   },
   "post.reactions"(data) {
     state.reactions.set(data.id, data.reactions || {});

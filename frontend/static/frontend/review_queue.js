@@ -102,6 +102,7 @@ function reasonLine(reason) {
     flag: t.flag_reasons[reason.flag] || reason.flag || "",
   });
   if (key === "flag" && reason.note) text = `${text} · ${reason.note}`;
+  if (reason.edit) text = `${text} · ${t.reasons.after_edit}`;
   return text;
 }
 
