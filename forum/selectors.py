@@ -178,7 +178,9 @@ def post_revisions(identity: Identity, post_id: int) -> dict:
             "revision": row.revision, "source": row.source,
             "html": render_markdown(row.source, mentions=member_usernames(branch_id, mentioned_names(row.source))),
             "written_at": iso(written_at), "replaced_at": iso(row.created_at),
-            "replaced_by": {"id": editor.pk, "name": editor.get_full_name() or editor.get_username()} if editor else None,
+            "replaced_by": (
+                {"id": editor.pk, "name": editor.get_full_name() or editor.get_username()} if editor else None
+            ),
         })
         written_at = row.created_at
     current = post.to_dict(moderator=True)

@@ -112,7 +112,8 @@ def test_a_scheduled_discussion_shows_on_the_board_as_closed_until_it_opens(iden
     now = timezone.now()
     with capture_events() as captured:
         discussion = open_discussion(identity=identities["moderator"], board=boards["members"], title="t",
-                                     prompt="p", opens_at=now + timedelta(minutes=5), closes_at=now + timedelta(hours=1))
+                                     prompt="p", opens_at=now + timedelta(minutes=5),
+                                     closes_at=now + timedelta(hours=1))
     board = f"board:{boards['members'].pk}"
     on_board = [(e.type, e.data.get("closed"), e.data.get("discussion")) for e in captured if e.stream == board]
     assert on_board == [("topic.created", False, None), ("topic.updated", True, "scheduled")]
@@ -179,7 +180,8 @@ async def test_the_op_reads_times_without_an_offset_in_the_branchs_zone(connect,
     assert bad["code"] == "bad_request" and bad["details"]["field"] == "closes_at"
     member = await connect(people["member"])
     refused = await member.call("forum.open_discussion", {
-        "board": boards["members"].pk, "title": "t", "prompt": "p", "closes_at": f"{tomorrow}T21:30"}, cid="disc-0000003")
+        "board": boards["members"].pk, "title": "t", "prompt": "p", "closes_at": f"{tomorrow}T21:30",
+    }, cid="disc-0000003")
     assert refused["code"] == "forbidden"
     closed = await moderator.call("forum.close_discussion", {"topic": data["topic"]}, cid="disc-0000004")
     assert closed["code"] == "conflict"  # scheduled, not open yet

@@ -136,7 +136,7 @@ def test_a_bad_board_cursor_is_a_clear_error(boards, cursor):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_the_topics_op_reads_the_next_page_for_those_who_may_read(connect, people, identities, boards):  # noqa: F811
+async def test_the_topics_op_pages_for_those_who_may_read(connect, people, identities, boards):  # noqa: F811
     from channels.db import database_sync_to_async
 
     topics = await database_sync_to_async(board_with)(identities["moderator"], boards["members"], 101)
