@@ -201,6 +201,7 @@ if (discussionForm) {
   const syncWhen = () => {
     const later = discussionForm.querySelector("input[name=when]:checked").value === "later";
     opens.disabled = !later;
+    opens.hidden = !later; // "now" needs no time
   };
   for (const radio of discussionForm.querySelectorAll("input[name=when]")) radio.addEventListener("change", syncWhen);
   const prompt = { input: $("discussion-prompt"), error: $("discussion-prompt-error") };
