@@ -29,14 +29,30 @@ def board_for(identity: Identity, board_id: int) -> Board:
     return board
 
 
+def shown_topics(identity: Identity, topics, branch_id: int):
+    """Topics with something to show this reader: a visible post, or their own topic
+    (its first post awaiting review); moderators see all. A citizen's topic is not
+    listed, titled or opened for others before a moderator approves it."""
+    if can_moderate_branch(identity, branch_id):
+        return topics
+    own = Q(author_id=identity.user_id) if identity.is_user else (
+        Q(author_citizen_id=identity.citizen_id) if identity.is_citizen else Q(pk__in=[])
+    )
+    return topics.filter(Q(post_count__gt=0) | own)
+
+
 def topic_for(identity: Identity, topic_id: int, *, for_update: bool = False) -> Topic:
     qs = Topic.objects.select_related("board", "board__branch", "author", "author_citizen")
     if for_update:
         qs = qs.select_for_update(of=("self",))
     topic = qs.filter(pk=topic_id, deleted_at__isnull=True).first()
-    if topic is None or not can_read_board(identity, topic.board):
+    if topic is None or not can_read_board(identity, topic.board) or not _topic_shown(identity, topic):
         raise NotFound(_("There is no topic %(id)s.") % {"id": topic_id})
     return topic
+
+
+def _topic_shown(identity: Identity, topic: Topic) -> bool:
+    return topic.post_count > 0 or is_author(identity, topic) or can_moderate_branch(identity, topic.board.branch_id)
 
 
 def post_for(identity: Identity, post_id: int) -> Post:
@@ -102,7 +118,7 @@ def boards_for(identity: Identity, branch_id: int) -> list[dict]:
 
     boards = [b for b in Board.objects.filter(branch_id=branch_id).order_by("position", "id")
               if can_read_board(identity, b)]
-    topics = Topic.objects.filter(board__in=boards, deleted_at__isnull=True)
+    topics = shown_topics(identity, Topic.objects.filter(board__in=boards, deleted_at__isnull=True), branch_id)
     counts = dict(topics.values("board_id").annotate(n=Count("id")).values_list("board_id", "n"))
     unread: dict[int, int] = {}
     if identity.is_user:
@@ -223,9 +239,11 @@ def _parse_topic_cursor(cursor: str):
         raise Invalid("before", _("This page marker is not valid; reload the page.")) from None
 
 
-def topics_page(board: Board, *, before: str | None = None, limit: int = TOPICS_PAGE) -> tuple[list[Topic], str | None]:
-    """A board's topics in the board's order (pinned first, latest post first, newest
-    first) after the cursor `before`, and the cursor of the next page (None: the end).
+def topics_page(identity: Identity, board: Board, *, before: str | None = None,
+                limit: int = TOPICS_PAGE) -> tuple[list[Topic], str | None]:
+    """A board's topics this reader is shown (shown_topics) in the board's order
+    (pinned first, latest post first, newest first) after the cursor `before`, and the
+    cursor of the next page (None: the end).
 
     The order's time is the last post's time, or the topic's own when it has none, so
     the key never holds a NULL (databases sort those differently).
@@ -234,7 +252,7 @@ def topics_page(board: Board, *, before: str | None = None, limit: int = TOPICS_
 
     limit = max(1, min(limit, TOPICS_PAGE))
     qs = (
-        Topic.objects.filter(board=board, deleted_at__isnull=True)
+        shown_topics(identity, Topic.objects.filter(board=board, deleted_at__isnull=True), board.branch_id)
         .annotate(sort_at=Coalesce("last_post_at", "created_at"))
         .select_related("author", "author_citizen")
         .order_by("-pinned", "-sort_at", "-id")

@@ -23,7 +23,7 @@ def _board_readable(identity: Identity, object_id: str) -> bool:
 
 def _board_snapshot(identity: Identity, object_id: str) -> dict:
     board = selectors.board_for(identity, int(object_id))
-    topics, more = selectors.topics_page(board)
+    topics, more = selectors.topics_page(identity, board)
     return {"board": board.to_dict(), "topics": [t.to_dict() for t in topics], "next": more}
 
 
@@ -92,7 +92,7 @@ class TopicsArgs(OpArgs):
 def topics(ctx: OpContext, args: TopicsArgs) -> dict:
     """The next page of a board's topics (the snapshot carries the first)."""
     board = selectors.board_for(ctx.identity, args.board)
-    page, more = selectors.topics_page(board, before=args.before, limit=args.limit)
+    page, more = selectors.topics_page(ctx.identity, board, before=args.before, limit=args.limit)
     return {"topics": [t.to_dict() for t in page], "next": more}
 
 

@@ -34,7 +34,7 @@ def board_topics(identity: Identity, board: Board) -> tuple[list[Topic], dict[in
     """The board's first page of topics (pinned first), as the board stream's snapshot,
     the reader's read positions and the next page's cursor. A topic is unread while its last number is past the
     reader's: forum.selectors.boards_for's rule, so the board page and list agree."""
-    topics, next_page = forum_selectors.topics_page(board)
+    topics, next_page = forum_selectors.topics_page(identity, board)
     return topics, read_numbers(identity, [t.pk for t in topics]), next_page
 
 

@@ -109,7 +109,7 @@ def test_board_pages_follow_the_boards_order_without_repeats_or_gaps(identities,
     )
     seen, cursor, pages = [], None, 0
     while True:
-        page, cursor = selectors.topics_page(boards["members"], before=cursor, limit=7)
+        page, cursor = selectors.topics_page(identities["member"], boards["members"], before=cursor, limit=7)
         seen += [t.pk for t in page]
         pages += 1
         if cursor is None:
@@ -120,18 +120,18 @@ def test_board_pages_follow_the_boards_order_without_repeats_or_gaps(identities,
 
 def test_a_topic_bumped_meanwhile_is_neither_repeated_nor_lost(identities, boards):
     topics = board_with(identities["moderator"], boards["members"], 101)
-    first, cursor = selectors.topics_page(boards["members"])
+    first, cursor = selectors.topics_page(identities["member"], boards["members"])
     assert topics[0].pk not in {t.pk for t in first}  # the oldest is on page two
     # A new post bumps a topic of page one to the top: page two is still the rest.
     actions.create_post(identity=identities["moderator"], topic_id=topics[50].pk, body="顶")
-    second, cursor = selectors.topics_page(boards["members"], before=cursor)
+    second, cursor = selectors.topics_page(identities["member"], boards["members"], before=cursor)
     assert [t.pk for t in second] == [topics[0].pk] and cursor is None
 
 
 @pytest.mark.parametrize("cursor", ["x", "1|2026-01-01|3", "2|2026-01-01T00:00:00+00:00|3", "1|2026-01-01T00:00:00|3"])
-def test_a_bad_board_cursor_is_a_clear_error(boards, cursor):
+def test_a_bad_board_cursor_is_a_clear_error(identities, boards, cursor):
     with pytest.raises(Invalid) as error:
-        selectors.topics_page(boards["members"], before=cursor)
+        selectors.topics_page(identities["member"], boards["members"], before=cursor)
     assert error.value.field == "before"
 
 

@@ -220,3 +220,29 @@ def test_reactions_toggle_and_publish_counts(veteran, boards, identities):
     assert actions.toggle_reaction(identity=veteran, post_id=first.pk, emoji="👍")["reactions"] == {}
     with pytest.raises(Invalid):
         actions.toggle_reaction(identity=veteran, post_id=first.pk, emoji="💩")
+
+
+def test_a_topic_waiting_for_review_is_not_listed_titled_or_opened_for_others(boards, identities):
+    from forum.selectors import boards_for, topic_for, topics_page
+    from moderation.actions import review_item
+
+    citizen = identity_for_citizen(create_citizen(display_name="王阿姨")[0])
+    topic, post = actions.create_topic(identity=citizen, board=boards["public"], title="小区停车难", body="请帮忙")
+    others = [ANONYMOUS, identities["outsider"], identities["member"], identities["other_secretary"]]
+    for reader in others:
+        assert topic.pk not in {t.pk for t in topics_page(reader, boards["public"])[0]}
+        with pytest.raises(NotFound):
+            topic_for(reader, topic.pk)
+    public = next(b for b in boards_for(identities["member"], boards["public"].branch_id) if b["id"] == boards["public"].pk)
+    assert public["topics"] == 0
+    # Its author and the moderators see it.
+    for reader in (citizen, identities["moderator"]):
+        assert topic.pk in {t.pk for t in topics_page(reader, boards["public"])[0]}
+        assert topic_for(reader, topic.pk).pk == topic.pk
+    item = ReviewItem.objects.get(target_id=post.pk)
+    with capture_events() as captured:
+        review_item(identity=identities["moderator"], item_id=item.pk, version=item.version, decision="approve")
+    assert (f"board:{boards['public'].pk}", "topic.created") in [(e.stream, e.type) for e in captured]
+    for reader in others:
+        assert topic.pk in {t.pk for t in topics_page(reader, boards["public"])[0]}
+        assert topic_for(reader, topic.pk).pk == topic.pk
