@@ -7,7 +7,6 @@ topic's and the board's streams in one transaction; the events go out on commit.
 from __future__ import annotations
 
 import html
-import re
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -25,8 +24,8 @@ from realtime.events import append_event
 from search.index import index_document, remove_document
 
 from .models import Board, Post, PostRevision, Reaction, Topic, TopicReadState
-from .rendering import render_markdown
-from .selectors import can_moderate_branch, check_can_write, is_author, post_for, topic_for
+from .rendering import mentioned_names, render_markdown
+from .selectors import can_moderate_branch, check_can_write, is_author, member_usernames, post_for, topic_for
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -112,10 +111,10 @@ def _add_post(identity: Identity, topic: Topic, body: str, *, reply_to: Post | N
 
     Topic.objects.filter(pk=topic.pk).update(last_number=F("last_number") + 1)
     topic.refresh_from_db(fields=["last_number"])
+    html, censored_html = render_post(board.branch_id, body, scan.censored_text if scan.censored else None)
     post = Post.objects.create(
-        topic=topic, number=topic.last_number, reply_to=reply_to, source=body, html=render_markdown(body),
-        censored_html=render_markdown(scan.censored_text) if scan.censored else "", status=status,
-        **_author_fields(identity),
+        topic=topic, number=topic.last_number, reply_to=reply_to, source=body, html=html,
+        censored_html=censored_html, status=status, **_author_fields(identity),
     )
     if scan.flagged:
         reasons_after = [{"reason": "watched_word_flag", "words": scan.flagged}]
@@ -127,6 +126,13 @@ def _add_post(identity: Identity, topic: Topic, body: str, *, reply_to: Post | N
     else:
         publish_visible_post(post, actor=identity)
     return post
+
+
+def render_post(branch_id: int, source: str, censored_source: str | None = None) -> tuple[str, str]:
+    """(html, censored html or "") with @mentions of the branch's members highlighted."""
+    mentions = member_usernames(branch_id, mentioned_names(source))
+    rendered = render_markdown(source, mentions=mentions)
+    return rendered, render_markdown(censored_source, mentions=mentions) if censored_source is not None else ""
 
 
 def index_post(post: Post) -> None:
@@ -141,18 +147,14 @@ def unindex_post(post: Post) -> None:
     remove_document("forum.post", post.pk)
 
 
-MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_.\-]{1,150})")
-
-
 def notify_mentions(post: Post) -> list[int]:
     """Tell each mentioned member of the branch (in their inbox); returns their ids."""
-    names = set(MENTION_RE.findall(post.source))
+    names = member_usernames(post.topic.board.branch_id, mentioned_names(post.source))
     if not names:
         return []
-    branch_id = post.topic.board.branch_id
     users = list(
-        get_user_model().objects.filter(username__in=names, memberships__branch_id=branch_id, is_active=True)
-        .exclude(pk=post.author_id).distinct().values_list("pk", flat=True)
+        get_user_model().objects.filter(username__in=names).exclude(pk=post.author_id).order_by("pk")
+        .values_list("pk", flat=True)
     )
     author = post.to_dict()["author"]
     for user_id in users:
@@ -170,7 +172,18 @@ def publish_visible_post(post: Post, *, actor: Identity | None) -> None:
     Topic.objects.filter(pk=topic.pk).update(post_count=F("post_count") + 1, last_post_at=post.created_at)
     topic.refresh_from_db(fields=["post_count", "last_post_at"])
     append_event(topic_stream(topic.pk), "post.created", post.to_dict(), actor=actor)
-    append_event(board_stream(topic.board_id), "topic.updated", topic.to_dict(), actor=actor)
+    # A topic reaches its board with its first post (at once, or once approved).
+    first = post.number == 1 and post.kind == Post.Kind.REGULAR
+    append_event(board_stream(topic.board_id), "topic.created" if first else "topic.updated", topic.to_dict(),
+                 actor=actor)
+    visible_posts_changed(topic.pk)
+
+
+def visible_posts_changed(topic_id: int) -> None:
+    """A post appeared or went: an open topic discussion's live counts follow."""
+    from .discussions import publish_counts  # discussions builds on these actions
+
+    publish_counts(topic_id)
 
 
 @transaction.atomic
@@ -183,8 +196,6 @@ def create_topic(*, identity: Identity, board: Board, title: str, body: str) -> 
                       % {"words": "、".join(title_scan.blocked)})
     topic = Topic.objects.create(board=board, title=title, last_post_at=timezone.now(), **_author_fields(identity))
     post = _add_post(identity, topic, body, reply_to=None)
-    if post.status == Post.Status.VISIBLE:
-        append_event(board_stream(board.pk), "topic.created", topic.to_dict(), actor=identity)
     return topic, post
 
 
@@ -212,6 +223,9 @@ def edit_post(*, identity: Identity, post_id: int, body: str) -> Post:
         raise Forbidden(_("You may not edit this post."))
     if post.status == Post.Status.DELETED:
         raise Forbidden(_("A deleted post cannot be edited."))
+    if not moderator:
+        # An author edits only while they may still write here (not silenced, still a member).
+        check_can_write(identity, post.topic.board)
     body = _check_body(body)
     scan = scan_text(post.topic.board.branch_id, body)
     if scan.blocked:
@@ -220,17 +234,37 @@ def edit_post(*, identity: Identity, post_id: int, body: str) -> Post:
     PostRevision.objects.create(post=post, revision=post.revision, source=post.source,
                                 edited_by_id=identity.user_id)
     before = {"source": post.source}
-    post.source, post.html = body, render_markdown(body)
-    post.censored_html = render_markdown(scan.censored_text) if scan.censored else ""
+    post.source = body
+    post.html, post.censored_html = render_post(post.topic.board.branch_id, body,
+                                                scan.censored_text if scan.censored else None)
     post.revision += 1
     post.edited_at = timezone.now()
     post.save(update_fields=["source", "html", "censored_html", "revision", "edited_at"])
+    branch_id = post.topic.board.branch_id
     if moderator and not is_author(identity, post):
         audit(actor=identity, action="post.edit", target_type="forum.post", target_id=post.pk,
-              branch_id=post.topic.board.branch_id, before=before, after={"source": body})
-    if post.status == Post.Status.VISIBLE:
-        index_post(post)
-        append_event(topic_stream(post.topic_id), "post.edited", post.to_dict(), actor=identity)
+              branch_id=branch_id, before=before, after={"source": body})
+    if post.status != Post.Status.VISIBLE:
+        return post
+    if scan.needs_approval and not moderator:
+        # Watched words apply to edits as to new posts: an edit cannot slip a
+        # require-approval word past review. The post leaves readers' pages until a
+        # moderator approves the new text.
+        post.status = Post.Status.PENDING
+        post.save(update_fields=["status"])
+        Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") - 1)
+        unindex_post(post)
+        enqueue_for_review(branch_id=branch_id, target_type="forum.post", target_id=post.pk,
+                           reasons=[{"reason": "watched_word", "words": scan.needs_approval, "edit": True}])
+        append_event(topic_stream(post.topic_id), "post.hidden",
+                     {"id": post.pk, "number": post.number, "status": post.status}, actor=identity)
+        visible_posts_changed(post.topic_id)
+        return post
+    index_post(post)
+    append_event(topic_stream(post.topic_id), "post.edited", post.to_dict(), actor=identity)
+    if scan.flagged and not moderator:
+        enqueue_for_review(branch_id=branch_id, target_type="forum.post", target_id=post.pk,
+                           reasons=[{"reason": "watched_word_flag", "words": scan.flagged, "edit": True}])
     return post
 
 
@@ -256,6 +290,8 @@ def delete_post(*, identity: Identity, post_id: int, reason: str = "") -> Post:
               branch_id=branch_id, before=before, after={"status": post.status, "reason": reason[:300]})
     append_event(topic_stream(post.topic_id), "post.deleted", {"id": post.pk, "number": post.number},
                  actor=identity)
+    if was_visible:
+        visible_posts_changed(post.topic_id)
     return post
 
 
@@ -274,6 +310,7 @@ def restore_post(*, identity: Identity, post_id: int) -> Post:
     audit(actor=identity, action="post.restore", target_type="forum.post", target_id=post.pk,
           branch_id=branch_id, before={"status": "deleted"}, after={"status": "visible"})
     append_event(topic_stream(post.topic_id), "post.restored", post.to_dict(), actor=identity)
+    visible_posts_changed(post.topic_id)
     return post
 
 
@@ -285,14 +322,17 @@ def toggle_reaction(*, identity: Identity, post_id: int, emoji: str) -> dict:
     if emoji not in Reaction.EMOJI:
         raise Invalid("emoji", _("Choose one of the offered reactions."))
     existing = Reaction.objects.filter(post=post, user_id=identity.user_id, emoji=emoji)
-    if existing.exists():
-        existing.delete()
-    else:
+    added = not existing.exists()
+    if added:
         Reaction.objects.create(post=post, user_id=identity.user_id, emoji=emoji)
+    else:
+        existing.delete()
     counts = reaction_counts(post.pk)
-    append_event(topic_stream(post.topic_id), "post.reactions", {"id": post.pk, "reactions": counts},
-                 actor=identity)
-    return {"id": post.pk, "reactions": counts}
+    # Who toggled what: the reacting member's other tabs press or release the button.
+    change = {"id": post.pk, "reactions": counts, "user": identity.user_id, "emoji": emoji, "added": added}
+    append_event(topic_stream(post.topic_id), "post.reactions", change, actor=identity)
+    return change
+
 
 
 def can_write_reaction(identity: Identity, post: Post) -> bool:

@@ -10,9 +10,8 @@ from accounts.streams import inbox_stream
 from moderation.targets import ReviewTarget, register_review_target
 from realtime.events import append_event
 
-from .actions import index_post, publish_visible_post, topic_stream, unindex_post
+from .actions import index_post, publish_visible_post, render_post, topic_stream, unindex_post, visible_posts_changed
 from .models import Post, PostRevision, Topic
-from .rendering import render_markdown
 from .selectors import post_for
 
 
@@ -62,6 +61,7 @@ def hide(identity: Identity, post_id: int, reason: str) -> None:
     unindex_post(post)
     Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") - 1)
     append_event(topic_stream(post.topic_id), "post.hidden", {"id": post.pk, "number": post.number}, actor=identity)
+    visible_posts_changed(post.topic_id)
     _tell_author(post, "post.hidden", reason)
 
 
@@ -74,6 +74,7 @@ def restore(identity: Identity, post_id: int) -> None:
     index_post(post)
     Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") + 1)
     append_event(topic_stream(post.topic_id), "post.restored", post.to_dict(), actor=identity)
+    visible_posts_changed(post.topic_id)
 
 
 def delete(identity: Identity, post_id: int, reason: str) -> None:
@@ -86,12 +87,14 @@ def delete(identity: Identity, post_id: int, reason: str) -> None:
         Topic.objects.filter(pk=post.topic_id).update(post_count=F("post_count") - 1)
         append_event(topic_stream(post.topic_id), "post.deleted", {"id": post.pk, "number": post.number},
                      actor=identity)
+        visible_posts_changed(post.topic_id)
 
 
 def edit(identity: Identity, post_id: int, body: str) -> None:
     post = _post(identity, post_id)
     PostRevision.objects.create(post=post, revision=post.revision, source=post.source, edited_by_id=identity.user_id)
-    post.source, post.html, post.censored_html = body.strip(), render_markdown(body.strip()), ""
+    post.source = body.strip()
+    post.html, post.censored_html = render_post(post.topic.board.branch_id, post.source)
     post.revision += 1
     post.edited_at = timezone.now()
     post.save(update_fields=["source", "html", "censored_html", "revision", "edited_at"])
@@ -102,7 +105,25 @@ def preview(identity: Identity, post_id: int) -> dict:
     return {**post.to_dict(moderator=True), "title": post.topic.title}
 
 
+def preview_many(identity: Identity, post_ids: list[int]) -> dict[int, dict]:
+    """Previews for a page of the queue: the queue is read by the branch's moderators
+    only (moderation.selectors checks), and a moderator may see every post of the
+    branch, so one query for the posts, one permission check per branch."""
+    from .selectors import can_moderate_branch
+
+    posts = Post.objects.filter(pk__in=post_ids).select_related("topic", "topic__board", "author", "author_citizen")
+    allowed: dict[int, bool] = {}
+    previews = {}
+    for post in posts:
+        branch_id = post.topic.board.branch_id
+        if branch_id not in allowed:
+            allowed[branch_id] = can_moderate_branch(identity, branch_id)
+        if allowed[branch_id]:
+            previews[post.pk] = {**post.to_dict(moderator=True), "title": post.topic.title}
+    return previews
+
+
 register_review_target(ReviewTarget(
     name="forum.post", describe=describe, approve=approve, reject=reject, hide=hide, restore=restore,
-    delete=delete, edit=edit, preview=preview,
+    delete=delete, edit=edit, preview=preview, preview_many=preview_many,
 ))

@@ -8,7 +8,8 @@ from realtime.ops import OpArgs, OpContext, register_op
 from realtime.streams import StreamType, register_stream_type
 
 from . import actions, selectors, topic_management
-from .models import Board, Topic
+from .discussions import discussion_data
+from .models import Board, Discussion
 
 
 def _int(object_id: str) -> int | None:
@@ -22,8 +23,8 @@ def _board_readable(identity: Identity, object_id: str) -> bool:
 
 def _board_snapshot(identity: Identity, object_id: str) -> dict:
     board = selectors.board_for(identity, int(object_id))
-    topics = Topic.objects.filter(board=board, deleted_at__isnull=True).select_related("author", "author_citizen")
-    return {"board": board.to_dict(), "topics": [t.to_dict() for t in topics[:100]]}
+    topics, more = selectors.topics_page(identity, board)
+    return {"board": board.to_dict(), "topics": [t.to_dict() for t in topics], "next": more}
 
 
 def _topic_readable(identity: Identity, object_id: str) -> bool:
@@ -37,11 +38,16 @@ def _topic_readable(identity: Identity, object_id: str) -> bool:
 def _topic_snapshot(identity: Identity, object_id: str) -> dict:
     topic = selectors.topic_for(identity, int(object_id))
     moderator = selectors.can_moderate_branch(identity, topic.board.branch_id)
-    posts = selectors.visible_posts(identity, topic, limit=200)
+    posts, more = selectors.posts_page(identity, topic)
+    discussion = Discussion.objects.filter(topic=topic).first()
     return {
         "topic": topic.to_dict(),
+        "discussion": discussion_data(discussion) if discussion else None,
         "posts": [p.to_dict(moderator=moderator) for p in posts],
-        "reactions": {p.pk: actions.reaction_counts(p.pk) for p in posts},
+        "has_more": more,
+        "reactions": selectors.reaction_counts_for([p.pk for p in posts]),
+        # The reader's own reactions, so the page shows them pressed.
+        "my_reactions": selectors.my_reactions(identity, [p.pk for p in posts]),
     }
 
 
@@ -53,6 +59,41 @@ def _queue_readable(identity: Identity, object_id: str) -> bool:
 register_stream_type(StreamType(name="board", can_read=_board_readable, snapshot=_board_snapshot))
 register_stream_type(StreamType(name="topic", can_read=_topic_readable, snapshot=_topic_snapshot, presence=True))
 register_stream_type(StreamType(name="modqueue", can_read=_queue_readable))
+
+
+class PostsArgs(OpArgs):
+    topic: int
+    after: int = 0  # the highest post number the reader has
+    limit: int = selectors.POSTS_PAGE
+
+
+@register_op("forum.posts", args=PostsArgs, audience="any")
+def posts(ctx: OpContext, args: PostsArgs) -> dict:
+    """The next page of a topic's posts (the snapshot carries the first)."""
+    topic = selectors.topic_for(ctx.identity, args.topic)
+    moderator = selectors.can_moderate_branch(ctx.identity, topic.board.branch_id)
+    page, more = selectors.posts_page(ctx.identity, topic, after=args.after, limit=args.limit)
+    ids = [p.pk for p in page]
+    return {
+        "posts": [p.to_dict(moderator=moderator) for p in page],
+        "reactions": selectors.reaction_counts_for(ids),
+        "my_reactions": selectors.my_reactions(ctx.identity, ids),
+        "has_more": more,
+    }
+
+
+class TopicsArgs(OpArgs):
+    board: int
+    before: str | None = None  # the `next` of the previous page
+    limit: int = selectors.TOPICS_PAGE
+
+
+@register_op("forum.topics", args=TopicsArgs, audience="any")
+def topics(ctx: OpContext, args: TopicsArgs) -> dict:
+    """The next page of a board's topics (the snapshot carries the first)."""
+    board = selectors.board_for(ctx.identity, args.board)
+    page, more = selectors.topics_page(ctx.identity, board, before=args.before, limit=args.limit)
+    return {"topics": [t.to_dict() for t in page], "next": more}
 
 
 class SearchArgs(OpArgs):
@@ -133,6 +174,15 @@ def react(ctx: OpContext, args: ReactArgs) -> dict:
     return actions.toggle_reaction(identity=ctx.identity, post_id=args.post, emoji=args.emoji)
 
 
+class RevisionsArgs(OpArgs):
+    post: int
+
+
+@register_op("forum.revisions", args=RevisionsArgs)
+def revisions(ctx: OpContext, args: RevisionsArgs) -> dict:
+    return selectors.post_revisions(ctx.identity, args.post)
+
+
 class TopicFlagArgs(OpArgs):
     topic: int
     value: bool
@@ -196,12 +246,16 @@ class DiscussionArgs(OpArgs):
     board: int
     title: str
     prompt: str
-    opens_at: str | None = None  # ISO 8601 with a zone; absent: open now
+    opens_at: str | None = None  # ISO 8601; without an offset: the branch's zone; absent: open now
     closes_at: str
 
 
-def _aware(field: str, value: str | None):
+def _aware(field: str, value: str | None, zone):
+    """An ISO 8601 time; one without an offset is wall-clock time in the branch's zone
+    (what a moderator types into the form), so the page needs no zone arithmetic."""
     from datetime import datetime
+
+    from django.utils.translation import gettext as _
 
     from realtime.errors import Invalid
 
@@ -210,9 +264,9 @@ def _aware(field: str, value: str | None):
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise Invalid(field, "expected an ISO 8601 time such as 2026-11-28T09:00:00+08:00") from None
+        raise Invalid(field, _("Please give a date and time, e.g. 2026-11-28 09:00.")) from None
     if parsed.tzinfo is None:
-        raise Invalid(field, "the time needs a zone offset (e.g. +08:00 or Z)")
+        parsed = parsed.replace(tzinfo=zone)
     return parsed
 
 
@@ -221,9 +275,22 @@ def open_discussion(ctx: OpContext, args: DiscussionArgs) -> dict:
     from .discussions import open_discussion as open_
 
     board = selectors.board_for(ctx.identity, args.board)
+    zone = board.branch.zone
     discussion = open_(identity=ctx.identity, board=board, title=args.title, prompt=args.prompt,
-                       opens_at=_aware("opens_at", args.opens_at), closes_at=_aware("closes_at", args.closes_at))
-    return {"discussion": discussion.to_dict()}
+                       opens_at=_aware("opens_at", args.opens_at, zone),
+                       closes_at=_aware("closes_at", args.closes_at, zone))
+    return {"discussion": discussion_data(discussion), "topic": discussion.topic.to_dict()}
+
+
+class CloseDiscussionArgs(OpArgs):
+    topic: int
+
+
+@register_op("forum.close_discussion", args=CloseDiscussionArgs, writes=True)
+def close_discussion(ctx: OpContext, args: CloseDiscussionArgs) -> dict:
+    from .discussions import close_discussion as close_
+
+    return {"discussion": close_(identity=ctx.identity, topic_id=args.topic).to_dict()}
 
 
 class BoardsArgs(OpArgs):

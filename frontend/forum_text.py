@@ -121,6 +121,7 @@ def review_reason_strings() -> dict[str, str]:
         "watched_word_flag": _("Contains flagged watched words: %(words)s"),
         "flag": _("Flagged by %(by)s: %(flag)s"),
         "other": _("Queued for review"),
+        "after_edit": _("after an edit"),
     }
 
 
@@ -135,6 +136,8 @@ def describe_review_reason(reason: dict) -> str:
     }
     if kind == "flag" and reason.get("note"):
         text = f"{text} · {reason['note']}"
+    if reason.get("edit"):
+        text = f"{text} · {_('after an edit')}"
     return text
 
 
@@ -197,6 +200,7 @@ def audit_action_strings() -> dict[str, str]:
         "topic.moved": _("Moved a topic"),
         "topic.merged": _("Merged topics"),
         "topic.split": _("Split a topic"),
+        "discussion.close": _("Ended a topic discussion early"),
         "watched_word.add": _("Added a watched word"),
         "watched_word.remove": _("Removed a watched word"),
         "watched_words.add": _("Added a watched word"),

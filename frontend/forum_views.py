@@ -19,6 +19,7 @@ from accounts.models import Branch
 from accounts.selectors import can_moderate_branch, can_read_branch
 from forum import selectors as forum_selectors
 from forum.actions import BODY_MAX, TITLE_MAX
+from forum.discussions import discussion_data
 from forum.models import Discussion, Reaction, Topic
 from realtime.errors import NotFound
 
@@ -71,6 +72,16 @@ def forum_strings() -> dict:
         "no_topics": _("No topics yet."),
         "no_posts": _("No posts yet."),
         "edited": _("edited"),
+        "history_open": _("Show earlier versions"),
+        "history_title": _("Versions of post #%(number)s"),
+        "history_version": _("Version %(revision)s"),
+        "history_replaced": _("replaced by %(name)s at %(time)s"),
+        "history_current": _("current version"),
+        "loading": _("Loading…"),
+        "load_more_posts": _("Load more posts"),
+        "load_more_new": _("Load more posts (%(count)s new)"),
+        "load_more_topics": _("Load more topics"),
+        "load_more_failed": _("Could not load more:"),
         "censored": _("contains masked words"),
         "reply": _("Reply"),
         "quote": _("Quote"),
@@ -104,6 +115,8 @@ def forum_strings() -> dict:
         "post_rejected": _("A moderator rejected your post: %(reason)s"),
         "post_hidden": _("A moderator hid your post: %(reason)s"),
         "flag_sent": _("Thank you. The moderators will look at it."),
+        "flag_sending": _("Sending…"),
+        "saving": _("Saving…"),
         "flag_already": _("You have already flagged this post."),
         "flag_note_required": _("Please say what is wrong."),
         "topic_merged": _("This topic was merged into another one."),
@@ -114,6 +127,10 @@ def forum_strings() -> dict:
         "discussion_scheduled": _("Opens at %(time)s"),
         "discussion_closed": _("Closed. %(participants)s people took part with %(posts)s posts."),
         "most_reacted": _("Most reacted:"),
+        "discussion_counts": _("%(participants)s people taking part · %(posts)s posts"),
+        "opening_discussion": _("Opening the discussion…"),
+        "discussion_opened": _("The discussion is open."),
+        "discussion_failed": _("The discussion was not opened:"),
         "pin": _("Pin"),
         "unpin": _("Unpin"),
         "close": _("Close"),
@@ -159,24 +176,39 @@ def board_list(request, branch_id: int):
     )
 
 
+def _discussion_defaults(branch: Branch) -> dict:
+    """The form's suggested times, as wall-clock times in the branch's zone: opening on
+    the next full hour, closing a week later (forum.open_discussion reads them so)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    local = timezone.now().astimezone(branch.zone).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    fmt = "%Y-%m-%dT%H:%M"
+    return {"opens_at": local.strftime(fmt), "closes_at": (local + timedelta(days=7)).strftime(fmt)}
+
+
 def board(request, board_id: int):
     identity = request_identity(request)
     try:
         board_obj = forum_selectors.board_for(identity, board_id)
     except NotFound:
         raise Http404("no such board") from None
-    topics, read = page_selectors.board_topics(identity, board_obj)
+    topics, read, next_page = page_selectors.board_topics(identity, board_obj)
     unread = {t.pk for t in topics if identity.is_user and t.last_number > read.get(t.pk, 0)}
     discussions = page_selectors.discussion_topic_ids([t.pk for t in topics])
     branch = board_obj.branch
     may_write = _may_write(identity, board_obj)
+    can_start_discussion = can_moderate_branch(identity, branch.pk)
     config = {
         "board": board_obj.pk,
+        "moderator": can_start_discussion,
         "branch": branch.pk,
         "stream": f"board:{board_obj.pk}",
         "time_zone": branch.time_zone,
         "can_write": may_write,
         "discussions": sorted(discussions),
+        "next": next_page,
         "signed_in": identity.is_user,
         "me_id": identity.user_id,
         "read": {str(k): v for k, v in read.items()},
@@ -190,6 +222,9 @@ def board(request, board_id: int):
             "board": board_obj,
             "topics": [_topic_row(t, unread, discussions) for t in topics],
             "can_write": may_write,
+            "can_start_discussion": can_start_discussion,
+            "has_more": next_page is not None,
+            "discussion_defaults": _discussion_defaults(branch) if can_start_discussion else {},
             "title_max": TITLE_MAX,
             "body_max": BODY_MAX,
             "page_config": config,
@@ -216,12 +251,14 @@ def topic(request, topic_id: int):
     discussion = Discussion.objects.filter(topic=topic_obj).first()
     most_reacted = []
     if discussion and discussion.summary:
-        numbers = {p["id"]: p["number"] for p in data.posts}
-        most_reacted = [
-            {"number": numbers[m["post"]], "reactions": m["reactions"]}
-            for m in discussion.summary.get("most_reacted", [])
-            if m["post"] in numbers
-        ]
+        shown = {p["id"]: p for p in data.posts}
+        for m in discussion.summary.get("most_reacted", []):
+            post = shown.get(m["post"])
+            number = m.get("number") or (post and post["number"])
+            if number:
+                author = m.get("author") or (post["author"]["name"] if post else "")
+                most_reacted.append({"number": number, "reactions": m["reactions"], "author": author})
+    discussion_dict = discussion_data(discussion) if discussion else None
     posts_by_id = {p["id"]: p for p in data.posts}
     rows = []
     for p in data.posts:
@@ -244,16 +281,18 @@ def topic(request, topic_id: int):
         "time_zone": branch.time_zone,
         "me": identity.key if identity.kind != "anonymous" else None,
         "me_id": identity.user_id,
+        "me_username": request.user.get_username() if identity.is_user else None,
         "signed_in": identity.is_user,
         "moderator": moderator,
         "can_write": may_write,
         "can_react": identity.is_user and may_write,
-        "can_flag": identity.is_user,
+        "can_flag": identity.is_user and can_read_branch(identity, branch.pk),
         "emoji": list(Reaction.EMOJI),
         "my_reactions": {str(k): v for k, v in data.my_reactions.items()},
+        "has_more": data.has_more,
         "last_read": page_selectors.last_read_number(identity, topic_obj),
         "topic_data": topic_obj.to_dict(),
-        "discussion": discussion.to_dict() if discussion else None,
+        "discussion": discussion_dict,
         "login_url": reverse("login"),
         "review_url": reverse("review-queue", args=[branch.pk]) if moderator else None,
     }
@@ -265,8 +304,10 @@ def topic(request, topic_id: int):
             "board": board_obj,
             "topic": topic_obj,
             "discussion": discussion,
+            "discussion_counts": (discussion_dict or {}).get("counts"),
             "most_reacted": most_reacted,
             "posts": rows,
+            "has_more": data.has_more,
             "moderator": moderator,
             "can_write": may_write,
             "silenced": identity.is_user and forum_selectors.can_write_board(identity, board_obj) and not may_write,

@@ -63,6 +63,8 @@ def review_strings() -> dict:
         "author_label": _("by %(name)s"),
         "post_is": _("The post is: %(status)s"),
         "history": _("History"),
+        "load_more_items": _("Load more items"),
+        "load_more_new_items": _("Load more items (%(count)s new)"),
     }
 
 
@@ -73,7 +75,7 @@ def review_queue(request, branch_id: int):
     status = request.GET.get("status", "pending")
     if status not in ReviewItem.Status.values and status != "all":
         status = "pending"
-    items = moderation_selectors.queue(identity, branch.pk, status=None if status == "all" else status)
+    items, next_page = moderation_selectors.queue_page(identity, branch.pk, status=None if status == "all" else status)
     counts = page_selectors.review_counts(branch.pk)
     strings = review_strings()
     for item in items:
@@ -86,6 +88,7 @@ def review_queue(request, branch_id: int):
         "status": status,
         "me": identity.key,
         "items": [{k: v for k, v in item.items() if k != "reason_lines"} for item in items],
+        "next": next_page,
     }
     return render(
         request,
@@ -93,6 +96,7 @@ def review_queue(request, branch_id: int):
         {
             **branch_sections(identity, branch, "review"),
             "items": items,
+            "has_more": next_page is not None,
             "status": status,
             "filters": filters,
             "total": sum(counts.values()),
@@ -232,6 +236,7 @@ def audit_log(request, branch_id: int):
         "post": _("Posts"),
         "watched_word": _("Watched words"),
         "watched_words": _("Watched words"),
+        "discussion": _("Topic discussion"),
     }
     filters = [(g, group_labels.get(g, g)) for g in groups] + [(a, labels.get(a, a)) for a in known]
     return render(

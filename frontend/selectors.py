@@ -7,7 +7,6 @@ the apps' own selectors (forum.selectors, accounts.selectors); nothing here writ
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count
@@ -15,11 +14,9 @@ from django.db.models import Count
 from accounts.identity import Identity
 from accounts.selectors import can_moderate_branch
 from forum import selectors as forum_selectors
-from forum.models import Board, Discussion, Reaction, Topic, TopicReadState
+from forum.models import Board, Discussion, Topic, TopicReadState
 from moderation.models import AuditEntry, ReviewItem
 
-TOPICS_PER_BOARD = 100  # as many as the board stream's snapshot carries
-POSTS_PER_TOPIC = 200  # as many as the topic stream's snapshot carries
 
 
 # -- boards ---------------------------------------------------------------------------
@@ -33,16 +30,12 @@ def read_numbers(identity: Identity, topic_ids: list[int]) -> dict[int, int]:
     return dict(rows.values_list("topic_id", "last_read_number"))
 
 
-def board_topics(identity: Identity, board: Board) -> tuple[list[Topic], dict[int, int]]:
-    """The board's newest topics (pinned first), as the board stream's snapshot, and the
-    reader's read positions. A topic is unread while its last number is past the
+def board_topics(identity: Identity, board: Board) -> tuple[list[Topic], dict[int, int], str | None]:
+    """The board's first page of topics (pinned first), as the board stream's snapshot,
+    the reader's read positions and the next page's cursor. A topic is unread while its last number is past the
     reader's: forum.selectors.boards_for's rule, so the board page and list agree."""
-    topics = list(
-        Topic.objects.filter(board=board, deleted_at__isnull=True).select_related("author", "author_citizen")[
-            :TOPICS_PER_BOARD
-        ]
-    )
-    return topics, read_numbers(identity, [t.pk for t in topics])
+    topics, next_page = forum_selectors.topics_page(identity, board)
+    return topics, read_numbers(identity, [t.pk for t in topics]), next_page
 
 
 def discussion_topic_ids(topic_ids: list[int]) -> set[int]:
@@ -66,33 +59,23 @@ class TopicPage:
     posts: list[dict]
     reactions: dict[int, dict[str, int]]
     my_reactions: dict[int, list[str]] = field(default_factory=dict)
+    has_more: bool = False
 
 
 def topic_page(identity: Identity, topic: Topic) -> TopicPage:
     """The topic's posts as its stream's snapshot gives them to this reader."""
     moderator = can_moderate_branch(identity, topic.board.branch_id)
-    posts = forum_selectors.visible_posts(identity, topic, limit=POSTS_PER_TOPIC)
+    posts, more = forum_selectors.posts_page(identity, topic)
     ids = [p.pk for p in posts]
-    reactions: dict[int, dict[str, int]] = defaultdict(dict)
-    for post_id, emoji, n in (
-        Reaction.objects.filter(post_id__in=ids)
-        .values_list("post_id", "emoji")
-        .annotate(n=Count("id"))
-        .values_list("post_id", "emoji", "n")
-    ):
-        reactions[post_id][emoji] = n
-    mine: dict[int, list[str]] = defaultdict(list)
-    if identity.is_user:
-        for post_id, emoji in Reaction.objects.filter(post_id__in=ids, user_id=identity.user_id).values_list(
-            "post_id", "emoji"
-        ):
-            mine[post_id].append(emoji)
+    reactions = forum_selectors.reaction_counts_for(ids)
+    mine = forum_selectors.my_reactions(identity, ids)
     return TopicPage(
         topic=topic,
         moderator=moderator,
         posts=[p.to_dict(moderator=moderator) for p in posts],
-        reactions=dict(reactions),
-        my_reactions=dict(mine),
+        reactions=reactions,
+        my_reactions=mine,
+        has_more=more,
     )
 
 

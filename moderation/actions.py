@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
-from accounts.selectors import can_moderate_branch
+from accounts.selectors import can_moderate_branch, can_read_branch
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from realtime.events import append_event
 from realtime.frames import iso
@@ -82,6 +82,10 @@ def flag_target(*, identity: Identity, target_type: str, target_id: int, reason:
     if Flag.objects.filter(target_type=target_type, target_id=target_id, user_id=identity.user_id).exists():
         raise Conflict(_("You have already flagged this."))
     branch_id = info["branch"]
+    # Flags hide posts (three of them, or one moderator's): they are for the branch's
+    # members, not for every reader of a public board.
+    if not can_read_branch(identity, branch_id):
+        raise Forbidden(_("Only members of the branch may flag posts."))
     Flag.objects.create(branch_id=branch_id, target_type=target_type, target_id=target_id,
                         user_id=identity.user_id, reason=reason, note=note)
     moderator = can_moderate_branch(identity, branch_id)

@@ -18,21 +18,63 @@ def check_moderator(identity: Identity, branch_id: int) -> None:
         raise Forbidden(_("Only moderators may see this."))
 
 
-def queue(identity: Identity, branch_id: int, *, status: str | None = "pending", limit: int = 100) -> list[dict]:
-    """Queue items with a preview of their target, oldest pending first."""
+QUEUE_PAGE = 100
+
+
+def queue(identity: Identity, branch_id: int, *, status: str | None = "pending", limit: int = QUEUE_PAGE) -> list[dict]:
+    """The first page of the queue (see queue_page)."""
+    return queue_page(identity, branch_id, status=status, limit=limit)[0]
+
+
+def _queue_cursor(item: ReviewItem) -> str:
+    return f"{item.created_at.isoformat()}|{item.pk}"
+
+
+def queue_page(identity: Identity, branch_id: int, *, status: str | None = "pending", after: str | None = None,
+               limit: int = QUEUE_PAGE) -> tuple[list[dict], str | None]:
+    """Queue items with a preview of their target, oldest first, after the cursor
+    `after`; and the cursor of the next page (None: the end)."""
+    from datetime import datetime
+
+    from realtime.errors import Invalid
+
     check_moderator(identity, branch_id)
+    limit = max(1, min(limit, QUEUE_PAGE))
     items = ReviewItem.objects.filter(branch_id=branch_id)
     if status:
         items = items.filter(status=status)
-    result = []
-    for item in items.order_by("created_at", "id")[:limit]:
-        data = item.to_dict()
+    if after:
         try:
-            data["target"] = review_target(item.target_type).preview(identity, item.target_id)
-        except Exception:  # a target deleted outright still shows its queue entry
-            data["target"] = None
-        result.append(data)
-    return result
+            at, pk = after.split("|")
+            at_time, pk_number = datetime.fromisoformat(at), int(pk)
+            if at_time.tzinfo is None:
+                raise ValueError(after)
+        except ValueError:
+            raise Invalid("after", _("This page marker is not valid; reload the page.")) from None
+        items = items.filter(Q(created_at__gt=at_time) | Q(created_at=at_time, pk__gt=pk_number))
+    rows = list(items.order_by("created_at", "id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    # Previews in a few queries per kind of target, not several per item.
+    previews: dict[tuple[str, int], dict] = {}
+    for target_type in {item.target_type for item in rows}:
+        try:
+            target = review_target(target_type)
+        except KeyError:
+            continue
+        ids = [item.target_id for item in rows if item.target_type == target_type]
+        if target.preview_many is not None:
+            found = target.preview_many(identity, ids)
+        else:
+            found = {}
+            for target_id in ids:
+                try:
+                    found[target_id] = target.preview(identity, target_id)
+                except Exception:  # a target deleted outright still shows its queue entry
+                    continue
+        previews.update({(target_type, target_id): data for target_id, data in found.items()})
+    result = [{**item.to_dict(), "target": previews.get((item.target_type, item.target_id))} for item in rows]
+    return result, _queue_cursor(rows[-1]) if more and rows else None
 
 
 def watched_words(identity: Identity, branch_id: int) -> list[dict]:

@@ -41,11 +41,15 @@ def review(ctx: OpContext, args: ReviewArgs) -> dict:
 class QueueArgs(OpArgs):
     branch: int
     status: str | None = "pending"
+    after: str | None = None  # the `next` of the previous page
+    limit: int = selectors.QUEUE_PAGE
 
 
 @register_op("moderation.queue", args=QueueArgs)
 def queue(ctx: OpContext, args: QueueArgs) -> dict:
-    return {"items": selectors.queue(ctx.identity, args.branch, status=args.status)}
+    items, more = selectors.queue_page(ctx.identity, args.branch, status=args.status, after=args.after,
+                                       limit=args.limit)
+    return {"items": items, "next": more}
 
 
 class BranchArgs(OpArgs):

@@ -27,6 +27,9 @@ class ReviewTarget:
     edit: Callable[[Identity, int, str], None]
     # (identity, target id) -> what a moderator needs to decide (text, author, status, link).
     preview: Callable[[Identity, int], dict]
+    # (identity, target ids of one branch the identity moderates) -> {id: preview}, in a
+    # few queries for a page of the queue; ids it cannot show are left out.
+    preview_many: Callable[[Identity, list[int]], dict[int, dict]] | None = None
 
 
 _targets: dict[str, ReviewTarget] = {}

@@ -82,6 +82,23 @@ def main(out: Path) -> None:
                 shot(words, "watched-words-error-desktop")
                 shot(page_for("banzhu", PHONE, f"/branches/{branch}/audit/"), "audit-phone")
 
+                # Topic discussions: the moderator's form on the board (phone), an open
+                # discussion with live counts, the history of an edited post.
+                board_mod = page_for("banzhu", PHONE, f"/forum/boards/{board}/")
+                board_mod.locator("#new-discussion summary").click()
+                shot(board_mod, "board-discussion-form-phone")
+                discussion = server.query("SELECT topic_id FROM forum_discussion LIMIT 1")[0][0]
+                shot(page_for("dangyuan", PHONE, f"/forum/topics/{discussion}/"), "discussion-open-phone")
+                editor = page_for("banzhu", PHONE, topic_path)
+                mine = editor.locator("#post-list .post", has_text="手套我来准备").first
+                mine.get_by_role("button", name="编辑").click()
+                editor.locator("textarea.edit-body").fill("好主意，手套和垃圾袋我来准备。@dangyuan")
+                editor.get_by_role("button", name="保存").click()
+                edited = editor.locator("#post-list .post", has_text="手套和垃圾袋我来准备").first
+                edited.locator("button.post-edited").click()
+                expect(editor.locator("#history-dialog .history-version")).to_have_count(2)
+                shot(editor, "history-dialog-phone")
+
                 english = page_for("dangyuan", PHONE, topic_path)
                 english.get_by_role("button", name="English").click()
                 expect(english.locator("html")).to_have_attribute("lang", "en")

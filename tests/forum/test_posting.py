@@ -8,6 +8,7 @@ from accounts.actions import create_citizen
 from accounts.identity import ANONYMOUS, identity_for_citizen
 from forum import actions
 from forum.models import Post, Topic
+from forum.selectors import visible_posts
 from moderation.models import AuditEntry, ReviewItem, WatchedWord
 from realtime.errors import Forbidden, Invalid, NotFound, RateLimited
 from realtime.testing import capture_events
@@ -94,6 +95,42 @@ def test_require_approval_words_queue_the_post(veteran, boards, identities):
     post = actions.create_post(identity=veteran, topic_id=topic.pk, body="有人要代购吗")
     assert post.status == Post.Status.PENDING
     assert ReviewItem.objects.get(target_id=post.pk).reasons == [{"reason": "watched_word", "words": ["代购"]}]
+
+
+def test_an_edit_that_brings_in_a_require_approval_word_waits_for_review_again(veteran, boards, identities):
+    from moderation.actions import review_item
+
+    WatchedWord.objects.create(branch=None, pattern="代购", action="require_approval")
+    topic, _ = actions.create_topic(identity=identities["moderator"], board=boards["members"], title="t", body="b")
+    post = actions.create_post(identity=veteran, topic_id=topic.pk, body="周六见")
+    assert post.status == Post.Status.VISIBLE and Topic.objects.get(pk=topic.pk).post_count == 2
+    with capture_events() as captured:
+        edited = actions.edit_post(identity=veteran, post_id=post.pk, body="周六见，顺便代购")
+    assert edited.status == Post.Status.PENDING
+    assert [(e.stream, e.type) for e in captured] == [
+        (f"modqueue:{boards['members'].branch_id}", "review.updated"), (f"topic:{topic.pk}", "post.hidden")]
+    assert captured[1].data == {"id": post.pk, "number": post.number, "status": "pending"}
+    assert Topic.objects.get(pk=topic.pk).post_count == 1
+    item = ReviewItem.objects.get(target_id=post.pk)
+    assert item.reasons == [{"reason": "watched_word", "words": ["代购"], "edit": True}]
+    # Readers no longer see it; approving publishes the new text.
+    assert post.pk not in {p.pk for p in visible_posts(identities["probationary"], topic)}
+    review_item(identity=identities["moderator"], item_id=item.pk, version=item.version, decision="approve")
+    assert Post.objects.get(pk=post.pk).status == Post.Status.VISIBLE
+    assert Topic.objects.get(pk=topic.pk).post_count == 2
+    # Moderators' own edits are not held back.
+    assert actions.edit_post(identity=identities["moderator"], post_id=post.pk, body="代购另议").status == "visible"
+
+
+def test_an_edit_with_a_flag_word_stays_published_and_is_queued(veteran, boards, identities):
+    WatchedWord.objects.create(branch=boards["members"].branch, pattern="stupid", action="flag")
+    topic, _ = actions.create_topic(identity=identities["moderator"], board=boards["members"], title="t", body="b")
+    post = actions.create_post(identity=veteran, topic_id=topic.pk, body="fine")
+    with capture_events() as captured:
+        assert actions.edit_post(identity=veteran, post_id=post.pk, body="that is stupid").status == "visible"
+    assert [e.type for e in captured] == ["post.edited", "review.updated"]
+    assert ReviewItem.objects.get(target_id=post.pk).reasons == [
+        {"reason": "watched_word_flag", "words": ["stupid"], "edit": True}]
 
 
 def test_flag_words_publish_then_queue(veteran, boards, identities):
@@ -183,3 +220,29 @@ def test_reactions_toggle_and_publish_counts(veteran, boards, identities):
     assert actions.toggle_reaction(identity=veteran, post_id=first.pk, emoji="👍")["reactions"] == {}
     with pytest.raises(Invalid):
         actions.toggle_reaction(identity=veteran, post_id=first.pk, emoji="💩")
+
+
+def test_a_topic_waiting_for_review_is_not_listed_titled_or_opened_for_others(boards, identities):
+    from forum.selectors import boards_for, topic_for, topics_page
+    from moderation.actions import review_item
+
+    citizen = identity_for_citizen(create_citizen(display_name="王阿姨")[0])
+    topic, post = actions.create_topic(identity=citizen, board=boards["public"], title="小区停车难", body="请帮忙")
+    others = [ANONYMOUS, identities["outsider"], identities["member"], identities["other_secretary"]]
+    for reader in others:
+        assert topic.pk not in {t.pk for t in topics_page(reader, boards["public"])[0]}
+        with pytest.raises(NotFound):
+            topic_for(reader, topic.pk)
+    public = next(b for b in boards_for(identities["member"], boards["public"].branch_id) if b["id"] == boards["public"].pk)
+    assert public["topics"] == 0
+    # Its author and the moderators see it.
+    for reader in (citizen, identities["moderator"]):
+        assert topic.pk in {t.pk for t in topics_page(reader, boards["public"])[0]}
+        assert topic_for(reader, topic.pk).pk == topic.pk
+    item = ReviewItem.objects.get(target_id=post.pk)
+    with capture_events() as captured:
+        review_item(identity=identities["moderator"], item_id=item.pk, version=item.version, decision="approve")
+    assert (f"board:{boards['public'].pk}", "topic.created") in [(e.stream, e.type) for e in captured]
+    for reader in others:
+        assert topic.pk in {t.pk for t in topics_page(reader, boards["public"])[0]}
+        assert topic_for(reader, topic.pk).pk == topic.pk

@@ -168,3 +168,23 @@ def test_two_moderators_at_the_same_moment_one_wins(identities, topic):
     assert sorted(results.values()) == ["conflict", "ok"]
     item.refresh_from_db()
     assert item.version == 2 and len(item.history) == 1
+
+
+def test_a_silenced_author_cannot_edit_their_earlier_posts_either(identities, visible_post):
+    item_post = forum.create_post(identity=identities["member"], topic_id=visible_post.topic_id, body="广告")
+    item = ReviewItem.objects.get(target_id=item_post.pk)
+    actions.review_item(identity=identities["moderator"], item_id=item.pk, version=item.version,
+                        decision="silence", reason="发广告", silence_days=3)
+    with pytest.raises(Forbidden):
+        forum.edit_post(identity=identities["member"], post_id=visible_post.pk, body="改成广告")
+    assert Post.objects.get(pk=visible_post.pk).source == "成员发言"
+    # Moderators still edit it.
+    forum.edit_post(identity=identities["moderator"], post_id=visible_post.pk, body="版主修改")
+
+
+def test_outsiders_may_read_a_public_post_but_not_flag_it(identities, boards):  # noqa: F811
+    topic, first = forum.create_topic(identity=identities["moderator"], board=boards["public"], title="t", body="b")
+    for who in ("outsider", "other_secretary"):
+        with pytest.raises(Forbidden):
+            actions.flag_target(identity=identities[who], target_type="forum.post", target_id=first.pk, reason="spam")
+    assert not ReviewItem.objects.filter(target_id=first.pk).exists()

@@ -21,7 +21,39 @@ const state = {
   // unread (forum.boards counts the same way).
   read: new Map(Object.entries(config.read || {}).map(([id, number]) => [Number(id), number])),
   discussions: new Set(config.discussions || []),
+  next: config.next || null, // cursor of the next page of topics (null: all loaded)
+  loadingMore: false,
 };
+
+function renderMore() {
+  const button = $("topics-more");
+  if (!button) return;
+  button.hidden = !state.next;
+  button.disabled = state.loadingMore;
+}
+
+async function loadMoreTopics() {
+  if (!state.next || state.loadingMore) return;
+  state.loadingMore = true;
+  renderMore();
+  try {
+    const reply = await conn.request("forum.topics", { board: config.board, before: state.next });
+    for (const topic of reply.topics || []) {
+      // A topic bumped to the top meanwhile is already here: keep the fresher copy.
+      if (!state.topics.has(topic.id)) state.topics.set(topic.id, topic);
+    }
+    state.next = reply.next || null;
+    setAlert(pageError, "");
+    renderList();
+  } catch (error) {
+    setAlert(pageError, `${t.load_more_failed} ${describeError(error, rt)}`);
+  } finally {
+    state.loadingMore = false;
+    renderMore();
+  }
+}
+
+$("topics-more")?.addEventListener("click", loadMoreTopics);
 
 function isUnread(topic) {
   return Boolean(config.signed_in) && topic.last_number > (state.read.get(topic.id) || 0);
@@ -74,6 +106,7 @@ function renderList() {
 
 function upsert(topic, { live }) {
   const old = state.topics.get(topic.id);
+  if (topic.discussion) state.discussions.add(topic.id); // a discussion's topic says so
   state.topics.set(topic.id, { ...(old || {}), ...topic });
   renderList();
   const node = list.querySelector(`[data-id="${topic.id}"]`);
@@ -86,7 +119,9 @@ function upsert(topic, { live }) {
 conn.subscribe(config.stream, {
   snapshot(snapshot) {
     state.topics = new Map((snapshot.topics || []).map((topic) => [topic.id, topic]));
+    state.next = snapshot.next || null;
     renderList();
+    renderMore();
   },
   event(frame) {
     if (frame.type === "topic.created" || frame.type === "topic.updated") upsert(frame.data, { live: true });
@@ -154,6 +189,52 @@ if (form) {
       statusLine.textContent = reply.post && reply.post.status === "pending" ? t.created_topic_pending : t.posted;
       // The new topic's page: its author sees it there even while it awaits review.
       location.assign(`/forum/topics/${Number(reply.topic.id)}/`);
+    },
+  });
+}
+
+// -- topic discussion (moderators) ---------------------------------------------------------
+
+const discussionForm = $("discussion-form");
+if (discussionForm) {
+  const opens = $("discussion-opens");
+  const syncWhen = () => {
+    const later = discussionForm.querySelector("input[name=when]:checked").value === "later";
+    opens.disabled = !later;
+    opens.hidden = !later; // "now" needs no time
+  };
+  for (const radio of discussionForm.querySelectorAll("input[name=when]")) radio.addEventListener("change", syncWhen);
+  const prompt = { input: $("discussion-prompt"), error: $("discussion-prompt-error") };
+  const statusLine = $("discussion-form-status");
+  bindWriteForm(discussionForm, {
+    fields: {
+      title: { input: $("discussion-title"), error: $("discussion-title-error") },
+      prompt,
+      body: prompt, // the prompt is the topic's first post: its errors name "body"
+      opens_at: { input: opens, error: $("discussion-opens-error") },
+      closes_at: { input: $("discussion-closes"), error: $("discussion-closes-error") },
+    },
+    statusLine,
+    formError: $("discussion-form-error"),
+    conn,
+    rt,
+    strings: { sending: t.opening_discussion, queued: t.queued_offline, failed: t.discussion_failed, fixFields: t.fix_fields },
+    send: () => {
+      // Wall-clock times as typed, without an offset: the server reads them in the
+      // branch's zone (shown under the form), whatever this browser's zone is.
+      const args = {
+        board: config.board,
+        title: $("discussion-title").value,
+        prompt: prompt.input.value,
+        closes_at: $("discussion-closes").value,
+      };
+      if (!opens.disabled) args.opens_at = opens.value;
+      return conn.write("forum.open_discussion", args);
+    },
+    onSuccess: (reply) => {
+      syncWhen();
+      statusLine.textContent = t.discussion_opened;
+      location.assign(`/forum/topics/${Number(reply.discussion.topic)}/`);
     },
   });
 }

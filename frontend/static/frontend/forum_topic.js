@@ -4,7 +4,7 @@
 //
 // Post HTML is rendered and sanitised by the server (markdown-it + nh3) and is the
 // only HTML this page ever parses; everything else is set as text.
-import { Status, connection, describeError, interpolate, localMessage, readJSON } from "./realtime.js";
+import { Status, connection, describeError, interpolate, readJSON } from "./realtime.js";
 import {
   actionLine,
   announcer,
@@ -17,6 +17,7 @@ import {
   timeElement,
   timeFormatter,
 } from "./forum_common.js";
+import { bindWriteForm } from "./write_form.js";
 
 const config = readJSON("forum-config");
 const t = readJSON("forum-strings");
@@ -45,6 +46,11 @@ const state = {
   selected: new Set(),
   merged: false,
   lastMarked: config.last_read || 0,
+  // Paging: the page holds posts 1..loadedUpTo; while more follow, newer posts wait
+  // behind the "load more" button instead of appearing after a gap.
+  hasMore: Boolean(config.has_more),
+  waiting: 0, // live posts past the loaded ones
+  loadingMore: false,
   markReadAvailable: true,
 };
 
@@ -148,7 +154,7 @@ function renderPost(post) {
     el("span", "post-author", post.author ? post.author.name : ""),
     el("a", { className: "post-number", href: `#post-${post.number}`, text: `#${post.number}` }),
     timeElement(post.created_at, formatTime),
-    post.edited_at ? el("span", "post-edited muted small", t.edited) : null,
+    post.edited_at ? editedMarker(post) : null,
     post.censored && config.moderator ? el("span", "post-censored muted small", t.censored) : null,
     post.status !== "visible" ? el("span", `post-status status-${post.status}`, statusLabel(post.status)) : null,
   );
@@ -166,10 +172,32 @@ function renderPost(post) {
   }
   const body = el("div", "post-body");
   body.innerHTML = post.html || ""; // sanitised by the server (forum/rendering.py)
+  markMyMentions(body);
   // One footer row: reactions first, then what the reader may do (wraps on a phone).
   article.append(body, el("footer", "post-foot", renderReactions(post), renderPostActions(post, mine)));
   li.append(article);
   return li;
+}
+
+/** "edited": for moderators a button that opens the post's earlier versions. */
+function editedMarker(post) {
+  if (!config.moderator) return el("span", "post-edited muted small", t.edited);
+  return el("button", {
+    type: "button",
+    className: "post-edited link-button small",
+    "aria-haspopup": "dialog",
+    title: t.history_open,
+    text: t.edited,
+    onclick: () => openHistory(post),
+  });
+}
+
+/** Mentions of the reader stand out (the server marks every member's as span.mention). */
+function markMyMentions(root) {
+  if (!config.me_username) return;
+  for (const mention of root.querySelectorAll(".mention")) {
+    mention.classList.toggle("is-me", mention.dataset.user === config.me_username);
+  }
 }
 
 function selectBox(post) {
@@ -225,6 +253,53 @@ function renderPostActions(post, mine) {
   }
   return bar;
 }
+
+function loadedUpTo() {
+  let top = 0;
+  for (const post of state.posts.values()) top = Math.max(top, post.number);
+  return top;
+}
+
+/** True for a post past the loaded window (only while more posts follow). */
+function beyondLoaded(post) {
+  return state.hasMore && !state.posts.has(post.id) && post.number > loadedUpTo();
+}
+
+function renderMore() {
+  const button = $("posts-more");
+  if (!button) return;
+  button.hidden = !state.hasMore;
+  button.disabled = state.loadingMore;
+  button.textContent = state.waiting ? interpolate(t.load_more_new, { count: state.waiting }) : t.load_more_posts;
+}
+
+async function loadMorePosts() {
+  if (state.loadingMore || !state.hasMore) return false;
+  state.loadingMore = true;
+  renderMore();
+  try {
+    const reply = await conn.request("forum.posts", { topic: config.topic, after: loadedUpTo() });
+    for (const [id, counts] of Object.entries(reply.reactions || {})) state.reactions.set(Number(id), counts);
+    for (const [id, list] of Object.entries(reply.my_reactions || {})) state.mine.set(Number(id), new Set(list));
+    for (const post of reply.posts || []) {
+      state.posts.set(post.id, post);
+      placePost(post);
+    }
+    state.hasMore = Boolean(reply.has_more);
+    if (!state.hasMore) state.waiting = 0;
+    showError("");
+    markRead();
+    return true;
+  } catch (error) {
+    showError(`${t.load_more_failed} ${describeError(error, rt)}`);
+    return false;
+  } finally {
+    state.loadingMore = false;
+    renderMore();
+  }
+}
+
+$("posts-more")?.addEventListener("click", loadMorePosts);
 
 function sortedPosts() {
   return [...state.posts.values()].sort((a, b) => a.number - b.number);
@@ -290,21 +365,45 @@ function renderTopic() {
 function renderDiscussion(discussion) {
   const line = $("discussion-status");
   if (!line || !discussion) return;
+  state.discussion = discussion;
   line.closest(".discussion").dataset.status = discussion.status;
-  if (discussion.status === "open") line.textContent = interpolate(t.discussion_open, { time: formatTime(discussion.closes_at) });
-  else if (discussion.status === "scheduled") line.textContent = interpolate(t.discussion_scheduled, { time: formatTime(discussion.opens_at) });
-  else {
+  const counts = $("discussion-counts");
+  const tools = $("discussion-tools");
+  if (tools) tools.hidden = discussion.status !== "open";
+  counts.hidden = discussion.status !== "open";
+  if (discussion.status === "open") {
+    line.textContent = interpolate(t.discussion_open, { time: formatTime(discussion.closes_at) });
+    if (discussion.counts) renderCounts(discussion.counts);
+  } else if (discussion.status === "scheduled") {
+    line.textContent = interpolate(t.discussion_scheduled, { time: formatTime(discussion.opens_at) });
+  } else {
     const summary = discussion.summary || {};
     line.textContent = interpolate(t.discussion_closed, { participants: summary.participants ?? 0, posts: summary.posts ?? 0 });
-    const top = $("discussion-top");
-    const links = [];
+    const items = [];
     for (const m of summary.most_reacted || []) {
       const post = state.posts.get(m.post);
-      if (post) links.push(" ", el("a", { href: `#post-${post.number}`, text: `#${post.number}` }), " ", el("span", "muted", `(${m.reactions})`));
+      const number = m.number || (post && post.number);
+      if (!number) continue;
+      const author = m.author || (post && post.author ? post.author.name : "");
+      items.push(el("li", null, el("a", { href: `#post-${number}`, text: `#${number}` }), ` ${author} `, el("span", "muted", `(${m.reactions})`)));
     }
-    top.replaceChildren(el("span", "discussion-top-label", t.most_reacted), ...links);
-    top.hidden = links.length === 0;
+    $("discussion-top-list").replaceChildren(...items);
+    $("discussion-top").hidden = items.length === 0;
   }
+}
+
+function renderCounts(counts) {
+  const line = $("discussion-counts");
+  if (!line) return;
+  line.dataset.participants = counts.participants;
+  line.dataset.posts = counts.posts;
+  line.textContent = interpolate(t.discussion_counts, { participants: counts.participants, posts: counts.posts });
+}
+
+if (config.moderator && $("discussion-close")) {
+  $("discussion-close").addEventListener("click", () =>
+    writeAction("forum.close_discussion", { topic: config.topic }, $("discussion-close-status")),
+  );
 }
 
 // -- presence and typing -------------------------------------------------------------------
@@ -352,8 +451,8 @@ const markRead = debounce(() => {
   if (!config.signed_in || !state.markReadAvailable || document.visibilityState !== "visible") return;
   // Everything on the page has been seen, up to the topic's last number: posts this
   // reader may not see (others' pending ones) must not leave the topic unread forever.
-  const numbers = [...state.posts.values()].map((p) => p.number);
-  const number = Math.max(0, state.topic.last_number || 0, ...numbers);
+  // While more posts follow, only as far as the page has loaded.
+  const number = state.hasMore ? loadedUpTo() : Math.max(0, state.topic.last_number || 0, loadedUpTo());
   if (number <= state.lastMarked) return;
   state.lastMarked = number;
   conn.request("forum.mark_read", { topic: config.topic, number }).catch((error) => {
@@ -371,13 +470,25 @@ function applySnapshot(snapshot) {
   state.posts = new Map((snapshot.posts || []).map((p) => [p.id, p]));
   // A pending post of mine the snapshot already knows is replaced; nothing else is kept.
   state.reactions = new Map(Object.entries(snapshot.reactions || {}).map(([id, counts]) => [Number(id), counts]));
+  state.hasMore = Boolean(snapshot.has_more);
+  state.waiting = 0;
+  renderMore();
+  if (snapshot.my_reactions) {
+    state.mine = new Map(Object.entries(snapshot.my_reactions).map(([id, list]) => [Number(id), new Set(list)]));
+  }
   renderAll();
   renderTopic();
+  if (snapshot.discussion) renderDiscussion(snapshot.discussion);
   markRead();
 }
 
 const handlers = {
   "post.created"(post, { live }) {
+    if (beyondLoaded(post)) {
+      state.waiting += 1;
+      renderMore();
+      return;
+    }
     const had = state.posts.has(post.id);
     state.posts.set(post.id, post);
     placePost(post, { arriving: live && !had });
@@ -387,12 +498,14 @@ const handlers = {
     markRead();
   },
   "post.edited"(post) {
+    if (beyondLoaded(post)) return;
     const merged = { ...(state.posts.get(post.id) || {}), ...post };
     if (!("source" in post)) delete merged.source; // never edit from a stale source
     state.posts.set(post.id, merged);
     rerenderPost(post.id);
   },
   "post.restored"(post) {
+    if (beyondLoaded(post)) return;
     state.posts.set(post.id, post);
     placePost(post);
   },
@@ -400,10 +513,12 @@ const handlers = {
     hideOrMark(data.id, "deleted");
   },
   "post.hidden"(data) {
-    hideOrMark(data.id, "hidden");
+    // "pending": an edit brought in words that need a moderator's approval.
+    hideOrMark(data.id, data.status || "hidden");
   },
   "post.reactions"(data) {
     state.reactions.set(data.id, data.reactions || {});
+    if (config.me_id && data.user === config.me_id && data.emoji) setMine(data.id, data.emoji, data.added);
     rerenderPost(data.id);
   },
   "posts.moved"(data) {
@@ -420,7 +535,6 @@ const handlers = {
     showNotice(t.topic_merged, { href: `/forum/topics/${Number(data.into)}/`, text: t.open_merged });
     renderTopic();
   },
-  // A discussion opens and closes its topic without a topic.updated on this stream.
   "discussion.opened"(discussion) {
     handlers["topic.updated"]({ closed: false });
     renderDiscussion(discussion);
@@ -428,6 +542,9 @@ const handlers = {
   "discussion.closed"(discussion) {
     handlers["topic.updated"]({ closed: true });
     renderDiscussion(discussion);
+  },
+  "discussion.counts"(counts) {
+    renderCounts(counts);
   },
 };
 
@@ -442,6 +559,8 @@ function hideOrMark(id, status) {
     removePost(id);
   }
 }
+
+markMyMentions(list);
 
 conn.subscribe(config.stream, {
   snapshot(snapshot) {
@@ -531,39 +650,51 @@ async function writeAction(op, args, statusLine) {
 async function react(postId, emoji) {
   const reply = await writeAction("forum.react", { post: postId, emoji });
   if (!reply) return;
-  // forum.react toggles; the reply carries only the counts (the stream may already
-  // have delivered them), so the toggle itself says whether it is mine now.
-  const mine = state.mine.get(postId) || new Set();
-  if (mine.has(emoji)) mine.delete(emoji);
-  else mine.add(emoji);
-  state.mine.set(postId, mine);
+  // forum.react toggles; the reply says which way (the stream may already have said so).
+  setMine(postId, emoji, reply.added);
   state.reactions.set(postId, reply.reactions || {});
   rerenderPost(postId);
+}
+
+function setMine(postId, emoji, added) {
+  const mine = state.mine.get(postId) || new Set();
+  if (added) mine.add(emoji);
+  else mine.delete(emoji);
+  state.mine.set(postId, mine);
 }
 
 function startEdit(post) {
   const li = list.querySelector(`:scope > li[data-id="${post.id}"]`);
   if (!li) return;
   const body = li.querySelector(".post-body");
-  const textarea = el("textarea", { rows: 5, className: "edit-body", "aria-label": t.edit });
+  const id = `edit-${post.id}`;
+  const textarea = el("textarea", { rows: 5, id: `${id}-body`, className: "edit-body", "aria-label": t.edit, "aria-describedby": `${id}-error` });
   // Moderators have the source; authors edit from the text as shown.
   textarea.value = post.source ?? body.innerText;
-  const error = el("p", { className: "field-error", hidden: true });
+  const fieldError = el("p", { className: "field-error", id: `${id}-error`, hidden: true });
+  const formError = el("div", { className: "alert alert-error", role: "alert", hidden: true });
+  const statusLine = el("span", { className: "form-status", role: "status", "aria-live": "polite" });
   const save = el("button", { type: "submit", className: "button button-primary", text: t.save });
   const cancel = el("button", { type: "button", className: "button", text: t.cancel, onclick: () => rerenderPost(post.id) });
-  const form = el("form", { className: "edit-form stack" }, textarea, error, el("div", "form-actions", save, cancel));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    save.disabled = true;
-    try {
-      const reply = await conn.write("forum.edit", { post: post.id, body: textarea.value });
+  const form = el(
+    "form",
+    { className: "edit-form stack", novalidate: true },
+    formError,
+    el("div", { className: "field", dataset: { field: "body" } }, textarea, fieldError),
+    el("div", "form-actions", save, cancel, statusLine),
+  );
+  bindWriteForm(form, {
+    fields: { body: { input: textarea, error: fieldError } },
+    statusLine,
+    formError,
+    conn,
+    rt,
+    strings: { sending: t.saving, queued: t.queued_offline, failed: t.action_failed, fixFields: t.fix_fields },
+    send: () => conn.write("forum.edit", { post: post.id, body: textarea.value }),
+    onSuccess: (reply) => {
       state.posts.set(post.id, { ...state.posts.get(post.id), ...reply.post });
       rerenderPost(post.id);
-    } catch (err) {
-      error.textContent = err.code === "bad_request" ? localMessage(err.message) : describeError(err, rt);
-      error.hidden = false;
-      save.disabled = false;
-    }
+    },
   });
   body.replaceWith(form);
   textarea.focus();
@@ -619,61 +750,45 @@ function startReply(post, quote) {
 let preview = { reset() {} };
 if (form) {
   preview = bindPreview("reply");
-  const submit = form.querySelector("button[type=submit]");
   const statusLine = $("reply-form-status");
-  const formError = $("reply-form-error");
-  const bodyError = $("reply-body-error");
   $("reply-to-cancel").addEventListener("click", () => setReplyTo(null));
   textarea.addEventListener("input", sendTyping);
 
-  const clearErrors = () => {
-    setAlert(formError, "");
-    bodyError.hidden = true;
-    textarea.removeAttribute("aria-invalid");
-    textarea.closest(".field").classList.remove("has-error");
-  };
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (submit.disabled) return;
-    clearErrors();
-    submit.disabled = true;
-    const stopWatching = conn.onStatus((status) => {
-      statusLine.textContent = status === Status.ONLINE ? t.posting : t.queued_offline;
-    });
-    const args = { topic: config.topic, body: textarea.value };
-    if (state.replyTo) args.reply_to = state.replyTo;
-    try {
-      const reply = await conn.write("forum.post", args);
-      stopWatching();
+  bindWriteForm(form, {
+    fields: { body: { input: textarea, error: $("reply-body-error") } },
+    statusLine,
+    formError: $("reply-form-error"),
+    conn,
+    rt,
+    strings: { sending: t.posting, queued: t.queued_offline, failed: t.post_failed, fixFields: t.fix_fields },
+    send: () => {
+      const args = { topic: config.topic, body: textarea.value };
+      if (state.replyTo) args.reply_to = state.replyTo;
+      return conn.write("forum.post", args);
+    },
+    onFieldError: () => preview.reset(),
+    onError: (error) => {
+      if (error.code === "rate_limited" && error.details && error.details.retry_after) {
+        setAlert($("reply-form-error"), interpolate(t.slow_mode_wait, { seconds: error.details.retry_after }));
+        return true;
+      }
+      return false;
+    },
+    onSuccess: async (reply) => {
       const post = reply.post;
+      setReplyTo(null);
+      preview.reset();
+      statusLine.textContent = post.status === "pending" ? t.posted_pending : t.posted;
+      // Past unloaded posts: load up to it rather than leave a gap before it.
+      while (state.hasMore && !state.posts.has(post.id)) {
+        if (!(await loadMorePosts())) break;
+      }
       // A visible post also arrives on the stream; a pending one only here.
       if (!state.posts.has(post.id) || post.status === "pending") {
         state.posts.set(post.id, post);
         placePost(post);
       }
-      textarea.value = "";
-      setReplyTo(null);
-      preview.reset();
-      statusLine.textContent = post.status === "pending" ? t.posted_pending : t.posted;
-    } catch (error) {
-      stopWatching();
-      statusLine.textContent = "";
-      if (error.code === "rate_limited" && error.details && error.details.retry_after) {
-        setAlert(formError, interpolate(t.slow_mode_wait, { seconds: error.details.retry_after }));
-      } else if (error.code === "bad_request" && error.details && error.details.field === "body") {
-        bodyError.textContent = localMessage(error.message);
-        bodyError.hidden = false;
-        textarea.setAttribute("aria-invalid", "true");
-        textarea.closest(".field").classList.add("has-error");
-        setAlert(formError, t.fix_fields);
-        textarea.focus();
-      } else {
-        setAlert(formError, `${t.post_failed} ${describeError(error, rt)}`);
-      }
-    } finally {
-      submit.disabled = false;
-    }
+    },
   });
 }
 
@@ -687,46 +802,92 @@ function openFlag(post) {
   const flagForm = $("flag-form");
   flagForm.reset();
   setAlert($("flag-error"), "");
-  $("flag-note-error").hidden = true;
+  for (const id of ["flag-note-error", "flag-reason-error"]) $(id).hidden = true;
+  $("flag-status").textContent = "";
   $("flag-send").disabled = false;
   flagDialog.showModal();
 }
 
 if (flagDialog) {
+  const note = $("flag-note");
   $("flag-cancel").addEventListener("click", () => flagDialog.close());
-  $("flag-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!flagging) return;
-    const data = new FormData(event.target);
-    const reason = data.get("reason");
-    const note = String(data.get("note") || "").trim();
-    const noteError = $("flag-note-error");
-    noteError.hidden = true;
-    if (reason === "other" && !note) {
-      noteError.textContent = t.flag_note_required;
-      noteError.hidden = false;
-      $("flag-note").focus();
-      return;
-    }
-    $("flag-send").disabled = true;
-    try {
-      await conn.write("moderation.flag", { target_type: "forum.post", target_id: flagging.id, reason, note });
+  const flagForm = $("flag-form");
+  const reasonNow = () => String(new FormData(flagForm).get("reason") || "");
+  bindWriteForm(flagForm, {
+    fields: {
+      note: { input: note, error: $("flag-note-error") },
+      reason: { input: flagForm.querySelector("input[name=reason]"), error: $("flag-reason-error") },
+    },
+    statusLine: $("flag-status"),
+    formError: $("flag-error"),
+    conn,
+    rt,
+    strings: { sending: t.flag_sending, queued: t.queued_offline, failed: t.action_failed, fixFields: t.fix_fields },
+    validate: () => (reasonNow() === "other" && !note.value.trim() ? { field: "note", message: t.flag_note_required } : null),
+    send: () =>
+      conn.write("moderation.flag", {
+        target_type: "forum.post",
+        target_id: flagging.id,
+        reason: reasonNow(),
+        note: note.value.trim(),
+      }),
+    onError: (error) => {
+      if (error.code !== "conflict") return false;
+      flagDialog.close(); // flagged before: news, not a failure
+      showNotice(t.flag_already);
+      return true;
+    },
+    onSuccess: () => {
       flagDialog.close();
       showNotice(t.flag_sent);
-    } catch (error) {
-      $("flag-send").disabled = false;
-      if (error.code === "conflict") {
-        flagDialog.close();
-        showNotice(t.flag_already);
-      } else if (error.code === "bad_request" && error.details && error.details.field === "note") {
-        noteError.textContent = localMessage(error.message);
-        noteError.hidden = false;
-      } else {
-        setAlert($("flag-error"), describeError(error, rt));
-      }
-    }
+    },
   });
 }
+
+// -- revision history (moderators) -------------------------------------------------------
+
+const historyDialog = $("history-dialog");
+
+async function openHistory(post) {
+  if (!historyDialog) return;
+  const listNode = $("history-list");
+  $("history-heading").textContent = interpolate(t.history_title, { number: post.number });
+  listNode.replaceChildren(el("li", "muted", t.loading));
+  setAlert($("history-error"), "");
+  historyDialog.showModal();
+  try {
+    const reply = await conn.request("forum.revisions", { post: post.id });
+    const versions = [...(reply.versions || [])].reverse(); // newest first, as the post shows now
+    listNode.replaceChildren(
+      ...versions.map((version) => {
+        const body = el("div", "post-body history-body");
+        body.innerHTML = version.html || ""; // rendered and sanitised by the server
+        const replaced = version.replaced_at
+          ? interpolate(t.history_replaced, { name: version.replaced_by ? version.replaced_by.name : "", time: formatTime(version.replaced_at) })
+          : t.history_current;
+        return el(
+          "li",
+          { className: "history-version", dataset: { revision: version.revision } },
+          el(
+            "p",
+            "history-meta small",
+            el("strong", null, interpolate(t.history_version, { revision: version.revision })),
+            " · ",
+            timeElement(version.written_at, formatTime),
+            " · ",
+            el("span", "muted", replaced),
+          ),
+          body,
+        );
+      }),
+    );
+  } catch (error) {
+    listNode.replaceChildren();
+    setAlert($("history-error"), describeError(error, rt));
+  }
+}
+
+if (historyDialog) $("history-close").addEventListener("click", () => historyDialog.close());
 
 // -- moderator tools ----------------------------------------------------------------------
 

@@ -18,6 +18,45 @@ const list = $("review-list");
 const pageError = $("page-error");
 
 const items = new Map((config.items || []).map((item) => [item.id, item]));
+// Paging: the oldest items first; `next` continues after the last one loaded. Items
+// that arrive while older ones are still unloaded wait behind "load more".
+const paging = { next: config.next || null, pages: 1, loading: false, waiting: 0 };
+
+const statusArg = () => (config.status === "all" ? null : config.status);
+
+function renderMore() {
+  const button = $("queue-more");
+  if (!button) return;
+  button.hidden = !paging.next;
+  button.disabled = paging.loading;
+  button.textContent = paging.waiting ? interpolate(t.load_more_new_items, { count: paging.waiting }) : t.load_more_items;
+}
+
+async function loadMoreItems() {
+  if (!paging.next || paging.loading) return;
+  paging.loading = true;
+  renderMore();
+  try {
+    const reply = await conn.request("moderation.queue", { branch: config.branch, status: statusArg(), after: paging.next });
+    for (const fresh of reply.items || []) {
+      const old = items.get(fresh.id);
+      if (old && fresh.version < old.version) continue;
+      items.set(fresh.id, { ...(old || {}), ...fresh });
+      rerender(fresh.id);
+    }
+    paging.next = reply.next || null;
+    paging.pages += 1;
+    if (!paging.next) paging.waiting = 0;
+    setAlert(pageError, "");
+  } catch (error) {
+    setAlert(pageError, `${t.load_more_failed} ${describeError(error, rt)}`);
+  } finally {
+    paging.loading = false;
+    renderMore();
+  }
+}
+
+$("queue-more")?.addEventListener("click", loadMoreItems);
 const messages = new Map(); // item id -> {text, kind}
 const openPanels = new Map(); // item id -> decision whose form is open
 
@@ -63,6 +102,7 @@ function reasonLine(reason) {
     flag: t.flag_reasons[reason.flag] || reason.flag || "",
   });
   if (key === "flag" && reason.note) text = `${text} · ${reason.note}`;
+  if (reason.edit) text = `${text} · ${t.reasons.after_edit}`;
   return text;
 }
 
@@ -305,10 +345,18 @@ async function decide(id, decision, extra, errorLine) {
 // The queue's items with their posts, fresh from the server: an item that arrived
 // live needs its post, a decision changes the post, and items may have come in
 // between rendering the page and subscribing.
-async function refreshTargets(status = config.status === "all" ? null : config.status) {
+async function refreshTargets(status = statusArg()) {
   try {
-    const reply = await conn.request("moderation.queue", { branch: config.branch, status });
-    for (const fresh of reply.items || []) {
+    // As many pages as this page has loaded (others stay behind "load more").
+    const fetched = [];
+    let after = null;
+    for (let page = 0; page < paging.pages; page += 1) {
+      const reply = await conn.request("moderation.queue", { branch: config.branch, status, after });
+      fetched.push(...(reply.items || []));
+      after = reply.next;
+      if (!after) break;
+    }
+    for (const fresh of fetched) {
       const old = items.get(fresh.id);
       if (!old) {
         if (!matchesFilter(fresh)) continue;
@@ -341,6 +389,14 @@ conn.subscribe(config.stream, {
     if (!known) {
       if (!matchesFilter(fresh)) {
         countTransition(null, fresh.status);
+        return;
+      }
+      if (paging.next) {
+        // Older items are not loaded yet: it comes in its place with "load more".
+        countTransition(null, fresh.status);
+        paging.waiting += 1;
+        renderMore();
+        announce(t.new_item);
         return;
       }
       items.set(fresh.id, { ...fresh }); // its post follows from moderation.queue

@@ -12,9 +12,12 @@ import { Status, describeError, localMessage } from "./realtime.js";
  *   send: () => Promise<reply>        the conn.write(...) call
  *   onSuccess(reply)                  after the form is reset
  *   onFieldError(name)                before a field error is shown (e.g. leave preview)
+ *   validate()                        optional: {field, message} to stop before sending
+ *   onError(error)                    optional: return true when it handled the error
+ *                                     (e.g. a conflict that is news, not a failure)
  */
 export function bindWriteForm(form, options) {
-  const { fields, statusLine, formError, conn, rt, strings, send, onSuccess, onFieldError } = options;
+  const { fields, statusLine, formError, conn, rt, strings, send, onSuccess, onFieldError, validate, onError } = options;
   const submit = form.querySelector("button[type=submit]");
 
   const showFormError = (text) => {
@@ -46,6 +49,11 @@ export function bindWriteForm(form, options) {
     event.preventDefault();
     if (submit.disabled) return;
     clearErrors();
+    const problem = validate ? validate() : null;
+    if (problem) {
+      showFieldError(problem.field, problem.message);
+      return;
+    }
     submit.disabled = true;
     // While the write waits for the connection, say so; it goes out on reconnect.
     const stopWatching = conn.onStatus((status) => {
@@ -60,7 +68,9 @@ export function bindWriteForm(form, options) {
       stopWatching();
       statusLine.textContent = "";
       const field = error.details && error.details.field;
-      if (error.code === "bad_request" && field in fields) {
+      if (onError && onError(error)) {
+        // handled by the page
+      } else if (error.code === "bad_request" && field in fields) {
         showFieldError(field, localMessage(error.message));
         showFormError(strings.fixFields);
       } else {
