@@ -564,10 +564,12 @@ async def run_all(args) -> int:
             sd = shape.seed
             print(f"# {name}: seeded in {sd['timings']['wall']:.1f}s ({sd['corpus']['documents']} search documents), "
                   f"up on port(s) {shape.ports}, pid(s) {shape.pids()}, {time.monotonic() - t0:.1f}s", flush=True)  # fmt: skip
+            print(f"#   load avg {os.getloadavg()[0]:.1f} before the live phase", flush=True)
             if args.readers > 0:
                 lv = await live(shape, args, run, work)
                 persisted = check_persisted(shape, lv)
             if args.search_rounds > 0:
+                print(f"#   load avg {os.getloadavg()[0]:.1f} before search", flush=True)
                 srch = await search_bench(shape, args)
             shape.check_alive()
             print_shape(shape, lv, persisted, srch, args)
