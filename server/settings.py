@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "moderation",
     "search",
     "forum",
+    "meetings",
     "frontend",
 ]
 
