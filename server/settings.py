@@ -233,6 +233,9 @@ BRANCHLINE_REALTIME = {
     "SESSION_CHECK_SECONDS": env_int("WS_SESSION_CHECK_SECONDS", 20),
     "HEAD_CHECK_SECONDS": env_int("WS_HEAD_CHECK_SECONDS", 5),
     "CATCHUP_BATCH": 500,
+    # daphne's --ping-interval + --ping-timeout: how long a dropped socket may have been
+    # silent before it was noticed (a lost connection's stay ends that much earlier).
+    "HEARTBEAT_SILENCE_SECONDS": env_int("WS_HEARTBEAT_SILENCE_SECONDS", 50),
 }
 
 LOGGING = {
