@@ -7,4 +7,4 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Branch meetings")
 
     def ready(self) -> None:
-        from . import streams  # noqa: F401  registers the meeting stream type, its ops and jobs
+        from . import review, streams  # noqa: F401  registers the meeting stream type, its ops, the chat review target

@@ -51,3 +51,26 @@ def arrive(meeting: Meeting, user, at: datetime | None = None):
 
 def depart(meeting: Meeting, user, at: datetime | None = None, *, lost: bool = False):
     return actions.record_leave(meeting_id=meeting.pk, user_id=user.pk, at=at or datetime.now(timezone.utc), lost=lost)
+
+
+class Clock:
+    """The server's clock, set by the test (django.utils.timezone.now is what the server reads)."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, minutes: float) -> datetime:
+        self.now = T0 + timedelta(minutes=minutes)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from django.utils import timezone as dj_timezone
+
+    c = Clock(T0 - timedelta(minutes=30))
+    monkeypatch.setattr(dj_timezone, "now", c)
+    return c
