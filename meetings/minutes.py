@@ -14,7 +14,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from . import selectors
 from .models import AgendaItem, Exclusion, LeaveRequest, Meeting, Remark, Vote
@@ -31,6 +31,29 @@ STATUS_LABELS = {
 }
 CHOICE_LABELS = {"yes": gettext_lazy("for"), "no": gettext_lazy("against"), "abstain": gettext_lazy("abstain")}
 PRESENT = ("present", "late", "left_early", "late_and_left_early")
+LABELS = {
+    "Branch": gettext_lazy("Branch"),
+    "Kind": gettext_lazy("Kind"),
+    "Time": gettext_lazy("Time"),
+    "Held": gettext_lazy("Held"),
+    "Place": gettext_lazy("Place"),
+    "Chair": gettext_lazy("Chair"),
+    "Minute-taker": gettext_lazy("Minute-taker"),
+    "Attendance": gettext_lazy("Attendance"),
+    "Present": gettext_lazy("Present"),
+    "On leave": gettext_lazy("On leave"),
+    "Absent": gettext_lazy("Absent"),
+    "Not counted in the expected number": gettext_lazy("Not counted in the expected number"),
+    "Guests": gettext_lazy("Guests"),
+    "Agenda": gettext_lazy("Agenda"),
+    "Remarks": gettext_lazy("Remarks"),
+    "Resolutions": gettext_lazy("Resolutions"),
+    "Passed": gettext_lazy("Passed"),
+    "Not passed": gettext_lazy("Not passed"),
+    "Elected": gettext_lazy("Elected"),
+    "a tie at the last seat": gettext_lazy("a tie at the last seat"),
+    "not given": gettext_lazy("not given"),
+}
 
 
 def local(value: datetime | str | None, meeting: Meeting) -> str:
@@ -113,19 +136,19 @@ def render_markdown(minutes: dict) -> str:
     m = minutes["meeting"]
     c = minutes["counts"]
     lines = [f"# {m['title']}", ""]
-    lines.append(f"- **{_('Branch')}**: {minutes['branch']}")
-    lines.append(f"- **{_('Kind')}**: {minutes['kind']}")
+    lines.append(f"- **{LABELS['Branch']}**: {minutes['branch']}")
+    lines.append(f"- **{LABELS['Kind']}**: {minutes['kind']}")
     when = f"{minutes['scheduled']['start']} – {minutes['scheduled']['end']}"
-    lines.append(f"- **{_('Time')}**: {when} ({minutes['time_zone']})")
+    lines.append(f"- **{LABELS['Time']}**: {when} ({minutes['time_zone']})")
     if minutes["actual"]["start"]:
-        lines.append(f"- **{_('Held')}**: {minutes['actual']['start']} – {minutes['actual']['end'] or '…'}")
+        lines.append(f"- **{LABELS['Held']}**: {minutes['actual']['start']} – {minutes['actual']['end'] or '…'}")
     where = [minutes["place"]] if minutes["place"] else []
     if minutes["online"]:
         where.append(_("online"))
-    lines.append(f"- **{_('Place')}**: {' / '.join(where) or _('not given')}")
-    lines.append(f"- **{_('Chair')}**: {minutes['chair']}")
-    lines.append(f"- **{_('Minute-taker')}**: {minutes['minute_taker'] or _('not given')}")
-    lines += ["", f"## {_('Attendance')}", ""]
+    lines.append(f"- **{LABELS['Place']}**: {' / '.join(where) or LABELS['not given']}")
+    lines.append(f"- **{LABELS['Chair']}**: {minutes['chair']}")
+    lines.append(f"- **{LABELS['Minute-taker']}**: {minutes['minute_taker'] or LABELS['not given']}")
+    lines += ["", f"## {LABELS['Attendance']}", ""]
     lines.append(
         _("Expected %(expected)d, present %(present)d, on leave %(excused)d, absent %(absent)d, "
           "not counted %(excluded)d; voting members expected %(voting)d.")
@@ -136,10 +159,10 @@ def render_markdown(minutes: dict) -> str:
         p["name"] + ("" if p["status"] == "present" else f"（{STATUS_LABELS[p['status']]}）")
         for p in minutes["present"]
     ]
-    lines.append(f"- **{_('Present')}**: {'、'.join(present) or _('none')}")
+    lines.append(f"- **{LABELS['Present']}**: {'、'.join(present) or _('none')}")
     excused = [f"{p['name']}（{p['reason']}）" if p["reason"] else p["name"] for p in minutes["excused"]]
-    lines.append(f"- **{_('On leave')}**: {'、'.join(excused) or _('none')}")
-    lines.append(f"- **{_('Absent')}**: {_names(minutes['absent'])}")
+    lines.append(f"- **{LABELS['On leave']}**: {'、'.join(excused) or _('none')}")
+    lines.append(f"- **{LABELS['Absent']}**: {_names(minutes['absent'])}")
     if minutes["excluded"]:
         excluded = [
             _("%(name)s (%(reason)s; approved by %(by)s on %(at)s)")
@@ -147,18 +170,18 @@ def render_markdown(minutes: dict) -> str:
                "by": p["approved_by"], "at": p["approved_at"]}
             for p in minutes["excluded"]
         ]
-        lines.append(f"- **{_('Not counted in the expected number')}**: {'；'.join(excluded)}")
+        lines.append(f"- **{LABELS['Not counted in the expected number']}**: {'；'.join(excluded)}")
     if minutes["guests"]:
-        lines.append(f"- **{_('Guests')}**: {_names(minutes['guests'])}")
-    lines += ["", f"## {_('Agenda')}", ""]
+        lines.append(f"- **{LABELS['Guests']}**: {_names(minutes['guests'])}")
+    lines += ["", f"## {LABELS['Agenda']}", ""]
     for item in minutes["agenda"]:
         lines.append(f"{item['position']}. {item['title']}")
         for text in item["remarks"]:
             lines.append(f"   - {text}")
     if minutes["remarks"]:
-        lines += ["", f"## {_('Remarks')}", ""]
+        lines += ["", f"## {LABELS['Remarks']}", ""]
         lines += [f"- {text}" for text in minutes["remarks"]]
-    lines += ["", f"## {_('Resolutions')}", ""]
+    lines += ["", f"## {LABELS['Resolutions']}", ""]
     if not minutes["resolutions"]:
         lines.append(_("No votes were taken."))
     for r in minutes["resolutions"]:
@@ -178,10 +201,10 @@ def render_markdown(minutes: dict) -> str:
                      % {"ballots": r["ballots"], "written": r["written"], "counts": counts})
         lines.append("")
         if r["kind"] == "motion":
-            lines.append(f"**{_('Passed') if r['passed'] else _('Not passed')}**")
+            lines.append(f"**{LABELS['Passed'] if r['passed'] else LABELS['Not passed']}**")
         else:
             elected = "、".join(r["elected"]) or _("nobody")
-            lines.append(f"**{_('Elected')}**: {elected}" + (f"（{_('a tie at the last seat')}）" if r["tie"] else ""))
+            lines.append(f"**{LABELS['Elected']}**: {elected}" + (f"（{LABELS['a tie at the last seat']}）" if r["tie"] else ""))
         if r["open_ballots"]:
             lines.append("")
             for b in r["open_ballots"]:
@@ -191,8 +214,9 @@ def render_markdown(minutes: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-CSV_HEADER = ("name", "expected", "voting", "status", "first join", "last leave", "minutes present", "leave",
-              "exclusion")
+CSV_HEADER = (gettext_noop("name"), gettext_noop("expected"), gettext_noop("voting"), gettext_noop("status"),
+              gettext_noop("first join"), gettext_noop("last leave"), gettext_noop("minutes present"),
+              gettext_noop("leave"), gettext_noop("exclusion"))
 
 
 def attendance_csv(meeting: Meeting) -> str:
