@@ -296,3 +296,66 @@ async def test_an_action_not_over_the_socket_still_reaches_subscribers(connect, 
         identity=identity_for_user(people["member"]), meeting_id=meeting["id"], text="王书记传达了会议精神")
     remark = await events(chair, "remark.added")
     assert remark["data"]["text"] == "王书记传达了会议精神"
+
+
+async def test_every_meetings_op_refuses_outsiders_and_anonymous_sockets(connect, people, tree):  # noqa: F811
+    from realtime.ops import registered_ops
+
+    chair, meeting = await scheduled(connect, people, tree)
+    mid = meeting["id"]
+    created = await chair.call("meetings.vote.create", {"meeting": mid, "kind": "motion", "title": "t",
+                                                        "secret": False}, cid="vote-00001")
+    vote = created["data"]["vote"]["id"]
+    member = await connect(people["probationary"])
+    leave = (await member.call("meetings.leave.request", {"meeting": mid, "reason": "病"}, cid="leave-0001"))
+    leave_id = leave["data"]["leave"]["id"]
+    who = people["member"].pk
+    args = {
+        "meetings.list": {"branch": tree["a"].pk},
+        "meetings.get": {"meeting": mid},
+        "meetings.attendance": {"meeting": mid},
+        "meetings.schedule": {"branch": tree["a"].pk, "kind": "general", "title": "t", "starts_at": "2026-11-28T09:00",
+                              "ends_at": "2026-11-28T10:00", "chair": who},
+        "meetings.update": {"meeting": mid, "title": "x"},
+        "meetings.cancel": {"meeting": mid},
+        "meetings.agenda.set": {"meeting": mid, "items": [{"title": "x"}]},
+        "meetings.open": {"meeting": mid},
+        "meetings.start": {"meeting": mid},
+        "meetings.end": {"meeting": mid},
+        "meetings.join": {"meeting": mid},
+        "meetings.lobby.decide": {"meeting": mid, "user": who, "admit": True},
+        "meetings.lock": {"meeting": mid, "locked": True},
+        "meetings.agenda.advance": {"meeting": mid},
+        "meetings.mute": {"meeting": mid, "muted": True},
+        "meetings.remove": {"meeting": mid, "user": who},
+        "meetings.hand.raise": {"meeting": mid},
+        "meetings.hand.lower": {"meeting": mid},
+        "meetings.floor.give": {"meeting": mid, "user": who},
+        "meetings.react": {"meeting": mid, "emoji": "👍"},
+        "meetings.chat.send": {"meeting": mid, "body": "x"},
+        "meetings.chat.hide": {"meeting": mid, "message": 1},
+        "meetings.remark.add": {"meeting": mid, "text": "x"},
+        "meetings.leave.request": {"meeting": mid, "reason": "x"},
+        "meetings.leave.withdraw": {"meeting": mid},
+        "meetings.leave.decide": {"leave": leave_id, "approve": True},
+        "meetings.exclusion.add": {"meeting": mid, "user": who, "reason": "abroad"},
+        "meetings.exclusion.remove": {"meeting": mid, "user": who},
+        "meetings.vote.create": {"meeting": mid, "kind": "motion", "title": "t", "secret": True},
+        "meetings.vote.written_opinion": {"vote": vote, "user": who, "choice": "yes"},
+        "meetings.vote.open": {"vote": vote},
+        "meetings.vote.cast": {"vote": vote, "choice": "yes"},
+        "meetings.vote.close": {"vote": vote},
+    }
+    assert set(args) == {name for name in registered_ops() if name.startswith("meetings.")}
+    outsider = await connect(people["outsider"])
+    other = await connect(people["other_secretary"])
+    anonymous = await connect()
+    for i, (op, op_args) in enumerate(sorted(args.items())):
+        writes = registered_ops()[op].writes
+        cid = f"sweep-{i:05d}" if writes else None
+        assert (await outsider.call(op, op_args, cid=cid))["code"] == "not_found", op
+        assert (await other.call(op, op_args, cid=cid))["code"] == "not_found", op
+        assert (await anonymous.call(op, op_args, cid=cid))["code"] == "unauthenticated", op
+    # Nothing changed for the meeting.
+    again = await chair.call("meetings.get", {"meeting": mid})
+    assert again["data"]["meeting"]["status"] == "scheduled" and again["data"]["meeting"]["title"] == "十一月支部党员大会"
