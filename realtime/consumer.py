@@ -15,6 +15,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from channels.consumer import AsyncConsumer
 from channels.db import database_sync_to_async
@@ -120,6 +121,7 @@ class RealtimeConsumer(AsyncConsumer):
         self.writes_in_flight: set[asyncio.Task] = set()
         self.bucket = TokenBucket(conf["RATE_PER_SECOND"], conf["RATE_BURST"])
         self.closed = False
+        self.last_frame_at = timezone.now()
         self.hub: Hub = await get_hub()
         self.hub.connection_opened(self)
         await self.base_send({"type": "websocket.accept"})
@@ -127,10 +129,18 @@ class RealtimeConsumer(AsyncConsumer):
         self.writer = wire.SocketWriter.for_send(self.base_send)
 
     async def on_disconnect(self, message: dict) -> None:
-        await self._leave_all()
+        # 1006: no close frame, e.g. daphne dropped a socket that stopped answering its
+        # pings. The person was last seen at their last frame, or at the last server
+        # ping they must have answered (HEARTBEAT_SILENCE_SECONDS before the drop).
+        lost = message.get("code") == 1006 and hasattr(self, "last_frame_at")
+        at = None
+        if lost:
+            silence = timedelta(seconds=self.conf.get("HEARTBEAT_SILENCE_SECONDS", 50))
+            at = max(self.last_frame_at, timezone.now() - silence)
+        await self._leave_all(at=at, lost=lost)
         raise StopConsumer()
 
-    async def _leave_all(self) -> None:
+    async def _leave_all(self, *, at=None, lost: bool = False) -> None:
         if getattr(self, "closed", True) and not getattr(self, "subscriptions", None):
             return
         self.closed = True
@@ -139,7 +149,14 @@ class RealtimeConsumer(AsyncConsumer):
             return
         hub.connection_closed(self)
         for stream in list(self.subscriptions):
-            await self._unsubscribe(stream)
+            await self._unsubscribe(stream, at=at, lost=lost)
+
+    async def evict(self, stream: str, frame: str) -> None:
+        """The stream's owner took this identity off it (e.g. removed from a meeting)."""
+        if stream not in self.subscriptions:
+            return
+        await self._unsubscribe(stream)
+        await self.send_text(frame)
 
     async def close_for_auth(self) -> None:
         if self.closed:
@@ -239,6 +256,7 @@ class RealtimeConsumer(AsyncConsumer):
     # -- receiving -----------------------------------------------------------------
 
     async def on_receive(self, message: dict) -> None:
+        self.last_frame_at = timezone.now()  # a sign of life (attendance after a lost connection)
         # Messages in replies speak the person's language; the override follows the
         # op into database_sync_to_async (translations are context-local).
         with translation.override(self.language):
@@ -426,11 +444,11 @@ class RealtimeConsumer(AsyncConsumer):
         await self._unsubscribe(stream)
         return {"stream": stream}
 
-    async def _unsubscribe(self, stream: str) -> None:
+    async def _unsubscribe(self, stream: str, *, at=None, lost: bool = False) -> None:
         self.subscriptions.pop(stream, None)
         if stream in self.presence_streams:
             self.presence_streams.discard(stream)
-            self.hub.presence_leave(stream, self.identity.key)
+            self.hub.presence_leave(stream, self.identity.key, at=at, lost=lost)
         await self.hub.remove(stream, self)
 
     CORE_OPS = {

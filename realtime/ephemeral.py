@@ -29,3 +29,21 @@ def broadcast(stream: str, payload: dict, *, exclude_connection: str | None = No
         )
     except Exception:
         log.warning("could not broadcast an ephemeral frame on %s", stream, exc_info=True)
+
+
+def evict(stream: str, identity_key: str, *, reason: str) -> None:
+    """Unsubscribe every socket of `identity_key` from `stream`, on every process.
+
+    Each gets `{"op": "unsubscribed", "stream", "reason"}`; the stream's read check
+    decides whether it may subscribe again.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    frame = dumps({"op": "unsubscribed", "stream": stream, "reason": reason})
+    try:
+        async_to_sync(layer.group_send)(
+            group_name(stream), {"type": "bl.evict", "stream": stream, "identity": identity_key, "frame": frame}
+        )
+    except Exception:
+        log.warning("could not evict %s from %s", identity_key, stream, exc_info=True)

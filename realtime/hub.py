@@ -24,9 +24,12 @@ import uuid
 import weakref
 from typing import TYPE_CHECKING
 
+from datetime import datetime
+
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils import timezone
 
 from . import wire
 from .frames import dumps
@@ -61,12 +64,17 @@ class Hub:
         # Events committed in this process, delivered without the layer's round trip.
         self._local: collections.deque[dict] = collections.deque()
         self._local_runner: asyncio.Task | None = None
+        # When those joins and leaves happened (and whether a leave was a lost connection),
+        # for stream types with an on_presence hook (meeting attendance).
+        self.presence_join_at: dict[str, dict[str, datetime]] = {}
+        self.presence_leave_at: dict[str, dict[str, tuple[datetime, bool]]] = {}
         self._start_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
         self._handlers = {
             "bl.event": self._on_event,
             "bl.presence": self._on_presence,
             "bl.ephemeral": self._on_ephemeral,
+            "bl.evict": self._on_evict,
         }
 
     # -- lifecycle -------------------------------------------------------------------
@@ -318,10 +326,13 @@ class Hub:
         if entry[0] == 1:
             if key in self.presence_left.get(stream, ()):
                 self.presence_left[stream].discard(key)
+                self.presence_leave_at.get(stream, {}).pop(key, None)
             else:
                 self.presence_joined.setdefault(stream, {})[key] = name
+                self.presence_join_at.setdefault(stream, {})[key] = timezone.now()
 
-    def presence_leave(self, stream: str, key: str) -> None:
+    def presence_leave(self, stream: str, key: str, *, at: datetime | None = None, lost: bool = False) -> None:
+        """One socket of `key` left; `at` is its last sign of life when the connection was lost."""
         entries = self.presence.get(stream, {})
         entry = entries.get(key)
         if entry is None:
@@ -333,8 +344,10 @@ class Hub:
                 self.presence.pop(stream, None)
             if key in self.presence_joined.get(stream, {}):
                 del self.presence_joined[stream][key]
+                self.presence_join_at.get(stream, {}).pop(key, None)
             else:
                 self.presence_left.setdefault(stream, set()).add(key)
+                self.presence_leave_at.setdefault(stream, {})[key] = (at or timezone.now(), lost)
 
     def local_presence(self, stream: str) -> dict[str, str]:
         return {key: entry[1] for key, entry in self.presence.get(stream, {}).items()}
@@ -349,13 +362,17 @@ class Hub:
             try:
                 joined = {s: d for s, d in self.presence_joined.items() if d}
                 left = {s: k for s, k in self.presence_left.items() if k}
+                join_at, leave_at = self.presence_join_at, self.presence_leave_at
                 self.presence_joined, self.presence_left = {}, {}
+                self.presence_join_at, self.presence_leave_at = {}, {}
                 stale: dict[str, set[str]] = {}
+                stale_seen: dict[tuple[str, str], datetime] = {}
                 if joined or left:
                     left = await database_sync_to_async(presence.record_changes)(self.process_id, joined, left)
                 if since_heartbeat >= PRESENCE_HEARTBEAT_SECONDS:
                     since_heartbeat = 0.0
-                    stale = await database_sync_to_async(presence.heartbeat)(self.process_id)
+                    stale = await database_sync_to_async(presence.heartbeat)(self.process_id, seen=stale_seen)
+                await self._presence_hooks(joined, left, stale, join_at, leave_at, stale_seen)
                 for stream in set(joined) | set(left) | set(stale):
                     message = {
                         "type": "bl.presence",
@@ -369,6 +386,44 @@ class Hub:
                 raise
             except Exception:
                 log.warning("presence flush failed", exc_info=True)
+
+    async def _presence_hooks(self, joined, left, stale, join_at, leave_at, stale_seen) -> None:
+        """Tell stream types that asked (on_presence) who really came and went, and when."""
+        from .streams import parse_stream_key
+
+        calls = []
+        for stream in set(joined) | set(left) | set(stale):
+            try:
+                stream_type, object_id = parse_stream_key(stream)
+            except Exception:
+                continue
+            if stream_type.on_presence is None:
+                continue
+            now = timezone.now()
+            came = {key: join_at.get(stream, {}).get(key, now) for key in joined.get(stream, {})}
+            went = {key: leave_at.get(stream, {}).get(key, (now, False)) for key in left.get(stream, ())}
+            for key in stale.get(stream, ()):
+                went[key] = (stale_seen.get((stream, key), now), True)
+            if came or went:
+                calls.append((stream_type.on_presence, object_id, came, went))
+        if not calls:
+            return
+
+        def run() -> None:
+            for hook, object_id, came, went in calls:
+                try:
+                    hook(object_id, came, went)
+                except Exception:
+                    log.exception("presence hook failed for %s", object_id)
+
+        await database_sync_to_async(run)()
+
+    async def _on_evict(self, message: dict) -> None:
+        """Unsubscribe one identity's sockets from a stream (a participant removed from a meeting)."""
+        stream, identity = message["stream"], message["identity"]
+        for conn in tuple(self.subscribers.get(stream, ())):
+            if conn.identity.key == identity:
+                await conn.evict(stream, message["frame"])
 
     async def _on_presence(self, message: dict) -> None:
         stream = message["stream"]

@@ -43,14 +43,19 @@ def record_changes(process: str, joined: dict[str, dict[str, str]], left: dict[s
 
 
 @transaction.atomic
-def heartbeat(process: str, stale_after: timedelta = STALE_AFTER) -> dict[str, set[str]]:
-    """Refresh this process's rows; drop other processes' stale rows and report them."""
+def heartbeat(process: str, stale_after: timedelta = STALE_AFTER, seen: dict | None = None) -> dict[str, set[str]]:
+    """Refresh this process's rows; drop other processes' stale rows and report them.
+
+    `seen`, if given, receives {(stream, identity): last seen_at} of the dropped rows.
+    """
     now = timezone.now()
     PresenceEntry.objects.filter(process=process).update(seen_at=now)
     stale = PresenceEntry.objects.filter(seen_at__lt=now - stale_after)
     gone: dict[str, set[str]] = {}
-    for stream, key in stale.values_list("stream", "identity"):
+    for stream, key, seen_at in stale.values_list("stream", "identity", "seen_at"):
         gone.setdefault(stream, set()).add(key)
+        if seen is not None:
+            seen[(stream, key)] = max(seen_at, seen.get((stream, key), seen_at))
     stale.delete()
     for stream in list(gone):
         gone[stream] -= set(

@@ -28,6 +28,11 @@ class StreamType:
     # (object id) -> does the object exist? Unknown objects answer not_found.
     exists: Callable[[str], bool] | None = None
     presence: bool = False
+    # (object id, joined {identity key: at}, left {identity key: (at, lost)}) -> None. Runs
+    # in a database thread after the hub saw real presence changes: a first socket in, a
+    # last socket out (across processes), or a dead process's sockets expiring. `at` is
+    # when it happened; for a lost connection, its last sign of life.
+    on_presence: Callable[[str, dict, dict], None] | None = None
 
 
 _stream_types: dict[str, StreamType] = {}

@@ -11,6 +11,7 @@ from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
 from announcements.api import router as announcements_router
+from meetings.api import router as meetings_router
 from realtime.api import router as realtime_router
 from realtime.errors import OpError
 
@@ -33,3 +34,4 @@ def op_error(request: HttpRequest, exc: OpError):
 api.add_router("/", accounts_router)
 api.add_router("/", announcements_router)
 api.add_router("/", realtime_router)
+api.add_router("/", meetings_router)

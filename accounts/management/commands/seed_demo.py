@@ -75,6 +75,10 @@ class Command(BaseCommand):
 
         self._forum(branches, users)
 
+        from meetings.demo import seed as seed_meetings
+
+        seed_meetings(branches, users)
+
         self.stdout.write("Demo data ready. Log in at /login/ with password %r as:" % DEMO_PASSWORD)
         for username, full_name, roles in PEOPLE:
             described = ", ".join(f"{branches[k].name} {r}" for k, r in roles)

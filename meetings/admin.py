@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from .models import AgendaItem, CommitteeMember, Exclusion, LeaveRequest, Meeting
+
+
+@admin.register(CommitteeMember)
+class CommitteeMemberAdmin(admin.ModelAdmin):
+    """Committee seats decide who a committee meeting (支委会) expects."""
+
+    list_display = ["user", "branch", "title"]
+    list_filter = ["branch"]
+    autocomplete_fields = ["user", "branch"]
+
+
+class AgendaInline(admin.TabularInline):
+    model = AgendaItem
+    extra = 0
+    fields = ["position", "title"]
+    readonly_fields = ["position", "title"]
+    can_delete = False
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    """Read-only: meetings change through the app so every change is on the meeting's stream."""
+
+    list_display = ["title", "branch", "kind", "starts_at", "status"]
+    list_filter = ["kind", "status", "branch"]
+    search_fields = ["title"]
+    inlines = [AgendaInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LeaveRequest)
+class LeaveRequestAdmin(admin.ModelAdmin):
+    list_display = ["user", "meeting", "status", "submitted_at", "decided_by"]
+    list_filter = ["status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Exclusion)
+class ExclusionAdmin(admin.ModelAdmin):
+    list_display = ["user", "meeting", "reason", "approved_by", "approved_at"]
+    list_filter = ["reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
