@@ -66,6 +66,7 @@ messages: install
 bench: install
 	$(PY) bench/fanout.py
 	$(PY) bench/idle.py
+	$(PY) bench/forum.py
 
 clean:
 	rm -rf var .pytest_cache

@@ -202,19 +202,19 @@ def get_json(port: int, path: str, cookie: str) -> dict:
         return json.loads(r.read())
 
 
-def stream_events(port: int, cookie: str, after: int) -> list[dict]:
-    """Every event of STREAM after `after`, via the HTTP export API (paged by 5000)."""
+def stream_events(port: int, cookie: str, after: int, stream: str = STREAM) -> list[dict]:
+    """Every event of `stream` after `after`, via the HTTP export API (paged by 5000)."""
     out: list[dict] = []
     while True:
-        page = get_json(port, f"/api/streams/{STREAM}/events?after={after}&limit=5000", cookie)
+        page = get_json(port, f"/api/streams/{stream}/events?after={after}&limit=5000", cookie)
         out.extend(page["events"])
         if len(page["events"]) < 5000:
             return out
         after = page["events"][-1]["seq"]
 
 
-def stream_head(port: int, cookie: str) -> int:
-    return get_json(port, f"/api/streams/{STREAM}/events?after=1000000000&limit=1", cookie)["head"]
+def stream_head(port: int, cookie: str, stream: str = STREAM) -> int:
+    return get_json(port, f"/api/streams/{stream}/events?after=1000000000&limit=1", cookie)["head"]
 
 
 def percentile(sorted_values, p: float) -> float:
@@ -371,6 +371,11 @@ class Tally:
         self.lat = array.array("q")
         self.target = -1
         self.reached: asyncio.Event | None = None
+        # exact mode (cfg "exact"): markers are BLT<phase>.<ns>X<index>Y; each connection
+        # keeps a bitmap of the indices it got, so duplicates are counted, not added.
+        self.exact = False
+        self.size = 0
+        self.dups = 0
 
 
 class SubConn(RawWS):
@@ -379,6 +384,7 @@ class SubConn(RawWS):
         self.tally = tally
         self.stream = stream
         self.count = 0
+        self.seen: bytearray | None = None
         self.subscribed = asyncio.get_running_loop().create_future()
         self.subscribed.add_done_callback(lambda f: f.cancelled() or f.exception())
         self.opened.add_done_callback(lambda f: f.cancelled() or f.exception())
@@ -390,6 +396,14 @@ class SubConn(RawWS):
             j = payload.find(b".", i)
             if payload[i + 3 : j] == t.phase:
                 k = payload.find(b"X", j)
+                if t.exact:
+                    index = int(payload[k + 1 : payload.find(b"Y", k)])
+                    if self.seen is None or len(self.seen) < t.size:
+                        self.seen = bytearray(t.size)
+                    if index >= t.size or self.seen[index]:
+                        t.dups += 1
+                        return
+                    self.seen[index] = 1
                 t.lat.append(now_ns - int(payload[j + 1 : k]))
                 t.total += 1
                 t.bytes += len(payload)
@@ -431,6 +445,7 @@ async def subscribers_main(cfg: dict) -> None:
     loop = asyncio.get_running_loop()
     tally = Tally()
     tally.reached = asyncio.Event()
+    tally.exact = bool(cfg.get("exact"))
     host, ports, cookies = cfg.get("host", "127.0.0.1"), cfg["ports"], cfg["cookies"]
     stream = cfg.get("stream", STREAM)
     sem = asyncio.Semaphore(cfg.get("concurrency", 100))
@@ -486,8 +501,11 @@ async def subscribers_main(cfg: dict) -> None:
             tally.lat = array.array("q")
             tally.target = -1
             tally.reached.clear()
+            tally.size = int(cmd.get("size", 0))  # exact mode: indices 0..size-1 in this phase
+            tally.dups = 0
             for c in conns:
                 c.count = 0
+                c.seen = None
             _reply({"ok": True})
         elif what == "wait":
             target = cmd["expect"] * len(conns)
@@ -510,6 +528,7 @@ async def subscribers_main(cfg: dict) -> None:
                     "bytes": tally.bytes,
                     "other": tally.other,
                     "open": sum(1 for c in conns if not c.closed.done()),
+                    "dups": tally.dups,
                 }
             )
         elif what == "stats":

@@ -72,10 +72,15 @@ def _needs_premoderation(identity: Identity, board: Board) -> str | None:
         return "citizen"
     if can_moderate_branch(identity, board.branch_id):
         return None
-    approved = Post.objects.filter(
-        author_id=identity.user_id, topic__board__branch_id=board.branch_id, status=Post.Status.VISIBLE,
-        kind=Post.Kind.REGULAR,
-    ).count()
+    # Read at most PREMODERATE_FIRST_POSTS rows, unordered: a COUNT of every approved
+    # post (sorted by the default ordering) grew with the member's history, inside the
+    # write transaction of every post (~10 ms at 2,000 posts on SQLite, bench/forum.py).
+    approved = len(
+        Post.objects.filter(
+            author_id=identity.user_id, topic__board__branch_id=board.branch_id, status=Post.Status.VISIBLE,
+            kind=Post.Kind.REGULAR,
+        ).order_by().values_list("pk", flat=True)[:PREMODERATE_FIRST_POSTS]
+    )
     return "new_member" if approved < PREMODERATE_FIRST_POSTS else None
 
 

@@ -78,6 +78,24 @@ def test_the_first_posts_of_a_new_member_wait_for_review_and_are_not_published(i
     assert Topic.objects.get(pk=topic.pk).post_count == 1
 
 
+def test_the_pre_moderation_check_reads_a_bounded_number_of_a_members_posts(veteran, boards, identities):
+    """A long-standing member's post must not cost a scan of their whole history."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    topic, _ = actions.create_topic(identity=identities["moderator"], board=boards["members"], title="t", body="b")
+    for i in range(5):
+        actions.create_post(identity=veteran, topic_id=topic.pk, body=f"又一条 {i}")
+    with CaptureQueriesContext(connection) as queries:
+        post = actions.create_post(identity=veteran, topic_id=topic.pk, body="第九条")
+    assert post.status == Post.Status.VISIBLE
+    history = [q["sql"] for q in queries.captured_queries
+               if 'FROM "forum_post"' in q["sql"] and '"forum_post"."author_id" =' in q["sql"]]
+    assert len(history) == 1, history
+    assert f"LIMIT {actions.PREMODERATE_FIRST_POSTS}" in history[0]
+    assert "COUNT(" not in history[0].upper() and "ORDER BY" not in history[0].upper()
+
+
 def test_blocked_words_refuse_the_post_naming_them(veteran, boards, identities):
     WatchedWord.objects.create(branch=boards["members"].branch, pattern="赌博", action="block")
     topic, _ = actions.create_topic(identity=identities["moderator"], board=boards["members"], title="t", body="b")
