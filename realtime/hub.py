@@ -16,6 +16,7 @@ whose session ended or whose user was deactivated.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import os
 import socket
@@ -64,6 +65,9 @@ class Hub:
         # for stream types with an on_presence hook (meeting attendance).
         self.presence_join_at: dict[str, dict[str, datetime]] = {}
         self.presence_leave_at: dict[str, dict[str, tuple[datetime, bool]]] = {}
+        # Events committed in this process, delivered without the layer's round trip.
+        self._local: collections.deque[dict] = collections.deque()
+        self._local_runner: asyncio.Task | None = None
         self._start_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
         self._handlers = {
@@ -83,7 +87,7 @@ class Hub:
                 return
             from .events import set_event_loop
 
-            set_event_loop(asyncio.get_running_loop())
+            set_event_loop(asyncio.get_running_loop(), self.offer_local)
             try:
                 self.channel = await self.layer.new_channel(prefix="hub.")
             except Exception:
@@ -185,6 +189,22 @@ class Hub:
                 await handler(message)
             except Exception:
                 log.exception("hub handler failed for %s", message.get("type"))
+
+    def offer_local(self, message: dict) -> None:
+        """An event committed by this process, handed over on the loop in commit order."""
+        if message["stream"] not in self.subscribers:
+            return
+        self._local.append(message)
+        if self._local_runner is None or self._local_runner.done():
+            self._local_runner = asyncio.get_running_loop().create_task(self._run_local())
+
+    async def _run_local(self) -> None:
+        while self._local:
+            message = self._local.popleft()
+            try:
+                await self._on_event(message)
+            except Exception:
+                log.exception("local delivery failed for %s#%s", message["stream"], message["seq"])
 
     async def _on_event(self, message: dict) -> None:
         stream, seq, frame = message["stream"], message["seq"], message["frame"]
