@@ -1123,7 +1123,7 @@ def _record_join(meeting: Meeting, user_id: int, at: datetime) -> AttendanceInte
     roll = selectors.roll_for(meeting)
     _publish(meeting, "attendance.joined", {
         "user": person(_user(user_id)), "at": iso(at), "guest": user_id not in roll.everyone, "resumed": resumed,
-        **selectors.summary(meeting, now=at),
+        **selectors.summary(meeting, now=at, roll=roll),
     })
     return interval
 
