@@ -67,6 +67,7 @@ bench: install
 	$(PY) bench/fanout.py
 	$(PY) bench/idle.py
 	$(PY) bench/forum.py
+	$(PY) bench/meeting.py
 
 clean:
 	rm -rf var .pytest_cache

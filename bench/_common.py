@@ -487,7 +487,11 @@ async def subscribers_main(cfg: dict) -> None:
     t0 = time.monotonic()
     await asyncio.gather(*(open_one(i) for i in range(cfg["n"])))
     _reply({"ready": len(conns), "errors": errors, "skipped": skipped, "seconds": round(time.monotonic() - t0, 2)})
+    await command_loop(tally, conns)
 
+
+async def command_loop(tally: Tally, conns: list[SubConn]) -> None:
+    """Obey phase / wait / stats / quit lines on stdin (after the sockets are open), then close them."""
     reader = await _stdin_reader()
     while True:
         line = await reader.readline()

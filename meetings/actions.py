@@ -429,14 +429,18 @@ def end_meeting(*, identity: Identity, meeting_id: int) -> Meeting:
     return meeting
 
 
-def _sync_presence(meeting: Meeting) -> None:
-    """Open intervals for admitted people already on the stream (subscribed before it opened)."""
+def _sync_presence(meeting: Meeting, *, user_id: int | None = None) -> None:
+    """Open intervals for admitted people already on the stream (subscribed before it opened).
+
+    With `user_id`, only that person (a join): looking at everyone on the stream there
+    would cost two queries per person present on every join, under the meeting's lock.
+    """
     from realtime.presence import present_on
 
     now = timezone.now()
     for entry in present_on(meeting_stream(meeting.pk), {}):
         kind, _sep, raw = entry["id"].partition(":")
-        if kind == "u" and raw.isdigit():
+        if kind == "u" and raw.isdigit() and (user_id is None or int(raw) == user_id):
             _record_join(meeting, int(raw), now)
 
 
@@ -486,7 +490,7 @@ def join_meeting(*, identity: Identity, meeting_id: int) -> Participant:
     if state == Participant.State.WAITING:
         _publish(meeting, "lobby.waiting", {"user": _me(identity)}, actor=identity)
     else:
-        _sync_presence(meeting)  # a host who subscribed before joining
+        _sync_presence(meeting, user_id=identity.user_id)  # a host who subscribed before joining
     return p
 
 
@@ -1120,7 +1124,7 @@ def _record_join(meeting: Meeting, user_id: int, at: datetime) -> AttendanceInte
     roll = selectors.roll_for(meeting)
     _publish(meeting, "attendance.joined", {
         "user": person(_user(user_id)), "at": iso(at), "guest": user_id not in roll.everyone, "resumed": resumed,
-        **selectors.summary(meeting, now=at),
+        **selectors.summary(meeting, now=at, roll=roll),
     })
     return interval
 

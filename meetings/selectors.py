@@ -242,10 +242,13 @@ def quorum_state(roll: Roll, connected: set[int]) -> dict:
     }
 
 
-def summary(meeting: Meeting, *, now: datetime | None = None) -> dict:
-    """Counts and quorum in a few aggregate queries (published with every join and leave)."""
+def summary(meeting: Meeting, *, now: datetime | None = None, roll: Roll | None = None) -> dict:
+    """Counts and quorum in a few aggregate queries (published with every join and leave).
+
+    `roll`: the caller's roll_for(meeting) from the same transaction, to not read it twice.
+    """
     now = now or timezone.now()
-    roll = roll_for(meeting)
+    roll = roll or roll_for(meeting)
     expected = roll.expected
     firsts = dict(
         AttendanceInterval.objects.filter(meeting=meeting)
@@ -272,10 +275,10 @@ def summary(meeting: Meeting, *, now: datetime | None = None) -> dict:
     return {"counts": counts, "quorum": quorum_state(roll, connected)}
 
 
-def attendance_report(meeting: Meeting, *, now: datetime | None = None) -> dict:
+def attendance_report(meeting: Meeting, *, now: datetime | None = None, roll: Roll | None = None) -> dict:
     """Counts, quorum and one row per expected, excluded or guest attendee."""
     now = now or timezone.now()
-    roll = roll_for(meeting)
+    roll = roll or roll_for(meeting)
     stays = _intervals(meeting)
     connected = connected_user_ids(meeting)
     leaves = {leave.user_id: leave for leave in LeaveRequest.objects.filter(meeting=meeting)}
@@ -325,7 +328,7 @@ def attendance_report(meeting: Meeting, *, now: datetime | None = None) -> dict:
     order = {"present": 0, "late": 1, "left_early": 2, "late_and_left_early": 3, "excused": 4, "absent": 5,
              "excluded": 6, "guest": 7}
     rows.sort(key=lambda r: (order.get(r["status"], 9), r["user"]["name"], r["user"]["id"]))
-    return {**summary(meeting, now=now), "rows": rows}
+    return {**summary(meeting, now=now, roll=roll), "rows": rows}
 
 
 # -- votes, hands, chat -----------------------------------------------------------------------
@@ -403,9 +406,9 @@ def chat_messages(meeting: Meeting, *, moderator: bool, limit: int = 200) -> lis
     return [m.to_dict(moderator=moderator) for m in reversed(rows[:limit])]
 
 
-def you(identity: Identity, meeting: Meeting) -> dict:
+def you(identity: Identity, meeting: Meeting, *, roll: Roll | None = None) -> dict:
     p = participant(meeting, identity.user_id)
-    roll = roll_for(meeting)
+    roll = roll or roll_for(meeting)
     return {
         "host": is_host(identity, meeting),
         "chair": meeting.chair_id == identity.user_id,
@@ -419,16 +422,20 @@ def you(identity: Identity, meeting: Meeting) -> dict:
 
 
 def snapshot(identity: Identity, meeting: Meeting) -> dict:
-    host = is_host(identity, meeting)
-    chat_moderator = host or is_moderator(identity, meeting)
+    # Every participant's subscribe builds one (200 in a join storm): the roll and the
+    # caller's roles are read once here and handed down.
+    roll = roll_for(meeting)
+    me = you(identity, meeting, roll=roll)
+    host = me["host"]
+    chat_moderator = host or me["moderator"]
     votes = list(meeting.votes.all())
     return {
         "meeting": meeting.to_dict(),
         "agenda": [item.to_dict() for item in meeting.agenda.all()],
-        "you": you(identity, meeting),
+        "you": me,
         "participants": participants(meeting, include_waiting=host),
         "hands": hand_queue(meeting),
-        "attendance": attendance_report(meeting),
+        "attendance": attendance_report(meeting, roll=roll),
         "votes": [vote_dict(v) for v in votes],
         "my_votes": sorted(
             VoteParticipation.objects.filter(vote__in=votes, user_id=identity.user_id).values_list("vote_id", flat=True)

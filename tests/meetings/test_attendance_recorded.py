@@ -154,3 +154,40 @@ async def test_a_dead_process_ends_its_participants_stays_at_its_last_heartbeat(
     await Hub()._presence_hooks({}, {}, stale, {}, {}, last_seen)
     interval = await database_sync_to_async(AttendanceInterval.objects.get)(meeting=meeting)
     assert interval.left_at == T0 + timedelta(minutes=30) and interval.end_reason == "heartbeat"
+
+
+def test_a_join_costs_the_same_however_many_people_are_already_on_the_stream(schedule, identities, people, crowd,
+                                                                             clock):
+    """meetings.join looks only at the joining person's presence (it ran under the meeting's lock)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from realtime.models import PresenceEntry
+
+    members = crowd(32)
+    meeting = schedule("general")
+    clock.at(0)
+    actions.start_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+
+    def on_stream(user):
+        PresenceEntry.objects.create(stream=f"meeting:{meeting.pk}", identity=key(user), name="m", process="p1",
+                                     seen_at=clock.now)
+
+    def join(user) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            actions.join_meeting(identity=ident(user), meeting_id=meeting.pk)
+        seen(meeting, joined={key(user): clock.now})
+        on_stream(user)
+        return len(queries)
+
+    first = join(members[0])
+    for user in members[1:-1]:
+        join(user)
+    assert join(members[-1]) == first  # 31 people on the stream, not 2 x 31 more queries
+    assert AttendanceInterval.objects.filter(meeting=meeting, left_at__isnull=True).count() == 32
+
+    # The case the sync is for: the chair was on the stream before joining (no presence flush yet).
+    chair = people["committee_secretary"]
+    on_stream(chair)
+    actions.join_meeting(identity=identities["committee_secretary"], meeting_id=meeting.pk)
+    assert AttendanceInterval.objects.filter(meeting=meeting, user=chair, left_at__isnull=True).exists()
