@@ -51,7 +51,7 @@ def post(ctx: OpContext, args: PostArgs) -> dict:
     announcement = actions.post_announcement(
         identity=ctx.identity, branch_id=args.branch, title=args.title, body=args.body
     )
-    return {"announcement": announcement.to_dict()}
+    return {"announcement": announcement.to_dict(author_name=ctx.identity.name)}
 
 
 class MarkReadArgs(OpArgs):

@@ -27,6 +27,7 @@ from accounts.identity import ANONYMOUS, Identity, identity_for_citizen
 
 from . import presence
 from .errors import BadRequest, Forbidden, NotFound, OpError, RateLimited, TooLarge, UnknownOp
+from .batching import get_batcher
 from .frames import PROTOCOL_VERSION, dumps, error_frame, iso, ok_frame
 from .hub import Hub, get_hub
 from .idempotency import check_client_id, run_once
@@ -117,6 +118,7 @@ class RealtimeConsumer(AsyncConsumer):
         self.identity: Identity = self.scope.get("identity", ANONYMOUS)
         self.subscriptions: dict[str, Subscription] = {}
         self.presence_streams: set[str] = set()
+        self.writes_in_flight: set[asyncio.Task] = set()
         self.bucket = TokenBucket(conf["RATE_PER_SECOND"], conf["RATE_BURST"])
         self.closed = False
         self.last_frame_at = timezone.now()
@@ -303,9 +305,20 @@ class RealtimeConsumer(AsyncConsumer):
                 args = frame.get("args") or {}
                 if not isinstance(args, dict):
                     raise BadRequest("args must be a JSON object", details={"field": "args"})
+                await self._settle_writes()
                 data = await core(self, args, ref)
             else:
-                data = await self._run_registered(op, frame)
+                spec, ctx, args = self._prepare(op, frame)
+                if spec.writes:
+                    # Pipelined: the next frame is read while this write waits for its
+                    # batch (realtime/batching.py); replies to writes keep their order.
+                    task = asyncio.create_task(self._finish_write(ref, spec, ctx, args))
+                    self.writes_in_flight.add(task)
+                    task.add_done_callback(self.writes_in_flight.discard)
+                    return
+                # Anything else sees this connection's earlier writes done.
+                await self._settle_writes()
+                data = await database_sync_to_async(spec.handler)(ctx, args)
             if data is not None:  # None: the op sent its own reply (subscribe)
                 await self.send_text(ok_frame(ref, data))
         except OpError as exc:
@@ -314,21 +327,38 @@ class RealtimeConsumer(AsyncConsumer):
             log.exception("op failed")
             await self.send_text(error_frame(ref, "internal", _("Something went wrong on the server; nothing was changed.")))
 
-    async def _run_registered(self, op: str, frame: dict) -> dict:
+    def _prepare(self, op: str, frame: dict) -> tuple:
         spec = get_op(op)
         if spec is None:
             raise UnknownOp(f"unknown op {op[:64]!r}")
         check_audience(spec, self.identity)
         args = parse_args(spec, frame.get("args"))
         client_id = check_client_id(frame.get("cid")) if spec.writes else None
-        ctx = OpContext(identity=self.identity, client_id=client_id, connection_id=self.connection_id)
+        return spec, OpContext(identity=self.identity, client_id=client_id, connection_id=self.connection_id), args
 
-        def call() -> dict:
-            if spec.writes:
-                return run_once(self.identity, client_id, op, lambda: spec.handler(ctx, args))
-            return spec.handler(ctx, args)
+    async def _finish_write(self, ref, spec, ctx: OpContext, args) -> None:
+        language = self.language
 
-        return await database_sync_to_async(call)()
+        def write() -> dict:
+            # Runs in the batch's thread, outside this frame's context: carry the language.
+            with translation.override(language):
+                return run_once(ctx.identity, ctx.client_id, spec.name, lambda: spec.handler(ctx, args))
+
+        with translation.override(language):
+            try:
+                data = await get_batcher().run(write)
+                await self.send_text(ok_frame(ref, data))
+            except OpError as exc:
+                await self.send_text(error_frame(ref, exc.code, exc.message, exc.details))
+            except Exception:
+                log.exception("op failed")
+                await self.send_text(
+                    error_frame(ref, "internal", _("Something went wrong on the server; nothing was changed."))
+                )
+
+    async def _settle_writes(self) -> None:
+        if self.writes_in_flight:
+            await asyncio.gather(*self.writes_in_flight, return_exceptions=True)
 
     # -- core ops ------------------------------------------------------------------
 

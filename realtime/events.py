@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
@@ -23,6 +24,7 @@ from accounts.identity import Identity
 
 from .frames import event_frame
 from .models import Event, Stream
+from .sql import insert_row
 from .streams import group_name
 
 log = logging.getLogger(__name__)
@@ -67,9 +69,7 @@ def append_event(
     if callable(data):
         data = data(seq)
     now = timezone.now()
-    Event.objects.create(
-        stream_id=stream_key, seq=seq, type=type_, data=data, actor=actor.key if actor else "", created_at=now
-    )
+    insert_row(Event, stream=stream_key, seq=seq, type=type_, data=data, actor=actor.key if actor else "", created_at=now)
     if seq % PRUNE_EVERY == 0:
         prune_stream(stream_key, head=seq)
     appended = AppendedEvent(stream_key, seq, type_, data, event_frame(stream_key, seq, type_, data, now))
@@ -91,11 +91,32 @@ def set_event_loop(loop: asyncio.AbstractEventLoop) -> None:
 # Doorbells handed to the loop: held here so they are not garbage-collected mid-send.
 _in_flight: set[asyncio.Task] = set()
 
+# Doorbells from database threads wait here for the loop; one wake-up carries all that
+# queued meanwhile (a batch of writes commits many events at once).
+_handover: list[tuple[object, str, dict]] = []
+_handover_lock = threading.Lock()
+
 
 def _ring_later(layer, group: str, message: dict) -> None:
     task = asyncio.get_running_loop().create_task(_send_logged(layer, group, message))
     _in_flight.add(task)
     task.add_done_callback(_in_flight.discard)
+
+
+def _ring_handed_over() -> None:
+    with _handover_lock:
+        waiting = _handover[:]
+        _handover.clear()
+    for layer, group, message in waiting:
+        _ring_later(layer, group, message)
+
+
+def _hand_over(loop: asyncio.AbstractEventLoop, layer, group: str, message: dict) -> None:
+    with _handover_lock:
+        _handover.append((layer, group, message))
+        wake = len(_handover) == 1
+    if wake:
+        loop.call_soon_threadsafe(_ring_handed_over)
 
 
 async def _send_logged(layer, group: str, message: dict) -> None:
@@ -110,8 +131,8 @@ def publish(event: AppendedEvent) -> None:
 
     From a database thread of the server the send is handed to the event loop and not
     waited for: the write op returns (and the thread takes the next write) while the
-    loop may still be fanning out an earlier event. call_soon_threadsafe is FIFO, and
-    a doorbell that still overtakes another is put in order by the hub's gap fill.
+    loop may still be fanning out an earlier event. Hand-overs keep their order, and a
+    doorbell that still overtakes another is put in order by the hub's gap fill.
     """
     layer = get_channel_layer()
     if layer is None:
@@ -122,7 +143,7 @@ def publish(event: AppendedEvent) -> None:
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # in a database thread, not on a loop: hand over and return
-            loop.call_soon_threadsafe(_ring_later, layer, group_name(event.stream), message)
+            _hand_over(loop, layer, group_name(event.stream), message)
             return
     try:
         async_to_sync(layer.group_send)(group_name(event.stream), message)

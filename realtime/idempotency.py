@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from accounts.identity import Identity
 
-from .errors import BadRequest, Conflict
+from .errors import BadRequest, Conflict, OpError
 from .models import ClientWrite
+from .sql import insert_row
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,64}$")
 KEEP_FOR = timedelta(days=2)
@@ -41,17 +42,25 @@ def _recorded(identity: Identity, client_id: str, op: str) -> dict | None:
 
 
 def run_once(identity: Identity, client_id: str, op: str, write: Callable[[], dict]) -> dict:
-    """Run `write` at most once per (identity, client id); return its (first) result."""
-    recorded = _recorded(identity, client_id, op)
-    if recorded is not None:
-        return recorded
+    """Run `write` at most once per (identity, client id); return its (first) result.
+
+    The write is tried first and the record's unique key decides: a first attempt (the
+    common case) pays no lookup. A retry of a write that already ran either collides
+    on the key (its second run rolls back whole, events included) or is refused by the
+    write itself (the state moved on); both hand back the recorded first result.
+    """
     try:
         with transaction.atomic():
             result = write()
-            ClientWrite.objects.create(identity=identity.key, client_id=client_id, op=op, result=result)
+            insert_row(
+                ClientWrite, identity=identity.key, client_id=client_id, op=op, result=result, created_at=timezone.now()
+            )
     except IntegrityError:
-        # A concurrent retry of the same write won the race; this attempt rolled back
-        # whole (its events included), so hand back the winner's result.
+        recorded = _recorded(identity, client_id, op)
+        if recorded is None:
+            raise
+        return recorded
+    except OpError:
         recorded = _recorded(identity, client_id, op)
         if recorded is None:
             raise

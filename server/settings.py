@@ -236,6 +236,9 @@ BRANCHLINE_REALTIME = {
     # daphne's --ping-interval + --ping-timeout: how long a dropped socket may have been
     # silent before it was noticed (a lost connection's stay ends that much earlier).
     "HEARTBEAT_SILENCE_SECONDS": env_int("WS_HEARTBEAT_SILENCE_SECONDS", 50),
+    # Group commit: at most this many waiting write ops share one transaction
+    # (realtime/batching.py); 1 gives every op its own.
+    "WRITE_BATCH": env_int("WS_WRITE_BATCH", 32),
 }
 
 LOGGING = {
