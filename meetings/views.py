@@ -100,7 +100,7 @@ def meeting_strings() -> dict[str, str]:
         "lower_hand": _("Lower hand"),
         "mute": _("Mute"),
         "unmute": _("Unmute"),
-        "remove": _("Remove"),
+        "remove": _("Remove from the meeting"),
         "confirm_remove": _("Remove %(name)s from the meeting?"),
         "admit": _("Admit"),
         "deny": _("Deny"),

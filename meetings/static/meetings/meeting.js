@@ -365,7 +365,9 @@ function renderVote(vote) {
   );
   card.append(meta);
   const progress = el("p", "vote-progress small");
-  progress.textContent = interpolate(t.cast_line, { cast: vote.cast, of: vote.voting_expected });
+  // A draft has no frozen number yet: show the room's current one.
+  const of = vote.voting_expected ?? (state.quorum ? state.quorum.voting_expected : "");
+  progress.textContent = interpolate(t.cast_line, { cast: vote.cast, of });
   if (vote.written) progress.append(" ", interpolate(t.written_line, { written: vote.written }));
   card.append(progress);
 
@@ -377,9 +379,10 @@ function renderVote(vote) {
     if (vote.status === "draft" && state.meeting.status === "live") {
       tools.append(
         button(t.open_vote, () => {
+          // A refusal (quorum not met) is shown on the vote itself, with the numbers.
           state.voteErrors.delete(vote.id);
-          control("meetings.vote.open", { vote: vote.id }).catch((error) => {
-            state.voteErrors.set(vote.id, explain(error));
+          conn.write("meetings.vote.open", { vote: vote.id }).catch((error) => {
+            state.voteErrors.set(vote.id, `${t.action_failed} ${explain(error)}`);
             renderVotes();
           });
         }, "button button-primary small-action"),
@@ -680,11 +683,13 @@ function onEvent(frame) {
     case "meeting.cancelled":
       state.meeting = d.meeting;
       renderStatus();
+      refreshLeave();
       break;
     case "meeting.started":
       state.meeting = d.meeting;
       setSummary(d.attendance || {});
       announce(t.started_live);
+      refreshLeave(); // leave requests close when the meeting starts
       if (state.mode !== "in" && state.mode !== "waiting") join();
       renderAll();
       break;

@@ -1,0 +1,162 @@
+"""A branch meeting in three browsers: the chair schedules and starts it, two members join,
+one raises a hand, the chair opens a vote, both vote, and every page shows the result and
+the quorum live; then the minutes list the attendance and the resolution.
+
+Set BRANCHLINE_SCREENSHOT_DIR to also save the chair's page (desktop width) as meeting.png
+there (the README's picture is made this way).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import PHONE
+
+pytestmark = pytest.mark.browser
+
+BRANCH = "第一党支部"
+
+
+def wait_online(page) -> None:
+    expect(page.locator("#conn-status")).to_have_attribute("data-status", "online")
+
+
+def quorum(page, present: int, expected: int = 3) -> None:
+    box = page.locator("#quorum")
+    expect(box).to_have_attribute("data-present", str(present))
+    expect(box).to_have_attribute("data-expected", str(expected))
+    expect(page.locator("#quorum-line")).to_have_text(f"有表决权党员到会 {present} 人 / 应到 {expected} 人")
+
+
+def test_meeting_runs_live_on_three_pages(own_server, open_page):
+    server = own_server
+    branch = server.branch_id(BRANCH)
+    title = f"支部党员大会 {uuid.uuid4().hex[:6]}"
+    motion = "同意李版主为优秀共产党员推荐人选"
+
+    # The chair (王书记, the secretary) schedules the meeting from the calendar.
+    chair = open_page(server, "shuji", f"/branches/{branch}/meetings/")
+    wait_online(chair)
+    chair.locator("#schedule-details summary").click()
+    chair.fill("#f-title", title)
+    chair.select_option("#f-kind", "general")
+    chair.fill("#f-agenda", "学习党章\n表决推荐人选")
+    chair.click("#schedule-form button[type=submit]")
+    expect(chair.locator("#scheduled-link")).to_have_text(title)
+    expect(chair.locator("#meeting-calendar .meeting-title", has_text=title)).to_have_count(1)  # live list
+    chair.click("#scheduled-link")
+    wait_online(chair)
+    expect(chair.locator("#meeting-status")).to_have_attribute("data-status", "scheduled")
+
+    # The chair starts it.
+    chair.click("#btn-start")
+    expect(chair.locator("#meeting-status")).to_have_attribute("data-status", "live")
+    expect(chair.locator("#meeting-status")).to_have_text("进行中")
+    expect(chair.locator("#agenda .is-current")).to_contain_text("学习党章")
+    quorum(chair, 1)
+    meeting_path = chair.url.replace(server.url, "")
+
+    # Two members join: one at desktop width, one on a phone.
+    banzhu = open_page(server, "banzhu", meeting_path)
+    dangyuan = open_page(server, "dangyuan", meeting_path, viewport=PHONE)
+    for page in (banzhu, dangyuan):
+        wait_online(page)
+        expect(page.locator("#room-actions")).to_be_visible()
+        expect(page.locator("#console")).to_have_count(0)  # no chair console for members
+    for page in (chair, banzhu, dangyuan):
+        quorum(page, 3)
+        expect(page.locator("#quorum-motion")).to_have_attribute("data-met", "true")
+    expect(chair.locator('#participants [data-user][data-connected="true"]')).to_have_count(3)
+    # Usable at phone width: nothing sticks out sideways.
+    assert dangyuan.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # 李版主 raises a hand: the chair sees it in the queue and on the participant.
+    banzhu.click("#btn-hand")
+    expect(banzhu.locator("#btn-hand")).to_have_attribute("aria-pressed", "true")
+    expect(chair.locator("#hands")).to_contain_text("李版主")
+    expect(chair.locator("#participants .tag-hand")).to_have_count(1)
+    chair.locator("#hands li", has_text="李版主").get_by_role("button", name="请其发言").click()
+    expect(banzhu.locator("#participants .tag-floor")).to_have_count(1)
+    expect(chair.locator("#hands")).not_to_contain_text("李版主")
+
+    # Chat reaches everyone.
+    dangyuan.fill("#chat-body", "我同意推荐。")
+    dangyuan.click("#chat-form button[type=submit]")
+    expect(chair.locator("#chat-list")).to_contain_text("我同意推荐。")
+
+    # The chair prepares a motion and opens it; both members see a ballot.
+    chair.click("#btn-next-item")
+    expect(chair.locator("#agenda .is-current")).to_contain_text("表决推荐人选")
+    chair.locator("#vote-create-details summary").click()
+    chair.fill("#vote-title", motion)
+    chair.click("#vote-form button[type=submit]")
+    vote_card = chair.locator("#votes .vote", has_text=motion)
+    expect(vote_card).to_have_attribute("data-status", "draft")
+    vote_card.get_by_role("button", name="开始表决").click()
+    expect(vote_card).to_have_attribute("data-status", "open")
+    for page in (banzhu, dangyuan):
+        expect(page.locator("#votes .vote", has_text=motion)).to_have_attribute("data-status", "open")
+
+    banzhu.locator('#votes button[data-choice="yes"]').click()
+    expect(banzhu.locator("#votes .voted")).to_have_text("✔ 您已投票。")
+    dangyuan.locator('#votes button[data-choice="yes"]').click()
+    expect(dangyuan.locator("#votes .voted")).to_be_visible()
+    expect(chair.locator("#votes .vote-progress").first).to_contain_text("已投票 2 人")
+
+    vote_card.get_by_role("button", name="结束表决").click()
+    for page in (chair, banzhu, dangyuan):
+        card = page.locator("#votes .vote", has_text=motion)
+        expect(card).to_have_attribute("data-status", "closed")
+        expect(card.locator(".verdict")).to_have_text("通过")
+        expect(card.locator('.result-counts [data-key="yes"]')).to_contain_text("2")
+        expect(card).to_contain_text("到会人数符合规定")
+
+    # 张党员 leaves: the quorum drops live on the other pages, and an election now needs
+    # more than are present: the chair gets a clear refusal naming the numbers.
+    dangyuan.close()
+    for page in (chair, banzhu):
+        quorum(page, 2)
+        expect(page.locator("#quorum-election")).to_have_attribute("data-met", "false")
+    chair.select_option("#vote-kind", "election")
+    chair.fill("#vote-title", "补选支部委员")
+    chair.locator("#vote-candidates label", has_text="李版主").locator("input").check()
+    chair.click("#vote-form button[type=submit]")
+    election = chair.locator("#votes .vote", has_text="补选支部委员")
+    election.get_by_role("button", name="开始表决").click()
+    refusal = election.locator(".vote-error")
+    expect(refusal).to_contain_text("到会有表决权的党员 2 人，应到 3 人；选举需要至少 3 人到会")
+    expect(election).to_have_attribute("data-status", "draft")
+
+    shots = os.environ.get("BRANCHLINE_SCREENSHOT_DIR")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        chair.screenshot(path=str(Path(shots) / "meeting.png"), full_page=True)
+        banzhu.set_viewport_size(PHONE)
+        banzhu.screenshot(path=str(Path(shots) / "meeting-phone.png"), full_page=True)
+
+    # The chair ends the meeting; the minutes list the attendance and the resolution.
+    chair.click("#btn-end")
+    expect(chair.locator("#meeting-status")).to_have_attribute("data-status", "ended")
+    expect(banzhu.locator("#room-state")).to_have_text("会议已结束。")
+    chair.goto(meeting_path + "minutes/")
+    present = chair.locator("#minutes-present")
+    for name in ("王书记", "李版主", "张党员"):
+        expect(present).to_contain_text(name)
+    expect(chair.locator("#minutes-absent")).to_contain_text("赵预备")
+    resolution = chair.locator("#minutes-resolutions .resolution", has_text=motion)
+    expect(resolution).to_contain_text("赞成 2")
+    expect(resolution.locator(".verdict")).to_have_text("通过")
+    expect(chair.locator("#markdown-link")).to_have_attribute("href", re.compile(r"/api/meetings/\d+/minutes\.md$"))
+
+    # The attendance report and its CSV download.
+    chair.goto(meeting_path + "attendance/")
+    expect(chair.locator(".attendance-table tbody tr")).to_have_count(4)
+    with chair.expect_download() as download:
+        chair.click("#csv-link")
+    assert "attendance" in download.value.suggested_filename
