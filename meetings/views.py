@@ -156,8 +156,6 @@ def meeting_strings() -> dict[str, str]:
         "pending": _("awaiting review"),
         "done": _("Done."),
         "reload": _("Reload the page"),
-        "approve": _("Approve"),
-        "decline": _("Decline"),
         "withdraw": _("Withdraw"),
         "log_in": _("Log in"),
     }

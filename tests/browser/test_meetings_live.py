@@ -160,3 +160,78 @@ def test_meeting_runs_live_on_three_pages(own_server, open_page):
     with chair.expect_download() as download:
         chair.click("#csv-link")
     assert "attendance" in download.value.suggested_filename
+
+
+def meeting_id(server, title: str) -> int:
+    rows = server.query("SELECT id FROM meetings_meeting WHERE title = ?", (title,))
+    assert rows, f"no meeting {title!r} in the demo data"
+    return rows[0][0]
+
+
+def test_lobby_chat_moderation_and_leave(own_server, open_page):
+    server = own_server
+    live = f"/meetings/{meeting_id(server, '党课：学习贯彻党的二十大精神')}/"
+
+    # The chair locks the running lecture: an expected member now waits in the lobby.
+    chair = open_page(server, "shuji", live)
+    wait_online(chair)
+    expect(chair.locator("#btn-lock")).to_be_visible()
+    chair.click("#btn-lock")
+    expect(chair.locator("#meeting-locked")).to_be_visible()
+    expect(chair.locator("#btn-lock")).to_have_text("解除锁定")
+
+    yubei = open_page(server, "yubei", live, viewport=PHONE)
+    wait_online(yubei)
+    expect(yubei.locator("#room-state")).to_have_text("您在等候室中，请等待主持人准许入会。")
+    expect(yubei.locator("#room-actions")).to_be_hidden()
+    waiting = chair.locator("#lobby li", has_text="赵预备")
+    expect(waiting).to_have_count(1)
+    waiting.get_by_role("button", name="准许入会").click()
+    expect(yubei.locator("#room-state")).to_be_hidden()
+    expect(yubei.locator("#room-actions")).to_be_visible()
+    expect(chair.locator("#lobby")).to_contain_text("没有人在等候。")
+    expect(chair.locator('#participants [data-user][data-connected="true"]', has_text="赵预备")).to_have_count(1)
+
+    # Chat runs through the branch's watched words: a blocked word is refused at the field.
+    yubei.fill("#chat-body", "群里有人发赌博广告")
+    yubei.click("#chat-form button[type=submit]")
+    expect(yubei.locator("#chat-body")).to_have_attribute("aria-invalid", "true")
+    expect(yubei.locator("#chat-body-error")).to_contain_text("赌博")
+    expect(yubei.locator("#chat-body")).to_have_value("群里有人发赌博广告")  # nothing typed is lost
+    expect(chair.locator("#chat-list")).not_to_contain_text("赌博")
+    # A word that needs approval: sent, held for review, and the sender is told so.
+    yubei.fill("#chat-body", "有没有人需要代购")
+    yubei.click("#chat-form button[type=submit]")
+    expect(yubei.locator("#chat-status")).to_have_text("已发送，待审核通过后显示。")
+    yubei.fill("#chat-body", "老师讲得很好")
+    yubei.click("#chat-form button[type=submit]")
+    expect(chair.locator("#chat-list")).to_contain_text("老师讲得很好")
+    expect(chair.locator("#chat-list")).not_to_contain_text("代购")
+
+    # Only the chair of the three voting members is here: a motion may not open yet.
+    chair.locator("#vote-create-details summary").click()
+    chair.fill("#vote-title", "同意本次党课学习安排")
+    chair.click("#vote-form button[type=submit]")
+    motion = chair.locator("#votes .vote", has_text="同意本次党课学习安排")
+    motion.get_by_role("button", name="开始表决").click()
+    expect(motion.locator(".vote-error")).to_contain_text("到会有表决权的党员 1 人，应到 3 人；表决需要至少 2 人到会")
+    expect(motion).to_have_attribute("data-status", "draft")
+    expect(yubei.locator("#votes .vote", has_text="同意本次党课学习安排")).to_have_attribute("data-status", "draft")
+
+    # Leave (请假) for the upcoming meeting: a member asks, the secretary approves live.
+    upcoming = f"/meetings/{meeting_id(server, '十一月支部党员大会')}/"
+    member = open_page(server, "banzhu", upcoming)
+    secretary = open_page(server, "shuji", upcoming)
+    wait_online(member)
+    wait_online(secretary)
+    member.click("#leave-form button[type=submit]")  # empty: refused at the field
+    expect(member.locator("#leave-reason-error")).to_be_visible()
+    member.fill("#leave-reason", "当天需要值班")
+    member.click("#leave-form button[type=submit]")
+    expect(member.locator("#my-leave")).to_have_attribute("data-status", "pending")
+    request = secretary.locator("#leave-requests .leave-item", has_text="当天需要值班")
+    expect(request).to_have_count(1)
+    request.locator(".leave-note").fill("同意")
+    request.get_by_role("button", name="批准", exact=True).click()
+    expect(member.locator("#my-leave")).to_have_attribute("data-status", "approved")
+    expect(member.locator("#my-leave")).to_contain_text("同意")

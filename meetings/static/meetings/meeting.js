@@ -898,7 +898,9 @@ function begin() {
 conn.subscribe(`inbox:${config.me}`, {
   event(frame) {
     const d = frame.data || {};
-    const mine = d.meeting && d.meeting.id === config.meeting;
+    // Meeting events carry the meeting; leave events carry its id.
+    const about = d.meeting && typeof d.meeting === "object" ? d.meeting.id : d.meeting;
+    const mine = about === config.meeting;
     if (!mine) return;
     if (frame.type === "meeting.admitted") {
       state.mode = "in";
