@@ -87,8 +87,9 @@ def build_minutes(meeting: Meeting) -> dict:
             "present_at_open": vote.present_at_open,
             "required_present": vote.required_present,
             "quorum_met": bool(result.get("quorum_met")),
-            "counts": [{"key": key, "label": labels.get(key, key), "count": n}
-                       for key, n in (result.get("counts") or {}).items()],
+            # In option order: a JSON column on PostgreSQL (jsonb) does not keep key order.
+            "counts": [{"key": o["key"], "label": labels[o["key"]], "count": (result.get("counts") or {}).get(o["key"], 0)}
+                       for o in data["options"]],
             "ballots": result.get("ballots", 0),
             "written": result.get("written", 0),
             "passed": vote.passed,
