@@ -220,3 +220,25 @@ def test_meeting_page_after_the_end_links_the_record(client, people, held):
     assert reverse("meetings:minutes", args=[held.pk]) in html
     assert reverse("meetings:attendance", args=[held.pk]) in html
     assert Meeting.objects.get(pk=held.pk).status == "ended"
+
+
+def test_meeting_page_in_english(client, schedule, people, settings):
+    meeting = schedule("general")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = page(client, people["secretary"], reverse("meetings:meeting", args=[meeting.pk]))
+    html = response.content.decode()
+    assert "Chair console" in html and "Start the meeting" in html and "主持人控制台" not in html
+    strings = config(response, "meeting-strings")
+    assert strings["raise_hand"] == "Raise hand"
+    assert strings["attendance"]["excused"] == "on leave"
+    # Still the branch's zone, whatever the language.
+    assert ">2026-11-28 09:00<" in html
+
+
+def test_page_strings_are_chinese_by_default(client, schedule, people):
+    meeting = schedule("general")
+    response = page(client, people["member"], reverse("meetings:meeting", args=[meeting.pk]))
+    strings = config(response, "meeting-strings")
+    assert strings["raise_hand"] == "举手"
+    assert strings["status"]["live"] == "进行中"
+    assert strings["quorum_line"] == "有表决权党员到会 %(present)s 人 / 应到 %(expected)s 人"

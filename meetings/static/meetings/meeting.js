@@ -282,6 +282,15 @@ function renderPerson({ user, row, participant }) {
       ),
     );
     li.append(tools);
+  } else if (state.you.moderator && participant && !isMe(user) && RUNNING.includes(state.meeting.status)) {
+    // Forum moderators of the branch may mute (and hide chat), nothing else.
+    const tools = el("span", "person-tools");
+    tools.append(
+      button(participant.muted ? t.unmute : t.mute, () =>
+        control("meetings.mute", meetingArgs({ user: user.id, muted: !participant.muted }), { where: pageError }).catch(quiet),
+      ),
+    );
+    li.append(tools);
   }
   return li;
 }
