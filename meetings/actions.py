@@ -810,10 +810,11 @@ def withdraw_leave(*, identity: Identity, meeting_id: int) -> LeaveRequest:
 @transaction.atomic
 def decide_leave(*, identity: Identity, leave_id: int, approve: bool, note: str = "") -> LeaveRequest:
     _require_user(identity)
-    leave = LeaveRequest.objects.select_for_update().filter(pk=leave_id).first()
-    if leave is None:
+    meeting_id = LeaveRequest.objects.filter(pk=leave_id).values_list("meeting_id", flat=True).first()
+    if meeting_id is None:
         raise NotFound(_("There is no such leave request."))
-    meeting = _meeting(identity, leave.meeting_id)
+    meeting = _meeting(identity, meeting_id)  # the meeting first, as every other action locks it
+    leave = LeaveRequest.objects.select_for_update().get(pk=leave_id)
     _require_manager(identity, meeting)
     if meeting.status in (Meeting.Status.ENDED, Meeting.Status.CANCELLED):
         raise Conflict(_("This meeting is over."))
@@ -947,8 +948,8 @@ def enter_written_opinion(*, identity: Identity, vote_id: int, user_id: int, cho
                           candidates: list[str] | None = None) -> Vote:
     """书面意见: an absent voting member's vote, entered by the secretary before the vote opens."""
     _require_user(identity)
+    meeting = _meeting(identity, selectors.vote_for(identity, vote_id).meeting_id)  # meeting, then vote
     vote = selectors.vote_for(identity, vote_id, for_update=True)
-    meeting = _meeting(identity, vote.meeting_id)
     _require_manager(identity, meeting)
     if vote.status != Vote.Status.DRAFT:
         raise Conflict(_("Written opinions are entered before the vote opens."))
@@ -969,8 +970,8 @@ def enter_written_opinion(*, identity: Identity, vote_id: int, user_id: int, cho
 @transaction.atomic
 def open_vote(*, identity: Identity, vote_id: int) -> Vote:
     _require_user(identity)
+    meeting = _meeting(identity, selectors.vote_for(identity, vote_id).meeting_id)  # meeting, then vote
     vote = selectors.vote_for(identity, vote_id, for_update=True)
-    meeting = _meeting(identity, vote.meeting_id)
     _require_host(identity, meeting)
     _require_live(meeting)
     if vote.status != Vote.Status.DRAFT:
@@ -1039,8 +1040,8 @@ def _elected(counts: dict[str, int], keys: list[str], seats: int, expected: int)
 @transaction.atomic
 def close_vote(*, identity: Identity, vote_id: int) -> Vote:
     _require_user(identity)
+    meeting = _meeting(identity, selectors.vote_for(identity, vote_id).meeting_id)  # meeting, then vote
     vote = selectors.vote_for(identity, vote_id, for_update=True)
-    meeting = _meeting(identity, vote.meeting_id)
     _require_host(identity, meeting)
     if vote.status != Vote.Status.OPEN:
         raise Conflict(_("This vote is not open."))
@@ -1088,7 +1089,7 @@ def record_join(*, meeting_id: int, user_id: int, at: datetime) -> AttendanceInt
     Only admitted participants of a running meeting get an interval; a reconnect within
     60 s of the last leave continues that interval.
     """
-    meeting = Meeting.objects.select_for_update().select_related("branch").filter(pk=meeting_id).first()
+    meeting = Meeting.objects.select_for_update(of=("self",)).select_related("branch").filter(pk=meeting_id).first()
     if meeting is None or not meeting.is_running:
         return None
     return _record_join(meeting, user_id, at)
@@ -1127,7 +1128,7 @@ def _record_join(meeting: Meeting, user_id: int, at: datetime) -> AttendanceInte
 @transaction.atomic
 def record_leave(*, meeting_id: int, user_id: int, at: datetime, lost: bool = False) -> AttendanceInterval | None:
     """A participant's last socket left; `at` is their last sign of life when the connection was lost."""
-    meeting = Meeting.objects.select_for_update().select_related("branch").filter(pk=meeting_id).first()
+    meeting = Meeting.objects.select_for_update(of=("self",)).select_related("branch").filter(pk=meeting_id).first()
     if meeting is None:
         return None
     interval = AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id, left_at__isnull=True).first()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from accounts.identity import Identity
 from moderation.targets import ReviewTarget, register_review_target
 from realtime.errors import NotFound
@@ -13,7 +15,7 @@ from .models import ChatMessage
 def _message(identity: Identity, message_id: int) -> ChatMessage:
     message = ChatMessage.objects.select_related("meeting", "meeting__branch", "author").filter(pk=message_id).first()
     if message is None or not selectors.may_see(identity, message.meeting):
-        raise NotFound("no such message")
+        raise NotFound(_("There is no such message."))
     return message
 
 

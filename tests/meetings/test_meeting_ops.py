@@ -359,3 +359,16 @@ async def test_every_meetings_op_refuses_outsiders_and_anonymous_sockets(connect
     # Nothing changed for the meeting.
     again = await chair.call("meetings.get", {"meeting": mid})
     assert again["data"]["meeting"]["status"] == "scheduled" and again["data"]["meeting"]["title"] == "十一月支部党员大会"
+
+
+async def test_the_calendar_lists_a_branchs_meetings_in_a_window(connect, people, tree):  # noqa: F811
+    chair, meeting = await scheduled(connect, people, tree)
+    member = await connect(people["probationary"])
+    listed = await member.call("meetings.list", {"branch": tree["a"].pk})
+    assert [m["id"] for m in listed["data"]["meetings"]] == [meeting["id"]]
+    assert listed["data"]["meetings"][0]["you_expected"] is True and listed["data"]["meetings"][0]["expected"] == 4
+    window = {"branch": tree["a"].pk, "from": "2000-01-01T00:00+08:00", "to": "2000-02-01T00:00+08:00"}
+    assert (await member.call("meetings.list", window))["data"]["meetings"] == []
+    naive = await member.call("meetings.list", {"branch": tree["a"].pk, "from": "2000-01-01T00:00"})
+    assert naive["code"] == "bad_request" and naive["details"]["field"] == "from"
+    assert (await member.call("meetings.list", {"branch": tree["b"].pk}))["code"] == "not_found"
