@@ -158,6 +158,7 @@ def meeting_strings() -> dict[str, str]:
         "reload": _("Reload the page"),
         "withdraw": _("Withdraw"),
         "log_in": _("Log in"),
+        "cancel_reason": _("Cancel this meeting? Members are told. Reason (optional):"),
     }
 
 

@@ -44,7 +44,14 @@ def test_meeting_runs_live_on_three_pages(own_server, open_page):
     chair = open_page(server, "shuji", f"/branches/{branch}/meetings/")
     wait_online(chair)
     chair.locator("#schedule-details summary").click()
+    # An end before the start is refused at its field, and nothing typed is lost.
     chair.fill("#f-title", title)
+    chair.fill("#f-end", chair.input_value("#f-start").replace("T09:00", "T08:00"))
+    chair.click("#schedule-form button[type=submit]")
+    expect(chair.locator("#f-end")).to_have_attribute("aria-invalid", "true")
+    expect(chair.locator("#f-end-error")).to_be_visible()
+    expect(chair.locator("#f-title")).to_have_value(title)
+    chair.fill("#f-end", chair.input_value("#f-start").replace("T09:00", "T11:00"))
     chair.select_option("#f-kind", "general")
     chair.fill("#f-agenda", "学习党章\n表决推荐人选")
     chair.click("#schedule-form button[type=submit]")
@@ -235,3 +242,11 @@ def test_lobby_chat_moderation_and_leave(own_server, open_page):
     request.get_by_role("button", name="批准", exact=True).click()
     expect(member.locator("#my-leave")).to_have_attribute("data-status", "approved")
     expect(member.locator("#my-leave")).to_contain_text("同意")
+
+    # The secretary cancels the upcoming meeting; the member's page says so at once.
+    secretary.once("dialog", lambda dialog: dialog.accept("改期另行通知"))
+    secretary.click("#btn-cancel")
+    for page in (secretary, member):
+        expect(page.locator("#meeting-status")).to_have_attribute("data-status", "cancelled")
+        expect(page.locator("#room-state")).to_have_text("会议已取消。")
+    expect(member.locator("#leave-form")).to_have_count(0)

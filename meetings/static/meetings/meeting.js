@@ -166,6 +166,7 @@ function renderConsole() {
   show("btn-lock", RUNNING.includes(s));
   show("btn-mute-all", s === "live");
   show("btn-end", s === "live");
+  show("btn-cancel", s === "scheduled" || s === "open");
   $("btn-lock").textContent = state.meeting.locked ? t.unlock : t.lock;
   $("btn-mute-all").textContent = state.meeting.all_muted ? t.unmute_all : t.mute_all;
   $("vote-create-details").hidden = ["ended", "cancelled"].includes(s);
@@ -921,6 +922,11 @@ conn.subscribe(`inbox:${config.me}`, {
     } else if (frame.type === "meeting.opened" && state.mode === "idle") {
       state.meeting = d.meeting;
       join();
+    } else if ((frame.type === "meeting.cancelled" || frame.type === "meeting.changed") && !state.subscription) {
+      // Followers of the stream learn this from it; others from their inbox.
+      state.meeting = d.meeting;
+      renderStatus();
+      refreshLeave();
     } else if (frame.type === "meeting.removed") {
       removed();
     } else if (frame.type === "leave.decided") {
@@ -935,6 +941,10 @@ if (state.you.host && $("console")) {
   $("btn-open-lobby").addEventListener("click", () => control("meetings.open", meetingArgs()).catch(quiet));
   $("btn-start").addEventListener("click", () => control("meetings.start", meetingArgs()).catch(quiet));
   $("btn-end").addEventListener("click", () => control("meetings.end", meetingArgs()).catch(quiet));
+  $("btn-cancel").addEventListener("click", () => {
+    const reason = window.prompt(t.cancel_reason);
+    if (reason !== null) control("meetings.cancel", meetingArgs({ reason })).catch(quiet);
+  });
   $("btn-next-item").addEventListener("click", () => control("meetings.agenda.advance", meetingArgs()).catch(quiet));
   $("btn-lock").addEventListener("click", () =>
     control("meetings.lock", meetingArgs({ locked: !state.meeting.locked })).catch(quiet),
