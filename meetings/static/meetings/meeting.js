@@ -568,9 +568,17 @@ function renderChat() {
 
 function addChat(message) {
   const i = state.chat.findIndex((m) => m.id === message.id);
-  if (i >= 0) state.chat[i] = message;
-  else state.chat.push(message);
-  renderChat();
+  if (i >= 0) {
+    state.chat[i] = message;
+    renderChat();
+    return;
+  }
+  state.chat.push(message);
+  // Append only the new message, so a screen reader hears just that one.
+  const list = $("chat-list");
+  list.querySelector(".empty")?.remove();
+  list.append(renderChatMessage(message));
+  list.scrollTop = list.scrollHeight;
 }
 
 function renderRemarks() {
@@ -769,7 +777,9 @@ function onEvent(frame) {
         if (p) p.muted = d.muted;
       } else {
         state.meeting.all_muted = d.muted;
-        for (const p of state.participants.values()) if (!p.host) p.muted = d.muted;
+        // Everyone but the hosts; the chair is the host every page knows.
+        const chairId = state.meeting.chair ? state.meeting.chair.id : null;
+        for (const p of state.participants.values()) if (p.user.id !== chairId) p.muted = d.muted;
       }
       renderPeople();
       renderStatus();
