@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -60,6 +62,8 @@ def test_meeting_runs_live_on_three_pages(own_server, open_page):
     chair.click("#scheduled-link")
     wait_online(chair)
     expect(chair.locator("#meeting-status")).to_have_attribute("data-status", "scheduled")
+    # Entered and shown in the branch's zone, though the browser is in New York.
+    expect(chair.locator("#meeting-starts")).to_have_text(re.compile(r" 09:00$"))
 
     # The chair starts it.
     chair.click("#btn-start")
@@ -96,6 +100,10 @@ def test_meeting_runs_live_on_three_pages(own_server, open_page):
     dangyuan.fill("#chat-body", "我同意推荐。")
     dangyuan.click("#chat-form button[type=submit]")
     expect(chair.locator("#chat-list")).to_contain_text("我同意推荐。")
+    # Shown in the branch's zone (Asia/Shanghai), not the browser's (New York).
+    shown = chair.locator("#chat-list .chat-message", has_text="我同意推荐。").locator("time").inner_text()
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    assert shown in {(now + timedelta(minutes=d)).strftime("%H:%M") for d in (-1, 0, 1)}, shown
 
     # The chair prepares a motion and opens it; both members see a ballot.
     chair.click("#btn-next-item")
