@@ -388,8 +388,8 @@ def hand_queue(meeting: Meeting) -> list[dict]:
 
 def participants(meeting: Meeting, *, include_waiting: bool) -> list[dict]:
     states = [Participant.State.ADMITTED]
-    if include_waiting:
-        states.append(Participant.State.WAITING)
+    if include_waiting:  # hosts also see who is waiting, and whom they denied or removed (to admit again)
+        states += [Participant.State.WAITING, Participant.State.DENIED, Participant.State.REMOVED]
     connected = connected_user_ids(meeting)
     rows = Participant.objects.filter(meeting=meeting, state__in=states).select_related("user").order_by("id")
     return [{**p.to_dict(), "connected": p.user_id in connected} for p in rows]

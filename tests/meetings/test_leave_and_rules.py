@@ -134,3 +134,17 @@ def test_schedule_reads_times_in_the_branch_time_zone(identities, people, tree):
                                        chair_id=people["secretary"].pk)
     assert meeting.starts_at.isoformat() == "2026-11-28T03:00:00+00:00"
     assert meeting.to_dict()["starts_local"] == "2026-11-28T09:00:00+06:00"
+
+
+def test_hosts_see_the_lobby_and_whom_they_removed(schedule, identities, people):
+    meeting = schedule("committee")
+    actions.open_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+    actions.join_meeting(identity=identities["probationary"], meeting_id=meeting.pk)  # not on the committee: waits
+    actions.join_meeting(identity=identities["moderator"], meeting_id=meeting.pk)
+    actions.decide_lobby(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["moderator"].pk,
+                         admit=False)
+    meeting.refresh_from_db()
+    seen_by_host = {p["user"]["id"]: p["state"] for p in selectors.participants(meeting, include_waiting=True)}
+    assert seen_by_host == {people["probationary"].pk: "waiting", people["moderator"].pk: "denied"}
+    snapshot = selectors.snapshot(identities["probationary"], meeting)
+    assert snapshot["participants"] == [] and snapshot["you"]["state"] == "waiting"
