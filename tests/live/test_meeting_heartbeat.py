@@ -87,9 +87,10 @@ async def test_a_silent_participant_is_dropped_and_their_stay_ends_at_their_last
         joiner = await Client.open(daphne, server.cookie("dangyuan"), label="joiner")
         await joiner.call("meetings.join", {"meeting": live["id"]}, cid=new_cid())
         await joiner.close()
-        last_frame = time.time()
+        before = time.time()
         _reader, writer = await silent_client(daphne, server.cookie("dangyuan"),
                                               [{"op": "subscribe", "ref": 1, "args": {"stream": stream}}])
+        sent = time.time()
 
         def events(type_: str) -> list[dict]:
             return [e for e in chair.events.get(stream, [])
@@ -103,9 +104,10 @@ async def test_a_silent_participant_is_dropped_and_their_stay_ends_at_their_last
 
         ended = datetime.fromisoformat(left["data"]["at"].replace("Z", "+00:00")).timestamp()
         noticed = datetime.fromisoformat(left["at"].replace("Z", "+00:00")).timestamp()
-        # Ended at the last frame (within the test's clock skew), at least ping interval + timeout
-        # before the server noticed and published it.
-        assert abs(ended - last_frame) < 1.0, (ended, last_frame)
+        # Ended at the last frame, or at most a ping interval (plus daphne's 1 s timer) after it:
+        # the server cannot know the exact moment a silent peer died; and well before the
+        # server noticed the drop and published it.
+        assert before - 0.5 <= ended <= sent + PING_INTERVAL + 1.5, (before, ended, sent)
         assert noticed - ended >= PING_TIMEOUT, (noticed, ended)
         writer.close()
     finally:
