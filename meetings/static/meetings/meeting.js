@@ -1,0 +1,1160 @@
+// A meeting's room (docs/protocol.md, "Meetings"): join (or wait in the lobby), follow
+// `meeting:<id>`, and keep every panel live: status, quorum, participants and hands,
+// agenda, votes and ballots, chat, remarks, and the chair console for the hosts.
+import { Status, connection, describeError, interpolate, localMessage, readJSON } from "../frontend/realtime.js";
+import { bindWriteForm } from "../frontend/write_form.js";
+
+const config = readJSON("meeting-config");
+const t = readJSON("meeting-strings");
+const rt = readJSON("bl-realtime-strings");
+const conn = connection();
+// Clients in a meeting ping every 15 s, so a dead connection ends its stay promptly.
+conn.pingEvery = 15000;
+
+const $ = (id) => document.getElementById(id);
+const lang = document.documentElement.lang || "zh-hans";
+const REACTIONS = ["👍", "👏", "❤️", "😄", "🤔", "🙋"];
+const RUNNING = ["open", "live"];
+
+const initialVotes = readJSON("meeting-votes");
+const state = {
+  meeting: config.meeting_data,
+  you: config.you,
+  agenda: config.agenda,
+  participants: new Map(), // user id -> participant
+  rows: new Map(), // user id -> attendance row
+  hands: [],
+  counts: config.counts,
+  quorum: config.quorum,
+  votes: new Map((Array.isArray(initialVotes) ? initialVotes : []).map((v) => [v.id, v])),
+  myVotes: new Set(),
+  chat: [],
+  remarks: [],
+  mode: "idle", // idle | joining | waiting | in | removed | denied
+  subscription: null,
+  voteErrors: new Map(), // vote id -> message
+};
+
+// -- formatting --------------------------------------------------------------------------
+
+let timeParts;
+try {
+  timeParts = new Intl.DateTimeFormat("en-US", {
+    timeZone: config.time_zone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+} catch {
+  timeParts = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", dateStyle: "short", timeStyle: "short" });
+}
+
+/** An ISO time in the BRANCH's zone (not the browser's): "HH:mm", or the full date. */
+function formatTime(iso, withDate = false) {
+  if (!iso) return "";
+  const p = Object.fromEntries(timeParts.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return withDate ? `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}` : `${p.hour}:${p.minute}`;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+function button(text, onClick, className = "button small-action") {
+  const b = el("button", className, text);
+  b.type = "button";
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function timeEl(iso, withDate = false) {
+  const node = el("time", "", formatTime(iso, withDate));
+  node.dateTime = iso;
+  return node;
+}
+
+function announce(text) {
+  const announcer = $("live-announcer");
+  announcer.textContent = "";
+  requestAnimationFrame(() => {
+    announcer.textContent = text;
+  });
+}
+
+/** The server's own words for a refusal (they name the numbers); our headline otherwise. */
+function explain(error) {
+  if (["conflict", "forbidden", "bad_request", "not_found"].includes(error.code) && error.message) {
+    return localMessage(error.message);
+  }
+  return describeError(error, rt);
+}
+
+function showError(element, text) {
+  if (!element) return;
+  element.textContent = text || "";
+  element.hidden = !text;
+}
+
+const pageError = $("page-error");
+const consoleError = $("console-error");
+
+/** Run a host control; a refusal is shown in the console (or the page) and changes nothing. */
+async function control(op, args, { where = consoleError, write = true } = {}) {
+  showError(where || pageError, "");
+  try {
+    return await (write ? conn.write(op, args) : conn.request(op, args));
+  } catch (error) {
+    showError(where || pageError, `${t.action_failed} ${explain(error)}`);
+    throw error;
+  }
+}
+
+const quiet = () => {};
+const meetingArgs = (extra = {}) => ({ meeting: config.meeting, ...extra });
+const isMe = (user) => user && user.id === config.me;
+const nameOf = (user) => (user ? user.name : "");
+
+// -- rendering -----------------------------------------------------------------------------
+
+function renderStatus() {
+  const m = state.meeting;
+  const tag = $("meeting-status");
+  tag.dataset.status = m.status;
+  tag.className = `tag status-${m.status}`;
+  tag.textContent = t.status[m.status] || m.status;
+  $("meeting-locked").hidden = !m.locked;
+  const roomState = $("room-state");
+  let text = "";
+  if (state.mode === "waiting") text = t.lobby_wait;
+  else if (state.mode === "denied") text = t.lobby_denied;
+  else if (state.mode === "removed") text = t.removed;
+  else if (state.mode === "joining") text = t.joining;
+  else if (m.status === "scheduled") text = t.not_started;
+  else if (m.status === "ended") text = t.ended;
+  else if (m.status === "cancelled") text = t.cancelled;
+  roomState.textContent = text;
+  roomState.hidden = !text;
+  roomState.dataset.mode = state.mode;
+  const inRoom = state.mode === "in" && RUNNING.includes(m.status);
+  $("room-actions").hidden = !inRoom;
+  $("chat-section").hidden = !(state.mode === "in" || m.status === "ended");
+  $("chat-form").hidden = !inRoom;
+  const me = state.participants.get(config.me);
+  $("my-mute").hidden = !(me && me.muted);
+  const handButton = $("btn-hand");
+  const raised = state.hands.some((h) => isMe(h));
+  handButton.textContent = raised ? t.lower_my_hand : t.raise_hand;
+  handButton.setAttribute("aria-pressed", String(raised));
+  renderConsole();
+}
+
+function renderConsole() {
+  if (!state.you.host || !$("console")) return;
+  const s = state.meeting.status;
+  const show = (id, visible) => {
+    $(id).hidden = !visible;
+  };
+  show("btn-open-lobby", s === "scheduled");
+  show("btn-start", s === "scheduled" || s === "open");
+  show("btn-next-item", s === "live" && state.agenda.length > 0);
+  show("btn-lock", RUNNING.includes(s));
+  show("btn-mute-all", s === "live");
+  show("btn-end", s === "live");
+  show("btn-cancel", s === "scheduled" || s === "open");
+  $("btn-lock").textContent = state.meeting.locked ? t.unlock : t.lock;
+  $("btn-mute-all").textContent = state.meeting.all_muted ? t.unmute_all : t.mute_all;
+  $("vote-create-details").hidden = ["ended", "cancelled"].includes(s);
+}
+
+function renderQuorum() {
+  const q = state.quorum;
+  const c = state.counts;
+  if (q) {
+    $("quorum-line").textContent = interpolate(t.quorum_line, { present: q.voting_present, expected: q.voting_expected });
+    const motion = $("quorum-motion");
+    motion.dataset.met = String(q.motion_met);
+    motion.textContent = interpolate(q.motion_met ? t.motion_ok : t.motion_no, { required: q.motion_required });
+    const election = $("quorum-election");
+    election.dataset.met = String(q.election_met);
+    election.textContent = interpolate(q.election_met ? t.election_ok : t.election_no, {
+      required: q.election_required,
+    });
+    $("quorum").dataset.met = String(q.motion_met);
+    $("quorum").dataset.present = String(q.voting_present);
+    $("quorum").dataset.expected = String(q.voting_expected);
+  }
+  if (c) $("counts-line").textContent = interpolate(t.counts_line, c);
+}
+
+function renderAgenda() {
+  const list = $("agenda");
+  if (!state.agenda.length) {
+    list.replaceChildren(el("li", "empty muted", "—"));
+    return;
+  }
+  list.replaceChildren(
+    ...state.agenda.map((item) => {
+      const li = el("li", "", item.title);
+      li.dataset.id = item.id;
+      if (item.id === state.meeting.current_item) {
+        li.className = "is-current";
+        li.setAttribute("aria-current", "step");
+        li.append(" ", el("span", "tag tag-current", t.current));
+      }
+      return li;
+    }),
+  );
+  const select = $("vote-agenda-item");
+  if (select && state.meeting.current_item && !select.dataset.touched) {
+    select.value = String(state.meeting.current_item);
+  }
+}
+
+function attendanceLabel(row) {
+  if (!row) return t.attendance.guest;
+  return t.attendance[row.status] || row.status;
+}
+
+function renderPeople() {
+  const list = $("participants");
+  const people = new Map();
+  for (const row of state.rows.values()) people.set(row.user.id, { user: row.user, row });
+  for (const p of state.participants.values()) {
+    if (p.state !== "admitted") continue;
+    const entry = people.get(p.user.id) || { user: p.user, row: null };
+    entry.participant = p;
+    people.set(p.user.id, entry);
+  }
+  const entries = [...people.values()].sort(
+    (a, b) =>
+      Number(Boolean(b.participant && b.participant.connected)) - Number(Boolean(a.participant && a.participant.connected)) ||
+      a.user.name.localeCompare(b.user.name, lang),
+  );
+  if (!entries.length) {
+    list.replaceChildren(el("li", "empty muted", t.no_participants));
+  } else {
+    list.replaceChildren(...entries.map(renderPerson));
+  }
+  renderLobby();
+  renderHands();
+}
+
+function renderPerson({ user, row, participant }) {
+  const li = el("li", "person");
+  li.dataset.user = user.id;
+  const connected = participant ? participant.connected : row && row.connected;
+  li.dataset.connected = String(Boolean(connected));
+  const status = row ? row.status : "guest";
+  li.dataset.status = status;
+  const dot = el("span", "presence-dot");
+  dot.title = connected ? t.online_now : t.offline_now;
+  dot.setAttribute("aria-label", dot.title);
+  const name = el("span", "person-name", user.name);
+  if (isMe(user)) name.append(" ", el("span", "muted small", t.you));
+  const badges = el("span", "person-badges");
+  badges.append(el("span", `tag att-${status}`, attendanceLabel(row)));
+  if (participant && participant.hand_raised_at) badges.append(el("span", "tag tag-hand", `✋ ${t.hand}`));
+  if (participant && participant.has_floor) badges.append(el("span", "tag tag-floor", `🎤 ${t.floor}`));
+  if (participant && participant.muted) badges.append(el("span", "tag tag-muted", `🔇 ${t.muted}`));
+  li.append(dot, name, badges);
+  if (state.you.host && participant && !isMe(user) && RUNNING.includes(state.meeting.status)) {
+    const tools = el("span", "person-tools");
+    if (state.meeting.status === "live") {
+      tools.append(button(t.give_floor, () => control("meetings.floor.give", meetingArgs({ user: user.id })).catch(quiet)));
+    }
+    tools.append(
+      button(participant.muted ? t.unmute : t.mute, () =>
+        control("meetings.mute", meetingArgs({ user: user.id, muted: !participant.muted })).catch(quiet),
+      ),
+      button(
+        t.remove,
+        () => {
+          if (window.confirm(interpolate(t.confirm_remove, { name: user.name }))) {
+            control("meetings.remove", meetingArgs({ user: user.id })).catch(quiet);
+          }
+        },
+        "button button-danger small-action",
+      ),
+    );
+    li.append(tools);
+  } else if (state.you.moderator && participant && !isMe(user) && RUNNING.includes(state.meeting.status)) {
+    // Forum moderators of the branch may mute (and hide chat), nothing else.
+    const tools = el("span", "person-tools");
+    tools.append(
+      button(participant.muted ? t.unmute : t.mute, () =>
+        control("meetings.mute", meetingArgs({ user: user.id, muted: !participant.muted }), { where: pageError }).catch(quiet),
+      ),
+    );
+    li.append(tools);
+  }
+  return li;
+}
+
+function renderLobby() {
+  const list = $("lobby");
+  if (!list) return;
+  const waiting = [...state.participants.values()].filter((p) => p.state === "waiting");
+  if (!waiting.length) {
+    list.replaceChildren(el("li", "empty muted", t.nobody_waiting));
+    return;
+  }
+  list.replaceChildren(
+    ...waiting.map((p) => {
+      const li = el("li", "person");
+      li.dataset.user = p.user.id;
+      li.append(el("span", "person-name", p.user.name));
+      const tools = el("span", "person-tools");
+      tools.append(
+        button(t.admit, () => control("meetings.lobby.decide", meetingArgs({ user: p.user.id, admit: true })).catch(quiet), "button button-primary small-action"),
+        button(t.deny, () => control("meetings.lobby.decide", meetingArgs({ user: p.user.id, admit: false })).catch(quiet)),
+      );
+      li.append(tools);
+      return li;
+    }),
+  );
+}
+
+function renderHands() {
+  const list = $("hands");
+  if (!state.hands.length) {
+    list.replaceChildren(el("li", "empty muted", t.no_hands));
+    return;
+  }
+  list.replaceChildren(
+    ...state.hands.map((user) => {
+      const li = el("li", "person");
+      li.dataset.user = user.id;
+      li.append(el("span", "person-name", `✋ ${user.name}`));
+      if (state.you.host && state.meeting.status === "live") {
+        const tools = el("span", "person-tools");
+        tools.append(
+          button(t.give_floor, () => control("meetings.floor.give", meetingArgs({ user: user.id })).catch(quiet), "button button-primary small-action"),
+          button(t.lower_hand, () => control("meetings.hand.lower", meetingArgs({ user: user.id })).catch(quiet)),
+        );
+        li.append(tools);
+      }
+      return li;
+    }),
+  );
+}
+
+function optionLabel(vote, option) {
+  if (option.candidate) return option.candidate.name;
+  return t.choices[option.key] || option.label;
+}
+
+function renderVotes() {
+  const box = $("votes");
+  const votes = [...state.votes.values()].sort((a, b) => a.id - b.id);
+  if (!votes.length) {
+    box.replaceChildren(el("p", "empty muted", t.no_votes));
+    return;
+  }
+  box.replaceChildren(...votes.map(renderVote));
+}
+
+function renderVote(vote) {
+  const card = el("article", `vote vote-${vote.status}`);
+  card.dataset.id = vote.id;
+  card.dataset.status = vote.status;
+  const head = el("h3", "vote-title", vote.title);
+  card.append(head);
+  const meta = el("p", "vote-meta small");
+  meta.append(
+    el("span", "tag", t.vote_kind[vote.kind] || vote.kind),
+    " ",
+    el("span", "tag", vote.secret ? t.secret : t.open_ballot),
+    " ",
+    el("span", `tag vote-status-${vote.status}`, t.vote_status[vote.status] || vote.status),
+  );
+  card.append(meta);
+  const progress = el("p", "vote-progress small");
+  // A draft has no frozen number yet: show the room's current one.
+  const of = vote.voting_expected ?? (state.quorum ? state.quorum.voting_expected : "");
+  progress.textContent = interpolate(t.cast_line, { cast: vote.cast, of });
+  if (vote.written) progress.append(" ", interpolate(t.written_line, { written: vote.written }));
+  card.append(progress);
+
+  if (vote.status === "open") card.append(renderBallot(vote));
+  if (vote.status === "closed" && vote.result) card.append(renderResult(vote));
+
+  if (state.you.host) {
+    const tools = el("div", "vote-tools");
+    if (vote.status === "draft" && state.meeting.status === "live") {
+      tools.append(
+        button(t.open_vote, () => {
+          // A refusal (quorum not met) is shown on the vote itself, with the numbers.
+          state.voteErrors.delete(vote.id);
+          conn.write("meetings.vote.open", { vote: vote.id }).catch((error) => {
+            state.voteErrors.set(vote.id, `${t.action_failed} ${explain(error)}`);
+            renderVotes();
+          });
+        }, "button button-primary small-action"),
+      );
+    }
+    if (vote.status === "open") {
+      tools.append(button(t.close_vote, () => control("meetings.vote.close", { vote: vote.id }).catch(quiet), "button button-primary small-action"));
+    }
+    card.append(tools);
+    if (vote.status === "draft" && state.you.secretary) card.append(renderWrittenForm(vote));
+  }
+  const error = state.voteErrors.get(vote.id);
+  if (error) {
+    const p = el("p", "alert alert-error vote-error", error);
+    p.setAttribute("role", "alert");
+    card.append(p);
+  }
+  return card;
+}
+
+function renderBallot(vote) {
+  const box = el("div", "ballot");
+  if (!state.you.voting) {
+    box.append(el("p", "muted small", t.not_voting));
+    return box;
+  }
+  if (state.myVotes.has(vote.id)) {
+    box.append(el("p", "voted", `✔ ${t.you_voted}`));
+    return box;
+  }
+  if (state.mode !== "in") return box;
+  const error = el("p", "alert alert-error", "");
+  error.hidden = true;
+  error.setAttribute("role", "alert");
+  const cast = async (args, buttons) => {
+    for (const b of buttons) b.disabled = true;
+    try {
+      await conn.request("meetings.vote.cast", { vote: vote.id, ...args });
+      state.myVotes.add(vote.id);
+      renderVotes();
+    } catch (err) {
+      if (err.code === "conflict") state.myVotes.add(vote.id); // already voted (a retry)
+      showError(error, `${t.action_failed} ${explain(err)}`);
+      for (const b of buttons) b.disabled = false;
+    }
+  };
+  if (vote.kind === "motion") {
+    const row = el("div", "ballot-choices");
+    const buttons = vote.options.map((option) => {
+      const b = button(optionLabel(vote, option), () => cast({ choice: option.key }, buttons), `button ballot-${option.key}`);
+      b.dataset.choice = option.key;
+      return b;
+    });
+    row.append(...buttons);
+    box.append(row);
+  } else {
+    const fieldset = el("fieldset", "ballot-candidates");
+    fieldset.append(el("legend", "", interpolate(t.choose_up_to, { seats: vote.seats })));
+    for (const option of vote.options) {
+      const label = el("label", "checkbox");
+      const input = el("input");
+      input.type = "checkbox";
+      input.value = option.key;
+      label.append(input, " ", optionLabel(vote, option));
+      fieldset.append(label);
+    }
+    const submit = button(t.submit_ballot, () => {
+      const picked = [...fieldset.querySelectorAll("input:checked")].map((i) => i.value);
+      cast({ candidates: picked }, [submit]);
+    }, "button button-primary");
+    box.append(fieldset, submit);
+  }
+  box.append(error);
+  return box;
+}
+
+function renderResult(vote) {
+  const box = el("div", "vote-result");
+  const r = vote.result;
+  const list = el("ul", "result-counts");
+  for (const option of vote.options) {
+    const li = el("li", "");
+    li.dataset.key = option.key;
+    li.append(el("span", "", optionLabel(vote, option)), " ", el("strong", "", String((r.counts || {})[option.key] || 0)));
+    list.append(li);
+  }
+  box.append(list);
+  let verdict;
+  if (vote.kind === "motion") {
+    verdict = el("p", `verdict ${vote.passed ? "passed" : "failed"}`, vote.passed ? t.passed : t.not_passed);
+  } else {
+    const names = (r.elected || []).map((key) => optionLabel(vote, vote.options.find((o) => o.key === key) || { key, label: key }));
+    verdict = el("p", "verdict", names.length ? interpolate(t.elected, { names: names.join("、") }) : t.nobody_elected);
+  }
+  box.append(verdict);
+  box.append(
+    el(
+      "p",
+      "muted small",
+      `${interpolate(t.ballots, { ballots: r.ballots })} · ${r.quorum_met ? t.quorum_held : t.quorum_not_held}`,
+    ),
+  );
+  return box;
+}
+
+function renderWrittenForm(vote) {
+  const form = el("form", "written-form stack");
+  form.noValidate = true;
+  const legend = el("p", "small", t.enter_written);
+  const who = el("select", "");
+  who.setAttribute("aria-label", t.written_opinion);
+  for (const row of state.rows.values()) {
+    if (!row.voting || row.connected) continue;
+    const opt = el("option", "", row.user.name);
+    opt.value = row.user.id;
+    who.append(opt);
+  }
+  const choice = el("select", "");
+  choice.setAttribute("aria-label", t.written_opinion);
+  for (const option of vote.options) {
+    const opt = el("option", "", optionLabel(vote, option));
+    opt.value = option.key;
+    choice.append(opt);
+  }
+  const submit = el("button", "button small-action", t.written_opinion);
+  submit.type = "submit";
+  const status = el("span", "form-status small");
+  const error = el("p", "alert alert-error", "");
+  error.hidden = true;
+  form.append(legend, who, choice, submit, status, error);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!who.value) return;
+    const args = { vote: vote.id, user: Number(who.value) };
+    if (vote.kind === "motion") args.choice = choice.value;
+    else args.candidates = [choice.value];
+    submit.disabled = true;
+    try {
+      await control("meetings.vote.written_opinion", args, { where: error });
+      status.textContent = t.written_saved;
+    } catch {
+      // shown in the form
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  if (!who.options.length) form.hidden = true;
+  return form;
+}
+
+function renderChatMessage(message) {
+  const li = el("li", `chat-message chat-${message.status}`);
+  li.dataset.id = message.id;
+  const head = el("p", "chat-head small");
+  head.append(el("strong", "", message.author.name), " ", timeEl(message.created_at));
+  if (message.status === "pending") head.append(" ", el("span", "tag tag-status-pending", t.pending));
+  li.append(head, el("p", "chat-body", message.body));
+  if (state.you.host || state.you.moderator) {
+    li.append(button(t.hide, () => control("meetings.chat.hide", meetingArgs({ message: message.id }), { where: pageError }).catch(quiet), "link-button small"));
+  }
+  return li;
+}
+
+function renderChat() {
+  const list = $("chat-list");
+  if (!state.chat.length) {
+    list.replaceChildren(el("li", "empty muted", t.no_chat));
+    return;
+  }
+  list.replaceChildren(...state.chat.map(renderChatMessage));
+  list.scrollTop = list.scrollHeight;
+}
+
+function addChat(message) {
+  const i = state.chat.findIndex((m) => m.id === message.id);
+  if (i >= 0) {
+    state.chat[i] = message;
+    renderChat();
+    return;
+  }
+  state.chat.push(message);
+  // Append only the new message, so a screen reader hears just that one.
+  const list = $("chat-list");
+  list.querySelector(".empty")?.remove();
+  list.append(renderChatMessage(message));
+  list.scrollTop = list.scrollHeight;
+}
+
+function renderRemarks() {
+  const list = $("remarks");
+  if (!list) return;
+  const items = new Map(state.agenda.map((a) => [a.id, a]));
+  list.replaceChildren(
+    ...state.remarks.map((r) => {
+      const li = el("li", "remark");
+      const item = items.get(r.agenda_item);
+      li.append(el("span", "muted small", `${formatTime(r.created_at)}${item ? ` · ${item.title}` : ""} · ${nameOf(r.author)}`), el("div", "", r.text));
+      return li;
+    }),
+  );
+}
+
+function renderAll() {
+  renderStatus();
+  renderQuorum();
+  renderAgenda();
+  renderPeople();
+  renderVotes();
+  renderChat();
+  renderRemarks();
+}
+
+// -- state changes ---------------------------------------------------------------------------
+
+function applySnapshot(snap) {
+  state.meeting = snap.meeting;
+  state.agenda = snap.agenda;
+  state.you = { ...state.you, ...snap.you };
+  state.participants = new Map(snap.participants.map((p) => [p.user.id, p]));
+  state.rows = new Map(snap.attendance.rows.map((r) => [r.user.id, r]));
+  state.counts = snap.attendance.counts;
+  state.quorum = snap.attendance.quorum;
+  state.hands = snap.hands;
+  state.votes = new Map(snap.votes.map((v) => [v.id, v]));
+  state.myVotes = new Set(snap.my_votes || []);
+  state.chat = snap.chat;
+  state.remarks = snap.remarks;
+  renderAll();
+}
+
+function setSummary(data) {
+  if (data.counts) state.counts = data.counts;
+  if (data.quorum) state.quorum = data.quorum;
+  renderQuorum();
+}
+
+let refreshTimer = null;
+/** Hosts and the minute-taker (and everyone once it has ended) may read the exact rows. */
+function refreshAttendance() {
+  const allowed = state.you.host || state.you.minute_taker || state.meeting.status === "ended";
+  if (!allowed) return;
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(async () => {
+    try {
+      const report = await conn.request("meetings.attendance", meetingArgs());
+      state.rows = new Map(report.rows.map((r) => [r.user.id, r]));
+      state.counts = report.counts;
+      state.quorum = report.quorum;
+      renderQuorum();
+      renderPeople();
+      renderVotes();
+    } catch {
+      // the approximate rows stay
+    }
+  }, 400);
+}
+
+function joined(data) {
+  const id = data.user.id;
+  const p = state.participants.get(id) || { user: data.user, state: "admitted", hand_raised_at: null, muted: false, has_floor: false };
+  p.connected = true;
+  if (p.state !== "admitted") p.state = "admitted";
+  state.participants.set(id, p);
+  const row = state.rows.get(id);
+  if (row) {
+    row.connected = true;
+    if (!row.first_join) {
+      row.first_join = data.at;
+      const start = new Date(state.meeting.started_at || state.meeting.starts_at).getTime();
+      const late = new Date(data.at).getTime() > start + state.meeting.late_grace_minutes * 60000;
+      if (["absent", "excused"].includes(row.status)) row.status = late && state.meeting.status === "live" ? "late" : "present";
+    }
+  } else {
+    state.rows.set(id, { user: data.user, expected: !data.guest, voting: false, status: data.guest ? "guest" : "present", first_join: data.at, connected: true });
+  }
+  setSummary(data);
+  renderPeople();
+  refreshAttendance();
+}
+
+function left(data) {
+  const p = state.participants.get(data.user.id);
+  if (p) p.connected = false;
+  const row = state.rows.get(data.user.id);
+  if (row) row.connected = false;
+  setSummary(data);
+  renderPeople();
+  renderVotes();
+  refreshAttendance();
+}
+
+function setQueue(queue) {
+  state.hands = queue || [];
+  const raised = new Set(state.hands.map((u) => u.id));
+  for (const p of state.participants.values()) {
+    if (!raised.has(p.user.id)) p.hand_raised_at = null;
+    else if (!p.hand_raised_at) p.hand_raised_at = new Date().toISOString();
+  }
+}
+
+function onEvent(frame) {
+  const d = frame.data || {};
+  switch (frame.type) {
+    case "meeting.updated":
+    case "meeting.opened":
+    case "meeting.cancelled":
+      state.meeting = d.meeting;
+      renderStatus();
+      refreshLeave();
+      break;
+    case "meeting.started":
+      state.meeting = d.meeting;
+      setSummary(d.attendance || {});
+      announce(t.started_live);
+      refreshLeave(); // leave requests close when the meeting starts
+      if (state.mode !== "in" && state.mode !== "waiting") join();
+      renderAll();
+      break;
+    case "meeting.ended":
+      state.meeting = d.meeting;
+      setSummary(d.attendance || {});
+      state.hands = [];
+      for (const p of state.participants.values()) {
+        p.connected = false;
+        p.hand_raised_at = null;
+        p.has_floor = false;
+      }
+      announce(t.ended_live);
+      renderAll();
+      refreshAttendance();
+      break;
+    case "meeting.locked":
+      state.meeting.locked = d.locked;
+      renderStatus();
+      break;
+    case "agenda.updated":
+      state.agenda = d.agenda;
+      state.meeting.current_item = d.current ? d.current.id || d.current : state.meeting.current_item;
+      renderAgenda();
+      break;
+    case "agenda.advanced":
+      state.meeting.current_item = d.current ? d.current.id : null;
+      for (const item of state.agenda) {
+        if (d.current && item.id === d.current.id) Object.assign(item, d.current);
+        if (d.previous && item.id === d.previous.id) Object.assign(item, d.previous);
+      }
+      renderAgenda();
+      renderStatus();
+      break;
+    case "attendance.joined":
+      joined(d);
+      break;
+    case "attendance.left":
+      left(d);
+      break;
+    case "lobby.waiting":
+      if (state.you.host) {
+        state.participants.set(d.user.id, { user: d.user, state: "waiting", hand_raised_at: null, muted: false, has_floor: false, connected: false });
+        renderLobby();
+      }
+      break;
+    case "lobby.admitted": {
+      const p = state.participants.get(d.user.id) || { user: d.user, hand_raised_at: null, muted: false, has_floor: false, connected: false };
+      p.state = "admitted";
+      state.participants.set(d.user.id, p);
+      renderPeople();
+      break;
+    }
+    case "lobby.denied":
+      state.participants.delete(d.user.id);
+      renderPeople();
+      break;
+    case "participant.removed":
+      state.participants.delete(d.user.id);
+      state.hands = state.hands.filter((u) => u.id !== d.user.id);
+      if (isMe(d.user)) removed();
+      renderPeople();
+      break;
+    case "mute.requested":
+      if (d.user) {
+        const p = state.participants.get(d.user.id);
+        if (p) p.muted = d.muted;
+      } else {
+        state.meeting.all_muted = d.muted;
+        // Everyone but the hosts; the chair is the host every page knows.
+        const chairId = state.meeting.chair ? state.meeting.chair.id : null;
+        for (const p of state.participants.values()) if (p.user.id !== chairId) p.muted = d.muted;
+      }
+      renderPeople();
+      renderStatus();
+      break;
+    case "hand.raised":
+      setQueue(d.queue);
+      if (state.you.host && !isMe(d.user)) announce(interpolate(t.hand_raised_by, { name: d.user.name }));
+      renderPeople();
+      renderStatus();
+      break;
+    case "hand.lowered":
+      setQueue(d.queue);
+      renderPeople();
+      renderStatus();
+      break;
+    case "floor.given":
+      setQueue(d.queue);
+      for (const p of state.participants.values()) p.has_floor = p.user.id === d.user.id;
+      renderPeople();
+      renderStatus();
+      break;
+    case "chat.message":
+      addChat(d);
+      break;
+    case "chat.hidden":
+      state.chat = state.chat.filter((m) => m.id !== d.id);
+      renderChat();
+      break;
+    case "remark.added":
+      state.remarks.push(d);
+      renderRemarks();
+      break;
+    case "leave.requested":
+    case "leave.decided":
+    case "leave.withdrawn":
+      refreshLeave();
+      break;
+    case "exclusion.added":
+    case "exclusion.removed":
+      setSummary(d);
+      refreshLeave();
+      refreshAttendance();
+      break;
+    case "vote.created":
+    case "vote.updated":
+    case "vote.opened":
+    case "vote.closed":
+      state.votes.set(d.id, d);
+      state.voteErrors.delete(d.id);
+      if (frame.type === "vote.opened") announce(interpolate(t.vote_opened_live, { title: d.title }));
+      if (frame.type === "vote.closed") announce(interpolate(t.vote_closed_live, { title: d.title }));
+      renderVotes();
+      break;
+    case "vote.progress": {
+      const v = state.votes.get(d.vote);
+      if (v) {
+        v.cast = d.cast;
+        renderVotes();
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+function onEphemeral(frame) {
+  if (frame.op === "unsubscribed" && frame.reason === "removed") {
+    removed();
+    return;
+  }
+  if (frame.op === "reaction") {
+    const toast = $("reaction-toast");
+    toast.textContent = interpolate(t.reaction_by, { name: nameOf(frame.who), emoji: frame.emoji });
+    toast.hidden = false;
+    clearTimeout(onEphemeral.timer);
+    onEphemeral.timer = setTimeout(() => {
+      toast.hidden = true;
+    }, 4000);
+  }
+}
+
+function removed() {
+  state.mode = "removed";
+  if (state.subscription) {
+    state.subscription.unsubscribe();
+    state.subscription = null;
+  }
+  renderStatus();
+}
+
+// -- joining and following -----------------------------------------------------------------------
+
+function follow() {
+  if (state.subscription) return;
+  state.subscription = conn.subscribe(config.stream, {
+    snapshot: (snap) => {
+      if (snap) applySnapshot(snap);
+    },
+    event: onEvent,
+    ephemeral: onEphemeral,
+    error: (error) => {
+      state.subscription = null;
+      showError(pageError, explain(error));
+    },
+  });
+}
+
+async function join() {
+  if (["joining", "in", "removed"].includes(state.mode)) return;
+  state.mode = "joining";
+  renderStatus();
+  try {
+    const reply = await conn.write("meetings.join", meetingArgs());
+    state.meeting = reply.meeting || state.meeting;
+    if (reply.state === "admitted") {
+      state.mode = "in";
+      follow();
+    } else {
+      state.mode = "waiting";
+    }
+  } catch (error) {
+    state.mode = error.code === "forbidden" ? "denied" : "idle";
+    if (error.code !== "forbidden") showError(pageError, explain(error));
+  }
+  renderStatus();
+}
+
+function begin() {
+  const s = config.status;
+  if (RUNNING.includes(s)) join();
+  else if (s === "ended" || s === "cancelled" || state.you.host) follow();
+}
+
+// The person's own inbox: the lobby's answer, and "the meeting is open, join now".
+conn.subscribe(`inbox:${config.me}`, {
+  event(frame) {
+    const d = frame.data || {};
+    // Meeting events carry the meeting; leave events carry its id.
+    const about = d.meeting && typeof d.meeting === "object" ? d.meeting.id : d.meeting;
+    const mine = about === config.meeting;
+    if (!mine) return;
+    if (frame.type === "meeting.admitted") {
+      state.mode = "in";
+      follow();
+      renderStatus();
+    } else if (frame.type === "meeting.denied") {
+      state.mode = "denied";
+      renderStatus();
+    } else if (frame.type === "meeting.opened" && state.mode === "idle") {
+      state.meeting = d.meeting;
+      join();
+    } else if ((frame.type === "meeting.cancelled" || frame.type === "meeting.changed") && !state.subscription) {
+      // Followers of the stream learn this from it; others from their inbox.
+      state.meeting = d.meeting;
+      renderStatus();
+      refreshLeave();
+    } else if (frame.type === "meeting.removed") {
+      removed();
+    } else if (frame.type === "leave.decided") {
+      refreshLeave();
+    }
+  },
+});
+
+// -- the chair console ---------------------------------------------------------------------
+
+if (state.you.host && $("console")) {
+  $("btn-open-lobby").addEventListener("click", () => control("meetings.open", meetingArgs()).catch(quiet));
+  $("btn-start").addEventListener("click", () => control("meetings.start", meetingArgs()).catch(quiet));
+  $("btn-end").addEventListener("click", () => control("meetings.end", meetingArgs()).catch(quiet));
+  $("btn-cancel").addEventListener("click", () => {
+    const reason = window.prompt(t.cancel_reason);
+    if (reason !== null) control("meetings.cancel", meetingArgs({ reason })).catch(quiet);
+  });
+  $("btn-next-item").addEventListener("click", () => control("meetings.agenda.advance", meetingArgs()).catch(quiet));
+  $("btn-lock").addEventListener("click", () =>
+    control("meetings.lock", meetingArgs({ locked: !state.meeting.locked })).catch(quiet),
+  );
+  $("btn-mute-all").addEventListener("click", () =>
+    control("meetings.mute", meetingArgs({ user: null, muted: !state.meeting.all_muted })).catch(quiet),
+  );
+
+  const kind = $("vote-kind");
+  const candidatesField = $("vote-candidates-field");
+  const picks = $("vote-candidates");
+  for (const member of config.members) {
+    const label = el("label", "checkbox");
+    const input = el("input");
+    input.type = "checkbox";
+    input.value = member.id;
+    label.append(input, " ", member.name);
+    picks.append(label);
+  }
+  kind.addEventListener("change", () => {
+    candidatesField.hidden = kind.value !== "election";
+  });
+  $("vote-agenda-item").addEventListener("change", (event) => {
+    event.target.dataset.touched = "1";
+  });
+  const field = (input, error) => ({ input: $(input), error: $(error) });
+  bindWriteForm($("vote-form"), {
+    fields: {
+      title: field("vote-title", "vote-title-error"),
+      kind: field("vote-kind", "vote-kind-error"),
+      agenda_item: field("vote-agenda-item", "vote-agenda-item-error"),
+      candidates: field("vote-seats", "vote-candidates-error"),
+      seats: field("vote-seats", "vote-candidates-error"),
+    },
+    statusLine: $("vote-form-status"),
+    formError: $("vote-form-error"),
+    conn,
+    rt,
+    strings: { sending: t.sending, queued: t.queued, failed: t.failed, fixFields: t.fix_fields },
+    send: () => {
+      const args = meetingArgs({ kind: kind.value, title: $("vote-title").value, secret: $("vote-secret").checked });
+      const item = $("vote-agenda-item").value;
+      if (item) args.agenda_item = Number(item);
+      if (kind.value === "election") {
+        args.candidates = [...picks.querySelectorAll("input:checked")].map((i) => Number(i.value));
+        args.seats = Number($("vote-seats").value || 1);
+      }
+      return conn.write("meetings.vote.create", args);
+    },
+    onSuccess: (reply) => {
+      $("vote-form-status").textContent = t.done;
+      candidatesField.hidden = true;
+      state.votes.set(reply.vote.id, reply.vote);
+      renderVotes();
+    },
+  });
+}
+
+// -- chat, hand, reactions, remarks ------------------------------------------------------------
+
+bindWriteForm($("chat-form"), {
+  fields: { body: { input: $("chat-body"), error: $("chat-body-error") } },
+  statusLine: $("chat-status"),
+  formError: $("chat-error"),
+  conn,
+  rt,
+  strings: { sending: t.sending, queued: t.queued, failed: t.failed, fixFields: t.fix_fields },
+  send: () => conn.write("meetings.chat.send", meetingArgs({ body: $("chat-body").value })),
+  onSuccess: (reply) => {
+    const pending = reply.message && reply.message.status === "pending";
+    $("chat-status").textContent = pending ? t.sent_pending : "";
+    if (reply.message && (reply.message.status === "visible" || state.you.host || state.you.moderator)) addChat(reply.message);
+  },
+});
+
+$("chat-body").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("chat-form").requestSubmit();
+  }
+});
+
+$("btn-hand").addEventListener("click", () => {
+  const raised = state.hands.some((h) => isMe(h));
+  control(raised ? "meetings.hand.lower" : "meetings.hand.raise", meetingArgs(), { where: pageError }).catch(quiet);
+});
+
+const reactions = $("reactions");
+for (const emoji of REACTIONS) {
+  const b = button(emoji, () => conn.request("meetings.react", meetingArgs({ emoji })).catch(quiet), "reaction");
+  b.setAttribute("aria-label", emoji);
+  reactions.append(b);
+}
+
+if ($("remark-form")) {
+  bindWriteForm($("remark-form"), {
+    fields: { text: { input: $("remark-text"), error: $("remark-text-error") } },
+    statusLine: $("remark-status"),
+    formError: $("remark-error"),
+    conn,
+    rt,
+    strings: { sending: t.sending, queued: t.queued, failed: t.failed, fixFields: t.fix_fields },
+    send: () => {
+      const args = meetingArgs({ text: $("remark-text").value });
+      if (state.meeting.current_item) args.agenda_item = state.meeting.current_item;
+      return conn.write("meetings.remark.add", args);
+    },
+    onSuccess: () => {
+      $("remark-status").textContent = t.done;
+    },
+  });
+}
+
+// -- leave requests and exclusions (server-rendered panel, re-fetched on change) ---------------
+
+async function refreshLeave() {
+  try {
+    const response = await fetch(config.leave_url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    $("leave-panel").innerHTML = await response.text();
+    $("leave-panel").dataset.refreshed = String(Date.now());
+    bindLeave();
+  } catch {
+    // offline: the next change refreshes it
+  }
+}
+
+function bindLeave() {
+  const panel = $("leave-panel");
+  const form = $("leave-form");
+  if (form) {
+    bindWriteForm(form, {
+      fields: { reason: { input: $("leave-reason"), error: $("leave-reason-error") } },
+      statusLine: $("leave-status"),
+      formError: $("leave-error"),
+      conn,
+      rt,
+      strings: { sending: t.sending, queued: t.queued, failed: t.failed, fixFields: t.fix_fields },
+      send: () => conn.write("meetings.leave.request", meetingArgs({ reason: $("leave-reason").value })),
+      onSuccess: () => refreshLeave(),
+    });
+  }
+  const withdraw = $("leave-withdraw");
+  if (withdraw) {
+    withdraw.addEventListener("click", () =>
+      control("meetings.leave.withdraw", meetingArgs(), { where: pageError }).then(refreshLeave, quiet),
+    );
+  }
+  for (const b of panel.querySelectorAll("[data-leave-decide]")) {
+    b.addEventListener("click", () => {
+      const item = b.closest(".leave-item");
+      const note = item.querySelector(".leave-note");
+      control(
+        "meetings.leave.decide",
+        { leave: Number(item.dataset.id), approve: b.dataset.leaveDecide === "approve", note: note ? note.value : "" },
+        { where: pageError },
+      ).then(refreshLeave, quiet);
+    });
+  }
+  for (const b of panel.querySelectorAll("[data-exclusion-remove]")) {
+    b.addEventListener("click", () =>
+      control("meetings.exclusion.remove", meetingArgs({ user: Number(b.dataset.exclusionRemove) }), { where: pageError }).then(refreshLeave, quiet),
+    );
+  }
+  const exclusionForm = $("exclusion-form");
+  if (exclusionForm) {
+    bindWriteForm(exclusionForm, {
+      fields: {
+        user: { input: $("exclusion-user"), error: $("exclusion-user-error") },
+        reason: { input: $("exclusion-reason"), error: $("exclusion-reason-error") },
+        note: { input: $("exclusion-note"), error: $("exclusion-note-error") },
+      },
+      statusLine: $("exclusion-status"),
+      formError: $("exclusion-error"),
+      conn,
+      rt,
+      strings: { sending: t.sending, queued: t.queued, failed: t.failed, fixFields: t.fix_fields },
+      send: () =>
+        conn.write(
+          "meetings.exclusion.add",
+          meetingArgs({ user: Number($("exclusion-user").value), reason: $("exclusion-reason").value, note: $("exclusion-note").value }),
+        ),
+      onSuccess: () => refreshLeave(),
+    });
+  }
+}
+
+// -- start ------------------------------------------------------------------------------------
+
+conn.onStatus((status) => {
+  if (status === Status.ENDED) showError(pageError, rt.error_unauthenticated);
+});
+
+window.addEventListener("beforeunload", (event) => {
+  if (conn.unacknowledgedWrites > 0) {
+    event.preventDefault();
+    event.returnValue = "";
+  }
+});
+
+bindLeave();
+renderAll();
+begin();

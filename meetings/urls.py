@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "meetings"
+
+urlpatterns = [
+    path("branches/<int:branch_id>/meetings/", views.calendar, name="calendar"),
+    path("meetings/<int:meeting_id>/", views.meeting, name="meeting"),
+    path("meetings/<int:meeting_id>/attendance/", views.attendance, name="attendance"),
+    path("meetings/<int:meeting_id>/minutes/", views.minutes, name="minutes"),
+]

@@ -1,0 +1,364 @@
+"""Meeting pages (三会一课): the branch calendar, a meeting's room, attendance, minutes.
+
+Every page is complete as HTML (times rendered in the branch's time zone); the room's
+script then joins the meeting, follows `meeting:<id>` and keeps every panel live.
+A meeting the reader may not see answers 404 (its existence is not revealed); the
+attendance report and the minutes answer 403 to members before the meeting has ended,
+as their HTTP exports do.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from accounts.api import request_identity
+from accounts.models import Branch
+from accounts.selectors import can_manage_branch, can_read_branch
+from frontend.forum_views import branch_sections
+from realtime.errors import Forbidden, NotFound
+
+from . import minutes as minutes_mod
+from . import selectors
+from .models import Exclusion, LeaveRequest, Meeting
+from .streams import attendance_for
+
+RUNNING = (Meeting.Status.OPEN, Meeting.Status.LIVE)
+
+
+def _dt(value):
+    """An ISO string from a selector dict -> an aware datetime (templates localise it)."""
+    return parse_datetime(value) if isinstance(value, str) else value
+
+
+def _calendar_rows(identity, branch: Branch) -> dict[str, list[dict]]:
+    rows = selectors.meetings_in_branch(identity, branch.pk)
+    now = timezone.now()
+    groups: dict[str, list[dict]] = {"live": [], "upcoming": [], "past": []}
+    for m in rows:
+        m = {**m, "starts_dt": _dt(m["starts_at"]), "ends_dt": _dt(m["ends_at"])}
+        if m["status"] in RUNNING:
+            groups["live"].append(m)
+        elif m["status"] == Meeting.Status.SCHEDULED and m["ends_dt"] >= now - timedelta(hours=12):
+            groups["upcoming"].append(m)
+        else:
+            groups["past"].append(m)
+    groups["past"].reverse()  # newest first
+    return groups
+
+
+def _members(branch: Branch) -> list[dict]:
+    """Party members of the branch, for the chair, minute-taker, candidate and exclusion pickers."""
+    voting = selectors.party_members(branch.pk)
+    names = selectors._names(voting)
+    return sorted(
+        ({"id": uid, "name": names.get(uid, ""), "voting": v} for uid, v in voting.items()),
+        key=lambda p: (p["name"], p["id"]),
+    )
+
+
+def meeting_strings() -> dict[str, str]:
+    """Strings the meeting scripts show, in the active language."""
+    return {
+        "status": {k: str(v) for k, v in Meeting.Status.choices},
+        "kinds": {k: str(v) for k, v in Meeting.Kind.choices},
+        "attendance": {k: str(v) for k, v in minutes_mod.STATUS_LABELS.items()},
+        "choices": {k: str(v) for k, v in minutes_mod.CHOICE_LABELS.items()},
+        "leave_status": {k: str(v) for k, v in LeaveRequest.Status.choices},
+        "exclusion_reasons": {k: str(v) for k, v in Exclusion.Reason.choices},
+        "waiting": _("waiting in the lobby"),
+        "online_now": _("connected"),
+        "offline_now": _("not connected"),
+        "hand": _("hand raised"),
+        "muted": _("muted"),
+        "floor": _("has the floor"),
+        "you": _("(you)"),
+        "host": _("host"),
+        "no_hands": _("No hands raised."),
+        "no_participants": _("Nobody has joined yet."),
+        "no_chat": _("No messages yet."),
+        "no_votes": _("No votes yet."),
+        "nobody_waiting": _("Nobody is waiting."),
+        "quorum_line": _("Voting members present: %(present)s of %(expected)s"),
+        "motion_ok": _("A motion may open (needs %(required)s)."),
+        "motion_no": _("A motion may not open yet (needs %(required)s)."),
+        "election_ok": _("An election may open (needs %(required)s)."),
+        "election_no": _("An election may not open yet (needs %(required)s)."),
+        "counts_line": _(
+            "Expected %(expected)s · present %(present)s · on leave %(excused)s · absent %(absent)s · late %(late)s"
+        ),
+        "current": _("current"),
+        "give_floor": _("Give the floor"),
+        "lower_hand": _("Lower hand"),
+        "mute": _("Mute"),
+        "unmute": _("Unmute"),
+        "remove": _("Remove from the meeting"),
+        "confirm_remove": _("Remove %(name)s from the meeting?"),
+        "admit": _("Admit"),
+        "deny": _("Deny"),
+        "raise_hand": _("Raise hand"),
+        "lower_my_hand": _("Lower my hand"),
+        "lock": _("Lock the meeting"),
+        "unlock": _("Unlock the meeting"),
+        "locked": _("Locked"),
+        "mute_all": _("Mute everyone"),
+        "unmute_all": _("Unmute everyone"),
+        "vote_kind": {"motion": _("motion"), "election": _("election")},
+        "secret": _("secret ballot"),
+        "open_ballot": _("open vote"),
+        "vote_status": {"draft": _("prepared"), "open": _("voting now"), "closed": _("closed")},
+        "cast_line": _("%(cast)s of %(of)s voting members have voted"),
+        "written_line": _("(%(written)s written opinions)"),
+        "open_vote": _("Open the vote"),
+        "close_vote": _("Close the vote"),
+        "you_voted": _("You have voted."),
+        "choose_up_to": _("Choose up to %(seats)s"),
+        "submit_ballot": _("Cast my vote"),
+        "not_voting": _("You attend without a vote."),
+        "passed": _("Passed"),
+        "not_passed": _("Not passed"),
+        "elected": _("Elected: %(names)s"),
+        "nobody_elected": _("Nobody was elected."),
+        "quorum_held": _("quorum held"),
+        "quorum_not_held": _("quorum not held"),
+        "ballots": _("%(ballots)s ballots"),
+        "written_opinion": _("Written opinion"),
+        "enter_written": _("Enter a written opinion"),
+        "written_saved": _("Written opinion entered."),
+        "sending": _("Sending…"),
+        "queued": _("You are offline. It will be sent as soon as the connection is back."),
+        "failed": _("Not sent:"),
+        "fix_fields": _("Please correct the highlighted field."),
+        "action_failed": _("That did not work:"),
+        "sent_pending": _("Sent. It will be shown once a moderator approves it."),
+        "lobby_wait": _("You are in the lobby. A host will let you in shortly."),
+        "lobby_denied": _("A host did not let you in."),
+        "removed": _("A host removed you from the meeting."),
+        "not_started": _("The meeting has not started yet."),
+        "ended": _("The meeting has ended."),
+        "cancelled": _("The meeting was cancelled."),
+        "joining": _("Joining…"),
+        "started_live": _("The meeting has started."),
+        "ended_live": _("The meeting has ended."),
+        "hand_raised_by": _("%(name)s raised a hand"),
+        "vote_opened_live": _("Voting has opened: %(title)s"),
+        "vote_closed_live": _("Result: %(title)s"),
+        "reaction_by": _("%(name)s: %(emoji)s"),
+        "hide": _("Hide"),
+        "pending": _("awaiting review"),
+        "done": _("Done."),
+        "reload": _("Reload the page"),
+        "withdraw": _("Withdraw"),
+        "log_in": _("Log in"),
+        "cancel_reason": _("Cancel this meeting? Members are told. Reason (optional):"),
+    }
+
+
+def _meeting_or_404(identity, meeting_id: int) -> Meeting:
+    try:
+        return selectors.meeting_for(identity, meeting_id)
+    except NotFound:
+        raise Http404("no such meeting") from None
+
+
+@login_required
+def calendar(request, branch_id: int):
+    branch = get_object_or_404(Branch, pk=branch_id)
+    identity = request_identity(request)
+    if not can_read_branch(identity, branch.pk):
+        raise Http404("no such branch")
+    groups = _calendar_rows(identity, branch)
+    context = {"branch": branch, "groups": groups}
+    if request.GET.get("fragment") == "list":
+        return render(request, "meetings/_calendar_list.html", context)
+    can_schedule = can_manage_branch(identity, branch.pk)
+    local_now = timezone.localtime(timezone.now(), branch.zone)
+    default_start = (local_now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    config = {
+        "branch": branch.pk,
+        "me": identity.user_id,
+        "time_zone": branch.time_zone,
+        "list_url": f"{reverse('meetings:calendar', args=[branch.pk])}?fragment=list",
+        "meeting_url": reverse("meetings:meeting", args=[0]),
+    }
+    return render(
+        request,
+        "meetings/calendar.html",
+        {
+            **branch_sections(identity, branch, "meetings"),
+            **context,
+            "can_schedule": can_schedule,
+            "members": _members(branch) if can_schedule else [],
+            "kinds": Meeting.Kind.choices,
+            "lobby_policies": Meeting.LobbyPolicy.choices,
+            "default_start": default_start.strftime("%Y-%m-%dT%H:%M"),
+            "default_end": (default_start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "page_config": config,
+            "page_strings": meeting_strings(),
+        },
+    )
+
+
+def _leave_context(identity, meeting: Meeting, details: dict) -> dict:
+    you = details["you"]
+    manage = selectors.can_manage(identity, meeting)
+    roll = selectors.roll_for(meeting)
+    before_start = meeting.status in (Meeting.Status.SCHEDULED, Meeting.Status.OPEN) and meeting.started_at is None
+    leave_labels = dict(LeaveRequest.Status.choices)
+    reason_labels = dict(Exclusion.Reason.choices)
+    leave_requests = [
+        {
+            **leave,
+            "status_label": leave_labels.get(leave["status"], ""),
+            "submitted_dt": _dt(leave["submitted_at"]),
+            "decided_dt": _dt(leave["decided_at"]),
+        }
+        for leave in details.get("leave_requests", [])
+    ]
+    exclusions = [
+        {**e, "approved_dt": _dt(e["approved_at"]), "reason_label": reason_labels.get(e["reason"], "")}
+        for e in details["exclusions"]
+    ]
+    excluded_ids = {e["user"]["id"] for e in exclusions}
+    names = selectors._names(roll.everyone)
+    candidates = sorted(
+        ({"id": uid, "name": names.get(uid, "")} for uid in roll.everyone if uid not in excluded_ids),
+        key=lambda p: (p["name"], p["id"]),
+    )
+    my_leave = details["my_leave"]
+    if my_leave:
+        my_leave = {**my_leave, "status_label": leave_labels.get(my_leave["status"], "")}
+    return {
+        "leave_withdrawable": bool(my_leave) and my_leave["status"] in ("pending", "approved") and before_start,
+        "meeting": meeting,
+        "you": you,
+        "may_request_leave": you["expected"] and before_start,
+        "my_leave": my_leave,
+        "my_leave_decided_dt": _dt(my_leave["decided_at"]) if my_leave else None,
+        "can_decide_leave": manage,
+        "leave_requests": leave_requests,
+        "exclusions": exclusions,
+        "can_exclude": manage and meeting.status not in (Meeting.Status.ENDED, Meeting.Status.CANCELLED),
+        "exclusion_candidates": candidates,
+        "exclusion_reasons": Exclusion.Reason.choices,
+    }
+
+
+@login_required
+def meeting(request, meeting_id: int):
+    identity = request_identity(request)
+    meeting_obj = _meeting_or_404(identity, meeting_id)
+    details = selectors.meeting_details(identity, meeting_obj)
+    branch = meeting_obj.branch
+    leave = _leave_context(identity, meeting_obj, details)
+    if request.GET.get("fragment") == "leave":
+        return render(request, "meetings/_leave.html", {**leave, "branch": branch})
+    you = details["you"]
+    may_report = meeting_obj.status == Meeting.Status.ENDED or you["host"] or you["minute_taker"]
+    config = {
+        "meeting": meeting_obj.pk,
+        "branch": branch.pk,
+        "stream": meeting_obj.stream,
+        "status": meeting_obj.status,
+        "time_zone": branch.time_zone,
+        "me": identity.user_id,
+        "you": you,
+        "meeting_data": details["meeting"],
+        "agenda": details["agenda"],
+        "counts": details["counts"],
+        "quorum": details["quorum"],
+        "members": _members(branch) if you["host"] else [],
+        "leave_url": f"{reverse('meetings:meeting', args=[meeting_obj.pk])}?fragment=leave",
+        "login_url": reverse("login"),
+    }
+    return render(
+        request,
+        "meetings/meeting.html",
+        {
+            **branch_sections(identity, branch, "meetings"),
+            **leave,
+            "m": meeting_obj,
+            "details": details,
+            "agenda": details["agenda"],
+            "counts": details["counts"],
+            "quorum": details["quorum"],
+            "may_report": may_report,
+            "page_config": config,
+            "page_strings": meeting_strings(),
+        },
+    )
+
+
+@login_required
+def attendance(request, meeting_id: int):
+    identity = request_identity(request)
+    try:
+        meeting_obj, report = attendance_for(identity, meeting_id)
+    except NotFound:
+        raise Http404("no such meeting") from None
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from None
+    rows = [
+        {
+            **r,
+            "first_dt": _dt(r["first_join"]),
+            "last_dt": _dt(r["last_leave"]),
+            "minutes": round(r["present_seconds"] / 60),
+            "status_label": minutes_mod.STATUS_LABELS.get(r["status"], r["status"]),
+            "exclusion_label": dict(Exclusion.Reason.choices).get(r["exclusion"]["reason"], "")
+            if r["exclusion"]
+            else "",
+            "leave_label": dict(LeaveRequest.Status.choices).get(r["leave"]["status"], "") if r["leave"] else "",
+        }
+        for r in report["rows"]
+    ]
+    return render(
+        request,
+        "meetings/attendance.html",
+        {
+            **branch_sections(identity, meeting_obj.branch, "meetings"),
+            "m": meeting_obj,
+            "counts": report["counts"],
+            "quorum": report["quorum"],
+            "rows": rows,
+        },
+    )
+
+
+@login_required
+def minutes(request, meeting_id: int):
+    identity = request_identity(request)
+    meeting_obj = _meeting_or_404(identity, meeting_id)
+    if not (
+        meeting_obj.status == Meeting.Status.ENDED
+        or selectors.is_host(identity, meeting_obj)
+        or selectors.is_minute_taker(identity, meeting_obj)
+    ):
+        raise PermissionDenied(_("The minutes are for the hosts until the meeting has ended."))
+    record = minutes_mod.build_minutes(meeting_obj)
+    present = [
+        {**p, "label": "" if p["status"] == "present" else minutes_mod.STATUS_LABELS[p["status"]]}
+        for p in record["present"]
+    ]
+    for r in record["resolutions"]:
+        labels = {c["key"]: c["label"] for c in r["counts"]}
+        for b in r["open_ballots"]:
+            b["labels"] = "、".join(str(labels.get(k) or minutes_mod.CHOICE_LABELS.get(k, k)) for k in b["choices"])
+    return render(
+        request,
+        "meetings/minutes.html",
+        {
+            **branch_sections(identity, meeting_obj.branch, "meetings"),
+            "m": meeting_obj,
+            "minutes": record,
+            "present": present,
+        },
+    )
