@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import connection
+
 from .identity import Identity
 from .models import Branch, Citizen, Membership, hash_citizen_token
 
@@ -9,22 +11,44 @@ from .models import Branch, Citizen, Membership, hash_citizen_token
 MANAGING_ROLES = frozenset({Membership.Role.SECRETARY})
 
 
+# The checks below run on every op, so they are plain SQL: building an ORM query costs
+# this machine about 0.8 ms of Python each time, the statement itself a few µs.
+_M = Membership._meta.db_table
+_B = Branch._meta.db_table
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def has_role(user_id: int, branch_ids, roles) -> bool:
+    """Whether the user holds one of `roles` in one of `branch_ids`."""
+    branch_ids, roles = list(branch_ids), [str(role) for role in roles]
+    if not branch_ids or not roles:
+        return False
+    sql = (
+        f"SELECT 1 FROM {_M} WHERE user_id = %s AND branch_id IN ({_marks(branch_ids)})"
+        f" AND role IN ({_marks(roles)}) LIMIT 1"
+    )
+    return bool(_rows(sql, [user_id, *branch_ids, *roles]))
+
+
 def roles_in_branch(identity: Identity, branch_id: int) -> set[str]:
     if not identity.is_user:
         return set()
-    return set(
-        Membership.objects.filter(user_id=identity.user_id, branch_id=branch_id).values_list(
-            "role", flat=True
-        )
-    )
+    return {row[0] for row in _rows(f"SELECT role FROM {_M} WHERE user_id = %s AND branch_id = %s", [identity.user_id, branch_id])}
 
 
 def branch_ids_for(identity: Identity) -> set[int]:
     if not identity.is_user:
         return set()
-    return set(
-        Membership.objects.filter(user_id=identity.user_id).values_list("branch_id", flat=True)
-    )
+    return {row[0] for row in _rows(f"SELECT branch_id FROM {_M} WHERE user_id = %s", [identity.user_id])}
 
 
 def branch_chain(branch_id: int) -> list[int] | None:
@@ -33,16 +57,20 @@ def branch_chain(branch_id: int) -> list[int] | None:
     The tree has three levels (committee, branch, group): one query with a join
     answers for a branch; a group's chain needs one more to see past its grandparent.
     """
-    row = Branch.objects.filter(pk=branch_id).values_list("parent_id", "parent__parent_id").first()
-    if row is None:
+    rows = _rows(
+        f"SELECT b.parent_id, p.parent_id FROM {_B} b LEFT JOIN {_B} p ON p.id = b.parent_id WHERE b.id = %s",
+        [branch_id],
+    )
+    if not rows:
         return None
     chain = [branch_id]
-    for node in row:
+    for node in rows[0]:
         if node is None or node in chain:
             return chain
         chain.append(node)
     while len(chain) < 12:
-        parent = Branch.objects.filter(pk=chain[-1]).values_list("parent_id", flat=True).first()
+        found = _rows(f"SELECT parent_id FROM {_B} WHERE id = %s", [chain[-1]])
+        parent = found[0][0] if found else None
         if parent is None or parent in chain:
             break
         chain.append(parent)
@@ -58,12 +86,9 @@ def can_read_branch(identity: Identity, branch_id: int) -> bool:
     """Members of the branch, and secretaries of a branch above it, read its streams."""
     if not identity.is_user:
         return False
-    if Membership.objects.filter(user_id=identity.user_id, branch_id=branch_id).exists():
+    if _rows(f"SELECT 1 FROM {_M} WHERE user_id = %s AND branch_id = %s LIMIT 1", [identity.user_id, branch_id]):
         return True
-    parents = ancestor_ids(branch_id)
-    return bool(parents) and Membership.objects.filter(
-        user_id=identity.user_id, branch_id__in=parents, role=Membership.Role.SECRETARY
-    ).exists()
+    return has_role(identity.user_id, ancestor_ids(branch_id), [Membership.Role.SECRETARY])
 
 
 def can_manage_branch(identity: Identity, branch_id: int) -> bool:
@@ -73,9 +98,7 @@ def can_manage_branch(identity: Identity, branch_id: int) -> bool:
     ids = branch_chain(branch_id)
     if ids is None:
         return False
-    return Membership.objects.filter(
-        user_id=identity.user_id, branch_id__in=ids, role__in=MANAGING_ROLES
-    ).exists()
+    return has_role(identity.user_id, ids, MANAGING_ROLES)
 
 
 MODERATING_ROLES = frozenset({Membership.Role.MODERATOR, Membership.Role.SECRETARY})
@@ -85,12 +108,9 @@ def can_moderate_branch(identity: Identity, branch_id: int) -> bool:
     """Moderators and secretaries of the branch, and secretaries of a branch above it."""
     if not identity.is_user:
         return False
-    if Membership.objects.filter(user_id=identity.user_id, branch_id=branch_id, role__in=MODERATING_ROLES).exists():
+    if has_role(identity.user_id, [branch_id], MODERATING_ROLES):
         return True
-    parents = ancestor_ids(branch_id)
-    return bool(parents) and Membership.objects.filter(
-        user_id=identity.user_id, branch_id__in=parents, role=Membership.Role.SECRETARY
-    ).exists()
+    return has_role(identity.user_id, ancestor_ids(branch_id), [Membership.Role.SECRETARY])
 
 
 def citizen_for_token(token: str | None) -> Citizen | None:

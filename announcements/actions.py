@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.identity import Identity
 from accounts.models import Membership
-from accounts.selectors import branch_chain, can_read_branch
+from accounts.selectors import branch_chain, can_read_branch, has_role
 from accounts.streams import inbox_stream
 from realtime.errors import Forbidden, Invalid, NotFound
 from realtime.events import append_event
+from realtime.sql import insert_row
 from realtime.models import ReadMarker
 
 from .models import Announcement
@@ -29,9 +31,7 @@ def check_post_announcement(identity: Identity, branch_id: int, title: str, body
     chain = branch_chain(branch_id)
     if chain is None:
         raise NotFound(_("There is no branch %(id)s.") % {"id": branch_id})
-    if not identity.is_user or not Membership.objects.filter(
-        user_id=identity.user_id, branch_id__in=chain, role=Membership.Role.SECRETARY
-    ).exists():
+    if not identity.is_user or not has_role(identity.user_id, chain, [Membership.Role.SECRETARY]):
         raise Forbidden(_("Only the branch secretary may post announcements."))
     title, body = title.strip(), body.strip()
     if not title:
@@ -60,9 +60,13 @@ def _write_announcement(identity: Identity, branch_id: int, title: str, body: st
 
     def payload(seq: int) -> dict:
         # Created once its seq is known, so the row is written once (no UPDATE after).
-        announcement = Announcement.objects.create(
-            branch_id=branch_id, author_id=identity.user_id, title=title, body=body, seq=seq
+        fields = dict(branch_id=branch_id, author_id=identity.user_id, title=title, body=body, seq=seq)
+        fields["created_at"] = timezone.now()
+        announcement = Announcement(**fields)
+        announcement.pk = insert_row(
+            Announcement, returning_pk=True, **{name.removesuffix("_id"): value for name, value in fields.items()}
         )
+        announcement._state.adding, announcement._state.db = False, "default"
         created.append(announcement)
         return announcement.to_dict(author_name=identity.name)
 

@@ -23,9 +23,15 @@ def _statement(model: type[models.Model], names: tuple[str, ...], vendor: str) -
     return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})", fields
 
 
-def insert_row(model: type[models.Model], **values) -> None:
-    """INSERT one row (no signals, no returned pk); errors are Django's (IntegrityError…)."""
+def insert_row(model: type[models.Model], *, returning_pk: bool = False, **values) -> int | None:
+    """INSERT one row (no signals; the new pk if asked); errors are Django's (IntegrityError…).
+
+    Fields left out get no default from the model: pass every non-null column.
+    """
     sql, fields = _statement(model, tuple(values), connection.vendor)
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    if returning_pk:
+        sql += f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return cursor.fetchone()[0] if returning_pk else None
