@@ -24,15 +24,21 @@ def queue_stream(branch_id: int) -> str:
     return f"modqueue:{branch_id}"
 
 
-def scan_text(branch_id: int, text: str) -> ScanResult:
-    """Check text against the branch's watched words and the global ones."""
+def watched_words(branch_id: int) -> WatchedWordSet:
+    """The branch's watched words and the global ones (one query): scan several texts
+    of one write (a topic's title and its first post) with one read."""
     rules = [
         WatchedWordRule(pattern, action, case_sensitive)
         for pattern, action, case_sensitive in WatchedWord.objects.filter(
             Q(branch_id=branch_id) | Q(branch__isnull=True)
         ).values_list("pattern", "action", "case_sensitive")
     ]
-    return WatchedWordSet(rules).scan(text)
+    return WatchedWordSet(rules)
+
+
+def scan_text(branch_id: int, text: str) -> ScanResult:
+    """Check text against the branch's watched words and the global ones."""
+    return watched_words(branch_id).scan(text)
 
 
 def enqueue_for_review(*, branch_id: int, target_type: str, target_id: int, reasons: list[dict],
