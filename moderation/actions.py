@@ -90,7 +90,8 @@ def flag_target(*, identity: Identity, target_type: str, target_id: int, reason:
     branch_id = info["branch"]
     # Flags hide posts (three of them, or one moderator's): they are for the branch's
     # members, not for every reader of a public board.
-    if not can_read_branch(identity, branch_id):
+    member = info.get("member")  # the target's read check may have answered it already
+    if not (can_read_branch(identity, branch_id) if member is None else member):
         raise Forbidden(_("Only members of the branch may flag posts."))
     Flag.objects.create(branch_id=branch_id, target_type=target_type, target_id=target_id,
                         user_id=identity.user_id, reason=reason, note=note)
