@@ -7,10 +7,12 @@ topic's and the board's streams in one transaction; the events go out on commit.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -18,14 +20,23 @@ from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
 from accounts.streams import inbox_stream
-from moderation.actions import audit, enqueue_for_review, scan_text
+from moderation.actions import audit, enqueue_for_review, scan_text, watched_words
+from moderation.watched_words import WatchedWordSet
 from realtime.errors import Forbidden, Invalid, RateLimited
 from realtime.events import append_event
 from search.index import index_document, remove_document
 
 from .models import Board, Post, PostRevision, Reaction, Topic, TopicReadState
 from .rendering import mentioned_names, render_markdown
-from .selectors import can_moderate_branch, check_can_write, is_author, member_usernames, post_for, topic_for
+from .selectors import (
+    can_moderate_branch,
+    check_can_write,
+    is_author,
+    member_usernames,
+    post_for,
+    reads_branch,
+    topic_for,
+)
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -43,8 +54,34 @@ def board_stream(board_id: int) -> str:
 
 def _author_fields(identity: Identity) -> dict:
     if identity.is_user:
-        return {"author": get_user_model().objects.get(pk=identity.user_id)}
+        return {"author": _named_user(identity)}
     return {"author_citizen_id": identity.citizen_id}
+
+
+def _named_user(identity: Identity):
+    """The author of a new row without reading the user row: the identity already holds
+    the name author_dict shows (identity_for_user: full name, else username), and the
+    name is all a new post's or topic's to_dict reads of its author. Not for saving."""
+    user = get_user_model()(pk=identity.user_id, username=identity.name)
+    user._state.adding, user._state.db = False, connection.alias
+    return user
+
+
+def _update_returning(topic_id: int, assignments: str, params: list, returning: str) -> int:
+    """One UPDATE of the topic row that hands back the new value of a counter (both
+    SQLite and PostgreSQL speak RETURNING): no re-read after the update."""
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(Topic._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s "
+           f"RETURNING {quote(returning)}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, topic_id])
+        return cursor.fetchone()[0]
+
+
+def _next_number(topic: Topic) -> None:
+    """Hand out the topic's next post number (topic.last_number)."""
+    column = connection.ops.quote_name("last_number")
+    topic.last_number = _update_returning(topic.pk, f"{column} = {column} + 1", [], "last_number")
 
 
 def _check_title(title: str) -> str:
@@ -65,12 +102,14 @@ def _check_body(body: str) -> str:
     return body
 
 
-def _needs_premoderation(identity: Identity, board: Board) -> str | None:
-    """Why a post waits for review before anyone sees it, or None."""
+def _needs_premoderation(identity: Identity, board: Board, moderator: Callable[[], bool]) -> str | None:
+    """Why a post waits for review before anyone sees it, or None.
+
+    Moderators and members with PREMODERATE_FIRST_POSTS approved posts post at once; the
+    approved posts are counted first, so a regular member's post (the common case)
+    does not ask the moderator question at all."""
     if identity.is_citizen:
         return "citizen"
-    if can_moderate_branch(identity, board.branch_id):
-        return None
     # Read at most PREMODERATE_FIRST_POSTS rows, unordered: a COUNT of every approved
     # post (sorted by the default ordering) grew with the member's history, inside the
     # write transaction of every post (~10 ms at 2,000 posts on SQLite, bench/forum.py).
@@ -80,11 +119,13 @@ def _needs_premoderation(identity: Identity, board: Board) -> str | None:
             kind=Post.Kind.REGULAR,
         ).order_by().values_list("pk", flat=True)[:PREMODERATE_FIRST_POSTS]
     )
-    return "new_member" if approved < PREMODERATE_FIRST_POSTS else None
+    if approved >= PREMODERATE_FIRST_POSTS or moderator():
+        return None
+    return "new_member"
 
 
-def _check_slow_mode(identity: Identity, topic: Topic) -> None:
-    if not topic.slow_mode_seconds or can_moderate_branch(identity, topic.board.branch_id):
+def _check_slow_mode(identity: Identity, topic: Topic, moderator: Callable[[], bool]) -> None:
+    if not topic.slow_mode_seconds or moderator():
         return
     since = timezone.now() - timedelta(seconds=topic.slow_mode_seconds)
     mine = Post.objects.filter(topic=topic, created_at__gte=since)
@@ -99,24 +140,34 @@ def _check_slow_mode(identity: Identity, topic: Topic) -> None:
         )
 
 
-def _add_post(identity: Identity, topic: Topic, body: str, *, reply_to: Post | None) -> Post:
-    """Number, moderate, render and store one post; publish it if it is visible."""
+def _moderator_once(identity: Identity, branch_id: int) -> Callable[[], bool]:
+    """can_moderate_branch, asked at most once per write and only if a rule needs it."""
+    return cache(lambda: can_moderate_branch(identity, branch_id))
+
+
+def _add_post(identity: Identity, topic: Topic, body: str, *, reply_to: Post | None,
+              moderator: Callable[[], bool], words: WatchedWordSet | None = None, numbered: bool = False) -> Post:
+    """Number, moderate, render and store one post; publish it if it is visible.
+
+    `words`: the branch's watched words if the caller has read them; `numbered`: the
+    caller has handed out topic.last_number already (a topic created with its number 1)."""
     board = topic.board
-    scan = scan_text(board.branch_id, body)
+    scan = (words or watched_words(board.branch_id)).scan(body)
     if scan.blocked:
         raise Invalid("body", _("Your text contains words that are not allowed: %(words)s")
                       % {"words": "、".join(scan.blocked)})
     reasons = []
-    premoderation = _needs_premoderation(identity, board)
+    premoderation = _needs_premoderation(identity, board, moderator)
     if premoderation:
         reasons.append({"reason": premoderation})
     if scan.needs_approval:
         reasons.append({"reason": "watched_word", "words": scan.needs_approval})
     status = Post.Status.PENDING if reasons else Post.Status.VISIBLE
 
-    Topic.objects.filter(pk=topic.pk).update(last_number=F("last_number") + 1)
-    topic.refresh_from_db(fields=["last_number"])
-    html, censored_html = render_post(board.branch_id, body, scan.censored_text if scan.censored else None)
+    if not numbered:
+        _next_number(topic)
+    mentions = member_usernames_and_ids(board.branch_id, mentioned_names(body))
+    html, censored_html = _render(body, scan.censored_text if scan.censored else None, set(mentions))
     post = Post.objects.create(
         topic=topic, number=topic.last_number, reply_to=reply_to, source=body, html=html,
         censored_html=censored_html, status=status, **_author_fields(identity),
@@ -129,15 +180,28 @@ def _add_post(identity: Identity, topic: Topic, body: str, *, reply_to: Post | N
         enqueue_for_review(branch_id=board.branch_id, target_type="forum.post", target_id=post.pk,
                            reasons=reasons)
     else:
-        publish_visible_post(post, actor=identity)
+        publish_visible_post(post, actor=identity, mentioned=mentions)
     return post
 
 
 def render_post(branch_id: int, source: str, censored_source: str | None = None) -> tuple[str, str]:
     """(html, censored html or "") with @mentions of the branch's members highlighted."""
-    mentions = member_usernames(branch_id, mentioned_names(source))
+    return _render(source, censored_source, member_usernames(branch_id, mentioned_names(source)))
+
+
+def _render(source: str, censored_source: str | None, mentions: set[str]) -> tuple[str, str]:
     rendered = render_markdown(source, mentions=mentions)
     return rendered, render_markdown(censored_source, mentions=mentions) if censored_source is not None else ""
+
+
+def member_usernames_and_ids(branch_id: int, names: set[str]) -> dict[str, int]:
+    """{username: user id} of the active members of the branch among these names: what
+    member_usernames answers, with the ids a new post's mention notices go to (one
+    query for both)."""
+    if not names:
+        return {}
+    users = get_user_model().objects.filter(username__in=names, memberships__branch_id=branch_id, is_active=True)
+    return dict(users.values_list("username", "pk").distinct())
 
 
 def index_post(post: Post) -> None:
@@ -152,15 +216,14 @@ def unindex_post(post: Post) -> None:
     remove_document("forum.post", post.pk)
 
 
-def notify_mentions(post: Post) -> list[int]:
-    """Tell each mentioned member of the branch (in their inbox); returns their ids."""
-    names = member_usernames(post.topic.board.branch_id, mentioned_names(post.source))
-    if not names:
+def notify_mentions(post: Post, mentioned: dict[str, int] | None = None) -> list[int]:
+    """Tell each mentioned member of the branch (in their inbox); returns their ids.
+    `mentioned`: member_usernames_and_ids of the post's text, if the caller has it."""
+    if mentioned is None:
+        mentioned = member_usernames_and_ids(post.topic.board.branch_id, mentioned_names(post.source))
+    if not mentioned:
         return []
-    users = list(
-        get_user_model().objects.filter(username__in=names).exclude(pk=post.author_id).order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    users = sorted(pk for pk in mentioned.values() if pk != post.author_id)
     author = post.to_dict()["author"]
     for user_id in users:
         append_event(inbox_stream(user_id), "mention",
@@ -168,14 +231,19 @@ def notify_mentions(post: Post) -> list[int]:
     return users
 
 
-def publish_visible_post(post: Post, *, actor: Identity | None) -> None:
+def publish_visible_post(post: Post, *, actor: Identity | None, mentioned: dict[str, int] | None = None) -> None:
     """A post became visible (new, or approved): count it, index it, tell the topic, the
     board and anyone mentioned."""
     index_post(post)
-    notify_mentions(post)
+    notify_mentions(post, mentioned)
     topic = post.topic
-    Topic.objects.filter(pk=topic.pk).update(post_count=F("post_count") + 1, last_post_at=post.created_at)
-    topic.refresh_from_db(fields=["post_count", "last_post_at"])
+    quote = connection.ops.quote_name
+    when = Topic._meta.get_field("last_post_at").get_db_prep_save(post.created_at, connection)
+    topic.post_count = _update_returning(
+        topic.pk, f"{quote('post_count')} = {quote('post_count')} + 1, {quote('last_post_at')} = %s", [when],
+        "post_count",
+    )
+    topic.last_post_at = post.created_at
     append_event(topic_stream(topic.pk), "post.created", post.to_dict(), actor=actor)
     # A topic reaches its board with its first post (at once, or once approved).
     first = post.number == 1 and post.kind == Post.Kind.REGULAR
@@ -192,23 +260,31 @@ def visible_posts_changed(topic_id: int) -> None:
 
 
 @transaction.atomic
-def create_topic(*, identity: Identity, board: Board, title: str, body: str) -> tuple[Topic, Post]:
-    check_can_write(identity, board)
+def create_topic(*, identity: Identity, board: Board, title: str, body: str,
+                 member: bool | None = None) -> tuple[Topic, Post]:
+    """`member`: what the caller's board_for said about can_read_branch (reads_branch),
+    so the write check does not ask it again; None asks."""
+    check_can_write(identity, board, member=member)
     title, body = _check_title(title), _check_body(body)
-    title_scan = scan_text(board.branch_id, title)
+    words = watched_words(board.branch_id)
+    title_scan = words.scan(title)
     if title_scan.blocked:
         raise Invalid("title", _("Your text contains words that are not allowed: %(words)s")
                       % {"words": "、".join(title_scan.blocked)})
-    topic = Topic.objects.create(board=board, title=title, last_post_at=timezone.now(), **_author_fields(identity))
-    post = _add_post(identity, topic, body, reply_to=None)
+    # Created holding its first post's number: nobody else sees the row before commit.
+    topic = Topic.objects.create(board=board, title=title, last_post_at=timezone.now(), last_number=1,
+                                 **_author_fields(identity))
+    post = _add_post(identity, topic, body, reply_to=None, moderator=_moderator_once(identity, board.branch_id),
+                     words=words, numbered=True)
     return topic, post
 
 
 @transaction.atomic
 def create_post(*, identity: Identity, topic_id: int, body: str, reply_to_id: int | None = None) -> Post:
     topic = topic_for(identity, topic_id, for_update=True)
-    check_can_write(identity, topic.board)
-    if topic.closed and not can_moderate_branch(identity, topic.board.branch_id):
+    check_can_write(identity, topic.board, member=reads_branch(topic.board))
+    moderator = _moderator_once(identity, topic.board.branch_id)
+    if topic.closed and not moderator():
         raise Forbidden(_("This topic is closed."))
     body = _check_body(body)
     reply_to = None
@@ -216,8 +292,8 @@ def create_post(*, identity: Identity, topic_id: int, body: str, reply_to_id: in
         reply_to = Post.objects.filter(pk=reply_to_id, topic=topic, status=Post.Status.VISIBLE).first()
         if reply_to is None:
             raise Invalid("reply_to", _("The post you reply to is not in this topic."))
-    _check_slow_mode(identity, topic)
-    return _add_post(identity, topic, body, reply_to=reply_to)
+    _check_slow_mode(identity, topic, moderator)
+    return _add_post(identity, topic, body, reply_to=reply_to, moderator=moderator)
 
 
 @transaction.atomic
@@ -230,7 +306,7 @@ def edit_post(*, identity: Identity, post_id: int, body: str) -> Post:
         raise Forbidden(_("A deleted post cannot be edited."))
     if not moderator:
         # An author edits only while they may still write here (not silenced, still a member).
-        check_can_write(identity, post.topic.board)
+        check_can_write(identity, post.topic.board, member=reads_branch(post.topic.board))
     body = _check_body(body)
     scan = scan_text(post.topic.board.branch_id, body)
     if scan.blocked:
@@ -343,7 +419,9 @@ def toggle_reaction(*, identity: Identity, post_id: int, emoji: str) -> dict:
 def can_write_reaction(identity: Identity, post: Post) -> bool:
     from .selectors import can_write_board
 
-    return post.status == Post.Status.VISIBLE and can_write_board(identity, post.topic.board)
+    # post_for has read the board: on a members-only one it asked can_read_branch already.
+    board = post.topic.board
+    return post.status == Post.Status.VISIBLE and can_write_board(identity, board, member=reads_branch(board))
 
 
 def reaction_counts(post_id: int) -> dict[str, int]:

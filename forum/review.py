@@ -12,7 +12,7 @@ from realtime.events import append_event
 
 from .actions import index_post, publish_visible_post, render_post, topic_stream, unindex_post, visible_posts_changed
 from .models import Post, PostRevision, Topic
-from .selectors import post_for
+from .selectors import post_for, reads_branch
 
 
 def _post(identity: Identity, post_id: int) -> Post:
@@ -28,7 +28,10 @@ def _tell_author(post: Post, type_: str, reason: str) -> None:
 def describe(identity: Identity, post_id: int) -> dict:
     post = _post(identity, post_id)
     author = f"u:{post.author_id}" if post.author_id else f"c:{post.author_citizen_id}"
-    return {"branch": post.topic.board.branch_id, "author": author, "author_user_id": post.author_id}
+    # "member": what post_for learnt of can_read_branch (True on a members-only board,
+    # None when it did not ask), so the flag's own membership check is not asked twice.
+    return {"branch": post.topic.board.branch_id, "author": author, "author_user_id": post.author_id,
+            "member": reads_branch(post.topic.board)}
 
 
 def approve(identity: Identity, post_id: int) -> None:

@@ -15,10 +15,20 @@ def can_read_board(identity: Identity, board: Board) -> bool:
     return board.is_public or can_read_branch(identity, board.branch_id)
 
 
-def can_write_board(identity: Identity, board: Board) -> bool:
+def can_write_board(identity: Identity, board: Board, *, member: bool | None = None) -> bool:
+    """`member`: can_read_branch(identity, board.branch_id) when the caller has it
+    already (see reads_branch), so it is not asked twice; None asks."""
     if identity.is_citizen:
         return board.is_public and board.citizens_may_post
-    return identity.is_user and can_read_branch(identity, board.branch_id)
+    if not identity.is_user:
+        return False
+    return can_read_branch(identity, board.branch_id) if member is None else member
+
+
+def reads_branch(board: Board) -> bool | None:
+    """What a successful can_read_board(identity, board) says about can_read_branch:
+    True for a members-only board (it asked), None for a public one (it did not)."""
+    return None if board.is_public else True
 
 
 def board_for(identity: Identity, board_id: int) -> Board:
@@ -74,8 +84,8 @@ def is_author(identity: Identity, post: Post | Topic) -> bool:
     return False
 
 
-def check_can_write(identity: Identity, board: Board) -> None:
-    if not can_write_board(identity, board):
+def check_can_write(identity: Identity, board: Board, *, member: bool | None = None) -> None:
+    if not can_write_board(identity, board, member=member):
         raise Forbidden(_("You may not write on this board."))
     if identity.is_user:
         from moderation.actions import is_silenced

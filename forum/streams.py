@@ -117,7 +117,8 @@ class CreateTopicArgs(OpArgs):
 @register_op("forum.create_topic", args=CreateTopicArgs, writes=True, audience="user_or_citizen")
 def create_topic(ctx: OpContext, args: CreateTopicArgs) -> dict:
     board = selectors.board_for(ctx.identity, args.board)
-    topic, post = actions.create_topic(identity=ctx.identity, board=board, title=args.title, body=args.body)
+    topic, post = actions.create_topic(identity=ctx.identity, board=board, title=args.title, body=args.body,
+                                       member=selectors.reads_branch(board))
     return {"topic": topic.to_dict(), "post": post.to_dict()}
 
 

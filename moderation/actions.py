@@ -24,15 +24,21 @@ def queue_stream(branch_id: int) -> str:
     return f"modqueue:{branch_id}"
 
 
-def scan_text(branch_id: int, text: str) -> ScanResult:
-    """Check text against the branch's watched words and the global ones."""
+def watched_words(branch_id: int) -> WatchedWordSet:
+    """The branch's watched words and the global ones (one query): scan several texts
+    of one write (a topic's title and its first post) with one read."""
     rules = [
         WatchedWordRule(pattern, action, case_sensitive)
         for pattern, action, case_sensitive in WatchedWord.objects.filter(
             Q(branch_id=branch_id) | Q(branch__isnull=True)
         ).values_list("pattern", "action", "case_sensitive")
     ]
-    return WatchedWordSet(rules).scan(text)
+    return WatchedWordSet(rules)
+
+
+def scan_text(branch_id: int, text: str) -> ScanResult:
+    """Check text against the branch's watched words and the global ones."""
+    return watched_words(branch_id).scan(text)
 
 
 def enqueue_for_review(*, branch_id: int, target_type: str, target_id: int, reasons: list[dict],
@@ -84,7 +90,8 @@ def flag_target(*, identity: Identity, target_type: str, target_id: int, reason:
     branch_id = info["branch"]
     # Flags hide posts (three of them, or one moderator's): they are for the branch's
     # members, not for every reader of a public board.
-    if not can_read_branch(identity, branch_id):
+    member = info.get("member")  # the target's read check may have answered it already
+    if not (can_read_branch(identity, branch_id) if member is None else member):
         raise Forbidden(_("Only members of the branch may flag posts."))
     Flag.objects.create(branch_id=branch_id, target_type=target_type, target_id=target_id,
                         user_id=identity.user_id, reason=reason, note=note)

@@ -17,7 +17,9 @@ from accounts.identity import Identity
 class ReviewTarget:
     name: str
     # (identity, target id) -> {"branch": id, "author": identity key, "author_user_id": id | None};
-    # raises NotFound when the identity may not see the target.
+    # optionally "member": True when seeing it proved can_read_branch(identity, branch) (a
+    # members-only target), so a flag does not ask again; raises NotFound when the
+    # identity may not see the target.
     describe: Callable[[Identity, int], dict]
     approve: Callable[[Identity, int], None]  # publish a pending target / show a hidden one
     reject: Callable[[Identity, int, str], None]  # refuse a pending one / hide a visible one, telling the author
