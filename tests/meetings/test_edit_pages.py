@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from meetings import actions
 
@@ -110,5 +111,9 @@ def test_hidden_once_cancelled(client, schedule, people):
 def test_edit_form_in_english(client, schedule, people, settings):
     meeting = schedule("general")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    html = room(client, people["secretary"], meeting)
+    try:
+        html = room(client, people["secretary"], meeting)
+    finally:
+        # The request leaves English active in this thread; later tests expect the default.
+        translation.activate(settings.LANGUAGE_CODE)
     assert "Edit the meeting" in html and "Save the agenda" in html and "修改会议信息" not in html
