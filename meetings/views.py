@@ -159,6 +159,15 @@ def meeting_strings() -> dict[str, str]:
         "withdraw": _("Withdraw"),
         "log_in": _("Log in"),
         "cancel_reason": _("Cancel this meeting? Members are told. Reason (optional):"),
+        "saved": _("Changes saved."),
+        "agenda_saved": _("Agenda saved."),
+        "agenda_blank": _("Every agenda item needs a title."),
+        "move_up": _("Move up"),
+        "move_down": _("Move down"),
+        "remove_item": _("Remove item"),
+        "item_title": _("Agenda item %(n)s"),
+        "online": _("online"),
+        "no_agenda": _("No agenda yet."),
     }
 
 
@@ -252,6 +261,18 @@ def _leave_context(identity, meeting: Meeting, details: dict) -> dict:
     }
 
 
+def _people_for_edit(members: list[dict], meeting: Meeting) -> list[dict]:
+    """The chair and minute-taker pickers: the branch's members, plus the current chair or
+    minute-taker when they are a secretary from a branch above (so the form keeps them)."""
+    people = list(members)
+    known = {p["id"] for p in people}
+    for user in (meeting.chair, meeting.minute_taker):
+        if members and user is not None and user.pk not in known:
+            people.append({"id": user.pk, "name": user.get_full_name() or user.get_username(), "voting": False})
+            known.add(user.pk)
+    return people
+
+
 @login_required
 def meeting(request, meeting_id: int):
     identity = request_identity(request)
@@ -263,6 +284,10 @@ def meeting(request, meeting_id: int):
         return render(request, "meetings/_leave.html", {**leave, "branch": branch})
     you = details["you"]
     may_report = meeting_obj.status == Meeting.Status.ENDED or you["host"] or you["minute_taker"]
+    not_over = meeting_obj.status not in (Meeting.Status.ENDED, Meeting.Status.CANCELLED)
+    can_edit = bool(you["host"]) and not_over
+    can_edit_agenda = bool(you["host"] or you["minute_taker"]) and not_over
+    zone = branch.zone
     config = {
         "meeting": meeting_obj.pk,
         "branch": branch.pk,
@@ -276,6 +301,8 @@ def meeting(request, meeting_id: int):
         "counts": details["counts"],
         "quorum": details["quorum"],
         "members": _members(branch) if you["host"] else [],
+        "can_edit": can_edit,
+        "can_edit_agenda": can_edit_agenda,
         "leave_url": f"{reverse('meetings:meeting', args=[meeting_obj.pk])}?fragment=leave",
         "login_url": reverse("login"),
     }
@@ -291,6 +318,13 @@ def meeting(request, meeting_id: int):
             "counts": details["counts"],
             "quorum": details["quorum"],
             "may_report": may_report,
+            "can_edit": can_edit,
+            "can_edit_agenda": can_edit_agenda,
+            "edit_members": _people_for_edit(config["members"], meeting_obj),
+            "lobby_policies": Meeting.LobbyPolicy.choices,
+            # The edit form's times, typed and shown in the branch's zone (as the schedule form).
+            "edit_start": timezone.localtime(meeting_obj.starts_at, zone).strftime("%Y-%m-%dT%H:%M"),
+            "edit_end": timezone.localtime(meeting_obj.ends_at, zone).strftime("%Y-%m-%dT%H:%M"),
             "page_config": config,
             "page_strings": meeting_strings(),
         },

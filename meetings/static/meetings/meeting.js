@@ -172,6 +172,34 @@ function renderConsole() {
   $("vote-create-details").hidden = ["ended", "cancelled"].includes(s);
 }
 
+const titleTail = document.title.startsWith(config.meeting_data.title)
+  ? document.title.slice(config.meeting_data.title.length)
+  : null;
+
+/** The heading and details line: title, times (branch zone), place, chair, minute-taker, notes. */
+function renderHeader() {
+  const m = state.meeting;
+  $("meeting-title").textContent = m.title;
+  if (titleTail !== null) document.title = `${m.title}${titleTail}`;
+  const starts = $("meeting-starts");
+  starts.dateTime = m.starts_at;
+  starts.textContent = formatTime(m.starts_at, true);
+  const ends = $("meeting-ends");
+  ends.dateTime = m.ends_at;
+  ends.textContent = formatTime(m.ends_at);
+  $("meeting-place").textContent = [m.place, m.online ? t.online : ""].filter(Boolean).join(" / ");
+  $("meeting-chair").textContent = nameOf(m.chair);
+  $("meeting-minute-taker").textContent = nameOf(m.minute_taker);
+  $("meeting-minute-taker-line").hidden = !m.minute_taker;
+  const description = $("meeting-description");
+  description.textContent = m.description || "";
+  description.hidden = !m.description;
+  // Editing is for before the end: the panels go away when it ends or is cancelled.
+  const over = ["ended", "cancelled"].includes(m.status);
+  if ($("edit-section")) $("edit-section").hidden = over;
+  if ($("agenda-edit-details")) $("agenda-edit-details").hidden = over;
+}
+
 function renderQuorum() {
   const q = state.quorum;
   const c = state.counts;
@@ -194,8 +222,9 @@ function renderQuorum() {
 
 function renderAgenda() {
   const list = $("agenda");
+  if (!agendaDraft.dirty) resetAgendaDraft();
   if (!state.agenda.length) {
-    list.replaceChildren(el("li", "empty muted", "—"));
+    list.replaceChildren(el("li", "empty muted", t.no_agenda));
     return;
   }
   list.replaceChildren(
@@ -211,6 +240,20 @@ function renderAgenda() {
     }),
   );
   const select = $("vote-agenda-item");
+  if (select) {
+    // The vote form's agenda picker follows the agenda (it may have been edited).
+    const chosen = select.value;
+    const none = select.options[0];
+    select.replaceChildren(
+      none,
+      ...state.agenda.map((item, index) => {
+        const option = el("option", "", `${index + 1}. ${item.title}`);
+        option.value = String(item.id);
+        return option;
+      }),
+    );
+    select.value = state.agenda.some((item) => String(item.id) === chosen) ? chosen : "";
+  }
   if (select && state.meeting.current_item && !select.dataset.touched) {
     select.value = String(state.meeting.current_item);
   }
@@ -596,6 +639,7 @@ function renderRemarks() {
 }
 
 function renderAll() {
+  renderHeader();
   renderStatus();
   renderQuorum();
   renderAgenda();
@@ -697,9 +741,15 @@ function onEvent(frame) {
   const d = frame.data || {};
   switch (frame.type) {
     case "meeting.updated":
+      state.meeting = d.meeting;
+      renderHeader();
+      fillEditForm();
+      renderStatus();
+      break;
     case "meeting.opened":
     case "meeting.cancelled":
       state.meeting = d.meeting;
+      renderHeader();
       renderStatus();
       refreshLeave();
       break;
@@ -713,6 +763,7 @@ function onEvent(frame) {
       break;
     case "meeting.ended":
       state.meeting = d.meeting;
+      renderHeader();
       setSummary(d.attendance || {});
       state.hands = [];
       for (const p of state.participants.values()) {
@@ -730,8 +781,10 @@ function onEvent(frame) {
       break;
     case "agenda.updated":
       state.agenda = d.agenda;
-      state.meeting.current_item = d.current ? d.current.id || d.current : state.meeting.current_item;
+      // `current` is the current item's id (null when it was removed).
+      state.meeting.current_item = d.current && typeof d.current === "object" ? d.current.id : d.current || null;
       renderAgenda();
+      renderConsole();
       break;
     case "agenda.advanced":
       state.meeting.current_item = d.current ? d.current.id : null;
@@ -935,8 +988,11 @@ conn.subscribe(`inbox:${config.me}`, {
     } else if ((frame.type === "meeting.cancelled" || frame.type === "meeting.changed") && !state.subscription) {
       // Followers of the stream learn this from it; others from their inbox.
       state.meeting = d.meeting;
+      renderHeader();
+      fillEditForm();
       renderStatus();
       refreshLeave();
+      if (frame.type === "meeting.changed") refreshDetails();
     } else if (frame.type === "meeting.removed") {
       removed();
     } else if (frame.type === "leave.decided") {
@@ -1009,6 +1065,213 @@ if (state.you.host && $("console")) {
       candidatesField.hidden = true;
       state.votes.set(reply.vote.id, reply.vote);
       renderVotes();
+    },
+  });
+}
+
+// -- editing the meeting and its agenda (hosts; the minute-taker edits the agenda) ----------
+
+/** The agenda as it is now (meetings.get), for a page that does not follow the stream. */
+async function refreshDetails() {
+  try {
+    const details = await conn.request("meetings.get", meetingArgs());
+    state.meeting = details.meeting;
+    state.agenda = details.agenda;
+    renderHeader();
+    renderAgenda();
+  } catch {
+    // the page keeps what it shows; the next notice refreshes it
+  }
+}
+
+const editForm = $("edit-form");
+let editDirty = false;
+const localInput = (iso) => (iso ? iso.slice(0, 16) : ""); // "2026-11-28T09:00" from the branch-local ISO time
+
+/** Put the meeting's current values in the form (unless the host is in the middle of editing). */
+function fillEditForm(force = false) {
+  if (!editForm || (editDirty && !force)) return;
+  const m = state.meeting;
+  const set = (id, value) => {
+    const input = $(id);
+    input.value = value;
+    input.defaultValue = value; // form.reset() goes back to these
+  };
+  set("e-title", m.title);
+  set("e-start", localInput(m.starts_local));
+  set("e-end", localInput(m.ends_local));
+  set("e-place", m.place || "");
+  set("e-description", m.description || "");
+  set("e-grace", String(m.late_grace_minutes));
+  $("e-online").checked = m.online;
+  $("e-online").defaultChecked = m.online;
+  const choose = (id, value) => {
+    for (const option of $(id).options) {
+      option.defaultSelected = option.value === value;
+      option.selected = option.value === value;
+    }
+  };
+  choose("e-chair", m.chair ? String(m.chair.id) : "");
+  choose("e-minute-taker", m.minute_taker ? String(m.minute_taker.id) : "");
+  choose("e-lobby", m.lobby_policy);
+  editDirty = false;
+}
+
+if (editForm) {
+  editForm.addEventListener("input", () => {
+    editDirty = true;
+  });
+  const field = (input) => ({ input: $(input), error: $(`${input}-error`) });
+  bindWriteForm(editForm, {
+    fields: {
+      title: field("e-title"),
+      starts_at: field("e-start"),
+      ends_at: field("e-end"),
+      place: field("e-place"),
+      online: field("e-place"),
+      chair: field("e-chair"),
+      minute_taker: field("e-minute-taker"),
+      description: field("e-description"),
+      lobby_policy: field("e-lobby"),
+      late_grace_minutes: field("e-grace"),
+    },
+    statusLine: $("edit-status"),
+    formError: $("edit-error"),
+    conn,
+    rt,
+    strings: { sending: t.sending, queued: t.queued, failed: t.failed, fixFields: t.fix_fields },
+    send: () => {
+      const minuteTaker = $("e-minute-taker").value;
+      const grace = $("e-grace").value.trim();
+      return conn.write(
+        "meetings.update",
+        meetingArgs({
+          title: $("e-title").value,
+          // No offset: the server reads these in the branch's time zone.
+          starts_at: $("e-start").value,
+          ends_at: $("e-end").value,
+          place: $("e-place").value,
+          online: $("e-online").checked,
+          chair: Number($("e-chair").value),
+          minute_taker: minuteTaker ? Number(minuteTaker) : null,
+          description: $("e-description").value,
+          lobby_policy: $("e-lobby").value,
+          late_grace_minutes: /^\d+$/.test(grace) ? Number(grace) : -1,
+        }),
+      );
+    },
+    onSuccess: (reply) => {
+      state.meeting = reply.meeting;
+      fillEditForm(true);
+      renderHeader();
+      renderStatus();
+      $("edit-status").textContent = t.saved;
+    },
+  });
+}
+
+// The agenda editor works on a draft: rows with an id are kept (renamed, moved), rows
+// without one are added, and missing ones are removed when it is saved.
+const agendaDraft = { items: [], dirty: false };
+const agendaForm = $("agenda-form");
+
+function resetAgendaDraft() {
+  agendaDraft.items = state.agenda.map((item) => ({ id: item.id, title: item.title, notes: item.notes || "" }));
+  agendaDraft.dirty = false;
+  renderAgendaEditor();
+}
+
+function renderAgendaEditor() {
+  const list = $("agenda-editor");
+  if (!list) return;
+  const rows = agendaDraft.items.map((item, index) => {
+    const li = el("li", "agenda-edit-row");
+    if (item.id) li.dataset.id = item.id;
+    const input = el("input");
+    input.type = "text";
+    input.maxLength = 200;
+    input.value = item.title;
+    input.setAttribute("aria-label", interpolate(t.item_title, { n: index + 1 }));
+    input.addEventListener("input", () => {
+      item.title = input.value;
+      agendaDraft.dirty = true;
+    });
+    const move = (delta) => () => {
+      const to = index + delta;
+      [agendaDraft.items[index], agendaDraft.items[to]] = [agendaDraft.items[to], agendaDraft.items[index]];
+      agendaDraft.dirty = true;
+      renderAgendaEditor();
+      list.children[to].querySelector(delta < 0 ? "[data-move=up]" : "[data-move=down]")?.focus();
+    };
+    const up = button("↑", move(-1), "button small-action");
+    up.dataset.move = "up";
+    up.setAttribute("aria-label", t.move_up);
+    up.title = t.move_up;
+    up.disabled = index === 0;
+    const down = button("↓", move(1), "button small-action");
+    down.dataset.move = "down";
+    down.setAttribute("aria-label", t.move_down);
+    down.title = t.move_down;
+    down.disabled = index === agendaDraft.items.length - 1;
+    const remove = button(t.remove_item, () => {
+      agendaDraft.items.splice(index, 1);
+      agendaDraft.dirty = true;
+      renderAgendaEditor();
+    });
+    remove.dataset.remove = "1";
+    li.append(input, el("span", "agenda-edit-buttons"));
+    li.lastChild.append(up, down, remove);
+    return li;
+  });
+  list.replaceChildren(...rows);
+}
+
+if (agendaForm) {
+  const addItem = () => {
+    const input = $("agenda-new");
+    const title = input.value.trim();
+    if (!title) return;
+    agendaDraft.items.push({ id: null, title, notes: "" });
+    agendaDraft.dirty = true;
+    input.value = "";
+    renderAgendaEditor();
+    input.focus();
+  };
+  $("agenda-add").addEventListener("click", addItem);
+  $("agenda-new").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.isComposing) {
+      event.preventDefault();
+      addItem();
+    }
+  });
+  const itemsField = { input: $("agenda-new"), error: $("agenda-items-error") };
+  bindWriteForm(agendaForm, {
+    fields: { items: itemsField, title: itemsField, notes: itemsField },
+    statusLine: $("agenda-status"),
+    formError: $("agenda-form-error"),
+    conn,
+    rt,
+    strings: { sending: t.sending, queued: t.queued, failed: t.failed, fixFields: t.fix_fields },
+    validate: () => {
+      const blank = agendaDraft.items.findIndex((item) => !item.title.trim());
+      if (blank < 0) return null;
+      $("agenda-editor").children[blank].querySelector("input").focus();
+      return { field: "items", message: t.agenda_blank };
+    },
+    send: () =>
+      conn.write(
+        "meetings.agenda.set",
+        meetingArgs({
+          items: agendaDraft.items.map((item) => (item.id ? { id: item.id, title: item.title, notes: item.notes } : { title: item.title })),
+        }),
+      ),
+    onSuccess: (reply) => {
+      state.agenda = reply.agenda;
+      if (!reply.agenda.some((item) => item.id === state.meeting.current_item)) state.meeting.current_item = null;
+      agendaDraft.dirty = false;
+      renderAgenda();
+      renderConsole();
+      $("agenda-status").textContent = t.agenda_saved;
     },
   });
 }
