@@ -109,6 +109,36 @@ def drop_pg_db(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class ShapeStore:
+    """Where one shape's server keeps its data: a temp SQLite file (embedded), or a fresh
+    PostgreSQL database plus a Redis key prefix of its own (scaled). `drop()` removes them."""
+
+    def __init__(self, shape: str, work: Path, tag: str = "") -> None:
+        self.pg_db: str | None = None
+        self.prefix: str | None = None
+        if shape == "embedded":
+            self.env = server_env({"SQLITE_PATH": str(work / f"{tag or 'bench'}.sqlite3")})
+            return
+        part = f"{tag}_" if tag else ""
+        self.pg_db = f"bl_bench_{part}{os.getpid()}_{shape}"
+        self.prefix = f"blbench{tag}{os.getpid()}{shape}"
+        create_pg_db(self.pg_db)
+        self.env = server_env(
+            {
+                "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.pg_db}",
+                "REDIS_URL": "redis://127.0.0.1:6379/0",
+                "REDIS_PREFIX": self.prefix,
+            }
+        )
+
+    def drop(self) -> None:
+        if self.pg_db:
+            with contextlib.suppress(Exception):
+                drop_pg_db(self.pg_db)
+        if self.prefix:
+            redis_cleanup(self.prefix)
+
+
 def redis_cleanup(prefix: str) -> None:
     """Remove whatever keys the channel layer left under our prefix (pub/sub leaves none)."""
     with contextlib.suppress(Exception):

@@ -103,8 +103,7 @@ class Server:
         self.procs: list[C.Proc] = []
         self.ports: list[int] = []
         self.cookie_writer = self.cookie_reader = ""
-        self.pg_db: str | None = None
-        self.prefix: str | None = None
+        self.store: C.ShapeStore | None = None
 
     def start(self) -> None:
         if self.shape == "bare":
@@ -113,19 +112,8 @@ class Server:
             C.wait_http(port, proc=self.procs[0])
             self.ports = [port]
             return
-        if self.shape == "embedded":
-            env = C.server_env({"SQLITE_PATH": str(self.work / "bench.sqlite3")})
-        else:
-            self.pg_db = f"bl_bench_{os.getpid()}_{self.shape}"
-            self.prefix = f"blbench{os.getpid()}{self.shape}"
-            C.create_pg_db(self.pg_db)
-            env = C.server_env(
-                {
-                    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.pg_db}",
-                    "REDIS_URL": "redis://127.0.0.1:6379/0",
-                    "REDIS_PREFIX": self.prefix,
-                }
-            )
+        self.store = C.ShapeStore(self.shape, self.work)
+        env = self.store.env
         C.prepare_db(env)
         for i in range(2 if self.shape == "scaled2" else 1):
             port = C.free_port()
@@ -152,11 +140,8 @@ class Server:
     def stop(self) -> None:
         for p in self.procs:
             p.stop()
-        if self.pg_db:
-            with contextlib.suppress(Exception):
-                C.drop_pg_db(self.pg_db)
-        if self.prefix:
-            C.redis_cleanup(self.prefix)
+        if self.store is not None:
+            self.store.drop()
 
 
 # --------------------------------------------------------------------------- writer

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
 import os
@@ -163,26 +162,14 @@ class Shape:
         self.shape, self.work, self.args = shape, work, args
         self.proc: C.Proc | None = None
         self.port = 0
-        self.pg_db: str | None = None
-        self.prefix: str | None = None
+        self.store: C.ShapeStore | None = None
         self.seed: dict = {}
         self.env: dict[str, str] = {}
         self.host_cookie = ""
 
     def start(self) -> None:
-        if self.shape == "embedded":
-            self.env = C.server_env({"SQLITE_PATH": str(self.work / "meeting.sqlite3")})
-        else:
-            self.pg_db = f"bl_bench_meeting_{os.getpid()}_{self.shape}"
-            self.prefix = f"blbenchmeeting{os.getpid()}{self.shape}"
-            C.create_pg_db(self.pg_db)
-            self.env = C.server_env(
-                {
-                    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.pg_db}",
-                    "REDIS_URL": "redis://127.0.0.1:6379/0",
-                    "REDIS_PREFIX": self.prefix,
-                }
-            )
+        self.store = C.ShapeStore(self.shape, self.work, "meeting")
+        self.env = self.store.env
         t0 = time.monotonic()
         C.prepare_db(self.env)
         demo_s = time.monotonic() - t0
@@ -219,11 +206,8 @@ class Shape:
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.stop()
-        if self.pg_db:
-            with contextlib.suppress(Exception):
-                C.drop_pg_db(self.pg_db)
-        if self.prefix:
-            C.redis_cleanup(self.prefix)
+        if self.store is not None:
+            self.store.drop()
 
 
 # --------------------------------------------------------------------------- chat
