@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.identity import Identity
 from accounts.models import Membership
-from accounts.selectors import branch_chain, can_read_branch, has_role
+from accounts.selectors import branch_chain, can_read_branch, role_on_chain
 from accounts.streams import inbox_stream
 from realtime.errors import Forbidden, Invalid, NotFound
 from realtime.events import append_event
@@ -28,10 +28,13 @@ def stream_for(branch_id: int) -> str:
 
 
 def check_post_announcement(identity: Identity, branch_id: int, title: str, body: str) -> tuple[str, str]:
-    chain = branch_chain(branch_id)
-    if chain is None:
+    if identity.is_user:
+        allowed = role_on_chain(identity.user_id, branch_id, [Membership.Role.SECRETARY])
+    else:
+        allowed = None if branch_chain(branch_id) is None else False
+    if allowed is None:
         raise NotFound(_("There is no branch %(id)s.") % {"id": branch_id})
-    if not identity.is_user or not has_role(identity.user_id, chain, [Membership.Role.SECRETARY]):
+    if not allowed:
         raise Forbidden(_("Only the branch secretary may post announcements."))
     title, body = title.strip(), body.strip()
     if not title:

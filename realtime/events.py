@@ -24,7 +24,7 @@ from accounts.identity import Identity
 
 from .frames import event_frame
 from .models import Event, Stream
-from .sql import insert_row
+from .sql import flush_held, held, insert_row
 from .streams import group_name
 
 log = logging.getLogger(__name__)
@@ -47,15 +47,31 @@ _listeners: list[Callable[[AppendedEvent], None]] = []
 
 
 def _next_seq(stream_key: str) -> int:
-    sql = f"UPDATE {Stream._meta.db_table} SET last_seq = last_seq + 1 WHERE key = %s RETURNING last_seq"
+    pending = held()
+    heads = pending.memo.setdefault("stream heads", {}) if pending is not None else None
+    if heads is not None and stream_key in heads:
+        # In a batch's optimistic pass, after this transaction's first append to the
+        # stream: the UPDATE of that append holds the head's row lock until commit, so
+        # no other writer can move it and the next seq is ours to count. The head is
+        # written once, by the flush before the commit.
+        seq = heads[stream_key] = heads[stream_key] + 1
+        pending.hold_statement(("stream head", stream_key), _SET_HEAD, [seq, stream_key])
+        return seq
     with connection.cursor() as cursor:
-        cursor.execute(sql, [stream_key])
+        cursor.execute(_BUMP_HEAD, [stream_key])
         row = cursor.fetchone()
         if row is None:
             Stream.objects.bulk_create([Stream(key=stream_key)], ignore_conflicts=True)
-            cursor.execute(sql, [stream_key])
+            cursor.execute(_BUMP_HEAD, [stream_key])
             row = cursor.fetchone()
-    return int(row[0])
+    seq = int(row[0])
+    if heads is not None:
+        heads[stream_key] = seq
+    return seq
+
+
+_BUMP_HEAD = f"UPDATE {Stream._meta.db_table} SET last_seq = last_seq + 1 WHERE key = %s RETURNING last_seq"
+_SET_HEAD = f"UPDATE {Stream._meta.db_table} SET last_seq = %s WHERE key = %s"
 
 
 def append_event(
@@ -69,7 +85,9 @@ def append_event(
     if callable(data):
         data = data(seq)
     now = timezone.now()
-    insert_row(Event, stream=stream_key, seq=seq, type=type_, data=data, actor=actor.key if actor else "", created_at=now)
+    insert_row(
+        Event, hold=True, stream=stream_key, seq=seq, type=type_, data=data, actor=actor.key if actor else "", created_at=now
+    )
     if seq % PRUNE_EVERY == 0:
         prune_stream(stream_key, head=seq)
     appended = AppendedEvent(stream_key, seq, type_, data, event_frame(stream_key, seq, type_, data, now))
@@ -163,6 +181,7 @@ def publish(event: AppendedEvent) -> None:
 def prune_stream(stream_key: str, *, head: int | None = None) -> int:
     """Apply retention (age and count) to one stream; returns events removed."""
     conf = settings.BRANCHLINE_REALTIME
+    flush_held()  # the rules below must see every event appended so far
     if head is None:
         head = Stream.objects.filter(key=stream_key).values_list("last_seq", flat=True).first() or 0
     keep_from = head - conf["RETENTION_EVENTS"] + 1

@@ -199,7 +199,12 @@ class Hub:
             self._local_runner = asyncio.get_running_loop().create_task(self._run_local())
 
     async def _run_local(self) -> None:
+        # Yield to the loop before each event: the replies to the writes of the batch
+        # that committed these events go out first, and frames that arrived meanwhile
+        # (the next writes) reach the batcher, so the next batch is in the database
+        # while this one fans out instead of after it.
         while self._local:
+            await asyncio.sleep(0)
             message = self._local.popleft()
             try:
                 await self._on_event(message)

@@ -52,8 +52,16 @@ def run_once(identity: Identity, client_id: str, op: str, write: Callable[[], di
     try:
         with transaction.atomic():
             result = write()
+            # Held in a batch's optimistic pass: a replay then fails its flush, and the
+            # careful pass (savepoints, rows written at once) answers it from here.
             insert_row(
-                ClientWrite, identity=identity.key, client_id=client_id, op=op, result=result, created_at=timezone.now()
+                ClientWrite,
+                hold=True,
+                identity=identity.key,
+                client_id=client_id,
+                op=op,
+                result=result,
+                created_at=timezone.now(),
             )
     except IntegrityError:
         recorded = _recorded(identity, client_id, op)

@@ -133,11 +133,18 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "server.db.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "var" / "branchline.sqlite3")),
         }
     }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Django's backends with the write path's needs on top (server/db/): WAL checkpoints
+# off the commit path on SQLite, no health-check round trip on a busy PostgreSQL
+# connection.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.sqlite3": "server.db.sqlite3",
+    "django.db.backends.postgresql": "server.db.postgresql",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+if DATABASES["default"]["ENGINE"] == "server.db.sqlite3":
     # Concurrent writers: IMMEDIATE takes the write lock at BEGIN, so two writers
     # queue on the busy timeout instead of failing with "database is locked" when a
     # read transaction tries to upgrade; WAL lets readers run beside the writer.

@@ -1,0 +1,63 @@
+"""server/db: WAL checkpoints off the commit path (SQLite); no health-check round trip
+on a connection that was just used (PostgreSQL). Each runs on its own database only
+(`make test` runs the suite on both)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from django.db import connection, transaction
+
+from realtime.models import ClientWrite
+from server.db.sqlite3 import base as sqlite_base
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="the embedded shape's backend (SQLite)")
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the scaled shape's backend (PostgreSQL)")
+
+
+@sqlite_only
+def test_commits_leave_checkpoints_to_the_background_thread():
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == sqlite_base.SAFETY_NET_PAGES
+    path = os.path.realpath(connection.settings_dict["NAME"])
+    assert path in sqlite_base._started, "a checkpointer runs for this database file"
+
+    size_before = os.path.getsize(path)
+    with transaction.atomic():  # about 3 MB: several times the default 1,000-page threshold
+        ClientWrite.objects.bulk_create(
+            ClientWrite(identity="u:1", client_id=f"ckpt-{i:06d}", op="x", result={"pad": "x" * 2000}) for i in range(1500)
+        )
+    grown = os.path.getsize(path) - size_before
+    deadline = time.monotonic() + 5
+    while grown < 2_000_000 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        grown = os.path.getsize(path) - size_before
+    # The pages reached the database file: the background thread copied them from the log.
+    assert grown >= 2_000_000
+
+
+@postgres_only
+def test_a_connection_just_used_is_not_health_checked_and_an_idle_one_is(monkeypatch):
+    checks = []
+    real = connection.is_usable
+    connection.ensure_connection()
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or real())
+
+    def one_hop() -> None:  # what database_sync_to_async does around each call
+        connection.close_if_unusable_or_obsolete()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        connection.close_if_unusable_or_obsolete()
+
+    one_hop()
+    one_hop()
+    assert checks == [], "a connection used a moment ago needs no SELECT 1 first"
+    connection.used_at -= 60  # as if the last query was a minute ago
+    one_hop()
+    assert checks == [1]

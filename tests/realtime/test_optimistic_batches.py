@@ -1,0 +1,125 @@
+"""The optimistic pass of a batch of writes (realtime/batching.py, realtime/sql.py):
+no savepoints, held rows and stream heads written in one statement, permission reads
+asked once; and whenever it cannot vouch for a write, the careful pass decides."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from announcements.actions import post_announcement
+from announcements.models import Announcement
+from realtime import events
+from realtime.batching import run_batch
+from realtime.errors import Forbidden
+from realtime.idempotency import run_once
+from realtime.models import ClientWrite, Event, Stream
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def posting(identity, branch, title: str, cid: str):
+    def write() -> dict:
+        item = post_announcement(identity=identity, branch_id=branch.pk, title=title, body="正文")
+        return {"id": item.pk, "seq": item.seq}
+
+    return lambda: run_once(identity, cid, "announcements.post", write)
+
+
+def statements(queries, fragment: str) -> list[str]:
+    return [q["sql"] for q in queries if fragment in q["sql"]]
+
+
+def test_good_writes_share_one_head_update_and_one_flush_without_savepoints(identities, tree):
+    me = identities["secretary"]
+    Stream.objects.create(key=f"announcements:{tree['a'].pk}")  # a first append would create it
+    writes = [posting(me, tree["a"], f"第{i}条", f"opt-good-{i:04d}") for i in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = run_batch(writes)
+    assert [ok for ok, _ in outcomes] == [True, True, True]
+    assert [value["seq"] for _, value in outcomes] == [1, 2, 3]
+    sql = [q["sql"] for q in queries]
+    assert not [s for s in sql if "SAVEPOINT" in s.upper()]
+    assert len(statements(queries, "last_seq + 1")) == 1, "later appends count on the locked head"
+    assert len([s for s in sql if "realtime_event" in s and "INSERT" in s]) == 1, "events are written in one statement"
+    assert len(statements(queries, "accounts_membership")) == 1, "the same permission question is asked once"
+    assert list(Event.objects.filter(stream_id=f"announcements:{tree['a'].pk}").values_list("seq", flat=True)) == [1, 2, 3]
+    assert Stream.objects.get(key=f"announcements:{tree['a'].pk}").last_seq == 3
+    assert ClientWrite.objects.count() == 3
+
+
+def test_two_streams_in_one_batch_each_stay_gapless(identities, tree):
+    writes = [
+        posting(identities["secretary"], tree["a"], "甲1", "opt-two-0001"),
+        posting(identities["other_secretary"], tree["b"], "乙1", "opt-two-0002"),
+        posting(identities["secretary"], tree["a"], "甲2", "opt-two-0003"),
+        posting(identities["other_secretary"], tree["b"], "乙2", "opt-two-0004"),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = run_batch(writes)
+    assert [value["seq"] for _, value in outcomes] == [1, 1, 2, 2]
+    assert len(statements(queries, "accounts_membership")) == 2, "one question per person and branch"
+    for branch in (tree["a"], tree["b"]):
+        key = f"announcements:{branch.pk}"
+        assert list(Event.objects.filter(stream_id=key).values_list("seq", flat=True)) == [1, 2]
+        assert Stream.objects.get(key=key).last_seq == 2
+
+
+def test_a_refused_write_is_answered_alone_and_leaves_no_hole(identities, tree):
+    outcomes = run_batch(
+        [
+            posting(identities["secretary"], tree["a"], "一", "opt-ref-0001"),
+            posting(identities["secretary"], tree["b"], "别的支部", "opt-ref-0002"),
+            posting(identities["secretary"], tree["a"], "二", "opt-ref-0003"),
+        ]
+    )
+    assert [ok for ok, _ in outcomes] == [True, False, True]
+    assert isinstance(outcomes[1][1], Forbidden)
+    assert [outcomes[0][1]["seq"], outcomes[2][1]["seq"]] == [1, 2]
+    assert list(Announcement.objects.order_by("seq").values_list("title", flat=True)) == ["一", "二"]
+    assert list(Event.objects.values_list("seq", flat=True)) == [1, 2]
+    assert sorted(ClientWrite.objects.values_list("client_id", flat=True)) == ["opt-ref-0001", "opt-ref-0003"]
+
+
+def test_a_replayed_client_id_gets_the_first_result_once_written(identities, tree):
+    me = identities["secretary"]
+    first = run_batch([posting(me, tree["a"], "只一次", "opt-replay-01")])[0][1]
+    outcomes = run_batch([posting(me, tree["a"], "只一次", "opt-replay-01"), posting(me, tree["a"], "新的", "opt-replay-02")])
+    assert outcomes[0] == (True, {**first, "replayed": True})
+    assert outcomes[1][1]["seq"] == 2
+    assert list(Announcement.objects.order_by("seq").values_list("title", flat=True)) == ["只一次", "新的"]
+    assert list(Event.objects.values_list("seq", flat=True)) == [1, 2]
+
+
+def test_a_failure_a_write_swallows_is_never_committed_as_a_success(identities, tree):
+    """Without savepoints an inner atomic block that fails marks the whole transaction
+    for rollback; the pass notices and lets the careful pass (with savepoints) decide."""
+    me = identities["secretary"]
+    ClientWrite.objects.create(identity="u:0", client_id="taken-0001", op="x", result={})
+
+    def swallowing() -> dict:
+        try:
+            with transaction.atomic():
+                ClientWrite.objects.create(identity="u:0", client_id="taken-0001", op="x", result={})
+        except IntegrityError:
+            pass  # get_or_create does the same
+        item = post_announcement(identity=me, branch_id=tree["a"].pk, title="照样发布", body="正文")
+        return {"seq": item.seq}
+
+    outcomes = run_batch([lambda: run_once(me, "opt-swallow-1", "test.swallow", swallowing)])
+    assert outcomes == [(True, {"seq": 1})]
+    assert list(Announcement.objects.values_list("title", flat=True)) == ["照样发布"]
+    assert list(Event.objects.values_list("seq", flat=True)) == [1]
+    assert ClientWrite.objects.filter(client_id="opt-swallow-1").count() == 1
+
+
+def test_retention_inside_a_batch_sees_the_held_events(identities, tree, settings, monkeypatch):
+    monkeypatch.setattr(events, "PRUNE_EVERY", 4)
+    settings.BRANCHLINE_REALTIME = {**settings.BRANCHLINE_REALTIME, "RETENTION_EVENTS": 3}
+    me = identities["secretary"]
+    outcomes = run_batch([posting(me, tree["a"], f"第{i}条", f"opt-prune-{i:04d}") for i in range(8)])
+    assert all(ok for ok, _ in outcomes)
+    stream = Stream.objects.get(key=f"announcements:{tree['a'].pk}")
+    assert (stream.last_seq, stream.trimmed_through) == (8, 5)
+    assert list(Event.objects.filter(stream=stream).values_list("seq", flat=True)) == [6, 7, 8]
