@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Callable
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -129,10 +129,11 @@ def _ring_handed_over() -> None:
         _handover.clear()
     local = _local
     for layer, group, message in waiting:
-        if local is not None:
-            # This process's own subscribers get the event now, not after the channel
-            # layer's round trip; the layer's copy of it is then a duplicate the hub drops.
-            local(message)
+        # This process's own subscribers get the event now, not after the channel
+        # layer's round trip; the layer's copy of it is then a duplicate the hub drops,
+        # and is not sent at all when the layer reaches no other process.
+        if local is not None and local(message) and isinstance(layer, InMemoryChannelLayer):
+            continue
         _ring_later(layer, group, message)
 
 

@@ -190,21 +190,28 @@ class Hub:
             except Exception:
                 log.exception("hub handler failed for %s", message.get("type"))
 
-    def offer_local(self, message: dict) -> None:
-        """An event committed by this process, handed over on the loop in commit order."""
+    def offer_local(self, message: dict) -> bool:
+        """An event committed by this process, handed over on the loop in commit order.
+
+        True: this hub has it (or has nobody who wants it), so a channel layer that
+        reaches only this process (the in-memory one) need not carry it too.
+        """
         if message["stream"] not in self.subscribers:
-            return
+            return True
         self._local.append(message)
         if self._local_runner is None or self._local_runner.done():
             self._local_runner = asyncio.get_running_loop().create_task(self._run_local())
+        return True
 
     async def _run_local(self) -> None:
-        # Yield to the loop before each event: the replies to the writes of the batch
-        # that committed these events go out first, and frames that arrived meanwhile
-        # (the next writes) reach the batcher, so the next batch is in the database
-        # while this one fans out instead of after it.
+        # Between events, yield to the loop: the replies to the batch that committed
+        # them, and frames that arrived meanwhile (the next writes, which then reach the
+        # batcher while this batch still fans out), do not wait for all of its events.
+        first = True
         while self._local:
-            await asyncio.sleep(0)
+            if not first:
+                await asyncio.sleep(0)
+            first = False
             message = self._local.popleft()
             try:
                 await self._on_event(message)

@@ -164,7 +164,7 @@ async def test_list_pages_older_announcements(connect, people, tree):
 def doorbells_only(monkeypatch):
     """Events reach the hub through the channel layer only, as they do from another
     process (a process's own events also take a local shortcut)."""
-    monkeypatch.setattr(hub_module.Hub, "offer_local", lambda self, message: None)
+    monkeypatch.setattr(hub_module.Hub, "offer_local", lambda self, message: False)
 
 
 async def test_a_lost_doorbell_is_recovered_by_the_head_check(connect, people, tree, doorbells_only):
