@@ -353,6 +353,10 @@ def set_agenda(*, identity: Identity, meeting_id: int, items: list[dict]) -> lis
     agenda = list(meeting.agenda.order_by("position"))
     _publish(meeting, "agenda.updated", {"agenda": [i.to_dict() for i in agenda], "current": meeting.current_item_id},
              actor=identity)
+    if meeting.status in (Meeting.Status.SCHEDULED, Meeting.Status.OPEN):
+        # Before the meeting starts most members cannot follow its stream yet (it opens
+        # to them once admitted): their open pages learn of the new agenda from the inbox.
+        _notify(_expected_ids(meeting), "meeting.changed", {"meeting": meeting.to_dict(), "changes": ["agenda"]})
     return agenda
 
 

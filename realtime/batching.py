@@ -20,7 +20,8 @@ refused or failing, a replayed client id, a failed commit) it rolls back whole, 
 leaves no trace, and the batch runs again the careful way: every write in its own
 savepoint, rows written as they come. Refusals and replays are rare; the common batch
 pays neither the SAVEPOINT/RELEASE pair nor a round trip per held row (on PostgreSQL
-each is a network round trip: a lone post went from 10 to 6 of them).
+each is a network round trip: a lone post went from 9 of them to 6, a batch of three
+from 27 to 8).
 """
 
 from __future__ import annotations

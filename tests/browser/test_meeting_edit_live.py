@@ -1,6 +1,6 @@
 """Editing a meeting from its page: the chair changes the title and the start time and
-reorders, renames and extends the agenda; a member's open meeting page and their calendar
-show the change live; an end before the start is refused at its field."""
+reorders, renames and extends the agenda (before the lobby opens too); a member's open
+meeting page and their calendar show the change live; an end before the start is refused at its field."""
 
 from __future__ import annotations
 
@@ -75,16 +75,24 @@ def test_chair_edits_meeting_and_agenda_live(own_server, open_page):
     expect(row).to_have_count(1)
     expect(row.locator("time").first).to_have_text(f"{day} 10:00")
 
+    # Before the lobby opens the member is not on the meeting's stream: an agenda change
+    # reaches their open page through the inbox.
+    chair.locator("#agenda-edit-details summary").click()
+    rows = chair.locator("#agenda-editor li")
+    expect(rows).to_have_count(3)
+    rows.nth(2).locator("input").fill("接收预备党员转正讨论（补充材料）")
+    chair.click("#agenda-form button[type=submit]")
+    expect(chair.locator("#agenda-status")).to_have_text("议程已保存。")
+    expect(member.locator("#agenda li").nth(2)).to_have_text("接收预备党员转正讨论（补充材料）")
+
     # The chair opens the lobby; the member's page joins and follows the meeting's stream.
     chair.click("#btn-open-lobby")
     expect(chair.locator("#meeting-status")).to_have_attribute("data-status", "open")
     expect(member.locator("#room-actions")).to_be_visible()
 
     # The agenda: rename the first item, move it down, remove the last, add one.
-    before = ["学习近期重要讲话精神", "讨论年度民主评议安排", "接收预备党员转正讨论"]
+    before = ["学习近期重要讲话精神", "讨论年度民主评议安排", "接收预备党员转正讨论（补充材料）"]
     assert agenda_titles(member) == before
-    chair.locator("#agenda-edit-details summary").click()
-    rows = chair.locator("#agenda-editor li")
     expect(rows).to_have_count(3)
     rows.nth(0).locator("input").fill("学习习近平总书记近期重要讲话精神")
     rows.nth(0).locator("[data-move=down]").click()

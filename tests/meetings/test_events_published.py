@@ -38,6 +38,25 @@ def test_scheduling_and_changing_notifies_everyone_expected(identities, people, 
     assert published(events) == [(m, "meeting.cancelled"), *[(f"inbox:{u}", "meeting.cancelled") for u in expected]]
 
 
+def test_an_agenda_change_before_the_start_reaches_members_inboxes(identities, people, schedule):
+    expected = sorted(u.pk for u in (people["secretary"], people["member"], people["probationary"],
+                                     people["moderator"]))
+    meeting = schedule("general")
+    m = f"meeting:{meeting.pk}"
+    for opened in (False, True):  # scheduled, then the lobby open: members are not on the stream yet
+        if opened:
+            actions.open_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+        with capture_events() as events:
+            actions.set_agenda(identity=identities["secretary"], meeting_id=meeting.pk,
+                               items=[{"title": "学习"}, {"title": "表决"}])
+        assert published(events) == [(m, "agenda.updated"), *[(f"inbox:{u}", "meeting.changed") for u in expected]]
+        assert events[1].data["changes"] == ["agenda"]
+    actions.start_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+    with capture_events() as events:  # live: the participants follow the stream itself
+        actions.set_agenda(identity=identities["secretary"], meeting_id=meeting.pk, items=[{"title": "学习"}])
+    assert published(events) == [(m, "agenda.updated")]
+
+
 def test_committee_meetings_tell_only_the_committee(identities, people, tree, schedule):
     from meetings.models import CommitteeMember
 

@@ -1181,6 +1181,13 @@ function resetAgendaDraft() {
   renderAgendaEditor();
 }
 
+/** A change after the last save: the draft is unsaved again, so "saved" no longer holds. */
+function markAgendaDirty() {
+  agendaDraft.dirty = true;
+  const status = $("agenda-status");
+  if (status && status.textContent === t.agenda_saved) status.textContent = "";
+}
+
 function renderAgendaEditor() {
   const list = $("agenda-editor");
   if (!list) return;
@@ -1194,12 +1201,12 @@ function renderAgendaEditor() {
     input.setAttribute("aria-label", interpolate(t.item_title, { n: index + 1 }));
     input.addEventListener("input", () => {
       item.title = input.value;
-      agendaDraft.dirty = true;
+      markAgendaDirty();
     });
     const move = (delta) => () => {
       const to = index + delta;
       [agendaDraft.items[index], agendaDraft.items[to]] = [agendaDraft.items[to], agendaDraft.items[index]];
-      agendaDraft.dirty = true;
+      markAgendaDirty();
       renderAgendaEditor();
       list.children[to].querySelector(delta < 0 ? "[data-move=up]" : "[data-move=down]")?.focus();
     };
@@ -1215,7 +1222,7 @@ function renderAgendaEditor() {
     down.disabled = index === agendaDraft.items.length - 1;
     const remove = button(t.remove_item, () => {
       agendaDraft.items.splice(index, 1);
-      agendaDraft.dirty = true;
+      markAgendaDirty();
       renderAgendaEditor();
     });
     remove.dataset.remove = "1";
@@ -1232,7 +1239,7 @@ if (agendaForm) {
     const title = input.value.trim();
     if (!title) return;
     agendaDraft.items.push({ id: null, title, notes: "" });
-    agendaDraft.dirty = true;
+    markAgendaDirty();
     input.value = "";
     renderAgendaEditor();
     input.focus();
