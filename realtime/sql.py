@@ -25,6 +25,11 @@ from typing import Iterator
 
 from django.db import connection, models
 
+try:
+    from psycopg import ClientCursor
+except ImportError:  # SQLite only: nothing is ever committed early
+    ClientCursor = ()  # type: ignore[assignment,misc]
+
 
 @lru_cache(maxsize=64)
 def _statement(model: type[models.Model], names: tuple[str, ...], vendor: str) -> tuple[str, tuple]:
@@ -90,9 +95,17 @@ def insert_row(model: type[models.Model], *, returning_pk: bool = False, hold: b
         return cursor.fetchone()[0] if returning_pk else None
 
 
-def flush_held() -> None:
+def flush_held(*, and_commit: bool = False) -> None:
     """Write what is held: on PostgreSQL in one statement (one round trip), elsewhere
-    with one executemany per table and one execute per keyed statement."""
+    with one executemany per table and one execute per keyed statement.
+
+    `and_commit` (the last thing the optimistic pass does in its transaction): on
+    PostgreSQL the COMMIT travels in the same simple-protocol message as the flush, one
+    round trip for both. The atomic block's own commit then finds no transaction open
+    and has nothing to send (psycopg's commit() does nothing on an idle connection),
+    and runs the on-commit hooks as usual. A failing flush or COMMIT raises here, and
+    the block rolls back as for any error.
+    """
     pending = held()
     if pending is None or not (pending.rows or pending.keyed):
         return
@@ -113,7 +126,12 @@ def flush_held() -> None:
                 parts.append(sql)
                 params.extend(values)
             ctes = ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts))
-            cursor.execute(f"WITH {ctes} SELECT 1", params)
+            sql = f"WITH {ctes} SELECT 1"
+            # Only a client-side-binding cursor sends the simple protocol, where one
+            # message may hold two statements.
+            if and_commit and isinstance(cursor.cursor, ClientCursor):
+                sql += "; COMMIT"
+            cursor.execute(sql, params)
         else:
             for sql, batch in rows:
                 cursor.executemany(sql, batch)

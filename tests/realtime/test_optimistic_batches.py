@@ -123,3 +123,22 @@ def test_retention_inside_a_batch_sees_the_held_events(identities, tree, setting
     stream = Stream.objects.get(key=f"announcements:{tree['a'].pk}")
     assert (stream.last_seq, stream.trimmed_through) == (8, 5)
     assert list(Event.objects.filter(stream=stream).values_list("seq", flat=True)) == [6, 7, 8]
+
+
+def test_a_commit_that_fails_fails_its_batch_alone_and_the_next_batch_commits(identities, tree):
+    """A foreign key is checked at COMMIT (deferred): on PostgreSQL that COMMIT travels
+    with the flush of the held rows, so its failure must roll back like any other."""
+    me = identities["secretary"]
+
+    def dangling() -> dict:
+        from realtime.sql import insert_row
+        from django.utils import timezone
+
+        insert_row(Event, hold=True, stream="no-such:stream", seq=1, type="x", data={}, actor="", created_at=timezone.now())
+        return {}
+
+    outcomes = run_batch([lambda: run_once(me, "opt-fk-000001", "test.dangling", dangling)])
+    assert outcomes[0][0] is False and isinstance(outcomes[0][1], IntegrityError)
+    assert not Event.objects.exists() and not ClientWrite.objects.exists()
+    assert run_batch([posting(me, tree["a"], "之后", "opt-fk-000002")])[0] == (True, {"id": Announcement.objects.get().pk, "seq": 1})
+    assert list(Event.objects.values_list("seq", flat=True)) == [1]
