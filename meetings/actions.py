@@ -5,8 +5,9 @@ meeting's stream (`meeting:<id>`, the transcript) and, for notices, to members'
 `inbox:<user>` streams, in one transaction; the events go out on commit.
 
 Secret ballots: `cast_vote` and `enter_written_opinion` write the participation and
-the aggregated tally in the same transaction but never anything that links them: no
-actor on the event, no choice in the reply or the audit log, no log line.
+the sealed tally (sealing.py) in the same transaction but never anything that links
+them: no actor on the event, no choice in the reply or the audit log, no log line, and
+no stored version of the counts readable without the server's key.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -31,7 +32,7 @@ from realtime.events import append_event
 from realtime.frames import iso
 
 from . import quorum as rules
-from . import selectors
+from . import sealing, selectors
 from .attendance import RECONNECT_GRACE
 from .models import (
     AgendaItem,
@@ -44,7 +45,7 @@ from .models import (
     Participant,
     Remark,
     RollEntry,
-    SecretTally,
+    SealedTally,
     Vote,
     VoteOption,
     VoteParticipation,
@@ -914,8 +915,8 @@ def create_vote(*, identity: Identity, meeting_id: int, kind: str, title: str, s
     VoteOption.objects.bulk_create([VoteOption(vote=vote, key=key, label=label, candidate_id=uid, position=i)
                                     for i, (key, label, uid) in enumerate(options)])
     if secret:
-        # Created up front, all at once: the tally rows say nothing about who came first.
-        SecretTally.objects.bulk_create([SecretTally(vote=vote, key=key) for key, _label, _uid in options])
+        keys = [key for key, _label, _uid in options]
+        SealedTally.objects.create(vote=vote, sealed=sealing.seal_counts(vote.pk, keys, {}))
     _publish(meeting, "vote.created", selectors.vote_dict(vote), actor=identity)
     _audit(identity, meeting, "vote.create", vote=vote.pk, kind=kind, secret=secret)
     return vote
@@ -939,16 +940,39 @@ def _choices(vote: Vote, choice: str | None, candidates: list[str] | None) -> li
     return picked
 
 
+def _option_keys(vote: Vote) -> list[str]:
+    return list(vote.options.order_by("position").values_list("key", flat=True))
+
+
+def _open_tally(vote: Vote, keys: list[str]) -> tuple[SealedTally, dict[str, int]]:
+    """The vote's sealed tally row and its counts; refused (nothing written) when no configured key opens it."""
+    tally = SealedTally.objects.get(vote=vote)
+    try:
+        return tally, sealing.open_counts(vote.pk, keys, tally.sealed)
+    except sealing.TallyUnreadable:
+        # Not the voter's nor the secretary's doing: the server's SECRET_KEY changed after the
+        # tally was last sealed and the old key is not kept as a fallback (or the row was
+        # altered). Putting the key back makes the same operation succeed, so say so rather
+        # than fail as an internal error; raised before any write of the action.
+        raise Conflict(_("This secret vote's tally cannot be read: the server's secret key has changed since the "
+                         "vote was prepared. Ask the server's administrator to add the previous key to "
+                         "SECRET_KEY_FALLBACKS, then try again.")) from None
+
+
 def _record_choice(vote: Vote, user_id: int, choices: list[str], via: str) -> None:
-    VoteParticipation.objects.create(vote=vote, user_id=user_id, via=via)
+    """Count one ballot; the caller holds the vote row's lock, which serialises ballots on the tally."""
     if not vote.secret:
+        VoteParticipation.objects.create(vote=vote, user_id=user_id, via=via)
         OpenBallot.objects.create(vote=vote, user_id=user_id, choices=choices, via=via)
         return
-    # Every tally row of the vote is rewritten (+1 or +0), so which rows changed in this
-    # transaction does not reveal the choice either.
-    SecretTally.objects.filter(vote=vote).update(
-        count=F("count") + Case(When(key__in=choices, then=Value(1)), default=Value(0), output_field=IntegerField())
-    )
+    keys = _option_keys(vote)
+    tally, counts = _open_tally(vote, keys)
+    for key in choices:
+        counts[key] += 1
+    VoteParticipation.objects.create(vote=vote, user_id=user_id, via=via)
+    # A fresh nonce each time: the new version shares nothing visible with the old one.
+    tally.sealed = sealing.seal_counts(vote.pk, keys, counts)
+    tally.save(update_fields=["sealed"])
 
 
 @transaction.atomic
@@ -1053,10 +1077,12 @@ def close_vote(*, identity: Identity, vote_id: int) -> Vote:
     _require_host(identity, meeting)
     if vote.status != Vote.Status.OPEN:
         raise Conflict(_("This vote is not open."))
-    keys = list(vote.options.order_by("position").values_list("key", flat=True))
+    keys = _option_keys(vote)
     counts = {key: 0 for key in keys}
     if vote.secret:
-        counts.update(dict(SecretTally.objects.filter(vote=vote).values_list("key", "count")))
+        tally, sealed_counts = _open_tally(vote, keys)  # before any write: a refusal leaves the vote open
+        counts.update(sealed_counts)
+        tally.delete()  # the counts now go into `result`, in clear by design
     else:
         for choices in OpenBallot.objects.filter(vote=vote).values_list("choices", flat=True):
             for key in choices:

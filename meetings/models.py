@@ -3,14 +3,14 @@
 Rules that matter for trust live here as data and constraints; the arithmetic is in
 attendance.py and quorum.py, and every write goes through actions.py.
 
-Secret ballots: `VoteParticipation` records that a member voted; `SecretTally` holds
-only aggregated counts per option (random UUID keys, no user, no time). Nothing
-links the two: see docs/protocol.md, "Meetings".
+Secret ballots: `VoteParticipation` records that a member voted; `SealedTally` holds
+the vote's running counts sealed with the server's key (sealing.py: no user, no time,
+opaque bytes of one length), so no stored version of it, old row versions and
+backups included, says what a ballot added. The counts are in clear only in
+`Vote.result`, once the vote is closed. See docs/protocol.md, "Meetings".
 """
 
 from __future__ import annotations
-
-import uuid
 
 from django.conf import settings
 from django.db import models
@@ -461,17 +461,14 @@ class OpenBallot(models.Model):
         constraints = [models.UniqueConstraint(fields=["vote", "user"], name="openballot_once")]
 
 
-class SecretTally(models.Model):
-    """A secret vote's count for one option: aggregated, random key, no user, no time.
+class SealedTally(models.Model):
+    """A secret vote's running counts, sealed (sealing.py); one row per vote, no user, no time.
 
-    Every tally row of the vote is rewritten by each ballot (count + 0 or + 1), so
-    even the row versions' transaction ids do not say which option a ballot raised.
+    Each ballot replaces `sealed` with a fresh seal (new nonce) of the new counts: every
+    version looks unrelated to the one before and has the same length, so neither that
+    a ballot's transaction wrote this row nor what it wrote says anything without the
+    key. Deleted when the vote closes: the counts are then in `Vote.result`.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="tallies")
-    key = models.CharField(max_length=16)
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["vote", "key"], name="secrettally_unique")]
+    vote = models.OneToOneField(Vote, primary_key=True, on_delete=models.CASCADE, related_name="sealed_tally")
+    sealed = models.BinaryField()

@@ -56,6 +56,10 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Keys SECRET_KEY has replaced, still accepted: Django checks sessions and signatures
+# against them, and meetings/sealing.py tries them on secret votes' sealed tallies. Keep
+# the old key here until every secret vote prepared or open at the change has closed.
+SECRET_KEY_FALLBACKS = [k.strip() for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()
 ]
