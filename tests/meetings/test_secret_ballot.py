@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from meetings import actions, sealing
-from meetings.models import OpenBallot, SealedTally, Vote, VoteParticipation
+from meetings.models import Meeting, OpenBallot, SealedTally, Vote, VoteParticipation
 from moderation.models import AuditEntry
 from realtime.errors import Conflict
 from realtime.models import ClientWrite, Event
@@ -37,15 +37,21 @@ pytestmark = pytest.mark.django_db
 CHOICE_SETS = (("yes", "no", "abstain"), ("赞成", "反对", "弃权"))
 
 
+def live_meeting_with(schedule, identities, present) -> Meeting:
+    """A live general meeting with `present` admitted and in the room since T0."""
+    meeting = schedule("general")
+    actions.start_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+    for user in present:
+        actions.join_meeting(identity=ident(user), meeting_id=meeting.pk)
+        actions.record_join(meeting_id=meeting.pk, user_id=user.pk, at=T0)
+    return meeting
+
+
 @pytest.fixture
 def secret_vote(schedule, identities, people, crowd):
     voters = [people["secretary"], people["member"], people["moderator"], *crowd(4)]
     absent = crowd(1, prefix="away")[0]
-    meeting = schedule("general")
-    actions.start_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
-    for user in voters:
-        actions.join_meeting(identity=ident(user), meeting_id=meeting.pk)
-        actions.record_join(meeting_id=meeting.pk, user_id=user.pk, at=T0)
+    meeting = live_meeting_with(schedule, identities, voters)
     vote = actions.create_vote(identity=identities["secretary"], meeting_id=meeting.pk, kind="motion",
                                title="无记名表决", secret=True)
     actions.enter_written_opinion(identity=identities["secretary"], vote_id=vote.pk, user_id=absent.pk, choice="no")
@@ -175,11 +181,7 @@ def test_no_row_holds_a_clear_count_while_the_vote_is_open(secret_vote):
 
 def test_each_ballot_reseals_the_tally_into_new_bytes_of_the_same_length(schedule, identities, people, crowd):
     voters = [people["secretary"], people["member"], people["moderator"], *crowd(9)]
-    meeting = schedule("general")
-    actions.start_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
-    for user in voters:
-        actions.join_meeting(identity=ident(user), meeting_id=meeting.pk)
-        actions.record_join(meeting_id=meeting.pk, user_id=user.pk, at=T0)
+    meeting = live_meeting_with(schedule, identities, voters)
     vote = actions.create_vote(identity=identities["secretary"], meeting_id=meeting.pk, kind="motion",
                                title="无记名表决", secret=True)
     actions.open_vote(identity=identities["secretary"], vote_id=vote.pk)
@@ -289,11 +291,7 @@ def test_a_ballot_is_refused_and_not_recorded_when_the_key_is_gone(secret_vote, 
     assert sealed_blob(vote) == blob and not events
 
 def test_an_open_vote_records_who_chose_what(schedule, identities, people):
-    meeting = schedule("general")
-    actions.start_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
-    for user in (people["secretary"], people["member"]):
-        actions.join_meeting(identity=ident(user), meeting_id=meeting.pk)
-        actions.record_join(meeting_id=meeting.pk, user_id=user.pk, at=T0)
+    meeting = live_meeting_with(schedule, identities, (people["secretary"], people["member"]))
     vote = actions.create_vote(identity=identities["secretary"], meeting_id=meeting.pk, kind="motion", title="举手表决",
                                secret=False)
     actions.open_vote(identity=identities["secretary"], vote_id=vote.pk)
@@ -304,11 +302,7 @@ def test_an_open_vote_records_who_chose_what(schedule, identities, people):
 
 def test_a_secret_election_counts_candidates_without_ballot_rows(schedule, identities, people, crowd):
     voters = [people["secretary"], people["member"], people["moderator"], *crowd(2)]
-    meeting = schedule("general")
-    actions.start_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
-    for user in voters:
-        actions.join_meeting(identity=ident(user), meeting_id=meeting.pk)
-        actions.record_join(meeting_id=meeting.pk, user_id=user.pk, at=T0)
+    meeting = live_meeting_with(schedule, identities, voters)
     vote = actions.create_vote(identity=identities["secretary"], meeting_id=meeting.pk, kind="election",
                                title="选举支部委员", secret=True, candidates=[voters[1].pk, voters[2].pk, voters[3].pk],
                                seats=2)
@@ -330,11 +324,7 @@ def test_the_migration_seals_the_clear_counts_of_votes_not_yet_closed(schedule, 
     """Votes made now, taken back to clear SecretTally rows (0002 reversed), then sealed again going forward."""
     voters = [people["secretary"], people["member"], people["moderator"], *crowd(2)]
     absent = crowd(1, prefix="away")[0]
-    meeting = schedule("general")
-    actions.start_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
-    for user in voters:
-        actions.join_meeting(identity=ident(user), meeting_id=meeting.pk)
-        actions.record_join(meeting_id=meeting.pk, user_id=user.pk, at=T0)
+    meeting = live_meeting_with(schedule, identities, voters)
 
     def motion(title: str, picks: list[str], *, close: bool) -> Vote:
         vote = actions.create_vote(identity=identities["secretary"], meeting_id=meeting.pk, kind="motion",
