@@ -922,8 +922,8 @@ def create_vote(*, identity: Identity, meeting_id: int, kind: str, title: str, s
     return vote
 
 
-def _choices(vote: Vote, choice: str | None, candidates: list[str] | None) -> list[str]:
-    keys = set(vote.options.values_list("key", flat=True))
+def _choices(vote: Vote, keys: list[str], choice: str | None, candidates: list[str] | None) -> list[str]:
+    """The option keys a ballot raises; `keys` are the vote's options (`_option_keys`)."""
     if vote.kind == Vote.Kind.MOTION:
         if candidates is not None or choice not in ("yes", "no", "abstain"):
             raise Invalid("choice", _("Choose for, against or abstain."))
@@ -959,13 +959,12 @@ def _open_tally(vote: Vote, keys: list[str]) -> tuple[SealedTally, dict[str, int
                          "SECRET_KEY_FALLBACKS, then try again.")) from None
 
 
-def _record_choice(vote: Vote, user_id: int, choices: list[str], via: str) -> None:
+def _record_choice(vote: Vote, keys: list[str], user_id: int, choices: list[str], via: str) -> None:
     """Count one ballot; the caller holds the vote row's lock, which serialises ballots on the tally."""
     if not vote.secret:
         VoteParticipation.objects.create(vote=vote, user_id=user_id, via=via)
         OpenBallot.objects.create(vote=vote, user_id=user_id, choices=choices, via=via)
         return
-    keys = _option_keys(vote)
     tally, counts = _open_tally(vote, keys)
     for key in choices:
         counts[key] += 1
@@ -992,8 +991,9 @@ def enter_written_opinion(*, identity: Identity, vote_id: int, user_id: int, cho
         raise Invalid("user", _("This member is present and votes in person."))
     if VoteParticipation.objects.filter(vote=vote, user_id=user_id).exists():
         raise Conflict(_("This member's vote is already counted."))
-    choices = _choices(vote, choice, candidates)
-    _record_choice(vote, user_id, choices, VoteParticipation.Via.WRITTEN)
+    keys = _option_keys(vote)  # read once: checks the choice, orders the sealed counts
+    choices = _choices(vote, keys, choice, candidates)
+    _record_choice(vote, keys, user_id, choices, VoteParticipation.Via.WRITTEN)
     _publish(meeting, "vote.updated", selectors.vote_dict(vote), actor=identity)
     _audit(identity, meeting, "vote.written_opinion", vote=vote.pk, user=user_id)
     return vote
@@ -1049,8 +1049,9 @@ def cast_vote(*, identity: Identity, vote_id: int, choice: str | None = None,
         raise Forbidden(_("Only members present in the meeting vote."))
     if VoteParticipation.objects.filter(vote=vote, user_id=identity.user_id).exists():
         raise Conflict(_("You have already voted (or your written opinion was counted)."))
-    choices = _choices(vote, choice, candidates)
-    _record_choice(vote, identity.user_id, choices, VoteParticipation.Via.BALLOT)
+    keys = _option_keys(vote)  # read once: checks the choice, orders the sealed counts
+    choices = _choices(vote, keys, choice, candidates)
+    _record_choice(vote, keys, identity.user_id, choices, VoteParticipation.Via.BALLOT)
     cast = VoteParticipation.objects.filter(vote=vote).count()
     # No actor, no voter, no choice: only how many have voted.
     _publish(meeting, "vote.progress", {"vote": vote.pk, "cast": cast, "of": vote.voting_expected})

@@ -46,6 +46,10 @@ class AppendedEvent:
 _listeners: list[Callable[[AppendedEvent], None]] = []
 
 
+_BUMP_HEAD = f"UPDATE {Stream._meta.db_table} SET last_seq = last_seq + 1 WHERE key = %s RETURNING last_seq"
+_SET_HEAD = f"UPDATE {Stream._meta.db_table} SET last_seq = %s WHERE key = %s"
+
+
 def _next_seq(stream_key: str) -> int:
     pending = held()
     heads = pending.memo.setdefault("stream heads", {}) if pending is not None else None
@@ -69,9 +73,6 @@ def _next_seq(stream_key: str) -> int:
         heads[stream_key] = seq
     return seq
 
-
-_BUMP_HEAD = f"UPDATE {Stream._meta.db_table} SET last_seq = last_seq + 1 WHERE key = %s RETURNING last_seq"
-_SET_HEAD = f"UPDATE {Stream._meta.db_table} SET last_seq = %s WHERE key = %s"
 
 
 def append_event(

@@ -207,16 +207,14 @@ class Hub:
         # Between events, yield to the loop: the replies to the batch that committed
         # them, and frames that arrived meanwhile (the next writes, which then reach the
         # batcher while this batch still fans out), do not wait for all of its events.
-        first = True
         while self._local:
-            if not first:
-                await asyncio.sleep(0)
-            first = False
             message = self._local.popleft()
             try:
                 await self._on_event(message)
             except Exception:
                 log.exception("local delivery failed for %s#%s", message["stream"], message["seq"])
+            if self._local:
+                await asyncio.sleep(0)
 
     async def _on_event(self, message: dict) -> None:
         stream, seq, frame = message["stream"], message["seq"], message["frame"]

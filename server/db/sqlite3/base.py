@@ -12,7 +12,6 @@ thread ever fall behind, the log is still bounded.
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import threading
@@ -21,8 +20,6 @@ import time
 from django.db.backends.sqlite3 import base
 
 from ..savepoints import SuspendableSavepoints
-
-log = logging.getLogger(__name__)
 
 CHECKPOINT_SECONDS = 1.0
 SAFETY_NET_PAGES = 20_000  # about 80 MB of log with 4 KiB pages
