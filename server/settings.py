@@ -142,8 +142,8 @@ else:
         }
     }
 # Django's backends with the write path's needs on top (server/db/): WAL checkpoints
-# off the commit path on SQLite, no health-check round trip on a busy PostgreSQL
-# connection.
+# off the commit path on SQLite; on PostgreSQL no health-check round trip on a busy
+# connection, and BEGIN sent with a transaction's first statement.
 DATABASES["default"]["ENGINE"] = {
     "django.db.backends.sqlite3": "server.db.sqlite3",
     "django.db.backends.postgresql": "server.db.postgresql",

@@ -61,3 +61,41 @@ def test_a_connection_just_used_is_not_health_checked_and_an_idle_one_is(monkeyp
     connection.used_at -= 60  # as if the last query was a minute ago
     one_hop()
     assert checks == [1]
+
+
+@postgres_only
+def test_a_transaction_s_begin_travels_with_its_first_statement():
+    connection.ensure_connection()
+    raw = connection.connection
+    commands = []
+    real = raw._exec_command
+    raw._exec_command = lambda command, *a, **k: commands.append(bytes(command)) or real(command, *a, **k)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT %s::int + 1", [41])
+                assert cursor.fetchone() == (42,), "the statement's own result, not BEGIN's"
+                assert raw.info.transaction_status.name == "INTRANS"
+                cursor.execute("SELECT pg_current_xact_id()")
+                first = cursor.fetchone()[0]
+                cursor.execute("SELECT pg_current_xact_id()")
+                assert cursor.fetchone()[0] == first, "the statements share one transaction"
+            ClientWrite.objects.create(identity="u:1", client_id="begin-fused-1", op="x", result={})
+            assert ClientWrite.objects.filter(client_id="begin-fused-1").update(op="y") == 1, "UPDATE's row count"
+        assert raw.info.transaction_status.name == "IDLE", "committed"
+        assert b"BEGIN" not in commands, "psycopg sent no BEGIN of its own"
+        assert ClientWrite.objects.get(client_id="begin-fused-1").op == "y"
+
+        with pytest.raises(RuntimeError), transaction.atomic():  # rolled back: nothing stays
+            ClientWrite.objects.create(identity="u:1", client_id="begin-fused-2", op="x", result={})
+            raise RuntimeError
+        assert not ClientWrite.objects.filter(client_id="begin-fused-2").exists()
+
+        from django.db import IntegrityError
+
+        with pytest.raises(IntegrityError), transaction.atomic():  # the first statement itself fails
+            ClientWrite.objects.create(identity="u:1", client_id="begin-fused-1", op="x", result={})
+        assert raw.info.transaction_status.name == "IDLE", "rolled back, the connection usable"
+        assert ClientWrite.objects.count() == 1
+    finally:
+        raw._exec_command = real
