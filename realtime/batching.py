@@ -21,7 +21,8 @@ leaves no trace, and the batch runs again the careful way: every write in its ow
 savepoint, rows written as they come. Refusals and replays are rare; the common batch
 pays neither the SAVEPOINT/RELEASE pair nor a round trip per held row (on PostgreSQL
 each is a network round trip, and the COMMIT rides with the flush: a lone post went
-from 9 of them to 5, a batch of three from 27 to 7).
+from 9 of them to 5, a batch of three from 27 to 7; the BEGIN riding with the first
+statement, server/db/postgresql, takes one more off each).
 """
 
 from __future__ import annotations

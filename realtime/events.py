@@ -132,10 +132,16 @@ def _ring_handed_over() -> None:
     for layer, group, message in waiting:
         # This process's own subscribers get the event now, not after the channel
         # layer's round trip; the layer's copy of it is then a duplicate the hub drops,
-        # and is not sent at all when the layer reaches no other process.
-        if local is not None and local(message) and isinstance(layer, InMemoryChannelLayer):
+        # and is not sent at all when the layer reaches no other process (in-memory).
+        if isinstance(layer, InMemoryChannelLayer):
+            if local is None or not local(message):
+                _ring_later(layer, group, message)
             continue
+        # The doorbell for the other processes is sent first (tasks start in the order
+        # they were made), so their fan-out overlaps this one instead of following it.
         _ring_later(layer, group, message)
+        if local is not None:
+            local(message)
 
 
 def _hand_over(loop: asyncio.AbstractEventLoop, layer, group: str, message: dict) -> None:
