@@ -172,6 +172,12 @@ class RealtimeConsumer(AsyncConsumer):
     async def send_text(self, text: str) -> None:
         if self.closed:
             return
+        # Replies and single frames take the fast path too (realtime/wire.py): straight
+        # to the socket when Twisted holds nothing for it, so the order on the wire is
+        # the order of the calls; the ASGI path when the fast path is not available.
+        writer = getattr(self, "writer", None)
+        if writer is not None and writer.write(wire.Prepared(text)):
+            return
         try:
             await self.base_send({"type": "websocket.send", "text": text})
         except Exception:
