@@ -72,6 +72,7 @@ class Hub:
         self._tasks: list[asyncio.Task] = []
         self._handlers = {
             "bl.event": self._on_event,
+            "bl.events": self._on_events,
             "bl.presence": self._on_presence,
             "bl.ephemeral": self._on_ephemeral,
             "bl.evict": self._on_evict,
@@ -215,6 +216,12 @@ class Hub:
                 log.exception("local delivery failed for %s#%s", message["stream"], message["seq"])
             if self._local:
                 await asyncio.sleep(0)
+
+    async def _on_events(self, message: dict) -> None:
+        """Consecutive events of one stream in one message (realtime/events.py bundles them)."""
+        stream = message["stream"]
+        for seq, frame in message["events"]:
+            await self._on_event({"stream": stream, "seq": seq, "frame": frame})
 
     async def _on_event(self, message: dict) -> None:
         stream, seq, frame = message["stream"], message["seq"], message["frame"]

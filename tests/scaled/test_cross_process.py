@@ -122,3 +122,35 @@ async def test_the_same_cid_sent_through_both_daphnes_at_once_writes_once(pair):
     finally:
         for client in (sub, w1, w2):
             await client.close()
+
+
+def _publishes(redis) -> int:
+    stats = redis.command("INFO", "commandstats")
+    return int((stats.get("cmdstat_publish") or {}).get("calls", 0))
+
+
+async def test_a_pipelined_burst_crosses_in_bundles_complete_and_in_order(pair):
+    """Writes pipelined on one socket commit in shared batches; each batch's events
+    cross Redis in one message (realtime/events.py), which the other hub unpacks."""
+    one, two = pair.both
+    stream = f"announcements:{one.b1}"
+    sub2 = await Client.open(two.daphne, two.cookie("dangyuan"), label="sub@2")
+    w1 = await Client.open(one.daphne, one.cookie("shuji"), label="writer@1")
+    burst = 60
+    try:
+        head = (await sub2.subscribe(stream))["head"]
+        await asyncio.sleep(1.5)  # the subscribe's presence flush goes out before we count
+        before = _publishes(pair.redis)
+        replies = await asyncio.gather(*(w1.post(one.b1, f"bundled-{i}") for i in range(burst)))
+        assert sorted(r["announcement"]["seq"] for r in replies) == list(range(head + 1, head + burst + 1))
+        # The last events are in the last bundle: with the head check off, only that
+        # message can bring them to the other process.
+        await sub2.wait_seq(stream, head + burst, timeout=10)
+        published = _publishes(pair.redis) - before
+        await asyncio.sleep(0.3)
+        assert_exact_seqs("subscriber", sub2.seqs(stream), list(range(head + 1, head + burst + 1)))
+        assert [e["data"]["title"] for e in sub2.events[stream]] == [f"bundled-{i}" for i in range(burst)]
+        assert published < burst, f"{published} publishes for {burst} events: the batches' events were not bundled"
+    finally:
+        for client in (sub2, w1):
+            await client.close()
