@@ -14,6 +14,11 @@ Shapes
   scaled    daphne on a fresh PostgreSQL database + Redis (unique REDIS_PREFIX).
   scaled2   as scaled, two daphne processes; subscribers split across them, the
             writer on the first (the event crosses Redis pub/sub to the second).
+  barepg    a floor, not a product: the bare server, but each event is first INSERTed
+            into a PostgreSQL table and committed (autocommit, so one round trip and
+            one WAL flush) before it is broadcast. No auth, no seq counter, no
+            idempotency, no batching: the least any server pays to persist an event
+            in PostgreSQL before anyone sees it. Compare its p99 with scaled's.
 
 Per shape and N: (a) burst: the writer pipelines K posts (window W) and we time from
 the first send to the moment the last subscriber got the last event; (b) paced: 1,000
@@ -49,13 +54,21 @@ BODY = (
 # --------------------------------------------------------------------------- bare server
 
 
-async def bare_server(port: int) -> None:
-    """The baseline: receive a post from the writer, forward an event frame to everyone."""
+async def bare_server(port: int, pg_url: str = "") -> None:
+    """The baseline: receive a post from the writer, forward an event frame to everyone.
+
+    With `pg_url` (shape barepg) each event is committed to PostgreSQL first."""
     from websockets.asyncio.server import broadcast, serve
 
     C.raise_nofile()
     subscribers: set = set()
     state = {"seq": 0}
+    db = None
+    if pg_url:
+        import psycopg
+
+        db = await psycopg.AsyncConnection.connect(pg_url, autocommit=True)
+        await db.execute("CREATE TABLE IF NOT EXISTS bench_event (seq bigint PRIMARY KEY, frame text NOT NULL)")
 
     async def handler(ws) -> None:
         try:
@@ -76,7 +89,10 @@ async def bare_server(port: int) -> None:
                         "author": {"id": 2, "name": "王书记"}, "created_at": now, "seq": seq,
                     }  # fmt: skip
                     event = {"op": "event", "stream": C.STREAM, "seq": seq, "type": "announcement.posted", "data": data, "at": now}
-                    broadcast(subscribers, json.dumps(event, ensure_ascii=False, separators=(",", ":")))
+                    text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+                    if db is not None:
+                        await db.execute("INSERT INTO bench_event (seq, frame) VALUES (%s, %s)", (seq, text))
+                    broadcast(subscribers, text)
                     await ws.send(json.dumps({"op": "ok", "ref": ref, "data": {"announcement": data}}, ensure_ascii=False, separators=(",", ":")))
                 else:
                     await ws.send(json.dumps({"op": "ok", "ref": ref, "data": {}}))
@@ -106,9 +122,13 @@ class Server:
         self.store: C.ShapeStore | None = None
 
     def start(self) -> None:
-        if self.shape == "bare":
+        if self.shape in ("bare", "barepg"):
             port = C.free_port()
-            self.procs.append(C.Proc([C.PY, str(Path(__file__).resolve()), "--bare-server", str(port)], None, self.work / "bare.log"))
+            argv = [C.PY, str(Path(__file__).resolve()), "--bare-server", str(port)]
+            if self.shape == "barepg":
+                self.store = C.ShapeStore(self.shape, self.work)
+                argv += ["--bare-pg", self.store.env["DATABASE_URL"]]
+            self.procs.append(C.Proc(argv, None, self.work / f"{self.shape}.log"))
             C.wait_http(port, proc=self.procs[0])
             self.ports = [port]
             return
@@ -124,7 +144,7 @@ class Server:
 
     @property
     def persistent(self) -> bool:
-        return self.shape != "bare"
+        return self.shape not in ("bare", "barepg")
 
     def rss(self) -> int:
         return sum(p.rss() for p in self.procs)
@@ -422,6 +442,9 @@ def print_table(rows: list[dict]) -> None:
             continue
         tr = r["burst_rate"] / b["burst_rate"] if b.get("burst_rate") else float("nan")
         pr = r["p99"] / b["p99"] if b.get("p99") else float("nan")
+        if r["shape"] == "barepg":
+            print(f"  {r['shape']:<9} N={r['n']:<5} throughput {tr:.2f}, p99 {pr:.2f}: the floor for committing to PostgreSQL first, not a target")
+            continue
         print(
             f"  {r['shape']:<9} N={r['n']:<5} throughput {tr:.2f} ({'met' if tr >= 0.35 else 'MISSED'}), "
             f"p99 {pr:.2f} ({'met' if pr <= 1.5 else 'MISSED'})"
@@ -496,7 +519,7 @@ async def run_all(args) -> int:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--shapes", default="bare,embedded,scaled", help="any of bare,embedded,scaled,scaled2")
+    p.add_argument("--shapes", default="bare,embedded,scaled", help="any of bare,embedded,scaled,scaled2,barepg")
     p.add_argument("--n", default="100,1000", help="subscriber counts")
     p.add_argument("--burst-frames", type=int, default=30_000, help="burst size: K = max(50, this / N) events")
     p.add_argument("--burst-events", type=int, default=0, help="fixed K instead of --burst-frames")
@@ -510,9 +533,10 @@ def main() -> int:
     p.add_argument("--no-bare-repeat", dest="bare_repeat", action="store_false", help="run bare only once, first")
     p.add_argument("--budget", type=float, default=250, help="skip measurements that would start after this many seconds")
     p.add_argument("--bare-server", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--bare-pg", default="", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.bare_server:
-        asyncio.run(bare_server(args.bare_server))
+        asyncio.run(bare_server(args.bare_server, args.bare_pg))
         return 0
     args.shapes = [s for s in args.shapes.split(",") if s]
     args.n = [int(x) for x in args.n.split(",") if x]
