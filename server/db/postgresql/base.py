@@ -19,7 +19,9 @@ statement of a transaction goes out as `BEGIN; <statement>` and the cursor steps
 BEGIN's empty result to the statement's. Everything else is as psycopg does it: the
 transaction is the same, a failing statement leaves it aborted for Django to roll back,
 and psycopg's commit() and rollback() see it open (they ask the server's status).
-`executemany`, COPY and server-side cursors keep psycopg's separate BEGIN.
+`executemany`, COPY and server-side cursors keep psycopg's separate BEGIN, and so does
+everything should a psycopg release rename the internals used here (the test in
+tests/realtime/test_database_backends.py then fails, saying so).
 """
 
 from __future__ import annotations
@@ -37,14 +39,16 @@ FRESH_SECONDS = 1.0
 class Cursor(base.Cursor):
     def execute(self, query, params=None, **kwargs):
         conn = self._conn
+        tx_start = getattr(conn, "_get_tx_start_command", None)  # psycopg internals: see the test
         if (
-            not isinstance(query, (str, bytes))
+            tx_start is None
+            or not isinstance(query, (str, bytes))
             or conn.autocommit
-            or conn._pipeline is not None
+            or getattr(conn, "_pipeline", True) is not None
             or conn.pgconn.transaction_status != TransactionStatus.IDLE
         ):
             return super().execute(query, params, **kwargs)
-        begin = conn._get_tx_start_command()  # BEGIN [ISOLATION LEVEL …], as psycopg would send it
+        begin = tx_start()  # BEGIN [ISOLATION LEVEL …], exactly as psycopg would send it
         joined = begin + b"; " + query if isinstance(query, bytes) else f"{begin.decode()}; {query}"
         # psycopg sends its own BEGIN only when it believes autocommit is off.
         conn._autocommit = True
