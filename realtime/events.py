@@ -125,8 +125,9 @@ def _ring_later(layer, group: str, message: dict) -> None:
 
 
 # One channel-layer message carries the consecutive events of a stream that one
-# wake-up hands over (a batch of writes), up to about this many bytes of frames: a
-# publish costs the loop about as much as fanning the event out to 30 local sockets.
+# wake-up hands over (a batch of writes), up to about this many bytes of frames.
+# Publishing an event to Redis and reading its copy back cost the loop more than
+# fanning it out to 100 local sockets (a py-spy profile, docs/realtime.md).
 BUNDLE_BYTES = 256 * 1024
 
 

@@ -42,6 +42,7 @@ class Cursor(base.Cursor):
         tx_start = getattr(conn, "_get_tx_start_command", None)  # psycopg internals: see the test
         if (
             tx_start is None
+            or not hasattr(conn, "_autocommit")
             or not isinstance(query, (str, bytes))
             or conn.autocommit
             or getattr(conn, "_pipeline", True) is not None
