@@ -95,6 +95,8 @@ def _subscribe_reads(identity: Identity, stream: str, since: int | None, batch: 
 class RealtimeConsumer(AsyncConsumer):
     # No per-socket channel-layer channel: the hub holds one per process.
     channel_layer_alias = "__branchline_hub_only__"
+    # Fan-out fast path (realtime/wire.py), set once accepted: None when not served by daphne.
+    writer: "wire.SocketWriter | None" = None
 
     async def dispatch(self, message: dict) -> None:
         # Replaces AsyncConsumer.dispatch: an explicit table, and no
@@ -125,7 +127,6 @@ class RealtimeConsumer(AsyncConsumer):
         self.hub: Hub = await get_hub()
         self.hub.connection_opened(self)
         await self.base_send({"type": "websocket.accept"})
-        # Fan-out fast path (realtime/wire.py): None when not served by daphne.
         self.writer = wire.SocketWriter.for_send(self.base_send)
 
     async def on_disconnect(self, message: dict) -> None:
@@ -169,14 +170,15 @@ class RealtimeConsumer(AsyncConsumer):
 
     # -- sending -------------------------------------------------------------------
 
-    async def send_text(self, text: str) -> None:
+    async def send_text(self, text: str, prepared: "wire.Prepared | None" = None) -> None:
+        """One frame to this socket; `prepared`: the same text already framed (one frame
+        sent to many sockets is framed once)."""
         if self.closed:
             return
         # Replies and single frames take the fast path too (realtime/wire.py): straight
         # to the socket when Twisted holds nothing for it, so the order on the wire is
         # the order of the calls; the ASGI path when the fast path is not available.
-        writer = getattr(self, "writer", None)
-        if writer is not None and writer.write(wire.Prepared(text)):
+        if self.writer is not None and self.writer.write(prepared or wire.Prepared(text)):
             return
         try:
             await self.base_send({"type": "websocket.send", "text": text})

@@ -247,7 +247,7 @@ class Hub:
         prepared = None
         slow = []
         for conn in tuple(subs):
-            if getattr(conn, "writer", None) is not None:
+            if conn.writer is not None:
                 if prepared is None:
                     prepared = wire.Prepared(frame)  # encoded and framed once per event
                 if conn.deliver_now(stream, seq, prepared):
@@ -448,14 +448,20 @@ class Hub:
         if not subs:
             return
         frame = dumps({"op": "presence", "stream": stream, "joined": message["joined"], "left": message["left"]})
-        for conn in tuple(subs):
-            await conn.send_text(frame)
+        await self._send_to(tuple(subs), frame)
 
     async def _on_ephemeral(self, message: dict) -> None:
         exclude = message.get("exclude")
-        for conn in tuple(self.subscribers.get(message["stream"], ())):
-            if conn.connection_id != exclude:
-                await conn.send_text(message["frame"])
+        subs = self.subscribers.get(message["stream"], ())
+        await self._send_to([conn for conn in subs if conn.connection_id != exclude], message["frame"])
+
+    async def _send_to(self, conns, frame: str) -> None:
+        """One frame to many sockets, framed once for those on the fast path."""
+        prepared = None
+        for conn in conns:
+            if prepared is None and conn.writer is not None:
+                prepared = wire.Prepared(frame)
+            await conn.send_text(frame, prepared)
 
     # -- maintenance -----------------------------------------------------------------
 

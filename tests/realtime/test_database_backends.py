@@ -8,7 +8,7 @@ import os
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from realtime.models import ClientWrite
 from server.db.sqlite3 import base as sqlite_base
@@ -90,8 +90,6 @@ def test_a_transaction_s_begin_travels_with_its_first_statement():
             ClientWrite.objects.create(identity="u:1", client_id="begin-fused-2", op="x", result={})
             raise RuntimeError
         assert not ClientWrite.objects.filter(client_id="begin-fused-2").exists()
-
-        from django.db import IntegrityError
 
         with pytest.raises(IntegrityError), transaction.atomic():  # the first statement itself fails
             ClientWrite.objects.create(identity="u:1", client_id="begin-fused-1", op="x", result={})
