@@ -1,7 +1,7 @@
 """Group commit: the write ops waiting at one moment share one database transaction.
 
 Every write op of a process goes through one `WriteBatcher`. While a batch is in the
-database thread, newly arriving writes (from any connection, or pipelined on one)
+writer thread, newly arriving writes (from any connection, or pipelined on one)
 queue up; the next round takes them all, runs each through its own `run_once` (whose
 atomic block is a savepoint inside the batch, so a refused or failing op rolls back
 alone) and commits once. Each op still gets its own result or error, in arrival order,
@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, connections, transaction
 
 from .sql import flush_held, write_behind
 
@@ -83,7 +84,7 @@ def _optimistic(writes: list[Callable[[], dict]]) -> list[Outcome]:
 
 
 def run_batch(writes: list[Callable[[], dict]]) -> list[Outcome]:
-    """In the database thread: each write's outcome, in order."""
+    """In the writer thread: each write's outcome, in order."""
     try:
         return _optimistic(writes)
     except Exception:
@@ -106,8 +107,44 @@ def _careful(writes: list[Callable[[], dict]]) -> list[Outcome]:
         return [_alone(write) for write in writes]
 
 
+# The batches run on a thread of their own, with a database connection of its own,
+# not in the thread database_sync_to_async shares between every other database call
+# of the process (subscribe reads and snapshots, presence, head checks, periodic jobs):
+# a write never queues behind one of those, and on PostgreSQL reads and writes overlap
+# (SQLite in WAL mode lets readers run beside its one writer). The hop is a plain
+# executor call: asgiref's thread-sensitive machinery cost 0.1-0.15 ms more to reach
+# the thread, per batch. One thread per process, however many event loops (tests run
+# many).
+_writer: ThreadPoolExecutor | None = None
+_writer_lock = threading.Lock()
+
+
+def _writer_thread() -> ThreadPoolExecutor:
+    global _writer
+    with _writer_lock:
+        if _writer is None:
+            _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="branchline-writes")
+        return _writer
+
+
+def _run_batch_in_writer(writes: list[Callable[[], dict]]) -> list[Outcome]:
+    # As database_sync_to_async does around each call: drop a connection that broke or
+    # outlived CONN_MAX_AGE before using it, and after.
+    close_old_connections()
+    try:
+        return run_batch(writes)
+    finally:
+        close_old_connections()
+
+
+def close_writer_connections() -> None:
+    """Close the writer thread's database connections (tests, before dropping a database)."""
+    if _writer is not None:
+        _writer.submit(connections.close_all).result()
+
+
 class WriteBatcher:
-    """One per process, used from the event loop."""
+    """One per event loop (one per process in the server), used from the loop."""
 
     def __init__(self, max_batch: int) -> None:
         self.max_batch = max(1, max_batch)
@@ -127,7 +164,9 @@ class WriteBatcher:
         while self._queue:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
             try:
-                outcomes = await database_sync_to_async(run_batch)([write for write, _ in batch])
+                outcomes = await asyncio.get_running_loop().run_in_executor(
+                    _writer_thread(), _run_batch_in_writer, [write for write, _ in batch]
+                )
             except BaseException as exc:  # the thread hop itself failed (shutdown)
                 outcomes = [(False, exc)] * len(batch)
                 if not isinstance(exc, Exception):

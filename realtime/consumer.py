@@ -93,10 +93,24 @@ def _subscribe_reads(identity: Identity, stream: str, since: int | None, batch: 
 
 
 class RealtimeConsumer(AsyncConsumer):
-    # No per-socket channel-layer channel: the hub holds one per process.
-    channel_layer_alias = "__branchline_hub_only__"
     # Fan-out fast path (realtime/wire.py), set once accepted: None when not served by daphne.
     writer: "wire.SocketWriter | None" = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        # Replaces AsyncConsumer.__call__. A socket has no channel-layer channel of its
+        # own (the hub holds one per process), so it has one source of messages and
+        # awaits it directly. Channels' await_many_dispatch makes a Task for every frame
+        # and waits on it through asyncio.wait; that was CPU the write burst of
+        # bench/fanout.py paid on every frame (docs/realtime.md), and one pending Task
+        # per idle socket.
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message: dict) -> None:
         # Replaces AsyncConsumer.dispatch: an explicit table, and no

@@ -60,11 +60,12 @@ def identities(people):
 
 @pytest.fixture(scope="session", autouse=True)
 def close_worker_thread_connections(django_db_setup, django_db_blocker):
-    """Close the connection database_sync_to_async's worker thread keeps open.
+    """Close the connections that worker threads keep open.
 
-    Async tests run their ORM calls in asgiref's single shared thread; its connection
-    outlives the tests and would stop pytest-django from dropping a PostgreSQL test
-    database at the end ("being accessed by other users").
+    Async tests run their ORM calls in asgiref's single shared thread, and write ops in
+    the batcher's thread (realtime/batching.py); their connections outlive the tests
+    and would stop pytest-django from dropping a PostgreSQL test database at the end
+    ("being accessed by other users").
     """
     yield
     import asyncio
@@ -72,5 +73,8 @@ def close_worker_thread_connections(django_db_setup, django_db_blocker):
     from channels.db import database_sync_to_async
     from django.db import connections
 
+    from realtime.batching import close_writer_connections
+
     with django_db_blocker.unblock():
         asyncio.run(database_sync_to_async(connections.close_all)())
+        close_writer_connections()

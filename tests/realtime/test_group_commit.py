@@ -124,3 +124,27 @@ async def test_a_read_after_pipelined_writes_sees_them(connect, people, tree):
     assert frames[-1]["data"]["head"] == 5
     seen = [f["seq"] for f in await secretary.recv_until(lambda f: f.get("seq") == 5, timeout=5)]
     assert seen == [1, 2, 3, 4, 5]
+
+
+async def test_a_write_does_not_wait_behind_other_database_work(connect, people, tree):
+    """Writes have their own thread and connection: a slow read, snapshot or periodic job
+    on the thread database_sync_to_async shares does not hold them up."""
+    secretary = await connect(people["secretary"])
+    await secretary.call("hello", {})
+    released = asyncio.Event()
+
+    def slow_read() -> None:
+        Announcement.objects.count()
+        import time
+
+        time.sleep(2)
+
+    busy = asyncio.ensure_future(database_sync_to_async(slow_read)())
+    busy.add_done_callback(lambda _: released.set())
+    await asyncio.sleep(0.1)  # the shared thread is now inside slow_read
+    reply = await secretary.call("announcements.post", post(tree["a"], "不等"), cid="beside-0000001", timeout=1.5)
+    assert reply["op"] == "ok"
+    assert not released.is_set(), "the write was answered only after the other database work"
+    await busy
+    titles, seqs, _ = await stored()
+    assert titles == ["不等"] and seqs == [1]
