@@ -61,6 +61,10 @@ class Hub:
         self.presence: dict[str, dict[str, list]] = {}
         self.presence_joined: dict[str, dict[str, str]] = {}
         self.presence_left: dict[str, set[str]] = {}
+        # Identities that came and went between two flushes: never announced, but a
+        # subscribe reply on this process may have listed them (local_presence), so the
+        # stream is told they left.
+        self.presence_flash: dict[str, set[str]] = {}
         # Events committed in this process, delivered without the layer's round trip.
         self._local: collections.deque[dict] = collections.deque()
         self._local_runner: asyncio.Task | None = None
@@ -341,6 +345,7 @@ class Hub:
         entry = self.presence.setdefault(stream, {}).setdefault(key, [0, name])
         entry[0] += 1
         if entry[0] == 1:
+            self.presence_flash.get(stream, set()).discard(key)
             if key in self.presence_left.get(stream, ()):
                 self.presence_left[stream].discard(key)
                 self.presence_leave_at.get(stream, {}).pop(key, None)
@@ -362,6 +367,7 @@ class Hub:
             if key in self.presence_joined.get(stream, {}):
                 del self.presence_joined[stream][key]
                 self.presence_join_at.get(stream, {}).pop(key, None)
+                self.presence_flash.setdefault(stream, set()).add(key)
             else:
                 self.presence_left.setdefault(stream, set()).add(key)
                 self.presence_leave_at.setdefault(stream, {})[key] = (at or timezone.now(), lost)
@@ -379,23 +385,28 @@ class Hub:
             try:
                 joined = {s: d for s, d in self.presence_joined.items() if d}
                 left = {s: k for s, k in self.presence_left.items() if k}
+                flash = {s: k for s, k in self.presence_flash.items() if k}
                 join_at, leave_at = self.presence_join_at, self.presence_leave_at
-                self.presence_joined, self.presence_left = {}, {}
+                self.presence_joined, self.presence_left, self.presence_flash = {}, {}, {}
                 self.presence_join_at, self.presence_leave_at = {}, {}
                 stale: dict[str, set[str]] = {}
                 stale_seen: dict[tuple[str, str], datetime] = {}
-                if joined or left:
-                    left = await database_sync_to_async(presence.record_changes)(self.process_id, joined, left)
+                gone: dict[str, set[str]] = {}
+                if joined or left or flash:
+                    asked = {s: left.get(s, set()) | flash.get(s, set()) for s in set(left) | set(flash)}
+                    gone = await database_sync_to_async(presence.record_changes)(self.process_id, joined, asked)
+                    # Stays the hooks (attendance) never heard begin do not end for them.
+                    left = {s: keys & left[s] for s, keys in gone.items() if keys & left.get(s, set())}
                 if since_heartbeat >= PRESENCE_HEARTBEAT_SECONDS:
                     since_heartbeat = 0.0
                     stale = await database_sync_to_async(presence.heartbeat)(self.process_id, seen=stale_seen)
                 await self._presence_hooks(joined, left, stale, join_at, leave_at, stale_seen)
-                for stream in set(joined) | set(left) | set(stale):
+                for stream in set(joined) | set(gone) | set(stale):
                     message = {
                         "type": "bl.presence",
                         "stream": stream,
                         "joined": [{"id": k, "name": n} for k, n in joined.get(stream, {}).items()],
-                        "left": sorted(set(left.get(stream, ())) | stale.get(stream, set())),
+                        "left": sorted(set(gone.get(stream, ())) | stale.get(stream, set())),
                     }
                     if message["joined"] or message["left"]:
                         await self.layer.group_send(group_name(stream), message)

@@ -255,6 +255,25 @@ async def test_presence_shows_who_is_here_and_who_leaves(connect, people, tree):
     assert left[-1]["left"] == [f"u:{people['secretary'].pk}"]
 
 
+async def test_someone_who_leaves_before_their_join_was_announced_is_seen_leaving(connect, people, tree):
+    """Joins and leaves go out once a second; a subscribe reply lists this process's
+    people at once. Someone listed that way who leaves within the same second was never
+    announced as joining, but the reply showed them: their leave must still be told."""
+    stream = f"announcements:{tree['a'].pk}"
+    member = await connect(people["member"])
+    await member.call("subscribe", {"stream": stream})
+    await member.recv_until(lambda f: f["op"] == "presence", timeout=4)  # the member's own join, flushed
+    brief = await connect(people["secretary"])
+    await brief.call("subscribe", {"stream": stream})
+    watcher = await connect(people["moderator"])
+    reply = await watcher.call("subscribe", {"stream": stream})
+    secretary = f"u:{people['secretary'].pk}"
+    assert secretary in {p["id"] for p in reply["data"]["presence"]}
+    await brief.close()
+    frames = await watcher.recv_until(lambda f: f["op"] == "presence" and secretary in f["left"], timeout=4)
+    assert all(secretary not in [p["id"] for p in f.get("joined", ())] for f in frames if f["op"] == "presence")
+
+
 async def test_a_second_tab_leaving_keeps_the_member_present(connect, people, tree):
     stream = f"announcements:{tree['a'].pk}"
     watcher = await connect(people["secretary"])
