@@ -141,7 +141,7 @@ class RealtimeConsumer(AsyncConsumer):
         self.hub: Hub = await get_hub()
         self.hub.connection_opened(self)
         await self.base_send({"type": "websocket.accept"})
-        self.writer = wire.SocketWriter.for_send(self.base_send)
+        self.writer = wire.SocketWriter.for_send(self.base_send, conf["SEND_BUFFER_MAX"])
 
     async def on_disconnect(self, message: dict) -> None:
         # 1006: no close frame, e.g. daphne dropped a socket that stopped answering its
@@ -242,6 +242,7 @@ class RealtimeConsumer(AsyncConsumer):
                         frames = await database_sync_to_async(event_frames_after)(stream, sub.last, batch)
                 for seq, frame in frames:
                     if seq == sub.last + 1:
+                        await self._room_to_send()
                         sub.last = seq
                         await self.send_text(frame)
                 more_in_log = len(frames) >= batch
@@ -254,6 +255,7 @@ class RealtimeConsumer(AsyncConsumer):
                     if seq <= sub.last:
                         continue
                     if seq == sub.last + 1 and not gap:
+                        await self._room_to_send()
                         sub.last = seq
                         await self.send_text(frame)
                     else:
@@ -266,6 +268,17 @@ class RealtimeConsumer(AsyncConsumer):
         except Exception:
             log.exception("catch-up failed on %s", stream)
             sub.catching_up = False
+
+    async def _room_to_send(self) -> None:
+        """Catch-up is paced by the reader: it waits while half the send limit is still
+        waiting for the socket, so a long backlog (500 frames a read) is never queued at
+        once, which would get a reader that is slow but reading dropped (realtime/wire.py)."""
+        writer = self.writer
+        if writer is None:
+            return
+        low = writer.limit // 2
+        while not self.closed and not writer.dropped and writer.queued() > low:
+            await asyncio.sleep(0.01)
 
     async def _send_resync(self, stream: str, sub: Subscription, head: int) -> None:
         stream_type, object_id = parse_stream_key(stream)

@@ -244,6 +244,9 @@ BRANCHLINE_REALTIME = {
     "SESSION_CHECK_SECONDS": env_int("WS_SESSION_CHECK_SECONDS", 20),
     "HEAD_CHECK_SECONDS": env_int("WS_HEAD_CHECK_SECONDS", 5),
     "CATCHUP_BATCH": 500,
+    # A socket is dropped once more than this many bytes wait for it in the server
+    # beyond its largest frame (a reader that stopped reading); the client resumes.
+    "SEND_BUFFER_MAX": env_int("WS_SEND_BUFFER_MAX", 4 * 1024 * 1024),
     # Group commit: at most this many waiting write ops share one transaction
     # (realtime/batching.py); 1 gives every op its own.
     "WRITE_BATCH": env_int("WS_WRITE_BATCH", 32),
