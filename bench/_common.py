@@ -470,13 +470,15 @@ def _reply(obj: dict) -> None:
 
 
 async def subscribers_main(cfg: dict) -> None:
-    """cfg: host, ports[], cookies[], n, stream, concurrency, offset."""
+    """cfg: host, ports[], cookies[] (or cookies_file: one a line), n, stream, concurrency, offset."""
     raise_nofile()
     loop = asyncio.get_running_loop()
     tally = Tally()
     tally.reached = asyncio.Event()
     tally.exact = bool(cfg.get("exact"))
-    host, ports, cookies = cfg.get("host", "127.0.0.1"), cfg["ports"], cfg["cookies"]
+    host, ports, cookies = cfg.get("host", "127.0.0.1"), cfg["ports"], cfg.get("cookies", [])
+    if cfg.get("cookies_file"):  # thousands of cookies do not fit on a command line
+        cookies = Path(cfg["cookies_file"]).read_text().split()
     stream = cfg.get("stream", STREAM)
     sem = asyncio.Semaphore(cfg.get("concurrency", 100))
     conns: list[SubConn] = []

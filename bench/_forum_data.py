@@ -537,10 +537,21 @@ def verify(cfg: dict) -> dict:
     }
 
 
+def members(cfg: dict) -> dict:
+    """`count` more full members of 第一党支部, each with a logged-in session (bench/idle.py)."""
+    _setup()
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import Branch
+
+    users = _users(cfg.get("prefix", "bench_i"), cfg["count"], "在线党员", make_password(DEMO_PASSWORD), Branch.objects.get(name="第一党支部"))
+    return {"cookies": [_session_cookie(u) for u in users]}
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] in {"seed", "verify"}:
-        result = {"seed": seed, "verify": verify}[sys.argv[1]](json.loads(sys.argv[2]))
+    if len(sys.argv) == 3 and sys.argv[1] in {"seed", "verify", "members"}:
+        result = {"seed": seed, "verify": verify, "members": members}[sys.argv[1]](json.loads(sys.argv[2]))
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     else:
-        print("usage: _forum_data.py seed|verify '<json>'", file=sys.stderr)
+        print("usage: _forum_data.py seed|verify|members '<json>'", file=sys.stderr)
         sys.exit(2)

@@ -39,6 +39,17 @@ def cpu_seconds(pid: int) -> float:
     return t.user + t.system
 
 
+def _distinct_members(env: dict[str, str], count: int) -> list[str]:
+    import json
+    import subprocess
+
+    script = Path(__file__).resolve().parent / "_forum_data.py"
+    out = subprocess.run(
+        [C.PY, str(script), "members", json.dumps({"count": count})], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(out.splitlines()[-1])["cookies"]
+
+
 async def run_one(kind: str, args, work: Path) -> dict:
     row: dict = {"server": kind}
     env = None
@@ -48,27 +59,37 @@ async def run_one(kind: str, args, work: Path) -> dict:
         port = C.free_port()
         server = C.start_daphne(env, port, work / "daphne-idle.log")
         writer_cookie = C.login(port, "shuji")
-        cookies = [C.login(port, "dangyuan") for _ in range(max(1, args.sessions))]
+        if args.identities:
+            # Distinct members, one socket each: presence then has one entry per person.
+            cookies_file = work / "cookies.txt"
+            cookies_file.write_text("\n".join(_distinct_members(env, args.sockets)))
+            cookies = {"cookies_file": str(cookies_file)}
+        else:
+            cookies = {"cookies": [C.login(port, "dangyuan") for _ in range(max(1, args.sessions))]}
         since = None if args.snapshot else C.stream_head(port, writer_cookie)
     else:
         port = C.free_port()
         server = C.Proc([C.PY, str(Path(__file__).resolve().parent / "fanout.py"), "--bare-server", str(port)], None, work / "bare-idle.log")
         C.wait_http(port, proc=server)
-        writer_cookie, cookies, since = "", [], None
+        writer_cookie, cookies, since = "", {"cookies": []}, None
     warm = C.Workers()
     bulk = C.Workers()
     try:
         # warm-up: a few sockets through the whole path, then the baseline RSS
-        ready = await warm.start([{"ports": [port], "cookies": cookies, "n": args.warmup, "since": since}])
+        ready = await warm.start([{"ports": [port], **cookies, "n": args.warmup, "since": since, "offset": 0}])
         await asyncio.sleep(2.5)
         row["rss_before"] = server.rss()
         row["warm"] = ready[0]["ready"]
 
         rest = args.sockets - args.warmup
         nw = max(1, args.workers)
+        counts = [rest // nw + (1 if i < rest % nw else 0) for i in range(nw)]
+        # Worker i's sockets take the cookies after the warm-up's and the workers' before
+        # it, so with --identities every socket is a different person.
+        offsets = [args.warmup + sum(counts[:i]) for i in range(nw)]
         cfgs = [
             {
-                "ports": [port], "cookies": cookies, "n": rest // nw + (1 if i < rest % nw else 0), "offset": i,
+                "ports": [port], **cookies, "n": counts[i], "offset": offsets[i],
                 "concurrency": args.batch, "since": since, "budget": args.connect_budget,
             }  # fmt: skip
             for i in range(nw)
@@ -139,7 +160,8 @@ def report(rows: list[dict], args) -> None:
         if r.get("writer_errors"):
             notes.append(f"writer errors {r['writer_errors']}")
         if "presence_rows" in r:
-            notes.append(f"presence rows in DB: {r['presence_rows']} (sessions shared: {args.sessions}, one identity)")
+            who = "one member per socket" if args.identities else f"sessions shared: {args.sessions}, one identity"
+            notes.append(f"presence rows in DB: {r['presence_rows']} ({who})")
         if r["still_open"] != r["open"]:
             notes.append(f"{r['open'] - r['still_open']} sockets closed by the end")
         if notes:
@@ -175,6 +197,7 @@ def main() -> int:
     p.add_argument("--workers", type=int, default=2, help="client processes for the bulk (1-4)")
     p.add_argument("--batch", type=int, default=50, help="concurrent connects per client process")
     p.add_argument("--sessions", type=int, default=4, help="logged-in sessions the sockets share")
+    p.add_argument("--identities", action="store_true", help="every socket a different member (presence lists them all)")
     p.add_argument("--idle-seconds", type=float, default=5, help="window for the idle-CPU figure")
     p.add_argument("--connect-budget", type=float, default=150, help="stop opening new sockets after this many seconds")
     p.add_argument("--snapshot", action="store_true", help="subscribe fresh (snapshot in every reply) instead of resuming from the head")
