@@ -110,6 +110,7 @@ def forum_strings() -> dict:
         "typing_many": _("%(names)s are typing…"),
         "reading": _("Reading now:"),
         "only_you": _("Only you"),
+        "people_here": _("%(count)s people"),
         "new_post_live": _("New post by %(name)s"),
         "post_approved": _("A moderator approved your post."),
         "post_rejected": _("A moderator rejected your post: %(reason)s"),

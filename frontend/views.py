@@ -82,6 +82,7 @@ def announcement_strings() -> dict[str, str]:
         "load_older_failed": _("Could not load older announcements:"),
         "fix_fields": _("Please correct the highlighted field."),
         "nobody_here": _("Only you"),
+        "people_here": _("%(count)s people"),
         "log_in": _("Log in"),
     }
 

@@ -72,7 +72,7 @@ def _language(scope) -> str:
     return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def _subscribe_reads(identity: Identity, stream: str, since: int | None, batch: int):
+def _subscribe_reads(identity: Identity, stream: str, since: int | None, batch: int, known_count: int | None):
     """Everything subscribe needs from the database, in one thread hop."""
     stream_type, object_id = parse_stream_key(stream)
     if stream_type.exists is not None and not stream_type.exists(object_id):
@@ -88,7 +88,9 @@ def _subscribe_reads(identity: Identity, stream: str, since: int | None, batch: 
             snapshot = stream_type.snapshot(identity, object_id)
     else:
         frames = event_frames_after(stream, since, batch)
-    present = presence.present_on(stream, {}) if stream_type.presence else None
+    present = None
+    if stream_type.presence:
+        present = presence.view_reads(stream, settings.BRANCHLINE_REALTIME["PRESENCE_LIST_MAX"], known_count)
     return stream_type, head, resync, snapshot, frames, present
 
 
@@ -441,7 +443,7 @@ class RealtimeConsumer(AsyncConsumer):
         await self.hub.add(stream, self)
         try:
             stream_type, head, resync, snapshot, frames, present = await database_sync_to_async(_subscribe_reads)(
-                self.identity, stream, since, self.conf["CATCHUP_BATCH"]
+                self.identity, stream, since, self.conf["CATCHUP_BATCH"], self.hub.known_count(stream)
             )
         except BaseException:
             self.subscriptions.pop(stream, None)
@@ -457,10 +459,10 @@ class RealtimeConsumer(AsyncConsumer):
             self.hub.presence_join(stream, self.identity.key, self.identity.name)
             self.presence_streams.add(stream)
         if stream_type.presence:
-            # Read in the same hop as the rest; this process's own entries win.
-            people = {p["id"]: p["name"] for p in present or ()}
-            people.update(self.hub.local_presence(stream))
-            reply["presence"] = [{"id": k, "name": n} for k, n in sorted(people.items())]
+            # Read in the same hop as the rest; this process's own people are added.
+            reply["presence"], reply["presence_count"] = self.hub.presence_view(
+                stream, *present, self.conf["PRESENCE_LIST_MAX"]
+            )
         # The reply goes first; catch-up frames follow it, then parked live ones.
         await self.send_text(ok_frame(ref, reply))
         if resync:
@@ -470,6 +472,20 @@ class RealtimeConsumer(AsyncConsumer):
             )
         await self._catch_up(stream, sub, first=[] if since is None or resync else frames)
         return None
+
+    async def op_presence(self, args: dict, ref) -> dict:
+        """Who is on a subscribed stream now: for a client whose list lapsed while the
+        stream had more people than the list limit, once presence frames list again."""
+        stream = args.get("stream")
+        stream_type, _object_id = parse_stream_key(stream)
+        if stream not in self.subscriptions:
+            raise NotFound(f"not subscribed to {stream!r}")
+        if not stream_type.presence:
+            raise BadRequest(f"{stream_type.name} streams have no presence", details={"field": "stream"})
+        limit = self.conf["PRESENCE_LIST_MAX"]
+        listed, count = await database_sync_to_async(presence.view_reads)(stream, limit, self.hub.known_count(stream))
+        people, count = self.hub.presence_view(stream, listed, count, limit)
+        return {"stream": stream, "presence": people, "presence_count": count}
 
     async def op_unsubscribe(self, args: dict, ref) -> dict:
         stream = args.get("stream")
@@ -491,6 +507,7 @@ class RealtimeConsumer(AsyncConsumer):
         "ping": op_ping,
         "subscribe": op_subscribe,
         "unsubscribe": op_unsubscribe,
+        "presence": op_presence,
     }
 
 

@@ -62,9 +62,11 @@ class Hub:
         self.presence_joined: dict[str, dict[str, str]] = {}
         self.presence_left: dict[str, set[str]] = {}
         # Identities that came and went between two flushes: never announced, but a
-        # subscribe reply on this process may have listed them (local_presence), so the
+        # subscribe reply on this process may have listed them (presence_view), so the
         # stream is told they left.
         self.presence_flash: dict[str, set[str]] = {}
+        # How many people each stream had at the latest presence frame (any process's).
+        self.presence_counts: dict[str, int] = {}
         # Events committed in this process, delivered without the layer's round trip.
         self._local: collections.deque[dict] = collections.deque()
         self._local_runner: asyncio.Task | None = None
@@ -372,8 +374,27 @@ class Hub:
                 self.presence_left.setdefault(stream, set()).add(key)
                 self.presence_leave_at.setdefault(stream, {})[key] = (at or timezone.now(), lost)
 
-    def local_presence(self, stream: str) -> dict[str, str]:
-        return {key: entry[1] for key, entry in self.presence.get(stream, {}).items()}
+    def known_count(self, stream: str) -> int | None:
+        """The stream's people at the latest presence frame, with this process's joins
+        since (not flushed yet); None before any frame."""
+        count = self.presence_counts.get(stream)
+        if count is None:
+            return None
+        return max(count + len(self.presence_joined.get(stream, ())), len(self.presence.get(stream, ())))
+
+    def presence_view(self, stream: str, listed: list[tuple[str, str]] | None, count: int, limit: int) -> tuple[list[dict], int]:
+        """What a subscriber is told: everyone (at most `limit`) and how many, or, past
+        the limit, only how many. `listed` is the database's list, None past the limit;
+        this process's own people are added to it (their joins may not be flushed yet)."""
+        local = self.presence.get(stream, {})
+        if listed is None or len(local) > limit:
+            return [], max(count, len(local))
+        people = dict(listed)
+        for key, entry in local.items():
+            people[key] = entry[1]
+        if len(people) > limit:
+            return [], max(count, len(people))
+        return [{"id": key, "name": name} for key, name in sorted(people.items())], len(people)
 
     async def _presence_loop(self) -> None:
         from . import presence
@@ -401,15 +422,21 @@ class Hub:
                     since_heartbeat = 0.0
                     stale = await database_sync_to_async(presence.heartbeat)(self.process_id, seen=stale_seen)
                 await self._presence_hooks(joined, left, stale, join_at, leave_at, stale_seen)
-                for stream in set(joined) | set(gone) | set(stale):
+                changed = [
+                    stream
+                    for stream in set(joined) | set(gone) | set(stale)
+                    if joined.get(stream) or gone.get(stream) or stale.get(stream)
+                ]
+                counts = await database_sync_to_async(presence.counts_on)(changed) if changed else {}
+                for stream in changed:
                     message = {
                         "type": "bl.presence",
                         "stream": stream,
                         "joined": [{"id": k, "name": n} for k, n in joined.get(stream, {}).items()],
                         "left": sorted(set(gone.get(stream, ())) | stale.get(stream, set())),
+                        "count": counts.get(stream, 0),
                     }
-                    if message["joined"] or message["left"]:
-                        await self.layer.group_send(group_name(stream), message)
+                    await self.layer.group_send(group_name(stream), message)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -458,8 +485,17 @@ class Hub:
         subs = self.subscribers.get(stream)
         if not subs:
             return
-        frame = dumps({"op": "presence", "stream": stream, "joined": message["joined"], "left": message["left"]})
-        await self._send_to(tuple(subs), frame)
+        count = message.get("count")  # absent from a process that predates it
+        if count is None:
+            frame = {"op": "presence", "stream": stream, "joined": message["joined"], "left": message["left"]}
+        else:
+            self.presence_counts[stream] = count
+            frame = {"op": "presence", "stream": stream, "count": count}
+            # Past the limit only the count goes out: a crowd's comings and goings sent to
+            # the whole crowd grow with its size squared.
+            if count <= settings.BRANCHLINE_REALTIME["PRESENCE_LIST_MAX"]:
+                frame["joined"], frame["left"] = message["joined"], message["left"]
+        await self._send_to(tuple(subs), dumps(frame))
 
     async def _on_ephemeral(self, message: dict) -> None:
         exclude = message.get("exclude")

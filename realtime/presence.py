@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from .models import PresenceEntry
@@ -64,6 +65,49 @@ def heartbeat(process: str, stale_after: timedelta = STALE_AFTER, seen: dict | N
         if not gone[stream]:
             del gone[stream]
     return gone
+
+
+def listed_on(stream: str, limit: int, known_count: int | None = None) -> tuple[list[tuple[str, str]] | None, int | None]:
+    """Who is on the stream by the database, if that is at most `limit` people: (people,
+    count); (None, count) past it. Bounded by `limit`, not by the crowd: a subscribe to
+    a stream ten thousand people watch must not read (and send) all ten thousand.
+
+    `known_count` (the hub's latest count for the stream) spares the reads when it is
+    already past the limit; the count is None when only a full count would tell it.
+    """
+    if known_count is not None and known_count > limit:
+        return None, known_count
+    fresh = timezone.now() - STALE_AFTER
+    rows = list(
+        PresenceEntry.objects.filter(stream=stream, seen_at__gte=fresh)
+        .values("identity")
+        .annotate(shown=Max("name"))
+        .order_by("identity")
+        .values_list("identity", "shown")[: limit + 1]
+    )
+    if len(rows) <= limit:
+        return rows, len(rows)
+    return None, known_count
+
+
+def view_reads(stream: str, limit: int, known_count: int | None) -> tuple[list[tuple[str, str]] | None, int]:
+    """listed_on, counted in full when only that tells how many are there."""
+    listed, count = listed_on(stream, limit, known_count)
+    if count is None:
+        count = counts_on([stream])[stream]
+    return listed, count
+
+
+def counts_on(streams) -> dict[str, int]:
+    """How many distinct people each stream has (rows of every live process)."""
+    fresh = timezone.now() - STALE_AFTER
+    found = (
+        PresenceEntry.objects.filter(stream__in=list(streams), seen_at__gte=fresh)
+        .values("stream")
+        .annotate(people=Count("identity", distinct=True))
+        .values_list("stream", "people")
+    )
+    return {stream: 0 for stream in streams} | dict(found)
 
 
 def present_on(stream: str, local: dict[str, str]) -> list[dict]:

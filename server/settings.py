@@ -247,6 +247,9 @@ BRANCHLINE_REALTIME = {
     # A socket is dropped once more than this many bytes wait for it in the server
     # beyond its largest frame (a reader that stopped reading); the client resumes.
     "SEND_BUFFER_MAX": env_int("WS_SEND_BUFFER_MAX", 4 * 1024 * 1024),
+    # Presence lists name everyone on a stream up to this many people; past it,
+    # subscribers are told only how many (realtime/presence.py).
+    "PRESENCE_LIST_MAX": env_int("WS_PRESENCE_LIST_MAX", 100),
     # Group commit: at most this many waiting write ops share one transaction
     # (realtime/batching.py); 1 gives every op its own.
     "WRITE_BATCH": env_int("WS_WRITE_BATCH", 32),

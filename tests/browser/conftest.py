@@ -66,12 +66,12 @@ def seeded_database(browser_workdir: Path) -> Path:
     return path
 
 
-def _server_from(workdir: Path, template: Path, name: str) -> BranchlineServer:
+def _server_from(workdir: Path, template: Path, name: str, env: dict[str, str] | None = None) -> BranchlineServer:
     folder = workdir / name
     folder.mkdir()
     db_path = folder / "db.sqlite3"
     copy_database(template, db_path)
-    return BranchlineServer(db_path, folder / "daphne.log")
+    return BranchlineServer(db_path, folder / "daphne.log", env=env)
 
 
 @pytest.fixture(scope="package")
@@ -90,6 +90,22 @@ def own_server(browser_workdir: Path, seeded_database: Path) -> Iterator[Branchl
     instance.start()
     yield instance
     instance.stop()
+
+
+@pytest.fixture
+def server_with(browser_workdir: Path, seeded_database: Path) -> Iterator[Callable[..., BranchlineServer]]:
+    """server_with(WS_…="…"): a server of the test's own with settings of its own."""
+    started: list[BranchlineServer] = []
+
+    def start(**env: str) -> BranchlineServer:
+        instance = _server_from(browser_workdir, seeded_database, f"own-{uuid.uuid4().hex[:8]}", env)
+        started.append(instance)
+        instance.start()
+        return instance
+
+    yield start
+    for instance in started:
+        instance.stop()
 
 
 def log_in(page, username: str, next_path: str = "/") -> None:

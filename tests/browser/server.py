@@ -30,7 +30,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_env(db_path: Path) -> dict[str, str]:
+def server_env(db_path: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     dropped = {"DATABASE_URL", "REDIS_URL", "DEBUG", "HTTPS"}  # HTTPS would make cookies Secure-only
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
@@ -45,6 +45,7 @@ def server_env(db_path: Path) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    env.update(extra or {})
     return env
 
 
@@ -75,9 +76,10 @@ def copy_database(source: Path, target: Path) -> None:
 
 
 class BranchlineServer:
-    def __init__(self, db_path: Path, log_path: Path, port: int | None = None) -> None:
+    def __init__(self, db_path: Path, log_path: Path, port: int | None = None, env: dict[str, str] | None = None) -> None:
         self.db_path = db_path
         self.log_path = log_path
+        self.env = env or {}
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
 
@@ -91,7 +93,7 @@ class BranchlineServer:
         self.process = subprocess.Popen(
             [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port), "server.asgi:application"],
             cwd=ROOT,
-            env=server_env(self.db_path),
+            env=server_env(self.db_path, self.env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

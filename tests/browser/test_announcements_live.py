@@ -155,3 +155,23 @@ def test_marking_all_read_in_one_tab_clears_the_other_tab(server, open_page):
     expect(tab1.locator("#unread-badge")).to_have_attribute("data-count", "0")
     expect(tab2.locator("#unread-badge")).to_have_attribute("data-count", "0")
     expect(tab2.locator("#announcement-list .is-unread")).to_have_count(0)
+
+
+def test_past_the_presence_limit_the_page_says_how_many_and_names_them_again_below_it(server_with, open_page):
+    server = server_with(WS_PRESENCE_LIST_MAX="2")
+    path = announcements_path(server)
+    member = open_page(server, "dangyuan", path)
+    secretary = open_page(server, "shuji", path)
+    wait_online(member)
+    wait_online(secretary)
+    expect(member.locator("#presence-names")).to_have_text("王书记")
+
+    moderator = open_page(server, "banzhu", path)
+    wait_online(moderator)
+    # Three people, the limit two: everyone is told how many, not who.
+    expect(member.locator("#presence-names")).to_have_text("3 人")
+    expect(moderator.locator("#presence-names")).to_have_text("3 人")
+
+    moderator.close()
+    # Back under the limit, the page asks for the names again.
+    expect(member.locator("#presence-names")).to_have_text("王书记")

@@ -274,6 +274,52 @@ async def test_someone_who_leaves_before_their_join_was_announced_is_seen_leavin
     assert all(secretary not in [p["id"] for p in f.get("joined", ())] for f in frames if f["op"] == "presence")
 
 
+async def test_past_the_list_limit_a_stream_is_told_only_how_many_are_here(connect, people, tree, settings):
+    """A crowd's comings and goings sent to the whole crowd grow with its size squared:
+    past WS_PRESENCE_LIST_MAX people, replies and frames carry the count alone."""
+    settings.BRANCHLINE_REALTIME = {**settings.BRANCHLINE_REALTIME, "PRESENCE_LIST_MAX": 2}
+    stream = f"announcements:{tree['a'].pk}"
+    ids = {name: f"u:{people[name].pk}" for name in ("member", "secretary", "moderator")}
+    member = await connect(people["member"])
+    reply = await member.call("subscribe", {"stream": stream})
+    assert reply["data"]["presence"] == [{"id": ids["member"], "name": "Member"}]
+    assert reply["data"]["presence_count"] == 1
+    secretary = await connect(people["secretary"])
+    reply = await secretary.call("subscribe", {"stream": stream})
+    assert {p["id"] for p in reply["data"]["presence"]} == {ids["member"], ids["secretary"]}
+    assert reply["data"]["presence_count"] == 2
+
+    moderator = await connect(people["moderator"])
+    reply = await moderator.call("subscribe", {"stream": stream})
+    assert reply["data"]["presence"] == [] and reply["data"]["presence_count"] == 3
+    crowded = await member.recv_until(lambda f: f["op"] == "presence" and f["count"] == 3, timeout=4)
+    assert "joined" not in crowded[-1] and "left" not in crowded[-1]
+
+    await moderator.close()
+    listed = await member.recv_until(lambda f: f["op"] == "presence" and f["count"] == 2, timeout=4)
+    assert listed[-1]["left"] == [ids["moderator"]] and listed[-1]["joined"] == []
+    # A client whose list lapsed asks for it again.
+    reply = await member.call("presence", {"stream": stream})
+    assert reply["data"]["stream"] == stream and reply["data"]["presence_count"] == 2
+    assert sorted(reply["data"]["presence"], key=lambda p: p["name"]) == [
+        {"id": ids["member"], "name": "Member"},
+        {"id": ids["secretary"], "name": "Secretary"},
+    ]
+
+
+async def test_the_presence_op_answers_only_for_a_subscribed_stream_with_presence(connect, people, tree):
+    member = await connect(people["member"])
+    stream = f"announcements:{tree['a'].pk}"
+    reply = await member.call("presence", {"stream": stream})
+    assert reply["op"] == "error" and reply["code"] == "not_found"
+    reply = await member.call("presence", {"stream": "nonsense"})
+    assert reply["op"] == "error" and reply["code"] == "bad_request"
+    inbox = f"inbox:{people['member'].pk}"
+    await member.call("subscribe", {"stream": inbox})
+    reply = await member.call("presence", {"stream": inbox})
+    assert reply["op"] == "error" and reply["code"] == "bad_request"
+
+
 async def test_a_second_tab_leaving_keeps_the_member_present(connect, people, tree):
     stream = f"announcements:{tree['a'].pk}"
     watcher = await connect(people["secretary"])

@@ -26,7 +26,7 @@ const state = {
   unread: Number(badge.dataset.count || 0),
   hasMore: !olderButton.hidden,
   synced: false, // a snapshot has replaced the server-rendered list
-  present: new Map(), // identity key -> name
+  present: { people: new Map(), count: 0 }, // who is here (realtime.js presence)
 };
 
 // Times arrive as ISO UTC; show them in the BRANCH's zone (not the browser's), in the
@@ -111,9 +111,12 @@ function renderUnread() {
 
 function renderPresence() {
   const me = `u:${config.me}`;
-  const others = [...state.present].filter(([key]) => key !== me).map(([, name]) => name);
+  const { people, count } = state.present;
+  const others = people ? [...people].filter(([key]) => key !== me).map(([, name]) => name) : [];
   let text = t.nobody_here;
-  if (others.length) {
+  if (!people) {
+    text = interpolate(t.people_here, { count: count.toLocaleString(lang) });
+  } else if (others.length) {
     try {
       text = new Intl.ListFormat(lang, { style: "short", type: "unit" }).format(others);
     } catch {
@@ -167,13 +170,8 @@ conn.subscribe(config.stream, {
     renderUnread();
     announce(interpolate(t.posted_live, { title: a.title }));
   },
-  presence(change) {
-    if (change.present) {
-      state.present = new Map(change.present.map((p) => [p.id, p.name]));
-    } else {
-      for (const p of change.joined) state.present.set(p.id, p.name);
-      for (const key of change.left) state.present.delete(key);
-    }
+  presence(here) {
+    state.present = here;
     renderPresence();
   },
   error(error) {

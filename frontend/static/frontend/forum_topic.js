@@ -40,7 +40,7 @@ const state = {
   reactions: new Map(), // id -> {emoji: count}
   mine: new Map(Object.entries(config.my_reactions || {}).map(([id, list]) => [Number(id), new Set(list)])),
   replyTo: null, // post id
-  present: new Map(),
+  present: { people: new Map(), count: 0 }, // who is reading (realtime.js presence)
   typing: new Map(), // identity key -> {name, until}
   selecting: false,
   selected: new Set(),
@@ -409,8 +409,13 @@ if (config.moderator && $("discussion-close")) {
 // -- presence and typing -------------------------------------------------------------------
 
 function renderPresence() {
-  const others = [...state.present].filter(([key]) => key !== config.me).map(([, name]) => name);
-  $("presence-names").textContent = others.length ? listFormat(others) : t.only_you;
+  const { people, count } = state.present;
+  const others = people ? [...people].filter(([key]) => key !== config.me).map(([, name]) => name) : [];
+  $("presence-names").textContent = !people
+    ? interpolate(t.people_here, { count: count.toLocaleString(document.documentElement.lang) })
+    : others.length
+      ? listFormat(others)
+      : t.only_you;
   $("presence").hidden = conn.status !== Status.ONLINE;
 }
 
@@ -570,15 +575,9 @@ conn.subscribe(config.stream, {
     const handler = handlers[frame.type];
     if (handler) handler(frame.data, { live: true });
   },
-  presence(change) {
-    if (change.present) state.present = new Map(change.present.map((p) => [p.id, p.name]));
-    else {
-      for (const p of change.joined) state.present.set(p.id, p.name);
-      for (const key of change.left) {
-        state.present.delete(key);
-        state.typing.delete(key);
-      }
-    }
+  presence(here, left) {
+    state.present = here;
+    for (const key of left) state.typing.delete(key);
     renderPresence();
     renderTyping();
   },

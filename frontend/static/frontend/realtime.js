@@ -167,13 +167,16 @@ export class Connection {
    * Follow a stream. handlers:
    *   snapshot(snapshot, seq, {resync})  fresh state: first subscribe, or a resync
    *   event(frame)                        each new event, in seq order, never twice
-   *   presence({joined, left} | {present})
+   *   presence({people, count}, left)    who is here: people is a Map id -> name of
+   *                                       everyone, or null while more are here than the
+   *                                       server lists (then only count is known); left:
+   *                                       the ids that just left, when the server said
    *   ephemeral(frame)                    frames like {"op": "typing", "stream", ...}: not logged, not replayed
    *   error(RealtimeError)                the subscribe was refused (then it is dropped)
    */
   subscribe(stream, handlers = {}) {
     if (this._streams.has(stream)) throw new Error(`already subscribed to ${stream}`);
-    const sub = { lastSeq: null, handlers, resubscribing: false };
+    const sub = { lastSeq: null, handlers, resubscribing: false, presence: { people: new Map(), count: 0 } };
     this._streams.set(stream, sub);
     if (this.status === Status.ONLINE) this._sendSubscribe(stream, sub);
     return {
@@ -395,7 +398,7 @@ export class Connection {
         } else if (sub.lastSeq === null) {
           sub.lastSeq = data.head;
         }
-        if (data.presence && sub.handlers.presence) sub.handlers.presence({ present: data.presence });
+        if (data.presence) this._presenceFrom(stream, sub, data);
       },
       err: (error) => {
         if (this._streams.get(stream) !== sub) return;
@@ -405,6 +408,41 @@ export class Connection {
         else this._emitError(error);
       },
     });
+  }
+
+  // -- presence -----------------------------------------------------------------------
+
+  /** A full answer (subscribe reply, or the presence op): everyone, or past the limit only how many. */
+  _presenceFrom(stream, sub, data) {
+    const list = data.presence || [];
+    const count = typeof data.presence_count === "number" ? data.presence_count : list.length;
+    sub.presence = { people: list.length >= count ? new Map(list.map((p) => [p.id, p.name])) : null, count };
+    if (sub.handlers.presence) sub.handlers.presence(sub.presence, []);
+  }
+
+  /** A presence frame: changes while the stream is small enough to list, else only the count. */
+  _onPresence(stream, sub, frame) {
+    const state = sub.presence;
+    const listed = Array.isArray(frame.joined) && Array.isArray(frame.left);
+    if (!listed) {
+      state.people = null;
+    } else if (state.people) {
+      for (const p of frame.joined) state.people.set(p.id, p.name);
+      for (const key of frame.left) state.people.delete(key);
+    } else if (!sub.presenceAsked) {
+      // The crowd got small enough to list again: ask once for the whole list.
+      sub.presenceAsked = true;
+      this.request("presence", { stream })
+        .then((data) => {
+          if (this._streams.get(stream) === sub) this._presenceFrom(stream, sub, data);
+        })
+        .catch(() => {})
+        .finally(() => {
+          sub.presenceAsked = false;
+        });
+    }
+    state.count = typeof frame.count === "number" ? frame.count : state.people ? state.people.size : state.count;
+    if (sub.handlers.presence) sub.handlers.presence(state, listed ? frame.left : []);
   }
 
   // -- receiving ----------------------------------------------------------------------
@@ -442,7 +480,7 @@ export class Connection {
       }
       case "presence": {
         const sub = this._streams.get(frame.stream);
-        if (sub && sub.handlers.presence) sub.handlers.presence({ joined: frame.joined || [], left: frame.left || [] });
+        if (sub) this._onPresence(frame.stream, sub, frame);
         return;
       }
       case "closing":
