@@ -161,6 +161,7 @@ class Hub:
             del self.subscribers[stream]
             self.last_seq.pop(stream, None)
             self.filling.pop(stream, None)
+            self.presence_counts.pop(stream, None)  # frames stop coming: it would go stale
             if stream in self.unjoined or self.channel is None:
                 self.unjoined.discard(stream)
                 return
