@@ -208,6 +208,42 @@ def publish(event: AppendedEvent) -> None:
         log.warning("could not publish %s#%s", event.stream, event.seq, exc_info=True)
 
 
+def send_soon(group: str, message: dict, what: str) -> None:
+    """A channel-layer message that is not an event (an ephemeral frame, an eviction).
+
+    From a database thread of the server it is handed to the event loop and not waited
+    for, as doorbells are: asgiref's async_to_sync finds the server's loop only from
+    its own worker thread, and from the writer thread (realtime/batching.py) would run
+    the send on a new loop of its own. Outside the server it is sent at once.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    loop = _loop
+    if loop is not None and loop.is_running():
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            loop.call_soon_threadsafe(_send_later, layer, group, message, what)
+            return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        log.warning("could not send %s", what, exc_info=True)
+
+
+def _send_later(layer, group: str, message: dict, what: str) -> None:
+    async def send() -> None:
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            log.warning("could not send %s", what, exc_info=True)
+
+    task = asyncio.get_running_loop().create_task(send())
+    _in_flight.add(task)
+    task.add_done_callback(_in_flight.discard)
+
+
 def prune_stream(stream_key: str, *, head: int | None = None) -> int:
     """Apply retention (age and count) to one stream; returns events removed."""
     conf = settings.BRANCHLINE_REALTIME

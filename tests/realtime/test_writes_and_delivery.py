@@ -15,6 +15,7 @@ from announcements.models import Announcement
 from realtime import hub as hub_module
 from realtime.events import publish
 from realtime.models import ClientWrite, Event
+from realtime.ops import OpArgs, register_op
 from realtime.streams import group_name
 from realtime.testing import capture_events
 
@@ -439,3 +440,47 @@ async def test_an_inbox_is_readable_only_by_its_owner(connect, people):
     assert reply["code"] == "forbidden"
     anonymous = await connect()
     assert (await anonymous.call("subscribe", {"stream": f"inbox:{people['member'].pk}"}))["code"] == "forbidden"
+
+
+class RingArgs(OpArgs):
+    branch: int
+
+
+@register_op("test.ring_on_commit", args=RingArgs, writes=True)
+def _ring_on_commit(ctx, args):
+    """A write whose commit sends a frame that is not an event (as a meeting removal's
+    eviction does)."""
+    from django.db import transaction
+
+    from realtime.ephemeral import broadcast
+
+    transaction.on_commit(lambda: broadcast(f"announcements:{args.branch}", {"op": "rang"}))
+    return {}
+
+
+async def test_a_frame_sent_on_a_writes_commit_goes_out_on_the_servers_loop(connect, people, tree):
+    """Writes run on the writer thread. asgiref's async_to_sync finds the server's loop
+    only from its own worker thread; from the writer thread it would send on a new loop
+    of its own, where the in-memory layer's queues and Redis connections do not belong."""
+    stream = f"announcements:{tree['a'].pk}"
+    member = await connect(people["member"])
+    await member.call("subscribe", {"stream": stream})
+    layer = get_channel_layer()
+    loops = []
+    real_send = layer.group_send
+
+    async def spy(group, message):
+        if message.get("type") == "bl.ephemeral":
+            loops.append(asyncio.get_running_loop())
+        await real_send(group, message)
+
+    layer.group_send = spy
+    try:
+        secretary = await connect(people["secretary"])
+        reply = await secretary.call("test.ring_on_commit", {"branch": tree["a"].pk}, cid="ring-00000001")
+        assert reply["op"] == "ok"
+        rang = await member.recv_until(lambda f: f["op"] == "rang", timeout=3)
+        assert rang[-1]["stream"] == stream
+    finally:
+        del layer.group_send
+    assert loops == [asyncio.get_running_loop()]
