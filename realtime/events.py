@@ -118,10 +118,28 @@ _handover: list[tuple[object, str, dict]] = []
 _handover_lock = threading.Lock()
 
 
-def _ring_later(layer, group: str, message: dict) -> None:
-    task = asyncio.get_running_loop().create_task(_send_logged(layer, group, message))
+def _keep(coro) -> None:
+    """Run `coro` on this loop, held until done."""
+    task = asyncio.get_running_loop().create_task(coro)
     _in_flight.add(task)
     task.add_done_callback(_in_flight.discard)
+
+
+def _ring_later(layer, group: str, message: dict) -> None:
+    _keep(_send_logged(layer, group, message))
+
+
+def _server_loop_elsewhere() -> asyncio.AbstractEventLoop | None:
+    """The server's running loop when called from another thread (a database thread);
+    None on the loop itself, or outside the server (management commands)."""
+    loop = _loop
+    if loop is None or not loop.is_running():
+        return None
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return loop
+    return None
 
 
 # One channel-layer message carries the consecutive events of a stream that one
@@ -193,13 +211,10 @@ def publish(event: AppendedEvent) -> None:
     if layer is None:
         return
     message = {"type": "bl.event", "stream": event.stream, "seq": event.seq, "frame": event.frame}
-    loop = _loop
-    if loop is not None and loop.is_running():
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # in a database thread, not on a loop: hand over and return
-            _hand_over(loop, layer, group_name(event.stream), message)
-            return
+    loop = _server_loop_elsewhere()
+    if loop is not None:  # in a database thread: hand over and return
+        _hand_over(loop, layer, group_name(event.stream), message)
+        return
     try:
         async_to_sync(layer.group_send)(group_name(event.stream), message)
     except Exception:
@@ -219,29 +234,21 @@ def send_soon(group: str, message: dict, what: str) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    loop = _loop
-    if loop is not None and loop.is_running():
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            loop.call_soon_threadsafe(_send_later, layer, group, message, what)
-            return
+    loop = _server_loop_elsewhere()
+    if loop is not None:
+        loop.call_soon_threadsafe(lambda: _keep(_send_noting(layer, group, message, what)))
+        return
     try:
         async_to_sync(layer.group_send)(group, message)
     except Exception:
         log.warning("could not send %s", what, exc_info=True)
 
 
-def _send_later(layer, group: str, message: dict, what: str) -> None:
-    async def send() -> None:
-        try:
-            await layer.group_send(group, message)
-        except Exception:
-            log.warning("could not send %s", what, exc_info=True)
-
-    task = asyncio.get_running_loop().create_task(send())
-    _in_flight.add(task)
-    task.add_done_callback(_in_flight.discard)
+async def _send_noting(layer, group: str, message: dict, what: str) -> None:
+    try:
+        await layer.group_send(group, message)
+    except Exception:
+        log.warning("could not send %s", what, exc_info=True)
 
 
 def prune_stream(stream_key: str, *, head: int | None = None) -> int:
