@@ -4,13 +4,15 @@ changing what each write sees: its own reply, in order, its own error, once."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connection, transaction
 
 from announcements.models import Announcement
 from realtime.batching import get_batcher
-from realtime.models import ClientWrite, Event
+from realtime.models import ClientWrite, Event, Stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -127,8 +129,9 @@ async def test_a_read_after_pipelined_writes_sees_them(connect, people, tree):
 
 
 async def test_a_write_does_not_wait_behind_other_database_work(connect, people, tree):
-    """Writes have their own thread and connection: a slow read, snapshot or periodic job
-    on the thread database_sync_to_async shares does not hold them up."""
+    """Writes have their own connection (the event loop's on SQLite, the writer thread's
+    on PostgreSQL): a slow read, snapshot or periodic job on the thread
+    database_sync_to_async shares does not hold them up."""
     secretary = await connect(people["secretary"])
     await secretary.call("hello", {})
     released = asyncio.Event()
@@ -148,3 +151,60 @@ async def test_a_write_does_not_wait_behind_other_database_work(connect, people,
     await busy
     titles, seqs, _ = await stored()
     assert titles == ["不等"] and seqs == [1]
+
+
+async def test_on_sqlite_a_batch_runs_on_the_event_loop(connect, people, tree):
+    """No thread hop there and back on SQLite (realtime/batching.py); on PostgreSQL the
+    writer thread, whose round trips must not stall the loop."""
+    secretary = await connect(people["secretary"])
+    member = await connect(people["member"])
+    await member.call("subscribe", {"stream": f"announcements:{tree['a'].pk}"})
+    batcher = get_batcher()
+    before = batcher.on_loop
+    reply = await secretary.call("announcements.post", post(tree["a"], "就地"), cid="onloop-0000001")
+    assert reply["op"] == "ok"
+    frames = await member.recv_until(lambda f: f["op"] == "event")
+    assert frames[-1]["data"]["title"] == "就地"
+    assert batcher.on_loop - before == (1 if connection.vendor == "sqlite" else 0)
+
+
+async def test_a_write_lock_held_elsewhere_never_stalls_the_event_loop(connect, people, tree):
+    """Another connection holds the lock a write needs (SQLite's write lock, the stream
+    head's row on PostgreSQL): the write waits for it off the loop, everyone else's
+    frames are answered meanwhile, and the write goes through once the lock is free."""
+    secretary = await connect(people["secretary"])
+    member = await connect(people["member"])
+    stream = f"announcements:{tree['a'].pk}"
+    await member.call("subscribe", {"stream": stream})
+    first = await secretary.call("announcements.post", post(tree["a"], "一"), cid="locked-0000001")
+    assert first["data"]["announcement"]["seq"] == 1
+    await member.recv_until(lambda f: f.get("seq") == 1)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        try:
+            with transaction.atomic():  # BEGIN IMMEDIATE on SQLite: the write lock
+                Stream.objects.select_for_update().get(key=stream)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert await asyncio.get_running_loop().run_in_executor(None, locked.wait, 5)
+        ref = await secretary.send("announcements.post", post(tree["a"], "二"), cid="locked-0000002")
+        for _ in range(3):
+            pong = await member.call("ping", {}, timeout=1)
+            assert pong["op"] == "ok", "another socket went unanswered while a write waited for the lock"
+        assert await secretary.nothing(0.2), "the write went through while the lock was held"
+    finally:
+        release.set()
+        await asyncio.get_running_loop().run_in_executor(None, holder.join, 10)
+    got, _order = await replies(secretary, [ref])
+    assert got[ref]["op"] == "ok" and got[ref]["data"]["announcement"]["seq"] == 2
+    events = [f for f in await member.recv_until(lambda f: f.get("seq") == 2, timeout=5) if f["op"] == "event"]
+    assert [f["seq"] for f in events] == [2]
+    titles, seqs, records = await stored()
+    assert titles == ["一", "二"] and seqs == [1, 2] and records == 2

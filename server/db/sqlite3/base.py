@@ -8,6 +8,11 @@ database file runs a PASSIVE checkpoint every second, which never blocks a write
 a reader, on a connection of its own (the sqlite3 module lets go of the GIL while
 SQLite works). Commits keep a high `wal_autocheckpoint` as a safety net: should the
 thread ever fall behind, the log is still bounded.
+
+`begin_without_waiting`: while set, a transaction's BEGIN IMMEDIATE fails at once
+("database is locked") when another connection holds the write lock, instead of
+waiting up to the busy timeout. The batches of writes that run on the event loop
+(realtime/batching.py) use it: the loop must never sleep on a lock.
 """
 
 from __future__ import annotations
@@ -62,6 +67,20 @@ def _ensure_checkpointer(path: str) -> bool:
 
 
 class DatabaseWrapper(SuspendableSavepoints, base.DatabaseWrapper):
+    begin_without_waiting = False
+
+    def _start_transaction_under_autocommit(self):
+        if not self.begin_without_waiting:
+            return super()._start_transaction_under_autocommit()
+        # The sqlite3 module's `timeout` is SQLite's busy timeout, which the pragma
+        # sets too: zero for this BEGIN only.
+        waits = round(float(self.settings_dict["OPTIONS"].get("timeout", 5)) * 1000)
+        self.connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            super()._start_transaction_under_autocommit()
+        finally:
+            self.connection.execute(f"PRAGMA busy_timeout = {waits}")
+
     def get_new_connection(self, conn_params):
         conn = super().get_new_connection(conn_params)
         if _ensure_checkpointer(str(self.settings_dict["NAME"])):
