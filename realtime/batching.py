@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from django.conf import settings
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import OperationalError, close_old_connections, connection, connections, transaction
 
 from .sql import flush_held, write_behind
 
@@ -127,12 +127,12 @@ def _writer_thread() -> ThreadPoolExecutor:
         return _writer
 
 
-def _run_batch_in_writer(writes: list[Callable[[], dict]]) -> list[Outcome]:
+def _run_batch_in_writer(passes: Callable, writes: list[Callable[[], dict]]) -> list[Outcome]:
     # As database_sync_to_async does around each call: drop a connection that broke or
     # outlived CONN_MAX_AGE before using it, and after.
     close_old_connections()
     try:
-        return run_batch(writes)
+        return passes(writes)
     finally:
         close_old_connections()
 
@@ -147,14 +147,14 @@ def _run_batch_in_writer(writes: list[Callable[[], dict]]) -> list[Outcome]:
 # connection holds it (server/db/sqlite3), and the batch goes to the writer thread,
 # which waits as before. So does a batch whose optimistic pass fails for any other
 # reason (a refusal, a replay): that pass left nothing behind, and the thread runs the
-# batch the usual way, careful pass included, off the loop.
+# careful pass, off the loop (it may wait on the lock).
 def _runs_on_loop() -> bool:
     return connection.vendor == "sqlite" and not connection.in_atomic_block
 
 
-def _try_on_loop(writes: list[Callable[[], dict]]) -> list[Outcome] | None:
-    """On the event loop: the batch's outcomes if its optimistic pass committed; None
-    if nothing was written and the writer thread must run it."""
+def _try_on_loop(writes: list[Callable[[], dict]]) -> tuple[list[Outcome] | None, Callable]:
+    """On the event loop: the batch's outcomes if its optimistic pass committed, else
+    None (nothing was written) and the passes the writer thread must run."""
     loop = asyncio.get_running_loop()
     # Django refuses database work in a thread with a running event loop, the guard
     # against blocking a loop by mistake; here it is the design, so the loop is hidden
@@ -164,10 +164,12 @@ def _try_on_loop(writes: list[Callable[[], dict]]) -> list[Outcome] | None:
     connection.begin_without_waiting = True
     try:
         close_old_connections()
-        return _optimistic(writes)
-    except Exception:
-        log.debug("a batch of %d writes could not run on the loop", len(writes), exc_info=True)
-        return None
+        return _optimistic(writes), run_batch
+    except Exception as exc:
+        if isinstance(exc, OperationalError) and "locked" in str(exc):
+            return None, run_batch  # another connection holds the write lock: both passes
+        log.debug("optimistic pass of %d writes rolled back; running them carefully", len(writes), exc_info=True)
+        return None, _careful
     finally:
         connection.begin_without_waiting = False
         asyncio.events._set_running_loop(loop)
@@ -202,12 +204,12 @@ class WriteBatcher:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
             writes = [write for write, _ in batch]
             try:
-                outcomes = _try_on_loop(writes) if _runs_on_loop() else None
+                outcomes, passes = _try_on_loop(writes) if _runs_on_loop() else (None, run_batch)
                 if outcomes is not None:
                     self.on_loop += 1
                 else:
                     outcomes = await asyncio.get_running_loop().run_in_executor(
-                        _writer_thread(), _run_batch_in_writer, writes
+                        _writer_thread(), _run_batch_in_writer, passes, writes
                     )
             except BaseException as exc:  # the thread hop itself failed (shutdown)
                 outcomes = [(False, exc)] * len(batch)

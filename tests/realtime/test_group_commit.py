@@ -12,7 +12,9 @@ from django.db import connection, transaction
 
 from announcements.models import Announcement
 from realtime.batching import get_batcher
+from realtime.errors import Forbidden
 from realtime.models import ClientWrite, Event, Stream
+from realtime.ops import OpArgs, register_op
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -208,3 +210,26 @@ async def test_a_write_lock_held_elsewhere_never_stalls_the_event_loop(connect, 
     assert [f["seq"] for f in events] == [2]
     titles, seqs, records = await stored()
     assert titles == ["一", "二"] and seqs == [1, 2] and records == 2
+
+
+class _RefusedArgs(OpArgs):
+    branch: int
+
+
+_refused_runs: list[int] = []
+
+
+@register_op("test.always_refused", args=_RefusedArgs, writes=True)
+def _always_refused(ctx, args):
+    _refused_runs.append(args.branch)
+    raise Forbidden("never")
+
+
+async def test_a_refused_write_is_run_once_optimistically_and_once_alone(connect, people, tree):
+    """The optimistic pass that failed is not run again (on SQLite it ran on the loop;
+    the writer thread goes straight to the careful pass)."""
+    secretary = await connect(people["secretary"])
+    _refused_runs.clear()
+    reply = await secretary.call("test.always_refused", {"branch": tree["a"].pk}, cid="refused-0000001")
+    assert reply["op"] == "error" and reply["code"] == "forbidden"
+    assert len(_refused_runs) == 2

@@ -459,9 +459,10 @@ def _ring_on_commit(ctx, args):
 
 
 async def test_a_frame_sent_on_a_writes_commit_goes_out_on_the_servers_loop(connect, people, tree):
-    """Writes run on the writer thread. asgiref's async_to_sync finds the server's loop
-    only from its own worker thread; from the writer thread it would send on a new loop
-    of its own, where the in-memory layer's queues and Redis connections do not belong."""
+    """Writes run on the writer thread, or on SQLite on the loop with the loop hidden
+    from Django. asgiref's async_to_sync finds the server's loop only from its own
+    worker thread; from either place it would send on a new loop of its own, where the
+    in-memory layer's queues and Redis connections do not belong."""
     stream = f"announcements:{tree['a'].pk}"
     member = await connect(people["member"])
     await member.call("subscribe", {"stream": stream})
