@@ -12,7 +12,7 @@ from accounts.models import Membership
 from accounts.selectors import branch_chain, can_read_branch, role_on_chain
 from accounts.streams import inbox_stream
 from realtime.errors import Forbidden, Invalid, NotFound
-from realtime.events import append_event
+from realtime.events import append_event, take_reserved_pk
 from realtime.sql import insert_row
 from realtime.models import ReadMarker
 
@@ -61,19 +61,26 @@ def post_announcement(*, identity: Identity, branch_id: int, title: str, body: s
 def _write_announcement(identity: Identity, branch_id: int, title: str, body: str) -> Announcement:
     created: list[Announcement] = []
 
+    stream = stream_for(branch_id)
+
     def payload(seq: int) -> dict:
         # Created once its seq is known, so the row is written once (no UPDATE after).
         fields = dict(branch_id=branch_id, author_id=identity.user_id, title=title, body=body, seq=seq)
         fields["created_at"] = timezone.now()
         announcement = Announcement(**fields)
-        announcement.pk = insert_row(
-            Announcement, returning_pk=True, **{name.removesuffix("_id"): value for name, value in fields.items()}
-        )
+        columns = {name.removesuffix("_id"): value for name, value in fields.items()}
+        # In a batch on PostgreSQL its id was drawn with the stream's head, and the row
+        # waits for the batch's one flush; otherwise the INSERT returns the id.
+        announcement.pk = take_reserved_pk(stream, Announcement)
+        if announcement.pk is None:
+            announcement.pk = insert_row(Announcement, returning_pk=True, **columns)
+        else:
+            insert_row(Announcement, hold=True, id=announcement.pk, **columns)
         announcement._state.adding, announcement._state.db = False, "default"
         created.append(announcement)
         return announcement.to_dict(author_name=identity.name)
 
-    append_event(stream_for(branch_id), "announcement.posted", payload, actor=identity)
+    append_event(stream, "announcement.posted", payload, actor=identity, reserve=Announcement)
     return created[0]
 
 

@@ -74,7 +74,8 @@ def _without_savepoints() -> Iterator[None]:
 
 def _optimistic(writes: list[Callable[[], dict]]) -> list[Outcome]:
     results = []
-    with transaction.atomic(), write_behind(), _without_savepoints():
+    with transaction.atomic(), write_behind() as pending, _without_savepoints():
+        pending.memo["writes"] = len(writes)  # keys to reserve per stream (realtime/events.py)
         for write in writes:
             results.append(write())
             if connection.needs_rollback:  # an inner failure was swallowed

@@ -17,7 +17,7 @@ from typing import Callable
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.identity import Identity
@@ -50,7 +50,28 @@ _BUMP_HEAD = f"UPDATE {Stream._meta.db_table} SET last_seq = last_seq + 1 WHERE 
 _SET_HEAD = f"UPDATE {Stream._meta.db_table} SET last_seq = %s WHERE key = %s"
 
 
-def _next_seq(stream_key: str) -> int:
+def _reserving(model: type[models.Model] | None, pending) -> tuple[str, list]:
+    """The RETURNING addition that draws primary keys of `model` for this stream's
+    appends in the pass: as many as the pass has writes."""
+    if model is None or pending is None or connection.vendor != "postgresql":
+        return "", []
+    meta = model._meta
+    return ", ARRAY(SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s))", [
+        meta.db_table, meta.pk.column, pending.memo.get("writes", 1)
+    ]
+
+
+def take_reserved_pk(stream_key: str, model: type[models.Model]) -> int | None:
+    """A primary key for a new `model` row, drawn ahead by this stream's head update in
+    the current pass; None: insert the row and let the database pick (RETURNING)."""
+    pending = held()
+    if pending is None:
+        return None
+    pool = pending.memo.get(("reserved", stream_key, model._meta.db_table))
+    return pool.pop(0) if pool else None
+
+
+def _next_seq(stream_key: str, reserve: type[models.Model] | None = None) -> int:
     pending = held()
     heads = pending.memo.setdefault("stream heads", {}) if pending is not None else None
     if heads is not None and stream_key in heads:
@@ -61,28 +82,41 @@ def _next_seq(stream_key: str) -> int:
         seq = heads[stream_key] = heads[stream_key] + 1
         pending.hold_statement(("stream head", stream_key), _SET_HEAD, [seq, stream_key])
         return seq
+    # Ids drawn here, under the head's row lock, follow the stream's seqs: a later
+    # writer of the stream waits for this commit before drawing its own.
+    returning, extra = _reserving(reserve, pending)
+    bump = _BUMP_HEAD + returning
     with connection.cursor() as cursor:
-        cursor.execute(_BUMP_HEAD, [stream_key])
+        cursor.execute(bump, [stream_key, *extra])
         row = cursor.fetchone()
         if row is None:
             Stream.objects.bulk_create([Stream(key=stream_key)], ignore_conflicts=True)
-            cursor.execute(_BUMP_HEAD, [stream_key])
+            cursor.execute(bump, [stream_key, *extra])
             row = cursor.fetchone()
     seq = int(row[0])
     if heads is not None:
         heads[stream_key] = seq
+    if returning:
+        pending.memo[("reserved", stream_key, reserve._meta.db_table)] = list(row[1])
     return seq
 
 
 
 def append_event(
-    stream_key: str, type_: str, data: dict | Callable[[int], dict], *, actor: Identity | None = None
+    stream_key: str,
+    type_: str,
+    data: dict | Callable[[int], dict],
+    *,
+    actor: Identity | None = None,
+    reserve: type[models.Model] | None = None,
 ) -> AppendedEvent:
     """Append one event; `data` may be a function of the new seq, for payloads that
-    carry their own position (an announcement's `seq`)."""
+    carry their own position (an announcement's `seq`). `reserve`: the model of a row
+    that function inserts, whose key it may take with `take_reserved_pk` and then hold
+    the row (realtime/sql.py) instead of waiting for an INSERT … RETURNING."""
     if not connection.in_atomic_block:
         raise RuntimeError("append_event must run inside the action's transaction")
-    seq = _next_seq(stream_key)
+    seq = _next_seq(stream_key, reserve)
     if callable(data):
         data = data(seq)
     now = timezone.now()

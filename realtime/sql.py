@@ -13,7 +13,13 @@ realtime/batching.py) rows inserted with `hold=True`, and statements held under 
 writes nothing reads back inside the transaction, so holding them changes no result;
 on PostgreSQL each one held saves a network round trip. A unique key that one of them
 breaks fails the flush instead of the insert: the pass rolls back and the batch runs
-again the careful way, where nothing is held.
+again the careful way, where nothing is held. Should anything in the transaction read a
+table after all, the held rows are written first: every statement that names the table
+of a held row flushes them before it runs (a false match only flushes early).
+
+Reserved keys: a row that an event's payload must name (an announcement's id) can be
+held too, with its primary key drawn ahead from the table's sequence, in the same
+statement that moves the stream's head (realtime/events.py, PostgreSQL only).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ class WriteBehind:
 
     def __init__(self) -> None:
         self.rows: dict[str, list[list]] = {}  # INSERT statement -> rows of parameters
+        self.tables: set[str] = set()  # the tables of those rows
         self.keyed: dict[object, tuple[str, list]] = {}  # key -> (statement, params); last one wins
         # Scratch space for the pass's other shortcuts (stream heads, permission reads);
         # it lives exactly as long as the pass's transaction.
@@ -71,9 +78,17 @@ def write_behind() -> Iterator[WriteBehind]:
         raise RuntimeError("write_behind() does not nest")
     _local.pending = pending = WriteBehind()
     try:
-        yield pending
+        with connection.execute_wrapper(_flush_before_reading):
+            yield pending
     finally:
         _local.pending = None
+
+
+def _flush_before_reading(execute, sql, params, many, context):
+    pending = held()
+    if pending is not None and pending.rows and any(table in sql for table in pending.tables):
+        flush_held()
+    return execute(sql, params, many, context)
 
 
 def insert_row(model: type[models.Model], *, returning_pk: bool = False, hold: bool = False, **values) -> int | None:
@@ -87,6 +102,7 @@ def insert_row(model: type[models.Model], *, returning_pk: bool = False, hold: b
     pending = held()
     if hold and pending is not None and not returning_pk:
         pending.rows.setdefault(sql, []).append(params)
+        pending.tables.add(model._meta.db_table)
         return None
     if returning_pk:
         sql += f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
@@ -110,7 +126,7 @@ def flush_held(*, and_commit: bool = False) -> None:
     if pending is None or not (pending.rows or pending.keyed):
         return
     rows, keyed = list(pending.rows.items()), list(pending.keyed.values())
-    pending.rows, pending.keyed = {}, {}
+    pending.rows, pending.keyed, pending.tables = {}, {}, set()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Data-modifying WITH clauses always run to completion, read or not. They

@@ -142,3 +142,40 @@ def test_a_commit_that_fails_fails_its_batch_alone_and_the_next_batch_commits(id
     assert not Event.objects.exists() and not ClientWrite.objects.exists()
     assert run_batch([posting(me, tree["a"], "之后", "opt-fk-000002")])[0] == (True, {"id": Announcement.objects.get().pk, "seq": 1})
     assert list(Event.objects.values_list("seq", flat=True)) == [1]
+
+
+def test_announcement_ids_come_with_the_head_and_their_rows_with_the_flush(identities, tree):
+    """On PostgreSQL a batch's posts do not each wait for an INSERT … RETURNING: their ids
+    are drawn by the head's UPDATE and their rows written by the one flush. Ids follow
+    the seqs; SQLite, in the process, inserts each row at once."""
+    me = identities["secretary"]
+    writes = [posting(me, tree["a"], f"第{i}条", f"opt-ids-{i:04d}") for i in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = run_batch(writes)
+    returning = [s for s in statements(queries, "INSERT INTO") if "announcements_announcement" in s and "RETURNING" in s]
+    assert len(returning) == (0 if connection.vendor == "postgresql" else 3)
+    stored = list(Announcement.objects.order_by("seq").values_list("id", "seq", "title"))
+    assert [(value["id"], value["seq"]) for _, value in outcomes] == [(pk, seq) for pk, seq, _ in stored]
+    assert [title for _, _, title in stored] == ["第0条", "第1条", "第2条"]
+    assert [pk for pk, _, _ in stored] == sorted(pk for pk, _, _ in stored)
+    # A later post, alone, takes an id after them all.
+    later = run_batch([posting(me, tree["a"], "后来", "opt-ids-9999")])
+    assert later[0][1]["id"] > stored[-1][0] and later[0][1]["seq"] == 4
+
+
+def test_a_read_in_the_batch_sees_the_rows_it_holds(identities, tree):
+    """Held rows are written before any statement that names their table: here an unread
+    count, in the same optimistic pass as the posts it counts."""
+    from announcements.selectors import unread_count
+
+    me, reader = identities["secretary"], identities["member"]
+    writes = [
+        posting(me, tree["a"], "一", "opt-read-0001"),
+        posting(me, tree["a"], "二", "opt-read-0002"),
+        lambda: {"unread": unread_count(reader, tree["a"].pk)},
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = run_batch(writes)
+    assert [ok for ok, _ in outcomes] == [True, True, True]
+    assert outcomes[2][1] == {"unread": 2}
+    assert not [s for s in (q["sql"] for q in queries) if "SAVEPOINT" in s.upper()], "it stayed in the optimistic pass"
