@@ -189,16 +189,69 @@ class WriteBatcher:
         self.max_batch = max(1, max_batch)
         self._queue: list[tuple[Callable[[], dict], asyncio.Future]] = []
         self._runner: asyncio.Task | None = None
+        # PostgreSQL: writes waiting for the writer thread, which takes them itself.
+        self._for_thread: list[tuple[Callable[[], dict], asyncio.Future]] = []
+        self._thread_lock = threading.Lock()
+        self._thread_taking = False
         self.batches = 0  # counters for tests and benchmarks
         self.writes = 0
         self.on_loop = 0  # batches that ran on the loop (SQLite)
 
     async def run(self, write: Callable[[], dict]) -> dict:
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if connection.vendor != "sqlite":
+            self._hand_to_thread(loop, write, future)
+            return await future
         self._queue.append((write, future))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._drain())
         return await future
+
+    # On PostgreSQL the writer thread takes the next batch itself as soon as it has
+    # committed one, from writes the loop has queued meanwhile. Were the loop to hand
+    # each batch over, the next one would wait for the loop to come round to it, which
+    # it does late when it is fanning out the previous batch's events: that wait was
+    # most of a batch's time in the N=100 write burst (docs/realtime.md).
+    def _hand_to_thread(self, loop: asyncio.AbstractEventLoop, write, future: asyncio.Future) -> None:
+        with self._thread_lock:
+            self._for_thread.append((write, future))
+            start, self._thread_taking = not self._thread_taking, True
+        if not start:
+            return
+        try:
+            _writer_thread().submit(self._take_in_thread, loop)
+        except RuntimeError as exc:  # the interpreter is shutting down
+            with self._thread_lock:
+                waiting, self._for_thread, self._thread_taking = self._for_thread, [], False
+            for _, waiter in waiting:
+                _settle(waiter, (False, exc))
+
+    def _take_in_thread(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In the writer thread: run batches while writes are queued for it."""
+        while True:
+            with self._thread_lock:
+                batch = self._for_thread[: self.max_batch]
+                del self._for_thread[: self.max_batch]
+                if not batch:
+                    self._thread_taking = False
+                    return
+            try:
+                outcomes = _run_batch_in_writer(run_batch, [write for write, _ in batch])
+            except BaseException as exc:  # run_batch answers every write; this is a bug
+                log.exception("a batch of %d writes failed in the writer thread", len(batch))
+                outcomes = [(False, exc)] * len(batch)
+            try:
+                # After the doorbells the commit handed over, so events go out first.
+                loop.call_soon_threadsafe(self._settle_batch, batch, outcomes)
+            except RuntimeError:  # the loop is closed: nobody waits for these answers
+                pass
+
+    def _settle_batch(self, batch: list, outcomes: list[Outcome]) -> None:
+        self.batches += 1
+        self.writes += len(batch)
+        for (_, future), outcome in zip(batch, outcomes):
+            _settle(future, outcome)
 
     async def _drain(self) -> None:
         while self._queue:
@@ -219,15 +272,17 @@ class WriteBatcher:
                         if not future.done():
                             future.cancel()
                     raise
-            self.batches += 1
-            self.writes += len(batch)
-            for (_, future), (ok, value) in zip(batch, outcomes):
-                if future.done():  # the waiting connection went away
-                    continue
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+            self._settle_batch(batch, outcomes)
+
+
+def _settle(future: asyncio.Future, outcome: Outcome) -> None:
+    if future.done():  # the waiting connection went away
+        return
+    ok, value = outcome
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 # One batcher per event loop: one per server process; tests run several loops in turn.

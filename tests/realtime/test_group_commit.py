@@ -233,3 +233,30 @@ async def test_a_refused_write_is_run_once_optimistically_and_once_alone(connect
     reply = await secretary.call("test.always_refused", {"branch": tree["a"].pk}, cid="refused-0000001")
     assert reply["op"] == "error" and reply["code"] == "forbidden"
     assert len(_refused_runs) == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the scaled shape's writer thread (PostgreSQL)")
+async def test_on_postgresql_the_writer_thread_takes_the_next_batch_without_the_loop():
+    """Writes queued while a batch runs are taken by the writer thread as soon as it
+    commits, even while the loop is busy (here: blocked outright)."""
+    import time
+
+    batcher = get_batcher()
+    ran: dict[str, float] = {}
+
+    def write(name: str, pause: float = 0.0):
+        def run() -> dict:
+            time.sleep(pause)
+            ran[name] = time.monotonic()
+            return {"name": name}
+
+        return run
+
+    first = asyncio.ensure_future(batcher.run(write("a", 0.3)))
+    await asyncio.sleep(0.05)  # "a" is in the writer thread
+    later = [asyncio.ensure_future(batcher.run(write(name))) for name in "bc"]
+    await asyncio.sleep(0)  # "b" and "c" are queued
+    time.sleep(0.8)  # the loop does nothing meanwhile
+    unblocked = time.monotonic()
+    assert [r["name"] for r in await asyncio.gather(first, *later)] == ["a", "b", "c"]
+    assert ran["a"] < ran["b"] < unblocked and ran["c"] < unblocked
