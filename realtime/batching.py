@@ -108,7 +108,8 @@ def _careful(writes: list[Callable[[], dict]]) -> list[Outcome]:
         return [_alone(write) for write in writes]
 
 
-# The batches run on a thread of their own, with a database connection of its own,
+# On PostgreSQL the batches run on a thread of their own (on SQLite, only those that
+# cannot run on the loop: below), with a database connection of its own,
 # not in the thread database_sync_to_async shares between every other database call
 # of the process (subscribe reads and snapshots, presence, head checks, periodic jobs):
 # a write never queues behind one of those, and on PostgreSQL reads and writes overlap
@@ -148,9 +149,8 @@ def _run_batch_in_writer(passes: Callable, writes: list[Callable[[], dict]]) -> 
 # connection holds it (server/db/sqlite3), and the batch goes to the writer thread,
 # which waits as before. So does a batch whose optimistic pass fails for any other
 # reason (a refusal, a replay): that pass left nothing behind, and the thread runs the
-# careful pass, off the loop (it may wait on the lock).
-def _runs_on_loop() -> bool:
-    return connection.vendor == "sqlite" and not connection.in_atomic_block
+# careful pass, off the loop (it may wait on the lock). (WriteBatcher.run sends every
+# other backend's writes to the thread.)
 
 
 def _try_on_loop(writes: list[Callable[[], dict]]) -> tuple[list[Outcome] | None, Callable]:
@@ -254,11 +254,14 @@ class WriteBatcher:
             _settle(future, outcome)
 
     async def _drain(self) -> None:
+        """SQLite: each round on the loop, or in the writer thread when it cannot be.
+        Inside a transaction of this thread's connection (a test's), a batch on the loop
+        would join it, so it goes to the thread."""
         while self._queue:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
             writes = [write for write, _ in batch]
             try:
-                outcomes, passes = _try_on_loop(writes) if _runs_on_loop() else (None, run_batch)
+                outcomes, passes = (None, run_batch) if connection.in_atomic_block else _try_on_loop(writes)
                 if outcomes is not None:
                     self.on_loop += 1
                 else:
