@@ -42,6 +42,48 @@ def test_commits_leave_checkpoints_to_the_background_thread():
     assert grown >= 2_000_000
 
 
+def _busy_timeout() -> int:
+    return connection.connection.execute("PRAGMA busy_timeout").fetchone()[0]
+
+
+@sqlite_only
+def test_the_busy_timeout_is_zero_only_while_beginning_without_waiting():
+    connection.ensure_connection()
+    waits = round(float(connection.settings_dict["OPTIONS"].get("timeout", 5)) * 1000)
+    assert waits > 0 and _busy_timeout() == waits
+    connection.begin_without_waiting = True
+    try:
+        with transaction.atomic():
+            ClientWrite.objects.create(identity="u:1", client_id="busy-0000001", op="x", result={})
+            assert _busy_timeout() == 0
+        assert _busy_timeout() == 0, "left at zero for the next batch on the loop"
+    finally:
+        connection.begin_without_waiting = False
+    # Any statement run without the flag waits for the lock again.
+    assert ClientWrite.objects.count() == 1
+    assert _busy_timeout() == waits
+
+
+@sqlite_only
+def test_converted_statements_are_kept_and_converted_like_django_does():
+    sqlite_base._converted.clear()
+    list(ClientWrite.objects.filter(op="100%", client_id__in=["a", "b"]))
+    query = 'SELECT "x" FROM "t" WHERE "a" = %s AND "b" LIKE \'%%z\' AND "c" IN (%s, %s)'
+    with connection.cursor() as cursor:
+        converted = cursor.cursor.convert_query(query)
+        assert converted == 'SELECT "x" FROM "t" WHERE "a" = ? AND "b" LIKE \'%z\' AND "c" IN (?, ?)'
+        assert sqlite_base._converted[query] == converted
+        assert cursor.cursor.convert_query(query) is converted
+    assert len(sqlite_base._converted) >= 2
+    sqlite_base._converted.update({f"SELECT {i}": f"SELECT {i}" for i in range(sqlite_base.CONVERTED_MAX)})
+    full = len(sqlite_base._converted)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s + 1", [41])
+        assert cursor.fetchone()[0] == 42  # still converted, no longer kept
+    assert len(sqlite_base._converted) == full
+    sqlite_base._converted.clear()
+
+
 @postgres_only
 def test_a_connection_just_used_is_not_health_checked_and_an_idle_one_is(monkeypatch):
     checks = []

@@ -12,7 +12,16 @@ thread ever fall behind, the log is still bounded.
 `begin_without_waiting`: while set, a transaction's BEGIN IMMEDIATE fails at once
 ("database is locked") when another connection holds the write lock, instead of
 waiting up to the busy timeout. The batches of writes that run on the event loop
-(realtime/batching.py) use it: the loop must never sleep on a lock.
+(realtime/batching.py) use it: the loop must never sleep on a lock. The busy timeout
+is changed only when the mode changes: in the server the loop's connection does
+nothing but those batches, so it stays at zero, and a statement run without the flag
+puts the timeout back first (`create_cursor`).
+
+Query text: Django converts every statement's `%s` placeholders to SQLite's `?` with
+a regular expression, behind a lazy object whose every use raises and catches an
+AttributeError. A lone post runs about ten statements; the conversion was 4% of the
+server's CPU in a paced run of bench/fanout.py. Converted texts are kept here (the
+same few hundred statements recur).
 """
 
 from __future__ import annotations
@@ -66,23 +75,45 @@ def _ensure_checkpointer(path: str) -> bool:
     return True
 
 
+CONVERTED_MAX = 4096  # statements with inlined values or long IN lists are not kept past it
+_converted: dict[str, str] = {}
+
+
+class CursorWrapper(base.SQLiteCursorWrapper):
+    def convert_query(self, query, *, param_names=None):
+        if param_names is not None:
+            return super().convert_query(query, param_names=param_names)
+        converted = _converted.get(query)
+        if converted is None:
+            converted = super().convert_query(query)
+            if len(_converted) < CONVERTED_MAX:
+                _converted[query] = converted
+        return converted
+
+
 class DatabaseWrapper(SuspendableSavepoints, base.DatabaseWrapper):
     begin_without_waiting = False
+    _busy_zero = False  # this connection's busy timeout is zero
+
+    def create_cursor(self, name=None):
+        if self._busy_zero and not self.begin_without_waiting:
+            self._set_busy_zero(False)
+        return self.connection.cursor(factory=CursorWrapper)
+
+    def _set_busy_zero(self, zero: bool) -> None:
+        # The sqlite3 module's `timeout` is SQLite's busy timeout, which the pragma sets too.
+        waits = 0 if zero else round(float(self.settings_dict["OPTIONS"].get("timeout", 5)) * 1000)
+        self.connection.execute(f"PRAGMA busy_timeout = {waits}")
+        self._busy_zero = zero
 
     def _start_transaction_under_autocommit(self):
-        if not self.begin_without_waiting:
-            return super()._start_transaction_under_autocommit()
-        # The sqlite3 module's `timeout` is SQLite's busy timeout, which the pragma
-        # sets too: zero for this BEGIN only.
-        waits = round(float(self.settings_dict["OPTIONS"].get("timeout", 5)) * 1000)
-        self.connection.execute("PRAGMA busy_timeout = 0")
-        try:
-            super()._start_transaction_under_autocommit()
-        finally:
-            self.connection.execute(f"PRAGMA busy_timeout = {waits}")
+        if self.begin_without_waiting and not self._busy_zero:
+            self._set_busy_zero(True)
+        super()._start_transaction_under_autocommit()
 
     def get_new_connection(self, conn_params):
         conn = super().get_new_connection(conn_params)
+        self._busy_zero = False
         if _ensure_checkpointer(str(self.settings_dict["NAME"])):
             conn.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
         return conn
