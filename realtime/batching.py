@@ -198,15 +198,20 @@ class WriteBatcher:
         self.on_loop = 0  # batches that ran on the loop (SQLite)
 
     async def run(self, write: Callable[[], dict]) -> dict:
+        return await self.submit(write)
+
+    def submit(self, write: Callable[[], dict]) -> asyncio.Future:
+        """Queue one write; its future settles with the write's result or error. The
+        consumer hangs the reply on it (no task per write)."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         if connection.vendor != "sqlite":
             self._hand_to_thread(loop, write, future)
-            return await future
+            return future
         self._queue.append((write, future))
         if self._runner is None or self._runner.done():
-            self._runner = asyncio.create_task(self._drain())
-        return await future
+            self._runner = loop.create_task(self._drain())
+        return future
 
     # On PostgreSQL the writer thread takes the next batch itself as soon as it has
     # committed one, from writes the loop has queued meanwhile. Were the loop to hand
@@ -257,6 +262,7 @@ class WriteBatcher:
         """SQLite: each round on the loop, or in the writer thread when it cannot be.
         Inside a transaction of this thread's connection (a test's), a batch on the loop
         would join it, so it goes to the thread."""
+        loop = asyncio.get_running_loop()
         while self._queue:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
             writes = [write for write, _ in batch]
@@ -264,10 +270,12 @@ class WriteBatcher:
                 outcomes, passes = (None, run_batch) if connection.in_atomic_block else _try_on_loop(writes)
                 if outcomes is not None:
                     self.on_loop += 1
-                else:
-                    outcomes = await asyncio.get_running_loop().run_in_executor(
-                        _writer_thread(), _run_batch_in_writer, passes, writes
-                    )
+                    # Settled after the doorbells its commit handed to the loop, as from
+                    # the writer thread: the subscribers' fan-out starts before the
+                    # writers' replies go out.
+                    loop.call_soon(self._settle_batch, batch, outcomes)
+                    continue
+                outcomes = await loop.run_in_executor(_writer_thread(), _run_batch_in_writer, passes, writes)
             except BaseException as exc:  # the thread hop itself failed (shutdown)
                 outcomes = [(False, exc)] * len(batch)
                 if not isinstance(exc, Exception):

@@ -10,12 +10,14 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 import asyncio
+import collections
 import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Callable
 
 from channels.consumer import AsyncConsumer
 from channels.db import database_sync_to_async
@@ -136,7 +138,9 @@ class RealtimeConsumer(AsyncConsumer):
         self.identity: Identity = self.scope.get("identity", ANONYMOUS)
         self.subscriptions: dict[str, Subscription] = {}
         self.presence_streams: set[str] = set()
-        self.writes_in_flight: set[asyncio.Task] = set()
+        # Writes waiting for their batch, in arrival order, and replies being sent.
+        self.replies: collections.deque[tuple[object, asyncio.Future]] = collections.deque()
+        self.replies_sending: set[asyncio.Task] = set()
         self.bucket = TokenBucket(conf["RATE_PER_SECOND"], conf["RATE_BURST"])
         self.closed = False
         self.last_frame_at = timezone.now()
@@ -209,6 +213,8 @@ class RealtimeConsumer(AsyncConsumer):
             return True
         if sub.catching_up or seq != sub.last + 1 or self.writer is None or self.closed:
             return False
+        if self.replies and self.replies[0][1].done():
+            self._send_replies()  # this socket's write that made the event is answered first
         if not self.writer.write(prepared):
             return False
         sub.last = seq
@@ -223,6 +229,10 @@ class RealtimeConsumer(AsyncConsumer):
             sub.parked.append((seq, frame))
         elif seq == sub.last + 1:
             sub.last = seq
+            if self.replies and self.replies[0][1].done():
+                self._send_replies()
+            if self.replies_sending:  # replies going the ASGI way: they go first
+                await asyncio.gather(*self.replies_sending, return_exceptions=True)
             await self.send_text(frame)
         elif seq > sub.last + 1:
             sub.catching_up = True
@@ -348,10 +358,11 @@ class RealtimeConsumer(AsyncConsumer):
                 spec, ctx, args = self._prepare(op, frame)
                 if spec.writes:
                     # Pipelined: the next frame is read while this write waits for its
-                    # batch (realtime/batching.py); replies to writes keep their order.
-                    task = asyncio.create_task(self._finish_write(ref, spec, ctx, args))
-                    self.writes_in_flight.add(task)
-                    task.add_done_callback(self.writes_in_flight.discard)
+                    # batch (realtime/batching.py). The reply goes out when the write's
+                    # future settles (no task per write), in arrival order.
+                    future = get_batcher().submit(self._write_call(spec, ctx, args))
+                    self.replies.append((ref, future))
+                    future.add_done_callback(self._send_replies)
                     return
                 # Anything else sees this connection's earlier writes done.
                 await self._settle_writes()
@@ -373,29 +384,57 @@ class RealtimeConsumer(AsyncConsumer):
         client_id = check_client_id(frame.get("cid")) if spec.writes else None
         return spec, OpContext(identity=self.identity, client_id=client_id, connection_id=self.connection_id), args
 
-    async def _finish_write(self, ref, spec, ctx: OpContext, args) -> None:
+    def _write_call(self, spec, ctx: OpContext, args) -> Callable[[], dict]:
         language = self.language
 
         def write() -> dict:
-            # Runs in the batch's thread, outside this frame's context: carry the language.
+            # Runs in the batch (on the loop or in the writer thread), outside this
+            # frame's context: carry the language.
             with translation.override(language):
                 return run_once(ctx.identity, ctx.client_id, spec.name, lambda: spec.handler(ctx, args))
 
-        with translation.override(language):
+        return write
+
+    def _send_replies(self, _settled: asyncio.Future | None = None) -> None:
+        """Answer this connection's settled writes, in the order they came.
+
+        Also called before an event goes to this socket: a batch's events are fanned
+        out before its writers' replies are sent (the subscribers wait less), but on
+        the writer's own socket the reply to its write still comes first."""
+        replies = self.replies
+        while replies and replies[0][1].done():
+            ref, future = replies.popleft()
+            self._reply_to_write(ref, future)
+
+    def _reply_to_write(self, ref, future: asyncio.Future) -> None:
+        if future.cancelled():
+            return
+        with translation.override(self.language):
+            exc = future.exception()
             try:
-                data = await get_batcher().run(write)
-                await self.send_text(ok_frame(ref, data))
-            except OpError as exc:
-                await self.send_text(error_frame(ref, exc.code, exc.message, exc.details))
+                if exc is None:
+                    text = ok_frame(ref, future.result())
+                elif isinstance(exc, OpError):
+                    text = error_frame(ref, exc.code, exc.message, exc.details)
+                else:
+                    raise exc
             except Exception:
                 log.exception("op failed")
-                await self.send_text(
-                    error_frame(ref, "internal", _("Something went wrong on the server; nothing was changed."))
-                )
+                text = error_frame(ref, "internal", _("Something went wrong on the server; nothing was changed."))
+        if self.closed or (self.writer is not None and self.writer.write(wire.Prepared(text))):
+            return
+        # Not on daphne's fast path: the ASGI send, in a task. Tasks start in the order
+        # they were made and each sends in its first step, so replies keep their order.
+        task = asyncio.get_running_loop().create_task(self.send_text(text))
+        self.replies_sending.add(task)
+        task.add_done_callback(self.replies_sending.discard)
 
     async def _settle_writes(self) -> None:
-        if self.writes_in_flight:
-            await asyncio.gather(*self.writes_in_flight, return_exceptions=True)
+        """Wait until this connection's earlier writes are answered."""
+        while self.replies or self.replies_sending:
+            await asyncio.gather(*(f for _, f in self.replies), *self.replies_sending, return_exceptions=True)
+            self._send_replies()
+            self.replies_sending = {task for task in self.replies_sending if not task.done()}
 
     # -- core ops ------------------------------------------------------------------
 

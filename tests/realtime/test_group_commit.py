@@ -4,6 +4,7 @@ changing what each write sees: its own reply, in order, its own error, once."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 
 import pytest
@@ -260,3 +261,50 @@ async def test_on_postgresql_the_writer_thread_takes_the_next_batch_without_the_
     unblocked = time.monotonic()
     assert [r["name"] for r in await asyncio.gather(first, *later)] == ["a", "b", "c"]
     assert ran["a"] < ran["b"] < unblocked and ran["c"] < unblocked
+
+
+async def test_a_batch_is_fanned_out_before_its_replies_but_a_writer_gets_its_reply_first(connect, people, tree):
+    """Subscribers wait less: a batch's events go out before its writers' replies. On the
+    writer's own socket the reply to its write still comes before the event it made."""
+    from realtime.hub import get_hub
+
+    stream = f"announcements:{tree['a'].pk}"
+    secretary = await connect(people["secretary"])
+    member = await connect(people["member"])
+    await member.call("subscribe", {"stream": stream})
+    hub = await get_hub()
+    steps: list[str] = []
+    dispatch = hub._dispatch
+
+    async def recording_dispatch(*args):
+        steps.append("fan-out")
+        await dispatch(*args)
+
+    hub._dispatch = recording_dispatch
+    (writer,) = [c for c in hub.connections if c.identity.user_id == people["secretary"].pk]
+    reply = writer._reply_to_write
+
+    def recording_reply(*args):
+        steps.append("reply")
+        reply(*args)
+
+    writer._reply_to_write = recording_reply
+    await secretary.send("announcements.post", post(tree["a"], "一"), cid="order-00000001")
+    await member.recv_until(lambda f: f.get("op") == "event")
+    await secretary.recv_until(lambda f: f.get("op") == "ok")
+    assert steps == ["fan-out", "reply"]
+
+    handed: list[str] = []  # the writer's frames as the server hands them over, in order
+    put = secretary.c.output_queue.put_nowait
+
+    def put_nowait(message):
+        if message.get("type") == "websocket.send":
+            handed.append(json.loads(message["text"])["op"])
+        put(message)
+
+    secretary.c.output_queue.put_nowait = put_nowait
+    await secretary.call("subscribe", {"stream": stream})
+    handed.clear()
+    await secretary.send("announcements.post", post(tree["a"], "二"), cid="order-00000002")
+    await secretary.recv_until(lambda f: f.get("op") == "event")
+    assert handed == ["ok", "event"]
