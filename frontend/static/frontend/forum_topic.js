@@ -691,7 +691,10 @@ function startEdit(post) {
     strings: { sending: t.saving, queued: t.queued_offline, failed: t.action_failed, fixFields: t.fix_fields },
     send: () => conn.write("forum.edit", { post: post.id, body: textarea.value }),
     onSuccess: (reply) => {
-      state.posts.set(post.id, { ...state.posts.get(post.id), ...reply.post });
+      const current = state.posts.get(post.id);
+      // The stream may have brought this edit, and what followed it, before the reply.
+      if (current && current.revision >= reply.post.revision) return;
+      state.posts.set(post.id, { ...current, ...reply.post });
       rerenderPost(post.id);
     },
   });
