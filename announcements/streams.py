@@ -9,6 +9,7 @@ from realtime.ops import OpArgs, OpContext, register_op
 from realtime.streams import StreamType, register_stream_type
 
 from . import actions, selectors
+from .models import Announcement
 
 
 def _branch_id(object_id: str) -> int | None:
@@ -46,7 +47,12 @@ class PostArgs(OpArgs):
     body: str
 
 
-@register_op("announcements.post", args=PostArgs, writes=True)
+@register_op(
+    "announcements.post",
+    args=PostArgs,
+    writes=True,
+    appends=lambda args: (actions.stream_for(args.branch), Announcement),
+)
 def post(ctx: OpContext, args: PostArgs) -> dict:
     announcement = actions.post_announcement(
         identity=ctx.identity, branch_id=args.branch, title=args.title, body=args.body

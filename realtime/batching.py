@@ -73,14 +73,23 @@ def _without_savepoints() -> Iterator[None]:
 
 
 def _optimistic(writes: list[Callable[[], dict]]) -> list[Outcome]:
+    from .events import check_rides, ride_heads
+
     results = []
-    with transaction.atomic(), write_behind() as pending, _without_savepoints():
-        pending.memo["writes"] = len(writes)  # keys to reserve per stream (realtime/events.py)
-        for write in writes:
-            results.append(write())
-            if connection.needs_rollback:  # an inner failure was swallowed
-                raise _Unsure
-        flush_held(and_commit=True)  # on PostgreSQL the COMMIT rides along
+    try:
+        with transaction.atomic(), write_behind() as pending, _without_savepoints():
+            pending.memo["writes"] = len(writes)  # keys to reserve per stream (realtime/events.py)
+            # The heads these writes said they move go out with BEGIN (PostgreSQL).
+            ride_heads([hint for write in writes if (hint := getattr(write, "appends", None))], pending)
+            for write in writes:
+                results.append(write())
+                if connection.needs_rollback:  # an inner failure was swallowed
+                    raise _Unsure
+            check_rides(pending)
+            flush_held(and_commit=True)  # on PostgreSQL the COMMIT rides along
+    finally:
+        if hasattr(connection, "ride_with_begin") and connection.rides_pending():
+            connection.ride_with_begin([])  # never sent: not with the next transaction either
     return [(True, result) for result in results]
 
 

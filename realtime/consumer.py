@@ -393,6 +393,8 @@ class RealtimeConsumer(AsyncConsumer):
             with translation.override(language):
                 return run_once(ctx.identity, ctx.client_id, spec.name, lambda: spec.handler(ctx, args))
 
+        if spec.appends is not None:
+            write.appends = spec.appends(args)  # its head moves with the batch's BEGIN
         return write
 
     def _send_replies(self, _settled: asyncio.Future | None = None) -> None:

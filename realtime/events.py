@@ -71,6 +71,66 @@ def take_reserved_pk(stream_key: str, model: type[models.Model]) -> int | None:
     return pool.pop(0) if pool else None
 
 
+# PostgreSQL, a batch's optimistic pass: the head UPDATEs of the streams its writes
+# declared they append to (`register_op(appends=…)`) go out with the transaction's
+# BEGIN and first statement (server/db/postgresql), not in a round trip of their own
+# when the first event is appended. A lone post then takes two round trips, not three.
+# A head moved that way and not appended to by the pass would leave a hole in its
+# seqs: the pass then does not commit (`check_rides`) and the careful pass, which
+# rides nothing, runs the writes again.
+
+
+def ride_heads(hints: list[tuple[str, type[models.Model] | None]], pending) -> None:
+    """Queue the heads' UPDATEs to go with BEGIN. `hints`: (stream, model whose keys its
+    first append draws, or None) per write that declared one."""
+    if not hints or not hasattr(connection, "ride_with_begin"):
+        return
+    models_by_stream: dict[str, type[models.Model] | None] = {}
+    for stream, model in hints:
+        models_by_stream.setdefault(stream, model)
+    riding = sorted(models_by_stream)  # one order for every batch: head locks taken alike
+    statements = []
+    for stream in riding:
+        returning, extra = _reserving(models_by_stream[stream], pending)
+        statements.append((_BUMP_HEAD + returning, [stream, *extra]))
+    pending.memo["riding"] = {stream: (i, models_by_stream[stream]) for i, stream in enumerate(riding)}
+    pending.memo["rode"] = set()
+    connection.ride_with_begin(statements)
+
+
+def _rode(stream_key: str, reserve: type[models.Model] | None, pending) -> tuple | None:
+    """The row of this stream's head UPDATE, if it went with BEGIN; None: run it now."""
+    riding = pending.memo.get("riding") if pending is not None else None
+    if not riding or stream_key not in riding:
+        return None
+    if connection.rides_pending():
+        # Nothing has reached the database yet in this transaction: this UPDATE would be
+        # the statement they ride with, and move the head twice.
+        connection.ride_with_begin([])
+        pending.memo["riding"] = {}
+        return None
+    rows = connection.ridden()
+    index, model = riding[stream_key]
+    row = rows[index] if rows is not None else None
+    if row is None or model is not reserve:  # no head row yet, or keys of another table
+        return None
+    pending.memo["rode"].add(stream_key)
+    return row
+
+
+def check_rides(pending) -> None:
+    """Before the commit: every head that moved with BEGIN was appended to."""
+    riding = pending.memo.get("riding")
+    if not riding:
+        return
+    rows = connection.ridden()
+    if rows is None:
+        return  # they never went out
+    unused = [s for s, (i, _) in riding.items() if rows[i] is not None and s not in pending.memo["rode"]]
+    if unused:
+        raise RuntimeError(f"heads moved with BEGIN and not appended to: {unused}")
+
+
 def _next_seq(stream_key: str, reserve: type[models.Model] | None = None) -> int:
     pending = held()
     heads = pending.memo.setdefault("stream heads", {}) if pending is not None else None
@@ -85,14 +145,16 @@ def _next_seq(stream_key: str, reserve: type[models.Model] | None = None) -> int
     # Ids drawn here, under the head's row lock, follow the stream's seqs: a later
     # writer of the stream waits for this commit before drawing its own.
     returning, extra = _reserving(reserve, pending)
-    bump = _BUMP_HEAD + returning
-    with connection.cursor() as cursor:
-        cursor.execute(bump, [stream_key, *extra])
-        row = cursor.fetchone()
-        if row is None:
-            Stream.objects.bulk_create([Stream(key=stream_key)], ignore_conflicts=True)
+    row = _rode(stream_key, reserve, pending)
+    if row is None:
+        bump = _BUMP_HEAD + returning
+        with connection.cursor() as cursor:
             cursor.execute(bump, [stream_key, *extra])
             row = cursor.fetchone()
+            if row is None:
+                Stream.objects.bulk_create([Stream(key=stream_key)], ignore_conflicts=True)
+                cursor.execute(bump, [stream_key, *extra])
+                row = cursor.fetchone()
     seq = int(row[0])
     if heads is not None:
         heads[stream_key] = seq

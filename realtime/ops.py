@@ -35,6 +35,14 @@ class OpContext:
 Audience = Literal["any", "user", "user_or_citizen"]
 
 
+# A write op may say which stream its first event goes to, and the model whose row
+# that event's payload inserts with a key drawn ahead (realtime/events.py, `reserve`):
+# on PostgreSQL a batch then moves that head with its BEGIN instead of in a round trip
+# of its own. Say it only where every successful call appends there: a head moved and
+# not appended to costs the batch its optimistic pass.
+Appends = Callable[[OpArgs], "tuple[str, type | None]"]
+
+
 @dataclass(frozen=True)
 class OpSpec:
     name: str
@@ -42,16 +50,21 @@ class OpSpec:
     handler: Callable[[OpContext, OpArgs], dict]
     writes: bool = False
     audience: Audience = "user"
+    appends: Appends | None = None
 
 
 _ops: dict[str, OpSpec] = {}
 
 
-def register_op(name: str, *, args: type[OpArgs], writes: bool = False, audience: Audience = "user"):
+def register_op(
+    name: str, *, args: type[OpArgs], writes: bool = False, audience: Audience = "user", appends: Appends | None = None
+):
     def decorator(handler: Callable[[OpContext, OpArgs], dict]):
         if name in _ops:
             raise RuntimeError(f"op {name!r} registered twice")
-        _ops[name] = OpSpec(name=name, args=args, handler=handler, writes=writes, audience=audience)
+        if appends is not None and not writes:
+            raise RuntimeError(f"op {name!r} appends but does not write")
+        _ops[name] = OpSpec(name=name, args=args, handler=handler, writes=writes, audience=audience, appends=appends)
         return handler
 
     return decorator

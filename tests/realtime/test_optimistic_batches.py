@@ -179,3 +179,92 @@ def test_a_read_in_the_batch_sees_the_rows_it_holds(identities, tree):
     assert [ok for ok, _ in outcomes] == [True, True, True]
     assert outcomes[2][1] == {"unread": 2}
     assert not [s for s in (q["sql"] for q in queries) if "SAVEPOINT" in s.upper()], "it stayed in the optimistic pass"
+
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="heads ride with BEGIN on PostgreSQL")
+
+
+def declaring(write, stream: str, model=Announcement):
+    write.appends = (stream, model)
+    return write
+
+
+@postgres_only
+def test_the_heads_a_batch_declared_move_with_its_begin(identities, tree):
+    """A lone post: its head's UPDATE and its keys go in the message that opens the
+    transaction (with the permission read), so the post takes two round trips."""
+    me = identities["secretary"]
+    stream = f"announcements:{tree['a'].pk}"
+    run_batch([posting(me, tree["a"], "先有", "ride-0000")])  # the head row exists
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = run_batch([declaring(posting(me, tree["a"], "一", "ride-0001"), stream)])
+    assert outcomes[0][0] and outcomes[0][1]["seq"] == 2
+    # psycopg reports each message as sent: BEGIN, the head's UPDATE and the permission
+    # read in the first, the held rows with COMMIT in the second.
+    sent = [q["sql"] for q in queries if q["sql"].upper() not in ("BEGIN", "COMMIT")]
+    assert len(sent) == 2, sent
+    assert sent[0].startswith("BEGIN; UPDATE realtime_stream SET last_seq = last_seq + 1") and "accounts_membership" in sent[0]
+    assert not [s for s in sent if 'INSERT INTO "announcements_announcement"' in s and 'RETURNING "id"' in s], "the key came with the head"
+    assert "COMMIT" in sent[1].upper()
+    assert list(Event.objects.filter(stream_id=stream).values_list("seq", flat=True)) == [1, 2]
+    assert Announcement.objects.get(seq=2).pk == outcomes[0][1]["id"]
+    assert Stream.objects.get(key=stream).last_seq == 2
+
+
+@postgres_only
+def test_a_head_moved_with_begin_and_not_appended_to_leaves_no_hole(identities, tree):
+    me = identities["secretary"]
+    stream_a, stream_b = f"announcements:{tree['a'].pk}", f"announcements:{tree['b'].pk}"
+    run_batch([posting(identities["other_secretary"], tree["b"], "乙", "ride-1000")])
+    run_batch([posting(me, tree["a"], "甲", "ride-1001")])
+    outcomes = run_batch(
+        [
+            declaring(posting(me, tree["a"], "对", "ride-1002"), stream_a),
+            declaring(posting(me, tree["a"], "说错了流", "ride-1003"), stream_b),  # appends to a, not b
+        ]
+    )
+    assert [ok for ok, _ in outcomes] == [True, True]
+    assert Stream.objects.get(key=stream_b).last_seq == 1, "b's head moved with BEGIN, then rolled back"
+    outcomes = run_batch(
+        [
+            declaring(posting(me, tree["a"], "又对", "ride-1004"), stream_a),
+            declaring(posting(me, tree["b"], "无权", "ride-1005"), stream_b),  # refused: not their branch
+        ]
+    )
+    assert [ok for ok, _ in outcomes] == [True, False]
+    assert isinstance(outcomes[1][1], Forbidden)
+    assert list(Event.objects.filter(stream_id=stream_a).values_list("seq", flat=True)) == [1, 2, 3, 4]
+    assert list(Event.objects.filter(stream_id=stream_b).values_list("seq", flat=True)) == [1]
+    assert Stream.objects.get(key=stream_b).last_seq == 1
+    later = run_batch([declaring(posting(identities["other_secretary"], tree["b"], "乙2", "ride-1006"), stream_b)])
+    assert later[0][1]["seq"] == 2
+
+
+@postgres_only
+def test_a_head_is_moved_once_when_its_update_is_the_first_statement(tree):
+    """Nothing went out before the append: the ride is dropped and the head moved by the
+    append itself, once."""
+    stream = f"announcements:{tree['a'].pk}"
+    Stream.objects.create(key=stream, last_seq=5)
+
+    def append_only() -> dict:
+        return {"seq": events.append_event(stream, "test.noted", {}).seq}
+
+    outcomes = run_batch([declaring(append_only, stream, None)])
+    assert outcomes == [(True, {"seq": 6})]
+    assert Stream.objects.get(key=stream).last_seq == 6
+
+
+@postgres_only
+def test_rides_never_go_out_with_a_later_transaction(identities, tree):
+    stream = f"announcements:{tree['a'].pk}"
+    Stream.objects.create(key=stream, last_seq=3)
+
+    def fails_at_once() -> dict:
+        raise RuntimeError("before any statement")
+
+    outcomes = run_batch([declaring(fails_at_once, stream)])
+    assert not outcomes[0][0]
+    with transaction.atomic():
+        assert ClientWrite.objects.count() == 0  # a transaction's first statement
+    assert Stream.objects.get(key=stream).last_seq == 3

@@ -22,6 +22,13 @@ and psycopg's commit() and rollback() see it open (they ask the server's status)
 `executemany`, COPY and server-side cursors keep psycopg's separate BEGIN, and so does
 everything should a psycopg release rename the internals used here (the test in
 tests/realtime/test_database_backends.py then fails, saying so).
+
+Statements riding with BEGIN (`ride_with_begin`): a transaction may queue statements
+whose results it will want but need not wait for first (a batch of writes moving the
+heads of the streams it appends to, realtime/events.py). They go in the same message,
+`BEGIN; <ridden>; …; <statement>`, their first rows are kept (`ridden()`), and the
+transaction pays no round trip of theirs. Should the transaction's first statement not
+go out that way (executemany, say), they are not sent at all and `ridden()` stays None.
 """
 
 from __future__ import annotations
@@ -50,14 +57,25 @@ class Cursor(base.Cursor):
         ):
             return super().execute(query, params, **kwargs)
         begin = tx_start()  # BEGIN [ISOLATION LEVEL …], exactly as psycopg would send it
-        joined = begin + b"; " + query if isinstance(query, bytes) else f"{begin.decode()}; {query}"
+        rides, conn.bl_rides = getattr(conn, "bl_rides", None) or (), None
+        parts = [begin.decode()]
+        for sql, ride_params in rides:
+            text = self.mogrify(sql, ride_params)  # values inlined: the message has one set of params
+            parts.append(text.replace("%", "%%") if params is not None else text)
+        parts.append(query.decode() if isinstance(query, bytes) else query)
         # psycopg sends its own BEGIN only when it believes autocommit is off.
         conn._autocommit = True
         try:
-            super().execute(joined, params, **kwargs)
+            super().execute("; ".join(parts), params, **kwargs)
         finally:
             conn._autocommit = False
-        self.nextset()  # past BEGIN's result to the statement's
+        ridden = []
+        for _ride in rides:  # past BEGIN's result, through the ridden ones, to the statement's
+            self.nextset()
+            ridden.append(self.fetchone())
+        if rides:
+            conn.bl_ridden = ridden
+        self.nextset()
         return self
 
 
@@ -73,6 +91,19 @@ class DatabaseWrapper(SuspendableSavepoints, base.DatabaseWrapper):
     def create_cursor(self, name=None):
         self.used_at = time.monotonic()
         return super().create_cursor(name)
+
+    def ride_with_begin(self, statements: list[tuple[str, list]]) -> None:
+        """Send these with the next transaction's BEGIN (module docstring); [] cancels."""
+        self.ensure_connection()
+        self.connection.bl_rides = list(statements) or None
+        self.connection.bl_ridden = None
+
+    def rides_pending(self) -> bool:
+        return self.connection is not None and bool(getattr(self.connection, "bl_rides", None))
+
+    def ridden(self) -> list[tuple | None] | None:
+        """The first row of each statement that rode with this transaction's BEGIN."""
+        return getattr(self.connection, "bl_ridden", None) if self.connection is not None else None
 
     def close_if_health_check_failed(self):
         if (
