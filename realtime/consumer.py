@@ -15,9 +15,9 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable
 
 from channels.consumer import AsyncConsumer
 from channels.db import database_sync_to_async
