@@ -38,6 +38,7 @@ from typing import Callable, Iterator
 from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection, connections, transaction
 
+from .events import check_rides, drop_rides, ride_heads
 from .sql import flush_held, write_behind
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,6 @@ def _without_savepoints() -> Iterator[None]:
 
 
 def _optimistic(writes: list[Callable[[], dict]]) -> list[Outcome]:
-    from .events import check_rides, ride_heads
-
     results = []
     try:
         with transaction.atomic(), write_behind() as pending, _without_savepoints():
@@ -88,8 +87,7 @@ def _optimistic(writes: list[Callable[[], dict]]) -> list[Outcome]:
             check_rides(pending)
             flush_held(and_commit=True)  # on PostgreSQL the COMMIT rides along
     finally:
-        if hasattr(connection, "ride_with_begin") and connection.rides_pending():
-            connection.ride_with_begin([])  # never sent: not with the next transaction either
+        drop_rides()
     return [(True, result) for result in results]
 
 

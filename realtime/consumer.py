@@ -193,18 +193,21 @@ class RealtimeConsumer(AsyncConsumer):
     async def send_text(self, text: str, prepared: "wire.Prepared | None" = None) -> None:
         """One frame to this socket; `prepared`: the same text already framed (one frame
         sent to many sockets is framed once)."""
-        if self.closed:
-            return
-        # Replies and single frames take the fast path too (realtime/wire.py): straight
-        # to the socket when Twisted holds nothing for it, so the order on the wire is
-        # the order of the calls; the ASGI path when the fast path is not available.
-        if self.writer is not None and self.writer.write(prepared or wire.Prepared(text)):
+        if self._sent_at_once(text, prepared):
             return
         try:
             await self.base_send({"type": "websocket.send", "text": text})
         except Exception:
             # The socket is going away; its disconnect handler cleans up.
             self.closed = True
+
+    def _sent_at_once(self, text: str, prepared: "wire.Prepared | None" = None) -> bool:
+        """Closed (nothing to send), or sent on daphne's fast path; False: use the ASGI send.
+
+        Replies and single frames take the fast path too (realtime/wire.py): straight to
+        the socket when Twisted holds nothing for it, so the order on the wire is the
+        order of the calls."""
+        return self.closed or (self.writer is not None and self.writer.write(prepared or wire.Prepared(text)))
 
     def deliver_now(self, stream: str, seq: int, prepared: "wire.Prepared") -> bool:
         """The in-order live case, synchronously, with the prepared frame; False: use deliver()."""
@@ -229,8 +232,7 @@ class RealtimeConsumer(AsyncConsumer):
             sub.parked.append((seq, frame))
         elif seq == sub.last + 1:
             sub.last = seq
-            if self.replies and self.replies[0][1].done():
-                self._send_replies()
+            self._send_replies()
             if self.replies_sending:  # replies going the ASGI way: they go first
                 await asyncio.gather(*self.replies_sending, return_exceptions=True)
             await self.send_text(frame)
@@ -423,7 +425,7 @@ class RealtimeConsumer(AsyncConsumer):
             except Exception:
                 log.exception("op failed")
                 text = error_frame(ref, "internal", _("Something went wrong on the server; nothing was changed."))
-        if self.closed or (self.writer is not None and self.writer.write(wire.Prepared(text))):
+        if self._sent_at_once(text):
             return
         # Not on daphne's fast path: the ASGI send, in a task. Tasks start in the order
         # they were made and each sends in its first step, so replies keep their order.
@@ -436,7 +438,8 @@ class RealtimeConsumer(AsyncConsumer):
         while self.replies or self.replies_sending:
             await asyncio.gather(*(f for _, f in self.replies), *self.replies_sending, return_exceptions=True)
             self._send_replies()
-            self.replies_sending = {task for task in self.replies_sending if not task.done()}
+            # In place: the tasks' done callbacks discard from this very set.
+            self.replies_sending.difference_update([task for task in self.replies_sending if task.done()])
 
     # -- core ops ------------------------------------------------------------------
 

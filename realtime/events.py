@@ -118,6 +118,12 @@ def _rode(stream_key: str, reserve: type[models.Model] | None, pending) -> tuple
     return row
 
 
+def drop_rides() -> None:
+    """End of a pass: rides never sent are never sent with a later transaction."""
+    if hasattr(connection, "ride_with_begin") and connection.rides_pending():
+        connection.ride_with_begin([])
+
+
 def check_rides(pending) -> None:
     """Before the commit: every head that moved with BEGIN was appended to."""
     riding = pending.memo.get("riding")
