@@ -399,6 +399,7 @@ class Tally:
         self.bytes = 0
         self.last_ns = 0
         self.lat = array.array("q")
+        self.sent = array.array("q")  # each delivery's send time: groups deliveries by event
         self.target = -1
         self.reached: asyncio.Event | None = None
         # exact mode (cfg "exact"): markers are BLT<phase>.<ns>X<index>Y; each connection
@@ -434,7 +435,9 @@ class SubConn(RawWS):
                         t.dups += 1
                         return
                     self.seen[index] = 1
-                t.lat.append(now_ns - int(payload[j + 1 : k]))
+                sent = int(payload[j + 1 : k])
+                t.lat.append(now_ns - sent)
+                t.sent.append(sent)
                 t.total += 1
                 t.bytes += len(payload)
                 self.count += 1
@@ -535,6 +538,7 @@ async def command_loop(tally: Tally, conns: list[SubConn]) -> None:
             tally.phase = str(cmd["phase"]).encode()
             tally.total = tally.other = tally.bytes = tally.last_ns = 0
             tally.lat = array.array("q")
+            tally.sent = array.array("q")
             tally.target = -1
             tally.reached.clear()
             tally.size = int(cmd.get("size", 0))  # exact mode: indices 0..size-1 in this phase
@@ -553,6 +557,8 @@ async def command_loop(tally: Tally, conns: list[SubConn]) -> None:
             if cmd.get("lat_file"):
                 with open(cmd["lat_file"], "wb") as f:
                     tally.lat.tofile(f)
+                with open(cmd["lat_file"] + ".sent", "wb") as f:
+                    tally.sent.tofile(f)
             _reply(
                 {
                     "received": tally.total,

@@ -304,12 +304,15 @@ async def measure(server: Server, n: int, args, run: str, work: Path) -> dict:
             await writer.paced(phase, count, rate)
             files = [work / f"lp{n}-{i}" for i in range(nw)]
             res = await workers.ask([{"cmd": "wait", "expect": count, "timeout": 30, "lat_file": str(f)} for f in files])
+            events = per_event(files)
             if args.dump_lat:
-                dump_timeline(files, Path(args.dump_lat) / f"{server.shape}-paced-{n}.txt", n)
+                dump_timeline(events, Path(args.dump_lat) / f"{server.shape}-paced-{n}.txt")
             lat = load_lat(files)
+            firsts = sorted(first for _, first, _ in events)
             row.update(
                 paced_events=count, paced_received=len(lat), paced_expected=count * row["subscribed"],
                 p50=C.percentile(lat, 50) / 1e6, p99=C.percentile(lat, 99) / 1e6, pmax=(lat[-1] / 1e6 if lat else float("nan")),
+                first_p50=C.percentile(firsts, 50) / 1e6,
             )  # fmt: skip
             row["writer_errors"] = writer.errors[:3]
             row["acked"] = writer.acked
@@ -332,17 +335,34 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def dump_timeline(files: list[Path], out: Path, n: int) -> None:
-    """Per event (receipt order, groups of N): max latency in ms, to spot periodic stalls."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    a = array.array("q")
+def per_event(files: list[Path]) -> list[tuple[int, int, int]]:
+    """(send time, first receipt's latency, last receipt's latency) per event, in send
+    order: each delivery carries its event's send time (bench/_common.py)."""
+    lat, sent = array.array("q"), array.array("q")
     for f in files:
-        with contextlib.suppress(FileNotFoundError), open(f, "rb") as fh:
-            a.frombytes(fh.read())
+        with contextlib.suppress(FileNotFoundError):
+            for into, path in ((lat, f), (sent, Path(str(f) + ".sent"))):
+                with open(path, "rb") as fh:
+                    into.frombytes(fh.read())
+    spans: dict[int, list[int]] = {}
+    for at, ns in zip(sent, lat):
+        span = spans.get(at)
+        if span is None:
+            spans[at] = [ns, ns]
+        elif ns < span[0]:
+            span[0] = ns
+        elif ns > span[1]:
+            span[1] = ns
+    return [(at, first, last) for at, (first, last) in sorted(spans.items())]
+
+
+def dump_timeline(events: list[tuple[int, int, int]], out: Path) -> None:
+    """Per event, in send order: the first and the last subscriber's latency in ms, to
+    spot periodic stalls."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w") as fh:
-        for i in range(0, len(a), n):
-            chunk = a[i : i + n]
-            fh.write(f"{i // n} min {min(chunk) / 1e6:.2f} max {max(chunk) / 1e6:.2f}\n")
+        for i, (_, first, last) in enumerate(events):
+            fh.write(f"{i} first {first / 1e6:.2f} last {last / 1e6:.2f}\n")
 
 
 def load_lat(files: list[Path]) -> list[int]:
@@ -355,6 +375,7 @@ def load_lat(files: list[Path]) -> list[int]:
             a.frombytes(data)
             out.extend(a)
             f.unlink()
+            Path(str(f) + ".sent").unlink(missing_ok=True)
     return sorted(out)
 
 
@@ -416,7 +437,7 @@ def print_table(rows: list[dict]) -> None:
     bare = best_bare(rows)
     head = (
         f"{'shape':<9} {'N':>5} {'subs':>5} | {'K':>4} {'deliv/s':>8} {'x bare':>6} {'acks/s':>6} {'burst s':>7} {'b.p50ms':>7} | "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'x bare':>6} | {'RSS MB':>6} {'srv%':>4} {'cli%':>4} {'us/dlv':>6} {'lost':>5}"
+        f"{'1st ms':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'x bare':>6} | {'RSS MB':>6} {'srv%':>4} {'cli%':>4} {'us/dlv':>6} {'lost':>5}"
     )
     print(head)
     print("-" * len(head))
@@ -428,7 +449,7 @@ def print_table(rows: list[dict]) -> None:
         print(
             f"{r['shape']:<9} {r['n']:>5} {r['subscribed']:>5} | {r['burst_events']:>4} {fmt(r['burst_rate']):>8} "
             f"{fmt(tr, '.2f') if r['shape'] != 'bare' else '1':>6} {fmt(r['burst_ack_rate']):>6} {fmt(r['burst_elapsed'], '.2f'):>7} "
-            f"{fmt(r['burst_p50'], '.0f'):>7} | {fmt(r['p50'], '.2f'):>7} {fmt(r['p99'], '.2f'):>7} {fmt(r['pmax'], '.1f'):>7} "
+            f"{fmt(r['burst_p50'], '.0f'):>7} | {fmt(r.get('first_p50'), '.2f'):>6} {fmt(r['p50'], '.2f'):>7} {fmt(r['p99'], '.2f'):>7} {fmt(r['pmax'], '.1f'):>7} "
             f"{fmt(pr, '.2f') if r['shape'] != 'bare' else '1':>6} | {fmt(r['rss_mb'], '.0f'):>6} "
             f"{fmt(100 * r['srv_cpu'] / r['burst_elapsed']):>4} {fmt(100 * r['cli_cpu'] / r['burst_elapsed']):>4} "
             f"{fmt(1e6 * r['srv_cpu'] / max(1, r['burst_received']), '.1f'):>6} {lost:>5}"
