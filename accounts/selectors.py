@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import connection
 
 from realtime.sql import held
+from server.db.prepared import hot
 
 from .identity import Identity
 from .models import Branch, Citizen, Membership, hash_citizen_token
@@ -35,7 +36,7 @@ def _rows(sql: str, params: list) -> list[tuple]:
 
 def _query(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(hot(sql), params)  # planned once per connection on PostgreSQL
         return cursor.fetchall()
 
 

@@ -21,6 +21,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.identity import Identity
+from server.db.prepared import hot
 
 from .frames import event_frame
 from .models import Event, Stream
@@ -92,7 +93,7 @@ def ride_heads(hints: list[tuple[str, type[models.Model] | None]], pending) -> N
     statements = []
     for stream in riding:
         returning, extra = _reserving(models_by_stream[stream], pending)
-        statements.append((_BUMP_HEAD + returning, [stream, *extra]))
+        statements.append((hot(_BUMP_HEAD + returning), [stream, *extra]))
     pending.memo["riding"] = {stream: (i, models_by_stream[stream]) for i, stream in enumerate(riding)}
     pending.memo["rode"] = set()
     connection.ride_with_begin(statements)
@@ -153,7 +154,7 @@ def _next_seq(stream_key: str, reserve: type[models.Model] | None = None) -> int
     returning, extra = _reserving(reserve, pending)
     row = _rode(stream_key, reserve, pending)
     if row is None:
-        bump = _BUMP_HEAD + returning
+        bump = hot(_BUMP_HEAD + returning)
         with connection.cursor() as cursor:
             cursor.execute(bump, [stream_key, *extra])
             row = cursor.fetchone()

@@ -172,6 +172,8 @@ if DATABASES["default"]["ENGINE"] == "server.db.sqlite3":
 # on SQLite a connect + PRAGMAs and, closing the last connection, a WAL checkpoint.
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL: prepare the statements of every op once per connection (server/db/prepared.py).
+DATABASES["default"]["PREPARE_HOT"] = env_bool("DB_PREPARE", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

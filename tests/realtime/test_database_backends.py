@@ -1,5 +1,6 @@
 """server/db: WAL checkpoints off the commit path (SQLite); no health-check round trip
-on a connection that was just used (PostgreSQL). Each runs on its own database only
+on a connection that was just used, BEGIN with the first statement, and the hot
+statements prepared once per connection (PostgreSQL). Each runs on its own database only
 (`make test` runs the suite on both)."""
 
 from __future__ import annotations
@@ -8,9 +9,13 @@ import os
 import time
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
+from accounts.selectors import role_on_chain
 from realtime.models import ClientWrite
+from server.db import prepared
+from server.db.prepared import hot
 from server.db.sqlite3 import base as sqlite_base
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -139,3 +144,82 @@ def test_a_transaction_s_begin_travels_with_its_first_statement():
         assert ClientWrite.objects.count() == 1
     finally:
         raw._exec_command = real
+
+
+def _prepared_here() -> dict[str, int]:
+    """This session's prepared statements: their text -> how often they were planned."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+def _uses(texts: dict[str, int], fragment: str) -> int:
+    found = [n for text, n in texts.items() if fragment in text]
+    assert len(found) == 1, (fragment, texts)
+    return found[0]
+
+
+@postgres_only
+def test_a_hot_statement_is_prepared_once_per_connection_and_then_executed(people, tree):
+    secretary, member = people["secretary"], people["member"]
+    connection.close()  # a new session, which has prepared nothing
+    with CaptureQueriesContext(connection) as queries:
+        assert role_on_chain(secretary.pk, tree["a"].pk, ["secretary"]) is True
+    assert _uses(_prepared_here(), "accounts_membership") == 1
+    assert role_on_chain(member.pk, tree["a"].pk, ["secretary"]) is False
+    assert role_on_chain(secretary.pk, tree["a1"].pk, ["secretary"]) is True  # from the branch above
+    assert role_on_chain(secretary.pk, 10**9, ["secretary"]) is None
+    with transaction.atomic():
+        assert role_on_chain(secretary.pk, tree["b"].pk, ["secretary"]) is False
+    assert _uses(_prepared_here(), "accounts_membership") == 5, "each answer came from the prepared statement"
+    # The log names the statement behind an EXECUTE.
+    assert queries[0]["sql"].startswith("EXECUTE bl_") and "FROM accounts_branch b" in queries[0]["sql"]
+
+    connection.close()
+    assert "accounts_membership" not in str(_prepared_here()), "a new connection starts with none"
+    role_on_chain(secretary.pk, tree["a"].pk, ["secretary"])
+    assert _uses(_prepared_here(), "accounts_membership") == 1
+
+
+@postgres_only
+def test_a_statement_first_met_inside_a_transaction_is_prepared_at_the_next_quiet_moment(people, tree):
+    secretary = people["secretary"]
+    connection.close()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")  # opens the transaction
+        assert role_on_chain(secretary.pk, tree["a"].pk, ["secretary"]) is True
+        assert "accounts_membership" not in str(_prepared_here()), "not prepared mid-transaction"
+    assert role_on_chain(secretary.pk, tree["a"].pk, ["secretary"]) is True
+    assert _uses(_prepared_here(), "accounts_membership") == 1
+
+
+@postgres_only
+def test_a_statement_that_cannot_be_prepared_is_sent_as_before(caplog):
+    untyped = hot("SELECT %s IS NULL")  # PostgreSQL cannot type $1 here; the literal it can
+    missing = hot("SELECT count(*) FROM no_such_table_here WHERE id = %s")
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute(untyped, ["好"])
+        assert cursor.fetchone() == (False,)
+        with pytest.raises(ProgrammingError):
+            cursor.execute(missing, [1])  # fails as it would unprepared
+    assert "could not prepare" in caplog.text
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(untyped, ["再"])
+        assert cursor.fetchone() == (False,)
+        ClientWrite.objects.create(identity="u:1", client_id="unprepared-1", op="x", result={})
+    assert ClientWrite.objects.filter(client_id="unprepared-1").exists(), "the transaction was not harmed"
+    assert connection.connection.bl_prepared == {prepared.name_of(untyped): False, prepared.name_of(missing): False}
+    assert _prepared_here() == {}
+
+
+@postgres_only
+def test_db_prepare_off_prepares_nothing(people, tree, monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "PREPARE_HOT", False)
+    connection.close()
+    try:
+        assert role_on_chain(people["secretary"].pk, tree["a"].pk, ["secretary"]) is True
+        assert _prepared_here() == {}
+    finally:
+        connection.close()  # the next test's connection prepares again
