@@ -341,9 +341,9 @@ def per_event(files: list[Path]) -> list[tuple[int, int, int]]:
     lat, sent = array.array("q"), array.array("q")
     for f in files:
         with contextlib.suppress(FileNotFoundError):
-            for into, path in ((lat, f), (sent, Path(str(f) + ".sent"))):
-                with open(path, "rb") as fh:
-                    into.frombytes(fh.read())
+            pair = f.read_bytes(), Path(str(f) + ".sent").read_bytes()  # both, or neither
+            lat.frombytes(pair[0])
+            sent.frombytes(pair[1])
     spans: dict[int, list[int]] = {}
     for at, ns in zip(sent, lat):
         span = spans.get(at)
