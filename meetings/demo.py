@@ -1,8 +1,9 @@
 """Meetings demo data (called by `manage.py seed_demo`; safe to run again).
 
-A scheduled general meeting with leave requests, a party lecture in session that
-members can join, and a general meeting held a month ago with its minutes and a
-secret vote. The past meeting is replayed through the real actions with the clock
+A scheduled general meeting (next Saturday) with leave requests and the secretary's
+notice of it, a party lecture in session that members can join, and a general meeting
+held a month ago with its minutes and a secret vote. General meetings are named after
+the month they fall in. The past meeting is replayed through the real actions with the clock
 set to when each step would have happened, so its record (intervals, events, minutes)
 looks like a real one.
 """
@@ -11,19 +12,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from unittest import mock
 
 from django.utils import timezone
 
 from accounts.identity import identity_for_user
+from announcements.actions import post_announcement
 
 from . import actions
 from .models import CommitteeMember, Meeting
 
-UPCOMING = "十一月支部党员大会"
 LIVE = "党课：学习贯彻党的二十大精神"
-PAST = "十月支部党员大会"
+_MONTHS = ("一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月")
+_WEEKDAYS = "一二三四五六日"
+
+
+def general_meeting_title(day: date) -> str:
+    """A general meeting is named after its month, as branches name theirs."""
+    return f"{_MONTHS[day.month - 1]}支部党员大会"
+
+
+def meeting_notice(day: date) -> tuple[str, str]:
+    """The secretary's announcement of the upcoming general meeting: title and text."""
+    when = f"{day.month}月{day.day}日（周{_WEEKDAYS[day.weekday()]}）上午9:00"
+    text = f"各位党员：定于{when}在社区党群服务中心二楼会议室召开支部党员大会，请准时参加。无法到会的请提前向支部书记请假。"
+    return f"关于召开{general_meeting_title(day)}的通知", text
 
 
 @contextmanager
@@ -44,10 +58,13 @@ def seed(branches: dict, users: dict) -> list[str]:
     made = []
     today = timezone.localdate(timezone.now(), b1.zone)
 
-    if not Meeting.objects.filter(branch=b1, title=UPCOMING).exists():
+    # Made once: a scheduled general meeting, a live lecture, an ended general meeting.
+    general = Meeting.objects.filter(branch=b1, kind=Meeting.Kind.GENERAL)
+    if not general.filter(status=Meeting.Status.SCHEDULED).exists():
         saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+        title = general_meeting_title(saturday)
         meeting = actions.schedule_meeting(
-            identity=ident["shuji"], branch_id=b1.pk, kind=Meeting.Kind.GENERAL, title=UPCOMING,
+            identity=ident["shuji"], branch_id=b1.pk, kind=Meeting.Kind.GENERAL, title=title,
             starts_at=_local(b1, saturday, 9), ends_at=_local(b1, saturday, 11), chair_id=users["shuji"].pk,
             minute_taker_id=users["banzhu"].pk, place="社区党群服务中心二楼会议室", online=True,
             description="请全体党员准时参加，无法到会的请提前请假。",
@@ -56,7 +73,9 @@ def seed(branches: dict, users: dict) -> list[str]:
         actions.request_leave(identity=ident["yubei"], meeting_id=meeting.pk, reason="当天在外地参加培训")
         leave = actions.request_leave(identity=ident["dangyuan"], meeting_id=meeting.pk, reason="家中老人住院需陪护")
         actions.decide_leave(identity=ident["shuji"], leave_id=leave.pk, approve=True, note="同意，注意休息")
-        made.append(UPCOMING)
+        notice, text = meeting_notice(saturday)
+        post_announcement(identity=ident["shuji"], branch_id=b1.pk, title=notice, body=text)
+        made.append(title)
 
     if not Meeting.objects.filter(branch=b1, title=LIVE).exists():
         now = timezone.now()
@@ -68,17 +87,18 @@ def seed(branches: dict, users: dict) -> list[str]:
         actions.start_meeting(identity=ident["shuji"], meeting_id=meeting.pk)
         made.append(LIVE)
 
-    if not Meeting.objects.filter(branch=b1, title=PAST).exists():
-        made.append(PAST)
-        _past_meeting(b1, users, ident, today - timedelta(days=30))
+    if not general.filter(status=Meeting.Status.ENDED).exists():
+        day = today - timedelta(days=30)
+        made.append(general_meeting_title(day))
+        _past_meeting(b1, users, ident, day)
     return made
 
 
-def _past_meeting(b1, users, ident, day) -> None:
+def _past_meeting(b1, users, ident, day: date) -> None:
     start = _local(b1, day, 19)
     with clock_at(start - timedelta(days=7)):
         meeting = actions.schedule_meeting(
-            identity=ident["shuji"], branch_id=b1.pk, kind=Meeting.Kind.GENERAL, title=PAST,
+            identity=ident["shuji"], branch_id=b1.pk, kind=Meeting.Kind.GENERAL, title=general_meeting_title(day),
             starts_at=start, ends_at=start + timedelta(minutes=90), chair_id=users["shuji"].pk,
             minute_taker_id=users["banzhu"].pk, place="社区党群服务中心", online=True,
             agenda=["学习党章", "评选优秀共产党员"],

@@ -10,11 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import PHONE
-from .test_meetings_live import BRANCH, meeting_id, wait_online
+from .test_meetings_live import BRANCH, meeting_id, upcoming_general_meeting, wait_online
 
 pytestmark = pytest.mark.browser
-
-UPCOMING = "十一月支部党员大会"  # demo data: Saturday 09:00–11:00 (Asia/Shanghai), three agenda items
 
 
 def agenda_titles(page) -> list[str]:
@@ -24,8 +22,10 @@ def agenda_titles(page) -> list[str]:
 def test_chair_edits_meeting_and_agenda_live(own_server, open_page):
     server = own_server
     branch = server.branch_id(BRANCH)
-    path = f"/meetings/{meeting_id(server, UPCOMING)}/"
-    title = f"十一月支部党员大会（改期）{uuid.uuid4().hex[:4]}"
+    # Demo data: Saturday 09:00–11:00 (Asia/Shanghai), three agenda items.
+    meeting, upcoming = upcoming_general_meeting(server)
+    path = f"/meetings/{meeting}/"
+    title = f"{upcoming}（改期）{uuid.uuid4().hex[:4]}"
 
     chair = open_page(server, "shuji", path)
     member_calendar = open_page(server, "dangyuan", f"/branches/{branch}/meetings/")
@@ -39,7 +39,7 @@ def test_chair_edits_meeting_and_agenda_live(own_server, open_page):
 
     # The edit form is prefilled, in the branch's zone (the browser is in New York).
     chair.locator("#edit-details summary").click()
-    expect(chair.locator("#e-title")).to_have_value(UPCOMING)
+    expect(chair.locator("#e-title")).to_have_value(upcoming)
     start = chair.input_value("#e-start")
     assert start.endswith("T09:00"), start
     day = start[:10]
@@ -52,7 +52,7 @@ def test_chair_edits_meeting_and_agenda_live(own_server, open_page):
     expect(chair.locator("#e-end")).to_have_attribute("aria-invalid", "true")
     expect(chair.locator("#e-end-error")).to_have_text("会议结束时间必须晚于开始时间。")
     expect(chair.locator("#e-title")).to_have_value(title)
-    expect(member.locator("#meeting-title")).to_have_text(UPCOMING)
+    expect(member.locator("#meeting-title")).to_have_text(upcoming)
 
     # A new title and a start an hour later.
     chair.fill("#e-start", f"{day}T10:00")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from announcements.models import Announcement
+from meetings.demo import LIVE, general_meeting_title
 from meetings.minutes import build_minutes
 from meetings.models import LeaveRequest, Meeting, Vote
 
@@ -15,11 +18,16 @@ def test_seed_demo_makes_the_meetings_once(capsys):
     call_command("seed_demo")
     call_command("seed_demo")  # idempotent
     statuses = dict(Meeting.objects.values_list("title", "status"))
-    assert statuses == {"十一月支部党员大会": "scheduled", "党课：学习贯彻党的二十大精神": "live", "十月支部党员大会": "ended"}
     upcoming = Meeting.objects.get(status="scheduled")
+    past = Meeting.objects.get(status="ended")
+    day, past_day = (timezone.localdate(m.starts_at, m.branch.zone) for m in (upcoming, past))
+    assert statuses == {general_meeting_title(day): "scheduled", LIVE: "live", general_meeting_title(past_day): "ended"}
+    assert day.weekday() == 5 and general_meeting_title(day) != general_meeting_title(past_day)
+    # The secretary's notice names the meeting's own month, day and weekday.
+    notice = Announcement.objects.get(title=f"关于召开{upcoming.title}的通知")
+    assert f"定于{day.month}月{day.day}日（周六）上午9:00" in notice.body
     assert sorted(LeaveRequest.objects.filter(meeting=upcoming).values_list("status", flat=True)) == [
         "approved", "pending"]
-    past = Meeting.objects.get(status="ended")
     minutes = build_minutes(past)
     assert minutes["counts"]["present"] == 3 and minutes["counts"]["excused"] == 1 and minutes["counts"]["late"] == 1
     (resolution,) = minutes["resolutions"]

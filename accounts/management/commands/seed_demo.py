@@ -27,9 +27,8 @@ PEOPLE = [
     ("dangwei", "刘委员", [("c", "secretary")]),
 ]
 
+# The notice of the upcoming general meeting is posted with the meeting (meetings/demo.py).
 ANNOUNCEMENTS = [
-    ("b1", "shuji", "关于召开十一月支部党员大会的通知",
-     "各位党员：定于本月28日（周六）上午9:00在社区党群服务中心召开支部党员大会，请准时参加。无法到会的请提前向支部书记请假。"),
     ("b1", "shuji", "“三会一课”学习材料已上传",
      "本月党课学习材料已上传至支部微论坛，请大家在会前阅读。"),
     ("b2", "shuji2", "第二党支部志愿服务报名",
