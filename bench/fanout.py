@@ -286,7 +286,7 @@ async def measure(server: Server, n: int, args, run: str, work: Path) -> dict:
             received = sum(r["received"] for r in res)
             last = max(r["last_ns"] for r in res)
             elapsed = (last - first) / 1e9 if last else float("nan")
-            lat = load_lat([work / f"lb{n}"])
+            lat = sorted(load_lat([work / f"lb{n}"])[0])
             row.update(
                 burst_events=k, burst_received=received, burst_expected=k * row["subscribed"],
                 burst_elapsed=elapsed, burst_rate=received / elapsed if elapsed > 0 else 0.0,
@@ -304,10 +304,11 @@ async def measure(server: Server, n: int, args, run: str, work: Path) -> dict:
             await writer.paced(phase, count, rate)
             files = [work / f"lp{n}-{i}" for i in range(nw)]
             res = await workers.ask([{"cmd": "wait", "expect": count, "timeout": 30, "lat_file": str(f)} for f in files])
-            events = per_event(files)
+            lat, sent = load_lat(files)
+            events = per_event(lat, sent)
             if args.dump_lat:
                 dump_timeline(events, Path(args.dump_lat) / f"{server.shape}-paced-{n}.txt")
-            lat = load_lat(files)
+            lat = sorted(lat)
             firsts = sorted(first for _, first, _ in events)
             row.update(
                 paced_events=count, paced_received=len(lat), paced_expected=count * row["subscribed"],
@@ -335,15 +336,9 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def per_event(files: list[Path]) -> list[tuple[int, int, int]]:
+def per_event(lat: array.array, sent: array.array) -> list[tuple[int, int, int]]:
     """(send time, first receipt's latency, last receipt's latency) per event, in send
     order: each delivery carries its event's send time (bench/_common.py)."""
-    lat, sent = array.array("q"), array.array("q")
-    for f in files:
-        with contextlib.suppress(FileNotFoundError):
-            pair = f.read_bytes(), Path(str(f) + ".sent").read_bytes()  # both, or neither
-            lat.frombytes(pair[0])
-            sent.frombytes(pair[1])
     spans: dict[int, list[int]] = {}
     for at, ns in zip(sent, lat):
         span = spans.get(at)
@@ -365,18 +360,19 @@ def dump_timeline(events: list[tuple[int, int, int]], out: Path) -> None:
             fh.write(f"{i} first {first / 1e6:.2f} last {last / 1e6:.2f}\n")
 
 
-def load_lat(files: list[Path]) -> list[int]:
-    out = array.array("q")
+def load_lat(files: list[Path]) -> tuple[array.array, array.array]:
+    """Every delivery's latency and its event's send time, in pairs, from the workers'
+    files (then removed); a worker's two files are read both, or neither."""
+    lat, sent = array.array("q"), array.array("q")
     for f in files:
+        paired = Path(str(f) + ".sent")
         with contextlib.suppress(FileNotFoundError):
-            with open(f, "rb") as fh:
-                data = fh.read()
-            a = array.array("q")
-            a.frombytes(data)
-            out.extend(a)
-            f.unlink()
-            Path(str(f) + ".sent").unlink(missing_ok=True)
-    return sorted(out)
+            lat_bytes, sent_bytes = f.read_bytes(), paired.read_bytes()
+            lat.frombytes(lat_bytes)
+            sent.frombytes(sent_bytes)
+        f.unlink(missing_ok=True)
+        paired.unlink(missing_ok=True)
+    return lat, sent
 
 
 def start_profiler(args, server: Server, name: str, work: Path):
