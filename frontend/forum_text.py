@@ -208,7 +208,33 @@ def audit_action_strings() -> dict[str, str]:
     }
     for decision, label in decision_strings().items():
         strings[f"review.{decision}"] = pgettext("audit log", "Review: %(decision)s") % {"decision": label}
+    strings.update(meeting_audit_strings())
     return strings
+
+
+def meeting_audit_strings() -> dict[str, str]:
+    """What hosts did in a meeting (`meetings.actions._audit`), as the audit log says it."""
+    return {
+        "meeting.start": _("Started a meeting"),
+        "meeting.end": _("Ended a meeting"),
+        "meeting.cancel": _("Cancelled a meeting"),
+        "meeting.admit": _("Admitted someone from the lobby"),
+        "meeting.deny": _("Turned someone away from the lobby"),
+        "meeting.lock": _("Locked a meeting"),
+        "meeting.unlock": _("Unlocked a meeting"),
+        "meeting.remove": _("Removed someone from a meeting"),
+        "meeting.mute": _("Muted someone"),
+        "meeting.mute_all": _("Muted everyone"),
+        "meeting.unmute": _("Unmuted someone"),
+        "meeting.unmute_all": _("Unmuted everyone"),
+        "meeting.chat.hide": _("Hid a meeting chat message"),
+        "meeting.exclude": _("Left a member out of the expected count"),
+        "meeting.unexclude": _("Counted a member as expected again"),
+        "meeting.vote.create": _("Prepared a vote"),
+        "meeting.vote.written_opinion": _("Entered a written opinion"),
+        "meeting.vote.open": _("Opened a vote"),
+        "meeting.vote.close": _("Closed a vote"),
+    }
 
 
 def target_type_strings() -> dict[str, str]:
@@ -216,4 +242,6 @@ def target_type_strings() -> dict[str, str]:
         "forum.post": _("post"),
         "forum.topic": _("topic"),
         "moderation.watched_word": _("watched word"),
+        "meetings.meeting": _("meeting"),
+        "meetings.chat": _("meeting chat message"),
     }

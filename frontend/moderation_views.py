@@ -19,6 +19,8 @@ from accounts.api import request_identity
 from accounts.models import Branch
 from accounts.selectors import can_moderate_branch
 from forum.models import Post
+from meetings import selectors as meeting_selectors
+from meetings.models import ChatMessage, Exclusion, Meeting, Vote
 from moderation import selectors as moderation_selectors
 from moderation.models import ReviewItem, WatchedWord
 from moderation.watched_words import MAX_PATTERN_LENGTH
@@ -159,35 +161,102 @@ def _audit_fields() -> dict[str, str]:
         "pattern": _("word or phrase"),
         "action": _("action"),
         "case_sensitive": _("case sensitive"),
+        # meetings
+        "user": _("member"),
+        "vote": _("vote"),
+        "kind": _("kind"),
+        "secret": _("secret ballot"),
+        "present": _("voting members present"),
+        "expected": _("voting members expected"),
+        "passed": _("passed"),
+        "message": _("message"),
     }
 
 
-def _audit_value(value) -> str:
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, str):
-        labels = {
-            **forum_text.post_status_strings(),
-            **forum_text.item_status_strings(),
-            **forum_text.watched_action_strings(),
-        }
-        return labels.get(value, value)
-    return json.dumps(value, ensure_ascii=False)
+class _AuditRefs:
+    """The names behind the ids a page of audit entries mentions (members, votes,
+    meetings), fetched once per page, not per row."""
 
+    def __init__(self, entries: list[dict]):
+        users, votes, meetings, chats, posts = set(), set(), set(), set(), set()
+        for e in entries:
+            for data in (e["before"], e["after"]):
+                if isinstance(data, dict):
+                    if isinstance(data.get("user"), int):
+                        users.add(data["user"])
+                    if isinstance(data.get("vote"), int):
+                        votes.add(data["vote"])
+            if e["target_id"]:
+                {"meetings.meeting": meetings, "meetings.chat": chats, "forum.post": posts}.get(
+                    e["target_type"], set()
+                ).add(e["target_id"])
+        self.users = meeting_selectors._names(users) if users else {}
+        self.votes = dict(Vote.objects.filter(pk__in=votes).values_list("pk", "title")) if votes else {}
+        self.chat_meetings = (
+            dict(ChatMessage.objects.filter(pk__in=chats).values_list("pk", "meeting_id")) if chats else {}
+        )
+        meetings |= set(self.chat_meetings.values())
+        self.meetings = dict(Meeting.objects.filter(pk__in=meetings).values_list("pk", "title")) if meetings else {}
+        self.post_places = (
+            {pk: (topic_id, number) for pk, topic_id, number in
+             Post.objects.filter(pk__in=posts).values_list("pk", "topic_id", "number")}
+            if posts else {}
+        )
 
-def _audit_line(value) -> str:
-    """Before/after of an audit entry as "field: value; ..." in the page's language."""
-    if not value:
-        return ""
-    if not isinstance(value, dict):
+    def value(self, key: str, value) -> str:
+        if key == "user" and value in self.users:
+            return self.users[value]
+        if key == "vote" and value in self.votes:
+            return f"“{self.votes[value]}”"
+        if isinstance(value, bool):
+            return _("yes") if value else _("no")
+        if isinstance(value, str):
+            labels = {
+                **forum_text.post_status_strings(),
+                **forum_text.item_status_strings(),
+                **forum_text.watched_action_strings(),
+                **{k: str(v) for k, v in Vote.Kind.choices},
+                **{k: str(v) for k, v in Exclusion.Reason.choices},
+            }
+            return labels.get(value, value)
         return json.dumps(value, ensure_ascii=False)
-    fields = _audit_fields()
-    parts = [
-        f"{fields.get(k, k)}: {_audit_value(v)}"
-        for k, v in value.items()
-        if v not in ("", None) and k not in ("id", "branch")
-    ]
-    return "; ".join(parts)
+
+    def line(self, data) -> str:
+        """Before/after of an audit entry as "field: value; ..." in the page's language."""
+        if not data:
+            return ""
+        if not isinstance(data, dict):
+            return json.dumps(data, ensure_ascii=False)
+        fields = _audit_fields()
+        parts = [
+            f"{fields.get(k, k)}: {self.value(k, v)}"
+            for k, v in data.items()
+            if v not in ("", None) and k not in ("id", "branch")
+        ]
+        return "; ".join(parts)
+
+    def target(self, entry: dict) -> tuple[str, str]:
+        """(what the entry acted on, in words; its page, or "")."""
+        kind, pk = entry["target_type"], entry["target_id"]
+        label = forum_text.target_type_strings().get(kind, kind)
+        if kind == "forum.topic":
+            return f"{label} {pk}", reverse("forum-topic", args=[pk])
+        if kind == "forum.post" and pk in self.post_places:
+            topic_id, number = self.post_places[pk]
+            return f"{label} {pk}", f"{reverse('forum-topic', args=[topic_id])}#post-{number}"
+        if kind == "meetings.meeting" and pk in self.meetings:
+            return f"{label}“{self.meetings[pk]}”", reverse("meetings:meeting", args=[pk])
+        if kind == "meetings.chat" and pk in self.chat_meetings:
+            meeting_id = self.chat_meetings[pk]
+            return f"{label} {pk} · “{self.meetings.get(meeting_id, '')}”", reverse("meetings:meeting", args=[meeting_id])
+        return f"{label} {pk if pk is not None else ''}".strip(), ""
+
+
+def _audit_label(entry: dict, labels: dict[str, str]) -> str:
+    action = entry["action"]
+    if action in ("meeting.mute", "meeting.unmute") and not (entry["after"] or {}).get("user"):
+        action += "_all"  # no one named: the whole room
+    return labels.get(action, action)
 
 
 @login_required
@@ -201,30 +270,19 @@ def audit_log(request, branch_id: int):
         identity, branch.pk, action=action or None, before=before, limit=AUDIT_PAGE
     )
     labels = forum_text.audit_action_strings()
-    targets = forum_text.target_type_strings()
-    # Posts are linked through their topic (the entry names only the post).
-    post_ids = [e["target_id"] for e in entries if e["target_type"] == "forum.post" and e["target_id"]]
-    post_places = {
-        pk: (topic_id, number)
-        for pk, topic_id, number in Post.objects.filter(pk__in=post_ids).values_list("pk", "topic_id", "number")
-    }
+    refs = _AuditRefs(entries)
     rows = []
     for e in entries:
-        url = ""
-        if e["target_type"] == "forum.topic":
-            url = reverse("forum-topic", args=[e["target_id"]])
-        elif e["target_id"] in post_places and e["target_type"] == "forum.post":
-            topic_id, number = post_places[e["target_id"]]
-            url = f"{reverse('forum-topic', args=[topic_id])}#post-{number}"
+        target, url = refs.target(e)
         rows.append(
             {
                 "entry": e,
                 "at": parse_datetime(e["created_at"]),
-                "label": labels.get(e["action"], e["action"]),
-                "target": targets.get(e["target_type"], e["target_type"]),
+                "label": _audit_label(e, labels),
+                "target": target,
                 "target_url": url,
-                "before": _audit_line(e["before"]),
-                "after": _audit_line(e["after"]),
+                "before": refs.line(e["before"]),
+                "after": refs.line(e["after"]),
             }
         )
     known = page_selectors.audit_actions(branch.pk)
@@ -237,6 +295,7 @@ def audit_log(request, branch_id: int):
         "watched_word": _("Watched words"),
         "watched_words": _("Watched words"),
         "discussion": _("Topic discussion"),
+        "meeting": _("Meetings"),
     }
     filters = [(g, group_labels.get(g, g)) for g in groups] + [(a, labels.get(a, a)) for a in known]
     return render(

@@ -58,8 +58,14 @@ def seed(branches: dict, users: dict) -> list[str]:
     made = []
     today = timezone.localdate(timezone.now(), b1.zone)
 
-    # Made once: a scheduled general meeting, a live lecture, an ended general meeting.
+    # Made once: an ended general meeting, a scheduled one, a live lecture.
     general = Meeting.objects.filter(branch=b1, kind=Meeting.Kind.GENERAL)
+    # The past one first: its log entries, written with the clock set back, then come
+    # before today's in the logs kept in the order of writing (events, the audit log).
+    if not general.filter(status=Meeting.Status.ENDED).exists():
+        day = today - timedelta(days=30)
+        made.append(general_meeting_title(day))
+        _past_meeting(b1, users, ident, day)
     if not general.filter(status=Meeting.Status.SCHEDULED).exists():
         saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
         title = general_meeting_title(saturday)
@@ -87,10 +93,6 @@ def seed(branches: dict, users: dict) -> list[str]:
         actions.start_meeting(identity=ident["shuji"], meeting_id=meeting.pk)
         made.append(LIVE)
 
-    if not general.filter(status=Meeting.Status.ENDED).exists():
-        day = today - timedelta(days=30)
-        made.append(general_meeting_title(day))
-        _past_meeting(b1, users, ident, day)
     return made
 
 

@@ -242,3 +242,40 @@ def test_page_strings_are_chinese_by_default(client, schedule, people):
     assert strings["raise_hand"] == "举手"
     assert strings["status"]["live"] == "进行中"
     assert strings["quorum_line"] == "有表决权党员到会 %(present)s 人 / 应到 %(expected)s 人"
+
+
+# -- the branch's audit log (操作日志) -------------------------------------------------------
+
+
+def test_audit_log_says_what_hosts_did_in_meetings(client, schedule, people, held):
+    """Every meeting action in the audit log reads as words, names the people and
+    votes it concerns and links the meeting; no action code or bare id shows."""
+    secretary = ident(people["secretary"])
+    meeting = schedule("general")
+    actions.add_exclusion(identity=secretary, meeting_id=meeting.pk, user_id=people["member"].pk, reason="abroad")
+    actions.start_meeting(identity=secretary, meeting_id=meeting.pk)
+    actions.mute(identity=secretary, meeting_id=meeting.pk, user_id=None, muted=True)
+    arrive(meeting, people["moderator"])
+    actions.mute(identity=secretary, meeting_id=meeting.pk, user_id=people["moderator"].pk, muted=True)
+
+    html = page(client, people["secretary"], reverse("audit-log", args=[meeting.branch_id])).content.decode()
+    rows = re.findall(r'<tr data-action="([^"]+)">(.*?)</tr>', html, re.S)
+    said = {action: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)) for action, row in reversed(rows)}
+    assert set(said) >= {"meeting.start", "meeting.end", "meeting.vote.create", "meeting.vote.open",
+                         "meeting.vote.close", "meeting.exclude", "meeting.mute"}
+    assert "将党员列为不计入应到" in said["meeting.exclude"]
+    assert "党员: Member" in said["meeting.exclude"] and "出国出境半年以上" in said["meeting.exclude"]
+    assert "abroad for more than six months" not in said["meeting.exclude"]
+    assert "结束表决或选举" in said["meeting.vote.close"]
+    assert "表决: “同意接收张三为预备党员”" in said["meeting.vote.close"]
+    assert "通过: 是" in said["meeting.vote.close"]
+    assert "类型: 表决" in said["meeting.vote.create"] and "无记名投票: 是" in said["meeting.vote.create"]
+    assert "到会有表决权党员: 3" in said["meeting.vote.open"]
+    mutes = [re.sub(r"<[^>]+>", " ", row) for action, row in rows if action == "meeting.mute"]
+    assert any("全体静音" in m for m in mutes) and any("静音一名参会人员" in m and "Moderator" in m for m in mutes)
+    for text in said.values():
+        assert "meeting." not in text and "meetings.meeting" not in text, text
+    for linked in (meeting, held):
+        assert f'href="{reverse("meetings:meeting", args=[linked.pk])}">会议“支部党员大会”</a>' in html
+    # The filter names the group in words too.
+    assert '<option value="meeting">支部会议</option>' in html

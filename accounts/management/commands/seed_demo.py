@@ -72,11 +72,13 @@ class Command(BaseCommand):
             if not Announcement.objects.filter(branch=branch, title=title).exists():
                 post_announcement(identity=identity_for_user(users[author]), branch_id=branch.pk, title=title, body=body)
 
-        self._forum(branches, users)
-
+        # Meetings before the forum: the past meeting's entries in the audit log are
+        # dated a month back and must come before today's.
         from meetings.demo import seed as seed_meetings
 
         seed_meetings(branches, users)
+
+        self._forum(branches, users)
 
         self.stdout.write("Demo data ready. Log in at /login/ with password %r as:" % DEMO_PASSWORD)
         for username, full_name, roles in PEOPLE:
