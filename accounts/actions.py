@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from realtime.errors import Invalid
 
 from .models import Citizen, hash_citizen_token
+
+CITIZEN_NAME_MAX = 80
 
 
 @transaction.atomic
@@ -17,7 +18,7 @@ def create_citizen(*, display_name: str = "", contact: str = "") -> tuple[Citize
     """Returns the new citizen and its token; the token is shown once, never stored."""
     display_name = (display_name or "").strip()
     contact = (contact or "").strip()
-    if len(display_name) > 80:
+    if len(display_name) > CITIZEN_NAME_MAX:
         raise Invalid("display_name", _("The display name is at most 80 characters."))
     if len(contact) > 200:
         raise Invalid("contact", _("The contact is at most 200 characters."))

@@ -5,7 +5,7 @@ from ninja import Router, Schema, Status
 
 from .actions import create_citizen
 from .identity import identity_for_citizen, identity_for_user
-from .middleware import CITIZEN_COOKIE
+from .middleware import set_citizen_cookie
 from .selectors import branches_for
 
 router = Router(tags=["accounts"])
@@ -43,5 +43,5 @@ def me(request: HttpRequest):
 @router.post("/citizens", response={201: CitizenOut}, summary="Create a citizen identity; the token is shown once")
 def new_citizen(request: HttpRequest, response: HttpResponse, payload: CitizenIn):
     citizen, token = create_citizen(display_name=payload.display_name, contact=payload.contact)
-    response.set_cookie(CITIZEN_COOKIE, token, max_age=365 * 86400, httponly=True, samesite="Lax")
+    set_citizen_cookie(response, request, token)
     return Status(201, {"id": citizen.pk, "token": token, "display_name": citizen.display_name})

@@ -8,6 +8,19 @@ CITIZEN_COOKIE = "branchline_citizen"
 CITIZEN_HEADER = "HTTP_X_CITIZEN_TOKEN"
 
 
+# A citizen stays known to their browser for a year; the token is their only key.
+CITIZEN_COOKIE_SECONDS = 365 * 86400
+
+
+def set_citizen_cookie(response, request, token: str) -> None:
+    response.set_cookie(CITIZEN_COOKIE, token, max_age=CITIZEN_COOKIE_SECONDS, httponly=True, samesite="Lax",
+                        secure=request.is_secure())
+
+
+def forget_citizen_cookie(response) -> None:
+    response.delete_cookie(CITIZEN_COOKIE, samesite="Lax")
+
+
 def citizen_token_from_request(request) -> str | None:
     return request.META.get(CITIZEN_HEADER) or request.COOKIES.get(CITIZEN_COOKIE)
 

@@ -31,6 +31,11 @@ def reads_branch(board: Board) -> bool | None:
     return None if board.is_public else True
 
 
+def public_boards() -> list[Board]:
+    """Every public board, with its branch: what anyone may read, whoever they are."""
+    return list(Board.objects.select_related("branch").filter(visibility=Board.Visibility.PUBLIC))
+
+
 def board_for(identity: Identity, board_id: int) -> Board:
     board = Board.objects.select_related("branch").filter(pk=board_id).first()
     if board is None or not can_read_board(identity, board):

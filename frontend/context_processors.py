@@ -55,9 +55,12 @@ def navigation(request) -> dict:
     authenticated = user is not None and user.is_authenticated
     if authenticated:
         branches = readable_branches(user)
+    # A visitor who took part as a citizen (a cookie, accounts/middleware.py).
+    citizen = None if authenticated else getattr(request, "citizen", None) or None
     return {
         "nav_branches": branches,
+        "citizen": citizen,
         "realtime_limits": settings.BRANCHLINE_REALTIME,
-        # Only pages with a signed-in user open the socket and show its status.
-        "realtime_strings": realtime_strings() if authenticated else None,
+        # Only pages with a signed-in member or a citizen show the socket's status.
+        "realtime_strings": realtime_strings() if authenticated or citizen else None,
     }

@@ -53,6 +53,11 @@ def _may_write(identity: Identity, board) -> bool:
     return True
 
 
+def _citizen_may_join(identity: Identity, board) -> bool:
+    """A visitor with no account yet, on a board where citizens may write."""
+    return not identity.is_user and not identity.is_citizen and board.is_public and board.citizens_may_post
+
+
 def forum_strings() -> dict:
     """Strings the forum scripts show, in the active language."""
     return {
@@ -223,6 +228,7 @@ def board(request, board_id: int):
             "board": board_obj,
             "topics": [_topic_row(t, unread, discussions) for t in topics],
             "can_write": may_write,
+            "citizen_may_join": _citizen_may_join(identity, board_obj),
             "can_start_discussion": can_start_discussion,
             "has_more": next_page is not None,
             "discussion_defaults": _discussion_defaults(branch) if can_start_discussion else {},
@@ -312,6 +318,7 @@ def topic(request, topic_id: int):
             "moderator": moderator,
             "can_write": may_write,
             "silenced": identity.is_user and forum_selectors.can_write_board(identity, board_obj) and not may_write,
+            "citizen_may_join": _citizen_may_join(identity, board_obj) and not topic_obj.closed,
             "move_boards": page_selectors.boards_to_move_to(identity, topic_obj) if moderator else [],
             "merge_topics": page_selectors.merge_candidates(topic_obj) if moderator else [],
             "slow_mode_label": forum_text.format_duration(topic_obj.slow_mode_seconds),

@@ -8,6 +8,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     # Django 5's LogoutView accepts POST only; the navigation posts a small form.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("citizen/", views.citizen_start, name="citizen-start"),
+    path("citizen/leave/", views.citizen_leave, name="citizen-leave"),
     path("branches/<int:branch_id>/announcements/", views.announcements, name="announcements"),
     # 微论坛
     path("branches/<int:branch_id>/forum/", forum_views.board_list, name="forum-boards"),

@@ -8,13 +8,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.actions import CITIZEN_NAME_MAX, create_citizen
 from accounts.api import request_identity
+from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
 from accounts.models import Branch
 from accounts.selectors import can_manage_branch, can_read_branch
 from announcements import selectors as announcement_selectors
 from announcements.actions import BODY_MAX, TITLE_MAX, stream_for
+from forum import selectors as forum_selectors
+from realtime.errors import Invalid
 
 from .context_processors import readable_branches
 
@@ -62,7 +68,53 @@ def home(request):
         readable = readable_branches(request.user)
         if readable:
             return redirect("announcements", branch_id=readable[0].pk)
-    return render(request, "frontend/home.html")
+    # Visitors (citizens among them) find the boards they may read, and where they may write.
+    return render(request, "frontend/home.html", {"public_boards": forum_selectors.public_boards()})
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+@require_http_methods(["GET", "POST"])
+def citizen_start(request):
+    """Take part without an account (群众留言): a citizen identity for this browser.
+
+    The token goes into an HttpOnly cookie and is never shown: the browser is the key.
+    A member who is logged in, or a visitor who is a citizen already, is sent on.
+    """
+    target = _safe_next(request, reverse("home"))
+    if request.user.is_authenticated or request.citizen:
+        return redirect(target)
+    error = ""
+    name = ""
+    if request.method == "POST":
+        name = request.POST.get("display_name", "")
+        try:
+            _citizen, token = create_citizen(display_name=name)
+        except Invalid as exc:
+            error = exc.message
+        else:
+            response = redirect(target)
+            set_citizen_cookie(response, request, token)
+            return response
+    return render(
+        request,
+        "frontend/citizen_start.html",
+        {"next": target, "display_name": name, "error": error, "name_max": CITIZEN_NAME_MAX},
+        status=400 if error else 200,
+    )
+
+
+@require_POST
+def citizen_leave(request):
+    """"Forget me": this browser stops being that citizen (their posts stay)."""
+    response = redirect(_safe_next(request, reverse("home")))
+    forget_citizen_cookie(response)
+    return response
 
 
 def announcement_strings() -> dict[str, str]:

@@ -125,6 +125,42 @@ def test_a_moderator_approves_a_queued_post_and_the_author_sees_it_appear(server
         assert page.evaluate("window.__sameDocument") is True, "a page reloaded"
 
 
+def test_a_visitor_writes_as_a_citizen_and_sees_the_moderators_approval(server, open_page):
+    """No account: the home page leads to the public board, one click makes this browser
+    a citizen, the topic waits for review, and the approval reaches the citizen's page live."""
+    branch = server.branch_id("第一党支部")
+    moderator = open_page(server, "banzhu", f"/branches/{branch}/review/")
+    visitor = open_page(server, None, "/")
+    visitor.get_by_role("link", name="群众之声").click()
+    visitor.fill("#citizen-name", "居民老李")
+    visitor.click("#citizen-join button[type=submit]")
+    expect(visitor.locator("#topic-form")).to_be_visible()
+    expect(visitor.locator(".account .who")).to_have_text("居民老李")
+    expect(visitor.locator("#conn-status")).to_have_attribute("data-status", "online")
+
+    title = f"三号楼路灯坏了 {tag()}"
+    visitor.fill("#topic-title", title)
+    visitor.fill("#topic-body", "晚上很不安全，请帮忙联系物业。")
+    visitor.click("#topic-form button[type=submit]")
+    mine = visitor.locator("#post-list .post").first
+    expect(mine.locator(".post-status")).to_have_text("待审核")
+    expect(mine.locator(".post-author")).to_have_text("居民老李")
+    visitor.evaluate("window.__sameDocument = true")
+
+    item = moderator.locator("#review-list .review-item", has_text="请帮忙联系物业")
+    expect(item).to_have_count(1)
+    expect(item.locator(".review-reasons")).to_contain_text("群众")
+    item.get_by_role("button", name="通过", exact=True).click()
+    expect(item.locator(".item-status")).to_have_text("已通过")
+    expect(mine).to_have_attribute("data-status", "visible")
+    assert visitor.evaluate("window.__sameDocument") is True, "the citizen's page reloaded"
+
+    # "Forget me": this browser is a visitor again, and the topic stays for everyone.
+    visitor.get_by_role("button", name="忘记我").click()
+    expect(visitor.locator(".account")).not_to_contain_text("居民老李")
+    expect(visitor.locator("#post-list .post", has_text="请帮忙联系物业")).to_have_count(1)
+
+
 XSS_BODY = "看这里 <img src=x onerror=alert(1)> 和 [x](javascript:alert(1)) 还有 <script>alert(2)</script> {tag}"
 
 
