@@ -72,6 +72,17 @@ def home(request):
     return render(request, "frontend/home.html", {"public_boards": forum_selectors.public_boards()})
 
 
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: a form refused by the CSRF check (opened before a login or a
+    logout, or long ago), said in the page's language with a way back."""
+    from django.middleware.csrf import REASON_NO_CSRF_COOKIE
+
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else ""
+    context = {"no_cookie": reason == REASON_NO_CSRF_COOKIE, "back": back}
+    return render(request, "403_csrf.html", context, status=403)
+
+
 def _safe_next(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):

@@ -66,6 +66,8 @@ ALLOWED_HOSTS = [
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
+# A form refused by the CSRF check gets a page in the reader's language (frontend/views.py).
+CSRF_FAILURE_VIEW = "frontend.views.csrf_failure"
 PORT = env_int("PORT", 8000)  # daphne's port is given on its command line (Makefile)
 
 # Behind a TLS-terminating proxy (docs/deploy.md): trust its X-Forwarded-Proto and

@@ -279,3 +279,12 @@ def test_audit_log_says_what_hosts_did_in_meetings(client, schedule, people, hel
         assert f'href="{reverse("meetings:meeting", args=[linked.pk])}">会议“支部党员大会”</a>' in html
     # The filter names the group in words too.
     assert '<option value="meeting">支部会议</option>' in html
+
+
+def test_a_refused_page_says_why_in_the_readers_language(client, schedule, people):
+    meeting = schedule("general")
+    response = page(client, people["probationary"], reverse("meetings:minutes", args=[meeting.pk]))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "无权访问" in html and 'class="site-header"' in html
+    assert "会议结束" in html  # the refusal's own sentence (PermissionDenied), translated
