@@ -5,11 +5,12 @@ import time
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen
@@ -70,6 +71,28 @@ def home(request):
             return redirect("announcements", branch_id=readable[0].pk)
     # Visitors (citizens among them) find the boards they may read, and where they may write.
     return render(request, "frontend/home.html", {"public_boards": forum_selectors.public_boards()})
+
+
+def _api_error(code: str, message: str, status: int):
+    return JsonResponse({"code": code, "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    """handler404: the HTTP API answers in its own error shape (docs/protocol.md), pages with 404.html."""
+    if _is_api(request):
+        return _api_error("not_found", _("There is no such API path."), 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """handler500: as handler404; the page (500.html) needs no request context."""
+    if _is_api(request):
+        return _api_error("internal", _("Something went wrong on the server; nothing was changed."), 500)
+    return defaults.server_error(request)
 
 
 def csrf_failure(request, reason: str = ""):

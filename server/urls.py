@@ -12,3 +12,7 @@ urlpatterns = [
     path("", include("meetings.urls")),
     path("", include("frontend.urls")),
 ]
+
+# /api/ paths answer errors as JSON in the API's shape; pages get the site's error pages.
+handler404 = "frontend.views.page_not_found"
+handler500 = "frontend.views.server_error"

@@ -3,6 +3,8 @@ form refused by the CSRF check. (403 with its reason: tests/meetings/test_pages.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.conf import settings
 from django.test import Client, RequestFactory
@@ -61,3 +63,27 @@ def test_a_form_refused_by_the_csrf_check_says_why_and_changes_nothing(people):
     html = response.content.decode()
     assert response.status_code == 403 and "没有发送 Cookie" in html
     assert "evil.example" not in html  # "back" only to this site
+
+
+def test_the_http_api_answers_errors_in_its_own_shape(client):
+    response = client.get("/api/no-such-path")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"code": "not_found", "message": "没有这个 API 路径。"}
+    from frontend.views import server_error as handler500
+
+    response = handler500(RequestFactory().get("/api/me"))
+    assert response.status_code == 500 and json.loads(response.content)["code"] == "internal"
+    # Pages keep their HTML error page.
+    assert "出错了" in handler500(RequestFactory().get("/forum/search/")).content.decode()
+
+
+def test_a_fault_inside_an_api_view_answers_json_500(client, people, monkeypatch):
+    def broken(identity):
+        raise RuntimeError("a fault the view did not expect")
+
+    monkeypatch.setattr("accounts.api.branches_for", broken)
+    client.raise_request_exception = False
+    client.force_login(people["member"])
+    response = client.get("/api/me")
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal"
