@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
 from accounts.models import Membership
@@ -13,8 +12,8 @@ from accounts.selectors import branch_chain, can_read_branch, role_on_chain
 from accounts.streams import inbox_stream
 from realtime.errors import Forbidden, Invalid, NotFound
 from realtime.events import append_event, take_reserved_pk
-from realtime.sql import insert_row
 from realtime.models import ReadMarker
+from realtime.sql import insert_row
 
 from .models import Announcement
 from .selectors import unread_count
@@ -36,6 +35,10 @@ def check_post_announcement(identity: Identity, branch_id: int, title: str, body
         raise NotFound(_("There is no branch %(id)s.") % {"id": branch_id})
     if not allowed:
         raise Forbidden(_("Only the branch secretary may post announcements."))
+    return _clean(title, body)
+
+
+def _clean(title: str, body: str) -> tuple[str, str]:
     title, body = title.strip(), body.strip()
     if not title:
         raise Invalid("title", _("A title is required."))
@@ -105,3 +108,65 @@ def mark_read(*, identity: Identity, branch_id: int, seq: int) -> int:
             actor=identity,
         )
     return marker.seq
+
+
+# -- corrections: edit and withdraw (撤回) -------------------------------------------------
+
+
+def _managed(identity: Identity, announcement_id: int) -> Announcement:
+    """The announcement, for a secretary of its branch (or above) to change.
+
+    Those who cannot read the branch, and everyone once it is withdrawn, are told it
+    does not exist; members who can read it but are not secretaries, that they may not.
+    """
+    announcement = (
+        Announcement.objects.select_for_update(of=("self",)).select_related("author")
+        .filter(pk=announcement_id, withdrawn_at__isnull=True).first()
+    )
+    if announcement is None or not can_read_branch(identity, announcement.branch_id):
+        raise NotFound(_("There is no announcement %(id)s.") % {"id": announcement_id})
+    if not (identity.is_user and role_on_chain(identity.user_id, announcement.branch_id, [Membership.Role.SECRETARY])):
+        raise Forbidden(_("Only the branch secretary may change announcements."))
+    return announcement
+
+
+@transaction.atomic
+def edit_announcement(*, identity: Identity, announcement_id: int, title: str, body: str) -> Announcement:
+    """Correct an announcement's title and text. Readers' pages update in place; the
+    unread counts do not change (an edit is not a new announcement)."""
+    announcement = _managed(identity, announcement_id)
+    title, body = _clean(title, body)
+    if (title, body) == (announcement.title, announcement.body):
+        return announcement  # nothing to correct: no event, no audit entry
+    before = {"title": announcement.title, "body": announcement.body}
+    announcement.title, announcement.body, announcement.edited_at = title, body, timezone.now()
+    announcement.save(update_fields=["title", "body", "edited_at"])
+    append_event(stream_for(announcement.branch_id), "announcement.edited", announcement.to_dict(), actor=identity)
+    _audit(identity, announcement, "edit", before=before, after={"title": title, "body": body})
+    return announcement
+
+
+@transaction.atomic
+def withdraw_announcement(*, identity: Identity, announcement_id: int) -> Announcement:
+    """Withdraw (撤回) an announcement: gone from every page and unread count; kept,
+    with who withdrew it, in the audit log."""
+    announcement = _managed(identity, announcement_id)
+    announcement.withdrawn_at = timezone.now()
+    announcement.save(update_fields=["withdrawn_at"])
+    append_event(
+        stream_for(announcement.branch_id),
+        "announcement.withdrawn",
+        # seq and author: enough for every reader to correct their own unread count.
+        {"id": announcement.pk, "seq": announcement.seq, "author": {"id": announcement.author_id},
+         "by": {"id": identity.user_id, "name": identity.name}},
+        actor=identity,
+    )
+    _audit(identity, announcement, "withdraw", before={"title": announcement.title}, after=None)
+    return announcement
+
+
+def _audit(identity: Identity, announcement: Announcement, action: str, *, before: dict, after: dict | None) -> None:
+    from moderation.actions import audit
+
+    audit(actor=identity, action=f"announcement.{action}", target_type="announcements.announcement",
+          target_id=announcement.pk, branch_id=announcement.branch_id, before=before, after=after)

@@ -45,3 +45,41 @@ def post_announcement(
     if idempotency_key is None:
         return Status(201, write())
     return Status(201, run_once(identity, check_client_id(idempotency_key), "announcements.post", write))
+
+
+@router.patch(
+    "/announcements/{announcement_id}",
+    auth=django_auth,
+    summary="Correct an announcement's title and text (secretaries); Idempotency-Key makes retries safe",
+)
+def edit_announcement(
+    request: HttpRequest, announcement_id: int, payload: AnnouncementIn, idempotency_key: str | None = Header(None)
+):
+    identity = request_identity(request)
+
+    def write() -> dict:
+        a = actions.edit_announcement(
+            identity=identity, announcement_id=announcement_id, title=payload.title, body=payload.body
+        )
+        return {"announcement": a.to_dict()}
+
+    if idempotency_key is None:
+        return write()
+    return run_once(identity, check_client_id(idempotency_key), "announcements.edit", write)
+
+
+@router.delete(
+    "/announcements/{announcement_id}",
+    auth=django_auth,
+    summary="Withdraw (撤回) an announcement (secretaries): shown to nobody, kept in the audit log",
+)
+def withdraw_announcement(request: HttpRequest, announcement_id: int, idempotency_key: str | None = Header(None)):
+    identity = request_identity(request)
+
+    def write() -> dict:
+        a = actions.withdraw_announcement(identity=identity, announcement_id=announcement_id)
+        return {"announcement": {"id": a.pk, "withdrawn": True}}
+
+    if idempotency_key is None:
+        return write()
+    return run_once(identity, check_client_id(idempotency_key), "announcements.withdraw", write)

@@ -19,6 +19,10 @@ class Announcement(models.Model):
     # The seq of the event that published it on the branch's stream (unread counts).
     seq = models.BigIntegerField(default=0, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # A secretary may correct it (the last edit's time is shown) or withdraw it (撤回):
+    # a withdrawn announcement is kept for the audit log but shown to nobody.
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("announcement")
@@ -38,5 +42,6 @@ class Announcement(models.Model):
             "body": self.body,
             "author": {"id": self.author_id, "name": author_name},
             "created_at": iso(self.created_at),
+            "edited_at": iso(self.edited_at) if self.edited_at else None,
             "seq": self.seq,
         }

@@ -15,7 +15,7 @@ PAGE_SIZE = 50  # newest announcements in a snapshot or a page
 def announcements_for(identity: Identity, branch_id: int, *, limit: int = PAGE_SIZE, before: int | None = None):
     if not can_read_branch(identity, branch_id):
         raise Forbidden(_("You are not a member of this branch."))
-    qs = Announcement.objects.filter(branch_id=branch_id).select_related("author")
+    qs = Announcement.objects.filter(branch_id=branch_id, withdrawn_at__isnull=True).select_related("author")
     if before is not None:
         qs = qs.filter(seq__lt=before)
     return list(qs.order_by("-seq", "-id")[:limit])
@@ -37,7 +37,8 @@ def read_marker(identity: Identity, branch_id: int) -> int:
 def unread_count(identity: Identity, branch_id: int) -> int:
     """Announcements after the reader's marker, not counting their own."""
     return (
-        Announcement.objects.filter(branch_id=branch_id, seq__gt=read_marker(identity, branch_id))
+        Announcement.objects.filter(branch_id=branch_id, seq__gt=read_marker(identity, branch_id),
+                                    withdrawn_at__isnull=True)
         .exclude(author_id=identity.user_id)
         .count()
     )

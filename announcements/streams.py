@@ -60,6 +60,30 @@ def post(ctx: OpContext, args: PostArgs) -> dict:
     return {"announcement": announcement.to_dict(author_name=ctx.identity.name)}
 
 
+class EditArgs(OpArgs):
+    announcement: int
+    title: str
+    body: str
+
+
+@register_op("announcements.edit", args=EditArgs, writes=True)
+def edit(ctx: OpContext, args: EditArgs) -> dict:
+    announcement = actions.edit_announcement(
+        identity=ctx.identity, announcement_id=args.announcement, title=args.title, body=args.body
+    )
+    return {"announcement": announcement.to_dict()}
+
+
+class WithdrawArgs(OpArgs):
+    announcement: int
+
+
+@register_op("announcements.withdraw", args=WithdrawArgs, writes=True)
+def withdraw(ctx: OpContext, args: WithdrawArgs) -> dict:
+    announcement = actions.withdraw_announcement(identity=ctx.identity, announcement_id=args.announcement)
+    return {"announcement": {"id": announcement.pk, "withdrawn": True}}
+
+
 class MarkReadArgs(OpArgs):
     branch: int
     seq: int

@@ -205,6 +205,8 @@ def audit_action_strings() -> dict[str, str]:
         "watched_word.remove": _("Removed a watched word"),
         "watched_words.add": _("Added a watched word"),
         "watched_words.remove": _("Removed a watched word"),
+        "announcement.edit": _("Corrected an announcement"),
+        "announcement.withdraw": _("Withdrew an announcement"),
     }
     for decision, label in decision_strings().items():
         strings[f"review.{decision}"] = pgettext("audit log", "Review: %(decision)s") % {"decision": label}
@@ -244,4 +246,5 @@ def target_type_strings() -> dict[str, str]:
         "moderation.watched_word": _("watched word"),
         "meetings.meeting": _("meeting"),
         "meetings.chat": _("meeting chat message"),
+        "announcements.announcement": _("announcement"),
     }

@@ -170,7 +170,14 @@ def _audit_fields() -> dict[str, str]:
         "expected": _("voting members expected"),
         "passed": _("passed"),
         "message": _("message"),
+        # announcements
+        "title": _("title"),
+        "body": _("text"),
     }
+
+
+# Long texts (an announcement's body) are cut in the table; the whole is in the database.
+AUDIT_VALUE_MAX = 200
 
 
 class _AuditRefs:
@@ -218,7 +225,8 @@ class _AuditRefs:
                 **{k: str(v) for k, v in Vote.Kind.choices},
                 **{k: str(v) for k, v in Exclusion.Reason.choices},
             }
-            return labels.get(value, value)
+            value = labels.get(value, value)
+            return value if len(value) <= AUDIT_VALUE_MAX else value[:AUDIT_VALUE_MAX] + "…"
         return json.dumps(value, ensure_ascii=False)
 
     def line(self, data) -> str:
@@ -246,6 +254,8 @@ class _AuditRefs:
             return f"{label} {pk}", f"{reverse('forum-topic', args=[topic_id])}#post-{number}"
         if kind == "meetings.meeting" and pk in self.meetings:
             return f"{label}“{self.meetings[pk]}”", reverse("meetings:meeting", args=[pk])
+        if kind == "announcements.announcement":
+            return f"{label} {pk}", reverse("announcements", args=[entry["branch"]])
         if kind == "meetings.chat" and pk in self.chat_meetings:
             meeting_id = self.chat_meetings[pk]
             return f"{label} {pk} · “{self.meetings.get(meeting_id, '')}”", reverse("meetings:meeting", args=[meeting_id])
@@ -296,6 +306,7 @@ def audit_log(request, branch_id: int):
         "watched_words": _("Watched words"),
         "discussion": _("Topic discussion"),
         "meeting": _("Meetings"),
+        "announcement": _("Announcements"),
     }
     filters = [(g, group_labels.get(g, g)) for g in groups] + [(a, labels.get(a, a)) for a in known]
     return render(

@@ -170,6 +170,21 @@ def announcement_strings() -> dict[str, str]:
         "nobody_here": _("Only you"),
         "people_here": _("%(count)s people"),
         "log_in": _("Log in"),
+        # Secretaries' corrections
+        "edited": _("edited %(time)s"),
+        "edit": _("Edit"),
+        "withdraw": _("Withdraw"),
+        "confirm_withdraw": _("Withdraw it for everyone?"),
+        "save": _("Save"),
+        "cancel": _("Cancel"),
+        "title": _("Title"),
+        "text": _("Text"),
+        "saving": _("Saving…"),
+        "queued_change": _("You are offline. It will be sent as soon as the connection is back."),
+        "edit_failed": _("Not saved:"),
+        "withdraw_failed": _("Not withdrawn:"),
+        "edited_live": _("Announcement corrected: %(title)s"),
+        "withdrawn_live": _("An announcement was withdrawn."),
     }
 
 
@@ -191,6 +206,8 @@ def announcements(request, branch_id: int):
         "time_zone": branch.time_zone,
         "can_post": can_post,
         "page_size": announcement_selectors.PAGE_SIZE,
+        "title_max": TITLE_MAX,
+        "body_max": BODY_MAX,
         "me": identity.user_id,
         "login_url": reverse("login"),
     }

@@ -175,3 +175,56 @@ def test_past_the_presence_limit_the_page_says_how_many_and_names_them_again_bel
     moderator.close()
     # Back under the limit, the page asks for the names again.
     expect(member.locator("#presence-names")).to_have_text("王书记")
+
+
+def test_a_secretary_corrects_and_withdraws_and_members_see_it_live(server, open_page):
+    path = announcements_path(server)
+    member = open_page(server, "dangyuan", path)
+    secretary = open_page(server, "shuji", path)
+    wait_online(member)
+    wait_online(secretary)
+    expect(member.locator(".announcement-actions")).to_have_count(0)  # members cannot change them
+    member.evaluate("window.__sameDocument = true")
+    title = f"周五学习安排 {uuid.uuid4().hex[:6]}"
+    secretary.fill("#compose-title", title)
+    secretary.fill("#compose-body", "下午两点")
+    secretary.click("#compose button[type=submit]")
+    mine = member.locator("#announcement-list .announcement", has_text=title)
+    expect(mine).to_have_count(1)
+    unread_with_it = unread(member)
+
+    # Edit in place: a field error from the server shows at the field, and nothing is lost.
+    item = secretary.locator("#announcement-list .announcement", has_text=title)
+    item.get_by_role("button", name="编辑").click()
+    form = secretary.locator(".announcement.is-editing form")
+    form.get_by_label("标题").fill("   ")
+    form.get_by_role("button", name="保存").click()
+    expect(form.locator(".field[data-field=title] .field-error")).to_have_text("请填写标题。")
+    corrected = f"{title}（改为三点）"
+    form.get_by_label("标题").fill(corrected)
+    form.get_by_label("正文").fill("下午三点，地点不变")
+    form.get_by_role("button", name="保存").click()
+    expect(secretary.locator(".announcement.is-editing")).to_have_count(0)
+
+    # The member's page: corrected in place, marked edited, still unread, no reload.
+    expect(mine.locator(".announcement-title")).to_contain_text("（改为三点）")
+    expect(mine.locator(".announcement-body")).to_have_text("下午三点，地点不变")
+    expect(mine.locator(".edited")).to_contain_text("修改")
+    expect(mine).to_have_class(re.compile(r"\bis-unread\b"))
+    assert unread(member) == unread_with_it
+
+    # Withdraw: the first click asks, the second withdraws; gone for the member, unread down.
+    withdraw = secretary.locator("#announcement-list .announcement", has_text=corrected).get_by_role(
+        "button", name="撤回")
+    withdraw.click()
+    confirm = secretary.locator("#announcement-list .announcement", has_text=corrected).get_by_role(
+        "button", name="确认撤回？")
+    confirm.click()
+    expect(secretary.locator(".announcement-title", has_text=corrected)).to_have_count(0)
+    expect(member.locator(".announcement-title", has_text=corrected)).to_have_count(0)
+    expect(member.locator("#unread-badge")).to_have_attribute("data-count", str(unread_with_it - 1))
+    assert member.evaluate("window.__sameDocument") is True, "the member's page reloaded"
+    member.reload()
+    wait_online(member)
+    expect(member.locator(".announcement-title", has_text=title)).to_have_count(0)
+    expect(member.locator("#unread-badge")).to_have_attribute("data-count", str(unread_with_it - 1))

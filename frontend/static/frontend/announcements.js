@@ -58,7 +58,11 @@ function el(tag, className, text) {
   return node;
 }
 
+// Items a secretary is editing keep their node (and what was typed) across re-renders.
+const editing = new Map(); // id -> li
+
 function renderItem(a) {
+  if (editing.has(a.id)) return editing.get(a.id);
   const li = el("li", "announcement");
   li.dataset.id = a.id;
   li.dataset.seq = a.seq;
@@ -73,9 +77,144 @@ function renderItem(a) {
   const sep = el("span", "sep", " · ");
   sep.setAttribute("aria-hidden", "true");
   meta.append(el("span", "author", a.author ? a.author.name : ""), sep, time);
+  if (a.edited_at) {
+    const sep2 = el("span", "sep", " · ");
+    sep2.setAttribute("aria-hidden", "true");
+    meta.append(sep2, el("span", "edited", interpolate(t.edited, { time: formatTime(a.edited_at) })));
+  }
   article.append(title, meta, el("div", "announcement-body", a.body));
+  if (config.can_post) article.append(renderControls(a));
   li.append(article);
   return li;
+}
+
+function replaceItem(a) {
+  const old = list.querySelector(`.announcement[data-id="${a.id}"]`);
+  if (!old || editing.has(a.id)) return;
+  const li = renderItem(a);
+  li.classList.toggle("is-unread", old.classList.contains("is-unread"));
+  old.replaceWith(li);
+}
+
+function removeItem(id) {
+  state.items.delete(id);
+  editing.delete(id);
+  list.querySelector(`.announcement[data-id="${id}"]`)?.remove();
+  if (!list.querySelector(".announcement")) renderList();
+}
+
+// -- secretaries' corrections: edit in place, withdraw (撤回) with a confirming click ------
+
+function renderControls(a) {
+  const bar = el("p", "announcement-actions");
+  const edit = el("button", "link-button", t.edit);
+  edit.type = "button";
+  edit.addEventListener("click", () => startEditing(a.id));
+  const withdraw = el("button", "link-button danger", t.withdraw);
+  withdraw.type = "button";
+  let armed = null;
+  withdraw.addEventListener("click", async () => {
+    if (!armed) {
+      // The first click asks; the second, within a few seconds, withdraws.
+      withdraw.textContent = t.confirm_withdraw;
+      armed = setTimeout(() => {
+        armed = null;
+        withdraw.textContent = t.withdraw;
+      }, 5000);
+      return;
+    }
+    clearTimeout(armed);
+    withdraw.disabled = true;
+    try {
+      await conn.write("announcements.withdraw", { announcement: a.id });
+      removeItem(a.id);
+      showPageError("");
+    } catch (error) {
+      withdraw.disabled = false;
+      withdraw.textContent = t.withdraw;
+      armed = null;
+      showPageError(`${t.withdraw_failed} ${describeError(error, rt)}`);
+    }
+  });
+  bar.append(edit, withdraw);
+  return bar;
+}
+
+let editForms = 0;
+
+function startEditing(id) {
+  const a = state.items.get(id);
+  const old = list.querySelector(`.announcement[data-id="${id}"]`);
+  if (!a || !old || editing.has(id)) return;
+  const n = ++editForms;
+  const li = el("li", "announcement is-editing");
+  li.dataset.id = a.id;
+  li.dataset.seq = a.seq;
+  li.dataset.mine = old.dataset.mine;
+  const form = el("form", "stack edit-form");
+  form.noValidate = true;
+  const formError = el("div", "alert alert-error");
+  formError.setAttribute("role", "alert");
+  formError.hidden = true;
+  const field = (name, label, control) => {
+    const wrap = el("div", "field");
+    wrap.dataset.field = name;
+    control.id = `edit-${n}-${name}`;
+    control.name = name;
+    const lab = el("label", "", label);
+    lab.htmlFor = control.id;
+    const error = el("p", "field-error");
+    error.id = `${control.id}-error`;
+    error.hidden = true;
+    control.setAttribute("aria-describedby", error.id);
+    wrap.append(lab, control, error);
+    return { wrap, input: control, error };
+  };
+  const titleInput = el("input");
+  titleInput.type = "text";
+  titleInput.maxLength = config.title_max;
+  titleInput.value = a.title;
+  const bodyInput = el("textarea");
+  bodyInput.rows = 5;
+  bodyInput.maxLength = config.body_max;
+  bodyInput.value = a.body;
+  const title = field("title", t.title, titleInput);
+  const body = field("body", t.text, bodyInput);
+  const actions = el("div", "form-actions");
+  const save = el("button", "button button-primary", t.save);
+  save.type = "submit";
+  const cancel = el("button", "button", t.cancel);
+  cancel.type = "button";
+  const statusLine = el("span", "form-status");
+  statusLine.setAttribute("role", "status");
+  actions.append(save, cancel, statusLine);
+  form.append(formError, title.wrap, body.wrap, actions);
+  li.append(form);
+
+  const finish = (latest) => {
+    editing.delete(id);
+    const fresh = renderItem(latest || state.items.get(id) || a);
+    fresh.classList.toggle("is-unread", old.classList.contains("is-unread"));
+    li.replaceWith(fresh);
+  };
+  cancel.addEventListener("click", () => finish());
+  bindWriteForm(form, {
+    fields: { title: { input: titleInput, error: title.error }, body: { input: bodyInput, error: body.error } },
+    statusLine,
+    formError,
+    conn,
+    rt,
+    strings: { sending: t.saving, queued: t.queued_change, failed: t.edit_failed, fixFields: t.fix_fields },
+    send: () => conn.write("announcements.edit", { announcement: id, title: titleInput.value, body: bodyInput.value }),
+    onSuccess: (reply) => {
+      const latest = { ...reply.announcement };
+      if (state.items.has(id)) state.items.set(id, latest);
+      finish(latest);
+    },
+  });
+  editing.set(id, li);
+  old.replaceWith(li);
+  titleInput.focus();
 }
 
 function sortedItems() {
@@ -160,6 +299,24 @@ conn.subscribe(config.stream, {
     renderUnread();
   },
   event(frame) {
+    if (frame.type === "announcement.edited") {
+      // Carries the announcement's own seq: its place and unread state do not change.
+      const a = frame.data;
+      if (!state.items.has(a.id)) return; // on a page not loaded here
+      state.items.set(a.id, a);
+      replaceItem(a);
+      announce(interpolate(t.edited_live, { title: a.title }));
+      return;
+    }
+    if (frame.type === "announcement.withdrawn") {
+      const gone = frame.data;
+      // It no longer counts as unread (the server's count leaves it out too).
+      if (gone.seq > state.readSeq && gone.author.id !== config.me && state.unread > 0) state.unread -= 1;
+      if (state.items.has(gone.id)) announce(t.withdrawn_live);
+      removeItem(gone.id);
+      renderUnread();
+      return;
+    }
     if (frame.type !== "announcement.posted") return;
     // The stream's seq is the announcement's seq (unread counting uses it).
     const a = { ...frame.data, seq: frame.seq };
