@@ -32,3 +32,22 @@ def create_citizen(*, display_name: str = "", contact: str = "") -> tuple[Citize
 def touch_citizen(citizen: Citizen) -> None:
     citizen.last_seen_at = timezone.now()
     citizen.save(update_fields=["last_seen_at"])
+
+
+def end_other_sessions(user, keep_session_key: str | None) -> int:
+    """Log `user` out everywhere but the session `keep_session_key` (after a password
+    change). Their open sockets there are closed by the next session check
+    (realtime/sessions.py). Returns how many sessions were ended.
+
+    Sessions are not indexed by user, so every live one is read: fine for a password
+    change, which is rare; not for a hot path.
+    """
+    from django.contrib.sessions.models import Session
+
+    ended = []
+    live = Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=keep_session_key or "")
+    for session in live.iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            ended.append(session.session_key)
+    Session.objects.filter(session_key__in=ended).delete()
+    return len(ended)

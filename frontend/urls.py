@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     # Django 5's LogoutView accepts POST only; the navigation posts a small form.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", views.AccountView.as_view(), name="account"),
     path("citizen/", views.citizen_start, name="citizen-start"),
     path("citizen/leave/", views.citizen_leave, name="citizen-leave"),
     path("branches/<int:branch_id>/announcements/", views.announcements, name="announcements"),

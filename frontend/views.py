@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -10,13 +11,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.actions import CITIZEN_NAME_MAX, create_citizen
+from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
 from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
-from accounts.models import Branch
+from accounts.models import Branch, Membership
 from accounts.selectors import can_manage_branch, can_read_branch
 from announcements import selectors as announcement_selectors
 from announcements.actions import BODY_MAX, TITLE_MAX, stream_for
@@ -48,6 +50,37 @@ def demo_accounts_active() -> bool:
     active = user is not None and user.check_password(DEMO_PASSWORD)
     _demo_check.update(at=now, active=active)
     return active
+
+
+class AccountView(auth_views.PasswordChangeView):
+    """我的账号: who I am, my branches and roles, and changing my password. A change logs
+    this person out everywhere else (their other devices' sockets close too)."""
+
+    template_name = "frontend/account.html"
+
+    def get_success_url(self) -> str:
+        return reverse("account")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # keeps this session (update_session_auth_hash)
+        ended = end_other_sessions(self.request.user, self.request.session.session_key)
+        text = _("Your password has been changed.")
+        if ended:
+            text += " " + ngettext(
+                "You were logged out of %(count)d other session.",
+                "You were logged out of %(count)d other sessions.",
+                ended,
+            ) % {"count": ended}
+        messages.success(self.request, text)
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        roles = {}
+        for m in Membership.objects.filter(user=self.request.user).select_related("branch").order_by("branch_id"):
+            roles.setdefault(m.branch, []).append(m.get_role_display())
+        context["memberships"] = list(roles.items())
+        return context
 
 
 class LoginView(auth_views.LoginView):
