@@ -1,7 +1,7 @@
 // The branch's announcements page (通知公告): a live list, the unread count, mark all
 // read, older pages, who is here, and the secretary's compose form.
 import { Status, connection, describeError, interpolate, readJSON } from "./realtime.js";
-import { bindWriteForm } from "./write_form.js";
+import { bindWriteForm, confirmTwice } from "./write_form.js";
 
 const config = readJSON("announcements-config");
 const t = readJSON("announcements-strings");
@@ -112,29 +112,20 @@ function renderControls(a) {
   edit.addEventListener("click", () => startEditing(a.id));
   const withdraw = el("button", "link-button danger", t.withdraw);
   withdraw.type = "button";
-  let armed = null;
-  withdraw.addEventListener("click", async () => {
-    if (!armed) {
-      // The first click asks; the second, within a few seconds, withdraws.
-      withdraw.textContent = t.confirm_withdraw;
-      armed = setTimeout(() => {
-        armed = null;
-        withdraw.textContent = t.withdraw;
-      }, 5000);
-      return;
-    }
-    clearTimeout(armed);
-    withdraw.disabled = true;
-    try {
-      await conn.write("announcements.withdraw", { announcement: a.id });
-      removeItem(a.id);
-      showPageError("");
-    } catch (error) {
-      withdraw.disabled = false;
-      withdraw.textContent = t.withdraw;
-      armed = null;
-      showPageError(`${t.withdraw_failed} ${describeError(error, rt)}`);
-    }
+  confirmTwice(withdraw, {
+    label: t.withdraw,
+    confirmLabel: t.confirm_withdraw,
+    act: async () => {
+      withdraw.disabled = true;
+      try {
+        await conn.write("announcements.withdraw", { announcement: a.id });
+        removeItem(a.id);
+        showPageError("");
+      } catch (error) {
+        withdraw.disabled = false;
+        showPageError(`${t.withdraw_failed} ${describeError(error, rt)}`);
+      }
+    },
   });
   bar.append(edit, withdraw);
   return bar;

@@ -17,7 +17,7 @@ import {
   timeElement,
   timeFormatter,
 } from "./forum_common.js";
-import { bindWriteForm } from "./write_form.js";
+import { bindWriteForm, confirmTwice } from "./write_form.js";
 
 const config = readJSON("forum-config");
 const t = readJSON("forum-strings");
@@ -231,20 +231,10 @@ function renderPostActions(post, mine) {
   if ((mine || config.moderator) && post.status !== "deleted" && post.status !== "rejected") {
     bar.append(el("button", { type: "button", className: "link-button", text: t.edit, onclick: () => startEdit(post) }));
     const del = el("button", { type: "button", className: "link-button danger", text: t.delete });
-    let armed = null;
-    del.addEventListener("click", () => {
-      // Two presses, not a modal confirm(): nothing blocks the live page.
-      if (!armed) {
-        del.textContent = t.confirm_delete;
-        armed = setTimeout(() => {
-          armed = null;
-          del.textContent = t.delete;
-        }, 4000);
-        return;
-      }
-      clearTimeout(armed);
-      armed = null;
-      writeAction("forum.delete", { post: post.id });
+    confirmTwice(del, {
+      label: t.delete,
+      confirmLabel: t.confirm_delete,
+      act: () => writeAction("forum.delete", { post: post.id }),
     });
     bar.append(del);
   }

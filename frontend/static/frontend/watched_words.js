@@ -2,6 +2,7 @@
 // invalid pattern shows the server's own reason under the field.
 import { Status, connection, describeError, interpolate, localMessage, readJSON } from "./realtime.js";
 import { announcer, el, setAlert } from "./forum_common.js";
+import { confirmTwice } from "./write_form.js";
 
 const config = readJSON("words-config");
 const t = readJSON("words-strings");
@@ -25,28 +26,22 @@ function renderWord(word) {
   );
   if (!word.global) {
     const remove = el("button", { type: "button", className: "link-button danger word-remove", text: t.remove });
-    let armed = null;
-    remove.addEventListener("click", async () => {
-      if (!armed) {
-        remove.textContent = t.confirm_remove;
-        armed = setTimeout(() => {
-          armed = null;
-          remove.textContent = t.remove;
-        }, 4000);
-        return;
-      }
-      clearTimeout(armed);
-      remove.disabled = true;
-      try {
-        await conn.write("moderation.watched_words.remove", { id: word.id });
-        words = words.filter((w) => w.id !== word.id);
-        render();
-        announce(interpolate(t.removed, { pattern: word.pattern }));
-        setAlert(pageError, "");
-      } catch (error) {
-        remove.disabled = false;
-        setAlert(pageError, `${t.failed} ${describeError(error, rt)}`);
-      }
+    confirmTwice(remove, {
+      label: t.remove,
+      confirmLabel: t.confirm_remove,
+      act: async () => {
+        remove.disabled = true;
+        try {
+          await conn.write("moderation.watched_words.remove", { id: word.id });
+          words = words.filter((w) => w.id !== word.id);
+          render();
+          announce(interpolate(t.removed, { pattern: word.pattern }));
+          setAlert(pageError, "");
+        } catch (error) {
+          remove.disabled = false;
+          setAlert(pageError, `${t.failed} ${describeError(error, rt)}`);
+        }
+      },
     });
     li.append(remove);
   }

@@ -81,3 +81,26 @@ export function bindWriteForm(form, options) {
     }
   });
 }
+
+/**
+ * A destructive button pressed twice, not a modal confirm() (nothing blocks the live
+ * page): the first press shows `confirmLabel` for a few seconds, a second one within
+ * them runs `act()`.
+ */
+export function confirmTwice(button, { label, confirmLabel, act, ms = 4000 }) {
+  let armed = null;
+  const disarm = () => {
+    clearTimeout(armed);
+    armed = null;
+    button.textContent = label;
+  };
+  button.addEventListener("click", () => {
+    if (!armed) {
+      button.textContent = confirmLabel;
+      armed = setTimeout(disarm, ms);
+      return;
+    }
+    disarm();
+    act();
+  });
+}
