@@ -297,6 +297,7 @@ function renderPerson({ user, row, participant }) {
   li.dataset.status = status;
   const dot = el("span", "presence-dot");
   dot.title = connected ? t.online_now : t.offline_now;
+  dot.setAttribute("role", "img"); // a labelled dot: a span needs a role to carry aria-label
   dot.setAttribute("aria-label", dot.title);
   const name = el("span", "person-name", user.name);
   if (isMe(user)) name.append(" ", el("span", "muted small", t.you));
