@@ -37,7 +37,8 @@ def _snapshot(identity: Identity, object_id: str) -> dict:
 
 
 register_stream_type(
-    StreamType(name="announcements", can_read=_can_read, snapshot=_snapshot, exists=_exists, presence=True)
+    StreamType(name="announcements", can_read=_can_read, snapshot=_snapshot, exists=_exists, presence=True,
+               quiet_follow=True)
 )
 
 

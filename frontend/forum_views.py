@@ -34,13 +34,29 @@ def branch_sections(identity: Identity, branch: Branch, section: str) -> dict:
     member = can_read_branch(identity, branch.pk)
     moderator = can_moderate_branch(identity, branch.pk)
     pending = page_selectors.review_counts(branch.pk).get("pending", 0) if moderator else 0
-    return {
+    context = {
         "branch": branch,
         "section": section,
         "branch_member": member,
         "can_moderate": moderator,
         "pending_reviews": pending,
     }
+    if member and identity.is_user and section != "announcements":
+        # The announcements tab counts the reader's unread ones, live (nav_unread.js
+        # follows the stream from this head on); their own page has its own badge.
+        from announcements import selectors as announcement_selectors
+        from announcements.actions import stream_for
+        from realtime.models import Stream
+
+        key = stream_for(branch.pk)
+        context["nav_unread"] = {
+            "stream": key,
+            "since": Stream.objects.filter(key=key).values_list("last_seq", flat=True).first() or 0,
+            "read_seq": announcement_selectors.read_marker(identity, branch.pk),
+            "count": announcement_selectors.unread_count(identity, branch.pk),
+            "me": identity.user_id,
+        }
+    return context
 
 
 def _may_write(identity: Identity, board) -> bool:

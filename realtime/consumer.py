@@ -475,7 +475,14 @@ class RealtimeConsumer(AsyncConsumer):
         since = args.get("since")
         if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
             raise BadRequest("since must be a non-negative integer", details={"field": "since"})
-        parse_stream_key(stream)  # cheap shape check before touching the database
+        here = args.get("here", True)
+        if not isinstance(here, bool):
+            raise BadRequest("here must be true or false", details={"field": "here"})
+        stream_type = parse_stream_key(stream)[0]  # cheap shape check before touching the database
+        if not here and stream_type.presence and not stream_type.quiet_follow:
+            raise BadRequest(
+                f"{stream_type.name} streams cannot be followed with here=false", details={"field": "here"}
+            )
         if stream not in self.subscriptions and len(self.subscriptions) >= self.conf["MAX_SUBSCRIPTIONS"]:
             raise TooLarge(_("At most %(max)s subscriptions per connection.") % {"max": self.conf["MAX_SUBSCRIPTIONS"]})
         if stream in self.subscriptions:
@@ -499,7 +506,7 @@ class RealtimeConsumer(AsyncConsumer):
             sub.last = head.last_seq
             reply["seq"] = head.last_seq
             reply["snapshot"] = snapshot
-        if stream_type.presence and self.identity.kind != "anonymous":
+        if stream_type.presence and here and self.identity.kind != "anonymous":
             self.hub.presence_join(stream, self.identity.key, self.identity.name)
             self.presence_streams.add(stream)
         if stream_type.presence:

@@ -28,6 +28,10 @@ class StreamType:
     # (object id) -> does the object exist? Unknown objects answer not_found.
     exists: Callable[[str], bool] | None = None
     presence: bool = False
+    # A subscriber may follow without being listed as here (`subscribe` with here=false),
+    # e.g. a page counting new announcements while the reader is elsewhere. Off where
+    # being on the stream is a record (a meeting's attendance) or a courtesy to others.
+    quiet_follow: bool = False
     # (object id, joined {identity key: at}, left {identity key: (at, lost)}) -> None. Runs
     # in a database thread after the hub saw real presence changes: a first socket in, a
     # last socket out (across processes), or a dead process's sockets expiring. `at` is

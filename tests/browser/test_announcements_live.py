@@ -228,3 +228,36 @@ def test_a_secretary_corrects_and_withdraws_and_members_see_it_live(server, open
     wait_online(member)
     expect(member.locator(".announcement-title", has_text=title)).to_have_count(0)
     expect(member.locator("#unread-badge")).to_have_attribute("data-count", str(unread_with_it - 1))
+
+
+def test_the_announcements_tab_counts_new_ones_live_on_other_pages(server, open_page):
+    """A member reading the forum sees the announcements tab's count go up when the
+    secretary posts, and down when it is withdrawn, without being listed as reading
+    the announcements."""
+    branch = server.branch_id(BRANCH)
+    member = open_page(server, "dangyuan", f"/branches/{branch}/forum/")
+    secretary = open_page(server, "shuji", announcements_path(server))
+    wait_online(secretary)
+    expect(member.locator("#conn-status")).to_have_attribute("data-status", "online")
+    tab = member.get_by_role("navigation", name="本支部栏目").get_by_role("link", name=re.compile("通知公告"))
+    badge = member.locator("#nav-unread-count")
+    before = int(badge.inner_text().split()[0] or 0) if badge.is_visible() else 0
+    member.evaluate("window.__sameDocument = true")
+
+    title = f"临时通知 {uuid.uuid4().hex[:6]}"
+    secretary.fill("#compose-title", title)
+    secretary.fill("#compose-body", "今晚七点开会")
+    secretary.click("#compose button[type=submit]")
+    expect(badge).to_be_visible()
+    expect(badge).to_contain_text(f"{before + 1}")
+    expect(tab).to_contain_text(f"{before + 1} 条未读")
+    expect(secretary.locator("#presence-names")).to_have_text("只有您")  # the member is not on this page
+
+    item = secretary.locator("#announcement-list .announcement", has_text=title)
+    item.get_by_role("button", name="撤回").click()
+    item.get_by_role("button", name="确认撤回？").click()
+    if before == 0:
+        expect(badge).to_be_hidden()
+    else:
+        expect(badge).to_contain_text(f"{before}")
+    assert member.evaluate("window.__sameDocument") is True, "the member's page reloaded"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from channels.db import database_sync_to_async
@@ -16,7 +17,7 @@ from realtime import hub as hub_module
 from realtime.events import publish
 from realtime.models import ClientWrite, Event
 from realtime.ops import OpArgs, register_op
-from realtime.streams import group_name
+from realtime.streams import StreamType, group_name, register_stream_type
 from realtime.testing import capture_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -485,3 +486,41 @@ async def test_a_frame_sent_on_a_writes_commit_goes_out_on_the_servers_loop(conn
     finally:
         del layer.group_send
     assert loops == [asyncio.get_running_loop()]
+
+
+async def test_following_with_here_false_gets_events_without_being_listed(connect, people, tree):
+    """A page that only counts new announcements follows the stream quietly: it gets
+    every event after `since`, and nobody sees it as here."""
+    stream = f"announcements:{tree['a'].pk}"
+    watcher = await connect(people["secretary"])
+    await watcher.call("subscribe", {"stream": stream})
+    quiet = await connect(people["member"])
+    reply = await quiet.call("subscribe", {"stream": stream, "since": 0, "here": False})
+    assert reply["op"] == "ok" and "snapshot" not in reply["data"]
+    assert [p["id"] for p in reply["data"]["presence"]] == [f"u:{people['secretary'].pk}"]
+    # Joins go out once a second (the watcher's own may come): the member is never among them.
+    heard = []
+    while not await watcher.nothing(timeout=1.6):
+        heard.append(await watcher.recv())
+    member_key = f"u:{people['member'].pk}"
+    assert not [f for f in heard if member_key in json.dumps(f)], heard
+    listed = await watcher.call("presence", {"stream": stream})
+    assert [p["id"] for p in listed["data"]["presence"]] == [f"u:{people['secretary'].pk}"]
+    await watcher.call("announcements.post", post_args(tree["a"], "悄悄收到"), cid="cid-quiet-0001")
+    event = (await quiet.recv_until(lambda f: f["op"] == "event"))[-1]
+    assert event["type"] == "announcement.posted" and event["data"]["title"] == "悄悄收到"
+
+
+register_stream_type(StreamType(name="testroom", can_read=lambda identity, object_id: True, presence=True))
+
+
+@pytest.mark.parametrize(
+    "stream, here, field",
+    [("announcements:{a}", "no", "here"), ("announcements:{a}", None, "here"), ("announcements:{a}", 0, "here"),
+     # Where being on the stream is a record or a courtesy (a meeting, a room), no one follows unseen.
+     ("testroom:1", False, "here")],
+)
+async def test_here_false_only_where_the_stream_type_allows_it(connect, people, tree, stream, here, field):
+    member = await connect(people["member"])
+    reply = await member.call("subscribe", {"stream": stream.format(a=tree["a"].pk), "here": here})
+    assert reply["op"] == "error" and reply["code"] == "bad_request" and reply["details"]["field"] == field

@@ -173,10 +173,13 @@ export class Connection {
    *                                       the ids that just left, when the server said
    *   ephemeral(frame)                    frames like {"op": "typing", "stream", ...}: not logged, not replayed
    *   error(RealtimeError)                the subscribe was refused (then it is dropped)
+   * options:
+   *   since     start after this seq (no snapshot): the page was rendered at that head
+   *   here      false: follow without being listed as here (streams that allow it)
    */
-  subscribe(stream, handlers = {}) {
+  subscribe(stream, handlers = {}, { since = null, here = true } = {}) {
     if (this._streams.has(stream)) throw new Error(`already subscribed to ${stream}`);
-    const sub = { lastSeq: null, handlers, resubscribing: false, presence: { people: new Map(), count: 0 } };
+    const sub = { lastSeq: since, here, handlers, resubscribing: false, presence: { people: new Map(), count: 0 } };
     this._streams.set(stream, sub);
     if (this.status === Status.ONLINE) this._sendSubscribe(stream, sub);
     return {
@@ -387,6 +390,7 @@ export class Connection {
   _sendSubscribe(stream, sub) {
     const args = { stream };
     if (sub.lastSeq !== null) args.since = sub.lastSeq;
+    if (!sub.here) args.here = false;
     sub.resubscribing = true;
     this._send("subscribe", args, {
       ok: (data) => {
