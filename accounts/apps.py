@@ -8,3 +8,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import streams  # noqa: F401  registers the inbox stream type
+        from . import throttle  # noqa: F401  counts failed logins (signal receivers)

@@ -136,3 +136,15 @@ class Citizen(models.Model):
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(24)
+
+
+class LoginFailure(models.Model):
+    """A failed password login, kept for a while to slow down password guessing
+    (accounts/throttle.py)."""
+
+    username = models.CharField(max_length=150)  # as typed, lower-cased
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "at"])]

@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +22,8 @@ from accounts.api import request_identity
 from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
 from accounts.models import Branch, Membership
 from accounts.selectors import can_manage_branch, can_read_branch
+from accounts.throttle import WINDOW as THROTTLE_WINDOW
+from accounts.throttle import is_throttled
 from announcements import selectors as announcement_selectors
 from announcements.actions import BODY_MAX, TITLE_MAX, stream_for
 from forum import selectors as forum_selectors
@@ -83,8 +87,23 @@ class AccountView(auth_views.PasswordChangeView):
         return context
 
 
+class LoginForm(AuthenticationForm):
+    """Says so when the username is throttled (accounts/throttle.py), instead of the
+    usual "wrong username or password", so its owner knows to wait."""
+
+    def clean(self):
+        if is_throttled(self.cleaned_data.get("username")):
+            raise ValidationError(
+                _("Too many failed logins for this username. Try again in %(minutes)d minutes."),
+                code="throttled",
+                params={"minutes": int(THROTTLE_WINDOW.total_seconds() // 60)},
+            )
+        return super().clean()
+
+
 class LoginView(auth_views.LoginView):
     template_name = "frontend/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):

@@ -215,6 +215,10 @@ else:
     }
 
 # --- Auth, sessions ---------------------------------------------------------------
+# Django's password backend, refusing a username after too many failed logins
+# (accounts/throttle.py). Django's own stays listed so that sessions made before
+# the throttle keep working (a session names the backend that logged it in).
+AUTHENTICATION_BACKENDS = ["accounts.throttle.ThrottledModelBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

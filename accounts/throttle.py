@@ -1,0 +1,69 @@
+"""Slowing down password guessing: after LIMIT failed logins for one username within
+WINDOW, that username's logins are refused until the window has passed.
+
+Counted per username, not per address: behind a reverse proxy every request comes from
+the proxy's address. The price is that someone who keeps failing on purpose can keep
+one account's owner out for the window; the owner is told so, and a secretary or an
+administrator can still help. Failures are stored (LoginFailure), so every daphne
+process sees the same count.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.exceptions import PermissionDenied
+from django.dispatch import receiver
+from django.utils import timezone
+
+from .models import LoginFailure
+
+LIMIT = 10
+WINDOW = timedelta(minutes=15)
+
+
+def _key(username) -> str:
+    return str(username or "").strip().lower()[:150]
+
+
+def is_throttled(username) -> bool:
+    key = _key(username)
+    if not key:
+        return False
+    return LoginFailure.objects.filter(username=key, at__gt=timezone.now() - WINDOW).count() >= LIMIT
+
+
+def record_failure(username, ip: str | None) -> None:
+    key = _key(username)
+    if not key:
+        return
+    now = timezone.now()
+    LoginFailure.objects.filter(username=key, at__lte=now - WINDOW).delete()  # what no longer counts
+    LoginFailure.objects.create(username=key, ip=ip or None, at=now)
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's password backend, refusing a throttled username before checking the
+    password (for every login form: the site's, the admin's)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if is_throttled(username if username is not None else kwargs.get("username")):
+            if request is not None:
+                request.login_throttled = True  # not a new failure: the count does not grow
+            raise PermissionDenied("too many failed logins")
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+@receiver(user_login_failed)
+def _count_failure(sender, credentials, request=None, **kwargs) -> None:
+    if request is not None and getattr(request, "login_throttled", False):
+        return
+    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    record_failure(credentials.get("username"), ip)
+
+
+@receiver(user_logged_in)
+def _forget_failures(sender, request, user, **kwargs) -> None:
+    LoginFailure.objects.filter(username=_key(user.get_username())).delete()
