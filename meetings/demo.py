@@ -17,6 +17,7 @@ from unittest import mock
 
 from django.utils import timezone
 
+from accounts.demo import chinese_day
 from accounts.identity import identity_for_user
 from announcements.actions import post_announcement
 
@@ -25,7 +26,6 @@ from .models import CommitteeMember, Meeting
 
 LIVE = "党课：学习贯彻党的二十大精神"
 _MONTHS = ("一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月")
-_WEEKDAYS = "一二三四五六日"
 
 
 def general_meeting_title(day: date) -> str:
@@ -35,7 +35,7 @@ def general_meeting_title(day: date) -> str:
 
 def meeting_notice(day: date) -> tuple[str, str]:
     """The secretary's announcement of the upcoming general meeting: title and text."""
-    when = f"{day.month}月{day.day}日（周{_WEEKDAYS[day.weekday()]}）上午9:00"
+    when = f"{chinese_day(day)}上午9:00"
     text = f"各位党员：定于{when}在社区党群服务中心二楼会议室召开支部党员大会，请准时参加。无法到会的请提前向支部书记请假。"
     return f"关于召开{general_meeting_title(day)}的通知", text
 

@@ -34,3 +34,18 @@ def test_seed_demo_makes_the_meetings_once(capsys):
     assert resolution["passed"] is True and resolution["quorum_met"] is True
     assert Vote.objects.get(meeting=past).secret is True
     assert minutes["actual"]["start"].endswith("19:00")
+
+
+def test_the_forum_demo_names_a_party_day_still_ahead():
+    """The demo topic's date is computed from the day it is loaded, like the meeting's."""
+    from datetime import timedelta
+
+    from accounts.demo import chinese_day
+    from accounts.models import Branch
+    from forum.models import Post
+
+    call_command("seed_demo")
+    branch = Branch.objects.get(name="第一党支部")
+    first = Post.objects.get(topic__title="本月主题党日活动安排", number=1)
+    ahead = timezone.localdate(timezone.now(), branch.zone) + timedelta(days=5)
+    assert f"**{chinese_day(ahead)}上午**" in first.source

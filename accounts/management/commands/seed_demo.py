@@ -15,7 +15,7 @@ from accounts.models import Branch, Membership
 from announcements.actions import post_announcement
 from announcements.models import Announcement
 
-from accounts.demo import DEMO_PASSWORD
+from accounts.demo import DEMO_PASSWORD, chinese_day
 
 # username, full name, [(branch key, role), ...]
 PEOPLE = [
@@ -109,8 +109,11 @@ class Command(BaseCommand):
             defaults={"description": "面向群众公开，群众留言经审核后显示", "visibility": "public", "citizens_may_post": True},
         )
         if not Topic.objects.filter(board=talk, title="本月主题党日活动安排").exists():
+            # A date ahead of the day the demo is loaded, not a fixed "28日" that may be past.
+            party_day = chinese_day(timezone.localdate(timezone.now(), b1.zone) + timedelta(days=5))
             topic, first = create_topic(identity=ident["shuji"], board=talk, title="本月主题党日活动安排",
-                                        body="本月主题党日安排在 **28日上午**，内容为社区环境整治志愿服务。\n\n请大家回复报名。")
+                                        body=f"本月主题党日安排在 **{party_day}上午**，内容为社区环境整治志愿服务。"
+                                             "\n\n请大家回复报名。")
             create_post(identity=ident["banzhu"], topic_id=topic.pk, body="报名参加，我可以负责登记。")
             reply = create_post(identity=ident["dangyuan"], topic_id=topic.pk, body="报名！建议提前准备手套和垃圾袋。")
             # A new member's first posts wait for review: the moderator approved this one.
