@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from realtime.errors import Invalid
+from realtime.errors import Invalid, RateLimited
 
 from .models import Citizen, hash_citizen_token
 
 CITIZEN_NAME_MAX = 80
+# A cap on new citizens across the whole server, so that a script cannot fill the
+# table: no per-address limit, since behind the proxy every request has one address.
+# Existing citizens are never affected; a person refused now can try a minute later.
+NEW_CITIZENS_PER_MINUTE = 30
 
 
 @transaction.atomic
@@ -22,6 +28,8 @@ def create_citizen(*, display_name: str = "", contact: str = "") -> tuple[Citize
         raise Invalid("display_name", _("The display name is at most 80 characters."))
     if len(contact) > 200:
         raise Invalid("contact", _("The contact is at most 200 characters."))
+    if Citizen.objects.filter(created_at__gt=timezone.now() - timedelta(minutes=1)).count() >= NEW_CITIZENS_PER_MINUTE:
+        raise RateLimited(_("Many people have just started writing as citizens. Please try again in a minute."))
     token = Citizen.new_token()
     citizen = Citizen.objects.create(
         token_hash=hash_citizen_token(token), display_name=display_name, contact=contact

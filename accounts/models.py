@@ -129,6 +129,7 @@ class Citizen(models.Model):
     class Meta:
         verbose_name = _("citizen")
         verbose_name_plural = _("citizens")
+        indexes = [models.Index(fields=["created_at"])]  # the cap on new citizens counts the last minute
 
     def __str__(self) -> str:
         return self.display_name or f"{_('citizen')} #{self.pk}"

@@ -27,7 +27,7 @@ from accounts.throttle import is_throttled
 from announcements import selectors as announcement_selectors
 from announcements.actions import BODY_MAX, TITLE_MAX, stream_for
 from forum import selectors as forum_selectors
-from realtime.errors import Invalid
+from realtime.errors import Invalid, RateLimited
 
 from .context_processors import readable_branches
 
@@ -175,14 +175,17 @@ def citizen_start(request):
     target = _safe_next(request, reverse("home"))
     if request.user.is_authenticated or request.citizen:
         return redirect(target)
-    error = ""
+    error = form_error = ""
     name = ""
+    status = 200
     if request.method == "POST":
         name = request.POST.get("display_name", "")
         try:
             _citizen, token = create_citizen(display_name=name)
         except Invalid as exc:
-            error = exc.message
+            error, status = exc.message, exc.http_status
+        except RateLimited as exc:
+            form_error, status = exc.message, exc.http_status
         else:
             response = redirect(target)
             set_citizen_cookie(response, request, token)
@@ -190,8 +193,8 @@ def citizen_start(request):
     return render(
         request,
         "frontend/citizen_start.html",
-        {"next": target, "display_name": name, "error": error, "name_max": CITIZEN_NAME_MAX},
-        status=400 if error else 200,
+        {"next": target, "display_name": name, "error": error, "form_error": form_error, "name_max": CITIZEN_NAME_MAX},
+        status=status,
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from accounts.middleware import CITIZEN_COOKIE
@@ -122,3 +123,16 @@ def _identity(citizen):
     from accounts.identity import identity_for_citizen
 
     return identity_for_citizen(citizen)
+
+
+def test_new_citizens_are_capped_per_minute_and_told_to_wait(client, boards, monkeypatch):
+    monkeypatch.setattr("accounts.actions.NEW_CITIZENS_PER_MINUTE", 2)
+    for _ in range(2):
+        assert become_citizen(Client(), "/").status_code == 302
+    response = become_citizen(client, "/")
+    assert response.status_code == 429 and CITIZEN_COOKIE not in response.cookies
+    html = response.content.decode()
+    assert re.search(r'id="citizen-form-error">刚才有很多人以群众身份开始发帖，请一分钟后再试。<', html)
+    assert Citizen.objects.count() == 2
+    api = Client().post("/api/citizens", data="{}", content_type="application/json")
+    assert api.status_code == 429 and api.json()["code"] == "rate_limited"
