@@ -196,12 +196,15 @@ def test_session_end_stops_reconnecting_and_fails_queued_writes(page):
     result = page.evaluate(
         """async () => {
         const { Connection, Status } = await import("/static/frontend/realtime.js");
+        // The server ends the session, and the one reconnect that asks again arrives
+        // without a session: ended, the queued write fails, no more sockets.
         const conn = new Connection({ url: "ws://fake/ws/", WebSocketImpl: FakeSocket, backoffBase: 10, requireUser: true });
         conn.start();
         await until(() => conn.status === Status.ONLINE, "online");
         const s1 = FakeSocket.last;
         const pending = conn.write("announcements.post", { branch: 2, title: "t", body: "b" });
         await until(() => s1.sentOf("announcements.post").length === 1, "write sent");
+        FakeSocket.identity = { kind: "anonymous", id: null, name: "" };
         s1.push({ op: "closing", code: "unauthenticated", message: "会话已结束" });
         await new Promise((resolve) => setTimeout(resolve, 5));
         s1.drop(4401);
@@ -209,8 +212,7 @@ def test_session_end_stops_reconnecting_and_fails_queued_writes(page):
         await new Promise((resolve) => setTimeout(resolve, 100));
         const ended = { status: conn.status, code, sockets: FakeSocket.sockets.length };
 
-        // A page rendered for a member whose socket arrives without a session ends too.
-        FakeSocket.identity = { kind: "anonymous", id: null, name: "" };
+        // A page rendered for a member whose socket arrives without a session ends at once.
         const anonymous = new Connection({ url: "ws://fake/ws/", WebSocketImpl: FakeSocket, backoffBase: 10, requireUser: true });
         anonymous.start();
         await until(() => anonymous.status === Status.ENDED, "ended for an anonymous socket");
@@ -218,5 +220,38 @@ def test_session_end_stops_reconnecting_and_fails_queued_writes(page):
         return { ended, anonymousSockets: FakeSocket.sockets.length - ended.sockets };
     }"""
     )
-    assert result["ended"] == {"status": "ended", "code": "unauthenticated", "sockets": 1}
+    assert result["ended"] == {"status": "ended", "code": "unauthenticated", "sockets": 2}, "one reconnect asks"
     assert result["anonymousSockets"] == 1, "no reconnect once the session has ended"
+
+
+def test_an_ended_session_whose_browser_is_still_logged_in_carries_on(page):
+    """A password change (or a new login) gives the session a new key: the server ends
+    the old one's sockets, but this browser's cookie has the new key. The reconnect
+    that asks again finds a member: online again, and the queued write is re-sent with
+    its cid instead of failing."""
+    result = page.evaluate(
+        """async () => {
+        const { Connection, Status } = await import("/static/frontend/realtime.js");
+        const conn = new Connection({ url: "ws://fake/ws/", WebSocketImpl: FakeSocket, backoffBase: 10, requireUser: true });
+        conn.start();
+        await until(() => conn.status === Status.ONLINE, "online");
+        const s1 = FakeSocket.last;
+        const pending = conn.write("announcements.post", { branch: 2, title: "t", body: "b" });
+        await until(() => s1.sentOf("announcements.post").length === 1, "write sent");
+        const cid = s1.sentOf("announcements.post")[0].cid;
+        s1.push({ op: "closing", code: "unauthenticated", message: "会话已结束" });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        s1.drop(4401);
+        await until(() => FakeSocket.sockets.length === 2 && conn.status === Status.ONLINE, "back online");
+        const s2 = FakeSocket.last;
+        await until(() => s2.sentOf("announcements.post").length === 1, "write re-sent");
+        const resent = s2.sentOf("announcements.post")[0];
+        s2.reply(resent, { announcement: { id: 1 } });
+        const reply = await pending;
+        // A second end later on asks again, too: each one is checked once.
+        s2.drop(4401);
+        await until(() => FakeSocket.sockets.length === 3 && conn.status === Status.ONLINE, "online after a second end");
+        return { sameCid: resent.cid === cid, reply, status: conn.status };
+    }"""
+    )
+    assert result == {"sameCid": True, "reply": {"announcement": {"id": 1}}, "status": "online"}

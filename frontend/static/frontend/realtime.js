@@ -93,6 +93,10 @@ export class Connection {
     this.identity = null;
     this.server = null; // the hello reply
     this.endedReason = null;
+    // After the server ends a member's session, one immediate reconnect asks whether the
+    // browser is still logged in: a password change or a new login gives the session a
+    // new key and the old one is gone, but this browser's cookie already has the new one.
+    this._recheckingSession = false;
 
     this._nextRef = 1;
     this._pending = new Map(); // ref -> {ok, err, write?} for the current socket only
@@ -256,11 +260,14 @@ export class Connection {
         this.identity = data.identity || null;
         if (this.requireUser && (!this.identity || this.identity.kind !== "user")) {
           // The page was rendered for a signed-in member, but the socket arrived
-          // without a session (logged out in another tab, session expired).
+          // without a session (logged out in another tab, session expired): that is
+          // the answer, not a reason to ask again.
+          this._recheckingSession = true;
           this.endedReason = "unauthenticated";
           socket.close(1000, "no session");
           return;
         }
+        this._recheckingSession = false;
         this._setStatus(Status.ONLINE);
         // Only a connection that stays up resets the backoff: a server that accepts
         // and then drops us at once must not be hammered in a tight loop.
@@ -290,6 +297,13 @@ export class Connection {
     }
     for (const sub of this._streams.values()) sub.resubscribing = false;
     if (event && event.code === CLOSE_AUTH_ENDED) this.endedReason = this.endedReason || "unauthenticated";
+    if (this.endedReason === "unauthenticated" && this.requireUser && !this._recheckingSession && !this._stopped) {
+      // The hello of this reconnect decides: a member again, or ended (see _handshake).
+      this.endedReason = null;
+      this._recheckingSession = true;
+      this._open();
+      return;
+    }
     if (this.endedReason) {
       this._end();
       return;
