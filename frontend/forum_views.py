@@ -50,6 +50,7 @@ def branch_sections(identity: Identity, branch: Branch, section: str) -> dict:
 
         key = stream_for(branch.pk)
         context["nav_unread"] = {
+            "branch": branch.pk,
             "stream": key,
             "since": Stream.objects.filter(key=key).values_list("last_seq", flat=True).first() or 0,
             "read_seq": announcement_selectors.read_marker(identity, branch.pk),

@@ -260,4 +260,17 @@ def test_the_announcements_tab_counts_new_ones_live_on_other_pages(server, open_
         expect(badge).to_be_hidden()
     else:
         expect(badge).to_contain_text(f"{before}")
+
+    # Marking all read on the announcements page, in another tab of the same member,
+    # clears the tab's count here (through the member's inbox, which the forum page
+    # follows too: one subscription, two listeners).
+    secretary.fill("#compose-title", f"{title} 二")
+    secretary.fill("#compose-body", "补充说明")
+    secretary.click("#compose button[type=submit]")
+    expect(badge).to_be_visible()
+    reader = open_page(server, "dangyuan", announcements_path(server))
+    wait_online(reader)
+    reader.click("#mark-all-read")
+    expect(reader.locator("#unread-badge")).to_be_hidden()
+    expect(badge).to_be_hidden()
     assert member.evaluate("window.__sameDocument") is True, "the member's page reloaded"

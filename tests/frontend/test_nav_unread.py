@@ -28,8 +28,8 @@ def test_other_pages_show_the_unread_count_and_follow_from_the_head(client, peop
     client.force_login(people["member"])
     html = client.get(reverse("forum-boards", args=[tree["a"].pk])).content.decode()
     config = nav_config(html)
-    assert config == {"stream": f"announcements:{tree['a'].pk}", "since": 3, "read_seq": 1, "count": 2,
-                      "me": people["member"].pk}
+    assert config == {"branch": tree["a"].pk, "stream": f"announcements:{tree['a'].pk}", "since": 3,
+                      "read_seq": 1, "count": 2, "me": people["member"].pk}
     assert re.search(r'id="nav-unread-count">2<span class="visually-hidden"> 条未读</span>', html)
     assert "frontend/nav_unread.js" in html
 

@@ -1,20 +1,24 @@
 // The announcements tab's unread count on the branch's other pages, kept live: the
 // page was rendered at the stream's head, so this follows it from there (no snapshot)
-// and without being listed as here on the announcements page (here: false).
+// and without being listed as here on the announcements page (here: false). Marking
+// read elsewhere (another tab, another device) arrives on the reader's inbox.
+// Loaded after the page's own scripts, so it can tell whether they follow the inbox.
 import { connection, readJSON } from "./realtime.js";
 
 const start = readJSON("nav-unread");
 const badge = document.getElementById("nav-unread-count");
+const conn = connection();
 let count = start.count;
+let readSeq = start.read_seq;
 
 function show() {
   badge.firstChild.textContent = String(count);
   badge.hidden = count === 0;
 }
 
-const counts = (a) => a.seq > start.read_seq && a.author && a.author.id !== start.me;
+const counts = (a) => a.seq > readSeq && a.author && a.author.id !== start.me;
 
-connection().subscribe(
+conn.subscribe(
   start.stream,
   {
     snapshot(snapshot) {
@@ -31,3 +35,15 @@ connection().subscribe(
   },
   { since: start.since, here: false },
 );
+
+function onInbox(frame) {
+  if (frame.type !== "announcements.read" || frame.data.branch !== start.branch) return;
+  if (frame.data.read_seq <= readSeq) return;
+  readSeq = frame.data.read_seq;
+  count = frame.data.unread;
+  show();
+}
+
+const inbox = `inbox:${start.me}`;
+if (conn.follows(inbox)) conn.listen(inbox, onInbox);
+else conn.subscribe(inbox, { event: onInbox });

@@ -102,6 +102,7 @@ export class Connection {
     this._pending = new Map(); // ref -> {ok, err, write?} for the current socket only
     this._writes = new Map(); // cid -> unacknowledged write, in submission order
     this._streams = new Map(); // stream -> {lastSeq, handlers, resubscribing}
+    this._extraEvents = new Map(); // stream -> [fn]: more listeners (listen())
     this._statusListeners = new Set();
     this._errorListeners = new Set();
     this._queueListeners = new Set();
@@ -192,6 +193,21 @@ export class Connection {
         if (this.status === Status.ONLINE) this.request("unsubscribe", { stream }).catch(() => {});
       },
     };
+  }
+
+  /** Whether something on this page already follows `stream`. */
+  follows(stream) {
+    return this._streams.has(stream);
+  }
+
+  /**
+   * Also hear each event of a stream another part of the page follows (its one
+   * subscription keeps the order and the resume; this only listens). For a part of the
+   * page that needs a stream only if the page follows it anyway.
+   */
+  listen(stream, fn) {
+    if (!this._extraEvents.has(stream)) this._extraEvents.set(stream, []);
+    this._extraEvents.get(stream).push(fn);
   }
 
   /** A read (or an idempotent op): rejected if the connection drops before the reply. */
@@ -526,6 +542,7 @@ export class Connection {
     }
     sub.lastSeq = frame.seq;
     if (sub.handlers.event) sub.handlers.event(frame);
+    for (const fn of this._extraEvents.get(frame.stream) || []) fn(frame);
   }
 
   // -- listeners ----------------------------------------------------------------------
