@@ -104,7 +104,7 @@ def mark_read(*, identity: Identity, branch_id: int, seq: int) -> int:
         append_event(
             inbox_stream(identity.user_id),
             "announcements.read",
-            {"branch": branch_id, "read_seq": marker.seq, "unread": unread_count(identity, branch_id)},
+            {"branch": branch_id, "read_seq": marker.seq, "unread": unread_count(identity, branch_id, read_seq=marker.seq)},
             actor=identity,
         )
     return marker.seq

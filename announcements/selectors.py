@@ -34,10 +34,13 @@ def read_marker(identity: Identity, branch_id: int) -> int:
     )
 
 
-def unread_count(identity: Identity, branch_id: int) -> int:
-    """Announcements after the reader's marker, not counting their own."""
+def unread_count(identity: Identity, branch_id: int, *, read_seq: int | None = None) -> int:
+    """Announcements after the reader's marker, not counting their own. `read_seq`: the
+    marker, when the caller has just read it (read_marker) and need not ask again."""
+    if read_seq is None:
+        read_seq = read_marker(identity, branch_id)
     return (
-        Announcement.objects.filter(branch_id=branch_id, seq__gt=read_marker(identity, branch_id),
+        Announcement.objects.filter(branch_id=branch_id, seq__gt=read_seq,
                                     withdrawn_at__isnull=True)
         .exclude(author_id=identity.user_id)
         .count()

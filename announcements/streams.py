@@ -29,10 +29,11 @@ def _can_read(identity: Identity, object_id: str) -> bool:
 def _snapshot(identity: Identity, object_id: str) -> dict:
     branch_id = int(object_id)
     items = selectors.announcements_for(identity, branch_id)
+    read_seq = selectors.read_marker(identity, branch_id)
     return {
         "announcements": [a.to_dict() for a in items],
-        "read_seq": selectors.read_marker(identity, branch_id),
-        "unread": selectors.unread_count(identity, branch_id),
+        "read_seq": read_seq,
+        "unread": selectors.unread_count(identity, branch_id, read_seq=read_seq),
     }
 
 
@@ -93,7 +94,7 @@ class MarkReadArgs(OpArgs):
 @register_op("announcements.mark_read", args=MarkReadArgs)
 def mark_read(ctx: OpContext, args: MarkReadArgs) -> dict:
     seq = actions.mark_read(identity=ctx.identity, branch_id=args.branch, seq=args.seq)
-    return {"read_seq": seq, "unread": selectors.unread_count(ctx.identity, args.branch)}
+    return {"read_seq": seq, "unread": selectors.unread_count(ctx.identity, args.branch, read_seq=seq)}
 
 
 class ListArgs(OpArgs):

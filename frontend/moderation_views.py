@@ -185,7 +185,18 @@ class _AuditRefs:
     meetings), fetched once per page, not per row."""
 
     def __init__(self, entries: list[dict]):
+        # The page's words, built once for all its rows.
+        self.fields = _audit_fields()
+        self.targets = forum_text.target_type_strings()
+        self.labels = {
+            **forum_text.post_status_strings(),
+            **forum_text.item_status_strings(),
+            **forum_text.watched_action_strings(),
+            **{k: str(v) for k, v in Vote.Kind.choices},
+            **{k: str(v) for k, v in Exclusion.Reason.choices},
+        }
         users, votes, meetings, chats, posts = set(), set(), set(), set(), set()
+        by_type = {"meetings.meeting": meetings, "meetings.chat": chats, "forum.post": posts}
         for e in entries:
             for data in (e["before"], e["after"]):
                 if isinstance(data, dict):
@@ -193,10 +204,8 @@ class _AuditRefs:
                         users.add(data["user"])
                     if isinstance(data.get("vote"), int):
                         votes.add(data["vote"])
-            if e["target_id"]:
-                {"meetings.meeting": meetings, "meetings.chat": chats, "forum.post": posts}.get(
-                    e["target_type"], set()
-                ).add(e["target_id"])
+            if e["target_id"] and e["target_type"] in by_type:
+                by_type[e["target_type"]].add(e["target_id"])
         self.users = meeting_selectors._names(users) if users else {}
         self.votes = dict(Vote.objects.filter(pk__in=votes).values_list("pk", "title")) if votes else {}
         self.chat_meetings = (
@@ -218,14 +227,7 @@ class _AuditRefs:
         if isinstance(value, bool):
             return _("yes") if value else _("no")
         if isinstance(value, str):
-            labels = {
-                **forum_text.post_status_strings(),
-                **forum_text.item_status_strings(),
-                **forum_text.watched_action_strings(),
-                **{k: str(v) for k, v in Vote.Kind.choices},
-                **{k: str(v) for k, v in Exclusion.Reason.choices},
-            }
-            value = labels.get(value, value)
+            value = self.labels.get(value, value)
             return value if len(value) <= AUDIT_VALUE_MAX else value[:AUDIT_VALUE_MAX] + "…"
         return json.dumps(value, ensure_ascii=False)
 
@@ -235,9 +237,8 @@ class _AuditRefs:
             return ""
         if not isinstance(data, dict):
             return json.dumps(data, ensure_ascii=False)
-        fields = _audit_fields()
         parts = [
-            f"{fields.get(k, k)}: {self.value(k, v)}"
+            f"{self.fields.get(k, k)}: {self.value(k, v)}"
             for k, v in data.items()
             if v not in ("", None) and k not in ("id", "branch")
         ]
@@ -246,7 +247,7 @@ class _AuditRefs:
     def target(self, entry: dict) -> tuple[str, str]:
         """(what the entry acted on, in words; its page, or "")."""
         kind, pk = entry["target_type"], entry["target_id"]
-        label = forum_text.target_type_strings().get(kind, kind)
+        label = self.targets.get(kind, kind)
         if kind == "forum.topic":
             return f"{label} {pk}", reverse("forum-topic", args=[pk])
         if kind == "forum.post" and pk in self.post_places:

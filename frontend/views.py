@@ -23,7 +23,6 @@ from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
 from accounts.models import Branch, Membership
 from accounts.selectors import can_manage_branch, can_read_branch
 from accounts.throttle import WINDOW as THROTTLE_WINDOW
-from accounts.throttle import is_throttled
 from announcements import selectors as announcement_selectors
 from announcements.actions import BODY_MAX, TITLE_MAX, stream_for
 from forum import selectors as forum_selectors
@@ -88,17 +87,20 @@ class AccountView(auth_views.PasswordChangeView):
 
 
 class LoginForm(AuthenticationForm):
-    """Says so when the username is throttled (accounts/throttle.py), instead of the
-    usual "wrong username or password", so its owner knows to wait."""
+    """Says so when the backend refused a throttled username (accounts/throttle.py),
+    instead of the usual "wrong username or password", so its owner knows to wait."""
 
     def clean(self):
-        if is_throttled(self.cleaned_data.get("username")):
-            raise ValidationError(
-                _("Too many failed logins for this username. Try again in %(minutes)d minutes."),
-                code="throttled",
-                params={"minutes": int(THROTTLE_WINDOW.total_seconds() // 60)},
-            )
-        return super().clean()
+        try:
+            return super().clean()
+        except ValidationError:
+            if getattr(self.request, "login_throttled", False):
+                raise ValidationError(
+                    _("Too many failed logins for this username. Try again in %(minutes)d minutes."),
+                    code="throttled",
+                    params={"minutes": int(THROTTLE_WINDOW.total_seconds() // 60)},
+                ) from None
+            raise
 
 
 class LoginView(auth_views.LoginView):
@@ -253,7 +255,7 @@ def announcements(request, branch_id: int):
     # this list and keeps it current.
     items = announcement_selectors.announcements_for(identity, branch.pk)
     read_seq = announcement_selectors.read_marker(identity, branch.pk)
-    unread = announcement_selectors.unread_count(identity, branch.pk)
+    unread = announcement_selectors.unread_count(identity, branch.pk, read_seq=read_seq)
     can_post = can_manage_branch(identity, branch.pk)
     config = {
         "branch": branch.pk,
