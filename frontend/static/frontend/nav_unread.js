@@ -23,7 +23,10 @@ conn.subscribe(
   {
     snapshot(snapshot) {
       // Only after a resync (the log moved past where this page started).
-      if (snapshot) count = snapshot.unread;
+      if (snapshot) {
+        count = snapshot.unread;
+        readSeq = snapshot.read_seq;
+      }
       show();
     },
     event(frame) {
