@@ -16,7 +16,7 @@ from realtime.models import ReadMarker
 from realtime.sql import insert_row
 
 from .models import Announcement
-from .selectors import unread_count
+from .selectors import managed_announcement, unread_count
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -113,28 +113,11 @@ def mark_read(*, identity: Identity, branch_id: int, seq: int) -> int:
 # -- corrections: edit and withdraw (撤回) -------------------------------------------------
 
 
-def _managed(identity: Identity, announcement_id: int) -> Announcement:
-    """The announcement, for a secretary of its branch (or above) to change.
-
-    Those who cannot read the branch, and everyone once it is withdrawn, are told it
-    does not exist; members who can read it but are not secretaries, that they may not.
-    """
-    announcement = (
-        Announcement.objects.select_for_update(of=("self",)).select_related("author")
-        .filter(pk=announcement_id, withdrawn_at__isnull=True).first()
-    )
-    if announcement is None or not can_read_branch(identity, announcement.branch_id):
-        raise NotFound(_("There is no announcement %(id)s.") % {"id": announcement_id})
-    if not (identity.is_user and role_on_chain(identity.user_id, announcement.branch_id, [Membership.Role.SECRETARY])):
-        raise Forbidden(_("Only the branch secretary may change announcements."))
-    return announcement
-
-
 @transaction.atomic
 def edit_announcement(*, identity: Identity, announcement_id: int, title: str, body: str) -> Announcement:
     """Correct an announcement's title and text. Readers' pages update in place; the
     unread counts do not change (an edit is not a new announcement)."""
-    announcement = _managed(identity, announcement_id)
+    announcement = managed_announcement(identity, announcement_id, for_update=True)
     title, body = _clean(title, body)
     if (title, body) == (announcement.title, announcement.body):
         return announcement  # nothing to correct: no event, no audit entry
@@ -150,7 +133,7 @@ def edit_announcement(*, identity: Identity, announcement_id: int, title: str, b
 def withdraw_announcement(*, identity: Identity, announcement_id: int) -> Announcement:
     """Withdraw (撤回) an announcement: gone from every page and unread count; kept,
     with who withdrew it, in the audit log."""
-    announcement = _managed(identity, announcement_id)
+    announcement = managed_announcement(identity, announcement_id, for_update=True)
     announcement.withdrawn_at = timezone.now()
     announcement.save(update_fields=["withdrawn_at"])
     append_event(

@@ -22,7 +22,7 @@ def list_announcements(request: HttpRequest, branch_id: int, before: int | None 
     identity = request_identity(request)
     items = selectors.announcements_for(identity, branch_id, limit=max(1, min(limit, 100)), before=before)
     return {
-        "announcements": [a.to_dict() for a in items],
+        "announcements": selectors.listed(identity, branch_id, items),
         "unread": selectors.unread_count(identity, branch_id),
     }
 
@@ -83,3 +83,12 @@ def withdraw_announcement(request: HttpRequest, announcement_id: int, idempotenc
     if idempotency_key is None:
         return write()
     return run_once(identity, check_client_id(idempotency_key), "announcements.withdraw", write)
+
+
+@router.get(
+    "/announcements/{announcement_id}/readers",
+    auth=django_auth,
+    summary="Who of the branch's members has read an announcement and who has not yet (secretaries)",
+)
+def announcement_readers(request: HttpRequest, announcement_id: int):
+    return selectors.readers_of(request_identity(request), announcement_id)

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from bisect import bisect_left
+
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
-from accounts.selectors import can_read_branch
-from realtime.errors import Forbidden
+from accounts.models import Membership
+from accounts.selectors import can_manage_branch, can_read_branch, role_on_chain
+from realtime.errors import Forbidden, NotFound
 from realtime.models import ReadMarker
 
 from .models import Announcement
@@ -19,6 +23,17 @@ def announcements_for(identity: Identity, branch_id: int, *, limit: int = PAGE_S
     if before is not None:
         qs = qs.filter(seq__lt=before)
     return list(qs.order_by("-seq", "-id")[:limit])
+
+
+def listed(identity: Identity, branch_id: int, items) -> list[dict]:
+    """The announcements as frames; for a secretary each carries `receipt`, how many of
+    the branch's members have read it (`{"read": n, "of": m}`)."""
+    frames = [a.to_dict() for a in items]
+    if items and can_manage_branch(identity, branch_id):
+        counts = read_counts(branch_id, items)
+        for frame in frames:
+            frame["receipt"] = counts[frame["id"]]
+    return frames
 
 
 def read_marker(identity: Identity, branch_id: int) -> int:
@@ -45,3 +60,76 @@ def unread_count(identity: Identity, branch_id: int, *, read_seq: int | None = N
         .exclude(author_id=identity.user_id)
         .count()
     )
+
+
+# -- for secretaries: one announcement to change, and who has read what ---------------------
+
+
+def managed_announcement(identity: Identity, announcement_id: int, *, for_update: bool = False,
+                         refusal: str | None = None) -> Announcement:
+    """The announcement, for a secretary of its branch (or above) to change or to see its
+    readers.
+
+    Those who cannot read the branch, and everyone once it is withdrawn, are told it
+    does not exist; members who can read it but are not secretaries, that they may not.
+    """
+    qs = Announcement.objects.select_related("author").filter(pk=announcement_id, withdrawn_at__isnull=True)
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    announcement = qs.first()
+    if announcement is None or not can_read_branch(identity, announcement.branch_id):
+        raise NotFound(_("There is no announcement %(id)s.") % {"id": announcement_id})
+    if not (identity.is_user and role_on_chain(identity.user_id, announcement.branch_id, [Membership.Role.SECRETARY])):
+        raise Forbidden(refusal or _("Only the branch secretary may change announcements."))
+    return announcement
+
+
+def _branch_readers(branch_id: int) -> dict[int, str]:
+    """Who is expected to read the branch's announcements: every active user with a role
+    in the branch itself (secretaries above it may read, but are not counted), by name."""
+    users = (
+        get_user_model().objects.filter(is_active=True, memberships__branch_id=branch_id).distinct()
+        .only("id", "username", "first_name", "last_name")
+    )
+    return {user.pk: user.get_full_name() or user.get_username() for user in users}
+
+
+def _markers(branch_id: int, user_ids) -> dict[int, int]:
+    from .actions import stream_for
+
+    return dict(
+        ReadMarker.objects.filter(stream=stream_for(branch_id), user_id__in=list(user_ids))
+        .values_list("user_id", "seq")
+    )
+
+
+def read_counts(branch_id: int, items) -> dict[int, dict]:
+    """{announcement id: {"read": n, "of": m}} for a secretary's list: of the branch's
+    members other than the author, how many have marked it read (their marker has
+    reached its seq). Two queries for the whole list."""
+    readers = _branch_readers(branch_id)
+    markers = _markers(branch_id, readers)
+    reached = sorted(markers.get(user_id, 0) for user_id in readers)
+    counts = {}
+    for a in items:
+        of, read = len(readers), len(reached) - bisect_left(reached, a.seq)
+        if a.author_id in readers:  # the author is not waiting for themselves
+            of -= 1
+            if markers.get(a.author_id, 0) >= a.seq:
+                read -= 1
+        counts[a.pk] = {"read": read, "of": of}
+    return counts
+
+
+def readers_of(identity: Identity, announcement_id: int) -> dict:
+    """Who has read an announcement and who has not yet, by name (secretaries only)."""
+    a = managed_announcement(identity, announcement_id,
+                             refusal=_("Only the branch secretary may see who has read an announcement."))
+    readers = _branch_readers(a.branch_id)
+    readers.pop(a.author_id, None)
+    markers = _markers(a.branch_id, readers)
+    people = sorted(({"id": user_id, "name": name} for user_id, name in readers.items()),
+                    key=lambda person: (person["name"], person["id"]))
+    read = [person for person in people if markers.get(person["id"], 0) >= a.seq]
+    unread = [person for person in people if markers.get(person["id"], 0) < a.seq]
+    return {"announcement": a.pk, "read": read, "unread": unread}

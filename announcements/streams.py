@@ -31,7 +31,7 @@ def _snapshot(identity: Identity, object_id: str) -> dict:
     items = selectors.announcements_for(identity, branch_id)
     read_seq = selectors.read_marker(identity, branch_id)
     return {
-        "announcements": [a.to_dict() for a in items],
+        "announcements": selectors.listed(identity, branch_id, items),
         "read_seq": read_seq,
         "unread": selectors.unread_count(identity, branch_id, read_seq=read_seq),
     }
@@ -108,4 +108,13 @@ def list_older(ctx: OpContext, args: ListArgs) -> dict:
     items = selectors.announcements_for(
         ctx.identity, args.branch, limit=max(1, min(args.limit, 100)), before=args.before
     )
-    return {"announcements": [a.to_dict() for a in items]}
+    return {"announcements": selectors.listed(ctx.identity, args.branch, items)}
+
+
+class ReadersArgs(OpArgs):
+    announcement: int
+
+
+@register_op("announcements.readers", args=ReadersArgs)
+def readers(ctx: OpContext, args: ReadersArgs) -> dict:
+    return selectors.readers_of(ctx.identity, args.announcement)

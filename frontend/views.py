@@ -242,6 +242,16 @@ def announcement_strings() -> dict[str, str]:
         "withdraw_failed": _("Not withdrawn:"),
         "edited_live": _("Announcement corrected: %(title)s"),
         "withdrawn_live": _("An announcement was withdrawn."),
+        # Secretaries: who has read it
+        "receipt": _("%(read)s/%(of)s read"),
+        "readers": _("Who has read it"),
+        "read_by": _("Read (%(count)s)"),
+        "not_read_by": _("Not yet read (%(count)s)"),
+        "nobody": _("Nobody"),
+        "refresh": _("Refresh"),
+        "loading": _("Loading…"),
+        "readers_failed": _("Could not load who has read it:"),
+        "receipt_hint": _("A member counts as having read it once they press “Mark all read” after it was published."),
     }
 
 
@@ -257,6 +267,10 @@ def announcements(request, branch_id: int):
     read_seq = announcement_selectors.read_marker(identity, branch.pk)
     unread = announcement_selectors.unread_count(identity, branch.pk, read_seq=read_seq)
     can_post = can_manage_branch(identity, branch.pk)
+    if can_post and items:  # a secretary sees how many have read each one
+        counts = announcement_selectors.read_counts(branch.pk, items)
+        for a in items:
+            a.receipt = counts[a.pk]
     config = {
         "branch": branch.pk,
         "stream": stream_for(branch.pk),

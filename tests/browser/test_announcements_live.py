@@ -274,3 +274,43 @@ def test_the_announcements_tab_counts_new_ones_live_on_other_pages(server, open_
     expect(reader.locator("#unread-badge")).to_be_hidden()
     expect(badge).to_be_hidden()
     assert member.evaluate("window.__sameDocument") is True, "the member's page reloaded"
+
+
+def test_a_secretary_sees_who_has_read_an_announcement(server, open_page):
+    path = announcements_path(server)
+    member = open_page(server, "dangyuan", path)
+    secretary = open_page(server, "shuji", path)
+    wait_online(member)
+    wait_online(secretary)
+    expect(member.locator(".receipt-toggle")).to_have_count(0)  # members do not see others' reading
+    title = f"支部大会材料 {uuid.uuid4().hex[:6]}"
+    secretary.fill("#compose-title", title)
+    secretary.fill("#compose-body", "请会前阅读。")
+    secretary.click("#compose button[type=submit]")
+    expect(member.locator(".announcement-title", has_text=title)).to_have_count(1)
+
+    # Opening the reader list loads the names and the count.
+    item = secretary.locator("#announcement-list .announcement", has_text=title)
+    toggle = item.locator(".receipt-toggle")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(item.locator(".receipt-unread")).to_contain_text("张党员")
+    expect(item.locator(".receipt-unread")).to_contain_text(re.compile(r"张党员、|、张党员"))  # names apart
+    expect(item.locator(".receipt-read")).not_to_contain_text("张党员")
+    expect(toggle).to_have_text(re.compile(r"^已读 \d+/\d+$"))
+    read_before, of = map(int, re.findall(r"\d+", toggle.inner_text()))
+
+    # The member marks all read; the secretary refreshes the list.
+    member.click("#mark-all-read")
+    expect(member.locator("#unread-badge")).to_have_attribute("data-count", "0")
+    item.get_by_role("button", name="刷新").click()
+    expect(item.locator(".receipt-read")).to_contain_text("张党员")
+    expect(item.locator(".receipt-unread")).not_to_contain_text("张党员")
+    expect(toggle).to_have_text(f"已读 {read_before + 1}/{of}")
+
+    # After a reload the count comes with the list, and the open list stays closed.
+    secretary.reload()
+    wait_online(secretary)
+    item = secretary.locator("#announcement-list .announcement", has_text=title)
+    expect(item.locator(".receipt-toggle")).to_have_text(f"已读 {read_before + 1}/{of}")
+    expect(item.locator(".receipt-panel")).to_be_hidden()

@@ -1,6 +1,6 @@
 // The branch's announcements page (通知公告): a live list, the unread count, mark all
 // read, older pages, who is here, and the secretary's compose form.
-import { Status, connection, describeError, interpolate, readJSON } from "./realtime.js";
+import { Status, connection, describeError, interpolate, listNames, readJSON } from "./realtime.js";
 import { bindWriteForm, confirmTwice } from "./write_form.js";
 
 const config = readJSON("announcements-config");
@@ -83,7 +83,12 @@ function renderItem(a) {
     meta.append(sep2, el("span", "edited", interpolate(t.edited, { time: formatTime(a.edited_at) })));
   }
   article.append(title, meta, el("div", "announcement-body", a.body));
-  if (config.can_post) article.append(renderControls(a));
+  if (config.can_post) {
+    const receipt = renderReceipt(a);
+    const controls = renderControls(a);
+    controls.prepend(receipt.toggle);
+    article.append(controls, receipt.panel);
+  }
   li.append(article);
   return li;
 }
@@ -99,6 +104,7 @@ function replaceItem(a) {
 function removeItem(id) {
   state.items.delete(id);
   editing.delete(id);
+  openReceipts.delete(id);
   list.querySelector(`.announcement[data-id="${id}"]`)?.remove();
   if (!list.querySelector(".announcement")) renderList();
 }
@@ -129,6 +135,69 @@ function renderControls(a) {
   });
   bar.append(edit, withdraw);
   return bar;
+}
+
+// -- secretaries: who has read it (loaded when asked for; the counts come with the list) --
+
+const openReceipts = new Set(); // ids whose reader list is open: kept open across re-renders
+
+function receiptLabel(a) {
+  return a.receipt ? interpolate(t.receipt, a.receipt) : t.readers;
+}
+
+function renderReceipt(a) {
+  const toggle = el("button", "link-button receipt-toggle", receiptLabel(a));
+  toggle.type = "button";
+  const panel = el("div", "receipt-panel");
+  panel.id = `receipt-${a.id}`;
+  toggle.setAttribute("aria-controls", panel.id);
+  const show = (open) => {
+    toggle.setAttribute("aria-expanded", String(open));
+    panel.hidden = !open;
+    if (open) openReceipts.add(a.id);
+    else openReceipts.delete(a.id);
+  };
+  toggle.addEventListener("click", () => {
+    const open = panel.hidden;
+    show(open);
+    if (open) loadReaders(a.id, toggle, panel);
+  });
+  show(openReceipts.has(a.id));
+  if (!panel.hidden) loadReaders(a.id, toggle, panel);
+  return { toggle, panel };
+}
+
+function nameList(people) {
+  return people.length ? listNames(people.map((person) => person.name), lang) : t.nobody;
+}
+
+async function loadReaders(id, toggle, panel) {
+  const refresh = el("button", "link-button", t.refresh);
+  refresh.type = "button";
+  refresh.addEventListener("click", () => loadReaders(id, toggle, panel));
+  panel.setAttribute("aria-busy", "true");
+  panel.replaceChildren(el("p", "muted small", t.loading));
+  try {
+    const reply = await conn.request("announcements.readers", { announcement: id });
+    const receipt = { read: reply.read.length, of: reply.read.length + reply.unread.length };
+    const a = state.items.get(id);
+    if (a) a.receipt = receipt;
+    toggle.textContent = interpolate(t.receipt, receipt);
+    const group = (label, people, className) => {
+      const line = el("p", className);
+      line.append(el("strong", "", interpolate(label, { count: people.length })), " ", nameList(people));
+      return line;
+    };
+    panel.replaceChildren(
+      group(t.not_read_by, reply.unread, "receipt-unread"),
+      group(t.read_by, reply.read, "receipt-read"),
+      el("p", "muted small", t.receipt_hint),
+      refresh,
+    );
+  } catch (error) {
+    panel.replaceChildren(el("p", "field-error", `${t.readers_failed} ${describeError(error, rt)}`), refresh);
+  }
+  panel.removeAttribute("aria-busy");
 }
 
 let editForms = 0;
@@ -198,7 +267,7 @@ function startEditing(id) {
     strings: { sending: t.saving, queued: t.queued_change, failed: t.edit_failed, fixFields: t.fix_fields },
     send: () => conn.write("announcements.edit", { announcement: id, title: titleInput.value, body: bodyInput.value }),
     onSuccess: (reply) => {
-      const latest = { ...reply.announcement };
+      const latest = { ...reply.announcement, receipt: state.items.get(id)?.receipt };
       if (state.items.has(id)) state.items.set(id, latest);
       finish(latest);
     },
@@ -247,11 +316,7 @@ function renderPresence() {
   if (!people) {
     text = interpolate(t.people_here, { count: count.toLocaleString(lang) });
   } else if (others.length) {
-    try {
-      text = new Intl.ListFormat(lang, { style: "short", type: "unit" }).format(others);
-    } catch {
-      text = others.join(", ");
-    }
+    text = listNames(others, lang);
   }
   presenceNames.textContent = text;
   presenceLine.hidden = conn.status !== Status.ONLINE;
@@ -292,8 +357,9 @@ conn.subscribe(config.stream, {
   event(frame) {
     if (frame.type === "announcement.edited") {
       // Carries the announcement's own seq: its place and unread state do not change.
-      const a = frame.data;
-      if (!state.items.has(a.id)) return; // on a page not loaded here
+      if (!state.items.has(frame.data.id)) return; // on a page not loaded here
+      // A secretary's read count is not in events: it stays what the list said.
+      const a = { ...frame.data, receipt: state.items.get(frame.data.id).receipt };
       state.items.set(a.id, a);
       replaceItem(a);
       announce(interpolate(t.edited_live, { title: a.title }));

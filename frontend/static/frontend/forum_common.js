@@ -103,14 +103,6 @@ export function authorKey(author) {
   return `${author.kind === "citizen" ? "c" : "u"}:${author.id}`;
 }
 
-export function listFormat(names, lang = document.documentElement.lang) {
-  try {
-    return new Intl.ListFormat(lang, { style: "short", type: "unit" }).format(names);
-  } catch {
-    return names.join(", ");
-  }
-}
-
 export function debounce(fn, ms) {
   let timer = null;
   return (...args) => {

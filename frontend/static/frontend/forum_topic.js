@@ -4,7 +4,7 @@
 //
 // Post HTML is rendered and sanitised by the server (markdown-it + nh3) and is the
 // only HTML this page ever parses; everything else is set as text.
-import { Status, connection, describeError, interpolate, readJSON } from "./realtime.js";
+import { Status, connection, describeError, interpolate, listNames, readJSON } from "./realtime.js";
 import {
   actionLine,
   announcer,
@@ -12,7 +12,6 @@ import {
   debounce,
   el,
   formatDuration,
-  listFormat,
   setAlert,
   timeElement,
   timeFormatter,
@@ -404,7 +403,7 @@ function renderPresence() {
   $("presence-names").textContent = !people
     ? interpolate(t.people_here, { count: count.toLocaleString(document.documentElement.lang) })
     : others.length
-      ? listFormat(others)
+      ? listNames(others)
       : t.only_you;
   $("presence").hidden = conn.status !== Status.ONLINE;
 }
@@ -416,7 +415,7 @@ function renderTyping() {
   const names = [...state.typing.values()].map((who) => who.name);
   const line = $("typing");
   line.hidden = names.length === 0;
-  line.textContent = names.length ? interpolate(names.length === 1 ? t.typing_one : t.typing_many, { names: listFormat(names) }) : "";
+  line.textContent = names.length ? interpolate(names.length === 1 ? t.typing_one : t.typing_many, { names: listNames(names) }) : "";
   clearTimeout(typingTimer);
   if (names.length) typingTimer = setTimeout(renderTyping, 1000);
 }

@@ -63,6 +63,16 @@ export function interpolate(template, values) {
   return String(template).replace(/%\((\w+)\)s/g, (_, key) => (key in values ? String(values[key]) : ""));
 }
 
+/** Names as a list in the page's language: 张三、李四、王五 / Ann, Bo, Cy. (The "unit"
+ * lists run Chinese names together with no separator at all.) */
+export function listNames(names, lang = document.documentElement.lang) {
+  try {
+    return new Intl.ListFormat(lang, { style: "narrow", type: "conjunction" }).format(names);
+  } catch {
+    return names.join(", ");
+  }
+}
+
 export class Connection {
   constructor({
     url = defaultUrl(),

@@ -1,7 +1,7 @@
 // A meeting's room (docs/protocol.md, "Meetings"): join (or wait in the lobby), follow
 // `meeting:<id>`, and keep every panel live: status, quorum, participants and hands,
 // agenda, votes and ballots, chat, remarks, and the chair console for the hosts.
-import { Status, connection, describeError, interpolate, localMessage, readJSON } from "../frontend/realtime.js";
+import { Status, connection, describeError, interpolate, listNames, localMessage, readJSON } from "../frontend/realtime.js";
 import { bindWriteForm } from "../frontend/write_form.js";
 
 const config = readJSON("meeting-config");
@@ -529,7 +529,7 @@ function renderResult(vote) {
     verdict = el("p", `verdict ${vote.passed ? "passed" : "failed"}`, vote.passed ? t.passed : t.not_passed);
   } else {
     const names = (r.elected || []).map((key) => optionLabel(vote, vote.options.find((o) => o.key === key) || { key, label: key }));
-    verdict = el("p", "verdict", names.length ? interpolate(t.elected, { names: names.join("、") }) : t.nobody_elected);
+    verdict = el("p", "verdict", names.length ? interpolate(t.elected, { names: listNames(names) }) : t.nobody_elected);
   }
   box.append(verdict);
   box.append(
