@@ -39,7 +39,7 @@ serve: install
 
 run: demo
 	@echo "Branchline: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(MAKE) --no-print-directory serve
+	EMAIL_CONSOLE=$${EMAIL_CONSOLE:-true} $(MAKE) --no-print-directory serve
 
 # The whole suite: SQLite + in-memory (unit, live-server, browser, scaled-shape tests,
 # the last starting their own PostgreSQL database and Redis server), then the unit

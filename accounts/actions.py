@@ -59,3 +59,37 @@ def end_other_sessions(user, keep_session_key: str | None) -> int:
             ended.append(session.session_key)
     Session.objects.filter(session_key__in=ended).delete()
     return len(ended)
+
+
+def password_link(*, identity, branch_id: int, user_id: int) -> tuple[object, str, str]:
+    """A branch secretary gives a member a link to set a new password (for someone who
+    forgot theirs and has no e-mail address here, or whose mail does not arrive).
+
+    Returns (the member, uidb64, token): the link's parts, shown once to the secretary
+    and never stored. It works once and for PASSWORD_RESET_TIMEOUT. Written to the
+    branch's audit log.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from moderation.actions import audit
+    from realtime.errors import Forbidden, NotFound
+
+    from .models import Membership
+    from .selectors import PasswordLinkRules, can_manage_branch
+
+    if not can_manage_branch(identity, branch_id):
+        raise Forbidden(_("Only the branch secretary may give members a link to set a new password."))
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    memberships = list(Membership.objects.filter(user_id=user_id).values_list("branch_id", "role")) if user else []
+    if not any(b == branch_id for b, _role in memberships):
+        raise NotFound(_("There is no such member in this branch."))
+    refusal = PasswordLinkRules(identity).refusal(user, memberships)
+    if refusal:
+        raise Forbidden(refusal)
+    token = default_token_generator.make_token(user)
+    audit(actor=identity, action="member.password_link", target_type="accounts.member", target_id=user.pk,
+          branch_id=branch_id, after={"user": user.pk})
+    return user, urlsafe_base64_encode(force_bytes(user.pk)), token

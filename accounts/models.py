@@ -149,3 +149,14 @@ class LoginFailure(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["username", "at"])]
+
+
+class PasswordResetRequest(models.Model):
+    """A request for a password reset e-mail, kept for a while so one address cannot be
+    sent link after link (accounts/throttle.py)."""
+
+    email = models.CharField(max_length=254)  # as typed, lower-cased
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "at"])]

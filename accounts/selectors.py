@@ -179,3 +179,81 @@ def readable_branch_ids(identity: Identity) -> set[int]:
 
 def branches_for(identity: Identity):
     return Branch.objects.filter(pk__in=branch_ids_for(identity)).order_by("id")
+
+
+# -- a branch's members (成员), and who a secretary may give a password link -------------
+
+
+def roster(identity: Identity, branch_id: int) -> list[dict]:
+    """The branch's members, each once, by name: active users with any role in the
+    branch itself. For its readers only (Forbidden otherwise)."""
+    from django.contrib.auth import get_user_model
+    from django.utils.translation import gettext as _
+
+    from realtime.errors import Forbidden
+
+    if not can_read_branch(identity, branch_id):
+        raise Forbidden(_("You are not a member of this branch."))
+    labels = dict(Membership.Role.choices)
+    order = [Membership.Role.SECRETARY, Membership.Role.MODERATOR, Membership.Role.FULL, Membership.Role.PROBATIONARY]
+    people: dict[int, dict] = {}
+    rows = Membership.objects.filter(branch_id=branch_id, user__is_active=True).values_list("user_id", "role")
+    for user_id, role in rows:
+        people.setdefault(user_id, {"roles": []})["roles"].append(role)
+    users = get_user_model().objects.filter(pk__in=people).only(
+        "id", "username", "first_name", "last_name", "email", "last_login", "is_staff", "is_superuser"
+    )
+    for user in users:
+        person = people[user.pk]
+        person["user"] = user
+        person["name"] = user.get_full_name() or user.get_username()
+        person["roles"] = [labels[role] for role in sorted(person["roles"], key=order.index)]
+    return sorted(people.values(), key=lambda person: (person["name"], person["user"].pk))
+
+
+class PasswordLinkRules:
+    """Whether a secretary may give a member a link to set a new password, for many
+    members at once (the members page) or one (the action): the branch tree and the
+    secretary's roles are read once.
+
+    Refused: oneself (that is 我的账号), administrators, a member who also belongs to a
+    branch the secretary does not manage, and a fellow secretary unless the giver is a
+    secretary of a branch above every branch of theirs: a link is the account, so it
+    must never reach someone who could not already act over all of it.
+    """
+
+    def __init__(self, identity: Identity):
+        self.identity = identity
+        self.secretary_of = (
+            {row[0] for row in _rows(f"SELECT branch_id FROM {_M} WHERE user_id = %s AND role = %s",
+                                     [identity.user_id, str(Membership.Role.SECRETARY)])}
+            if identity.is_user else set()
+        )
+        self._chains: dict[int, list[int]] = {}
+
+    def _chain(self, branch_id: int) -> list[int]:
+        if branch_id not in self._chains:
+            self._chains[branch_id] = branch_chain(branch_id) or [branch_id]
+        return self._chains[branch_id]
+
+    def refusal(self, user, memberships) -> str | None:
+        """None when allowed, else why not (a sentence). `memberships`: the member's
+        (branch id, role) pairs, all of them."""
+        from django.utils.translation import gettext as _
+
+        name = user.get_full_name() or user.get_username()
+        if user.pk == self.identity.user_id:
+            return _("Change your own password on “My account”.")
+        if user.is_staff or user.is_superuser:
+            return _("%(name)s is an administrator: only another administrator can reset their password.") % {
+                "name": name}
+        branches = {branch_id for branch_id, _role in memberships}
+        if not all(self.secretary_of & set(self._chain(b)) for b in branches):
+            return _("%(name)s also belongs to a branch you do not manage; a secretary over all their branches "
+                     "can give the link.") % {"name": name}
+        if any(role == Membership.Role.SECRETARY for _branch, role in memberships) and not all(
+            self.secretary_of & set(self._chain(b)[1:]) for b in branches
+        ):
+            return _("%(name)s is a secretary too; a secretary of a branch above theirs can give the link.") % {
+                "name": name}
+        return None

@@ -1,5 +1,6 @@
 """Slowing down password guessing: after LIMIT failed logins for one username within
-WINDOW, that username's logins are refused until the window has passed.
+WINDOW, that username's logins are refused until the window has passed. (And, at the
+end, a cap on password reset e-mails per address.)
 
 Counted per username, not per address: behind a reverse proxy every request comes from
 the proxy's address. The price is that someone who keeps failing on purpose can keep
@@ -18,10 +19,15 @@ from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import LoginFailure
+from .models import LoginFailure, PasswordResetRequest
 
 LIMIT = 10
 WINDOW = timedelta(minutes=15)
+
+# Password reset e-mails: at most RESET_LIMIT requests per address within RESET_WINDOW,
+# whether or not an account uses the address (so the refusal tells nobody which do).
+RESET_LIMIT = 3
+RESET_WINDOW = timedelta(hours=1)
 
 
 def _key(username) -> str:
@@ -64,6 +70,22 @@ def _count_failure(sender, credentials, request=None, **kwargs) -> None:
     record_failure(credentials.get("username"), ip)
 
 
+def clear_failures(username) -> None:
+    LoginFailure.objects.filter(username=_key(username)).delete()
+
+
 @receiver(user_logged_in)
 def _forget_failures(sender, request, user, **kwargs) -> None:
-    LoginFailure.objects.filter(username=_key(user.get_username())).delete()
+    clear_failures(user.get_username())
+
+
+def take_reset_request(email) -> bool:
+    """Count a request for a reset e-mail to `email`; False when the address has had
+    RESET_LIMIT requests within RESET_WINDOW already (this one is then not counted)."""
+    key = str(email or "").strip().lower()[:254]
+    now = timezone.now()
+    PasswordResetRequest.objects.filter(email=key, at__lte=now - RESET_WINDOW).delete()
+    if PasswordResetRequest.objects.filter(email=key, at__gt=now - RESET_WINDOW).count() >= RESET_LIMIT:
+        return False
+    PasswordResetRequest.objects.create(email=key, at=now)
+    return True

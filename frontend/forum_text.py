@@ -207,6 +207,7 @@ def audit_action_strings() -> dict[str, str]:
         "watched_words.remove": _("Removed a watched word"),
         "announcement.edit": _("Corrected an announcement"),
         "announcement.withdraw": _("Withdrew an announcement"),
+        "member.password_link": _("Gave a member a link to set a new password"),
     }
     for decision, label in decision_strings().items():
         strings[f"review.{decision}"] = pgettext("audit log", "Review: %(decision)s") % {"decision": label}
@@ -247,4 +248,5 @@ def target_type_strings() -> dict[str, str]:
         "meetings.meeting": _("meeting"),
         "meetings.chat": _("meeting chat message"),
         "announcements.announcement": _("announcement"),
+        "accounts.member": _("member"),
     }

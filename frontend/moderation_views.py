@@ -255,6 +255,8 @@ class _AuditRefs:
             return f"{label} {pk}", f"{reverse('forum-topic', args=[topic_id])}#post-{number}"
         if kind == "meetings.meeting" and pk in self.meetings:
             return f"{label}“{self.meetings[pk]}”", reverse("meetings:meeting", args=[pk])
+        if kind == "accounts.member":
+            return f"{label} {self.users.get(pk, pk)}", reverse("members", args=[entry["branch"]])
         if kind == "announcements.announcement":
             return f"{label} {pk}", reverse("announcements", args=[entry["branch"]])
         if kind == "meetings.chat" and pk in self.chat_meetings:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import forum_views, moderation_views, views
+from . import forum_views, member_views, moderation_views, password_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,9 +9,17 @@ urlpatterns = [
     # Django 5's LogoutView accepts POST only; the navigation posts a small form.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", views.AccountView.as_view(), name="account"),
+    # 忘记密码: a link to set a new password (by e-mail, or from the branch secretary)
+    path("password/forgot/", password_views.ForgotPasswordView.as_view(), name="password-reset"),
+    path("password/forgot/sent/", password_views.ResetSentView.as_view(), name="password-reset-sent"),
+    path("password/set/<uidb64>/<token>/", password_views.SetPasswordView.as_view(), name="password-reset-confirm"),
+    path("password/set/done/", password_views.PasswordSetDoneView.as_view(), name="password-set-done"),
     path("citizen/", views.citizen_start, name="citizen-start"),
     path("citizen/leave/", views.citizen_leave, name="citizen-leave"),
     path("branches/<int:branch_id>/announcements/", views.announcements, name="announcements"),
+    path("branches/<int:branch_id>/members/", member_views.members, name="members"),
+    path("branches/<int:branch_id>/members/<int:user_id>/password-link/", member_views.give_password_link,
+         name="member-password-link"),
     # 微论坛
     path("branches/<int:branch_id>/forum/", forum_views.board_list, name="forum-boards"),
     path("forum/boards/<int:board_id>/", forum_views.board, name="forum-board"),

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import time
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
@@ -13,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
@@ -55,14 +58,33 @@ def demo_accounts_active() -> bool:
     return active
 
 
+class EmailForm(forms.Form):
+    email = forms.EmailField(label=_lazy("E-mail address"), required=False, max_length=254)
+
+
 class AccountView(auth_views.PasswordChangeView):
-    """我的账号: who I am, my branches and roles, and changing my password. A change logs
-    this person out everywhere else (their other devices' sockets close too)."""
+    """我的账号: who I am, my branches and roles, my e-mail address (for reset links),
+    and changing my password. A change logs this person out everywhere else (their
+    other devices' sockets close too). Each form posts here, named by `form`."""
 
     template_name = "frontend/account.html"
 
     def get_success_url(self) -> str:
         return reverse("account")
+
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("form") != "email":
+            return super().post(request, *args, **kwargs)
+        email_form = EmailForm(request.POST)
+        if not email_form.is_valid():
+            # The password form stays empty (not bound to this form's fields).
+            password_form = self.get_form_class()(user=request.user)
+            return self.render_to_response(self.get_context_data(email_form=email_form, form=password_form))
+        request.user.email = email_form.cleaned_data["email"]
+        request.user.save(update_fields=["email"])
+        messages.success(request, _("Your e-mail address has been saved.") if request.user.email
+                         else _("Your e-mail address has been removed."))
+        return redirect("account")
 
     def form_valid(self, form):
         response = super().form_valid(form)  # keeps this session (update_session_auth_hash)
@@ -83,6 +105,8 @@ class AccountView(auth_views.PasswordChangeView):
         for m in Membership.objects.filter(user=self.request.user).select_related("branch").order_by("branch_id"):
             roles.setdefault(m.branch, []).append(m.get_role_display())
         context["memberships"] = list(roles.items())
+        context.setdefault("email_form", EmailForm(initial={"email": self.request.user.email}))
+        context["reset_by_email"] = settings.PASSWORD_RESET_BY_EMAIL
         return context
 
 

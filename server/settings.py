@@ -227,6 +227,27 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_AGE = 14 * 86400
 
+# --- e-mail (password reset links) -------------------------------------------------
+# EMAIL_HOST set: mail goes out over SMTP. EMAIL_CONSOLE=true (what `make run` sets):
+# mail is printed on the server's output instead. Neither: the server sends no mail,
+# and "forgot your password" says to ask the branch secretary for a link instead.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+    EMAIL_TIMEOUT = 10
+elif env_bool("EMAIL_CONSOLE", False):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+PASSWORD_RESET_BY_EMAIL = bool(EMAIL_HOST) or env_bool("EMAIL_CONSOLE", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Branchline <noreply@localhost>")
+# A link to set a new password (by e-mail, or handed over by a secretary) works once,
+# for this long.
+PASSWORD_RESET_TIMEOUT = 3 * 86400
+
 # --- i18n, time -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

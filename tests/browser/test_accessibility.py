@@ -27,13 +27,16 @@ def pages_for(server) -> dict[str, list[str]]:
     public = one_id(server, "SELECT id FROM forum_board WHERE visibility = 'public'")
     topic = one_id(server, "SELECT id FROM forum_topic ORDER BY id")
     return {
-        "": ["/", "/login/", f"/forum/boards/{public}/", "/citizen/", "/no-such-page/"],
+        "": ["/", "/login/", f"/forum/boards/{public}/", "/citizen/", "/no-such-page/", "/password/forgot/",
+             "/password/set/MQ/not-a-token/"],
         "dangyuan": [f"/branches/{branch}/announcements/", f"/branches/{branch}/forum/", f"/forum/topics/{topic}/",
-                     f"/branches/{branch}/meetings/", f"/meetings/{live}/", f"/meetings/{ended}/minutes/", "/account/"],
+                     f"/branches/{branch}/meetings/", f"/meetings/{live}/", f"/meetings/{ended}/minutes/", "/account/",
+                     f"/branches/{branch}/members/"],
         "yubei": [f"/meetings/{live}/", f"/forum/topics/{topic}/"],
         "shuji": [f"/branches/{branch}/announcements/", f"/branches/{branch}/review/",
                   f"/branches/{branch}/watched-words/", f"/branches/{branch}/audit/", f"/meetings/{live}/",
-                  f"/meetings/{ended}/attendance/", "/forum/search/?q=停车"],
+                  f"/meetings/{ended}/attendance/", "/forum/search/?q=停车",
+                  f"/branches/{branch}/members/"],
     }
 
 

@@ -62,7 +62,9 @@ class Command(BaseCommand):
         for username, full_name, roles in PEOPLE:
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = User.objects.create_user(username, password=DEMO_PASSWORD, first_name=full_name)
+                # example.org addresses: with `make run` a reset mail is printed, not sent.
+                user = User.objects.create_user(username, f"{username}@example.org", DEMO_PASSWORD,
+                                                first_name=full_name)
             users[username] = user
             for key, role in roles:
                 Membership.objects.get_or_create(user=user, branch=branches[key], role=role)

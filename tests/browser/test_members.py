@@ -1,0 +1,67 @@
+"""成员 in a browser: a secretary gives a member who forgot their password a one-time
+link, copies it, and the member sets a new password through it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_secretary_gives_a_link_and_the_member_sets_a_new_password(own_server, browser, open_page):
+    server = own_server  # its own database: the member's password changes
+    path = f"/branches/{server.branch_id('第一党支部')}/members/"
+    member_phone = open_page(server, "dangyuan", path)  # logged in somewhere, to be logged out
+    expect(member_phone.locator("#members-table")).to_contain_text("王书记")
+    expect(member_phone.get_by_role("button", name="生成设置新密码的链接")).to_have_count(0)
+
+    secretary = open_page(server, "shuji", path)
+    secretary.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    expect(secretary.get_by_role("link", name="成员")).to_have_attribute("aria-current", "page")
+    row = secretary.locator("#members-table tr", has_text="张党员")
+    row.get_by_role("button", name="生成设置新密码的链接").click()
+    issued = secretary.locator("#issued-link")
+    expect(issued).to_contain_text("给 张党员 的设置新密码链接")
+    expect(issued).to_be_focused()
+    secretary.get_by_role("button", name="复制").click()
+    expect(secretary.locator("#copy-status")).to_have_text("已复制。")
+    link = secretary.evaluate("navigator.clipboard.readText()")
+    assert re.fullmatch(rf"{re.escape(server.url)}/password/set/[^/]+/[^/]+/", link), link
+    secretary.reload()
+    expect(secretary.locator("#issued-link")).to_have_count(0)  # shown once
+
+    # The member, in a browser of their own, opens the link and sets a new password.
+    context = browser.new_context(base_url=server.url)
+    page = context.new_page()
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text("设置新密码")
+    page.get_by_label("新密码", exact=True).fill("short")
+    page.get_by_label("新密码确认").fill("short")
+    page.get_by_role("button", name="设置密码").click()
+    expect(page.locator(".field-error").first).to_be_visible()  # too short: said at the field
+    page.get_by_label("新密码", exact=True).fill("dangyuan-new-2026")
+    page.get_by_label("新密码确认").fill("dangyuan-new-2026")
+    page.get_by_role("button", name="设置密码").click()
+    expect(page.locator("h1")).to_have_text("密码已设置")
+
+    page.get_by_role("link", name="登录").last.click()
+    page.fill("#id_username", "dangyuan")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_be_visible()  # the old password no longer works
+    page.fill("#id_password", "dangyuan-new-2026")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/branches/\d+/announcements/"))
+
+    # The phone that was logged in is logged out.
+    member_phone.reload()
+    expect(member_phone).to_have_url(re.compile(r"/login/"))
+    # The link works once.
+    page.goto(link)
+    expect(page.locator("#link-invalid")).to_be_visible()
+    context.close()
