@@ -10,6 +10,7 @@ from accounts.identity import Identity
 from accounts.models import Membership
 from accounts.selectors import branch_chain, can_read_branch, role_on_chain
 from accounts.streams import inbox_stream
+from forum.rendering import render_markdown
 from realtime.errors import Forbidden, Invalid, NotFound
 from realtime.events import append_event, take_reserved_pk
 from realtime.models import ReadMarker
@@ -55,20 +56,22 @@ def post_announcement(*, identity: Identity, branch_id: int, title: str, body: s
     # Checked before the write transaction: a refusal leaves any enclosing transaction
     # usable, and the write lock (SQLite) is held only for the writes.
     title, body = check_post_announcement(identity, branch_id, title, body)
+    body_html = render_markdown(body)  # before the transaction: no lock is held for it
     # savepoint=False: inside run_once's transaction a failure rolls back everything
     # anyway, so a SAVEPOINT/RELEASE pair would be two statements for nothing.
     with transaction.atomic(savepoint=False):
-        return _write_announcement(identity, branch_id, title, body)
+        return _write_announcement(identity, branch_id, title, body, body_html)
 
 
-def _write_announcement(identity: Identity, branch_id: int, title: str, body: str) -> Announcement:
+def _write_announcement(identity: Identity, branch_id: int, title: str, body: str, body_html: str) -> Announcement:
     created: list[Announcement] = []
 
     stream = stream_for(branch_id)
 
     def payload(seq: int) -> dict:
         # Created once its seq is known, so the row is written once (no UPDATE after).
-        fields = dict(branch_id=branch_id, author_id=identity.user_id, title=title, body=body, seq=seq)
+        fields = dict(branch_id=branch_id, author_id=identity.user_id, title=title, body=body,
+                      body_html=body_html, seq=seq)
         fields["created_at"] = timezone.now()
         announcement = Announcement(**fields)
         columns = {name.removesuffix("_id"): value for name, value in fields.items()}
@@ -123,7 +126,8 @@ def edit_announcement(*, identity: Identity, announcement_id: int, title: str, b
         return announcement  # nothing to correct: no event, no audit entry
     before = {"title": announcement.title, "body": announcement.body}
     announcement.title, announcement.body, announcement.edited_at = title, body, timezone.now()
-    announcement.save(update_fields=["title", "body", "edited_at"])
+    announcement.body_html = render_markdown(body)
+    announcement.save(update_fields=["title", "body", "body_html", "edited_at"])
     append_event(stream_for(announcement.branch_id), "announcement.edited", announcement.to_dict(), actor=identity)
     _audit(identity, announcement, "edit", before=before, after={"title": title, "body": body})
     return announcement

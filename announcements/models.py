@@ -15,7 +15,9 @@ class Announcement(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("author"))
     title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("body"), max_length=20_000)
+    body = models.TextField(_("body"), max_length=20_000)  # as the secretary wrote it (Markdown)
+    # Rendered and sanitised once, when written (forum.rendering): what pages show.
+    body_html = models.TextField(blank=True, default="")
     # The seq of the event that published it on the branch's stream (unread counts).
     seq = models.BigIntegerField(default=0, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -40,6 +42,7 @@ class Announcement(models.Model):
             "branch": self.branch_id,
             "title": self.title,
             "body": self.body,
+            "body_html": self.body_html,
             "author": {"id": self.author_id, "name": author_name},
             "created_at": iso(self.created_at),
             "edited_at": iso(self.edited_at) if self.edited_at else None,

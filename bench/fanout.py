@@ -86,6 +86,7 @@ async def bare_server(port: int, pg_url: str = "") -> None:
                     args = frame["args"]
                     data = {
                         "id": seq, "branch": args["branch"], "title": args["title"], "body": args["body"],
+                        "body_html": f"<p>{args['body']}</p>",  # ours renders Markdown: same size, not the work
                         "author": {"id": 2, "name": "王书记"}, "created_at": now, "edited_at": None, "seq": seq,
                     }  # fmt: skip
                     event = {"op": "event", "stream": C.STREAM, "seq": seq, "type": "announcement.posted", "data": data, "at": now}

@@ -18,7 +18,7 @@ MENTION_RE = re.compile(r"(?<![A-Za-z0-9_.@])@([A-Za-z0-9_](?:[A-Za-z0-9_.+\-]{0
 
 # html=False: HTML in the source is shown as text, not interpreted. nh3 then removes
 # anything the renderer could still produce that is unsafe (javascript: links, ...).
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False, "breaks": True}).enable(
     ["table", "strikethrough"]
 )
 

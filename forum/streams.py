@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from accounts.identity import Identity
-from realtime.errors import NotFound
+from realtime.errors import Invalid, NotFound
 from realtime.ops import OpArgs, OpContext, register_op
 from realtime.streams import StreamType, register_stream_type
 
@@ -328,3 +330,18 @@ def typing(ctx: OpContext, args: TypingArgs) -> dict:
     broadcast(f"topic:{topic.pk}", {"op": "typing", "who": {"id": ctx.identity.key, "name": ctx.identity.name}},
               exclude_connection=ctx.connection_id)
     return {}
+
+
+class PreviewArgs(OpArgs):
+    text: str
+
+
+@register_op("markdown.preview", args=PreviewArgs, audience="user_or_citizen")
+def preview(ctx: OpContext, args: PreviewArgs) -> dict:
+    """What a post or an announcement will look like: the same rendering as when it is
+    written (no @mentions marked: those depend on where it is posted)."""
+    from .rendering import render_markdown
+
+    if len(args.text) > actions.BODY_MAX:
+        raise Invalid("text", _("The text is at most %(max)d characters.") % {"max": actions.BODY_MAX})
+    return {"html": render_markdown(args.text)}

@@ -250,3 +250,12 @@ def target_type_strings() -> dict[str, str]:
         "announcements.announcement": _("announcement"),
         "accounts.member": _("member"),
     }
+
+
+def preview_strings() -> dict[str, str]:
+    """The Write / Preview tabs (write_form.js bindPreview), on every page that has them."""
+    return {
+        "empty": _("Nothing to preview yet."),
+        "offline": _("Offline: shown as typed. The preview formats it once the connection is back."),
+        "failed": _("No preview:"),
+    }

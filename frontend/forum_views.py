@@ -79,6 +79,7 @@ def _citizen_may_join(identity: Identity, board) -> bool:
 def forum_strings() -> dict:
     """Strings the forum scripts show, in the active language."""
     return {
+        "preview": forum_text.preview_strings(),
         "actions": forum_text.action_strings(),
         "durations": forum_text.duration_strings(),
         "post_status": forum_text.post_status_strings(),

@@ -32,6 +32,7 @@ from forum import selectors as forum_selectors
 from realtime.errors import Invalid, RateLimited
 
 from .context_processors import readable_branches
+from .forum_text import preview_strings
 
 # Demo accounts the login page may mention, and how long one check of them is trusted.
 DEMO_USERNAMES = ("shuji", "dangyuan")
@@ -275,6 +276,7 @@ def announcement_strings() -> dict[str, str]:
         "refresh": _("Refresh"),
         "loading": _("Loading…"),
         "readers_failed": _("Could not load who has read it:"),
+        "preview": preview_strings(),
         "receipt_hint": _("A member counts as having read it once they press “Mark all read” after it was published."),
     }
 

@@ -289,9 +289,11 @@ def test_a_secretary_sees_who_has_read_an_announcement(server, open_page):
     secretary.click("#compose button[type=submit]")
     expect(member.locator(".announcement-title", has_text=title)).to_have_count(1)
 
-    # Opening the reader list loads the names and the count.
+    # The new one shows its count at once (asked for when it arrived: events carry none).
     item = secretary.locator("#announcement-list .announcement", has_text=title)
     toggle = item.locator(".receipt-toggle")
+    expect(toggle).to_have_text(re.compile(r"^已读 0/\d+$"))
+    # Opening the reader list loads the names.
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
     expect(item.locator(".receipt-unread")).to_contain_text("张党员")
@@ -314,3 +316,33 @@ def test_a_secretary_sees_who_has_read_an_announcement(server, open_page):
     item = secretary.locator("#announcement-list .announcement", has_text=title)
     expect(item.locator(".receipt-toggle")).to_have_text(f"已读 {read_before + 1}/{of}")
     expect(item.locator(".receipt-panel")).to_be_hidden()
+
+
+def test_an_announcement_is_written_in_markdown_previewed_and_shown_formatted(server, open_page):
+    path = announcements_path(server)
+    member = open_page(server, "dangyuan", path)
+    secretary = open_page(server, "shuji", path)
+    wait_online(member)
+    wait_online(secretary)
+    title = f"议程 {uuid.uuid4().hex[:6]}"
+    secretary.fill("#compose-title", title)
+    secretary.fill("#compose-body", "**请准时参加**\n地点另行通知\n\n1. 学习\n2. 讨论\n\n<b>不是标签</b>")
+    secretary.get_by_role("tab", name="预览").click()
+    preview = secretary.locator("#compose-preview")
+    expect(preview.locator("strong")).to_have_text("请准时参加")
+    expect(preview.locator("ol li")).to_have_count(2)
+    secretary.get_by_role("tab", name="编写").click()
+    secretary.click("#compose button[type=submit]")
+    expect(secretary.locator("#compose-body")).to_have_value("")
+    expect(secretary.locator("#compose-body")).to_be_visible()  # back to writing
+
+    body = member.locator("#announcement-list .announcement", has_text=title).locator(".announcement-body")
+    expect(body.locator("strong")).to_have_text("请准时参加")
+    expect(body.locator("br")).to_have_count(1)  # the typed line break
+    expect(body.locator("ol li")).to_have_count(2)
+    expect(body).to_contain_text("<b>不是标签</b>")  # HTML is shown as text
+    assert body.locator("b").count() == 0
+    member.reload()  # rendered by the server the same way
+    wait_online(member)
+    expect(member.locator("#announcement-list .announcement", has_text=title).locator("strong")).to_have_text(
+        "请准时参加")

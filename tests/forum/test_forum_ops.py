@@ -40,3 +40,23 @@ async def test_only_moderators_read_the_review_queue(connect, people, tree):  # 
     assert (await moderator.call("subscribe", {"stream": f"modqueue:{tree['a'].pk}"}))["op"] == "ok"
     member = await connect(people["member"])
     assert (await member.call("subscribe", {"stream": f"modqueue:{tree['a'].pk}"}))["code"] == "forbidden"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_markdown_preview_renders_as_posting_would(connect, people):  # noqa: F811
+    from forum.actions import BODY_MAX
+
+    ws = await connect(people["member"])
+    reply = await ws.call("markdown.preview", {"text": "**要点**\n第二行 <b>x</b> [链接](javascript:alert(1))"})
+    assert reply["op"] == "ok"
+    assert reply["data"]["html"] == (
+        "<p><strong>要点</strong><br>\n第二行 &lt;b&gt;x&lt;/b&gt; [链接](javascript:alert(1))</p>"
+    )
+    too_long = await ws.call("markdown.preview", {"text": "x" * (BODY_MAX + 1)})
+    assert too_long["op"] == "error" and too_long["code"] == "bad_request"
+    assert too_long["details"]["field"] == "text"
+    wrong = await ws.call("markdown.preview", {"text": 5})
+    assert wrong["op"] == "error" and wrong["code"] == "bad_request"
+    anonymous = await connect(None)
+    refused = await anonymous.call("markdown.preview", {"text": "x"})
+    assert refused["op"] == "error" and refused["code"] == "unauthenticated"

@@ -116,3 +116,9 @@ def test_a_moderators_edit_on_approval_renders_mentions_too(identities, boards):
                 body="请 @member 看")
     pending.refresh_from_db()
     assert pending.html == f"<p>请 {span('member')} 看</p>"
+
+
+def test_a_typed_line_break_stays_a_line_break():
+    # As in Discourse and Zulip: Chinese notices are written line by line.
+    assert render_markdown("第一行\n第二行") == "<p>第一行<br>\n第二行</p>"
+    assert render_markdown("一段\n\n另一段") == "<p>一段</p>\n<p>另一段</p>"

@@ -1,7 +1,7 @@
 // The branch's announcements page (通知公告): a live list, the unread count, mark all
 // read, older pages, who is here, and the secretary's compose form.
 import { Status, connection, describeError, interpolate, listNames, readJSON } from "./realtime.js";
-import { bindWriteForm, confirmTwice } from "./write_form.js";
+import { bindPreview, bindWriteForm, confirmTwice } from "./write_form.js";
 
 const config = readJSON("announcements-config");
 const t = readJSON("announcements-strings");
@@ -82,7 +82,9 @@ function renderItem(a) {
     sep2.setAttribute("aria-hidden", "true");
     meta.append(sep2, el("span", "edited", interpolate(t.edited, { time: formatTime(a.edited_at) })));
   }
-  article.append(title, meta, el("div", "announcement-body", a.body));
+  const body = el("div", "announcement-body post-body");
+  body.innerHTML = a.body_html; // rendered and sanitised by the server: the only HTML parsed here
+  article.append(title, meta, body);
   if (config.can_post) {
     const receipt = renderReceipt(a);
     const controls = renderControls(a);
@@ -169,6 +171,20 @@ function renderReceipt(a) {
 
 function nameList(people) {
   return people.length ? listNames(people.map((person) => person.name), lang) : t.nobody;
+}
+
+// A new announcement arrives without a count (events carry none): ask once.
+async function fetchReceipt(id) {
+  try {
+    const reply = await conn.request("announcements.readers", { announcement: id });
+    const a = state.items.get(id);
+    if (!a) return;
+    a.receipt = { read: reply.read.length, of: reply.read.length + reply.unread.length };
+    const toggle = list.querySelector(`.announcement[data-id="${id}"] .receipt-toggle`);
+    if (toggle) toggle.textContent = receiptLabel(a);
+  } catch {
+    // The label stays "who has read it"; opening it asks again.
+  }
 }
 
 async function loadReaders(id, toggle, panel) {
@@ -380,6 +396,7 @@ conn.subscribe(config.stream, {
     if (state.items.has(a.id)) return;
     state.items.set(a.id, a);
     insertItem(a);
+    if (config.can_post) fetchReceipt(a.id);
     if (a.seq > state.readSeq && a.author.id !== config.me) state.unread += 1;
     renderUnread();
     announce(interpolate(t.posted_live, { title: a.title }));
@@ -464,6 +481,7 @@ olderButton.addEventListener("click", async () => {
 const form = $("compose");
 if (form) {
   const statusLine = $("compose-status");
+  const preview = bindPreview("compose", { conn, rt, strings: t.preview });
   bindWriteForm(form, {
     fields: {
       title: { input: $("compose-title"), error: $("compose-title-error") },
@@ -480,7 +498,11 @@ if (form) {
         title: $("compose-title").value,
         body: $("compose-body").value,
       }),
+    onFieldError: (name) => {
+      if (name === "body") preview.reset();
+    },
     onSuccess: (reply) => {
+      preview.reset();
       statusLine.textContent = reply.replayed ? t.published_replayed : t.published;
     },
   });

@@ -2,7 +2,7 @@
 // board's stream; and the form that starts a new topic.
 import { Status, connection, describeError, interpolate, readJSON } from "./realtime.js";
 import { announcer, el, setAlert, timeElement, timeFormatter } from "./forum_common.js";
-import { bindWriteForm } from "./write_form.js";
+import { bindPreview, bindWriteForm } from "./write_form.js";
 
 const config = readJSON("forum-config");
 const t = readJSON("forum-strings");
@@ -159,17 +159,7 @@ const form = $("topic-form");
 if (form) {
   const statusLine = $("topic-form-status");
   const body = $("topic-body");
-  const writeTab = $("topic-tab-write");
-  const previewTab = $("topic-tab-preview");
-  const showPreview = (previewing) => {
-    writeTab.setAttribute("aria-selected", String(!previewing));
-    previewTab.setAttribute("aria-selected", String(previewing));
-    $("topic-body-wrap").hidden = previewing;
-    $("topic-preview").hidden = !previewing;
-    if (previewing) $("topic-preview").textContent = body.value; // as text, never parsed
-  };
-  writeTab.addEventListener("click", () => showPreview(false));
-  previewTab.addEventListener("click", () => showPreview(true));
+  const preview = bindPreview("topic", { conn, rt, strings: t.preview });
 
   bindWriteForm(form, {
     fields: {
@@ -183,7 +173,7 @@ if (form) {
     strings: { sending: t.posting, queued: t.queued_offline, failed: t.post_failed, fixFields: t.fix_fields },
     send: () => conn.write("forum.create_topic", { board: config.board, title: $("topic-title").value, body: body.value }),
     onFieldError: (name) => {
-      if (name === "body") showPreview(false);
+      if (name === "body") preview.reset();
     },
     onSuccess: (reply) => {
       statusLine.textContent = reply.post && reply.post.status === "pending" ? t.created_topic_pending : t.posted;

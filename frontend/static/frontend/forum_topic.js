@@ -16,7 +16,7 @@ import {
   timeElement,
   timeFormatter,
 } from "./forum_common.js";
-import { bindWriteForm, confirmTwice } from "./write_form.js";
+import { bindPreview, bindWriteForm, confirmTwice } from "./write_form.js";
 
 const config = readJSON("forum-config");
 const t = readJSON("forum-strings");
@@ -693,25 +693,6 @@ function startEdit(post) {
 
 // -- compose ------------------------------------------------------------------------------
 
-function bindPreview(prefix) {
-  const write = $(`${prefix}-tab-write`);
-  const previewTab = $(`${prefix}-tab-preview`);
-  const wrap = $(`${prefix}-body-wrap`);
-  const preview = $(`${prefix}-preview`);
-  const textarea = $(`${prefix}-body`);
-  const show = (previewing) => {
-    write.setAttribute("aria-selected", String(!previewing));
-    previewTab.setAttribute("aria-selected", String(previewing));
-    wrap.hidden = previewing;
-    preview.hidden = !previewing;
-    // The preview is the text exactly as typed, as text: nothing is interpreted here.
-    if (previewing) preview.textContent = textarea.value;
-  };
-  write.addEventListener("click", () => show(false));
-  previewTab.addEventListener("click", () => show(true));
-  return { reset: () => show(false) };
-}
-
 const form = $("reply-form");
 const textarea = $("reply-body");
 
@@ -740,7 +721,7 @@ function startReply(post, quote) {
 
 let preview = { reset() {} };
 if (form) {
-  preview = bindPreview("reply");
+  preview = bindPreview("reply", { conn, rt, strings: t.preview });
   const statusLine = $("reply-form-status");
   $("reply-to-cancel").addEventListener("click", () => setReplyTo(null));
   textarea.addEventListener("input", sendTyping);

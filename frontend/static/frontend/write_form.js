@@ -104,3 +104,64 @@ export function confirmTwice(button, { label, confirmLabel, act, ms = 4000 }) {
     act();
   });
 }
+
+/**
+ * bindPreview(prefix, {conn, rt, strings}) for the Write / Preview tabs of
+ * _compose_body.html: the preview is the server's rendering of the text (the same as
+ * when it is posted). Offline, the text is shown as typed, and said so.
+ *   strings: {empty, offline, failed}
+ * Returns {reset()}: back to writing.
+ */
+export function bindPreview(prefix, { conn, rt, strings }) {
+  const $ = (suffix) => document.getElementById(`${prefix}-${suffix}`);
+  const writeTab = $("tab-write");
+  const previewTab = $("tab-preview");
+  const wrap = $("body-wrap");
+  const preview = $("preview");
+  const textarea = $("body");
+  let asked = 0; // a slow answer to an earlier look does not replace a later one
+
+  const asText = (text, note) => {
+    preview.classList.remove("is-rendered");
+    preview.textContent = text;
+    if (note) {
+      const line = document.createElement("p");
+      line.className = "muted small preview-note";
+      line.textContent = note;
+      preview.prepend(line);
+    }
+  };
+
+  const show = async (previewing) => {
+    writeTab.setAttribute("aria-selected", String(!previewing));
+    previewTab.setAttribute("aria-selected", String(previewing));
+    wrap.hidden = previewing;
+    preview.hidden = !previewing;
+    if (!previewing) return;
+    const n = ++asked;
+    const text = textarea.value;
+    if (!text.trim()) {
+      asText("", strings.empty);
+      return;
+    }
+    if (conn.status !== Status.ONLINE) {
+      asText(text, strings.offline);
+      return;
+    }
+    preview.setAttribute("aria-busy", "true");
+    try {
+      const reply = await conn.request("markdown.preview", { text });
+      if (n !== asked) return;
+      preview.classList.add("is-rendered");
+      preview.innerHTML = reply.html; // rendered and sanitised by the server
+    } catch (error) {
+      if (n !== asked) return;
+      asText(text, error.code === "offline" ? strings.offline : `${strings.failed} ${describeError(error, rt)}`);
+    } finally {
+      if (n === asked) preview.removeAttribute("aria-busy");
+    }
+  };
+  writeTab.addEventListener("click", () => show(false));
+  previewTab.addEventListener("click", () => show(true));
+  return { reset: () => show(false) };
+}

@@ -1,0 +1,57 @@
+"""Announcements are written in Markdown (as forum posts are) and rendered once, on the
+server, into sanitised HTML that every page and frame carries (`body_html`); a line
+break the secretary typed stays a line break."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.identity import identity_for_user
+from announcements import actions
+from announcements.models import Announcement
+from realtime.testing import capture_events
+
+pytestmark = pytest.mark.django_db
+
+SOURCE = (
+    "**重要**：周六上午九点集合\n请穿便装\n\n- 签到\n- 学习\n\n"
+    "<script>alert(1)</script> [坏链接](javascript:alert(1)) [通知原文](https://example.org/a)"
+)
+
+
+def post(people, tree, body=SOURCE) -> Announcement:
+    return actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                                     title="通知", body=body)
+
+
+def test_the_body_is_rendered_and_sanitised_once_and_carried_in_the_frame(people, tree):
+    with capture_events() as events:
+        a = post(people, tree)
+    html = Announcement.objects.get(pk=a.pk).body_html
+    assert "<strong>重要</strong>：周六上午九点集合<br>" in html and "请穿便装" in html  # the typed break stays
+    assert "<ul>" in html and "<li>签到</li>" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html  # HTML in the source is text
+    assert "href=\"javascript" not in html and "[坏链接](javascript:alert(1))" in html  # left as text
+    assert 'href="https://example.org/a"' in html and 'rel="nofollow noopener noreferrer"' in html
+    data = events[0].data
+    assert data["body"] == SOURCE and data["body_html"] == html  # the source stays, for editing
+
+
+def test_an_edit_renders_the_new_text(people, tree):
+    a = post(people, tree, body="原文")
+    with capture_events() as events:
+        actions.edit_announcement(identity=identity_for_user(people["secretary"]), announcement_id=a.pk,
+                                  title="通知", body="改为 *下午*")
+    assert events[0].data["body_html"] == "<p>改为 <em>下午</em></p>"
+    assert Announcement.objects.get(pk=a.pk).body_html == "<p>改为 <em>下午</em></p>"
+
+
+def test_the_page_shows_the_rendered_text(people, tree):
+    post(people, tree)
+    client = Client()
+    client.force_login(people["member"])
+    page = client.get(f"/branches/{tree['a'].pk}/announcements/").content.decode()
+    assert "<strong>重要</strong>" in page and "<script>alert" not in page
+    listed = client.get(f"/api/branches/{tree['a'].pk}/announcements").json()["announcements"][0]
+    assert "<li>签到</li>" in listed["body_html"]
