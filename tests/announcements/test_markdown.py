@@ -55,3 +55,21 @@ def test_the_page_shows_the_rendered_text(people, tree):
     assert "<strong>重要</strong>" in page and "<script>alert" not in page
     listed = client.get(f"/api/branches/{tree['a'].pk}/announcements").json()["announcements"][0]
     assert "<li>签到</li>" in listed["body_html"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_renders_announcements_written_before_markdown():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("announcements", "0002_edit_and_withdraw")], [("announcements", "0003_body_html")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    branch = old.get_model("accounts", "Branch").objects.create(name="支部", kind="branch")
+    author = old.get_model("auth", "User").objects.create(username="old_author")
+    row = old.get_model("announcements", "Announcement").objects.create(
+        branch=branch, author=author, title="旧通知", body="第一行\n**第二行**")
+    executor = MigrationExecutor(connection)  # a fresh graph, as `migrate` would build
+    executor.migrate(after)
+    assert Announcement.objects.get(pk=row.pk).body_html == "<p>第一行<br>\n<strong>第二行</strong></p>"
