@@ -57,7 +57,15 @@ def navigation(request) -> dict:
         branches = readable_branches(user)
     # A visitor who took part as a citizen (a cookie, accounts/middleware.py).
     citizen = None if authenticated else getattr(request, "citizen", None) or None
+    bell = None
+    if authenticated:
+        from accounts import notifications
+        from accounts.identity import identity_for_user
+
+        bell = notifications.bell(identity_for_user(user))
+        bell["types"] = list(bell["types"])
     return {
+        "bell": bell,
         "nav_branches": branches,
         "citizen": citizen,
         "realtime_limits": settings.BRANCHLINE_REALTIME,

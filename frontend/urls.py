@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import forum_views, member_views, moderation_views, password_views, views
+from . import forum_views, member_views, moderation_views, notification_views, password_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,6 +9,7 @@ urlpatterns = [
     # Django 5's LogoutView accepts POST only; the navigation posts a small form.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", views.AccountView.as_view(), name="account"),
+    path("notifications/", notification_views.notifications_page, name="notifications"),
     # 忘记密码: a link to set a new password (by e-mail, or from the branch secretary)
     path("password/forgot/", password_views.ForgotPasswordView.as_view(), name="password-reset"),
     path("password/forgot/sent/", password_views.ResetSentView.as_view(), name="password-reset-sent"),

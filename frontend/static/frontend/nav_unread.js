@@ -3,7 +3,7 @@
 // and without being listed as here on the announcements page (here: false). Marking
 // read elsewhere (another tab, another device) arrives on the reader's inbox.
 // Loaded after the page's own scripts, so it can tell whether they follow the inbox.
-import { connection, readJSON } from "./realtime.js";
+import { connection, readJSON, showCount } from "./realtime.js";
 
 const start = readJSON("nav-unread");
 const badge = document.getElementById("nav-unread-count");
@@ -11,10 +11,7 @@ const conn = connection();
 let count = start.count;
 let readSeq = start.read_seq;
 
-function show() {
-  badge.firstChild.textContent = String(count);
-  badge.hidden = count === 0;
-}
+const show = () => showCount(badge, count);
 
 const counts = (a) => a.seq > readSeq && a.author && a.author.id !== start.me;
 
@@ -47,6 +44,4 @@ function onInbox(frame) {
   show();
 }
 
-const inbox = `inbox:${start.me}`;
-if (conn.follows(inbox)) conn.listen(inbox, onInbox);
-else conn.subscribe(inbox, { event: onInbox });
+conn.hear(`inbox:${start.me}`, onInbox);

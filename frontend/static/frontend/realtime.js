@@ -73,6 +73,12 @@ export function listNames(names, lang = document.documentElement.lang) {
   }
 }
 
+/** A count badge (".count"): its first text node is the number; hidden at zero. */
+export function showCount(badge, count) {
+  badge.firstChild.textContent = String(count);
+  badge.hidden = count === 0;
+}
+
 export class Connection {
   constructor({
     url = defaultUrl(),
@@ -218,6 +224,16 @@ export class Connection {
   listen(stream, fn) {
     if (!this._extraEvents.has(stream)) this._extraEvents.set(stream, []);
     this._extraEvents.get(stream).push(fn);
+  }
+
+  /**
+   * Hear a stream's events: listen() where the page already follows it, else subscribe
+   * (with `options`, e.g. the `since` the page was rendered at). For the header's and
+   * the tabs' counts, which load after the page's own scripts.
+   */
+  hear(stream, fn, options = {}) {
+    if (this.follows(stream)) this.listen(stream, fn);
+    else this.subscribe(stream, { event: fn }, options);
   }
 
   /** A read (or an idempotent op): rejected if the connection drops before the reply. */

@@ -1,0 +1,88 @@
+"""提醒: what a member's inbox (`inbox:<user>`) tells them that they would want to find
+again later, not only see live on the page they happen to have open: mentions, what a
+moderator decided about their posts, topic discussions opening, and meetings.
+
+The inbox's event log is the record (no second table): the bell counts those events
+after the member's marker, and the notifications page lists the newest of them. They
+are kept as long as the log keeps events (EVENT_RETENTION_DAYS, 7 by default). Other
+inbox events (read markers that keep tabs in step) are not notifications.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from realtime.errors import Invalid, Unauthenticated
+from realtime.events import append_event
+from realtime.models import Event, ReadMarker, Stream
+
+from .identity import Identity
+from .streams import inbox_stream
+
+TYPES = (
+    "mention",
+    "post.approved",
+    "post.rejected",
+    "post.hidden",
+    "discussion.opened",
+    "meeting.scheduled",
+    "meeting.changed",
+    "meeting.cancelled",
+    "meeting.opened",
+    "meeting.admitted",
+    "meeting.denied",
+    "meeting.removed",
+    "leave.requested",
+    "leave.decided",
+)
+PAGE = 50
+
+
+def _member(identity: Identity) -> int:
+    if not identity.is_user:
+        raise Unauthenticated(_("Please log in first."))
+    return identity.user_id
+
+
+def read_seq(user_id: int) -> int:
+    marker = ReadMarker.objects.filter(user_id=user_id, stream=inbox_stream(user_id)).values_list("seq", flat=True)
+    return marker.first() or 0
+
+
+def bell(identity: Identity) -> dict:
+    """For the header: the inbox's head (to follow it from), the marker, and how many
+    notifications came after it."""
+    user_id = _member(identity)
+    key = inbox_stream(user_id)
+    seen = read_seq(user_id)
+    return {
+        "stream": key,
+        "since": Stream.objects.filter(key=key).values_list("last_seq", flat=True).first() or 0,
+        "read_seq": seen,
+        "count": Event.objects.filter(stream_id=key, seq__gt=seen, type__in=TYPES).count(),
+        "types": TYPES,
+    }
+
+
+def recent(identity: Identity, *, limit: int = PAGE) -> list[Event]:
+    """The newest notifications, newest first."""
+    user_id = _member(identity)
+    return list(Event.objects.filter(stream_id=inbox_stream(user_id), type__in=TYPES).order_by("-seq")[:limit])
+
+
+@transaction.atomic
+def mark_read(*, identity: Identity, seq: int) -> int:
+    """Everything up to `seq` has been seen. The marker only moves forward; the member's
+    other tabs hear it (`notifications.read` on the inbox) and clear their bells."""
+    user_id = _member(identity)
+    if seq < 0:
+        raise Invalid("seq", _("seq must not be negative."))
+    key = inbox_stream(user_id)
+    marker, _created = ReadMarker.objects.select_for_update().get_or_create(user_id=user_id, stream=key)
+    if seq > marker.seq:
+        marker.seq = seq
+        marker.save(update_fields=["seq", "updated_at"])
+        unread = Event.objects.filter(stream_id=key, seq__gt=seq, type__in=TYPES).count()
+        append_event(key, "notifications.read", {"read_seq": seq, "unread": unread}, actor=identity)
+    return marker.seq
