@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils.translation import gettext as _
 
+from realtime.errors import Forbidden
 from realtime.sql import held
 from server.db.prepared import hot
 
@@ -187,11 +190,6 @@ def branches_for(identity: Identity):
 def roster(identity: Identity, branch_id: int) -> list[dict]:
     """The branch's members, each once, by name: active users with any role in the
     branch itself. For its readers only (Forbidden otherwise)."""
-    from django.contrib.auth import get_user_model
-    from django.utils.translation import gettext as _
-
-    from realtime.errors import Forbidden
-
     if not can_read_branch(identity, branch_id):
         raise Forbidden(_("You are not a member of this branch."))
     labels = dict(Membership.Role.choices)
@@ -239,8 +237,6 @@ class PasswordLinkRules:
     def refusal(self, user, memberships) -> str | None:
         """None when allowed, else why not (a sentence). `memberships`: the member's
         (branch id, role) pairs, all of them."""
-        from django.utils.translation import gettext as _
-
         name = user.get_full_name() or user.get_username()
         if user.pk == self.identity.user_id:
             return _("Change your own password on “My account”.")
