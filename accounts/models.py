@@ -160,3 +160,15 @@ class PasswordResetRequest(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["email", "at"])]
+
+
+class MailSettings(models.Model):
+    """What a member wants by e-mail (when the server sends mail); no row = the defaults."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="mail_settings")
+    announcements = models.BooleanField(_("new announcements by e-mail"), default=True)
+
+    class Meta:
+        verbose_name = _("e-mail settings")
+        verbose_name_plural = _("e-mail settings")

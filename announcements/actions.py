@@ -16,6 +16,7 @@ from realtime.events import append_event, take_reserved_pk
 from realtime.models import ReadMarker
 from realtime.sql import insert_row
 
+from . import mailing
 from .models import Announcement
 from .selectors import managed_announcement, unread_count
 
@@ -60,7 +61,9 @@ def post_announcement(*, identity: Identity, branch_id: int, title: str, body: s
     # savepoint=False: inside run_once's transaction a failure rolls back everything
     # anyway, so a SAVEPOINT/RELEASE pair would be two statements for nothing.
     with transaction.atomic(savepoint=False):
-        return _write_announcement(identity, branch_id, title, body, body_html)
+        announcement = _write_announcement(identity, branch_id, title, body, body_html)
+        mailing.after_post(announcement.pk)  # once committed, to members who want it by e-mail
+        return announcement
 
 
 def _write_announcement(identity: Identity, branch_id: int, title: str, body: str, body_html: str) -> Announcement:

@@ -32,7 +32,7 @@ class ForgotPasswordView(auth_views.PasswordResetView):
     success_url = reverse_lazy("password-reset-sent")
 
     def dispatch(self, request, *args, **kwargs):
-        if not settings.PASSWORD_RESET_BY_EMAIL:
+        if not settings.SENDS_EMAIL:
             # No mail can go out: say who can help instead of taking an address.
             return render(request, self.template_name, {"by_email": False})
         return super().dispatch(request, *args, **kwargs)

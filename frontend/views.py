@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
 from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
-from accounts.models import Branch, Membership
+from accounts.models import Branch, MailSettings, Membership
 from accounts.selectors import can_manage_branch, can_read_branch
 from accounts.throttle import WINDOW as THROTTLE_WINDOW
 from announcements import selectors as announcement_selectors
@@ -61,6 +61,7 @@ def demo_accounts_active() -> bool:
 
 class EmailForm(forms.Form):
     email = forms.EmailField(label=_lazy("E-mail address"), required=False, max_length=254)
+    announcements = forms.BooleanField(label=_lazy("E-mail me new announcements of my branches"), required=False)
 
 
 class AccountView(auth_views.PasswordChangeView):
@@ -83,6 +84,8 @@ class AccountView(auth_views.PasswordChangeView):
             return self.render_to_response(self.get_context_data(email_form=email_form, form=password_form))
         request.user.email = email_form.cleaned_data["email"]
         request.user.save(update_fields=["email"])
+        MailSettings.objects.update_or_create(
+            user=request.user, defaults={"announcements": email_form.cleaned_data["announcements"]})
         messages.success(request, _("Your e-mail address has been saved.") if request.user.email
                          else _("Your e-mail address has been removed."))
         return redirect("account")
@@ -106,8 +109,10 @@ class AccountView(auth_views.PasswordChangeView):
         for m in Membership.objects.filter(user=self.request.user).select_related("branch").order_by("branch_id"):
             roles.setdefault(m.branch, []).append(m.get_role_display())
         context["memberships"] = list(roles.items())
-        context.setdefault("email_form", EmailForm(initial={"email": self.request.user.email}))
-        context["reset_by_email"] = settings.PASSWORD_RESET_BY_EMAIL
+        wants = MailSettings.objects.filter(user=self.request.user).values_list("announcements", flat=True).first()
+        context.setdefault("email_form", EmailForm(initial={
+            "email": self.request.user.email, "announcements": True if wants is None else wants}))
+        context["sends_email"] = settings.SENDS_EMAIL
         return context
 
 

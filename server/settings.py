@@ -242,8 +242,10 @@ if EMAIL_HOST:
     EMAIL_TIMEOUT = 10
 elif env_bool("EMAIL_CONSOLE", False):
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-PASSWORD_RESET_BY_EMAIL = bool(EMAIL_HOST) or env_bool("EMAIL_CONSOLE", False)
+SENDS_EMAIL = bool(EMAIL_HOST) or env_bool("EMAIL_CONSOLE", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Branchline <noreply@localhost>")
+# The public address, for links in mail sent without a request (new announcements).
+SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{PORT}")
 # A link to set a new password (by e-mail, or handed over by a secretary) works once,
 # for this long.
 PASSWORD_RESET_TIMEOUT = 3 * 86400

@@ -42,7 +42,7 @@ def set_password_through(link: str, password: str) -> Client:
 
 @pytest.fixture
 def by_email(settings):
-    settings.PASSWORD_RESET_BY_EMAIL = True
+    settings.SENDS_EMAIL = True
     return settings
 
 
@@ -98,7 +98,7 @@ def test_a_bad_address_is_named_at_the_field(by_email):
 
 
 def test_without_mail_the_page_says_to_ask_the_secretary(settings):
-    settings.PASSWORD_RESET_BY_EMAIL = False
+    settings.SENDS_EMAIL = False
     page = Client().get(reverse("password-reset")).content.decode()
     assert "ask-secretary" in page and "forgot-form" not in page
     assert Client().post(reverse("password-reset"), {"email": "x@example.org"}).status_code == 200

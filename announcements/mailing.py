@@ -1,0 +1,104 @@
+"""New announcements by e-mail, for members who are not on the site when one is posted.
+
+Sent after the post's transaction commits, from one background thread per process, so
+neither the writer nor the fan-out waits for the mail server. Only when the server
+sends mail (SENDS_EMAIL: EMAIL_HOST, or EMAIL_CONSOLE), only to the branch's own
+members with an address on 我的账号 who have not turned it off there, never to the
+author. Best effort: a mail server that is down loses that round (it is logged), and
+the announcement itself is on the site regardless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import get_connection
+from django.core.mail.message import EmailMessage
+from django.db import close_old_connections, connection, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+log = logging.getLogger(__name__)
+
+_executor: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+_pending: set[Future] = set()
+
+
+def _thread() -> ThreadPoolExecutor:
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="branchline-mail")
+        return _executor
+
+
+def after_post(announcement_id: int, base_url: str | None = None) -> None:
+    """Called in the post's transaction: once it commits, mail the members."""
+    if not settings.SENDS_EMAIL:
+        return
+
+    def submit() -> None:
+        future = _thread().submit(_send, announcement_id, base_url)
+        _pending.add(future)
+        future.add_done_callback(_pending.discard)
+
+    transaction.on_commit(submit)
+
+
+def wait_idle(timeout: float = 10) -> None:
+    """For tests and shutdown: wait until the mail queued so far has gone."""
+    for future in list(_pending):
+        future.result(timeout=timeout)
+
+
+def recipients(announcement) -> list[str]:
+    User = get_user_model()
+    members = (
+        User.objects.filter(is_active=True, memberships__branch_id=announcement.branch_id)
+        .exclude(pk=announcement.author_id).exclude(email="")
+        .exclude(mail_settings__announcements=False)
+        .values_list("email", flat=True).distinct()
+    )
+    return sorted(set(members))
+
+
+def _send(announcement_id: int, base_url: str | None) -> int:
+    from .models import Announcement
+
+    try:
+        announcement = (
+            Announcement.objects.select_related("branch", "author")
+            .filter(pk=announcement_id, withdrawn_at__isnull=True).first()
+        )
+        if announcement is None:
+            return 0
+        to = recipients(announcement)
+        if not to:
+            return 0
+        base = (base_url or settings.SITE_URL).rstrip("/")
+        with translation.override(settings.LANGUAGE_CODE):
+            context = {
+                "a": announcement,
+                "author": announcement.author.get_full_name() or announcement.author.get_username(),
+                "url": base + reverse("announcements", args=[announcement.branch_id]),
+                "account_url": base + reverse("account"),
+            }
+            subject = f"[{announcement.branch.name}] {announcement.title}"
+            body = render_to_string("announcements/email.txt", context)
+        mail_connection = get_connection()
+        messages = [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=mail_connection)
+                    for address in to]
+        return mail_connection.send_messages(messages) or 0
+    except Exception:
+        log.exception("could not mail announcement %s", announcement_id)
+        return 0
+    finally:
+        # This thread's own database connection: closed, not left for the next round.
+        close_old_connections()
+        connection.close()

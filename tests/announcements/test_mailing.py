@@ -1,0 +1,75 @@
+"""New announcements by e-mail (when the server sends mail): after the commit, from a
+background thread, to the branch's members with an address who have not turned it off,
+never to the author; nothing for a post that rolled back or a server without mail."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.test import Client
+
+from accounts.identity import identity_for_user
+from accounts.models import MailSettings
+from announcements import actions, mailing
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the mail thread reads what was committed
+
+
+@pytest.fixture
+def sends(settings):
+    settings.SENDS_EMAIL = True
+    settings.SITE_URL = "https://branchline.example.org"
+    return settings
+
+
+def with_addresses(people):
+    for name in ("secretary", "member", "probationary", "moderator", "other_secretary"):
+        people[name].email = f"{name}@example.org"
+        people[name].save()
+
+
+def post(people, tree, title="周六志愿服务"):
+    return actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                                     title=title, body="上午九点集合\n**自带水杯**")
+
+
+def test_members_who_want_it_get_the_announcement_by_mail(sends, people, tree):
+    with_addresses(people)
+    MailSettings.objects.create(user=people["moderator"], announcements=False)  # turned off
+    people["probationary"].is_active = False
+    people["probationary"].save()
+    post(people, tree)
+    mailing.wait_idle()
+    assert sorted(m.to[0] for m in mail.outbox) == ["member@example.org"]  # not the author, nor branch B
+    message = mail.outbox[0]
+    assert message.subject == "[第一党支部] 周六志愿服务"
+    assert "上午九点集合\n**自带水杯**" in message.body  # the text as written
+    assert f"https://branchline.example.org/branches/{tree['a'].pk}/announcements/" in message.body
+    assert "https://branchline.example.org/account/" in message.body
+
+
+def test_no_mail_without_a_mail_server_or_after_a_rollback(settings, people, tree):
+    with_addresses(people)
+    settings.SENDS_EMAIL = False
+    post(people, tree)
+    mailing.wait_idle()
+    assert mail.outbox == []
+
+    settings.SENDS_EMAIL = True
+    with pytest.raises(RuntimeError), transaction.atomic():
+        post(people, tree, title="撤销的")
+        raise RuntimeError("the enclosing write failed")
+    mailing.wait_idle()
+    assert mail.outbox == []
+
+
+def test_a_member_turns_announcement_mail_off_and_on(people):
+    client = Client()
+    client.force_login(people["member"])
+    page = client.get("/account/").content.decode()
+    assert "有新的通知公告时发邮件给我" in page and "checked" in page  # on by default
+    client.post("/account/", {"form": "email", "email": "member@example.org"})  # box left unticked
+    assert MailSettings.objects.get(user=people["member"]).announcements is False
+    client.post("/account/", {"form": "email", "email": "member@example.org", "announcements": "on"})
+    assert MailSettings.objects.get(user=people["member"]).announcements is True
