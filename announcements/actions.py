@@ -7,11 +7,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
-from accounts.models import Membership
+from accounts.models import Branch, Membership
 from accounts.selectors import branch_chain, can_read_branch, role_on_chain
 from accounts.streams import inbox_stream
 from forum.rendering import render_markdown
-from realtime.errors import Forbidden, Invalid, NotFound
+from realtime.errors import Conflict, Forbidden, Invalid, NotFound
 from realtime.events import append_event, take_reserved_pk
 from realtime.models import ReadMarker
 from realtime.sql import insert_row
@@ -155,7 +155,32 @@ def withdraw_announcement(*, identity: Identity, announcement_id: int) -> Announ
     return announcement
 
 
-def _audit(identity: Identity, announcement: Announcement, action: str, *, before: dict, after: dict | None) -> None:
+PIN_MAX = 3  # pinned at once in a branch: more would push the news off the screen
+
+
+@transaction.atomic
+def pin_announcement(*, identity: Identity, announcement_id: int, pinned: bool) -> Announcement:
+    """置顶 (or not): a pinned announcement is listed above the others, latest pinned first.
+    Readers' pages reorder in place; unread counts do not change."""
+    announcement = managed_announcement(identity, announcement_id, for_update=True)
+    if pinned == (announcement.pinned_at is not None):
+        return announcement  # already so: no event, no audit entry
+    if pinned:
+        # The branch's row is the lock that makes "at most PIN_MAX" hold under concurrent pins.
+        Branch.objects.select_for_update().filter(pk=announcement.branch_id).first()
+        count = Announcement.objects.filter(branch_id=announcement.branch_id, pinned_at__isnull=False,
+                                            withdrawn_at__isnull=True).count()
+        if count >= PIN_MAX:
+            raise Conflict(_("At most %(max)d announcements can be pinned. Unpin one first.") % {"max": PIN_MAX})
+    announcement.pinned_at = timezone.now() if pinned else None
+    announcement.save(update_fields=["pinned_at"])
+    append_event(stream_for(announcement.branch_id), "announcement.pinned", announcement.to_dict(), actor=identity)
+    _audit(identity, announcement, "pin" if pinned else "unpin", before=None, after={"title": announcement.title})
+    return announcement
+
+
+def _audit(identity: Identity, announcement: Announcement, action: str, *, before: dict | None,
+           after: dict | None) -> None:
     from moderation.actions import audit
 
     audit(actor=identity, action=f"announcement.{action}", target_type="announcements.announcement",

@@ -92,3 +92,25 @@ def withdraw_announcement(request: HttpRequest, announcement_id: int, idempotenc
 )
 def announcement_readers(request: HttpRequest, announcement_id: int):
     return selectors.readers_of(request_identity(request), announcement_id)
+
+
+class PinIn(Schema):
+    pinned: bool
+
+
+@router.post(
+    "/announcements/{announcement_id}/pin",
+    auth=django_auth,
+    summary="Pin (置顶) or unpin an announcement (secretaries); Idempotency-Key makes retries safe",
+)
+def pin_announcement(request: HttpRequest, announcement_id: int, payload: PinIn,
+                     idempotency_key: str | None = Header(None)):
+    identity = request_identity(request)
+
+    def write() -> dict:
+        a = actions.pin_announcement(identity=identity, announcement_id=announcement_id, pinned=payload.pinned)
+        return {"announcement": a.to_dict()}
+
+    if idempotency_key is None:
+        return write()
+    return run_once(identity, check_client_id(idempotency_key), "announcements.pin", write)

@@ -25,6 +25,8 @@ class Announcement(models.Model):
     # a withdrawn announcement is kept for the audit log but shown to nobody.
     edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # 置顶: shown above the others until unpinned (the latest pinned first).
+    pinned_at = models.DateTimeField(_("pinned at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("announcement")
@@ -46,5 +48,6 @@ class Announcement(models.Model):
             "author": {"id": self.author_id, "name": author_name},
             "created_at": iso(self.created_at),
             "edited_at": iso(self.edited_at) if self.edited_at else None,
+            "pinned_at": iso(self.pinned_at) if self.pinned_at else None,
             "seq": self.seq,
         }

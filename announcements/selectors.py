@@ -17,12 +17,22 @@ PAGE_SIZE = 50  # newest announcements in a snapshot or a page
 
 
 def announcements_for(identity: Identity, branch_id: int, *, limit: int = PAGE_SIZE, before: int | None = None):
+    """The newest `limit` announcements (with `before`: older than that seq), and on the
+    first page the pinned ones too, first. Pages go by seq among the unpinned only, so
+    a pinned one is listed once."""
     if not can_read_branch(identity, branch_id):
         raise Forbidden(_("You are not a member of this branch."))
     qs = Announcement.objects.filter(branch_id=branch_id, withdrawn_at__isnull=True).select_related("author")
+    pinned = [] if before is not None else list(qs.filter(pinned_at__isnull=False).order_by("-pinned_at", "-id"))
+    page = qs.filter(pinned_at__isnull=True)
     if before is not None:
-        qs = qs.filter(seq__lt=before)
-    return list(qs.order_by("-seq", "-id")[:limit])
+        page = page.filter(seq__lt=before)
+    return pinned + list(page.order_by("-seq", "-id")[:limit])
+
+
+def more_after(items, limit: int = PAGE_SIZE) -> bool:
+    """Whether a list from announcements_for may have older ones after it."""
+    return sum(1 for a in items if a.pinned_at is None) >= limit
 
 
 def listed(identity: Identity, branch_id: int, items) -> list[dict]:

@@ -86,6 +86,18 @@ def withdraw(ctx: OpContext, args: WithdrawArgs) -> dict:
     return {"announcement": {"id": announcement.pk, "withdrawn": True}}
 
 
+class PinArgs(OpArgs):
+    announcement: int
+    pinned: bool
+
+
+@register_op("announcements.pin", args=PinArgs, writes=True)
+def pin(ctx: OpContext, args: PinArgs) -> dict:
+    announcement = actions.pin_announcement(identity=ctx.identity, announcement_id=args.announcement,
+                                            pinned=args.pinned)
+    return {"announcement": announcement.to_dict()}
+
+
 class MarkReadArgs(OpArgs):
     branch: int
     seq: int

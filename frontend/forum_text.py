@@ -207,6 +207,8 @@ def audit_action_strings() -> dict[str, str]:
         "watched_words.remove": _("Removed a watched word"),
         "announcement.edit": _("Corrected an announcement"),
         "announcement.withdraw": _("Withdrew an announcement"),
+        "announcement.pin": _("Pinned an announcement"),
+        "announcement.unpin": _("Unpinned an announcement"),
         "member.password_link": _("Gave a member a link to set a new password"),
     }
     for decision, label in decision_strings().items():

@@ -346,3 +346,30 @@ def test_an_announcement_is_written_in_markdown_previewed_and_shown_formatted(se
     wait_online(member)
     expect(member.locator("#announcement-list .announcement", has_text=title).locator("strong")).to_have_text(
         "请准时参加")
+
+
+def test_a_secretary_pins_an_announcement_and_it_moves_to_the_top_live(server, open_page):
+    path = announcements_path(server)
+    member = open_page(server, "dangyuan", path)
+    secretary = open_page(server, "shuji", path)
+    wait_online(member)
+    wait_online(secretary)
+    older, newer = (f"{name} {uuid.uuid4().hex[:6]}" for name in ("先发", "后发"))
+    for title in (older, newer):
+        secretary.fill("#compose-title", title)
+        secretary.fill("#compose-body", "正文")
+        secretary.click("#compose button[type=submit]")
+        expect(member.locator(".announcement-title", has_text=title)).to_have_count(1)
+    first = member.locator("#announcement-list .announcement").first
+    expect(first).to_contain_text(newer)
+
+    item = secretary.locator("#announcement-list .announcement", has_text=older)
+    item.get_by_role("button", name="置顶", exact=True).click()
+    expect(first).to_contain_text(older)  # moved to the top, without reloading
+    expect(first.locator(".pin-label")).to_have_text("置顶")
+    expect(secretary.locator("#announcement-list .announcement").first).to_contain_text(older)
+
+    secretary.locator("#announcement-list .announcement", has_text=older).get_by_role(
+        "button", name="取消置顶").click()
+    expect(first).to_contain_text(newer)
+    expect(member.locator("#announcement-list .announcement", has_text=older).locator(".pin-label")).to_have_count(0)

@@ -70,7 +70,9 @@ function renderItem(a) {
   li.classList.toggle("is-unread", a.seq > state.readSeq && a.author.id !== config.me);
   const article = el("article");
   const title = el("h3", "announcement-title", a.title);
+  if (a.pinned_at) title.prepend(el("span", "pin-label", t.pinned));
   title.append(el("span", "new-label", t.new));
+  li.classList.toggle("is-pinned", Boolean(a.pinned_at));
   const meta = el("p", "announcement-meta");
   const time = el("time", "", formatTime(a.created_at));
   time.dateTime = a.created_at;
@@ -135,7 +137,21 @@ function renderControls(a) {
       }
     },
   });
-  bar.append(edit, withdraw);
+  const pin = el("button", "link-button", a.pinned_at ? t.unpin : t.pin);
+  pin.type = "button";
+  pin.addEventListener("click", async () => {
+    pin.disabled = true;
+    try {
+      const reply = await conn.write("announcements.pin", { announcement: a.id, pinned: !a.pinned_at });
+      updateItem(reply.announcement);
+      renderList();
+      showPageError("");
+    } catch (error) {
+      pin.disabled = false;
+      showPageError(`${t.pin_failed} ${describeError(error, rt)}`);
+    }
+  });
+  bar.append(edit, pin, withdraw);
   return bar;
 }
 
@@ -283,9 +299,7 @@ function startEditing(id) {
     strings: { sending: t.saving, queued: t.queued_change, failed: t.edit_failed, fixFields: t.fix_fields },
     send: () => conn.write("announcements.edit", { announcement: id, title: titleInput.value, body: bodyInput.value }),
     onSuccess: (reply) => {
-      const latest = { ...reply.announcement, receipt: state.items.get(id)?.receipt };
-      if (state.items.has(id)) state.items.set(id, latest);
-      finish(latest);
+      finish(updateItem(reply.announcement) || reply.announcement);
     },
   });
   editing.set(id, li);
@@ -293,8 +307,24 @@ function startEditing(id) {
   titleInput.focus();
 }
 
+// Pinned ones first (the latest pinned first), then newest first.
 function sortedItems() {
-  return [...state.items.values()].sort((x, y) => y.seq - x.seq || y.id - x.id);
+  const pinnedAt = (a) => (a.pinned_at ? Date.parse(a.pinned_at) : 0);
+  return [...state.items.values()].sort((x, y) => pinnedAt(y) - pinnedAt(x) || y.seq - x.seq || y.id - x.id);
+}
+
+// An announcement as it is now (an edit, a pin), keeping the secretary's read count.
+function updateItem(a) {
+  const known = state.items.get(a.id);
+  if (!known) return null;
+  const latest = { ...a, receipt: known.receipt };
+  state.items.set(a.id, latest);
+  return latest;
+}
+
+// Older pages go by seq among the unpinned (a pinned one is listed once, at the top).
+function unpinnedSeqs() {
+  return [...state.items.values()].filter((a) => !a.pinned_at).map((a) => a.seq);
 }
 
 function renderList() {
@@ -308,7 +338,7 @@ function insertItem(a) {
   const li = renderItem(a);
   li.classList.add("is-arriving");
   list.querySelector(".empty")?.remove();
-  const after = [...list.children].find((node) => Number(node.dataset.seq) < a.seq);
+  const after = [...list.children].find((node) => !node.classList.contains("is-pinned") && Number(node.dataset.seq) < a.seq);
   list.insertBefore(li, after || null);
 }
 
@@ -364,7 +394,7 @@ conn.subscribe(config.stream, {
     state.items = new Map(snapshot.announcements.map((a) => [a.id, a]));
     state.readSeq = snapshot.read_seq;
     state.unread = snapshot.unread;
-    state.hasMore = snapshot.announcements.length >= config.page_size;
+    state.hasMore = snapshot.announcements.filter((a) => !a.pinned_at).length >= config.page_size;
     state.synced = true;
     list.dataset.synced = "true"; // the live state has replaced the server-rendered list
     renderList();
@@ -373,12 +403,25 @@ conn.subscribe(config.stream, {
   event(frame) {
     if (frame.type === "announcement.edited") {
       // Carries the announcement's own seq: its place and unread state do not change.
-      if (!state.items.has(frame.data.id)) return; // on a page not loaded here
       // A secretary's read count is not in events: it stays what the list said.
-      const a = { ...frame.data, receipt: state.items.get(frame.data.id).receipt };
-      state.items.set(a.id, a);
+      const a = updateItem(frame.data);
+      if (!a) return; // on a page not loaded here
       replaceItem(a);
       announce(interpolate(t.edited_live, { title: a.title }));
+      return;
+    }
+    if (frame.type === "announcement.pinned") {
+      const before = state.items.get(frame.data.id);
+      const a = updateItem(frame.data);
+      if (!a) {
+        // Pinned from further down than this page has loaded: it now belongs at the top.
+        if (frame.data.pinned_at) state.items.set(frame.data.id, frame.data);
+      } else if (Boolean(before.pinned_at) === Boolean(a.pinned_at)) {
+        return;
+      }
+      renderList();
+      renderUnread();
+      announce(interpolate(frame.data.pinned_at ? t.pinned_live : t.unpinned_live, { title: frame.data.title }));
       return;
     }
     if (frame.type === "announcement.withdrawn") {
@@ -456,7 +499,7 @@ markAllButton.addEventListener("click", async () => {
 });
 
 olderButton.addEventListener("click", async () => {
-  const seqs = [...state.items.values()].map((a) => a.seq);
+  const seqs = unpinnedSeqs();
   if (!seqs.length) return;
   olderButton.disabled = true;
   try {
@@ -466,7 +509,7 @@ olderButton.addEventListener("click", async () => {
       limit: config.page_size,
     });
     for (const a of reply.announcements) state.items.set(a.id, a);
-    state.hasMore = reply.announcements.length >= config.page_size;
+    state.hasMore = reply.announcements.length >= config.page_size; // older pages hold no pinned ones
     renderList();
     renderUnread();
     showPageError("");

@@ -1,0 +1,112 @@
+"""置顶: a secretary pins an announcement above the others (at most PIN_MAX at once);
+lists, snapshots and older pages put it first and list it once; readers see it move
+live; unread counts do not change."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from django.test import Client
+
+from accounts.identity import identity_for_user
+from announcements import actions, selectors
+from announcements.models import Announcement
+from moderation.models import AuditEntry
+from realtime.errors import Conflict, Forbidden
+from realtime.testing import capture_events
+from tests.realtime.conftest import connect  # noqa: F401  (the /ws/ fixture)
+
+
+def ident(user):
+    return identity_for_user(user)
+
+
+def post(people, tree, title) -> Announcement:
+    return actions.post_announcement(identity=ident(people["secretary"]), branch_id=tree["a"].pk, title=title, body="正文")
+
+
+def pin(people, a, pinned=True, who="secretary"):
+    return actions.pin_announcement(identity=ident(people[who]), announcement_id=a.pk, pinned=pinned)
+
+
+def titles(items):
+    return [a.title for a in items]
+
+
+@pytest.mark.django_db
+def test_a_pinned_one_comes_first_and_pages_list_it_once(people, tree):
+    old, middle, new = (post(people, tree, t) for t in ("旧", "中", "新"))
+    with capture_events() as events:
+        pin(people, old)
+    assert [(e.type, e.data["id"]) for e in events] == [("announcement.pinned", old.pk)]
+    assert events[0].data["pinned_at"] and events[0].data["seq"] == old.seq  # its own seq, as an edit's
+    member = ident(people["member"])
+    assert titles(selectors.announcements_for(member, tree["a"].pk)) == ["旧", "新", "中"]
+    assert titles(selectors.announcements_for(member, tree["a"].pk, limit=1)) == ["旧", "新"]
+    assert titles(selectors.announcements_for(member, tree["a"].pk, limit=1, before=new.seq)) == ["中"]
+    assert selectors.more_after(selectors.announcements_for(member, tree["a"].pk, limit=1), limit=1)
+    assert selectors.unread_count(member, tree["a"].pk) == 3  # nothing new to read
+
+    pin(people, middle)  # the latest pinned first
+    assert titles(selectors.announcements_for(member, tree["a"].pk)) == ["中", "旧", "新"]
+    pin(people, old, pinned=False)
+    assert titles(selectors.announcements_for(member, tree["a"].pk)) == ["中", "新", "旧"]
+    assert [e.action for e in AuditEntry.objects.order_by("id")] == [
+        "announcement.pin", "announcement.pin", "announcement.unpin"]
+
+
+@pytest.mark.django_db
+def test_pinning_twice_changes_nothing_and_there_is_a_limit(people, tree):
+    items = [post(people, tree, f"第{i}条") for i in range(actions.PIN_MAX + 1)]
+    pin(people, items[0])
+    with capture_events() as events:
+        pin(people, items[0])
+    assert events == [] and AuditEntry.objects.count() == 1
+    for a in items[1:actions.PIN_MAX]:
+        pin(people, a)
+    with pytest.raises(Conflict):
+        pin(people, items[-1])
+    assert Announcement.objects.filter(pinned_at__isnull=False).count() == actions.PIN_MAX
+    # A withdrawn pinned one no longer counts.
+    actions.withdraw_announcement(identity=ident(people["secretary"]), announcement_id=items[0].pk)
+    pin(people, items[-1])
+
+
+@pytest.mark.django_db
+def test_only_secretaries_pin(people, tree):
+    a = post(people, tree, "通知")
+    with pytest.raises(Forbidden):
+        pin(people, a, who="member")
+    pin(people, a, who="committee_secretary")  # a secretary above the branch may
+
+
+@pytest.mark.django_db
+def test_the_page_and_the_api_show_and_make_pins(people, tree):
+    post(people, tree, "普通")
+    a = post(people, tree, "要紧")
+    secretary, member = Client(), Client()
+    secretary.force_login(people["secretary"])
+    member.force_login(people["member"])
+    url = f"/api/announcements/{a.pk}/pin"
+    refused = member.post(url, data=json.dumps({"pinned": True}), content_type="application/json")
+    assert refused.status_code == 403
+    response = secretary.post(url, data=json.dumps({"pinned": True}), content_type="application/json")
+    assert response.status_code == 200 and response.json()["announcement"]["pinned_at"]
+    page = member.get(f"/branches/{tree['a'].pk}/announcements/").content.decode()
+    assert '<span class="pin-label">置顶</span>要紧' in page and "is-pinned" in page
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_readers_see_a_pin_live(connect, people, tree):  # noqa: F811
+    a = await database_sync_to_async(post)(people, tree, "通知")
+    reader = await connect(people["member"])
+    await reader.call("subscribe", {"stream": f"announcements:{tree['a'].pk}"})
+    secretary = await connect(people["secretary"])
+    reply = await secretary.call("announcements.pin", {"announcement": a.pk, "pinned": True}, cid="pin-00001")
+    assert reply["op"] == "ok" and reply["data"]["announcement"]["pinned_at"]
+    event = (await reader.recv_until(lambda f: f["op"] == "event"))[-1]
+    assert event["type"] == "announcement.pinned" and event["data"]["id"] == a.pk
+    bad = await secretary.call("announcements.pin", {"announcement": a.pk, "pinned": "yes please"}, cid="pin-00002")
+    assert bad["op"] == "error" and bad["code"] == "bad_request"
