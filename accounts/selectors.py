@@ -186,6 +186,9 @@ def branches_for(identity: Identity):
 
 # -- a branch's members (成员), and who a secretary may give a password link -------------
 
+# How a person's roles in one branch are listed: the one that does most first.
+ROLE_ORDER = [Membership.Role.SECRETARY, Membership.Role.MODERATOR, Membership.Role.FULL, Membership.Role.PROBATIONARY]
+
 
 def roster(identity: Identity, branch_id: int) -> list[dict]:
     """The branch's members, each once, by name: active users with any role in the
@@ -193,7 +196,6 @@ def roster(identity: Identity, branch_id: int) -> list[dict]:
     if not can_read_branch(identity, branch_id):
         raise Forbidden(_("You are not a member of this branch."))
     labels = dict(Membership.Role.choices)
-    order = [Membership.Role.SECRETARY, Membership.Role.MODERATOR, Membership.Role.FULL, Membership.Role.PROBATIONARY]
     people: dict[int, dict] = {}
     rows = Membership.objects.filter(branch_id=branch_id, user__is_active=True).values_list("user_id", "role")
     for user_id, role in rows:
@@ -205,7 +207,7 @@ def roster(identity: Identity, branch_id: int) -> list[dict]:
         person = people[user.pk]
         person["user"] = user
         person["name"] = user.get_full_name() or user.get_username()
-        person["roles"] = [labels[role] for role in sorted(person["roles"], key=order.index)]
+        person["roles"] = [labels[role] for role in sorted(person["roles"], key=ROLE_ORDER.index)]
     return sorted(people.values(), key=lambda person: (person["name"], person["user"].pk))
 
 

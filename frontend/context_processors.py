@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import Branch, Membership
 
@@ -65,6 +66,8 @@ def navigation(request) -> dict:
         bell = notifications.bell(identity_for_user(user))
         bell["types"] = list(bell["types"])
     return {
+        # Between the items of a short list of words (roles): "、" in Chinese, ", " in English.
+        "list_separator": pgettext("list separator", ", "),
         "bell": bell,
         "nav_branches": branches,
         "citizen": citizen,

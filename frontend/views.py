@@ -24,7 +24,7 @@ from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_session
 from accounts.api import request_identity
 from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
 from accounts.models import Branch, MailSettings, Membership
-from accounts.selectors import can_manage_branch, can_read_branch
+from accounts.selectors import ROLE_ORDER, can_manage_branch, can_read_branch
 from accounts.throttle import WINDOW as THROTTLE_WINDOW
 from announcements import selectors as announcement_selectors
 from announcements.actions import BODY_MAX, TITLE_MAX, stream_for
@@ -105,8 +105,9 @@ class AccountView(auth_views.PasswordChangeView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        rows = Membership.objects.filter(user=self.request.user).select_related("branch").order_by("branch_id")
         roles = {}
-        for m in Membership.objects.filter(user=self.request.user).select_related("branch").order_by("branch_id"):
+        for m in sorted(rows, key=lambda m: (m.branch_id, ROLE_ORDER.index(m.role))):
             roles.setdefault(m.branch, []).append(m.get_role_display())
         context["memberships"] = list(roles.items())
         wants = MailSettings.objects.filter(user=self.request.user).values_list("announcements", flat=True).first()
