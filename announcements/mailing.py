@@ -86,7 +86,7 @@ def _send(announcement_id: int, base_url: str | None) -> int:
             context = {
                 "a": announcement,
                 "author": announcement.author.get_full_name() or announcement.author.get_username(),
-                "url": base + reverse("announcements", args=[announcement.branch_id]),
+                "url": base + reverse("announcement", args=[announcement.pk]),
                 "account_url": base + reverse("account"),
             }
             subject = f"[{announcement.branch.name}] {announcement.title}"

@@ -294,6 +294,19 @@ def announcement_strings() -> dict[str, str]:
 
 
 @login_required
+def announcement(request, announcement_id: int):
+    """One announcement, to link to (mail, a shared link). A withdrawn one says so (410)."""
+    from announcements.models import Announcement
+
+    a = Announcement.objects.select_related("branch", "author").filter(pk=announcement_id).first()
+    if a is None or not can_read_branch(request_identity(request), a.branch_id):
+        raise Http404("no such announcement")
+    withdrawn = a.withdrawn_at is not None
+    return render(request, "frontend/announcement.html", {"a": None if withdrawn else a, "branch": a.branch},
+                  status=410 if withdrawn else 200)
+
+
+@login_required
 def announcements(request, branch_id: int):
     branch = get_object_or_404(Branch, pk=branch_id)
     identity = request_identity(request)

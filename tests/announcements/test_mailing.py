@@ -12,6 +12,7 @@ from django.test import Client
 from accounts.identity import identity_for_user
 from accounts.models import MailSettings
 from announcements import actions, mailing
+from announcements.models import Announcement
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the mail thread reads what was committed
 
@@ -45,7 +46,8 @@ def test_members_who_want_it_get_the_announcement_by_mail(sends, people, tree):
     message = mail.outbox[0]
     assert message.subject == "[第一党支部] 周六志愿服务"
     assert "上午九点集合\n**自带水杯**" in message.body  # the text as written
-    assert f"https://branchline.example.org/branches/{tree['a'].pk}/announcements/" in message.body
+    announcement_id = Announcement.objects.get(title="周六志愿服务").pk
+    assert f"https://branchline.example.org/announcements/{announcement_id}/" in message.body
     assert "https://branchline.example.org/account/" in message.body
 
 

@@ -76,3 +76,20 @@ def test_the_migration_renders_announcements_written_before_markdown():
     assert rendered.objects.get(pk=row.pk).body_html == "<p>第一行<br>\n<strong>第二行</strong></p>"
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())  # the rest of the tests run on the latest schema
+
+
+def test_each_announcement_has_a_page_of_its_own(people, tree):
+    a = post(people, tree)
+    client = Client()
+    client.force_login(people["member"])
+    page = client.get(f"/announcements/{a.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "<strong>重要</strong>" in html and "通知" in html
+    listing = client.get(f"/branches/{tree['a'].pk}/announcements/").content.decode()
+    assert f'href="/announcements/{a.pk}/"' in listing  # the title leads there
+    outsider = Client()
+    outsider.force_login(people["other_secretary"])
+    assert outsider.get(f"/announcements/{a.pk}/").status_code == 404
+    actions.withdraw_announcement(identity=identity_for_user(people["secretary"]), announcement_id=a.pk)
+    gone = client.get(f"/announcements/{a.pk}/")
+    assert gone.status_code == 410 and "已撤回此通知" in gone.content.decode() and "重要" not in gone.content.decode()

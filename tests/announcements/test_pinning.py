@@ -95,7 +95,8 @@ def test_the_page_and_the_api_show_and_make_pins(people, tree):
     response = secretary.post(url, data=json.dumps({"pinned": True}), content_type="application/json")
     assert response.status_code == 200 and response.json()["announcement"]["pinned_at"]
     page = member.get(f"/branches/{tree['a'].pk}/announcements/").content.decode()
-    assert '<span class="pin-label">置顶</span>要紧' in page and "is-pinned" in page
+    assert f'<span class="pin-label">置顶</span><a href="/announcements/{a.pk}/">要紧</a>' in page
+    assert "is-pinned" in page
 
 
 @pytest.mark.django_db(transaction=True)

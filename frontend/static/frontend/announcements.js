@@ -69,7 +69,10 @@ function renderItem(a) {
   li.dataset.mine = String(a.author.id === config.me);
   li.classList.toggle("is-unread", a.seq > state.readSeq && a.author.id !== config.me);
   const article = el("article");
-  const title = el("h3", "announcement-title", a.title);
+  const title = el("h3", "announcement-title");
+  const link = el("a", "", a.title);
+  link.href = `/announcements/${Number(a.id)}/`;
+  title.append(link);
   if (a.pinned_at) title.prepend(el("span", "pin-label", t.pinned));
   title.append(el("span", "new-label", t.new));
   li.classList.toggle("is-pinned", Boolean(a.pinned_at));
