@@ -13,6 +13,7 @@ from accounts.identity import identity_for_user
 from accounts.models import MailSettings
 from announcements import actions, mailing
 from announcements.models import Announcement
+from tests.realtime.conftest import connect  # noqa: F401  (the /ws/ fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the mail thread reads what was committed
 
@@ -75,3 +76,17 @@ def test_a_member_turns_announcement_mail_off_and_on(people):
     assert MailSettings.objects.get(user=people["member"]).announcements is False
     client.post("/account/", {"form": "email", "email": "member@example.org", "announcements": "on"})
     assert MailSettings.objects.get(user=people["member"]).announcements is True
+
+
+async def test_a_post_over_the_socket_is_mailed_after_its_batch_commits(sends, connect, people, tree):  # noqa: F811
+    from channels.db import database_sync_to_async
+
+    await database_sync_to_async(with_addresses)(people)
+    secretary = await connect(people["secretary"])
+    reply = await secretary.call("announcements.post", {"branch": tree["a"].pk, "title": "从页面发布", "body": "正文"},
+                                 cid="mail-00001")
+    assert reply["op"] == "ok"
+    await database_sync_to_async(mailing.wait_idle)()
+    assert sorted(m.to[0] for m in mail.outbox) == ["member@example.org", "moderator@example.org",
+                                                   "probationary@example.org"]
+    assert all(m.subject == "[第一党支部] 从页面发布" for m in mail.outbox)
