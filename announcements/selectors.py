@@ -3,6 +3,7 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
@@ -28,6 +29,29 @@ def announcements_for(identity: Identity, branch_id: int, *, limit: int = PAGE_S
     if before is not None:
         page = page.filter(seq__lt=before)
     return pinned + list(page.order_by("-seq", "-id")[:limit])
+
+
+SEARCH_LIMIT = 50
+SEARCH_WORDS = 5
+
+
+def search(identity: Identity, branch_id: int, q: str, *, limit: int = SEARCH_LIMIT) -> tuple[list, list[str]]:
+    """The branch's announcements whose title or text holds every word of `q` (words
+    split at spaces; Chinese matches anywhere in the text, so no segmentation is
+    needed), newest first; and the words, for highlighting.
+
+    A plain substring scan, not the forum's full-text index: a branch has hundreds of
+    announcements, not hundreds of thousands, and posting one stays free of index work.
+    """
+    if not can_read_branch(identity, branch_id):
+        raise Forbidden(_("You are not a member of this branch."))
+    words = q.split()[:SEARCH_WORDS]
+    if not words:
+        return [], []
+    qs = Announcement.objects.filter(branch_id=branch_id, withdrawn_at__isnull=True).select_related("author")
+    for word in words:
+        qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word))
+    return list(qs.order_by("-seq", "-id")[:limit]), words
 
 
 def more_after(items, limit: int = PAGE_SIZE) -> bool:

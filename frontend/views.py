@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import time
 
 from django import forms
@@ -13,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import strip_tags
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -304,6 +306,30 @@ def announcement(request, announcement_id: int):
     withdrawn = a.withdrawn_at is not None
     return render(request, "frontend/announcement.html", {"a": None if withdrawn else a, "branch": a.branch},
                   status=410 if withdrawn else 200)
+
+
+@login_required
+def announcement_search(request, branch_id: int):
+    """The branch's announcements holding every word searched for, newest first."""
+    from search.selectors import snippet_html
+
+    branch = get_object_or_404(Branch, pk=branch_id)
+    identity = request_identity(request)
+    if not can_read_branch(identity, branch.pk):
+        raise Http404("no such branch")
+    q = request.GET.get("q", "").strip()[:200]
+    items, words = announcement_selectors.search(identity, branch.pk, q)
+    # The snippet from the text as readers see it, without the Markdown's marks.
+    hits = [{"a": a, "title": snippet_html(a.title, words, width=200),
+             "snippet": snippet_html(html.unescape(strip_tags(a.body_html)), words)} for a in items]
+    from .forum_views import branch_sections
+
+    return render(request, "frontend/announcement_search.html", {
+        **branch_sections(identity, branch, "announcements"),
+        "q": q,
+        "hits": hits,
+        "limit": announcement_selectors.SEARCH_LIMIT,
+    })
 
 
 @login_required

@@ -93,3 +93,24 @@ def test_each_announcement_has_a_page_of_its_own(people, tree):
     actions.withdraw_announcement(identity=identity_for_user(people["secretary"]), announcement_id=a.pk)
     gone = client.get(f"/announcements/{a.pk}/")
     assert gone.status_code == 410 and "已撤回此通知" in gone.content.decode() and "重要" not in gone.content.decode()
+
+
+def test_searching_the_branchs_announcements(people, tree):
+    post(people, tree)  # "**重要**：周六上午九点集合 …"
+    actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                              title="党费收缴通知", body="请于月底前交纳党费。")
+    gone = actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                                     title="党费（作废）", body="已撤回")
+    actions.withdraw_announcement(identity=identity_for_user(people["secretary"]), announcement_id=gone.pk)
+    client = Client()
+    client.force_login(people["member"])
+    url = f"/branches/{tree['a'].pk}/announcements/search/"
+    html = client.get(url, {"q": "党费"}).content.decode()
+    assert "<mark>党费</mark>收缴通知" in html and "作废" not in html  # not a withdrawn one
+    html = client.get(url, {"q": "周六 集合"}).content.decode()  # every word, anywhere in the text
+    assert "<mark>周六</mark>上午九点<mark>集合</mark>" in html and "**" not in html  # shown without Markdown marks
+    assert "没有找到" in client.get(url, {"q": "周六 党费"}).content.decode()
+    assert "&lt;<mark>script</mark>&gt;" in client.get(url, {"q": "script"}).content.decode()  # escaped
+    outsider = Client()
+    outsider.force_login(people["other_secretary"])
+    assert outsider.get(url, {"q": "党费"}).status_code == 404
