@@ -65,10 +65,13 @@ def bell(identity: Identity) -> dict:
     }
 
 
-def recent(identity: Identity, *, limit: int = PAGE) -> list[Event]:
-    """The newest notifications, newest first."""
+def recent(identity: Identity, *, limit: int = PAGE, before: int | None = None) -> list[Event]:
+    """The newest notifications (with `before`: older than that seq), newest first."""
     user_id = _member(identity)
-    return list(Event.objects.filter(stream_id=inbox_stream(user_id), type__in=TYPES).order_by("-seq")[:limit])
+    events = Event.objects.filter(stream_id=inbox_stream(user_id), type__in=TYPES)
+    if before is not None:
+        events = events.filter(seq__lt=before)
+    return list(events.order_by("-seq")[:limit])
 
 
 @transaction.atomic

@@ -90,7 +90,9 @@ def describe(events) -> list[dict]:
 @login_required
 def notifications_page(request):
     identity = request_identity(request)
-    events = notifications.recent(identity)
+    before_raw = request.GET.get("before", "")
+    before = int(before_raw) if before_raw.isdigit() and len(before_raw) < 19 else None
+    events = notifications.recent(identity, limit=notifications.PAGE, before=before)
     seen = notifications.read_seq(identity.user_id)
     items = describe(events)
     for item in items:
@@ -104,7 +106,11 @@ def notifications_page(request):
             "items": items,
             "zone": zone,
             "retention_days": settings.BRANCHLINE_REALTIME["RETENTION_DAYS"],
-            "page_config": {"head": events[0].seq if events else 0, "unread": sum(i["unread"] for i in items)},
+            "before": before,
+            "older": events[-1].seq if len(events) >= notifications.PAGE else None,
+            # Only the newest page marks them seen (an older page holds nothing new).
+            "page_config": {"head": events[0].seq if events and before is None else 0,
+                            "unread": sum(i["unread"] for i in items) if before is None else 0},
             "page_strings": {"new_ones": _("New notifications have arrived."), "reload": _("Show them")},
         },
     )

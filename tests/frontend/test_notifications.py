@@ -119,3 +119,19 @@ async def test_seeing_them_clears_the_count_in_every_tab(connect, people, tree):
     anonymous = await connect()
     refused = await anonymous.call("notifications.mark_read", {"seq": 1})
     assert refused["op"] == "error" and refused["code"] == "unauthenticated"
+
+
+@pytest.mark.django_db
+def test_older_notifications_are_a_page_away(client, people, tree, monkeypatch):
+    monkeypatch.setattr(notifications, "PAGE", 2)
+    board = Board.objects.create(branch=tree["a"], name="支部交流")
+    for n in range(3):
+        forum_actions.create_topic(identity=ident(people["moderator"]), board=board, title=f"第{n}个", body="@member 看")
+    client.force_login(people["member"])
+    first = client.get(reverse("notifications")).content.decode()
+    assert "“第2个”" in first and "“第1个”" in first and "“第0个”" not in first
+    older = re.search(r'href="\?before=(\d+)"', first).group(1)
+    second = client.get(reverse("notifications"), {"before": older}).content.decode()
+    listed = second[second.index('id="notification-list"'):]
+    assert "“第0个”" in listed and "“第2个”" not in listed and 'href="?before=' not in listed
+    assert client.get(reverse("notifications"), {"before": "x" * 30}).status_code == 200  # ignored, not an error
