@@ -5,7 +5,7 @@ from ninja import Header, Router, Schema, Status
 from ninja.security import django_auth
 
 from accounts.api import request_identity
-from realtime.idempotency import check_client_id, run_once
+from realtime.idempotency import once_if_keyed
 
 from . import actions, selectors
 
@@ -42,9 +42,7 @@ def post_announcement(
         a = actions.post_announcement(identity=identity, branch_id=branch_id, title=payload.title, body=payload.body)
         return {"announcement": a.to_dict()}
 
-    if idempotency_key is None:
-        return Status(201, write())
-    return Status(201, run_once(identity, check_client_id(idempotency_key), "announcements.post", write))
+    return Status(201, once_if_keyed(identity, idempotency_key, "announcements.post", write))
 
 
 @router.patch(
@@ -63,9 +61,7 @@ def edit_announcement(
         )
         return {"announcement": a.to_dict()}
 
-    if idempotency_key is None:
-        return write()
-    return run_once(identity, check_client_id(idempotency_key), "announcements.edit", write)
+    return once_if_keyed(identity, idempotency_key, "announcements.edit", write)
 
 
 @router.delete(
@@ -80,9 +76,7 @@ def withdraw_announcement(request: HttpRequest, announcement_id: int, idempotenc
         a = actions.withdraw_announcement(identity=identity, announcement_id=announcement_id)
         return {"announcement": {"id": a.pk, "withdrawn": True}}
 
-    if idempotency_key is None:
-        return write()
-    return run_once(identity, check_client_id(idempotency_key), "announcements.withdraw", write)
+    return once_if_keyed(identity, idempotency_key, "announcements.withdraw", write)
 
 
 @router.get(
@@ -111,6 +105,4 @@ def pin_announcement(request: HttpRequest, announcement_id: int, payload: PinIn,
         a = actions.pin_announcement(identity=identity, announcement_id=announcement_id, pinned=payload.pinned)
         return {"announcement": a.to_dict()}
 
-    if idempotency_key is None:
-        return write()
-    return run_once(identity, check_client_id(idempotency_key), "announcements.pin", write)
+    return once_if_keyed(identity, idempotency_key, "announcements.pin", write)

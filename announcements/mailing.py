@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.core.mail.message import EmailMessage
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -100,5 +100,4 @@ def _send(announcement_id: int, base_url: str | None) -> int:
         return 0
     finally:
         # This thread's own database connection: closed, not left for the next round.
-        close_old_connections()
         connection.close()

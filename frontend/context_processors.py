@@ -61,9 +61,9 @@ def navigation(request) -> dict:
     bell = None
     if authenticated:
         from accounts import notifications
-        from accounts.identity import identity_for_user
+        from accounts.api import request_identity
 
-        bell = notifications.bell(identity_for_user(user))
+        bell = notifications.bell(request_identity(request))
         bell["types"] = list(bell["types"])
     return {
         # Between the items of a short list of words (roles): "、" in Chinese, ", " in English.

@@ -29,6 +29,16 @@ from . import selectors as page_selectors
 SLOW_MODE_CHOICES = (0, 10, 30, 60, 300, 900, 3600)
 
 
+def member_branch(request, branch_id: int) -> tuple[Branch, Identity]:
+    """The branch of a members' page, and who asks; 404 for those who may not read it
+    (its existence is not confirmed to them)."""
+    branch = get_object_or_404(Branch, pk=branch_id)
+    identity = request_identity(request)
+    if not can_read_branch(identity, branch.pk):
+        raise Http404("no such branch")
+    return branch, identity
+
+
 def branch_sections(identity: Identity, branch: Branch, section: str) -> dict:
     """Context for the branch's section tabs (announcements, forum, moderation pages)."""
     member = can_read_branch(identity, branch.pk)

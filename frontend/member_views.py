@@ -4,31 +4,26 @@ forgotten theirs (accounts.actions.password_link)."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.actions import password_link
-from accounts.api import request_identity
-from accounts.models import Branch, Membership
-from accounts.selectors import PasswordLinkRules, can_manage_branch, can_read_branch, roster
+from accounts.models import Membership
+from accounts.selectors import PasswordLinkRules, can_manage_branch, roster
 from realtime.errors import Forbidden, NotFound
 
-from .forum_views import branch_sections
+from .forum_views import branch_sections, member_branch
+from .password_views import link_days
 
 _ISSUED = "members.password_link"  # the session key holding a just-made link, shown once
 
 
 @login_required
 def members(request, branch_id: int):
-    branch = get_object_or_404(Branch, pk=branch_id)
-    identity = request_identity(request)
-    if not can_read_branch(identity, branch.pk):
-        raise Http404("not a member here")
+    branch, identity = member_branch(request, branch_id)
     people = roster(identity, branch.pk)
     secretary = can_manage_branch(identity, branch.pk)
     if secretary:
@@ -51,7 +46,7 @@ def members(request, branch_id: int):
             "people": people,
             "is_secretary": secretary,
             "issued": issued,
-            "link_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+            "link_days": link_days(),
         },
     )
 
@@ -61,12 +56,10 @@ def members(request, branch_id: int):
 def give_password_link(request, branch_id: int, user_id: int):
     """Make a one-time link for the member, then show it once on the members page
     (post/redirect/get: a reload does not make another)."""
-    branch = get_object_or_404(Branch, pk=branch_id)
+    branch, identity = member_branch(request, branch_id)
     try:
-        user, uid, token = password_link(identity=request_identity(request), branch_id=branch.pk, user_id=user_id)
+        user, uid, token = password_link(identity=identity, branch_id=branch.pk, user_id=user_id)
     except (Forbidden, NotFound) as refusal:
-        if not can_read_branch(request_identity(request), branch.pk):
-            raise Http404("not a member here") from None
         messages.error(request, refusal.message)
         return redirect("members", branch_id=branch.pk)
     path = reverse("password-reset-confirm", kwargs={"uidb64": uid, "token": token})

@@ -18,7 +18,8 @@ from accounts.actions import end_other_sessions
 from accounts.throttle import RESET_LIMIT, clear_failures, take_reset_request
 
 
-def _link_days() -> int:
+def link_days() -> int:
+    """How many days a link to set a password works (for the pages that say so)."""
     return max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
 
 
@@ -48,7 +49,7 @@ class ForgotPasswordView(auth_views.PasswordResetView):
                 % {"count": RESET_LIMIT},
             )
             return self.form_invalid(form)
-        self.extra_email_context = {"days": _link_days()}
+        self.extra_email_context = {"days": link_days()}
         return super().form_valid(form)
 
 
@@ -56,7 +57,7 @@ class ResetSentView(auth_views.PasswordResetDoneView):
     template_name = "frontend/password_reset_sent.html"
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "days": _link_days()}
+        return {**super().get_context_data(**kwargs), "days": link_days()}
 
 
 class SetPasswordView(auth_views.PasswordResetConfirmView):

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import strip_tags
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
 from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
-from accounts.models import Branch, MailSettings, Membership
+from accounts.models import MailSettings, Membership
 from accounts.selectors import ROLE_ORDER, can_manage_branch, can_read_branch
 from accounts.throttle import WINDOW as THROTTLE_WINDOW
 from announcements import selectors as announcement_selectors
@@ -35,6 +35,7 @@ from realtime.errors import Invalid, RateLimited
 
 from .context_processors import readable_branches
 from .forum_text import preview_strings
+from .forum_views import branch_sections, member_branch
 
 # Demo accounts the login page may mention, and how long one check of them is trusted.
 DEMO_USERNAMES = ("shuji", "dangyuan")
@@ -313,17 +314,12 @@ def announcement_search(request, branch_id: int):
     """The branch's announcements holding every word searched for, newest first."""
     from search.selectors import snippet_html
 
-    branch = get_object_or_404(Branch, pk=branch_id)
-    identity = request_identity(request)
-    if not can_read_branch(identity, branch.pk):
-        raise Http404("no such branch")
+    branch, identity = member_branch(request, branch_id)
     q = request.GET.get("q", "").strip()[:200]
     items, words = announcement_selectors.search(identity, branch.pk, q)
     # The snippet from the text as readers see it, without the Markdown's marks.
     hits = [{"a": a, "title": snippet_html(a.title, words, width=200),
              "snippet": snippet_html(html.unescape(strip_tags(a.body_html)), words)} for a in items]
-    from .forum_views import branch_sections
-
     return render(request, "frontend/announcement_search.html", {
         **branch_sections(identity, branch, "announcements"),
         "q": q,
@@ -334,10 +330,7 @@ def announcement_search(request, branch_id: int):
 
 @login_required
 def announcements(request, branch_id: int):
-    branch = get_object_or_404(Branch, pk=branch_id)
-    identity = request_identity(request)
-    if not can_read_branch(identity, branch.pk):
-        raise Http404("no such branch")
+    branch, identity = member_branch(request, branch_id)
     # The page is complete without JavaScript; the socket's snapshot then replaces
     # this list and keeps it current.
     items = announcement_selectors.announcements_for(identity, branch.pk)
@@ -359,8 +352,6 @@ def announcements(request, branch_id: int):
         "me": identity.user_id,
         "login_url": reverse("login"),
     }
-    from .forum_views import branch_sections
-
     return render(
         request,
         "frontend/announcements.html",

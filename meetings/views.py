@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 
 from accounts.api import request_identity
 from accounts.models import Branch
-from accounts.selectors import can_manage_branch, can_read_branch
-from frontend.forum_views import branch_sections
+from accounts.selectors import can_manage_branch
+from frontend.forum_views import branch_sections, member_branch
 from realtime.errors import Forbidden, NotFound
 
 from . import minutes as minutes_mod
@@ -180,10 +180,7 @@ def _meeting_or_404(identity, meeting_id: int) -> Meeting:
 
 @login_required
 def calendar(request, branch_id: int):
-    branch = get_object_or_404(Branch, pk=branch_id)
-    identity = request_identity(request)
-    if not can_read_branch(identity, branch.pk):
-        raise Http404("no such branch")
+    branch, identity = member_branch(request, branch_id)
     groups = _calendar_rows(identity, branch)
     context = {"branch": branch, "groups": groups}
     if request.GET.get("fragment") == "list":

@@ -76,6 +76,14 @@ def run_once(identity: Identity, client_id: str, op: str, write: Callable[[], di
     return result
 
 
+def once_if_keyed(identity: Identity, idempotency_key: str | None, op: str, write: Callable[[], dict]) -> dict:
+    """The HTTP API's writes: at most once per `Idempotency-Key` when the caller sent
+    one (the same record as a socket write's cid), else simply run."""
+    if idempotency_key is None:
+        return write()
+    return run_once(identity, check_client_id(idempotency_key), op, write)
+
+
 def prune_client_writes() -> int:
     removed, _ = ClientWrite.objects.filter(created_at__lt=timezone.now() - KEEP_FOR).delete()
     return removed

@@ -181,10 +181,10 @@ function renderReceipt(a) {
   toggle.addEventListener("click", () => {
     const open = panel.hidden;
     show(open);
-    if (open) loadReaders(a.id, toggle, panel);
+    if (open) loadReaders(a.id, panel);
   });
   show(openReceipts.has(a.id));
-  if (!panel.hidden) loadReaders(a.id, toggle, panel);
+  if (!panel.hidden) loadReaders(a.id, panel);
   return { toggle, panel };
 }
 
@@ -192,32 +192,34 @@ function nameList(people) {
   return people.length ? listNames(people.map((person) => person.name), lang) : t.nobody;
 }
 
+// Ask who has read it; the count it gives is kept and shown on the item's toggle.
+async function askReaders(id) {
+  const reply = await conn.request("announcements.readers", { announcement: id });
+  const receipt = { read: reply.read.length, of: reply.read.length + reply.unread.length };
+  const a = state.items.get(id);
+  if (a) a.receipt = receipt;
+  const toggle = list.querySelector(`.announcement[data-id="${id}"] .receipt-toggle`);
+  if (toggle) toggle.textContent = interpolate(t.receipt, receipt);
+  return reply;
+}
+
 // A new announcement arrives without a count (events carry none): ask once.
 async function fetchReceipt(id) {
   try {
-    const reply = await conn.request("announcements.readers", { announcement: id });
-    const a = state.items.get(id);
-    if (!a) return;
-    a.receipt = { read: reply.read.length, of: reply.read.length + reply.unread.length };
-    const toggle = list.querySelector(`.announcement[data-id="${id}"] .receipt-toggle`);
-    if (toggle) toggle.textContent = receiptLabel(a);
+    await askReaders(id);
   } catch {
     // The label stays "who has read it"; opening it asks again.
   }
 }
 
-async function loadReaders(id, toggle, panel) {
+async function loadReaders(id, panel) {
   const refresh = el("button", "link-button", t.refresh);
   refresh.type = "button";
-  refresh.addEventListener("click", () => loadReaders(id, toggle, panel));
+  refresh.addEventListener("click", () => loadReaders(id, panel));
   panel.setAttribute("aria-busy", "true");
   panel.replaceChildren(el("p", "muted small", t.loading));
   try {
-    const reply = await conn.request("announcements.readers", { announcement: id });
-    const receipt = { read: reply.read.length, of: reply.read.length + reply.unread.length };
-    const a = state.items.get(id);
-    if (a) a.receipt = receipt;
-    toggle.textContent = interpolate(t.receipt, receipt);
+    const reply = await askReaders(id);
     const group = (label, people, className) => {
       const line = el("p", className);
       line.append(el("strong", "", interpolate(label, { count: people.length })), " ", nameList(people));
