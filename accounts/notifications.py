@@ -65,12 +65,15 @@ def bell(identity: Identity) -> dict:
     }
 
 
-def recent(identity: Identity, *, limit: int = PAGE, before: int | None = None) -> list[Event]:
-    """The newest notifications (with `before`: older than that seq), newest first."""
+def recent(identity: Identity, *, limit: int = PAGE, before: int | None = None, after: int = 0) -> list[Event]:
+    """The newest notifications (with `before`: older than that seq; with `after`:
+    newer than that one), newest first."""
     user_id = _member(identity)
     events = Event.objects.filter(stream_id=inbox_stream(user_id), type__in=TYPES)
     if before is not None:
         events = events.filter(seq__lt=before)
+    if after:
+        events = events.filter(seq__gt=after)
     return list(events.order_by("-seq")[:limit])
 
 

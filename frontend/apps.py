@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class FrontendConfig(AppConfig):
     name = "frontend"
+
+    def ready(self) -> None:
+        from . import streams  # noqa: F401  registers notifications.recent

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -65,6 +66,8 @@ def navigation(request) -> dict:
 
         bell = notifications.bell(request_identity(request))
         bell["types"] = list(bell["types"])
+        # For the desktop notifications (desktop.js): their heading and picture.
+        bell["desktop"] = {"title": _("Branchline notification"), "icon": static("frontend/icon.svg")}
     return {
         # Between the items of a short list of words (roles): "、" in Chinese, ", " in English.
         "list_separator": pgettext("list separator", ", "),

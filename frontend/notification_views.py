@@ -3,88 +3,16 @@ starting point (accounts/notifications.py keeps what counts as one)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts import notifications
 from accounts.api import request_identity
 
 from .context_processors import readable_branches
-
-
-def _quoted(title) -> str:
-    return f"“{title}”" if title else _("a topic")
-
-
-def describe(events) -> list[dict]:
-    """Each notification as {seq, type, text, url, at}. Titles and places that the
-    events do not carry are fetched once for the whole page."""
-    from forum.models import Post, Topic
-    from meetings.models import Meeting
-
-    post_ids = {e.data.get("post") for e in events if e.type.startswith("post.") or e.type == "mention"}
-    posts = {
-        pk: (topic_id, number, title)
-        for pk, topic_id, number, title in Post.objects.filter(pk__in=post_ids - {None}).values_list(
-            "pk", "topic_id", "number", "topic__title")
-    }
-    topic_ids = {e.data.get("topic") for e in events if e.type == "discussion.opened"}
-    topics = dict(Topic.objects.filter(pk__in=topic_ids - {None}).values_list("pk", "title"))
-    leave_meetings = {e.data.get("meeting") for e in events if e.type.startswith("leave.")}
-    meetings = dict(Meeting.objects.filter(pk__in=leave_meetings - {None}).values_list("pk", "title"))
-
-    items = []
-    for e in events:
-        data = e.data or {}
-        text, url = "", ""
-        if e.type == "mention" or e.type.startswith("post."):
-            topic_id, number, title = posts.get(data.get("post"), (data.get("topic"), None, data.get("title")))
-            url = reverse("forum-topic", args=[topic_id]) + (f"#post-{number}" if number else "") if topic_id else ""
-            values = {"title": _quoted(title), "reason": data.get("reason") or "",
-                      "name": (data.get("by") or {}).get("name", "")}
-            text = {
-                "mention": _("%(name)s mentioned you in %(title)s"),
-                "post.approved": _("Your post in %(title)s was approved."),
-                "post.rejected": _("Your post in %(title)s was not approved. %(reason)s"),
-                "post.hidden": _("Your post in %(title)s was hidden. %(reason)s"),
-            }[e.type] % values
-        elif e.type == "discussion.opened":
-            url = reverse("forum-topic", args=[data.get("topic")]) if data.get("topic") else ""
-            text = _("A topic discussion has opened: %(title)s") % {
-                "title": _quoted(topics.get(data.get("topic"), data.get("title")))}
-        elif e.type.startswith("leave."):
-            meeting_id = data.get("meeting")
-            url = reverse("meetings:meeting", args=[meeting_id]) if meeting_id else ""
-            values = {"name": (data.get("user") or {}).get("name", ""), "title": _quoted(meetings.get(meeting_id)),
-                      "reason": data.get("reason") or "", "note": data.get("decision_note") or ""}
-            if e.type == "leave.requested":
-                text = _("%(name)s asked for leave from %(title)s. %(reason)s") % values
-            elif data.get("status") == "approved":
-                text = _("Your leave from %(title)s was approved. %(note)s") % values
-            else:
-                text = _("Your leave from %(title)s was not approved. %(note)s") % values
-        elif e.type.startswith("meeting."):
-            meeting = data.get("meeting") or {}
-            url = reverse("meetings:meeting", args=[meeting["id"]]) if meeting.get("id") else ""
-            when = ""
-            if meeting.get("starts_local"):
-                when = datetime.fromisoformat(meeting["starts_local"]).strftime("%Y-%m-%d %H:%M")
-            text = {
-                "meeting.scheduled": _("Meeting scheduled: %(title)s, %(when)s"),
-                "meeting.changed": _("Meeting changed: %(title)s, %(when)s"),
-                "meeting.cancelled": _("Meeting cancelled: %(title)s"),
-                "meeting.opened": _("The meeting has started: %(title)s"),
-                "meeting.admitted": _("You were let in to %(title)s"),
-                "meeting.denied": _("You were not let in to %(title)s"),
-                "meeting.removed": _("You were removed from %(title)s"),
-            }[e.type] % {"title": _quoted(meeting.get("title")), "when": when}
-        items.append({"seq": e.seq, "type": e.type, "text": text.strip(), "url": url, "at": e.created_at})
-    return items
+from .notification_text import describe
 
 
 @login_required
@@ -111,6 +39,20 @@ def notifications_page(request):
             # Only the newest page marks them seen (an older page holds nothing new).
             "page_config": {"head": events[0].seq if events and before is None else 0,
                             "unread": sum(i["unread"] for i in items) if before is None else 0},
-            "page_strings": {"new_ones": _("New notifications have arrived."), "reload": _("Show them")},
+            "page_strings": {
+                "new_ones": _("New notifications have arrived."),
+                "reload": _("Show them"),
+                "desktop_unsupported": _("This browser cannot show desktop notifications."),
+                "desktop_insecure": _("Desktop notifications need an HTTPS connection to this site."),
+                "desktop_denied": _("This browser blocks desktop notifications from this site. "
+                                    "To get them, allow notifications in the browser's site settings."),
+                "desktop_ask": _("While a Branchline page is open in the background, new notifications "
+                                 "can pop up on your desktop."),
+                "desktop_off": _("Desktop notifications are off in this browser."),
+                "desktop_on": _("Desktop notifications are on in this browser: while a Branchline page is open "
+                                "in the background, new notifications pop up on your desktop."),
+                "switch_on": _("Turn on desktop notifications"),
+                "switch_off": _("Turn off desktop notifications"),
+            },
         },
     )

@@ -62,6 +62,12 @@ def main(out: Path) -> None:
                 phone.goto(path)
                 expect(phone.locator("#announcement-list")).to_have_attribute("data-synced", "true")
                 phone.screenshot(path=out / "announcements-phone.png", full_page=True)
+                phone.context.grant_permissions(["notifications"], origin=server.url)
+                phone.goto("/notifications/")
+                expect(phone.locator("#desktop-switch")).to_have_attribute("data-state", "on")
+                phone.screenshot(path=out / "notifications-phone.png", full_page=True)
+                phone.goto(path)
+                expect(phone.locator("#announcement-list")).to_have_attribute("data-synced", "true")
 
                 english = page_for("shuji", PHONE)
                 english.goto(path)

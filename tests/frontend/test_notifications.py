@@ -21,7 +21,7 @@ from forum.models import Board
 from meetings import actions as meeting_actions
 from realtime.errors import Unauthenticated
 from realtime.models import Event
-from tests.realtime.conftest import connect  # noqa: F401  (the /ws/ fixture)
+from tests.realtime.conftest import connect, session_cookie_for  # noqa: F401  (the /ws/ fixture)
 
 
 def ident(user):
@@ -135,3 +135,40 @@ def test_older_notifications_are_a_page_away(client, people, tree, monkeypatch):
     listed = second[second.index('id="notification-list"'):]
     assert "“第0个”" in listed and "“第2个”" not in listed and 'href="?before=' not in listed
     assert client.get(reverse("notifications"), {"before": "x" * 30}).status_code == 200  # ignored, not an error
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_newest_are_told_in_words_for_the_desktop(connect, people, tree):  # noqa: F811
+    topic, post = await database_sync_to_async(mention)(people, tree)
+    user = people["member"]
+    page = await connect(user)
+    reply = await page.call("notifications.recent", {})
+    assert reply["op"] == "ok"
+    [item] = reply["data"]["items"]
+    assert item["type"] == "mention" and item["text"] == "Moderator 在“学习心得”中提到了您"
+    assert item["url"] == f"/forum/topics/{topic.pk}/#post-{post.number}"
+    assert item["at"].endswith("Z") and reply["data"]["read_seq"] == 0
+
+    # Only what came after the seq the browser already told about.
+    assert (await page.call("notifications.recent", {"after": item["seq"]}))["data"]["items"] == []
+    await database_sync_to_async(mention)(people, tree)
+    newer = (await page.call("notifications.recent", {"after": item["seq"]}))["data"]["items"]
+    assert [n["seq"] for n in newer] == [item["seq"] + 1]
+
+    # In the language the member chose.
+    english = await connect(cookie=await session_cookie_for(user) + b"; django_language=en")
+    said = (await english.call("notifications.recent", {"limit": 1}))["data"]["items"]
+    assert said[0]["text"] == "Moderator mentioned you in “学习心得”"
+
+    # Each member hears only their own inbox.
+    others = await connect(people["moderator"])
+    assert (await others.call("notifications.recent", {}))["data"]["items"] == []
+
+    for args, field in (({"after": -1}, "after"), ({"limit": 0}, "limit"), ({"limit": 21}, "limit"),
+                        ({"after": "1"}, "after"), ({"user": user.pk}, "user")):
+        bad = await page.call("notifications.recent", args)
+        assert bad["op"] == "error" and bad["code"] == "bad_request", args
+        assert bad["details"]["field"] == field
+    anonymous = await connect()
+    refused = await anonymous.call("notifications.recent", {})
+    assert refused["op"] == "error" and refused["code"] == "unauthenticated"

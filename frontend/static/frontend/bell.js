@@ -1,7 +1,10 @@
 // The header's notifications count (提醒), kept live on every page: the page was rendered
 // at the inbox's head, so this follows the inbox from there. Seeing them on the
 // notifications page, here or on another device, arrives as `notifications.read`.
+// While the page is in the background, new ones also pop up on the desktop when the
+// member switched that on (desktop.js): their words come from `notifications.recent`.
 // Loaded after the page's own scripts, so it listens where they already follow the inbox.
+import { wantsDesktop, popUp } from "./desktop.js";
 import { connection, readJSON, showCount } from "./realtime.js";
 
 const start = readJSON("bell");
@@ -9,8 +12,24 @@ const badge = document.getElementById("bell-count");
 const conn = connection();
 let count = start.count;
 let readSeq = start.read_seq;
+// Notifications up to here were on the inbox before the page, or told already.
+let toldSeq = start.since;
+let telling = null;
 
 const show = () => showCount(badge, count);
+
+async function tellDesktop() {
+  telling = null;
+  let reply;
+  try {
+    reply = await conn.request("notifications.recent", { after: toldSeq, limit: 5 });
+  } catch {
+    return; // offline, or the session ended: the count still shows them
+  }
+  const fresh = reply.items.filter((item) => item.seq > toldSeq && item.seq > reply.read_seq);
+  toldSeq = Math.max(toldSeq, ...reply.items.map((item) => item.seq));
+  for (const item of fresh.reverse()) popUp(item, start.desktop); // oldest first
+}
 
 function onInbox(frame) {
   if (frame.type === "notifications.read") {
@@ -19,6 +38,12 @@ function onInbox(frame) {
     count = frame.data.unread;
   } else if (start.types.includes(frame.type) && frame.seq > readSeq) {
     count += 1;
+    if (wantsDesktop()) {
+      // Several arriving together (a meeting's changes) are asked for in one go.
+      telling ??= setTimeout(tellDesktop, 200);
+    } else {
+      toldSeq = Math.max(toldSeq, frame.seq); // seen in the page: not for the desktop later
+    }
   } else {
     return;
   }
