@@ -51,6 +51,18 @@ def realtime_strings() -> dict[str, str]:
     }
 
 
+def _announcement_heads(user) -> list[dict]:
+    from announcements.actions import stream_for
+    from realtime.models import Stream
+
+    branches = dict(
+        Branch.objects.filter(memberships__user=user).distinct().values_list("pk", "name")
+    )
+    keys = {stream_for(pk): name for pk, name in branches.items()}
+    heads = dict(Stream.objects.filter(key__in=keys).values_list("key", "last_seq"))
+    return [{"stream": key, "branch": name, "since": heads.get(key, 0)} for key, name in keys.items()]
+
+
 def navigation(request) -> dict:
     branches: list[Branch] = []
     user = getattr(request, "user", None)
@@ -66,8 +78,16 @@ def navigation(request) -> dict:
 
         bell = notifications.bell(request_identity(request))
         bell["types"] = list(bell["types"])
-        # For the desktop notifications (desktop.js): their heading and picture.
-        bell["desktop"] = {"title": _("Branchline notification"), "icon": static("frontend/icon.svg")}
+        bell["me"] = user.pk
+        # For the desktop notifications (desktop.js): their heading and picture, and the
+        # announcements of the member's own branches, followed from their heads for that.
+        bell["desktop"] = {
+            "title": _("Branchline notification"),
+            "icon": static("frontend/icon.svg"),
+            "announcement_title": _("%(branch)s · Announcements"),
+            "announcement_body": _("%(name)s: %(title)s"),
+            "announcements": _announcement_heads(user),
+        }
     return {
         # Between the items of a short list of words (roles): "、" in Chinese, ", " in English.
         "list_separator": pgettext("list separator", ", "),

@@ -47,10 +47,10 @@ def notifications_page(request):
                 "desktop_denied": _("This browser blocks desktop notifications from this site. "
                                     "To get them, allow notifications in the browser's site settings."),
                 "desktop_ask": _("While a Branchline page is open in the background, new notifications "
-                                 "can pop up on your desktop."),
+                                 "and announcements can pop up on your desktop."),
                 "desktop_off": _("Desktop notifications are off in this browser."),
                 "desktop_on": _("Desktop notifications are on in this browser: while a Branchline page is open "
-                                "in the background, new notifications pop up on your desktop."),
+                                "in the background, new notifications and announcements pop up on your desktop."),
                 "switch_on": _("Turn on desktop notifications"),
                 "switch_off": _("Turn off desktop notifications"),
             },

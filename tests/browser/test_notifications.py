@@ -123,9 +123,48 @@ def test_the_switch_asks_the_browser_first(server, open_page):
     page = open_page(server, "dangyuan", "/notifications/")
     switch = page.locator("#desktop-switch")
     expect(switch).to_have_attribute("data-state", "ask")
-    expect(switch).to_contain_text("新提醒可以在桌面上弹出")
+    expect(switch).to_contain_text("新提醒和通知公告可以在桌面上弹出")
     page.click("#desktop-toggle")  # the browser asks the member ...
     expect(page.locator("#desktop-toggle")).to_be_disabled()
     page.context.grant_permissions(["notifications"], origin=server.url)  # ... who allows it
     expect(switch).to_have_attribute("data-state", "on")
     expect(page.locator("#desktop-toggle")).to_have_text("关闭桌面提醒")
+
+
+def test_a_new_announcement_pops_up_on_the_desktop_from_any_page(own_server, open_page):
+    server = own_server
+    branch = server.branch_id("第一党支部")
+    member = open_page(server, "dangyuan", topic_path(server))  # a page that does not list announcements
+    member.context.grant_permissions(["notifications"], origin=server.url)
+    member.context.add_init_script(RECORD_NOTIFICATIONS)
+    member.reload()
+    wait_live(member)
+    tab = member.locator("#nav-unread-count")
+    unread = int(tab.inner_text().split()[0])
+    server.post_announcement(username="shuji", branch_id=branch, title="看得见的通知", body="正文")
+    expect(tab).to_contain_text(f"{unread + 1} ")  # it arrived ...
+    assert member.evaluate("shownNotifications.length") == 0  # ... while the member looked at the page
+
+    member.evaluate("setVisibility('hidden')")
+    server.post_announcement(username="shuji", branch_id=branch, title="关于周六志愿服务的通知", body="正文")
+    member.wait_for_function("shownNotifications.length === 1")
+    shown = member.evaluate("shownNotifications[0]")
+    assert shown["title"] == "第一党支部 · 通知公告"
+    assert shown["body"] == "王书记：关于周六志愿服务的通知"
+    member.evaluate("setVisibility('visible'); lastNotification.onclick()")
+    member.wait_for_url("**/announcements/*/")
+    expect(member.locator("h1")).to_contain_text("关于周六志愿服务的通知")
+
+    # Never for the announcements one posts oneself.
+    secretary = open_page(server, "shuji", f"/branches/{branch}/announcements/")
+    secretary.context.grant_permissions(["notifications"], origin=server.url)
+    secretary.context.add_init_script(RECORD_NOTIFICATIONS)
+    secretary.reload()
+    expect(secretary.locator("#announcement-list")).to_have_attribute("data-synced", "true")
+    secretary.evaluate("setVisibility('hidden')")
+    expect(member.locator("#conn-status")).to_have_attribute("data-status", "online")
+    member.evaluate("setVisibility('hidden')")
+    server.post_announcement(username="shuji", branch_id=branch, title="自己发的通知", body="正文")
+    member.wait_for_function("shownNotifications.length === 1")  # the member's new page
+    assert member.evaluate("shownNotifications[0].body") == "王书记：自己发的通知"
+    assert secretary.evaluate("shownNotifications.length") == 0

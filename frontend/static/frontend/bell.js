@@ -2,10 +2,11 @@
 // at the inbox's head, so this follows the inbox from there. Seeing them on the
 // notifications page, here or on another device, arrives as `notifications.read`.
 // While the page is in the background, new ones also pop up on the desktop when the
-// member switched that on (desktop.js): their words come from `notifications.recent`.
+// member switched that on (desktop.js): their words come from `notifications.recent`;
+// so do new announcements of the member's branches, in the words their frame carries.
 // Loaded after the page's own scripts, so it listens where they already follow the inbox.
-import { wantsDesktop, popUp } from "./desktop.js";
-import { connection, readJSON, showCount } from "./realtime.js";
+import { desktopState, wantsDesktop, popUp } from "./desktop.js";
+import { connection, interpolate, readJSON, showCount } from "./realtime.js";
 
 const start = readJSON("bell");
 const badge = document.getElementById("bell-count");
@@ -28,7 +29,11 @@ async function tellDesktop() {
   }
   const fresh = reply.items.filter((item) => item.seq > toldSeq && item.seq > reply.read_seq);
   toldSeq = Math.max(toldSeq, ...reply.items.map((item) => item.seq));
-  for (const item of fresh.reverse()) popUp(item, start.desktop); // oldest first
+  for (const item of fresh.reverse()) {
+    // oldest first
+    const { title, icon } = start.desktop;
+    popUp({ title, body: item.text, tag: `branchline-notification-${item.seq}`, url: item.url }, icon);
+  }
 }
 
 function onInbox(frame) {
@@ -51,3 +56,32 @@ function onInbox(frame) {
 }
 
 conn.hear(start.stream, onInbox, { since: start.since });
+
+function followAnnouncements() {
+  const desktop = start.desktop;
+  for (const { stream, branch, since } of desktop.announcements) {
+    const onAnnouncement = (frame) => {
+      const a = frame.data;
+      if (frame.type !== "announcement.posted" || !a.author || a.author.id === start.me || !wantsDesktop()) return;
+      popUp(
+        {
+          title: interpolate(desktop.announcement_title, { branch }),
+          body: interpolate(desktop.announcement_body, { name: a.author.name, title: a.title }),
+          tag: `branchline-announcement-${a.id}`,
+          url: `/announcements/${Number(a.id)}/`,
+        },
+        desktop.icon,
+      );
+    };
+    if (conn.follows(stream)) conn.listen(stream, onAnnouncement);
+    else conn.subscribe(stream, { event: onAnnouncement }, { since, here: false });
+  }
+}
+
+// Only where this browser shows them, and once every script of the page (the
+// announcements tab's count, loaded after this one, among them) has said which streams
+// it follows: the page's module scripts all run before DOMContentLoaded.
+if (desktopState() === "on") {
+  if (document.readyState === "complete") followAnnouncements();
+  else document.addEventListener("DOMContentLoaded", followAnnouncements);
+}

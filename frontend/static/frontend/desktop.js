@@ -53,23 +53,18 @@ export function wantsDesktop() {
   return desktopState() === "on" && document.visibilityState === "hidden";
 }
 
-/** Show one described notification ({seq, text, url}). Every open tab of the member may
- * call this for the same one: the tag makes the browser show it once. */
-export function popUp(item, { title, icon }) {
+/** Pop one up: {title, body, tag, url}. Every open tab of the member may call this for
+ * the same one: the same tag makes the browser show it once. */
+export function popUp({ title, body, tag, url }, icon) {
   let shown;
   try {
-    shown = new Notification(title, {
-      body: item.text,
-      tag: `branchline-notification-${item.seq}`,
-      icon,
-      lang: document.documentElement.lang,
-    });
+    shown = new Notification(title, { body, tag, icon, lang: document.documentElement.lang });
   } catch {
     return null; // e.g. Android Chrome allows them only from a service worker
   }
   shown.onclick = () => {
     window.focus();
-    if (item.url) location.assign(item.url);
+    if (url) location.assign(url);
     shown.close();
   };
   return shown;
