@@ -16,8 +16,9 @@ from realtime.events import append_event, take_reserved_pk
 from realtime.models import ReadMarker
 from realtime.sql import insert_row
 
+from . import attachments as attachments_module
 from . import mailing
-from .models import Announcement
+from .models import Announcement, Attachment
 from .selectors import managed_announcement, unread_count
 
 TITLE_MAX = 200
@@ -29,6 +30,12 @@ def stream_for(branch_id: int) -> str:
 
 
 def check_post_announcement(identity: Identity, branch_id: int, title: str, body: str) -> tuple[str, str]:
+    check_may_post(identity, branch_id)
+    return _clean(title, body)
+
+
+def check_may_post(identity: Identity, branch_id: int) -> None:
+    """Secretaries of the branch (or of one above it) post its announcements."""
     if identity.is_user:
         allowed = role_on_chain(identity.user_id, branch_id, [Membership.Role.SECRETARY])
     else:
@@ -37,7 +44,6 @@ def check_post_announcement(identity: Identity, branch_id: int, title: str, body
         raise NotFound(_("There is no branch %(id)s.") % {"id": branch_id})
     if not allowed:
         raise Forbidden(_("Only the branch secretary may post announcements."))
-    return _clean(title, body)
 
 
 def _clean(title: str, body: str) -> tuple[str, str]:
@@ -53,20 +59,27 @@ def _clean(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
-def post_announcement(*, identity: Identity, branch_id: int, title: str, body: str) -> Announcement:
+def post_announcement(
+    *, identity: Identity, branch_id: int, title: str, body: str, attachments: list[int] = ()
+) -> Announcement:
+    """`attachments`: ids of files the poster uploaded for it (announcements/attachments.py)."""
     # Checked before the write transaction: a refusal leaves any enclosing transaction
     # usable, and the write lock (SQLite) is held only for the writes.
     title, body = check_post_announcement(identity, branch_id, title, body)
+    files = attachments_module.waiting_for(identity, branch_id, list(attachments))
     body_html = render_markdown(body)  # before the transaction: no lock is held for it
     # savepoint=False: inside run_once's transaction a failure rolls back everything
     # anyway, so a SAVEPOINT/RELEASE pair would be two statements for nothing.
     with transaction.atomic(savepoint=False):
-        announcement = _write_announcement(identity, branch_id, title, body, body_html)
+        announcement = _write_announcement(identity, branch_id, title, body, body_html, files)
+        attachments_module.attach(files, announcement.pk)
         mailing.after_post(announcement.pk)  # once committed, to members who want it by e-mail
         return announcement
 
 
-def _write_announcement(identity: Identity, branch_id: int, title: str, body: str, body_html: str) -> Announcement:
+def _write_announcement(
+    identity: Identity, branch_id: int, title: str, body: str, body_html: str, files: list[Attachment]
+) -> Announcement:
     created: list[Announcement] = []
 
     stream = stream_for(branch_id)
@@ -87,6 +100,7 @@ def _write_announcement(identity: Identity, branch_id: int, title: str, body: st
             insert_row(Announcement, hold=True, id=announcement.pk, **columns)
         announcement._state.adding, announcement._state.db = False, "default"
         created.append(announcement)
+        announcement.written_attachments = [f.to_dict() for f in files]
         return announcement.to_dict(author_name=identity.name)
 
     append_event(stream, "announcement.posted", payload, actor=identity, reserve=Announcement)

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Header, Router, Schema, Status
+from ninja import File, Header, Router, Schema, Status, UploadedFile
 from ninja.security import django_auth
 
 from accounts.api import request_identity
 from realtime.idempotency import once_if_keyed
 
 from . import actions, selectors
+from . import attachments as attachment_actions
 
 router = Router(tags=["announcements"])
 
@@ -15,6 +16,10 @@ router = Router(tags=["announcements"])
 class AnnouncementIn(Schema):
     title: str
     body: str
+
+
+class NewAnnouncementIn(AnnouncementIn):
+    attachments: list[int] = []  # ids from POST /branches/{branch_id}/attachments
 
 
 @router.get("/branches/{branch_id}/announcements", auth=django_auth, summary="Announcements of a branch, newest first")
@@ -34,12 +39,13 @@ def list_announcements(request: HttpRequest, branch_id: int, before: int | None 
     summary="Post an announcement (secretaries); send Idempotency-Key to make retries safe",
 )
 def post_announcement(
-    request: HttpRequest, branch_id: int, payload: AnnouncementIn, idempotency_key: str | None = Header(None)
+    request: HttpRequest, branch_id: int, payload: NewAnnouncementIn, idempotency_key: str | None = Header(None)
 ):
     identity = request_identity(request)
 
     def write() -> dict:
-        a = actions.post_announcement(identity=identity, branch_id=branch_id, title=payload.title, body=payload.body)
+        a = actions.post_announcement(identity=identity, branch_id=branch_id, title=payload.title, body=payload.body,
+                                      attachments=payload.attachments)
         return {"announcement": a.to_dict()}
 
     return Status(201, once_if_keyed(identity, idempotency_key, "announcements.post", write))
@@ -106,3 +112,26 @@ def pin_announcement(request: HttpRequest, announcement_id: int, payload: PinIn,
         return {"announcement": a.to_dict()}
 
     return once_if_keyed(identity, idempotency_key, "announcements.pin", write)
+
+
+@router.post(
+    "/branches/{branch_id}/attachments",
+    auth=django_auth,
+    response={201: dict},
+    summary="Upload a file to attach to an announcement about to be posted (secretaries); "
+    "posting names it in `attachments`. Not attached within a day, it is removed",
+)
+def upload_attachment(request: HttpRequest, branch_id: int, file: File[UploadedFile]):
+    a = attachment_actions.upload_attachment(identity=request_identity(request), branch_id=branch_id, uploaded=file)
+    return Status(201, {"attachment": a.to_dict()})
+
+
+@router.delete(
+    "/attachments/{attachment_id}",
+    auth=django_auth,
+    response={204: None},
+    summary="Remove an upload that was not attached yet (its uploader)",
+)
+def discard_attachment(request: HttpRequest, attachment_id: int):
+    attachment_actions.discard_upload(identity=request_identity(request), attachment_id=attachment_id)
+    return Status(204, None)

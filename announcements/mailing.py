@@ -88,6 +88,9 @@ def _send(announcement_id: int, base_url: str | None) -> int:
                 "author": announcement.author.get_full_name() or announcement.author.get_username(),
                 "url": base + reverse("announcement", args=[announcement.pk]),
                 "account_url": base + reverse("account"),
+                # Linked, not attached: mail stays small, and the files stay the members'.
+                "files": [(f.name, base + reverse("attachment", args=[f.pk, f.name]))
+                          for f in announcement.attachments.all()],
             }
             subject = f"[{announcement.branch.name}] {announcement.title}"
             body = render_to_string("announcements/email.txt", context)

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import uuid
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from realtime.frames import iso
@@ -36,6 +40,15 @@ class Announcement(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    # Set by the action that writes it: the attachments' dicts, so its frame and reply
+    # cost no query. Otherwise read (prefetched where a page lists many: selectors).
+    written_attachments: list[dict] | None = None
+
+    def attachment_dicts(self) -> list[dict]:
+        if self.written_attachments is not None:
+            return self.written_attachments
+        return [f.to_dict() for f in self.attachments.all()]
+
     def to_dict(self, *, author_name: str | None = None) -> dict:
         if author_name is None:
             author_name = self.author.get_full_name() or self.author.get_username()
@@ -49,5 +62,50 @@ class Announcement(models.Model):
             "created_at": iso(self.created_at),
             "edited_at": iso(self.edited_at) if self.edited_at else None,
             "pinned_at": iso(self.pinned_at) if self.pinned_at else None,
+            "attachments": self.attachment_dicts(),
             "seq": self.seq,
+        }
+
+
+def _stored_name(instance: Attachment, filename: str) -> str:
+    # A random name on disk: the member's file name is kept in `name`, shown and sent
+    # back on download, and never becomes a path.
+    suffix = PurePosixPath(filename).suffix.lower()[:10]
+    return f"attachments/{instance.branch_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    """A file a secretary attached to an announcement (学习材料, a form to fill in).
+
+    Uploaded first, on its own (a WebSocket frame is no place for megabytes), then
+    attached when the announcement is posted; an upload never attached is removed a
+    day later (announcements/attachments.py)."""
+
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("branch"))
+    announcement = models.ForeignKey(Announcement, null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="attachments", verbose_name=_("announcement"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("uploaded by"))
+    file = models.FileField(upload_to=_stored_name, max_length=200)
+    name = models.CharField(_("file name"), max_length=200)
+    size = models.BigIntegerField(_("size in bytes"))
+    content_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "size": self.size,
+            "content_type": self.content_type,
+            "url": reverse("attachment", args=[self.pk, self.name]),
         }

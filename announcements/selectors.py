@@ -23,7 +23,8 @@ def announcements_for(identity: Identity, branch_id: int, *, limit: int = PAGE_S
     a pinned one is listed once."""
     if not can_read_branch(identity, branch_id):
         raise Forbidden(_("You are not a member of this branch."))
-    qs = Announcement.objects.filter(branch_id=branch_id, withdrawn_at__isnull=True).select_related("author")
+    qs = Announcement.objects.filter(branch_id=branch_id, withdrawn_at__isnull=True).select_related(
+        "author").prefetch_related("attachments")
     pinned = [] if before is not None else list(qs.filter(pinned_at__isnull=False).order_by("-pinned_at", "-id"))
     page = qs.filter(pinned_at__isnull=True)
     if before is not None:
@@ -48,7 +49,8 @@ def search(identity: Identity, branch_id: int, q: str, *, limit: int = SEARCH_LI
     words = q.split()[:SEARCH_WORDS]
     if not words:
         return [], []
-    qs = Announcement.objects.filter(branch_id=branch_id, withdrawn_at__isnull=True).select_related("author")
+    qs = Announcement.objects.filter(branch_id=branch_id, withdrawn_at__isnull=True).select_related(
+        "author").prefetch_related("attachments")
     for word in words:
         qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word))
     return list(qs.order_by("-seq", "-id")[:limit]), words

@@ -47,6 +47,7 @@ class PostArgs(OpArgs):
     branch: int
     title: str
     body: str
+    attachments: list[int] = []  # ids of uploads (POST /api/branches/{id}/attachments)
 
 
 @register_op(
@@ -57,7 +58,7 @@ class PostArgs(OpArgs):
 )
 def post(ctx: OpContext, args: PostArgs) -> dict:
     announcement = actions.post_announcement(
-        identity=ctx.identity, branch_id=args.branch, title=args.title, body=args.body
+        identity=ctx.identity, branch_id=args.branch, title=args.title, body=args.body, attachments=args.attachments
     )
     return {"announcement": announcement.to_dict(author_name=ctx.identity.name)}
 

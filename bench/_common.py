@@ -116,8 +116,9 @@ class ShapeStore:
     def __init__(self, shape: str, work: Path, tag: str = "") -> None:
         self.pg_db: str | None = None
         self.prefix: str | None = None
+        media = {"MEDIA_ROOT": str(work / f"{tag or 'bench'}-media")}  # the demo's attachment
         if shape == "embedded":
-            self.env = server_env({"SQLITE_PATH": str(work / f"{tag or 'bench'}.sqlite3")})
+            self.env = server_env({"SQLITE_PATH": str(work / f"{tag or 'bench'}.sqlite3"), **media})
             return
         part = f"{tag}_" if tag else ""
         self.pg_db = f"bl_bench_{part}{os.getpid()}_{shape}"
@@ -125,6 +126,7 @@ class ShapeStore:
         create_pg_db(self.pg_db)
         self.env = server_env(
             {
+                **media,
                 "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.pg_db}",
                 "REDIS_URL": "redis://127.0.0.1:6379/0",
                 "REDIS_PREFIX": self.prefix,

@@ -88,7 +88,7 @@ async def bare_server(port: int, pg_url: str = "") -> None:
                         "id": seq, "branch": args["branch"], "title": args["title"], "body": args["body"],
                         "body_html": f"<p>{args['body']}</p>",  # ours renders Markdown: same size, not the work
                         "author": {"id": 2, "name": "王书记"}, "created_at": now, "edited_at": None, "pinned_at": None,
-                        "seq": seq,
+                        "attachments": [], "seq": seq,
                     }  # fmt: skip
                     event = {"op": "event", "stream": C.STREAM, "seq": seq, "type": "announcement.posted", "data": data, "at": now}
                     text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))

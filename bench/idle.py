@@ -54,7 +54,7 @@ async def run_one(kind: str, args, work: Path) -> dict:
     row: dict = {"server": kind}
     env = None
     if kind == "daphne":
-        env = C.server_env({"SQLITE_PATH": str(work / "idle.sqlite3")})
+        env = C.server_env({"SQLITE_PATH": str(work / "idle.sqlite3"), "MEDIA_ROOT": str(work / "media")})
         C.prepare_db(env)
         port = C.free_port()
         server = C.start_daphne(env, port, work / "daphne-idle.log")

@@ -11,7 +11,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import strip_tags
@@ -28,10 +29,11 @@ from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
 from accounts.models import MailSettings, Membership
 from accounts.selectors import ROLE_ORDER, can_manage_branch, can_read_branch
 from accounts.throttle import WINDOW as THROTTLE_WINDOW
+from announcements import attachments as attachment_rules
 from announcements import selectors as announcement_selectors
 from announcements.actions import BODY_MAX, TITLE_MAX, stream_for
 from forum import selectors as forum_selectors
-from realtime.errors import Invalid, RateLimited
+from realtime.errors import Invalid, NotFound, RateLimited
 
 from .context_processors import readable_branches
 from .forum_text import preview_strings
@@ -293,6 +295,17 @@ def announcement_strings() -> dict[str, str]:
         "readers_failed": _("Could not load who has read it:"),
         "preview": preview_strings(),
         "receipt_hint": _("A member counts as having read it once they press “Mark all read” after it was published."),
+        # Attachments
+        "attachments": _("Attachments"),
+        "size_bytes": _("%(size)s bytes"),
+        "uploading": _("Uploading… %(done)s"),  # done: "45%"
+        "uploaded": _("Ready"),
+        "upload_failed": _("Not uploaded:"),
+        "remove": _("Remove"),
+        "too_many_files": _("At most %(max)s files can be attached."),
+        "file_too_large": _("The file is larger than %(mb)s MB."),
+        "uploads_pending": _("Wait until the files have finished uploading, or remove them."),
+        "uploads_failed": _("Remove the files that could not be uploaded, or add them again."),
     }
 
 
@@ -307,6 +320,32 @@ def announcement(request, announcement_id: int):
     withdrawn = a.withdrawn_at is not None
     return render(request, "frontend/announcement.html", {"a": None if withdrawn else a, "branch": a.branch},
                   status=410 if withdrawn else 200)
+
+
+@login_required
+def attachment(request, attachment_id: int, name: str):
+    """An announcement's file, to its branch's members. Pictures and PDFs open in the
+    browser, the rest downloads; always with the type its extension says and `nosniff`,
+    and sandboxed, so no upload can act as a page of this site."""
+    from announcements import attachments
+
+    try:
+        f = attachments.for_download(request_identity(request), attachment_id)
+    except NotFound:
+        raise Http404("no such file") from None
+    a = f.announcement
+    if a is not None and a.withdrawn_at is not None:
+        return render(request, "frontend/announcement.html", {"a": None, "branch": a.branch}, status=410)
+    try:
+        handle = f.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("the file is missing from storage") from None
+    response = FileResponse(handle, as_attachment=f.content_type not in attachments.INLINE, filename=f.name,
+                            content_type=f.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @login_required
@@ -352,11 +391,17 @@ def announcements(request, branch_id: int):
         "me": identity.user_id,
         "login_url": reverse("login"),
     }
+    if can_post:  # uploads go over HTTP (POST /api/branches/{id}/attachments)
+        config.update(attachments_max=attachment_rules.PER_ANNOUNCEMENT,
+                      attachment_max_bytes=settings.ATTACHMENT_MAX_BYTES, csrf=get_token(request))
     return render(
         request,
         "frontend/announcements.html",
         {
             **branch_sections(identity, branch, "announcements"),
+            "attachment_accept": ",".join(attachment_rules.TYPES),
+            "attachments_max": attachment_rules.PER_ANNOUNCEMENT,
+            "attachment_mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024),
             "can_post": can_post,
             "stream": stream_for(branch.pk),
             "announcements": items,

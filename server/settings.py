@@ -263,6 +263,13 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
+# --- Uploaded files (announcements' attachments) -------------------------------------
+# Every server process must see the same folder (one machine, or a shared volume).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+# Uploads bigger than this are spooled to a temp file instead of held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
 # --- Real-time core -----------------------------------------------------------------
 BRANCHLINE_REALTIME = {
     "MAX_FRAME_BYTES": env_int("WS_MAX_FRAME_BYTES", 64 * 1024),

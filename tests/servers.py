@@ -9,6 +9,7 @@ stops as finalizers so a failing test still leaves no process or temp file behin
 from __future__ import annotations
 
 import asyncio
+import atexit
 import http.cookiejar
 import json
 import os
@@ -65,11 +66,24 @@ def require_service(reason: str) -> None:
     pytest.skip(reason)
 
 
+_media: list[str] = []
+
+
+def _media_root() -> str:
+    """One folder for the servers' uploaded files (the demo's attachment) per test run,
+    not the checkout's var/media."""
+    if not _media:
+        _media.append(tempfile.mkdtemp(prefix="branchline-media-"))
+        atexit.register(shutil.rmtree, _media[0], True)
+    return _media[0]
+
+
 def server_env(**extra: str | int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SHAPE_VARS and not k.startswith("WS_")}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "server.settings",
+            "MEDIA_ROOT": _media_root(),
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             "LOG_LEVEL": "INFO",

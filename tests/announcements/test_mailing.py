@@ -90,3 +90,21 @@ async def test_a_post_over_the_socket_is_mailed_after_its_batch_commits(sends, c
     assert sorted(m.to[0] for m in mail.outbox) == ["member@example.org", "moderator@example.org",
                                                    "probationary@example.org"]
     assert all(m.subject == "[第一党支部] 从页面发布" for m in mail.outbox)
+
+
+def test_the_mail_links_the_announcements_files(sends, people, tree):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from announcements.attachments import upload_attachment
+
+    with_addresses(people)
+    secretary = identity_for_user(people["secretary"])
+    pdf = upload_attachment(identity=secretary, branch_id=tree["a"].pk,
+                            uploaded=SimpleUploadedFile("学习提纲.pdf", b"%PDF-1.4 outline"))
+    actions.post_announcement(identity=secretary, branch_id=tree["a"].pk, title="学习材料", body="见附件",
+                              attachments=[pdf.pk])
+    mailing.wait_idle()
+    body = mail.outbox[0].body
+    assert "附件：" in body
+    assert f"- 学习提纲.pdf: https://branchline.example.org/attachments/{pdf.pk}/" in body
+    assert not mail.outbox[0].attachments  # linked, for members only; not sent out

@@ -40,6 +40,7 @@ def server_env(db_path: Path, extra: dict[str, str] | None = None) -> dict[str, 
             # is written to the checkout's var/.
             "SECRET_KEY": "branchline-browser-tests-not-a-secret",
             "SQLITE_PATH": str(db_path),
+            "MEDIA_ROOT": str(db_path.parent / "media"),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",

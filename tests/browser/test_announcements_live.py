@@ -373,3 +373,44 @@ def test_a_secretary_pins_an_announcement_and_it_moves_to_the_top_live(server, o
         "button", name="取消置顶").click()
     expect(first).to_contain_text(newer)
     expect(member.locator("#announcement-list .announcement", has_text=older).locator(".pin-label")).to_have_count(0)
+
+
+def test_a_secretary_attaches_files_and_members_download_them(server, open_page):
+    path = announcements_path(server)
+    member = open_page(server, "dangyuan", path)
+    secretary = open_page(server, "shuji", path)
+    wait_online(member)
+    wait_online(secretary)
+    pdf = b"%PDF-1.4\n% study material\n%%EOF\n"
+    secretary.set_input_files("#compose-files", files=[
+        {"name": "学习材料.pdf", "mimeType": "application/pdf", "buffer": pdf},
+        {"name": "病毒.exe", "mimeType": "application/octet-stream", "buffer": b"MZ"},
+    ])
+    uploads = secretary.locator("#compose-uploads .upload")
+    expect(uploads).to_have_count(2)
+    expect(uploads.nth(0)).to_have_class(re.compile(r"\bis-ready\b"))
+    expect(uploads.nth(0)).to_contain_text("已上传")
+    expect(uploads.nth(1)).to_have_class(re.compile(r"\bis-failed\b"))
+    expect(uploads.nth(1)).to_contain_text("不能上传此类文件")
+
+    title = f"学习材料 {uuid.uuid4().hex[:6]}"
+    secretary.fill("#compose-title", title)
+    secretary.fill("#compose-body", "请在会前阅读附件。")
+    secretary.click("#compose button[type=submit]")
+    expect(secretary.locator("#compose-attachments-error")).to_contain_text("请移除未能上传的文件")
+    uploads.nth(1).get_by_role("button").click()  # take the refused one out
+    secretary.click("#compose button[type=submit]")
+    expect(secretary.locator("#compose-status")).to_have_text("已发布。")
+    expect(uploads).to_have_count(0)
+
+    newest = member.locator("#announcement-list .announcement", has_text=title)
+    link = newest.locator(".attachments a")
+    expect(link).to_have_text("学习材料.pdf")  # live, without a reload
+    expect(newest.locator(".attachments")).to_contain_text(f"{len(pdf)} 字节")  # its size
+    response = member.context.request.get(link.get_attribute("href"))
+    assert response.status == 200 and response.body() == pdf
+    assert response.headers["content-type"] == "application/pdf"
+    member.reload()  # as the server renders it
+    listed = member.locator("#announcement-list .announcement", has_text=title).locator(".attachments")
+    expect(listed.locator("a")).to_have_text("学习材料.pdf")
+    expect(listed).to_contain_text(f"{len(pdf)} 字节")

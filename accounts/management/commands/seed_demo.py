@@ -7,12 +7,14 @@ Branchline locally, never for a deployment.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.identity import identity_for_user
 from accounts.models import Branch, Membership
 from announcements.actions import post_announcement
+from announcements.attachments import upload_attachment
 from announcements.models import Announcement
 
 from accounts.demo import DEMO_PASSWORD, chinese_day
@@ -30,10 +32,18 @@ PEOPLE = [
 # The notice of the upcoming general meeting is posted with the meeting (meetings/demo.py).
 ANNOUNCEMENTS = [
     ("b1", "shuji", "“三会一课”学习材料已上传",
-     "本月党课学习材料已上传至支部微论坛，请大家在会前阅读。"),
+     "本月党课学习材料已上传，见附件，请大家在会前阅读。"),
     ("b2", "shuji2", "第二党支部志愿服务报名",
      "本周六上午组织社区志愿服务，请有意参加的党员在本通知下回复报名。"),
 ]
+
+# Files the demo's announcements carry (announcements/attachments.py), by title.
+ANNOUNCEMENT_FILES = {
+    "“三会一课”学习材料已上传": [(
+        "党课学习提纲.txt",
+        "党课学习提纲\n\n一、学习目的\n二、学习内容与安排\n三、讨论题\n\n（示例文件，由演示数据生成）\n",
+    )],
+}
 
 
 class Command(BaseCommand):
@@ -72,7 +82,12 @@ class Command(BaseCommand):
         for key, author, title, body in ANNOUNCEMENTS:
             branch = branches[key]
             if not Announcement.objects.filter(branch=branch, title=title).exists():
-                post_announcement(identity=identity_for_user(users[author]), branch_id=branch.pk, title=title, body=body)
+                identity = identity_for_user(users[author])
+                files = [upload_attachment(identity=identity, branch_id=branch.pk,
+                                           uploaded=SimpleUploadedFile(name, text.encode("utf-8")))
+                         for name, text in ANNOUNCEMENT_FILES.get(title, [])]
+                post_announcement(identity=identity, branch_id=branch.pk, title=title, body=body,
+                                  attachments=[f.pk for f in files])
 
         # Meetings before the forum: the past meeting's entries in the audit log are
         # dated a month back and must come before today's.

@@ -90,6 +90,7 @@ function renderItem(a) {
   const body = el("div", "announcement-body post-body");
   body.innerHTML = a.body_html; // rendered and sanitised by the server: the only HTML parsed here
   article.append(title, meta, body);
+  if (a.attachments && a.attachments.length) article.append(renderAttachments(a.attachments));
   if (config.can_post) {
     const receipt = renderReceipt(a);
     const controls = renderControls(a);
@@ -98,6 +99,32 @@ function renderItem(a) {
   }
   li.append(article);
   return li;
+}
+
+/** Sizes as the server's pages show them (Django's filesizeformat): 1.2 MB. */
+function formatSize(bytes) {
+  if (bytes < 1024) return interpolate(t.size_bytes, { size: bytes });
+  const units = ["KB", "MB", "GB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function renderAttachments(files) {
+  const ul = el("ul", "attachments");
+  ul.setAttribute("aria-label", t.attachments);
+  for (const f of files) {
+    const link = el("a", "", f.name);
+    link.href = f.url;
+    const li = el("li");
+    li.append(link, " ", el("span", "muted small", formatSize(f.size)));
+    ul.append(li);
+  }
+  return ul;
 }
 
 function replaceItem(a) {
@@ -530,11 +557,14 @@ const form = $("compose");
 if (form) {
   const statusLine = $("compose-status");
   const preview = bindPreview("compose", { conn, rt, strings: t.preview });
+  const uploads = bindUploads($("compose-files"), $("compose-uploads"), $("compose-attachments-error"));
   bindWriteForm(form, {
     fields: {
       title: { input: $("compose-title"), error: $("compose-title-error") },
       body: { input: $("compose-body"), error: $("compose-body-error") },
+      attachments: { input: $("compose-files"), error: $("compose-attachments-error") },
     },
+    validate: () => uploads.problem(),
     statusLine,
     formError: $("compose-error"),
     conn,
@@ -545,13 +575,126 @@ if (form) {
         branch: config.branch,
         title: $("compose-title").value,
         body: $("compose-body").value,
+        attachments: uploads.ids(),
       }),
     onFieldError: (name) => {
       if (name === "body") preview.reset();
     },
     onSuccess: (reply) => {
       preview.reset();
+      uploads.clear();
       statusLine.textContent = reply.replayed ? t.published_replayed : t.published;
     },
   });
+}
+
+// Files go up over HTTP as soon as they are chosen, each with its progress; the post
+// then names them. One taken out of the form before posting is deleted on the server.
+function bindUploads(input, listNode, errorNode) {
+  const items = []; // {file, li, id, state: "uploading" | "ready" | "failed", xhr}
+
+  const showError = (text) => {
+    errorNode.textContent = text || "";
+    errorNode.hidden = !text;
+  };
+
+  function remove(item) {
+    if (item.state === "uploading") item.xhr.abort();
+    if (item.state === "ready") {
+      fetch(`/api/attachments/${Number(item.id)}`, {
+        method: "DELETE",
+        headers: { "X-CSRFToken": config.csrf },
+        credentials: "same-origin",
+      }).catch(() => {}); // else removed a day later anyway
+    }
+    items.splice(items.indexOf(item), 1);
+    item.li.remove();
+    showError("");
+  }
+
+  function start(file) {
+    const li = el("li", "upload is-uploading");
+    const status = el("span", "upload-status muted small", interpolate(t.uploading, { done: "0%" }));
+    const bar = el("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", file.name);
+    const drop = el("button", "link-button", t.remove);
+    drop.type = "button";
+    drop.setAttribute("aria-label", `${t.remove} ${file.name}`);
+    li.append(el("span", "upload-name", file.name), " ", el("span", "muted small", formatSize(file.size)), bar, status, drop);
+    listNode.append(li);
+    const item = { file, li, id: null, state: "uploading", xhr: null };
+    items.push(item);
+    drop.addEventListener("click", () => remove(item));
+
+    const fail = (text) => {
+      item.state = "failed";
+      li.className = "upload is-failed";
+      bar.remove();
+      status.textContent = `${t.upload_failed} ${text}`;
+    };
+    if (file.size > config.attachment_max_bytes) {
+      fail(interpolate(t.file_too_large, { mb: Math.floor(config.attachment_max_bytes / 1048576) }));
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    item.xhr = xhr;
+    xhr.open("POST", `/api/branches/${Number(config.branch)}/attachments`);
+    xhr.setRequestHeader("X-CSRFToken", config.csrf);
+    xhr.upload.addEventListener("progress", (event) => {
+      if (!event.lengthComputable) return;
+      const percent = Math.floor((event.loaded / event.total) * 100);
+      bar.value = percent;
+      status.textContent = interpolate(t.uploading, { done: `${percent}%` });
+    });
+    xhr.addEventListener("load", () => {
+      let reply = {};
+      try {
+        reply = JSON.parse(xhr.responseText);
+      } catch {
+        /* not JSON: a proxy's page */
+      }
+      if (xhr.status === 201 && reply.attachment) {
+        item.id = reply.attachment.id;
+        item.state = "ready";
+        li.className = "upload is-ready";
+        bar.remove();
+        status.textContent = t.uploaded;
+      } else if (reply.message) {
+        fail(reply.message); // the server's own words, in the page's language
+      } else {
+        fail(xhr.status === 413 ? interpolate(t.file_too_large, { mb: Math.floor(config.attachment_max_bytes / 1048576) }) : rt.error_unknown);
+      }
+    });
+    xhr.addEventListener("error", () => fail(rt.error_disconnected));
+    const data = new FormData();
+    data.append("file", file);
+    xhr.send(data);
+  }
+
+  input.addEventListener("change", () => {
+    showError("");
+    for (const file of input.files) {
+      if (items.length >= config.attachments_max) {
+        showError(interpolate(t.too_many_files, { max: config.attachments_max }));
+        break;
+      }
+      start(file);
+    }
+    input.value = "";
+  });
+
+  return {
+    ids: () => items.filter((item) => item.state === "ready").map((item) => item.id),
+    problem() {
+      if (items.some((item) => item.state === "uploading")) return { field: "attachments", message: t.uploads_pending };
+      if (items.some((item) => item.state === "failed")) return { field: "attachments", message: t.uploads_failed };
+      return null;
+    },
+    clear() {
+      items.length = 0;
+      listNode.replaceChildren();
+    },
+  };
 }

@@ -1,0 +1,174 @@
+"""Files attached to announcements: uploaded by a secretary over HTTP, attached when the
+announcement is posted, fetched by the branch's members.
+
+Only document and picture types a branch passes round (PDF, Word, Excel, PowerPoint,
+WPS, plain text, pictures, zip) are taken, told apart by the file name's extension; the
+type the browser claims is not trusted, and a download is always sent with that
+extension's type and `nosniff`, so an upload can never become a page of this site.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import timedelta
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.identity import Identity
+from accounts.selectors import can_read_branch
+from realtime.errors import Conflict, Invalid, NotFound, TooLarge
+from realtime.scheduler import register_periodic
+
+from .models import Announcement, Attachment
+
+TYPES = {
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".wps": "application/vnd.ms-works",
+    ".et": "application/vnd.ms-excel",
+    ".dps": "application/vnd.ms-powerpoint",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".odp": "application/vnd.oasis.opendocument.presentation",
+    ".txt": "text/plain; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".zip": "application/zip",
+}
+# Shown in the page rather than saved: pictures and PDFs open in the browser.
+INLINE = {"application/pdf", "image/jpeg", "image/png", "image/gif", "image/webp"}
+PER_ANNOUNCEMENT = 10
+# Uploads a secretary may have waiting, not yet attached to anything.
+WAITING_MAX = 30
+# An upload never attached is removed after this long.
+UNATTACHED_HOURS = 24
+NAME_MAX = 200
+
+
+def clean_name(raw: str) -> str:
+    """The file's own name, without any folder, control character or bidi trickery."""
+    name = PurePosixPath(str(raw).replace("\\", "/")).name
+    name = "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c)[0] != "C")
+    name = name.strip().strip(".")
+    if len(name) > NAME_MAX:
+        stem, suffix = PurePosixPath(name).stem, PurePosixPath(name).suffix[:10]
+        name = stem[: NAME_MAX - len(suffix)] + suffix
+    return name
+
+
+def upload_attachment(*, identity: Identity, branch_id: int, uploaded: UploadedFile) -> Attachment:
+    """Keep an uploaded file, not yet attached to anything."""
+    from .actions import check_may_post
+
+    check_may_post(identity, branch_id)
+    name = clean_name(uploaded.name or "")
+    suffix = PurePosixPath(name).suffix.lower()
+    if not name or suffix not in TYPES:
+        raise Invalid("file", _("Files of this type cannot be attached. Allowed: %(types)s.")
+                      % {"types": " ".join(sorted(t.lstrip(".") for t in TYPES))})
+    if uploaded.size > settings.ATTACHMENT_MAX_BYTES:
+        raise TooLarge(_("The file is larger than %(mb)s MB.")
+                       % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)})
+    if uploaded.size == 0:
+        raise Invalid("file", _("The file is empty."))
+    waiting = Attachment.objects.filter(uploaded_by_id=identity.user_id, announcement__isnull=True).count()
+    if waiting >= WAITING_MAX:
+        raise Conflict(_("You have %(count)s files waiting to be attached; post or remove them first.")
+                       % {"count": waiting})
+    attachment = Attachment(branch_id=branch_id, uploaded_by_id=identity.user_id, name=name,
+                            size=uploaded.size, content_type=TYPES[suffix])
+    attachment.file.save(name, uploaded, save=False)
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+def waiting_for(identity: Identity, branch_id: int, ids: list[int]) -> list[Attachment]:
+    """The uploads an announcement about to be posted names, checked: the poster's own,
+    for this branch, not attached yet. In the order they were uploaded, as they are
+    listed ever after."""
+    if not ids:
+        return []
+    if len(ids) > PER_ANNOUNCEMENT:
+        raise Invalid("attachments", _("At most %(max)s files can be attached.") % {"max": PER_ANNOUNCEMENT})
+    if len(set(ids)) != len(ids):
+        raise Invalid("attachments", _("The same file is attached twice."))
+    found = {a.pk: a for a in Attachment.objects.filter(
+        pk__in=ids, branch_id=branch_id, uploaded_by_id=identity.user_id, announcement__isnull=True)}
+    if len(found) != len(ids):
+        raise Invalid("attachments", _("A file is no longer waiting to be attached; upload it again."))
+    return [found[pk] for pk in sorted(ids)]
+
+
+def attach(attachments: list[Attachment], announcement_id: int) -> None:
+    """Inside the post's transaction. Two posts naming the same upload at once: the
+    second finds it taken and fails whole."""
+    if not attachments:
+        return
+    taken = Attachment.objects.filter(pk__in=[a.pk for a in attachments], announcement__isnull=True).update(
+        announcement_id=announcement_id)
+    if taken != len(attachments):
+        raise Conflict(_("A file was attached to another announcement meanwhile; upload it again."))
+    for a in attachments:
+        a.announcement_id = announcement_id
+
+
+def discard_upload(*, identity: Identity, attachment_id: int) -> None:
+    """A secretary took a file out of the form before posting."""
+    with transaction.atomic():
+        attachment = Attachment.objects.select_for_update().filter(
+            pk=attachment_id, uploaded_by_id=identity.user_id).first()
+        if attachment is None:
+            raise NotFound(_("There is no such file."))
+        if attachment.announcement_id is not None:
+            raise Conflict(_("This file belongs to a posted announcement."))
+        attachment.delete()
+    attachment.file.delete(save=False)
+
+
+def for_download(identity: Identity, attachment_id: int) -> Attachment:
+    """A file the person may see: attached to an announcement of a branch they read
+    (the caller answers 410 when that was withdrawn: `announcement.withdrawn_at`), or
+    their own upload not attached yet."""
+    attachment = Attachment.objects.select_related("announcement__branch").filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(_("There is no such file."))
+    announcement: Announcement | None = attachment.announcement
+    if announcement is None:
+        if not (identity.is_user and attachment.uploaded_by_id == identity.user_id):
+            raise NotFound(_("There is no such file."))
+        return attachment
+    if not can_read_branch(identity, announcement.branch_id):
+        raise NotFound(_("There is no such file."))
+    return attachment
+
+
+@register_periodic("announcements.unattached_uploads", every_seconds=3600)
+def remove_unattached() -> int:
+    """Uploads never attached to an announcement, a day on."""
+    cutoff = timezone.now() - timedelta(hours=UNATTACHED_HOURS)
+    removed = 0
+    for attachment in Attachment.objects.filter(announcement__isnull=True, created_at__lt=cutoff)[:500]:
+        with transaction.atomic():
+            if not Attachment.objects.filter(pk=attachment.pk, announcement__isnull=True).delete()[0]:
+                continue  # attached meanwhile
+        attachment.file.delete(save=False)
+        removed += 1
+    return removed

@@ -1,0 +1,254 @@
+"""Files on announcements: a secretary uploads them over HTTP, the post names them, the
+branch's members (and only they) fetch them; uploads never attached are cleared."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from channels.db import database_sync_to_async
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from accounts.identity import identity_for_user
+from announcements import actions, attachments
+from announcements.models import Announcement, Attachment
+from realtime.errors import Conflict, Invalid, NotFound
+from realtime.models import Event
+from tests.realtime.conftest import connect  # noqa: F401  (the /ws/ fixture)
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def client_for(user=None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def upload(client: Client, branch, name: str = "学习材料.pdf", content: bytes = PDF):
+    return client.post(f"/api/branches/{branch.pk}/attachments", {"file": SimpleUploadedFile(name, content)})
+
+
+def uploaded(people, tree, name: str = "学习材料.pdf", content: bytes = PDF) -> int:
+    response = upload(client_for(people["secretary"]), tree["a"], name, content)
+    assert response.status_code == 201, response.content
+    return response.json()["attachment"]["id"]
+
+
+@pytest.mark.django_db
+def test_a_secretary_uploads_and_the_post_carries_the_files(people, tree, settings):
+    client = client_for(people["secretary"])
+    response = upload(client, tree["a"])
+    assert response.status_code == 201
+    data = response.json()["attachment"]
+    assert data["name"] == "学习材料.pdf" and data["size"] == len(PDF)
+    assert data["content_type"] == "application/pdf"
+    stored = Attachment.objects.get(pk=data["id"])
+    on_disk = Path(settings.MEDIA_ROOT) / stored.file.name
+    assert on_disk.read_bytes() == PDF and "学习材料" not in stored.file.name  # a random name on disk
+    second = uploaded(people, tree, "报名表.docx", b"PK\x03\x04 a word file")
+
+    post = client.post(f"/api/branches/{tree['a'].pk}/announcements",
+                       {"title": "学习通知", "body": "见附件", "attachments": [second, data["id"]]},
+                       content_type="application/json")
+    assert post.status_code == 201
+    names = [f["name"] for f in post.json()["announcement"]["attachments"]]
+    assert names == ["学习材料.pdf", "报名表.docx"]  # in the order they were uploaded
+    event = Event.objects.get(stream_id=f"announcements:{tree['a'].pk}", type="announcement.posted")
+    assert [f["id"] for f in event.data["attachments"]] == [data["id"], second]
+    assert event.data["attachments"][0]["url"] == f"/attachments/{data['id']}/{quote('学习材料.pdf')}"
+
+    # Members fetch them: a PDF opens in the browser, a Word file downloads.
+    member = client_for(people["member"])
+    pdf = member.get(event.data["attachments"][0]["url"])
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content) == PDF
+    assert pdf["Content-Type"] == "application/pdf" and pdf["X-Content-Type-Options"] == "nosniff"
+    assert pdf["Content-Disposition"].startswith("inline")
+    word = member.get(event.data["attachments"][1]["url"])
+    assert word["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in word["Content-Security-Policy"]
+
+    # Listed with the announcement, on the page and in the snapshot.
+    page = member.get(f"/branches/{tree['a'].pk}/announcements/").content.decode()
+    assert f'href="/attachments/{data["id"]}/{quote("学习材料.pdf")}"' in page
+    from announcements import selectors
+
+    [listed] = selectors.listed(identity_for_user(people["member"]), tree["a"].pk,
+                                selectors.announcements_for(identity_for_user(people["member"]), tree["a"].pk))
+    assert [f["name"] for f in listed["attachments"]] == ["学习材料.pdf", "报名表.docx"]
+
+
+@pytest.mark.django_db
+def test_only_the_branch_reads_them_and_a_withdrawn_ones_are_gone(people, tree):
+    file_id = uploaded(people, tree)
+    a = actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                                  title="通知", body="正文", attachments=[file_id])
+    url = f"/attachments/{file_id}/学习材料.pdf"
+    assert client_for(people["outsider"]).get(url).status_code == 404
+    assert client_for(people["other_secretary"]).get(url).status_code == 404
+    assert client_for(people["committee_secretary"]).get(url).status_code == 200  # reads the branches below
+    assert client_for().get(url).status_code == 302  # to the login page
+    assert client_for(people["member"]).get("/attachments/999999/x.pdf").status_code == 404
+
+    actions.withdraw_announcement(identity=identity_for_user(people["secretary"]), announcement_id=a.pk)
+    gone = client_for(people["member"]).get(url)
+    assert gone.status_code == 410
+    assert "撤回" in gone.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who, status", [("member", 403), ("moderator", 403), ("other_secretary", 403),
+                                         ("outsider", 403), (None, 401)])
+def test_only_secretaries_upload(people, tree, who, status):
+    response = upload(client_for(people[who] if who else None), tree["a"])
+    assert response.status_code == status
+    assert not Attachment.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name, content, status, code", [
+    ("page.html", b"<script>alert(1)</script>", 400, "bad_request"),
+    ("picture.svg", b"<svg onload=alert(1)>", 400, "bad_request"),
+    ("setup.exe", b"MZ", 400, "bad_request"),
+    ("no-extension", b"data", 400, "bad_request"),
+    ("empty.pdf", b"", 400, "bad_request"),
+])
+def test_files_of_other_types_or_empty_ones_are_refused(people, tree, name, content, status, code):
+    response = upload(client_for(people["secretary"]), tree["a"], name, content)
+    assert response.status_code == status
+    assert response.json()["code"] == code and response.json()["details"]["field"] == "file"
+    assert not Attachment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_file_over_the_limit_is_refused_as_too_large(people, tree, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1024 * 1024
+    response = upload(client_for(people["secretary"]), tree["a"], "big.pdf", b"x" * (1024 * 1024 + 1))
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large" and "1 MB" in response.json()["message"]
+    assert not Attachment.objects.exists()
+
+
+def test_file_names_keep_no_folder_control_or_bidi_characters():
+    assert attachments.clean_name("../../etc/passwd.pdf") == "passwd.pdf"
+    assert attachments.clean_name("C:\\Users\\王\\报告.docx") == "报告.docx"
+    assert attachments.clean_name("invoice\u202efdp.exe") == "invoicefdp.exe"
+    assert attachments.clean_name("a\x00b\n.pdf") == "ab.pdf"
+    long = attachments.clean_name("长" * 300 + ".pdf")
+    assert len(long) == attachments.NAME_MAX and long.endswith(".pdf")
+
+
+@pytest.mark.django_db
+def test_a_post_names_only_its_posters_waiting_uploads(people, tree, make_user):
+    secretary = identity_for_user(people["secretary"])
+    mine = uploaded(people, tree)
+
+    def post(ids, identity=secretary, branch=tree["a"].pk):
+        return actions.post_announcement(identity=identity, branch_id=branch, title="t", body="b", attachments=ids)
+
+    other = make_user("deputy", branch=tree["a"], roles=("secretary",))
+    with pytest.raises(Invalid) as refused:
+        post([mine], identity=identity_for_user(other))  # not the uploader
+    assert refused.value.field == "attachments"
+    with pytest.raises(Invalid):
+        post([mine], branch=tree["a1"].pk)  # uploaded for another branch
+    with pytest.raises(Invalid):
+        post([mine, mine])
+    with pytest.raises(Invalid):
+        post(list(range(1, attachments.PER_ANNOUNCEMENT + 2)))
+    assert not Announcement.objects.exists()
+
+    post([mine])
+    with pytest.raises(Invalid):
+        post([mine])  # attached already
+    assert Announcement.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_two_posts_racing_for_one_upload_leave_it_on_one(people, tree):
+    file_id = uploaded(people, tree)
+    files = attachments.waiting_for(identity_for_user(people["secretary"]), tree["a"].pk, [file_id])
+    first = actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                                      title="一", body="b", attachments=[file_id])
+    with pytest.raises(Conflict):
+        attachments.attach(files, first.pk + 1000)  # the second post's check passed before the first committed
+    assert Attachment.objects.get(pk=file_id).announcement_id == first.pk
+
+
+@pytest.mark.django_db
+def test_an_upload_taken_out_of_the_form_is_deleted(people, tree, settings):
+    file_id = uploaded(people, tree)
+    path = Path(settings.MEDIA_ROOT) / Attachment.objects.get(pk=file_id).file.name
+    assert client_for(people["member"]).delete(f"/api/attachments/{file_id}").status_code == 404  # not theirs
+    assert client_for(people["secretary"]).delete(f"/api/attachments/{file_id}").status_code == 204
+    assert not Attachment.objects.exists() and not path.exists()
+
+    attached = uploaded(people, tree)
+    actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                              title="t", body="b", attachments=[attached])
+    response = client_for(people["secretary"]).delete(f"/api/attachments/{attached}")
+    assert response.status_code == 409 and response.json()["code"] == "conflict"
+    with pytest.raises(NotFound):
+        attachments.for_download(identity_for_user(people["member"]), 123456)
+
+
+@pytest.mark.django_db
+def test_uploads_never_attached_are_removed_a_day_later(people, tree, settings):
+    old, recent, kept = uploaded(people, tree, "旧.pdf"), uploaded(people, tree, "新.pdf"), uploaded(people, tree)
+    actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                              title="t", body="b", attachments=[kept])
+    day_ago = timezone.now() - timedelta(hours=attachments.UNATTACHED_HOURS, minutes=1)
+    Attachment.objects.filter(pk__in=[old, kept]).update(created_at=day_ago)
+    old_path = Path(settings.MEDIA_ROOT) / Attachment.objects.get(pk=old).file.name
+    assert attachments.remove_unattached() == 1
+    assert set(Attachment.objects.values_list("pk", flat=True)) == {recent, kept}
+    assert not old_path.exists()
+    # Only the uploader sees an upload before it is attached.
+    assert client_for(people["secretary"]).get(f"/attachments/{recent}/新.pdf").status_code == 200
+    assert client_for(people["member"]).get(f"/attachments/{recent}/新.pdf").status_code == 404
+
+
+@pytest.mark.django_db
+def test_uploads_waiting_at_once_are_capped(people, tree, monkeypatch):
+    monkeypatch.setattr(attachments, "WAITING_MAX", 2)
+    uploaded(people, tree)
+    uploaded(people, tree)
+    response = upload(client_for(people["secretary"]), tree["a"])
+    assert response.status_code == 409 and response.json()["code"] == "conflict"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_socket_op_posts_with_files_and_members_hear_them(connect, people, tree):  # noqa: F811
+    file_id = await database_sync_to_async(uploaded)(people, tree)
+    member = await connect(people["member"])
+    stream = f"announcements:{tree['a'].pk}"
+    await member.call("subscribe", {"stream": stream})
+    secretary = await connect(people["secretary"])
+    reply = await secretary.call("announcements.post", {"branch": tree["a"].pk, "title": "附件通知", "body": "见附件",
+                                                        "attachments": [file_id]}, cid="c-attach-1")
+    assert reply["op"] == "ok"
+    assert [f["id"] for f in reply["data"]["announcement"]["attachments"]] == [file_id]
+    heard = (await member.recv_until(lambda f: f.get("type") == "announcement.posted"))[-1]
+    assert heard["data"]["attachments"][0]["name"] == "学习材料.pdf"
+
+    bad = await secretary.call("announcements.post", {"branch": tree["a"].pk, "title": "t", "body": "b",
+                                                      "attachments": [file_id]}, cid="c-attach-2")
+    assert bad["op"] == "error" and bad["code"] == "bad_request" and bad["details"]["field"] == "attachments"
+    wrong_type = await secretary.call("announcements.post", {"branch": tree["a"].pk, "title": "t", "body": "b",
+                                                             "attachments": ["1"]}, cid="c-attach-3")
+    assert wrong_type["op"] == "error" and wrong_type["code"] == "bad_request"
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_an_announcements_files(people, tree, make_user):
+    file_id = uploaded(people, tree)
+    a = actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                                  title="通知", body="正文", attachments=[file_id])
+    admin = make_user("root", is_staff=True, is_superuser=True)
+    page = client_for(admin).get(f"/admin/announcements/announcement/{a.pk}/change/")
+    assert page.status_code == 200 and "学习材料.pdf" in page.content.decode()
