@@ -325,8 +325,10 @@ def announcement(request, announcement_id: int):
 @login_required
 def attachment(request, attachment_id: int, name: str):
     """An announcement's file, to its branch's members. Pictures and PDFs open in the
-    browser, the rest downloads; always with the type its extension says and `nosniff`,
-    and sandboxed, so no upload can act as a page of this site."""
+    browser, the rest downloads; always with the type its extension says and `nosniff`
+    (never HTML or SVG, which are not taken), so no upload can act as a page of this
+    site. Everything but a PDF is also sandboxed (Chromium's PDF viewer would not
+    open in a sandboxed document)."""
     from announcements import attachments
 
     try:
@@ -343,7 +345,8 @@ def attachment(request, attachment_id: int, name: str):
     response = FileResponse(handle, as_attachment=f.content_type not in attachments.INLINE, filename=f.name,
                             content_type=f.content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    if f.content_type != "application/pdf":
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
