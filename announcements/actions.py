@@ -134,19 +134,37 @@ def mark_read(*, identity: Identity, branch_id: int, seq: int) -> int:
 
 
 @transaction.atomic
-def edit_announcement(*, identity: Identity, announcement_id: int, title: str, body: str) -> Announcement:
-    """Correct an announcement's title and text. Readers' pages update in place; the
-    unread counts do not change (an edit is not a new announcement)."""
+def edit_announcement(
+    *, identity: Identity, announcement_id: int, title: str, body: str, attachments: list[int] | None = None
+) -> Announcement:
+    """Correct an announcement's title and text, and with `attachments` its files: the
+    ids it keeps plus new uploads of the editor's (None keeps them as they are). Readers'
+    pages update in place; the unread counts do not change (an edit is not a new
+    announcement). A file taken off is deleted."""
     announcement = managed_announcement(identity, announcement_id, for_update=True)
     title, body = _clean(title, body)
-    if (title, body) == (announcement.title, announcement.body):
+    current = list(announcement.attachments.all())
+    wanted = [f.pk for f in current] if attachments is None else list(attachments)
+    kept = [f for f in current if f.pk in wanted]
+    removed = [f for f in current if f.pk not in wanted]
+    added = attachments_module.waiting_for(
+        identity, announcement.branch_id, [pk for pk in wanted if pk not in {f.pk for f in current}],
+        already=len(kept))
+    if (title, body) == (announcement.title, announcement.body) and not removed and not added:
         return announcement  # nothing to correct: no event, no audit entry
     before = {"title": announcement.title, "body": announcement.body}
     announcement.title, announcement.body, announcement.edited_at = title, body, timezone.now()
     announcement.body_html = render_markdown(body)
     announcement.save(update_fields=["title", "body", "body_html", "edited_at"])
+    attachments_module.detach(removed)
+    attachments_module.attach(added, announcement.pk)
+    files = sorted(kept + added, key=lambda f: f.pk)
+    announcement.written_attachments = [f.to_dict() for f in files]
     append_event(stream_for(announcement.branch_id), "announcement.edited", announcement.to_dict(), actor=identity)
-    _audit(identity, announcement, "edit", before=before, after={"title": title, "body": body})
+    after = {"title": title, "body": body}
+    if removed or added:  # the files' names, before and after
+        before["attachments"], after["attachments"] = [f.name for f in current], [f.name for f in files]
+    _audit(identity, announcement, "edit", before=before, after=after)
     return announcement
 
 

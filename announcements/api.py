@@ -22,6 +22,10 @@ class NewAnnouncementIn(AnnouncementIn):
     attachments: list[int] = []  # ids from POST /branches/{branch_id}/attachments
 
 
+class EditedAnnouncementIn(AnnouncementIn):
+    attachments: list[int] | None = None  # the files it keeps plus new uploads; absent: unchanged
+
+
 @router.get("/branches/{branch_id}/announcements", auth=django_auth, summary="Announcements of a branch, newest first")
 def list_announcements(request: HttpRequest, branch_id: int, before: int | None = None, limit: int = 50):
     identity = request_identity(request)
@@ -57,13 +61,15 @@ def post_announcement(
     summary="Correct an announcement's title and text (secretaries); Idempotency-Key makes retries safe",
 )
 def edit_announcement(
-    request: HttpRequest, announcement_id: int, payload: AnnouncementIn, idempotency_key: str | None = Header(None)
+    request: HttpRequest, announcement_id: int, payload: EditedAnnouncementIn,
+    idempotency_key: str | None = Header(None),
 ):
     identity = request_identity(request)
 
     def write() -> dict:
         a = actions.edit_announcement(
-            identity=identity, announcement_id=announcement_id, title=payload.title, body=payload.body
+            identity=identity, announcement_id=announcement_id, title=payload.title, body=payload.body,
+            attachments=payload.attachments,
         )
         return {"announcement": a.to_dict()}
 

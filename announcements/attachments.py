@@ -100,13 +100,13 @@ def upload_attachment(*, identity: Identity, branch_id: int, uploaded: UploadedF
     return attachment
 
 
-def waiting_for(identity: Identity, branch_id: int, ids: list[int]) -> list[Attachment]:
-    """The uploads an announcement about to be posted names, checked: the poster's own,
-    for this branch, not attached yet. In the order they were uploaded, as they are
-    listed ever after."""
+def waiting_for(identity: Identity, branch_id: int, ids: list[int], *, already: int = 0) -> list[Attachment]:
+    """The uploads an announcement about to be posted (or corrected, and holding
+    `already` files) names, checked: the poster's own, for this branch, not attached
+    yet. In the order they were uploaded, as they are listed ever after."""
     if not ids:
         return []
-    if len(ids) > PER_ANNOUNCEMENT:
+    if already + len(ids) > PER_ANNOUNCEMENT:
         raise Invalid("attachments", _("At most %(max)s files can be attached.") % {"max": PER_ANNOUNCEMENT})
     if len(set(ids)) != len(ids):
         raise Invalid("attachments", _("The same file is attached twice."))
@@ -128,6 +128,17 @@ def attach(attachments: list[Attachment], announcement_id: int) -> None:
         raise Conflict(_("A file was attached to another announcement meanwhile; upload it again."))
     for a in attachments:
         a.announcement_id = announcement_id
+
+
+def detach(removed: list[Attachment]) -> None:
+    """Files a correction took off: their rows go with the edit, the files once it is
+    committed (a rolled-back edit keeps both)."""
+    if not removed:
+        return
+    Attachment.objects.filter(pk__in=[f.pk for f in removed]).delete()
+    stored = [f.file.name for f in removed]
+    storage = removed[0].file.storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in stored])
 
 
 def discard_upload(*, identity: Identity, attachment_id: int) -> None:

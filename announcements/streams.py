@@ -67,12 +67,14 @@ class EditArgs(OpArgs):
     announcement: int
     title: str
     body: str
+    attachments: list[int] | None = None  # the files it keeps plus new uploads; absent: unchanged
 
 
 @register_op("announcements.edit", args=EditArgs, writes=True)
 def edit(ctx: OpContext, args: EditArgs) -> dict:
     announcement = actions.edit_announcement(
-        identity=ctx.identity, announcement_id=args.announcement, title=args.title, body=args.body
+        identity=ctx.identity, announcement_id=args.announcement, title=args.title, body=args.body,
+        attachments=args.attachments,
     )
     return {"announcement": announcement.to_dict()}
 

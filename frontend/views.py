@@ -297,6 +297,7 @@ def announcement_strings() -> dict[str, str]:
         "receipt_hint": _("A member counts as having read it once they press “Mark all read” after it was published."),
         # Attachments
         "attachments": _("Attachments"),
+        "add_files": _("Add files…"),
         "size_bytes": _("%(size)s bytes"),
         "uploading": _("Uploading… %(done)s"),  # done: "45%"
         "uploaded": _("Ready"),
@@ -395,7 +396,7 @@ def announcements(request, branch_id: int):
         "login_url": reverse("login"),
     }
     if can_post:  # uploads go over HTTP (POST /api/branches/{id}/attachments)
-        config.update(attachments_max=attachment_rules.PER_ANNOUNCEMENT,
+        config.update(attachments_max=attachment_rules.PER_ANNOUNCEMENT, attachment_accept=",".join(attachment_rules.TYPES),
                       attachment_max_bytes=settings.ATTACHMENT_MAX_BYTES, csrf=get_token(request))
     return render(
         request,

@@ -252,3 +252,60 @@ def test_the_admin_shows_an_announcements_files(people, tree, make_user):
     admin = make_user("root", is_staff=True, is_superuser=True)
     page = client_for(admin).get(f"/admin/announcements/announcement/{a.pk}/change/")
     assert page.status_code == 200 and "学习材料.pdf" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_correction_takes_files_off_and_adds_new_ones(people, tree, settings, django_capture_on_commit_callbacks):
+    secretary = identity_for_user(people["secretary"])
+    first, second = uploaded(people, tree, "旧材料.pdf"), uploaded(people, tree, "名单.xlsx", b"PK sheet")
+    a = actions.post_announcement(identity=secretary, branch_id=tree["a"].pk, title="通知", body="正文",
+                                  attachments=[first, second])
+    old_path = Path(settings.MEDIA_ROOT) / Attachment.objects.get(pk=first).file.name
+
+    # No `attachments`: the files stay as they are.
+    actions.edit_announcement(identity=secretary, announcement_id=a.pk, title="通知（更正）", body="正文")
+    assert Attachment.objects.filter(announcement=a).count() == 2
+
+    newer = uploaded(people, tree, "新材料.pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        edited = actions.edit_announcement(identity=secretary, announcement_id=a.pk, title="通知（更正）",
+                                           body="正文", attachments=[second, newer])
+    assert [f["name"] for f in edited.to_dict()["attachments"]] == ["名单.xlsx", "新材料.pdf"]
+    event = Event.objects.filter(stream_id=f"announcements:{tree['a'].pk}", type="announcement.edited").last()
+    assert [f["id"] for f in event.data["attachments"]] == [second, newer]
+    assert not Attachment.objects.filter(pk=first).exists() and not old_path.exists()  # taken off: deleted
+    from moderation.models import AuditEntry
+
+    entry = AuditEntry.objects.filter(action="announcement.edit").order_by("-pk").first()
+    assert entry.before["attachments"] == ["旧材料.pdf", "名单.xlsx"]
+    assert entry.after["attachments"] == ["名单.xlsx", "新材料.pdf"]
+
+    # Unchanged: no event. Someone else's upload, or more than ten: refused, nothing changed.
+    count = Event.objects.count()
+    actions.edit_announcement(identity=secretary, announcement_id=a.pk, title="通知（更正）", body="正文",
+                              attachments=[newer, second])
+    assert Event.objects.count() == count
+    with pytest.raises(Invalid):
+        actions.edit_announcement(identity=secretary, announcement_id=a.pk, title="通知", body="正文",
+                                  attachments=[second, 424242])
+    more = [uploaded(people, tree, f"{i}.pdf") for i in range(attachments.PER_ANNOUNCEMENT - 1)]
+    with pytest.raises(Invalid):
+        actions.edit_announcement(identity=secretary, announcement_id=a.pk, title="通知", body="正文",
+                                  attachments=[second, newer, *more])
+    assert Attachment.objects.filter(announcement=a).count() == 2
+    assert Announcement.objects.get(pk=a.pk).title == "通知（更正）"
+
+
+@pytest.mark.django_db
+def test_the_http_api_corrects_files_too(people, tree):
+    file_id = uploaded(people, tree)
+    client = client_for(people["secretary"])
+    post = client.post(f"/api/branches/{tree['a'].pk}/announcements",
+                       {"title": "通知", "body": "正文", "attachments": [file_id]}, content_type="application/json")
+    a_id = post.json()["announcement"]["id"]
+    kept = client.patch(f"/api/announcements/{a_id}", {"title": "通知", "body": "更正"},
+                        content_type="application/json")
+    assert kept.status_code == 200 and len(kept.json()["announcement"]["attachments"]) == 1
+    emptied = client.patch(f"/api/announcements/{a_id}", {"title": "通知", "body": "更正", "attachments": []},
+                           content_type="application/json")
+    assert emptied.status_code == 200 and emptied.json()["announcement"]["attachments"] == []

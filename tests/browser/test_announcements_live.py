@@ -414,3 +414,18 @@ def test_a_secretary_attaches_files_and_members_download_them(server, open_page)
     listed = member.locator("#announcement-list .announcement", has_text=title).locator(".attachments")
     expect(listed.locator("a")).to_have_text("学习材料.pdf")
     expect(listed).to_contain_text(f"{len(pdf)} 字节")
+
+    # A correction takes the file off and adds another; the member's page follows.
+    item = secretary.locator("#announcement-list .announcement", has_text=title)
+    item.get_by_role("button", name="编辑").click()
+    form = secretary.locator(".announcement.is-editing form")
+    form.get_by_role("button", name="删除 学习材料.pdf").click()
+    form.locator("input[type=file]").set_input_files(files=[
+        {"name": "报名表.docx", "mimeType": "application/octet-stream", "buffer": b"PK\x03\x04 form"}])
+    expect(form.locator(".upload.is-ready")).to_contain_text("已上传")
+    form.get_by_role("button", name="保存").click()
+    expect(secretary.locator(".announcement.is-editing")).to_have_count(0)
+    expect(listed.locator("a")).to_have_text("报名表.docx")
+    assert member.context.request.get(link_href := listed.locator("a").get_attribute("href")).ok
+    assert member.context.request.get(response.url).status == 404  # the file taken off is gone
+    assert link_href != response.url

@@ -304,6 +304,7 @@ function startEditing(id) {
   bodyInput.value = a.body;
   const title = field("title", t.title, titleInput);
   const body = field("body", t.text, bodyInput);
+  const files = editAttachments(a, n);
   const actions = el("div", "form-actions");
   const save = el("button", "button button-primary", t.save);
   save.type = "submit";
@@ -312,7 +313,7 @@ function startEditing(id) {
   const statusLine = el("span", "form-status");
   statusLine.setAttribute("role", "status");
   actions.append(save, cancel, statusLine);
-  form.append(formError, title.wrap, body.wrap, actions);
+  form.append(formError, title.wrap, body.wrap, files.wrap, actions);
   li.append(form);
 
   const finish = (latest) => {
@@ -321,15 +322,29 @@ function startEditing(id) {
     fresh.classList.toggle("is-unread", old.classList.contains("is-unread"));
     li.replaceWith(fresh);
   };
-  cancel.addEventListener("click", () => finish());
+  cancel.addEventListener("click", () => {
+    files.uploads.discard(); // uploads made for this correction are not wanted now
+    finish();
+  });
   bindWriteForm(form, {
-    fields: { title: { input: titleInput, error: title.error }, body: { input: bodyInput, error: body.error } },
+    fields: {
+      title: { input: titleInput, error: title.error },
+      body: { input: bodyInput, error: body.error },
+      attachments: { input: files.input, error: files.error },
+    },
+    validate: () => files.uploads.problem(),
     statusLine,
     formError,
     conn,
     rt,
     strings: { sending: t.saving, queued: t.queued_change, failed: t.edit_failed, fixFields: t.fix_fields },
-    send: () => conn.write("announcements.edit", { announcement: id, title: titleInput.value, body: bodyInput.value }),
+    send: () =>
+      conn.write("announcements.edit", {
+        announcement: id,
+        title: titleInput.value,
+        body: bodyInput.value,
+        attachments: [...files.kept.keys(), ...files.uploads.ids()],
+      }),
     onSuccess: (reply) => {
       finish(updateItem(reply.announcement) || reply.announcement);
     },
@@ -337,6 +352,42 @@ function startEditing(id) {
   editing.set(id, li);
   old.replaceWith(li);
   titleInput.focus();
+}
+
+// The files of an announcement being corrected: each can be taken off, and new ones
+// added (uploaded at once, as in the compose form).
+function editAttachments(a, n) {
+  const wrap = el("div", "field attachments-field");
+  wrap.dataset.field = "attachments";
+  const kept = new Map((a.attachments || []).map((f) => [f.id, f]));
+  const keptList = el("ul", "upload-list");
+  for (const f of kept.values()) {
+    const li = el("li", "upload is-ready");
+    const drop = el("button", "link-button", t.remove);
+    drop.type = "button";
+    drop.setAttribute("aria-label", `${t.remove} ${f.name}`);
+    drop.addEventListener("click", () => {
+      kept.delete(f.id);
+      li.remove();
+    });
+    li.append(el("span", "upload-name", f.name), " ", el("span", "muted small", formatSize(f.size)), drop);
+    keptList.append(li);
+  }
+  const input = el("input", "file-input");
+  input.type = "file";
+  input.multiple = true;
+  input.accept = config.attachment_accept;
+  input.id = `edit-${n}-files`;
+  const button = el("label", "button file-button", t.add_files);
+  button.htmlFor = input.id;
+  const uploadList = el("ul", "upload-list");
+  const error = el("p", "field-error");
+  error.id = `${input.id}-error`;
+  error.hidden = true;
+  input.setAttribute("aria-describedby", error.id);
+  wrap.append(el("span", "field-label", t.attachments), keptList, input, button, uploadList, error);
+  const uploads = bindUploads(input, uploadList, error, () => kept.size);
+  return { wrap, input, error, kept, uploads };
 }
 
 // Pinned ones first (the latest pinned first), then newest first.
@@ -590,7 +641,7 @@ if (form) {
 
 // Files go up over HTTP as soon as they are chosen, each with its progress; the post
 // then names them. One taken out of the form before posting is deleted on the server.
-function bindUploads(input, listNode, errorNode) {
+function bindUploads(input, listNode, errorNode, alreadyAttached = () => 0) {
   const items = []; // {file, li, id, state: "uploading" | "ready" | "failed", xhr}
 
   const showError = (text) => {
@@ -676,7 +727,7 @@ function bindUploads(input, listNode, errorNode) {
   input.addEventListener("change", () => {
     showError("");
     for (const file of input.files) {
-      if (items.length >= config.attachments_max) {
+      if (alreadyAttached() + items.length >= config.attachments_max) {
         showError(interpolate(t.too_many_files, { max: config.attachments_max }));
         break;
       }
@@ -695,6 +746,9 @@ function bindUploads(input, listNode, errorNode) {
     clear() {
       items.length = 0;
       listNode.replaceChildren();
+    },
+    discard() {
+      for (const item of [...items]) remove(item);
     },
   };
 }
