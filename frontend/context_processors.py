@@ -47,6 +47,9 @@ def realtime_strings() -> dict[str, str]:
         "error_internal": _("Something went wrong on the server; nothing was changed."),
         "error_disconnected": _("The connection dropped before the server answered. Try again."),
         "error_offline": _("You are offline. Try again when the connection is back."),
+        # Not a server error code: the server took this page off a stream it may no
+        # longer read (realtime.js, the `unsubscribed` frame).
+        "error_unsubscribed": _("This is no longer shown to you: your membership in the branch has changed."),
         "error_unknown": _("Something went wrong."),
     }
 

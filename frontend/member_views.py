@@ -1,6 +1,7 @@
 """成员: a branch's members, for its members to see; for its secretary, also their
-accounts (e-mail on file, last login) and a link to set a new password for one who has
-forgotten theirs (accounts.actions.password_link)."""
+accounts (e-mail on file, last login), a link to set a new password for one who has
+forgotten theirs (accounts.actions.password_link), and keeping the list: adding a
+person, their standing (转正, moderator) and taking them off (accounts/members.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import members as member_actions
 from accounts.actions import password_link
 from accounts.models import Membership
 from accounts.selectors import PasswordLinkRules, can_manage_branch, roster
-from realtime.errors import Forbidden, NotFound
+from realtime.errors import Conflict, Forbidden, Invalid, NotFound
 
 from .forum_views import branch_sections, member_branch
 from .password_views import link_days
@@ -22,7 +25,7 @@ _ISSUED = "members.password_link"  # the session key holding a just-made link, s
 
 
 @login_required
-def members(request, branch_id: int):
+def members(request, branch_id: int, *, add_form: dict | None = None, status: int = 200):
     branch, identity = member_branch(request, branch_id)
     people = roster(identity, branch.pk)
     secretary = can_manage_branch(identity, branch.pk)
@@ -35,6 +38,10 @@ def members(request, branch_id: int):
             pairs.setdefault(user_id, []).append((branch_of, role))
         for person in people:
             person["link_refusal"] = rules.refusal(person["user"], pairs.get(person["user"].pk, []))
+            here = [role for branch_of, role in pairs.get(person["user"].pk, []) if branch_of == branch.pk]
+            person["keep_refusal"] = member_actions.refusal(identity, branch.pk, person["user"], here)
+            person["probationary"] = Membership.Role.PROBATIONARY in here
+            person["moderator"] = Membership.Role.MODERATOR in here
     issued = request.session.pop(_ISSUED, None)
     if issued and issued.get("branch") != branch.pk:
         issued = None
@@ -47,8 +54,80 @@ def members(request, branch_id: int):
             "is_secretary": secretary,
             "issued": issued,
             "link_days": link_days(),
+            "add": add_form or {"values": {"standing": "full"}, "errors": {}},
         },
+        status=status,
     )
+
+
+def _issue_link(request, branch_id: int, identity, user_id: int, *, new: bool) -> bool:
+    try:
+        user, uid, token = password_link(identity=identity, branch_id=branch_id, user_id=user_id)
+    except (Forbidden, NotFound) as refusal:
+        messages.error(request, refusal.message)
+        return False
+    path = reverse("password-reset-confirm", kwargs={"uidb64": uid, "token": token})
+    request.session[_ISSUED] = {
+        "branch": branch_id,
+        "user": user.pk,
+        "name": user.get_full_name() or user.get_username(),
+        "url": request.build_absolute_uri(path),
+        "new": new,
+    }
+    return True
+
+
+@login_required
+@require_POST
+def add(request, branch_id: int):
+    """Put a person on the branch; a new account gets its link to set a password at
+    once, shown as the password links are. A refusal shows the form again, filled in."""
+    branch, identity = member_branch(request, branch_id)
+    values = {key: request.POST.get(key, "") for key in ("username", "name", "standing", "email")}
+    values["moderator"] = request.POST.get("moderator") == "on"
+    try:
+        user, created = member_actions.add_member(
+            identity=identity, branch_id=branch.pk, username=values["username"], name=values["name"],
+            standing=values["standing"], moderator=values["moderator"], email=values["email"])
+    except Invalid as error:
+        return members(request, branch_id, add_form={"values": values, "errors": {error.field: error.message}},
+                       status=400)
+    except (Conflict, Forbidden) as error:
+        return members(request, branch_id, add_form={"values": values, "errors": {"form": error.message}},
+                       status=409 if isinstance(error, Conflict) else 403)
+    name = user.get_full_name() or user.get_username()
+    if created and _issue_link(request, branch.pk, identity, user.pk, new=True):
+        return redirect(f"{reverse('members', args=[branch.pk])}#issued-link")
+    messages.success(request, _("%(name)s is now a member of this branch.") % {"name": name})
+    return redirect("members", branch_id=branch.pk)
+
+
+@login_required
+@require_POST
+def standing(request, branch_id: int, user_id: int):
+    branch, identity = member_branch(request, branch_id)
+    try:
+        member_actions.set_standing(identity=identity, branch_id=branch.pk, user_id=user_id,
+                                    standing=request.POST.get("standing", ""),
+                                    moderator=request.POST.get("moderator") == "on")
+    except (Invalid, Forbidden, NotFound) as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect(f"{reverse('members', args=[branch.pk])}#member-{user_id}")
+
+
+@login_required
+@require_POST
+def remove(request, branch_id: int, user_id: int):
+    branch, identity = member_branch(request, branch_id)
+    try:
+        member_actions.remove_member(identity=identity, branch_id=branch.pk, user_id=user_id)
+    except (Forbidden, NotFound) as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Taken off the branch. Their account and their other branches stay."))
+    return redirect("members", branch_id=branch.pk)
 
 
 @login_required
@@ -57,16 +136,6 @@ def give_password_link(request, branch_id: int, user_id: int):
     """Make a one-time link for the member, then show it once on the members page
     (post/redirect/get: a reload does not make another)."""
     branch, identity = member_branch(request, branch_id)
-    try:
-        user, uid, token = password_link(identity=identity, branch_id=branch.pk, user_id=user_id)
-    except (Forbidden, NotFound) as refusal:
-        messages.error(request, refusal.message)
+    if not _issue_link(request, branch.pk, identity, user_id, new=False):
         return redirect("members", branch_id=branch.pk)
-    path = reverse("password-reset-confirm", kwargs={"uidb64": uid, "token": token})
-    request.session[_ISSUED] = {
-        "branch": branch.pk,
-        "user": user.pk,
-        "name": user.get_full_name() or user.get_username(),
-        "url": request.build_absolute_uri(path),
-    }
     return redirect(f"{reverse('members', args=[branch.pk])}#issued-link")

@@ -24,6 +24,9 @@ urlpatterns = [
     path("branches/<int:branch_id>/members/", member_views.members, name="members"),
     path("branches/<int:branch_id>/members/<int:user_id>/password-link/", member_views.give_password_link,
          name="member-password-link"),
+    path("branches/<int:branch_id>/members/add/", member_views.add, name="member-add"),
+    path("branches/<int:branch_id>/members/<int:user_id>/standing/", member_views.standing, name="member-standing"),
+    path("branches/<int:branch_id>/members/<int:user_id>/remove/", member_views.remove, name="member-remove"),
     # 微论坛
     path("branches/<int:branch_id>/forum/", forum_views.board_list, name="forum-boards"),
     path("forum/boards/<int:board_id>/", forum_views.board, name="forum-board"),

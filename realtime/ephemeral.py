@@ -27,3 +27,12 @@ def evict(stream: str, identity_key: str, *, reason: str) -> None:
     frame = dumps({"op": "unsubscribed", "stream": stream, "reason": reason})
     message = {"type": "bl.evict", "stream": stream, "identity": identity_key, "frame": frame}
     send_soon(group_name(stream), message, f"the eviction of {identity_key} from {stream}")
+
+
+def recheck(identity_key: str, *, via: str) -> None:
+    """Ask every process where `identity_key` has a socket subscribed to `via` to check
+    each of that identity's subscriptions again, and unsubscribe (as `evict` does, with
+    reason "forbidden") those it may no longer read: taken off a branch, no longer a
+    moderator. `via` is a stream such sockets follow (a member's inbox)."""
+    message = {"type": "bl.recheck", "identity": identity_key}
+    send_soon(group_name(via), message, f"a recheck of {identity_key}'s subscriptions")

@@ -82,6 +82,7 @@ class Hub:
             "bl.presence": self._on_presence,
             "bl.ephemeral": self._on_ephemeral,
             "bl.evict": self._on_evict,
+            "bl.recheck": self._on_recheck,
         }
 
     # -- lifecycle -------------------------------------------------------------------
@@ -480,6 +481,33 @@ class Hub:
         for conn in tuple(self.subscribers.get(stream, ())):
             if conn.identity.key == identity:
                 await conn.evict(stream, message["frame"])
+
+    async def _on_recheck(self, message: dict) -> None:
+        """One identity's rights changed (realtime.ephemeral.recheck): each of its
+        sockets here keeps only the streams it may still read."""
+        identity = message["identity"]
+        conns = [conn for conn in tuple(self.connections) if conn.identity.key == identity]
+        if not conns:
+            return
+        from .streams import parse_stream_key
+
+        def refused(streams: set[str], who) -> set[str]:
+            out = set()
+            for key in streams:
+                try:
+                    stream_type, object_id = parse_stream_key(key)
+                    if not stream_type.can_read(who, object_id):
+                        out.add(key)
+                except Exception:
+                    log.exception("rechecking %s for %s", key, identity)
+            return out
+
+        pending = {key for conn in conns for key in conn.subscriptions}
+        gone = await database_sync_to_async(refused)(pending, conns[0].identity)
+        frames = {key: dumps({"op": "unsubscribed", "stream": key, "reason": "forbidden"}) for key in gone}
+        for conn in conns:
+            for key in gone & set(conn.subscriptions):
+                await conn.evict(key, frames[key])
 
     async def _on_presence(self, message: dict) -> None:
         stream = message["stream"]

@@ -65,3 +65,56 @@ def test_a_secretary_gives_a_link_and_the_member_sets_a_new_password(own_server,
     page.goto(link)
     expect(page.locator("#link-invalid")).to_be_visible()
     context.close()
+
+
+def test_a_secretary_adds_a_new_member_who_sets_a_password_and_comes_in(own_server, browser, open_page):
+    server = own_server
+    path = f"/branches/{server.branch_id('第一党支部')}/members/"
+    secretary = open_page(server, "shuji", path)
+    form = secretary.locator("#add-member form")
+    form.get_by_label("用户名").fill("xiaoli")
+    form.get_by_label("姓名").fill("")
+    form.get_by_role("button", name="添加").click()
+    expect(secretary.locator("#add-member .field-error")).to_have_text("请填写姓名。")  # and the rest kept
+    expect(secretary.locator("#add-member").get_by_label("用户名")).to_have_value("xiaoli")
+    form = secretary.locator("#add-member form")
+    form.get_by_label("姓名").fill("李小红")
+    form.get_by_label("预备党员").check()
+    form.get_by_role("button", name="添加").click()
+    issued = secretary.locator("#issued-link")
+    expect(issued).to_contain_text("李小红 有账号了")
+    link = secretary.locator("#issued-url").input_value()
+    expect(secretary.locator("#members-table tr", has_text="李小红")).to_contain_text("预备党员")
+
+    # 转正: the secretary changes her standing.
+    row = secretary.locator("#members-table tr", has_text="李小红")
+    row.locator("summary", has_text="更改").click()
+    row.get_by_label("正式党员").check()
+    row.get_by_role("button", name="保存").click()
+    expect(secretary.locator(".flash")).to_contain_text("已保存")
+    expect(secretary.locator("#members-table tr", has_text="李小红")).to_contain_text("正式党员")
+
+    context = browser.new_context(base_url=server.url)
+    page = context.new_page()
+    page.goto(link)
+    page.get_by_label("新密码", exact=True).fill("xiaoli-pass-2026")
+    page.get_by_label("新密码确认").fill("xiaoli-pass-2026")
+    page.get_by_role("button", name="设置密码").click()
+    expect(page.locator("h1")).to_have_text("密码已设置")
+    page.goto("/login/")
+    page.fill("#id_username", "xiaoli")
+    page.fill("#id_password", "xiaoli-pass-2026")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/branches/\d+/announcements/"))
+    expect(page.locator("#announcement-list .announcement").first).to_be_visible()
+
+    # Taken off again: her open page is told at once, and the branch is gone from her view.
+    expect(page.locator("#conn-status")).to_have_attribute("data-status", "online")
+    row = secretary.locator("#members-table tr", has_text="李小红")
+    row.locator("summary", has_text="更改").click()
+    row.locator("summary", has_text="移出本支部").click()
+    row.get_by_role("button", name="将 李小红 移出").click()
+    expect(secretary.locator(".flash")).to_contain_text("已移出本支部")
+    expect(secretary.locator("#members-table")).not_to_contain_text("李小红")
+    expect(page.locator("#page-error")).to_contain_text("您在该支部的成员身份已变更")
+    context.close()

@@ -546,6 +546,19 @@ export class Connection {
       case "closing":
         this.endedReason = frame.code || "closing";
         return; // the close that follows ends the connection
+      case "unsubscribed": {
+        // The server took this socket off a stream: the person was removed from a
+        // meeting (the page says so), or may no longer read it at all (taken off the
+        // branch): then it is not subscribed again after a reconnect either.
+        const sub = this._streams.get(frame.stream);
+        if (!sub) return;
+        if (sub.handlers.ephemeral) sub.handlers.ephemeral(frame);
+        if (frame.reason === "forbidden") {
+          this._streams.delete(frame.stream);
+          if (sub.handlers.error) sub.handlers.error(new RealtimeError("unsubscribed", ""));
+        }
+        return;
+      }
       default: {
         // Ephemeral frames on a followed stream (typing indicators): no seq, never
         // replayed, so they bypass the ordering above.

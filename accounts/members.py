@@ -1,0 +1,172 @@
+"""A branch secretary keeps the branch's members: adds a person (a new account, or one
+that already exists elsewhere), sets their standing (正式党员 or 预备党员, and whether
+they moderate), and takes them off the branch. Each step is in the branch's audit log.
+
+Who may: a secretary of the branch or of a branch above it. Never over oneself, and
+over a fellow secretary only from a branch above theirs. Appointing or removing a
+secretary is not done here: that is the committee's (or an administrator's) business.
+
+A person taken off a branch, or no longer a moderator, may still have the branch's
+streams open: every process is asked to check that person's subscriptions again, and
+unsubscribes what they may no longer read (`realtime.ephemeral.recheck`).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from realtime.errors import Conflict, Forbidden, Invalid, NotFound
+
+from .identity import Identity
+from .models import Membership
+from .selectors import branch_chain, can_manage_branch
+
+Role = Membership.Role
+STANDINGS = (Role.FULL, Role.PROBATIONARY)  # one of these; moderator besides
+NAME_MAX = 150
+
+
+def _user_model():
+    return get_user_model()
+
+
+def _secretary_branches(identity: Identity) -> set[int]:
+    return set(Membership.objects.filter(user_id=identity.user_id, role=Role.SECRETARY)
+               .values_list("branch_id", flat=True))
+
+
+def refusal(identity: Identity, branch_id: int, user, roles_here: list[str]) -> str | None:
+    """None when the secretary may change this member's standing here; else why not."""
+    name = user.get_full_name() or user.get_username()
+    if user.pk == identity.user_id:
+        return _("You cannot change your own membership.")
+    if Role.SECRETARY in roles_here:
+        above = (branch_chain(branch_id) or [branch_id])[1:]
+        if not _secretary_branches(identity) & set(above):
+            return _("%(name)s is a secretary of this branch; a secretary of a branch above it decides on that.") % {
+                "name": name}
+    return None
+
+
+def _check_manager(identity: Identity, branch_id: int) -> None:
+    if not can_manage_branch(identity, branch_id):
+        raise Forbidden(_("Only the branch secretary may change the branch's members."))
+
+
+def _clean_standing(standing: str, moderator: bool) -> list[str]:
+    if standing not in STANDINGS:
+        raise Invalid("standing", _("Choose full member or probationary member."))
+    return [standing, Role.MODERATOR] if moderator else [standing]
+
+
+def _roles_of(user_id: int, branch_id: int) -> list[str]:
+    return list(Membership.objects.filter(user_id=user_id, branch_id=branch_id).values_list("role", flat=True))
+
+
+def _audit(identity: Identity, branch_id: int, action: str, user, before: list[str] | None,
+           after: list[str] | None) -> None:
+    from moderation.actions import audit
+
+    audit(actor=identity, action=f"member.{action}", target_type="accounts.member", target_id=user.pk,
+          branch_id=branch_id,
+          before={"user": user.get_username(), "roles": sorted(before)} if before is not None else None,
+          after={"user": user.get_username(), "roles": sorted(after)} if after is not None else None)
+
+
+@transaction.atomic
+def add_member(*, identity: Identity, branch_id: int, username: str, name: str, standing: str,
+               moderator: bool = False, email: str = "") -> tuple[object, bool]:
+    """Put a person on the branch: the account with this username if there is one (its
+    name and address stay as they are), else a new one, without a password (the
+    secretary then gives them a link to set it). Returns (the user, whether it is new)."""
+    _check_manager(identity, branch_id)
+    roles = _clean_standing(standing, moderator)
+    username = username.strip()
+    if not username:
+        raise Invalid("username", _("A username is required."))
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        raise Invalid("username", _("A username may contain only letters, digits and @ . + - _.")) from None
+    if len(username) > 150:
+        raise Invalid("username", _("A username is at most 150 characters."))
+    User = _user_model()
+    user = User.objects.select_for_update().filter(username=username).first()
+    created = user is None
+    if created:
+        name, email = name.strip(), email.strip()
+        if not name:
+            raise Invalid("name", _("A name is required."))
+        if len(name) > NAME_MAX:
+            raise Invalid("name", _("The name is at most %(max)d characters.") % {"max": NAME_MAX})
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                raise Invalid("email", _("Enter a valid e-mail address.")) from None
+        user = User(username=username, first_name=name, email=email)
+        user.set_unusable_password()
+        user.save()
+    else:
+        if not user.is_active:
+            raise Conflict(_("The account %(username)s is switched off; an administrator can switch it on.")
+                           % {"username": username})
+        if _roles_of(user.pk, branch_id):
+            raise Conflict(_("%(name)s is a member of this branch already.")
+                           % {"name": user.get_full_name() or username})
+    Membership.objects.bulk_create([Membership(user=user, branch_id=branch_id, role=role) for role in roles])
+    _audit(identity, branch_id, "add", user, None, roles)
+    return user, created
+
+
+def _member_here(identity: Identity, branch_id: int, user_id: int):
+    _check_manager(identity, branch_id)
+    user = _user_model().objects.filter(pk=user_id).first()
+    roles_here = _roles_of(user_id, branch_id) if user else []
+    if not roles_here:
+        raise NotFound(_("There is no such member in this branch."))
+    reason = refusal(identity, branch_id, user, roles_here)
+    if reason:
+        raise Forbidden(reason)
+    return user, roles_here
+
+
+@transaction.atomic
+def set_standing(*, identity: Identity, branch_id: int, user_id: int, standing: str, moderator: bool) -> list[str]:
+    """转正 and the like: the member's standing here, and whether they moderate. A
+    secretary's own role here stays. Returns the roles the member now has here."""
+    user, before = _member_here(identity, branch_id, user_id)
+    wanted = set(_clean_standing(standing, moderator)) | ({Role.SECRETARY} & set(before))
+    if wanted == set(before):
+        return before
+    Membership.objects.filter(user_id=user_id, branch_id=branch_id).exclude(role__in=wanted).delete()
+    Membership.objects.bulk_create([Membership(user_id=user_id, branch_id=branch_id, role=role)
+                                    for role in wanted - set(before)])
+    _audit(identity, branch_id, "roles", user, before, sorted(wanted))
+    _recheck_later(user_id)
+    return sorted(wanted)
+
+
+@transaction.atomic
+def remove_member(*, identity: Identity, branch_id: int, user_id: int) -> None:
+    """Take a person off the branch (the account stays, with its other branches). Their
+    open pages stop getting the branch's streams."""
+    user, before = _member_here(identity, branch_id, user_id)
+    Membership.objects.filter(user_id=user_id, branch_id=branch_id).delete()
+    _audit(identity, branch_id, "remove", user, before, None)
+    _recheck_later(user_id)
+
+
+def _recheck_later(user_id: int) -> None:
+    from realtime.ephemeral import recheck
+
+    from .streams import inbox_stream
+
+    # Every page of a signed-in member follows their inbox (the header's count), so
+    # the inbox's group reaches each process that has one of their sockets.
+    transaction.on_commit(lambda: recheck(f"u:{user_id}", via=inbox_stream(user_id)))

@@ -1,0 +1,153 @@
+"""A secretary keeps the branch's members on the members page: adds a person (a new
+account with a link to set its password, or an existing one), sets their standing (转正,
+moderator), takes them off; refused over themselves and fellow secretaries; a person
+taken off stops getting the branch's streams at once."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from accounts import members
+from accounts.identity import identity_for_user
+from accounts.models import Membership
+from moderation.models import AuditEntry
+from realtime.errors import Conflict, Forbidden, Invalid
+from tests.realtime.conftest import connect  # noqa: F401  (the /ws/ fixture)
+
+User = get_user_model()
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def roles(user, branch) -> set[str]:
+    return set(Membership.objects.filter(user=user, branch=branch).values_list("role", flat=True))
+
+
+@pytest.mark.django_db
+def test_a_new_person_gets_an_account_and_a_link_to_set_its_password(people, tree):
+    client = client_for(people["secretary"])
+    url = reverse("member-add", args=[tree["a"].pk])
+    response = client.post(url, {"username": "xiaoli", "name": "李小红", "standing": "probationary",
+                                 "email": "li@example.org"})
+    assert response.status_code == 302 and response["Location"].endswith("#issued-link")
+    user = User.objects.get(username="xiaoli")
+    assert user.get_full_name() == "李小红" and user.email == "li@example.org"
+    assert not user.has_usable_password()
+    assert roles(user, tree["a"]) == {"probationary"}
+    page = client.get(reverse("members", args=[tree["a"].pk])).content.decode()
+    assert "李小红 有账号了：设置密码的链接" in page and "/password/set/" in page
+    entry = AuditEntry.objects.get(action="member.add")
+    assert entry.after == {"user": "xiaoli", "roles": ["probationary"]} and entry.branch_id == tree["a"].pk
+
+
+@pytest.mark.django_db
+def test_someone_with_an_account_elsewhere_is_added_with_it(people, tree):
+    client = client_for(people["secretary"])
+    elsewhere = people["other_secretary"]  # of branch B
+    response = client.post(reverse("member-add", args=[tree["a"].pk]),
+                           {"username": elsewhere.username, "name": "", "standing": "full", "moderator": "on"})
+    assert response.status_code == 302 and "#issued-link" not in response["Location"]
+    assert roles(elsewhere, tree["a"]) == {"full", "moderator"}
+    assert roles(elsewhere, tree["b"]) == {"secretary", "full"}  # untouched
+    assert elsewhere.has_usable_password()
+    again = client.post(reverse("member-add", args=[tree["a"].pk]), {"username": elsewhere.username,
+                                                                      "standing": "full"})
+    assert again.status_code == 409 and "已经是本支部的成员" in again.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form, field", [
+    ({"username": "", "name": "某人", "standing": "full"}, "username"),
+    ({"username": "has space", "name": "某人", "standing": "full"}, "username"),
+    ({"username": "newbie", "name": "", "standing": "full"}, "name"),
+    ({"username": "newbie", "name": "某人", "standing": "secretary"}, "standing"),
+    ({"username": "newbie", "name": "某人", "standing": "full", "email": "not-an-address"}, "email"),
+])
+def test_a_form_with_a_mistake_comes_back_filled_in_with_the_reason(people, tree, form, field):
+    response = client_for(people["secretary"]).post(reverse("member-add", args=[tree["a"].pk]), form)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'class="field-error"' in page
+    if form.get("name"):
+        assert f'value="{form["name"]}"' in page
+    assert not User.objects.filter(username="newbie").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["member", "moderator", "other_secretary", "outsider"])
+def test_only_the_branchs_secretaries_keep_its_members(people, tree, who):
+    response = client_for(people[who]).post(reverse("member-add", args=[tree["a"].pk]),
+                                            {"username": "newbie", "name": "某人", "standing": "full"})
+    assert response.status_code in (403, 404)
+    assert not User.objects.filter(username="newbie").exists()
+    with pytest.raises(Forbidden):
+        members.remove_member(identity=identity_for_user(people[who]), branch_id=tree["a"].pk,
+                              user_id=people["probationary"].pk)
+
+
+@pytest.mark.django_db
+def test_standing_changes_and_taking_off_are_audited(people, tree):
+    secretary = identity_for_user(people["secretary"])
+    yubei = people["probationary"]
+    assert members.set_standing(identity=secretary, branch_id=tree["a"].pk, user_id=yubei.pk,
+                                standing="full", moderator=True) == ["full", "moderator"]  # 转正, and moderates
+    assert roles(yubei, tree["a"]) == {"full", "moderator"}
+    entry = AuditEntry.objects.get(action="member.roles")
+    assert entry.before["roles"] == ["probationary"] and entry.after["roles"] == ["full", "moderator"]
+    members.set_standing(identity=secretary, branch_id=tree["a"].pk, user_id=yubei.pk, standing="full",
+                         moderator=True)
+    assert AuditEntry.objects.filter(action="member.roles").count() == 1  # nothing changed: no entry
+    with pytest.raises(Invalid):
+        members.set_standing(identity=secretary, branch_id=tree["a"].pk, user_id=yubei.pk, standing="secretary",
+                             moderator=False)
+
+    members.remove_member(identity=secretary, branch_id=tree["a"].pk, user_id=yubei.pk)
+    assert roles(yubei, tree["a"]) == set()
+    assert User.objects.filter(pk=yubei.pk, is_active=True).exists()  # the account stays
+    assert AuditEntry.objects.get(action="member.remove").before["roles"] == ["full", "moderator"]
+
+
+@pytest.mark.django_db
+def test_never_over_oneself_and_over_a_secretary_only_from_above(people, tree):
+    secretary = identity_for_user(people["secretary"])
+    with pytest.raises(Forbidden):
+        members.remove_member(identity=secretary, branch_id=tree["a"].pk, user_id=people["secretary"].pk)
+    deputy = User.objects.create_user("deputy", first_name="副书记")
+    Membership.objects.create(user=deputy, branch=tree["a"], role="secretary")
+    Membership.objects.create(user=deputy, branch=tree["a"], role="full")
+    with pytest.raises(Forbidden):
+        members.set_standing(identity=secretary, branch_id=tree["a"].pk, user_id=deputy.pk, standing="full",
+                             moderator=True)
+    # The committee's secretary may; the secretary role itself stays.
+    above = identity_for_user(people["committee_secretary"])
+    members.set_standing(identity=above, branch_id=tree["a"].pk, user_id=deputy.pk, standing="full", moderator=True)
+    assert roles(deputy, tree["a"]) == {"secretary", "full", "moderator"}
+    page = client_for(people["secretary"]).get(reverse("members", args=[tree["a"].pk])).content.decode()
+    assert "副书记 是本支部的书记" in page
+    with pytest.raises(Conflict):
+        members.add_member(identity=secretary, branch_id=tree["a"].pk, username="deputy", name="",
+                           standing="full")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_person_taken_off_stops_getting_the_branchs_streams(connect, people, tree):  # noqa: F811
+    user = people["member"]
+    page = await connect(user)
+    stream = f"announcements:{tree['a'].pk}"
+    for key in (f"inbox:{user.pk}", stream):
+        assert (await page.call("subscribe", {"stream": key}))["op"] == "ok"
+    await database_sync_to_async(members.remove_member)(
+        identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk, user_id=user.pk)
+    gone = (await page.recv_until(lambda f: f.get("op") == "unsubscribed"))[-1]
+    assert gone == {"op": "unsubscribed", "stream": stream, "reason": "forbidden"}
+    again = await page.call("subscribe", {"stream": stream})
+    assert again["op"] == "error" and again["code"] == "forbidden"
+    assert await page.nothing()  # the inbox is still theirs: not unsubscribed
