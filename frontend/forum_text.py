@@ -210,6 +210,9 @@ def audit_action_strings() -> dict[str, str]:
         "announcement.pin": _("Pinned an announcement"),
         "announcement.unpin": _("Unpinned an announcement"),
         "member.password_link": _("Gave a member a link to set a new password"),
+        "member.add": _("Added a member"),
+        "member.roles": _("Changed a member's standing"),
+        "member.remove": _("Took a member off the branch"),
     }
     for decision, label in decision_strings().items():
         strings[f"review.{decision}"] = pgettext("audit log", "Review: %(decision)s") % {"decision": label}

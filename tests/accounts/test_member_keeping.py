@@ -113,6 +113,8 @@ def test_standing_changes_and_taking_off_are_audited(people, tree):
     assert roles(yubei, tree["a"]) == set()
     assert User.objects.filter(pk=yubei.pk, is_active=True).exists()  # the account stays
     assert AuditEntry.objects.get(action="member.remove").before["roles"] == ["full", "moderator"]
+    log = client_for(people["secretary"]).get(f"/branches/{tree['a'].pk}/audit/").content.decode()
+    assert "更改了成员身份" in log and "将成员移出了支部" in log
 
 
 @pytest.mark.django_db
