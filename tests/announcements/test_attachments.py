@@ -309,3 +309,16 @@ def test_the_http_api_corrects_files_too(people, tree):
     emptied = client.patch(f"/api/announcements/{a_id}", {"title": "通知", "body": "更正", "attachments": []},
                            content_type="application/json")
     assert emptied.status_code == 200 and emptied.json()["announcement"]["attachments"] == []
+
+
+@pytest.mark.django_db
+def test_a_picture_is_shown_in_the_announcement_not_only_named(people, tree):
+    picture = uploaded(people, tree, "海报.png", b"\x89PNG\r\n\x1a\n not really drawn")
+    document = uploaded(people, tree, "名单.xlsx", b"PK sheet")
+    actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                              title="海报", body="见图", attachments=[picture, document])
+    page = client_for(people["member"]).get(f"/branches/{tree['a'].pk}/announcements/").content.decode()
+    assert f'<img src="/attachments/{picture}/{quote("海报.png")}" alt="海报.png" loading="lazy">' in page
+    assert page.count("<img src=\"/attachments/") == 1  # the spreadsheet is only named
+    shown = client_for(people["member"]).get(f"/attachments/{picture}/{quote('海报.png')}")
+    assert shown["Content-Type"] == "image/png" and shown["Content-Disposition"].startswith("inline")

@@ -375,6 +375,19 @@ def test_a_secretary_pins_an_announcement_and_it_moves_to_the_top_live(server, o
     expect(member.locator("#announcement-list .announcement", has_text=older).locator(".pin-label")).to_have_count(0)
 
 
+def png(width: int, height: int) -> bytes:
+    """A real PNG of one colour, for a picture attachment."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\xb3\x12\x1f" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
 def test_a_secretary_attaches_files_and_members_download_them(server, open_page):
     path = announcements_path(server)
     member = open_page(server, "dangyuan", path)
@@ -385,9 +398,11 @@ def test_a_secretary_attaches_files_and_members_download_them(server, open_page)
     secretary.set_input_files("#compose-files", files=[
         {"name": "学习材料.pdf", "mimeType": "application/pdf", "buffer": pdf},
         {"name": "病毒.exe", "mimeType": "application/octet-stream", "buffer": b"MZ"},
+        {"name": "海报.png", "mimeType": "image/png", "buffer": png(40, 20)},
     ])
     uploads = secretary.locator("#compose-uploads .upload")
-    expect(uploads).to_have_count(2)
+    expect(uploads).to_have_count(3)
+    expect(uploads.nth(2)).to_have_class(re.compile(r"\bis-ready\b"))
     expect(uploads.nth(0)).to_have_class(re.compile(r"\bis-ready\b"))
     expect(uploads.nth(0)).to_contain_text("已上传")
     expect(uploads.nth(1)).to_have_class(re.compile(r"\bis-failed\b"))
@@ -404,22 +419,26 @@ def test_a_secretary_attaches_files_and_members_download_them(server, open_page)
     expect(uploads).to_have_count(0)
 
     newest = member.locator("#announcement-list .announcement", has_text=title)
-    link = newest.locator(".attachments a")
+    link = newest.locator(".attachments a", has_text="学习材料.pdf")
     expect(link).to_have_text("学习材料.pdf")  # live, without a reload
+    picture = newest.locator(".attachment-picture img")
+    expect(picture).to_have_attribute("alt", "海报.png")
+    member.wait_for_function("img => img.complete && img.naturalWidth === 40", arg=picture.element_handle())
     expect(newest.locator(".attachments")).to_contain_text(f"{len(pdf)} 字节")  # its size
     response = member.context.request.get(link.get_attribute("href"))
     assert response.status == 200 and response.body() == pdf
     assert response.headers["content-type"] == "application/pdf"
     member.reload()  # as the server renders it
     listed = member.locator("#announcement-list .announcement", has_text=title).locator(".attachments")
-    expect(listed.locator("a")).to_have_text("学习材料.pdf")
-    expect(listed).to_contain_text(f"{len(pdf)} 字节")
+    expect(listed.locator("li", has_text="学习材料.pdf")).to_contain_text(f"{len(pdf)} 字节")
+    expect(listed.locator(".attachment-picture img")).to_have_attribute("alt", "海报.png")
 
     # A correction takes the file off and adds another; the member's page follows.
     item = secretary.locator("#announcement-list .announcement", has_text=title)
     item.get_by_role("button", name="编辑").click()
     form = secretary.locator(".announcement.is-editing form")
     form.get_by_role("button", name="删除 学习材料.pdf").click()
+    form.get_by_role("button", name="删除 海报.png").click()
     form.locator("input[type=file]").set_input_files(files=[
         {"name": "报名表.docx", "mimeType": "application/octet-stream", "buffer": b"PK\x03\x04 form"}])
     expect(form.locator(".upload.is-ready")).to_contain_text("已上传")

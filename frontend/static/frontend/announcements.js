@@ -121,6 +121,17 @@ function renderAttachments(files) {
     const link = el("a", "", f.name);
     link.href = f.url;
     const li = el("li");
+    if (String(f.content_type).startsWith("image/")) {
+      // A picture (a poster, a photo of a notice) is shown, not only named.
+      const picture = el("a", "attachment-picture");
+      picture.href = f.url;
+      const img = el("img");
+      img.src = f.url;
+      img.alt = f.name;
+      img.loading = "lazy";
+      picture.append(img);
+      li.append(picture);
+    }
     li.append(link, " ", el("span", "muted small", formatSize(f.size)));
     ul.append(li);
   }
