@@ -20,7 +20,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from realtime.errors import Conflict, Forbidden, Invalid, NotFound
+from realtime.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, OpError
 
 from .identity import Identity
 from .models import Membership
@@ -122,6 +122,73 @@ def add_member(*, identity: Identity, branch_id: int, username: str, name: str, 
     Membership.objects.bulk_create([Membership(user=user, branch_id=branch_id, role=role) for role in roles])
     _audit(identity, branch_id, "add", user, None, roles)
     return user, created
+
+
+IMPORT_MAX = 200
+_STANDING_WORDS = {
+    "": Role.FULL, "full": Role.FULL, "正式": Role.FULL, "正式党员": Role.FULL,
+    "probationary": Role.PROBATIONARY, "预备": Role.PROBATIONARY, "预备党员": Role.PROBATIONARY,
+}
+
+
+class ImportRefused(BadRequest):
+    """Some lines of an import could not be taken; nothing was added. `lines`: (line
+    number, the line, why)."""
+
+    def __init__(self, lines: list[tuple[int, str, str]]):
+        super().__init__(_("Nothing was added: correct the lines below and import again."))
+        self.lines = lines
+
+
+def parse_member_lines(text: str) -> list[tuple[int, str, dict]]:
+    """One person a line: username, name, standing (正式 / 预备; empty: full member),
+    e-mail (optional), separated by tabs (as copied from a spreadsheet) or commas.
+    Empty lines and lines starting with # are skipped. Returns (line number, line,
+    fields) for the others."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        separator = "\t" if "\t" in stripped else ","
+        parts = [part.strip() for part in stripped.replace("，", ",").split(separator)]
+        parts += [""] * (4 - len(parts))
+        rows.append((number, stripped, {"username": parts[0], "name": parts[1], "standing_word": parts[2],
+                                        "email": parts[3], "extra": parts[4:]}))
+    return rows
+
+
+@transaction.atomic
+def import_members(*, identity: Identity, branch_id: int, text: str) -> list[tuple[object, bool]]:
+    """Add many people at once (parse_member_lines), all or none: a line that cannot be
+    taken refuses the whole import, with every such line and why."""
+    _check_manager(identity, branch_id)
+    rows = parse_member_lines(text)
+    if not rows:
+        raise Invalid("lines", _("Write one person a line."))
+    if len(rows) > IMPORT_MAX:
+        raise Invalid("lines", _("At most %(max)d people at a time.") % {"max": IMPORT_MAX})
+    added, refused, seen = [], [], set()
+    for number, line, row in rows:
+        standing = _STANDING_WORDS.get(row["standing_word"].lower())
+        if any(row["extra"]):
+            refused.append((number, line, _("Too many fields: username, name, standing, e-mail.")))
+            continue
+        if standing is None:
+            refused.append((number, line, _("Write 正式 or 预备 (or leave it empty) for the standing.")))
+            continue
+        if row["username"] in seen:
+            refused.append((number, line, _("This username is on an earlier line too.")))
+            continue
+        seen.add(row["username"])
+        try:  # add_member's own atomic block is a savepoint: a refusal undoes that line only
+            added.append(add_member(identity=identity, branch_id=branch_id, username=row["username"],
+                                    name=row["name"], standing=standing, email=row["email"]))
+        except OpError as error:
+            refused.append((number, line, error.message))
+    if refused:
+        raise ImportRefused(refused)  # and the transaction rolls back what was added
+    return added
 
 
 def _member_here(identity: Identity, branch_id: int, user_id: int):

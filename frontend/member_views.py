@@ -22,10 +22,12 @@ from .forum_views import branch_sections, member_branch
 from .password_views import link_days
 
 _ISSUED = "members.password_link"  # the session key holding a just-made link, shown once
+_IMPORTED = "members.imported"  # the links of an import's new accounts, shown once
 
 
 @login_required
-def members(request, branch_id: int, *, add_form: dict | None = None, status: int = 200):
+def members(request, branch_id: int, *, add_form: dict | None = None, import_form: dict | None = None,
+            status: int = 200):
     branch, identity = member_branch(request, branch_id)
     people = roster(identity, branch.pk)
     secretary = can_manage_branch(identity, branch.pk)
@@ -45,6 +47,9 @@ def members(request, branch_id: int, *, add_form: dict | None = None, status: in
     issued = request.session.pop(_ISSUED, None)
     if issued and issued.get("branch") != branch.pk:
         issued = None
+    imported = request.session.pop(_IMPORTED, None)
+    if imported and imported.get("branch") != branch.pk:
+        imported = None
     return render(
         request,
         "frontend/members.html",
@@ -55,6 +60,9 @@ def members(request, branch_id: int, *, add_form: dict | None = None, status: in
             "issued": issued,
             "link_days": link_days(),
             "add": add_form or {"values": {"standing": "full"}, "errors": {}},
+            "import_form": import_form or {"text": "", "error": "", "lines": []},
+            "imported": imported,
+            "import_max": member_actions.IMPORT_MAX,
         },
         status=status,
     )
@@ -100,6 +108,32 @@ def add(request, branch_id: int):
         return redirect(f"{reverse('members', args=[branch.pk])}#issued-link")
     messages.success(request, _("%(name)s is now a member of this branch.") % {"name": name})
     return redirect("members", branch_id=branch.pk)
+
+
+@login_required
+@require_POST
+def import_members(request, branch_id: int):
+    """Many people at once, all or none; each new account's link is listed once."""
+    branch, identity = member_branch(request, branch_id)
+    text = request.POST.get("lines", "")[:100_000]
+    try:
+        added = member_actions.import_members(identity=identity, branch_id=branch.pk, text=text)
+    except member_actions.ImportRefused as refused:
+        form = {"text": text, "error": refused.message, "lines": refused.lines}
+        return members(request, branch_id, import_form=form, status=400)
+    except (Invalid, Forbidden) as error:
+        form = {"text": text, "error": error.message, "lines": []}
+        return members(request, branch_id, import_form=form, status=400 if isinstance(error, Invalid) else 403)
+    links = []
+    for user, created in added:
+        row = {"name": user.get_full_name() or user.get_username(), "username": user.get_username(), "url": ""}
+        if created:
+            _user, uid, token = password_link(identity=identity, branch_id=branch.pk, user_id=user.pk)
+            row["url"] = request.build_absolute_uri(
+                reverse("password-reset-confirm", kwargs={"uidb64": uid, "token": token}))
+        links.append(row)
+    request.session[_IMPORTED] = {"branch": branch.pk, "people": links}
+    return redirect(f"{reverse('members', args=[branch.pk])}#imported")
 
 
 @login_required

@@ -25,6 +25,7 @@ urlpatterns = [
     path("branches/<int:branch_id>/members/<int:user_id>/password-link/", member_views.give_password_link,
          name="member-password-link"),
     path("branches/<int:branch_id>/members/add/", member_views.add, name="member-add"),
+    path("branches/<int:branch_id>/members/import/", member_views.import_members, name="member-import"),
     path("branches/<int:branch_id>/members/<int:user_id>/standing/", member_views.standing, name="member-standing"),
     path("branches/<int:branch_id>/members/<int:user_id>/remove/", member_views.remove, name="member-remove"),
     # 微论坛

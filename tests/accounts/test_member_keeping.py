@@ -153,3 +153,39 @@ async def test_a_person_taken_off_stops_getting_the_branchs_streams(connect, peo
     again = await page.call("subscribe", {"stream": stream})
     assert again["op"] == "error" and again["code"] == "forbidden"
     assert await page.nothing()  # the inbox is still theirs: not unsubscribed
+
+
+def test_lines_are_read_from_a_spreadsheet_or_typed_with_commas():
+    rows = members.parse_member_lines("# 名单\nzhangsan\t张三\t预备\tzs@example.org\n\n lisi，李四 \nwangwu,王五,正式,")
+    assert [(n, r["username"], r["name"], r["standing_word"], r["email"]) for n, _line, r in rows] == [
+        (2, "zhangsan", "张三", "预备", "zs@example.org"), (4, "lisi", "李四", "", ""), (5, "wangwu", "王五", "正式", "")]
+
+
+@pytest.mark.django_db
+def test_an_import_adds_everyone_or_nobody(people, tree):
+    client = client_for(people["secretary"])
+    url = reverse("member-import", args=[tree["a"].pk])
+    bad = client.post(url, {"lines": "zhangsan,张三,预备\nlisi,,正式\nwangwu,王五,党员\nzhangsan,张三\n"
+                                      f"{people['member'].username},张党员"})
+    assert bad.status_code == 400
+    page = bad.content.decode()
+    assert "未添加任何人" in page
+    for line, why in ((2, "请填写姓名"), (3, "身份请写"), (4, "前面的行中已出现"), (5, "已经是本支部的成员")):
+        assert f"第 {line} 行：" in page and why in page
+    assert "第 1 行：" not in page
+    assert not User.objects.filter(username="zhangsan").exists()  # nobody, not even line 1
+    assert "zhangsan,张三,预备" in page  # the text comes back to be corrected
+
+    good = client.post(url, {"lines": f"zhangsan,张三,预备,zs@example.org\n{people['other_secretary'].username}\tX"})
+    assert good.status_code == 302 and good["Location"].endswith("#imported")
+    assert roles(User.objects.get(username="zhangsan"), tree["a"]) == {"probationary"}
+    assert roles(people["other_secretary"], tree["a"]) == {"full"}
+    shown = client.get(reverse("members", args=[tree["a"].pk])).content.decode()
+    assert "已添加 2 人" in shown and shown.count("/password/set/") == 1 and "原已有账号" in shown
+    assert "已添加 2 人" not in client.get(reverse("members", args=[tree["a"].pk])).content.decode()  # once
+    assert AuditEntry.objects.filter(action="member.add").count() == 2
+
+    refused = client_for(people["member"]).post(url, {"lines": "someone,某人"})
+    assert refused.status_code == 403 and not User.objects.filter(username="someone").exists()
+    empty = client.post(url, {"lines": "\n# only a comment\n"})
+    assert empty.status_code == 400 and "请每行写一个人" in empty.content.decode()

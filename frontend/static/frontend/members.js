@@ -1,11 +1,16 @@
-// The members page: copy a just-made password link (the field is selectable without it).
+// The members page: copy a just-made password link (the field is selectable without it);
+// an import's links are selected whole on focus.
+for (const field of document.querySelectorAll(".link-field")) field.addEventListener("focus", () => field.select());
+const imported = document.getElementById("imported");
+if (imported) imported.focus();
+
 const input = document.getElementById("issued-url");
 const button = document.getElementById("copy-link");
 const status = document.getElementById("copy-status");
-const strings = { copied: button.dataset.copied, failed: button.dataset.failed };
+const strings = button ? { copied: button.dataset.copied, failed: button.dataset.failed } : {};
 
-document.getElementById("issued-link").focus();
-if (navigator.clipboard) {
+if (input) document.getElementById("issued-link").focus();
+if (input && navigator.clipboard) {
   button.hidden = false;
   button.addEventListener("click", async () => {
     try {
@@ -17,4 +22,4 @@ if (navigator.clipboard) {
     }
   });
 }
-input.addEventListener("focus", () => input.select());
+if (input) input.addEventListener("focus", () => input.select());
