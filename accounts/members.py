@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from realtime.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, OpError
@@ -111,7 +111,12 @@ def add_member(*, identity: Identity, branch_id: int, username: str, name: str, 
                 raise Invalid("email", _("Enter a valid e-mail address.")) from None
         user = User(username=username, first_name=name, email=email)
         user.set_unusable_password()
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # made by someone else a moment ago
+            raise Conflict(_("The username %(username)s was taken meanwhile; add again to join that account.")
+                           % {"username": username}) from None
     else:
         if not user.is_active:
             raise Conflict(_("The account %(username)s is switched off; an administrator can switch it on.")

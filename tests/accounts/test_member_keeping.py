@@ -189,3 +189,20 @@ def test_an_import_adds_everyone_or_nobody(people, tree):
     assert refused.status_code == 403 and not User.objects.filter(username="someone").exists()
     empty = client.post(url, {"lines": "\n# only a comment\n"})
     assert empty.status_code == 400 and "请每行写一个人" in empty.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_username_taken_in_the_same_moment_is_a_conflict_not_a_crash(people, tree, monkeypatch):
+    real_filter = User.objects.select_for_update
+
+    class Missed:  # the lookup ran just before another secretary's add committed
+        def filter(self, **kwargs):
+            return User.objects.none()
+
+    User.objects.create_user("twin", first_name="双")
+    monkeypatch.setattr(User.objects, "select_for_update", lambda: Missed())
+    with pytest.raises(Conflict):
+        members.add_member(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                           username="twin", name="另一个", standing="full")
+    monkeypatch.setattr(User.objects, "select_for_update", real_filter)
+    assert not Membership.objects.filter(user__username="twin").exists()
