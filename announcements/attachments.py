@@ -9,11 +9,13 @@ extension's type and `nosniff`, so an upload can never become a page of this sit
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -51,6 +53,12 @@ TYPES = {
 }
 # Shown in the page rather than saved: pictures and PDFs open in the browser.
 INLINE = {"application/pdf", "image/jpeg", "image/png", "image/gif", "image/webp"}
+# Pictures that get a smaller copy for the pages (a phone photo is several MB; a GIF
+# keeps its animation and is shown as it is).
+PREVIEWED = {"image/jpeg", "image/png", "image/webp"}
+PREVIEW_PIXELS = 1280
+# Larger pictures are refused rather than decoded (a small file can declare a huge one).
+MAX_PICTURE_PIXELS = 60_000_000
 PER_ANNOUNCEMENT = 10
 # Uploads a secretary may have waiting, not yet attached to anything.
 WAITING_MAX = 30
@@ -91,13 +99,51 @@ def upload_attachment(*, identity: Identity, branch_id: int, uploaded: UploadedF
                        % {"count": waiting})
     attachment = Attachment(branch_id=branch_id, uploaded_by_id=identity.user_id, name=name,
                             size=uploaded.size, content_type=TYPES[suffix])
+    preview = _preview_of(uploaded) if attachment.content_type in PREVIEWED else None
     attachment.file.save(name, uploaded, save=False)
     try:
+        if preview is not None:
+            attachment.preview.save(f"{PurePosixPath(name).stem}-preview.jpg", preview, save=False)
         attachment.save()
     except Exception:
-        attachment.file.delete(save=False)
+        _delete_files(attachment)
         raise
     return attachment
+
+
+def _preview_of(uploaded: UploadedFile) -> ContentFile:
+    """A JPEG at most PREVIEW_PIXELS a side, turned upright as the camera meant it and
+    without the original's metadata (a phone photo's EXIF holds where it was taken).
+    A file that is not the picture its name says is refused."""
+    from PIL import Image, ImageOps
+
+    try:
+        uploaded.seek(0)
+        with Image.open(uploaded) as picture:
+            if picture.width * picture.height > MAX_PICTURE_PIXELS:
+                raise Invalid("file", _("The picture is too large (at most %(mp)s megapixels).")
+                              % {"mp": MAX_PICTURE_PIXELS // 1_000_000})
+            picture = ImageOps.exif_transpose(picture)
+            picture.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
+            if picture.mode not in ("RGB", "L"):
+                flat = Image.new("RGB", picture.size, (255, 255, 255))
+                flat.paste(picture, mask=picture.convert("RGBA").getchannel("A"))
+                picture = flat
+            out = io.BytesIO()
+            picture.save(out, "JPEG", quality=82, optimize=True)
+    except Invalid:
+        raise
+    except Exception:  # not a picture PIL can read, however it is named
+        raise Invalid("file", _("This picture could not be read; is the file damaged?")) from None
+    finally:
+        uploaded.seek(0)
+    return ContentFile(out.getvalue())
+
+
+def _delete_files(attachment: Attachment) -> None:
+    for field in (attachment.file, attachment.preview):
+        if field:
+            field.delete(save=False)
 
 
 def waiting_for(identity: Identity, branch_id: int, ids: list[int], *, already: int = 0) -> list[Attachment]:
@@ -136,7 +182,7 @@ def detach(removed: list[Attachment]) -> None:
     if not removed:
         return
     Attachment.objects.filter(pk__in=[f.pk for f in removed]).delete()
-    stored = [f.file.name for f in removed]
+    stored = [field.name for f in removed for field in (f.file, f.preview) if field]
     storage = removed[0].file.storage
     transaction.on_commit(lambda: [storage.delete(name) for name in stored])
 
@@ -151,7 +197,7 @@ def discard_upload(*, identity: Identity, attachment_id: int) -> None:
         if attachment.announcement_id is not None:
             raise Conflict(_("This file belongs to a posted announcement."))
         attachment.delete()
-    attachment.file.delete(save=False)
+    _delete_files(attachment)
 
 
 def for_download(identity: Identity, attachment_id: int) -> Attachment:
@@ -180,6 +226,6 @@ def remove_unattached() -> int:
         with transaction.atomic():
             if not Attachment.objects.filter(pk=attachment.pk, announcement__isnull=True).delete()[0]:
                 continue  # attached meanwhile
-        attachment.file.delete(save=False)
+        _delete_files(attachment)
         removed += 1
     return removed

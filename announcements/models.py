@@ -88,6 +88,9 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("uploaded by"))
     file = models.FileField(upload_to=_stored_name, max_length=200)
+    # A picture's smaller copy (JPEG, at most PREVIEW_PIXELS a side, no EXIF), which
+    # pages show; the original is what a click opens. Empty for other files.
+    preview = models.FileField(upload_to=_stored_name, max_length=200, blank=True, default="")
     name = models.CharField(_("file name"), max_length=200)
     size = models.BigIntegerField(_("size in bytes"))
     content_type = models.CharField(max_length=100)
@@ -108,4 +111,5 @@ class Attachment(models.Model):
             "size": self.size,
             "content_type": self.content_type,
             "url": reverse("attachment", args=[self.pk, self.name]),
+            "preview_url": reverse("attachment", args=[self.pk, self.name]) + "?preview=1" if self.preview else None,
         }

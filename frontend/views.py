@@ -339,12 +339,13 @@ def attachment(request, attachment_id: int, name: str):
     a = f.announcement
     if a is not None and a.withdrawn_at is not None:
         return render(request, "frontend/announcement.html", {"a": None, "branch": a.branch}, status=410)
+    preview = request.GET.get("preview") == "1" and bool(f.preview)
     try:
-        handle = f.file.open("rb")
+        handle = (f.preview if preview else f.file).open("rb")
     except FileNotFoundError:
         raise Http404("the file is missing from storage") from None
     response = FileResponse(handle, as_attachment=f.content_type not in attachments.INLINE, filename=f.name,
-                            content_type=f.content_type)
+                            content_type="image/jpeg" if preview else f.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     if f.content_type != "application/pdf":
         response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"

@@ -3,6 +3,7 @@ branch's members (and only they) fetch them; uploads never attached are cleared.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -311,14 +312,58 @@ def test_the_http_api_corrects_files_too(people, tree):
     assert emptied.status_code == 200 and emptied.json()["announcement"]["attachments"] == []
 
 
+def picture_bytes(width: int, height: int, kind: str = "PNG", **save) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (179, 18, 31)).save(out, kind, **save)
+    return out.getvalue()
+
+
 @pytest.mark.django_db
-def test_a_picture_is_shown_in_the_announcement_not_only_named(people, tree):
-    picture = uploaded(people, tree, "海报.png", b"\x89PNG\r\n\x1a\n not really drawn")
+def test_a_picture_is_shown_in_the_announcement_from_a_smaller_copy(people, tree, settings):
+    from PIL import Image
+
+    # A phone photo: large, lying on its side with EXIF saying so, and where it was taken.
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° to show it upright
+    exif[0x8825] = {2: (39.0, 54.0, 27.0)}  # GPS latitude
+    photo = picture_bytes(3000, 2000, "JPEG", exif=exif)
+    picture = uploaded(people, tree, "海报.jpg", photo)
     document = uploaded(people, tree, "名单.xlsx", b"PK sheet")
     actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
                               title="海报", body="见图", attachments=[picture, document])
+    url = f"/attachments/{picture}/{quote('海报.jpg')}"
     page = client_for(people["member"]).get(f"/branches/{tree['a'].pk}/announcements/").content.decode()
-    assert f'<img src="/attachments/{picture}/{quote("海报.png")}" alt="海报.png" loading="lazy">' in page
+    assert f'<img src="{url}?preview=1" alt="海报.jpg" loading="lazy">' in page
     assert page.count("<img src=\"/attachments/") == 1  # the spreadsheet is only named
-    shown = client_for(people["member"]).get(f"/attachments/{picture}/{quote('海报.png')}")
-    assert shown["Content-Type"] == "image/png" and shown["Content-Disposition"].startswith("inline")
+
+    member = client_for(people["member"])
+    small = member.get(url + "?preview=1")
+    assert small["Content-Type"] == "image/jpeg" and small["Content-Disposition"].startswith("inline")
+    with Image.open(io.BytesIO(b"".join(small.streaming_content))) as shown:
+        assert shown.size == (853, 1280)  # upright, at most 1280 a side
+        assert not shown.getexif()  # nothing of the original's metadata
+    original = member.get(url)
+    assert b"".join(original.streaming_content) == photo  # a click opens the file as sent
+    stored = Attachment.objects.get(pk=picture)
+    assert stored.to_dict()["preview_url"] == url + "?preview=1"
+    assert Attachment.objects.get(pk=document).to_dict()["preview_url"] is None
+
+
+@pytest.mark.django_db
+def test_a_picture_that_cannot_be_read_is_refused(people, tree):
+    response = upload(client_for(people["secretary"]), tree["a"], "海报.png", b"\x89PNG\r\n\x1a\n not really drawn")
+    assert response.status_code == 400 and response.json()["details"]["field"] == "file"
+    assert "damaged" in response.json()["message"] or "损坏" in response.json()["message"]
+    assert not Attachment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_taking_a_picture_out_deletes_its_smaller_copy_too(people, tree, settings):
+    picture = uploaded(people, tree, "图.png", picture_bytes(2000, 100))
+    stored = Attachment.objects.get(pk=picture)
+    paths = [Path(settings.MEDIA_ROOT) / stored.file.name, Path(settings.MEDIA_ROOT) / stored.preview.name]
+    assert all(path.exists() for path in paths)
+    assert client_for(people["secretary"]).delete(f"/api/attachments/{picture}").status_code == 204
+    assert not any(path.exists() for path in paths)

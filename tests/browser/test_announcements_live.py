@@ -423,6 +423,7 @@ def test_a_secretary_attaches_files_and_members_download_them(server, open_page)
     expect(link).to_have_text("学习材料.pdf")  # live, without a reload
     picture = newest.locator(".attachment-picture img")
     expect(picture).to_have_attribute("alt", "海报.png")
+    expect(picture).to_have_attribute("src", re.compile(r"\?preview=1$"))  # the smaller copy
     member.wait_for_function("img => img.complete && img.naturalWidth === 40", arg=picture.element_handle())
     expect(newest.locator(".attachments")).to_contain_text(f"{len(pdf)} 字节")  # its size
     response = member.context.request.get(link.get_attribute("href"))

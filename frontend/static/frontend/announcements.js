@@ -126,7 +126,7 @@ function renderAttachments(files) {
       const picture = el("a", "attachment-picture");
       picture.href = f.url;
       const img = el("img");
-      img.src = f.url;
+      img.src = f.preview_url || f.url; // the smaller copy, when the server made one
       img.alt = f.name;
       img.loading = "lazy";
       picture.append(img);
