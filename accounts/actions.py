@@ -78,7 +78,7 @@ def password_link(*, identity, branch_id: int, user_id: int) -> tuple[object, st
     from realtime.errors import Forbidden, NotFound
 
     from .models import Membership
-    from .selectors import PasswordLinkRules, can_manage_branch
+    from .selectors import MemberRules, can_manage_branch
 
     if not can_manage_branch(identity, branch_id):
         raise Forbidden(_("Only the branch secretary may give members a link to set a new password."))
@@ -86,7 +86,7 @@ def password_link(*, identity, branch_id: int, user_id: int) -> tuple[object, st
     memberships = list(Membership.objects.filter(user_id=user_id).values_list("branch_id", "role")) if user else []
     if not any(b == branch_id for b, _role in memberships):
         raise NotFound(_("There is no such member in this branch."))
-    refusal = PasswordLinkRules(identity).refusal(user, memberships)
+    refusal = MemberRules(identity).link_refusal(user, memberships)
     if refusal:
         raise Forbidden(refusal)
     token = default_token_generator.make_token(user)

@@ -24,7 +24,7 @@ from realtime.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, 
 
 from .identity import Identity
 from .models import Membership
-from .selectors import branch_chain, can_manage_branch
+from .selectors import MemberRules, can_manage_branch
 
 Role = Membership.Role
 STANDINGS = (Role.FULL, Role.PROBATIONARY)  # one of these; moderator besides
@@ -33,24 +33,6 @@ NAME_MAX = 150
 
 def _user_model():
     return get_user_model()
-
-
-def _secretary_branches(identity: Identity) -> set[int]:
-    return set(Membership.objects.filter(user_id=identity.user_id, role=Role.SECRETARY)
-               .values_list("branch_id", flat=True))
-
-
-def refusal(identity: Identity, branch_id: int, user, roles_here: list[str]) -> str | None:
-    """None when the secretary may change this member's standing here; else why not."""
-    name = user.get_full_name() or user.get_username()
-    if user.pk == identity.user_id:
-        return _("You cannot change your own membership.")
-    if Role.SECRETARY in roles_here:
-        above = (branch_chain(branch_id) or [branch_id])[1:]
-        if not _secretary_branches(identity) & set(above):
-            return _("%(name)s is a secretary of this branch; a secretary of a branch above it decides on that.") % {
-                "name": name}
-    return None
 
 
 def _check_manager(identity: Identity, branch_id: int) -> None:
@@ -202,7 +184,7 @@ def _member_here(identity: Identity, branch_id: int, user_id: int):
     roles_here = _roles_of(user_id, branch_id) if user else []
     if not roles_here:
         raise NotFound(_("There is no such member in this branch."))
-    reason = refusal(identity, branch_id, user, roles_here)
+    reason = MemberRules(identity).keeping_refusal(user, branch_id, roles_here)
     if reason:
         raise Forbidden(reason)
     return user, roles_here

@@ -211,15 +211,19 @@ def roster(identity: Identity, branch_id: int) -> list[dict]:
     return sorted(people.values(), key=lambda person: (person["name"], person["user"].pk))
 
 
-class PasswordLinkRules:
-    """Whether a secretary may give a member a link to set a new password, for many
-    members at once (the members page) or one (the action): the branch tree and the
-    secretary's roles are read once.
+class MemberRules:
+    """What a secretary may do over a member, for many members at once (the members
+    page) or one (an action): the branch tree and the secretary's roles are read once.
 
-    Refused: oneself (that is 我的账号), administrators, a member who also belongs to a
-    branch the secretary does not manage, and a fellow secretary unless the giver is a
-    secretary of a branch above every branch of theirs: a link is the account, so it
-    must never reach someone who could not already act over all of it.
+    A link to set a new password (`link_refusal`) is refused for oneself (that is
+    我的账号), administrators, a member who also belongs to a branch the secretary does
+    not manage, and a fellow secretary unless the giver is a secretary of a branch above
+    every branch of theirs: a link is the account, so it must never reach someone who
+    could not already act over all of it.
+
+    Keeping the member in this branch (`keeping_refusal`: standing, taking off;
+    accounts/members.py) is refused over oneself, and over a secretary of the branch
+    unless the secretary acting is one of a branch above it.
     """
 
     def __init__(self, identity: Identity):
@@ -236,7 +240,7 @@ class PasswordLinkRules:
             self._chains[branch_id] = branch_chain(branch_id) or [branch_id]
         return self._chains[branch_id]
 
-    def refusal(self, user, memberships) -> str | None:
+    def link_refusal(self, user, memberships) -> str | None:
         """None when allowed, else why not (a sentence). `memberships`: the member's
         (branch id, role) pairs, all of them."""
         name = user.get_full_name() or user.get_username()
@@ -254,4 +258,14 @@ class PasswordLinkRules:
         ):
             return _("%(name)s is a secretary too; a secretary of a branch above theirs can give the link.") % {
                 "name": name}
+        return None
+
+    def keeping_refusal(self, user, branch_id: int, roles_here) -> str | None:
+        """None when the secretary may change this member's standing in `branch_id` or
+        take them off it, else why not. `roles_here`: the member's roles there."""
+        if user.pk == self.identity.user_id:
+            return _("You cannot change your own membership.")
+        if Membership.Role.SECRETARY in roles_here and not self.secretary_of & set(self._chain(branch_id)[1:]):
+            return _("%(name)s is a secretary of this branch; a secretary of a branch above it decides on that.") % {
+                "name": user.get_full_name() or user.get_username()}
         return None

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts import members as member_actions
 from accounts.actions import password_link
 from accounts.models import Membership
-from accounts.selectors import PasswordLinkRules, can_manage_branch, roster
+from accounts.selectors import MemberRules, can_manage_branch, roster
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound
 
 from .forum_views import branch_sections, member_branch
@@ -32,16 +32,16 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
     people = roster(identity, branch.pk)
     secretary = can_manage_branch(identity, branch.pk)
     if secretary:
-        rules = PasswordLinkRules(identity)
+        rules = MemberRules(identity)
         pairs: dict[int, list] = {}
         for user_id, branch_of, role in Membership.objects.filter(
             user_id__in=[person["user"].pk for person in people]
         ).values_list("user_id", "branch_id", "role"):
             pairs.setdefault(user_id, []).append((branch_of, role))
         for person in people:
-            person["link_refusal"] = rules.refusal(person["user"], pairs.get(person["user"].pk, []))
+            person["link_refusal"] = rules.link_refusal(person["user"], pairs.get(person["user"].pk, []))
             here = [role for branch_of, role in pairs.get(person["user"].pk, []) if branch_of == branch.pk]
-            person["keep_refusal"] = member_actions.refusal(identity, branch.pk, person["user"], here)
+            person["keep_refusal"] = rules.keeping_refusal(person["user"], branch.pk, here)
             person["probationary"] = Membership.Role.PROBATIONARY in here
             person["moderator"] = Membership.Role.MODERATOR in here
     issued = request.session.pop(_ISSUED, None)

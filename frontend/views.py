@@ -330,10 +330,8 @@ def attachment(request, attachment_id: int, name: str):
     (never HTML or SVG, which are not taken), so no upload can act as a page of this
     site. Everything but a PDF is also sandboxed (Chromium's PDF viewer would not
     open in a sandboxed document)."""
-    from announcements import attachments
-
     try:
-        f = attachments.for_download(request_identity(request), attachment_id)
+        f = attachment_rules.for_download(request_identity(request), attachment_id)
     except NotFound:
         raise Http404("no such file") from None
     a = f.announcement
@@ -344,7 +342,7 @@ def attachment(request, attachment_id: int, name: str):
         handle = (f.preview if preview else f.file).open("rb")
     except FileNotFoundError:
         raise Http404("the file is missing from storage") from None
-    response = FileResponse(handle, as_attachment=f.content_type not in attachments.INLINE, filename=f.name,
+    response = FileResponse(handle, as_attachment=f.content_type not in attachment_rules.INLINE, filename=f.name,
                             content_type="image/jpeg" if preview else f.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     if f.content_type != "application/pdf":

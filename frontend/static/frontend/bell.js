@@ -29,9 +29,9 @@ async function tellDesktop() {
   }
   const fresh = reply.items.filter((item) => item.seq > toldSeq && item.seq > reply.read_seq);
   toldSeq = Math.max(toldSeq, ...reply.items.map((item) => item.seq));
+  const { title, icon } = start.desktop;
   for (const item of fresh.reverse()) {
-    // oldest first
-    const { title, icon } = start.desktop;
+    // Oldest first, as they happened.
     popUp({ title, body: item.text, tag: `branchline-notification-${item.seq}`, url: item.url }, icon);
   }
 }
