@@ -1,6 +1,7 @@
 """提醒: what a member's inbox (`inbox:<user>`) tells them that they would want to find
 again later, not only see live on the page they happen to have open: mentions, what a
-moderator decided about their posts, topic discussions opening, and meetings.
+moderator decided about their posts, topic discussions opening, meetings, and a
+secretary's reminder to read an announcement.
 
 The inbox's event log is the record (no second table): the bell counts those events
 after the member's marker, and the notifications page lists the newest of them. They
@@ -35,6 +36,7 @@ TYPES = (
     "meeting.removed",
     "leave.requested",
     "leave.decided",
+    "announcement.reminder",
 )
 PAGE = 50
 

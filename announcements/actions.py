@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,15 +13,16 @@ from accounts.models import Branch, Membership
 from accounts.selectors import branch_chain, can_read_branch, role_on_chain
 from accounts.streams import inbox_stream
 from forum.rendering import render_markdown
-from realtime.errors import Conflict, Forbidden, Invalid, NotFound
+from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from realtime.events import append_event, take_reserved_pk
+from realtime.frames import iso
 from realtime.models import ReadMarker
 from realtime.sql import insert_row
 
 from . import attachments as attachments_module
 from . import mailing
-from .models import Announcement, Attachment
-from .selectors import managed_announcement, unread_count
+from .models import Announcement, Attachment, Reading
+from .selectors import managed_announcement, not_yet_read, read_marker, unread_count
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -120,14 +123,86 @@ def mark_read(*, identity: Identity, branch_id: int, seq: int) -> int:
     if seq > marker.seq:
         marker.seq = seq
         marker.save(update_fields=["seq", "updated_at"])
-        # Other tabs and devices of the same reader update their unread counts.
-        append_event(
-            inbox_stream(identity.user_id),
-            "announcements.read",
-            {"branch": branch_id, "read_seq": marker.seq, "unread": unread_count(identity, branch_id, read_seq=marker.seq)},
-            actor=identity,
-        )
+        _tell_other_tabs(identity, branch_id, marker.seq)
     return marker.seq
+
+
+READ_AT_ONCE = 100  # announcements one mark_read may name
+
+
+@transaction.atomic
+def read_announcements(*, identity: Identity, branch_id: int, announcement_ids: list[int]) -> list[int]:
+    """已读 one by one: the announcements the reader has seen (on the list page, or opened
+    on their own page), without moving the marker past older ones not yet seen.
+    Returns the ids read now that were not read before; withdrawn ones are passed over
+    (one may be withdrawn while a page still shows it)."""
+    if not can_read_branch(identity, branch_id):
+        raise Forbidden(_("You are not a member of this branch."))
+    ids = list(dict.fromkeys(announcement_ids))
+    if not ids:
+        raise Invalid("announcements", _("Name at least one announcement."))
+    if len(ids) > READ_AT_ONCE:
+        raise Invalid("announcements", _("At most %(max)d announcements at once.") % {"max": READ_AT_ONCE})
+    rows = {pk: (seq, author_id, withdrawn) for pk, seq, author_id, withdrawn in Announcement.objects.filter(
+        pk__in=ids, branch_id=branch_id).values_list("pk", "seq", "author_id", "withdrawn_at")}
+    for pk in ids:
+        if pk not in rows:
+            raise NotFound(_("There is no announcement %(id)s in this branch.") % {"id": pk})
+    read_seq = read_marker(identity, branch_id)
+    waiting = [pk for pk in ids if rows[pk][0] > read_seq and rows[pk][1] != identity.user_id and rows[pk][2] is None]
+    if waiting:
+        waiting = sorted(set(waiting) - set(Reading.objects.filter(
+            user_id=identity.user_id, announcement_id__in=waiting).values_list("announcement_id", flat=True)))
+    if not waiting:
+        return []
+    Reading.objects.bulk_create([Reading(user_id=identity.user_id, announcement_id=pk) for pk in waiting],
+                                ignore_conflicts=True)  # another tab may have read it this moment
+    _tell_other_tabs(identity, branch_id, read_seq, announcements=waiting)
+    return waiting
+
+
+def _tell_other_tabs(identity: Identity, branch_id: int, read_seq: int, *, announcements: list[int] = ()) -> None:
+    """Other tabs and devices of the same reader update their unread counts."""
+    data = {"branch": branch_id, "read_seq": read_seq,
+            "unread": unread_count(identity, branch_id, read_seq=read_seq)}
+    if announcements:
+        data["announcements"] = list(announcements)
+    append_event(inbox_stream(identity.user_id), "announcements.read", data, actor=identity)
+
+
+REMIND_EVERY = timedelta(minutes=30)
+
+
+@transaction.atomic
+def remind_unread(*, identity: Identity, announcement_id: int) -> dict:
+    """提醒未读: the secretary reminds those who have not read the announcement yet. Each
+    gets a notification (the bell, the desktop) and, if they take announcements by
+    e-mail, a mail. At most once every REMIND_EVERY per announcement."""
+    a = managed_announcement(identity, announcement_id, for_update=True,
+                             refusal=_("Only the branch secretary may remind members to read an announcement."))
+    now = timezone.now()
+    if a.reminded_at is not None and now < a.reminded_at + REMIND_EVERY:
+        zone = Branch.objects.get(pk=a.branch_id).zone
+        again = a.reminded_at + REMIND_EVERY
+        wait = int((again - now).total_seconds()) + 1
+        raise RateLimited(
+            _("Those who had not read it were reminded at %(time)s. You can remind them again from %(next)s.") % {
+                "time": a.reminded_at.astimezone(zone).strftime("%H:%M"),
+                "next": again.astimezone(zone).strftime("%H:%M")},
+            details={"retry_after": wait},
+        )
+    waiting = not_yet_read(a)
+    if not waiting:
+        raise Conflict(_("Everyone has read it: there is nobody to remind."))
+    by = {"id": identity.user_id, "name": identity.name}
+    for user_id in waiting:
+        append_event(inbox_stream(user_id), "announcement.reminder",
+                     {"announcement": a.pk, "branch": a.branch_id, "title": a.title, "by": by}, actor=identity)
+    a.reminded_at = now
+    a.save(update_fields=["reminded_at"])
+    mailing.after_reminder(a.pk, waiting)
+    _audit(identity, a, "remind", before=None, after={"title": a.title, "reminded": len(waiting)})
+    return {"announcement": a.pk, "reminded": len(waiting), "reminded_at": iso(now)}
 
 
 # -- corrections: edit and withdraw (撤回) -------------------------------------------------

@@ -100,6 +100,17 @@ def announcement_readers(request: HttpRequest, announcement_id: int):
     return selectors.readers_of(request_identity(request), announcement_id)
 
 
+@router.post(
+    "/announcements/{announcement_id}/remind",
+    auth=django_auth,
+    summary="Remind (提醒未读) those who have not read an announcement yet (secretaries); at most every 30 minutes",
+)
+def remind_unread(request: HttpRequest, announcement_id: int, idempotency_key: str | None = Header(None)):
+    identity = request_identity(request)
+    return once_if_keyed(identity, idempotency_key, "announcements.remind",
+                         lambda: actions.remind_unread(identity=identity, announcement_id=announcement_id))
+
+
 class PinIn(Schema):
     pinned: bool
 

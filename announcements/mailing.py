@@ -1,4 +1,5 @@
-"""New announcements by e-mail, for members who are not on the site when one is posted.
+"""New announcements by e-mail, for members who are not on the site when one is posted,
+and a secretary's reminder (提醒未读) to those who have not read one yet.
 
 Sent after the post's transaction commits, from one background thread per process, so
 neither the writer nor the fan-out waits for the mail server. Only when the server
@@ -22,6 +23,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +42,21 @@ def _thread() -> ThreadPoolExecutor:
 
 def after_post(announcement_id: int, base_url: str | None = None) -> None:
     """Called in the post's transaction: once it commits, mail the members."""
+    _after_commit(announcement_id, base_url, None)
+
+
+def after_reminder(announcement_id: int, user_ids: list[int]) -> None:
+    """Called in the reminder's transaction (提醒未读): once it commits, mail it again to
+    those of `user_ids` who take announcements by e-mail, marked as a reminder."""
+    _after_commit(announcement_id, None, list(user_ids))
+
+
+def _after_commit(announcement_id: int, base_url: str | None, only: list[int] | None) -> None:
     if not settings.SENDS_EMAIL:
         return
 
     def submit() -> None:
-        future = _thread().submit(_send, announcement_id, base_url)
+        future = _thread().submit(_send, announcement_id, base_url, only)
         _pending.add(future)
         future.add_done_callback(_pending.discard)
 
@@ -57,18 +69,21 @@ def wait_idle(timeout: float = 10) -> None:
         future.result(timeout=timeout)
 
 
-def recipients(announcement) -> list[str]:
+def recipients(announcement, only: list[int] | None = None) -> list[str]:
+    """The addresses to mail `announcement` to; `only`: of these users alone."""
     User = get_user_model()
+    members = User.objects.filter(is_active=True, memberships__branch_id=announcement.branch_id)
+    if only is not None:
+        members = members.filter(pk__in=only)
     members = (
-        User.objects.filter(is_active=True, memberships__branch_id=announcement.branch_id)
-        .exclude(pk=announcement.author_id).exclude(email="")
+        members.exclude(pk=announcement.author_id).exclude(email="")
         .exclude(mail_settings__announcements=False)
         .values_list("email", flat=True).distinct()
     )
     return sorted(set(members))
 
 
-def _send(announcement_id: int, base_url: str | None) -> int:
+def _send(announcement_id: int, base_url: str | None, only: list[int] | None = None) -> int:
     from .models import Announcement
 
     try:
@@ -78,7 +93,7 @@ def _send(announcement_id: int, base_url: str | None) -> int:
         )
         if announcement is None:
             return 0
-        to = recipients(announcement)
+        to = recipients(announcement, only)
         if not to:
             return 0
         base = (base_url or settings.SITE_URL).rstrip("/")
@@ -93,6 +108,8 @@ def _send(announcement_id: int, base_url: str | None) -> int:
                           for f in announcement.attachments.all()],
             }
             subject = f"[{announcement.branch.name}] {announcement.title}"
+            if only is not None:
+                subject = _("Reminder: %(subject)s") % {"subject": subject}
             body = render_to_string("announcements/email.txt", context)
         mail_connection = get_connection()
         messages = [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=mail_connection)

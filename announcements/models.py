@@ -31,6 +31,8 @@ class Announcement(models.Model):
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     # 置顶: shown above the others until unpinned (the latest pinned first).
     pinned_at = models.DateTimeField(_("pinned at"), null=True, blank=True)
+    # 提醒未读: when a secretary last reminded those who had not read it yet.
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("announcement")
@@ -65,6 +67,20 @@ class Announcement(models.Model):
             "attachments": self.attachment_dicts(),
             "seq": self.seq,
         }
+
+
+class Reading(models.Model):
+    """已读: a member has read this announcement, seen on the list page or opened on its
+    own. A read marker at or past its seq ("mark all read") counts as read too; rows are
+    written only for announcements after the reader's marker (selectors)."""
+
+    announcement = models.ForeignKey(Announcement, on_delete=models.CASCADE, related_name="readings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["announcement", "user"], name="reading_unique")]
+        indexes = [models.Index(fields=["user", "announcement"], name="reading_by_user")]
 
 
 def _stored_name(instance: Attachment, filename: str) -> str:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from bisect import bisect_left
-
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -10,9 +8,10 @@ from accounts.identity import Identity
 from accounts.models import Membership
 from accounts.selectors import can_manage_branch, can_read_branch, role_on_chain
 from realtime.errors import Forbidden, NotFound
+from realtime.frames import iso
 from realtime.models import ReadMarker
 
-from .models import Announcement
+from .models import Announcement, Reading
 
 PAGE_SIZE = 50  # newest announcements in a snapshot or a page
 
@@ -61,10 +60,15 @@ def more_after(items, limit: int = PAGE_SIZE) -> bool:
     return sum(1 for a in items if a.pinned_at is None) >= limit
 
 
-def listed(identity: Identity, branch_id: int, items) -> list[dict]:
-    """The announcements as frames; for a secretary each carries `receipt`, how many of
-    the branch's members have read it (`{"read": n, "of": m}`)."""
+def listed(identity: Identity, branch_id: int, items, *, read_seq: int | None = None) -> list[dict]:
+    """The announcements as frames, each with `read`: whether this reader has read it
+    (their marker has reached it, or they read it on its own). For a secretary each
+    also carries `receipt`, how many of the branch's members have read it
+    (`{"read": n, "of": m}`)."""
     frames = [a.to_dict() for a in items]
+    read = read_ids(identity, branch_id, items, read_seq=read_seq)
+    for frame in frames:
+        frame["read"] = frame["id"] in read
     if items and can_manage_branch(identity, branch_id):
         counts = read_counts(branch_id, items)
         for frame in frames:
@@ -85,15 +89,33 @@ def read_marker(identity: Identity, branch_id: int) -> int:
     )
 
 
+def read_ids(identity: Identity, branch_id: int, items, *, read_seq: int | None = None) -> set[int]:
+    """Of `items`, the ids this reader has read: up to their marker, or one by one."""
+    if not identity.is_user or not items:
+        return set()
+    if read_seq is None:
+        read_seq = read_marker(identity, branch_id)
+    read = {a.pk for a in items if a.seq <= read_seq}
+    after = [a.pk for a in items if a.seq > read_seq]
+    if after:
+        read.update(Reading.objects.filter(user_id=identity.user_id, announcement_id__in=after)
+                    .values_list("announcement_id", flat=True))
+    return read
+
+
 def unread_count(identity: Identity, branch_id: int, *, read_seq: int | None = None) -> int:
-    """Announcements after the reader's marker, not counting their own. `read_seq`: the
-    marker, when the caller has just read it (read_marker) and need not ask again."""
+    """Announcements after the reader's marker that they have not read one by one, not
+    counting their own. `read_seq`: the marker, when the caller has just read it
+    (read_marker) and need not ask again."""
+    if not identity.is_user:
+        return 0
     if read_seq is None:
         read_seq = read_marker(identity, branch_id)
     return (
         Announcement.objects.filter(branch_id=branch_id, seq__gt=read_seq,
                                     withdrawn_at__isnull=True)
         .exclude(author_id=identity.user_id)
+        .exclude(readings__user_id=identity.user_id)
         .count()
     )
 
@@ -139,33 +161,49 @@ def _markers(branch_id: int, user_ids) -> dict[int, int]:
     )
 
 
+def _readings(announcement_ids, user_ids) -> set[tuple[int, int]]:
+    """(announcement id, user id) of those read one by one."""
+    return set(Reading.objects.filter(announcement_id__in=list(announcement_ids), user_id__in=list(user_ids))
+               .values_list("announcement_id", "user_id"))
+
+
 def read_counts(branch_id: int, items) -> dict[int, dict]:
     """{announcement id: {"read": n, "of": m}} for a secretary's list: of the branch's
-    members other than the author, how many have marked it read (their marker has
-    reached its seq). Two queries for the whole list."""
+    members other than the author, how many have read it (their marker has reached its
+    seq, or they read it one by one). Three queries for the whole list."""
     readers = _branch_readers(branch_id)
     markers = _markers(branch_id, readers)
-    reached = sorted(markers.get(user_id, 0) for user_id in readers)
+    one_by_one = _readings([a.pk for a in items], readers)
     counts = {}
     for a in items:
-        of, read = len(readers), len(reached) - bisect_left(reached, a.seq)
-        if a.author_id in readers:  # the author is not waiting for themselves
-            of -= 1
-            if markers.get(a.author_id, 0) >= a.seq:
-                read -= 1
-        counts[a.pk] = {"read": read, "of": of}
+        waiting = [user_id for user_id in readers if user_id != a.author_id]
+        read = sum(1 for user_id in waiting if markers.get(user_id, 0) >= a.seq or (a.pk, user_id) in one_by_one)
+        counts[a.pk] = {"read": read, "of": len(waiting)}
     return counts
 
 
-def readers_of(identity: Identity, announcement_id: int) -> dict:
-    """Who has read an announcement and who has not yet, by name (secretaries only)."""
-    a = managed_announcement(identity, announcement_id,
-                             refusal=_("Only the branch secretary may see who has read an announcement."))
+def _split_readers(a: Announcement) -> tuple[list[dict], list[dict]]:
+    """Those expected to read `a` (not its author), by name: who has read it, who not yet."""
     readers = _branch_readers(a.branch_id)
     readers.pop(a.author_id, None)
     markers = _markers(a.branch_id, readers)
+    one_by_one = _readings([a.pk], readers)
     people = sorted(({"id": user_id, "name": name} for user_id, name in readers.items()),
                     key=lambda person: (person["name"], person["id"]))
-    read = [person for person in people if markers.get(person["id"], 0) >= a.seq]
-    unread = [person for person in people if markers.get(person["id"], 0) < a.seq]
-    return {"announcement": a.pk, "read": read, "unread": unread}
+    done = {p["id"] for p in people if markers.get(p["id"], 0) >= a.seq or (a.pk, p["id"]) in one_by_one}
+    return [p for p in people if p["id"] in done], [p for p in people if p["id"] not in done]
+
+
+def readers_of(identity: Identity, announcement_id: int) -> dict:
+    """Who has read an announcement and who has not yet, by name (secretaries only), and
+    when those who had not were last reminded."""
+    a = managed_announcement(identity, announcement_id,
+                             refusal=_("Only the branch secretary may see who has read an announcement."))
+    read, unread = _split_readers(a)
+    return {"announcement": a.pk, "read": read, "unread": unread,
+            "reminded_at": iso(a.reminded_at) if a.reminded_at else None}
+
+
+def not_yet_read(a: Announcement) -> list[int]:
+    """The ids of those expected to read `a` who have not yet (for a reminder)."""
+    return [person["id"] for person in _split_readers(a)[1]]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from accounts.identity import Identity
 from accounts.models import Branch
 from accounts.selectors import can_read_branch
+from realtime.errors import Invalid
 from realtime.ops import OpArgs, OpContext, register_op
 from realtime.streams import StreamType, register_stream_type
 
@@ -31,7 +34,7 @@ def _snapshot(identity: Identity, object_id: str) -> dict:
     items = selectors.announcements_for(identity, branch_id)
     read_seq = selectors.read_marker(identity, branch_id)
     return {
-        "announcements": selectors.listed(identity, branch_id, items),
+        "announcements": selectors.listed(identity, branch_id, items, read_seq=read_seq),
         "read_seq": read_seq,
         "unread": selectors.unread_count(identity, branch_id, read_seq=read_seq),
     }
@@ -103,13 +106,23 @@ def pin(ctx: OpContext, args: PinArgs) -> dict:
 
 class MarkReadArgs(OpArgs):
     branch: int
-    seq: int
+    seq: int | None = None  # everything up to this seq (mark all read)
+    announcements: list[int] | None = None  # or these, one by one (seen on the page)
 
 
 @register_op("announcements.mark_read", args=MarkReadArgs)
 def mark_read(ctx: OpContext, args: MarkReadArgs) -> dict:
-    seq = actions.mark_read(identity=ctx.identity, branch_id=args.branch, seq=args.seq)
-    return {"read_seq": seq, "unread": selectors.unread_count(ctx.identity, args.branch, read_seq=seq)}
+    if (args.seq is None) == (args.announcements is None):
+        raise Invalid("seq", _("Give either seq or announcements."))
+    if args.seq is not None:
+        seq = actions.mark_read(identity=ctx.identity, branch_id=args.branch, seq=args.seq)
+        return {"read_seq": seq, "unread": selectors.unread_count(ctx.identity, args.branch, read_seq=seq)}
+    read = actions.read_announcements(identity=ctx.identity, branch_id=args.branch,
+                                      announcement_ids=args.announcements)
+    seq = selectors.read_marker(ctx.identity, args.branch)
+    # `announcements`: those read now that were not before.
+    return {"read_seq": seq, "announcements": read,
+            "unread": selectors.unread_count(ctx.identity, args.branch, read_seq=seq)}
 
 
 class ListArgs(OpArgs):
@@ -133,3 +146,12 @@ class ReadersArgs(OpArgs):
 @register_op("announcements.readers", args=ReadersArgs)
 def readers(ctx: OpContext, args: ReadersArgs) -> dict:
     return selectors.readers_of(ctx.identity, args.announcement)
+
+
+class RemindArgs(OpArgs):
+    announcement: int
+
+
+@register_op("announcements.remind", args=RemindArgs, writes=True)
+def remind(ctx: OpContext, args: RemindArgs) -> dict:
+    return actions.remind_unread(identity=ctx.identity, announcement_id=args.announcement)

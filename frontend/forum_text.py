@@ -209,6 +209,7 @@ def audit_action_strings() -> dict[str, str]:
         "announcement.withdraw": _("Withdrew an announcement"),
         "announcement.pin": _("Pinned an announcement"),
         "announcement.unpin": _("Unpinned an announcement"),
+        "announcement.remind": _("Reminded members to read an announcement"),
         "member.password_link": _("Gave a member a link to set a new password"),
         "member.add": _("Added a member"),
         "member.roles": _("Changed a member's standing"),

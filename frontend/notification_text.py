@@ -77,5 +77,9 @@ def describe(events) -> list[dict]:
                 "meeting.denied": _("You were not let in to %(title)s"),
                 "meeting.removed": _("You were removed from %(title)s"),
             }[e.type] % {"title": _quoted(meeting.get("title")), "when": when}
+        elif e.type == "announcement.reminder":
+            url = reverse("announcement", args=[data["announcement"]]) if data.get("announcement") else ""
+            text = _("%(name)s reminds you to read the announcement %(title)s") % {
+                "name": (data.get("by") or {}).get("name", ""), "title": _quoted(data.get("title"))}
         items.append({"seq": e.seq, "type": e.type, "text": text.strip(), "url": url, "at": e.created_at})
     return items

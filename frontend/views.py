@@ -31,7 +31,7 @@ from accounts.selectors import ROLE_ORDER, can_manage_branch, can_read_branch
 from accounts.throttle import WINDOW as THROTTLE_WINDOW
 from announcements import attachments as attachment_rules
 from announcements import selectors as announcement_selectors
-from announcements.actions import BODY_MAX, TITLE_MAX, stream_for
+from announcements.actions import BODY_MAX, TITLE_MAX, read_announcements, stream_for
 from forum import selectors as forum_selectors
 from realtime.errors import Invalid, NotFound, RateLimited
 
@@ -294,7 +294,14 @@ def announcement_strings() -> dict[str, str]:
         "loading": _("Loading…"),
         "readers_failed": _("Could not load who has read it:"),
         "preview": preview_strings(),
-        "receipt_hint": _("A member counts as having read it once they press “Mark all read” after it was published."),
+        "receipt_hint": _("A member has read it once it has been on their screen for a moment, they opened it, "
+                          "or they pressed “Mark all read” after it was published."),
+        "remind": _("Remind those who have not read it"),
+        "reminding": _("Reminding…"),
+        "reminded": _("Reminder sent to %(count)s. They see it among their notifications, and by e-mail if they take "
+                      "announcements by e-mail."),
+        "reminded_at": _("Last reminded %(time)s."),
+        "remind_failed": _("Not reminded:"),
         # Attachments
         "attachments": _("Attachments"),
         "add_files": _("Add files…"),
@@ -319,6 +326,10 @@ def announcement(request, announcement_id: int):
     if a is None or not can_read_branch(request_identity(request), a.branch_id):
         raise Http404("no such announcement")
     withdrawn = a.withdrawn_at is not None
+    identity = request_identity(request)
+    if not withdrawn and identity.is_user and a.author_id != identity.user_id:
+        # Opening it (from the list, a notification, the mail) is reading it: 已读.
+        read_announcements(identity=identity, branch_id=a.branch_id, announcement_ids=[a.pk])
     return render(request, "frontend/announcement.html", {"a": None if withdrawn else a, "branch": a.branch},
                   status=410 if withdrawn else 200)
 
@@ -378,6 +389,9 @@ def announcements(request, branch_id: int):
     items = announcement_selectors.announcements_for(identity, branch.pk)
     read_seq = announcement_selectors.read_marker(identity, branch.pk)
     unread = announcement_selectors.unread_count(identity, branch.pk, read_seq=read_seq)
+    read = announcement_selectors.read_ids(identity, branch.pk, items, read_seq=read_seq)
+    for a in items:
+        a.is_read = a.pk in read
     can_post = can_manage_branch(identity, branch.pk)
     if can_post and items:  # a secretary sees how many have read each one
         counts = announcement_selectors.read_counts(branch.pk, items)

@@ -116,13 +116,35 @@ def log_in(page, username: str, next_path: str = "/") -> None:
     page.wait_for_url(lambda url: "/login/" not in url, timeout=10_000)
 
 
+# A tab behind another: the document says it is hidden, as Chromium's does for a tab in
+# the background, until `to_front(page)`. On such a page nothing counts as seen (an
+# announcement in view is not read), so a test can watch unread counts without racing
+# the reading of what happens to be on screen.
+IN_BACKGROUND = """
+(() => {
+  let state = "hidden";
+  Object.defineProperty(document, "visibilityState", { configurable: true, get: () => state });
+  Object.defineProperty(document, "hidden", { configurable: true, get: () => state === "hidden" });
+  window.__toFront = () => {
+    state = "visible";
+    document.dispatchEvent(new Event("visibilitychange"));
+  };
+})();
+"""
+
+
+def to_front(page) -> None:
+    page.evaluate("window.__toFront()")
+
+
 @pytest.fixture
 def open_page(browser) -> Iterator[Callable]:
     """open_page(server, username, path, ...) -> a Page in its own browser context.
 
     Each page gets its own context (cookies), so two pages are two people. The browser's
     own time zone is New York on purpose: times must show in the branch's zone anyway.
-    Uncaught JavaScript errors on any page fail the test.
+    Uncaught JavaScript errors on any page fail the test. `background=True`: its tabs are
+    in the background (IN_BACKGROUND).
     """
     contexts = []
     errors: list[str] = []
@@ -135,9 +157,12 @@ def open_page(browser) -> Iterator[Callable]:
         locale: str = "zh-CN",
         timezone_id: str = "America/New_York",
         viewport: dict = DESKTOP,
+        background: bool = False,
     ):
         context = browser.new_context(base_url=server.url, locale=locale, timezone_id=timezone_id, viewport=viewport)
         context.set_default_timeout(10_000)
+        if background:  # every page of this context, from its first script on
+            context.add_init_script(IN_BACKGROUND)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc, who=username: errors.append(f"{who}: {exc}"))

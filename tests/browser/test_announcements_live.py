@@ -30,7 +30,7 @@ def unread(page) -> int:
 
 def test_secretary_post_appears_live_for_member(server, open_page):
     path = announcements_path(server)
-    member = open_page(server, "dangyuan", path)
+    member = open_page(server, "dangyuan", path, background=True)  # what arrives stays unread
     secretary = open_page(server, "shuji", path)
     wait_online(member)
     wait_online(secretary)
@@ -144,7 +144,7 @@ def test_marking_all_read_in_one_tab_clears_the_other_tab(server, open_page):
     secretary.click("#compose button[type=submit]")
 
     # Two tabs of one member: the same cookies, so one person.
-    tab1 = open_page(server, "yubei", path)
+    tab1 = open_page(server, "yubei", path, background=True)
     tab2 = tab1.context.new_page()
     tab2.goto(path)
     wait_online(tab1)
@@ -268,7 +268,7 @@ def test_the_announcements_tab_counts_new_ones_live_on_other_pages(server, open_
     secretary.fill("#compose-body", "补充说明")
     secretary.click("#compose button[type=submit]")
     expect(badge).to_be_visible()
-    reader = open_page(server, "dangyuan", announcements_path(server))
+    reader = open_page(server, "dangyuan", announcements_path(server), background=True)
     wait_online(reader)
     reader.click("#mark-all-read")
     expect(reader.locator("#unread-badge")).to_be_hidden()
@@ -278,7 +278,7 @@ def test_the_announcements_tab_counts_new_ones_live_on_other_pages(server, open_
 
 def test_a_secretary_sees_who_has_read_an_announcement(server, open_page):
     path = announcements_path(server)
-    member = open_page(server, "dangyuan", path)
+    member = open_page(server, "dangyuan", path, background=True)  # reads only with "mark all read"
     secretary = open_page(server, "shuji", path)
     wait_online(member)
     wait_online(secretary)
@@ -449,3 +449,61 @@ def test_a_secretary_attaches_files_and_members_download_them(server, open_page)
     assert member.context.request.get(link_href := listed.locator("a").get_attribute("href")).ok
     assert member.context.request.get(response.url).status == 404  # the file taken off is gone
     assert link_href != response.url
+
+
+def test_what_has_been_on_screen_is_read_and_the_secretary_reminds_the_rest(own_server, open_page):
+    """已读 by being seen: the long one the member scrolled to is read, the one below it that
+    never came into view is not; the secretary's 提醒未读 reaches the member's bell, and
+    opening the announcement from the notification reads it."""
+    server = own_server  # its own reading and reminders
+    branch = server.branch_id(BRANCH)
+    path = announcements_path(server)
+    marker = uuid.uuid4().hex[:6]
+    below, long_one = f"会议纪要 {marker}", f"学习材料 {marker}"
+    server.post_announcement(username="shuji", branch_id=branch, title=below, body="请会前阅读。")
+    server.post_announcement(username="shuji", branch_id=branch, title=long_one,
+                             body="\n\n".join(f"第{i}段学习内容。" for i in range(1, 90)))
+
+    member = open_page(server, "dangyuan", path)
+    wait_online(member)
+    long_item = member.locator("#announcement-list .announcement", has_text=long_one)
+    below_item = member.locator("#announcement-list .announcement", has_text=below)
+    expect(below_item).to_have_class(re.compile(r"\bis-unread\b"))
+    long_item.evaluate("node => node.scrollIntoView({block: 'start'})")
+    expect(long_item).not_to_have_class(re.compile(r"\bis-unread\b"))  # after a moment in view
+    member.wait_for_timeout(2500)
+    expect(below_item).to_have_class(re.compile(r"\bis-unread\b"))  # never in view: still unread
+    bell = member.locator("#bell-count")
+    bell_before = int(bell.inner_text().split()[0]) if bell.is_visible() else 0
+
+    # The secretary sees who has read which, and reminds the rest.
+    secretary = open_page(server, "shuji", path)
+    wait_online(secretary)
+    read_item = secretary.locator("#announcement-list .announcement", has_text=long_one)
+    read_item.locator(".receipt-toggle").click()
+    expect(read_item.locator(".receipt-read")).to_contain_text("张党员")
+    item = secretary.locator("#announcement-list .announcement", has_text=below)
+    item.locator(".receipt-toggle").click()
+    expect(item.locator(".receipt-unread")).to_contain_text("张党员")
+    remind = item.get_by_role("button", name="提醒未读的同志")
+    remind.click()
+    expect(item.locator(".receipt-remind")).to_contain_text(re.compile(r"已提醒 \d+ 人"))
+    expect(bell).to_have_text(f"{bell_before + 1} 条新提醒")  # live, on the member's page
+
+    # Once is enough for half an hour: a second try says when.
+    item.get_by_role("button", name="刷新").click()
+    expect(item.locator(".receipt-remind")).to_contain_text("上次提醒")
+    item.get_by_role("button", name="提醒未读的同志").click()
+    expect(item.locator(".receipt-remind")).to_contain_text("起可以再次提醒")
+
+    # The notification leads to the announcement, and opening it reads it.
+    notices = member.context.new_page()
+    notices.goto("/notifications/")
+    notice = notices.locator("#notification-list .notification").first
+    expect(notice).to_contain_text(f"王书记 提醒您阅读通知“{below}”")
+    notice.get_by_role("link").click()
+    expect(notices.locator("h1")).to_contain_text(below)
+    expect(below_item).not_to_have_class(re.compile(r"\bis-unread\b"))  # the list tab heard it
+    item.get_by_role("button", name="刷新").click()
+    expect(item.locator(".receipt-read")).to_contain_text("张党员")
+    expect(item.locator(".receipt-unread")).not_to_contain_text("张党员")

@@ -19,7 +19,7 @@ def wait_synced(page, timeout: float = 10_000) -> None:
 def test_offline_then_online_with_what_was_posted_meanwhile(own_server, open_page):
     branch = own_server.branch_id("第一党支部")
     path = f"/branches/{branch}/announcements/"
-    member = open_page(own_server, "dangyuan", path)
+    member = open_page(own_server, "dangyuan", path, background=True)  # what arrives stays unread
     secretary = open_page(own_server, "shuji", path)
     wait_synced(member)
     wait_synced(secretary)

@@ -58,6 +58,11 @@ function el(tag, className, text) {
   return node;
 }
 
+/** Unread for this reader: after their marker, not read one by one, not their own. */
+function isUnread(a) {
+  return a.seq > state.readSeq && !a.read && a.author.id !== config.me;
+}
+
 // Items a secretary is editing keep their node (and what was typed) across re-renders.
 const editing = new Map(); // id -> li
 
@@ -67,7 +72,7 @@ function renderItem(a) {
   li.dataset.id = a.id;
   li.dataset.seq = a.seq;
   li.dataset.mine = String(a.author.id === config.me);
-  li.classList.toggle("is-unread", a.seq > state.readSeq && a.author.id !== config.me);
+  li.classList.toggle("is-unread", isUnread(a));
   const article = el("article");
   const title = el("h3", "announcement-title");
   const link = el("a", "", a.title);
@@ -267,12 +272,39 @@ async function loadReaders(id, panel) {
       group(t.not_read_by, reply.unread, "receipt-unread"),
       group(t.read_by, reply.read, "receipt-read"),
       el("p", "muted small", t.receipt_hint),
-      refresh,
     );
+    if (reply.unread.length) panel.append(renderRemind(id, reply.reminded_at));
+    panel.append(refresh);
   } catch (error) {
     panel.replaceChildren(el("p", "field-error", `${t.readers_failed} ${describeError(error, rt)}`), refresh);
   }
   panel.removeAttribute("aria-busy");
+}
+
+// 提醒未读: each member who has not read it gets a notification (and a mail if they take
+// announcements by e-mail); the server allows one reminder every half hour.
+function renderRemind(id, remindedAt) {
+  const box = el("p", "receipt-remind");
+  const button = el("button", "button small", t.remind);
+  button.type = "button";
+  const status = el("span", "muted small");
+  status.setAttribute("role", "status");
+  if (remindedAt) status.textContent = interpolate(t.reminded_at, { time: formatTime(remindedAt) });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.textContent = t.reminding;
+    try {
+      const reply = await conn.write("announcements.remind", { announcement: id });
+      status.textContent = `${interpolate(t.reminded, { count: reply.reminded })} ${interpolate(t.reminded_at, {
+        time: formatTime(reply.reminded_at),
+      })}`;
+    } catch (error) {
+      status.textContent = `${t.remind_failed} ${describeError(error, rt)}`;
+      button.disabled = false;
+    }
+  });
+  box.append(button, " ", status);
+  return box;
 }
 
 let editForms = 0;
@@ -422,6 +454,7 @@ function unpinnedSeqs() {
 }
 
 function renderList() {
+  for (const li of list.querySelectorAll(".announcement[data-watched='true']")) stopWatching(li);
   const items = sortedItems();
   if (items.length === 0) list.replaceChildren(el("li", "empty", t.empty));
   else list.replaceChildren(...items.map(renderItem));
@@ -444,7 +477,11 @@ function renderUnread() {
   markAllButton.disabled = state.unread === 0 || !online || !state.synced;
   document.title = state.unread ? `(${state.unread}) ${baseTitle}` : baseTitle;
   for (const li of list.querySelectorAll(".announcement")) {
-    li.classList.toggle("is-unread", Number(li.dataset.seq) > state.readSeq && li.dataset.mine !== "true");
+    const a = state.items.get(Number(li.dataset.id));
+    const unread = a ? isUnread(a) : li.classList.contains("is-unread");
+    li.classList.toggle("is-unread", unread);
+    if (unread) watchForReading(li);
+    else stopWatching(li);
   }
 }
 
@@ -479,6 +516,102 @@ function showPageError(text, link) {
   }
   pageError.hidden = !text;
 }
+
+// -- read on view (已读) -----------------------------------------------------------------
+// An unread announcement counts as read once most of it (or, a long one, most of the
+// screen) has been in view for READ_AFTER_MS while this tab is visible. The ids seen
+// go to the server together; the marker does not move, so older ones not yet seen stay
+// unread.
+
+const READ_AFTER_MS = 1500;
+const readTimers = new Map(); // id -> timer, while it is in view
+const seenIds = new Set(); // seen, not yet acknowledged by the server
+let sendingSeen = false;
+
+function noteRead(readSeq, ids, unread) {
+  if (readSeq > state.readSeq) state.readSeq = readSeq;
+  for (const id of ids) {
+    const a = state.items.get(id);
+    if (a) a.read = true;
+  }
+  if (typeof unread === "number") state.unread = unread;
+  renderUnread();
+}
+
+function inViewEnough(entry) {
+  const shown = entry.intersectionRect.height;
+  return entry.isIntersecting && shown >= Math.min(entry.boundingClientRect.height * 0.6, window.innerHeight * 0.5);
+}
+
+function stopTimer(id) {
+  clearTimeout(readTimers.get(id));
+  readTimers.delete(id);
+}
+
+const readingObserver =
+  "IntersectionObserver" in window
+    ? new IntersectionObserver(
+        (entries) => {
+          for (const entry of entries) {
+            const id = Number(entry.target.dataset.id);
+            if (inViewEnough(entry) && document.visibilityState === "visible") {
+              if (!readTimers.has(id)) readTimers.set(id, setTimeout(() => sawIt(id), READ_AFTER_MS));
+            } else {
+              stopTimer(id);
+            }
+          }
+        },
+        { threshold: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] },
+      )
+    : null;
+
+function watchForReading(li) {
+  if (!readingObserver || li.dataset.watched === "true") return;
+  li.dataset.watched = "true";
+  readingObserver.observe(li);
+}
+
+function stopWatching(li) {
+  if (!readingObserver || li.dataset.watched !== "true") return;
+  delete li.dataset.watched;
+  readingObserver.unobserve(li);
+  stopTimer(Number(li.dataset.id));
+}
+
+function sawIt(id) {
+  readTimers.delete(id);
+  const a = state.items.get(id);
+  if (!a || !isUnread(a)) return;
+  seenIds.add(id);
+  sendSeen();
+}
+
+async function sendSeen() {
+  if (sendingSeen || !seenIds.size || conn.status !== Status.ONLINE || !state.synced) return;
+  sendingSeen = true;
+  const ids = [...seenIds].slice(0, 100);
+  try {
+    const reply = await conn.request("announcements.mark_read", { branch: config.branch, announcements: ids });
+    for (const id of ids) seenIds.delete(id);
+    noteRead(reply.read_seq, ids, reply.unread);
+  } catch (error) {
+    // Offline: sent again once the connection is back. Refused (the list changed under
+    // it): forgotten; the snapshot that follows says what is read.
+    if (error.code !== "offline") for (const id of ids) seenIds.delete(id);
+  }
+  sendingSeen = false;
+  if (seenIds.size && conn.status === Status.ONLINE) sendSeen();
+}
+
+// A tab in the background reads nothing: timers stop, and start again from its return.
+document.addEventListener("visibilitychange", () => {
+  for (const id of [...readTimers.keys()]) stopTimer(id);
+  if (document.visibilityState !== "visible") return;
+  for (const li of list.querySelectorAll(".announcement[data-watched='true']")) {
+    stopWatching(li);
+    watchForReading(li); // observed anew: its first report says whether it is in view
+  }
+});
 
 // -- the stream -------------------------------------------------------------------------
 
@@ -521,7 +654,8 @@ conn.subscribe(config.stream, {
     if (frame.type === "announcement.withdrawn") {
       const gone = frame.data;
       // It no longer counts as unread (the server's count leaves it out too).
-      if (gone.seq > state.readSeq && gone.author.id !== config.me && state.unread > 0) state.unread -= 1;
+      const known = state.items.get(gone.id);
+      if (isUnread(known || gone) && state.unread > 0) state.unread -= 1;
       if (state.items.has(gone.id)) announce(t.withdrawn_live);
       removeItem(gone.id);
       renderUnread();
@@ -534,7 +668,7 @@ conn.subscribe(config.stream, {
     state.items.set(a.id, a);
     insertItem(a);
     if (config.can_post) fetchReceipt(a.id);
-    if (a.seq > state.readSeq && a.author.id !== config.me) state.unread += 1;
+    if (isUnread(a)) state.unread += 1;
     renderUnread();
     announce(interpolate(t.posted_live, { title: a.title }));
   },
@@ -552,15 +686,15 @@ conn.subscribe(config.stream, {
 conn.subscribe(`inbox:${config.me}`, {
   event(frame) {
     if (frame.type !== "announcements.read" || frame.data.branch !== config.branch) return;
-    if (frame.data.read_seq <= state.readSeq) return;
-    state.readSeq = frame.data.read_seq;
-    state.unread = frame.data.unread;
-    renderUnread();
+    const ones = frame.data.announcements || [];
+    if (frame.data.read_seq <= state.readSeq && !ones.length) return;
+    noteRead(frame.data.read_seq, ones, frame.data.unread);
   },
 });
 
 conn.onStatus((status) => {
   olderButton.disabled = status !== Status.ONLINE;
+  if (status === Status.ONLINE) sendSeen();
   renderUnread();
   renderPresence();
   if (status === Status.ENDED) {
@@ -583,8 +717,7 @@ markAllButton.addEventListener("click", async () => {
   markAllButton.disabled = true;
   try {
     const reply = await conn.request("announcements.mark_read", { branch: config.branch, seq });
-    state.readSeq = reply.read_seq;
-    state.unread = reply.unread;
+    noteRead(reply.read_seq, [], reply.unread);
     showPageError("");
   } catch (error) {
     showPageError(`${t.mark_read_failed} ${describeError(error, rt)}`);
