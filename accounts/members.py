@@ -1,6 +1,7 @@
 """A branch secretary keeps the branch's members: adds a person (a new account, or one
 that already exists elsewhere), sets their standing (正式党员 or 预备党员, and whether
-they moderate), and takes them off the branch. Each step is in the branch's audit log.
+they moderate), takes them off the branch, and corrects a name typed wrong. Each step
+is in the branch's audit log.
 
 Who may: a secretary of the branch or of a branch above it. Never over oneself, and
 over a fellow secretary only from a branch above theirs. Appointing or removing a
@@ -214,6 +215,38 @@ def remove_member(*, identity: Identity, branch_id: int, user_id: int) -> None:
     Membership.objects.filter(user_id=user_id, branch_id=branch_id).delete()
     _audit(identity, branch_id, "remove", user, before, None)
     _recheck_later(user_id)
+
+
+@transaction.atomic
+def correct_name(*, identity: Identity, branch_id: int, user_id: int, name: str):
+    """更正姓名: a member's name as every page shows it, corrected by a secretary who may act
+    over their whole account (MemberRules.name_refusal). Names already written into
+    events and mails stay as they were; pages and new events take the new one. Returns
+    the user."""
+    _check_manager(identity, branch_id)
+    user = _user_model().objects.select_for_update().filter(pk=user_id).first()
+    memberships = list(Membership.objects.filter(user_id=user_id).values_list("branch_id", "role"))
+    if user is None or all(branch_of != branch_id for branch_of, _role in memberships):
+        raise NotFound(_("There is no such member in this branch."))
+    reason = MemberRules(identity).name_refusal(user, memberships)
+    if reason:
+        raise Forbidden(reason)
+    name = name.strip()
+    if not name:
+        raise Invalid("name", _("A name is required."))
+    if len(name) > NAME_MAX:
+        raise Invalid("name", _("The name is at most %(max)d characters.") % {"max": NAME_MAX})
+    before = user.get_full_name()
+    if name == before and not user.last_name:
+        return user
+    user.first_name, user.last_name = name, ""  # one field: a Chinese name is not split in two
+    user.save(update_fields=["first_name", "last_name"])
+    from moderation.actions import audit
+
+    audit(actor=identity, action="member.name", target_type="accounts.member", target_id=user.pk,
+          branch_id=branch_id, before={"user": user.get_username(), "name": before},
+          after={"user": user.get_username(), "name": name})
+    return user
 
 
 def _recheck_later(user_id: int) -> None:

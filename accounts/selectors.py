@@ -215,11 +215,12 @@ class MemberRules:
     """What a secretary may do over a member, for many members at once (the members
     page) or one (an action): the branch tree and the secretary's roles are read once.
 
-    A link to set a new password (`link_refusal`) is refused for oneself (that is
-    我的账号), administrators, a member who also belongs to a branch the secretary does
-    not manage, and a fellow secretary unless the giver is a secretary of a branch above
-    every branch of theirs: a link is the account, so it must never reach someone who
-    could not already act over all of it.
+    A link to set a new password (`link_refusal`) and correcting the name
+    (`name_refusal`) are refused for oneself, administrators, a member who also belongs
+    to a branch the secretary does not manage, and a fellow secretary unless the
+    secretary acting is one of a branch above every branch of theirs: both act on the
+    whole account (a link is the account; the name shows in every branch of theirs), so
+    only someone who could already act over all of it may.
 
     Keeping the member in this branch (`keeping_refusal`: standing, taking off;
     accounts/members.py) is refused over oneself, and over a secretary of the branch
@@ -240,25 +241,54 @@ class MemberRules:
             self._chains[branch_id] = branch_chain(branch_id) or [branch_id]
         return self._chains[branch_id]
 
-    def link_refusal(self, user, memberships) -> str | None:
-        """None when allowed, else why not (a sentence). `memberships`: the member's
-        (branch id, role) pairs, all of them."""
-        name = user.get_full_name() or user.get_username()
+    def _over_account(self, user, memberships) -> str | None:
+        """Why the secretary may not act over the whole account (a password link, its
+        name), as a word: "self", "admin", "elsewhere" (a branch they do not manage),
+        "secretary" (a fellow secretary, not from above); None when they may."""
         if user.pk == self.identity.user_id:
-            return _("Change your own password on “My account”.")
+            return "self"
         if user.is_staff or user.is_superuser:
-            return _("%(name)s is an administrator: only another administrator can reset their password.") % {
-                "name": name}
+            return "admin"
         branches = {branch_id for branch_id, _role in memberships}
         if not all(self.secretary_of & set(self._chain(b)) for b in branches):
-            return _("%(name)s also belongs to a branch you do not manage; a secretary over all their branches "
-                     "can give the link.") % {"name": name}
+            return "elsewhere"
         if any(role == Membership.Role.SECRETARY for _branch, role in memberships) and not all(
             self.secretary_of & set(self._chain(b)[1:]) for b in branches
         ):
-            return _("%(name)s is a secretary too; a secretary of a branch above theirs can give the link.") % {
-                "name": name}
+            return "secretary"
         return None
+
+    def link_refusal(self, user, memberships) -> str | None:
+        """None when allowed, else why not (a sentence). `memberships`: the member's
+        (branch id, role) pairs, all of them."""
+        return self._refusal(user, memberships, "link")
+
+    def name_refusal(self, user, memberships) -> str | None:
+        """As link_refusal, for correcting the member's name: it is the account's,
+        shown in every branch of theirs."""
+        return self._refusal(user, memberships, "name")
+
+    def _refusal(self, user, memberships, what: str) -> str | None:
+        problem = self._over_account(user, memberships)
+        if problem is None:
+            return None
+        sentence = {
+            ("self", "link"): _("Change your own password on “My account”."),
+            ("admin", "link"): _("%(name)s is an administrator: only another administrator can reset their "
+                                 "password."),
+            ("elsewhere", "link"): _("%(name)s also belongs to a branch you do not manage; a secretary over all "
+                                     "their branches can give the link."),
+            ("secretary", "link"): _("%(name)s is a secretary too; a secretary of a branch above theirs can give "
+                                     "the link."),
+            ("self", "name"): _("Your own name is corrected by a secretary of a branch above yours, or by an "
+                                "administrator."),
+            ("admin", "name"): _("%(name)s is an administrator: only another administrator can correct their name."),
+            ("elsewhere", "name"): _("%(name)s also belongs to a branch you do not manage; a secretary over all "
+                                     "their branches can correct the name."),
+            ("secretary", "name"): _("%(name)s is a secretary too; a secretary of a branch above theirs can correct "
+                                     "the name."),
+        }[problem, what]
+        return sentence % {"name": user.get_full_name() or user.get_username()} if problem != "self" else sentence
 
     def keeping_refusal(self, user, branch_id: int, roles_here) -> str | None:
         """None when the secretary may change this member's standing in `branch_id` or

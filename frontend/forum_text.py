@@ -214,6 +214,7 @@ def audit_action_strings() -> dict[str, str]:
         "member.add": _("Added a member"),
         "member.roles": _("Changed a member's standing"),
         "member.remove": _("Took a member off the branch"),
+        "member.name": _("Corrected a member's name"),
     }
     for decision, label in decision_strings().items():
         strings[f"review.{decision}"] = pgettext("audit log", "Review: %(decision)s") % {"decision": label}

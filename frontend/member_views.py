@@ -1,7 +1,8 @@
 """成员: a branch's members, for its members to see; for its secretary, also their
 accounts (e-mail on file, last login), a link to set a new password for one who has
 forgotten theirs (accounts.actions.password_link), and keeping the list: adding a
-person, their standing (转正, moderator) and taking them off (accounts/members.py)."""
+person, their standing (转正, moderator), taking them off, and correcting a name
+(accounts/members.py)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
             pairs.setdefault(user_id, []).append((branch_of, role))
         for person in people:
             person["link_refusal"] = rules.link_refusal(person["user"], pairs.get(person["user"].pk, []))
+            person["name_refusal"] = rules.name_refusal(person["user"], pairs.get(person["user"].pk, []))
             here = [role for branch_of, role in pairs.get(person["user"].pk, []) if branch_of == branch.pk]
             person["keep_refusal"] = rules.keeping_refusal(person["user"], branch.pk, here)
             person["probationary"] = Membership.Role.PROBATIONARY in here
@@ -148,6 +150,20 @@ def standing(request, branch_id: int, user_id: int):
         messages.error(request, refusal.message)
     else:
         messages.success(request, _("Saved."))
+    return redirect(f"{reverse('members', args=[branch.pk])}#member-{user_id}")
+
+
+@login_required
+@require_POST
+def correct_name(request, branch_id: int, user_id: int):
+    branch, identity = member_branch(request, branch_id)
+    try:
+        user = member_actions.correct_name(identity=identity, branch_id=branch.pk, user_id=user_id,
+                                           name=request.POST.get("name", ""))
+    except (Invalid, Forbidden, NotFound) as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("The name is now %(name)s.") % {"name": user.get_full_name()})
     return redirect(f"{reverse('members', args=[branch.pk])}#member-{user_id}")
 
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("branches/<int:branch_id>/members/import/", member_views.import_members, name="member-import"),
     path("branches/<int:branch_id>/members/<int:user_id>/standing/", member_views.standing, name="member-standing"),
     path("branches/<int:branch_id>/members/<int:user_id>/remove/", member_views.remove, name="member-remove"),
+    path("branches/<int:branch_id>/members/<int:user_id>/name/", member_views.correct_name, name="member-name"),
     # 微论坛
     path("branches/<int:branch_id>/forum/", forum_views.board_list, name="forum-boards"),
     path("forum/boards/<int:board_id>/", forum_views.board, name="forum-board"),

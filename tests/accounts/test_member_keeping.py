@@ -15,7 +15,7 @@ from accounts import members
 from accounts.identity import identity_for_user
 from accounts.models import Membership
 from moderation.models import AuditEntry
-from realtime.errors import Conflict, Forbidden, Invalid
+from realtime.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.realtime.conftest import connect  # noqa: F401  (the /ws/ fixture)
 
 User = get_user_model()
@@ -206,3 +206,66 @@ def test_a_username_taken_in_the_same_moment_is_a_conflict_not_a_crash(people, t
                            username="twin", name="另一个", standing="full")
     monkeypatch.setattr(User.objects, "select_for_update", real_filter)
     assert not Membership.objects.filter(user__username="twin").exists()
+
+
+# -- 更正姓名: correcting a name typed wrong ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_secretary_corrects_a_members_name(people, tree):
+    client = client_for(people["secretary"])
+    page = client.get(reverse("members", args=[tree["a"].pk])).content.decode()
+    assert f'action="{reverse("member-name", args=[tree["a"].pk, people["member"].pk])}"' in page
+    response = client.post(reverse("member-name", args=[tree["a"].pk, people["member"].pk]), {"name": "  张卫东 "})
+    assert response.status_code == 302 and response["Location"].endswith(f"#member-{people['member'].pk}")
+    people["member"].refresh_from_db()
+    assert people["member"].get_full_name() == "张卫东" and people["member"].last_name == ""
+    page = client.get(reverse("members", args=[tree["a"].pk])).content.decode()
+    assert "现在的姓名是张卫东。" in page and "张卫东" in page
+    entry = AuditEntry.objects.get(action="member.name")
+    assert entry.before == {"user": "member", "name": "Member"}
+    assert entry.after == {"user": "member", "name": "张卫东"}
+    assert "更正了成员姓名" in client.get(reverse("audit-log", args=[tree["a"].pk])).content.decode()
+    # The same name again changes nothing and logs nothing.
+    members.correct_name(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                         user_id=people["member"].pk, name="张卫东")
+    assert AuditEntry.objects.filter(action="member.name").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_name_is_corrected_only_by_who_may_act_over_the_whole_account(people, tree, make_user):
+    a, b = tree["a"], tree["b"]
+    in_both = make_user("in_both", branch=a, roles=("full",))
+    Membership.objects.create(user=in_both, branch=b, role=Membership.Role.FULL)
+    fellow = make_user("fellow", branch=a, roles=("secretary", "full"))
+    admin = make_user("admin", branch=a, roles=("full",), is_staff=True)
+    secretary = identity_for_user(people["secretary"])
+    cases = [
+        (secretary, people["secretary"], Forbidden, "上级支部的书记或管理员"),  # oneself
+        (secretary, in_both, Forbidden, "还属于您不管理的支部"),
+        (secretary, fellow, Forbidden, "也是书记"),
+        (secretary, admin, Forbidden, "管理员"),
+        (secretary, people["other_secretary"], NotFound, ""),  # not of this branch
+        (identity_for_user(people["member"]), people["probationary"], Forbidden, ""),
+        (secretary, people["member"], Invalid, ""),  # with an empty name
+    ]
+    for actor, user, error, words in cases:
+        with pytest.raises(error) as refused:
+            members.correct_name(identity=actor, branch_id=a.pk, user_id=user.pk,
+                                 name="" if error is Invalid else "新名字")
+        assert words in refused.value.message, (user.username, refused.value.message)
+    assert not User.objects.filter(first_name="新名字").exists()
+    assert not AuditEntry.objects.filter(action="member.name").exists()
+
+    # A secretary of the committee above may, over the branch's secretary and over a
+    # member of two branches under it.
+    above = identity_for_user(people["committee_secretary"])
+    members.correct_name(identity=above, branch_id=a.pk, user_id=fellow.pk, name="刘书记")
+    members.correct_name(identity=above, branch_id=a.pk, user_id=in_both.pk, name="陈同志")
+    assert set(User.objects.filter(first_name__in=["刘书记", "陈同志"]).values_list("username", flat=True)) == {
+        "fellow", "in_both"}
+
+    # The members page says why instead of offering the form.
+    page = client_for(people["secretary"]).get(reverse("members", args=[a.pk])).content.decode()
+    assert f'action="{reverse("member-name", args=[a.pk, in_both.pk])}"' not in page
+    assert "需由管理其所在全部支部的书记更正姓名" in page

@@ -94,6 +94,14 @@ def test_a_secretary_adds_a_new_member_who_sets_a_password_and_comes_in(own_serv
     expect(secretary.locator(".flash")).to_contain_text("已保存")
     expect(secretary.locator("#members-table tr", has_text="李小红")).to_contain_text("正式党员")
 
+    # 更正姓名: typed wrong, corrected in place.
+    row = secretary.locator("#members-table tr", has_text="李小红")
+    row.locator("summary", has_text="更改").click()
+    row.get_by_label("姓名").fill("李晓红")
+    row.get_by_role("button", name="更正姓名").click()
+    expect(secretary.locator(".flash")).to_contain_text("现在的姓名是李晓红。")
+    expect(secretary.locator("#members-table tr", has_text="李晓红")).to_contain_text("正式党员")
+
     context = browser.new_context(base_url=server.url)
     page = context.new_page()
     page.goto(link)
@@ -110,11 +118,11 @@ def test_a_secretary_adds_a_new_member_who_sets_a_password_and_comes_in(own_serv
 
     # Taken off again: her open page is told at once, and the branch is gone from her view.
     expect(page.locator("#conn-status")).to_have_attribute("data-status", "online")
-    row = secretary.locator("#members-table tr", has_text="李小红")
+    row = secretary.locator("#members-table tr", has_text="李晓红")
     row.locator("summary", has_text="更改").click()
     row.locator("summary", has_text="移出本支部").click()
-    row.get_by_role("button", name="将 李小红 移出").click()
+    row.get_by_role("button", name="将 李晓红 移出").click()
     expect(secretary.locator(".flash")).to_contain_text("已移出本支部")
-    expect(secretary.locator("#members-table")).not_to_contain_text("李小红")
+    expect(secretary.locator("#members-table")).not_to_contain_text("李晓红")
     expect(page.locator("#page-error")).to_contain_text("您在该支部的成员身份已变更")
     context.close()
