@@ -37,6 +37,9 @@ def realtime_strings() -> dict[str, str]:
         "status_retry": _("retrying in %(seconds)s s"),
         "status_ended": _("Session ended — please log in again"),
         "status_title": _("Connection to the server"),
+        # Compose forms keep what was typed until it is posted (drafts.js).
+        "draft_restored": _("Your unposted draft is back."),
+        "draft_discard": _("Discard the draft"),
         "error_bad_request": _("The server could not accept that."),
         "error_forbidden": _("You are not allowed to do that."),
         "error_not_found": _("Not found."),

@@ -1,6 +1,7 @@
 // The branch's announcements page (通知公告): a live list, the unread count, mark all
 // read, older pages, who is here, and the secretary's compose form.
 import { Status, connection, describeError, interpolate, listNames, readJSON } from "./realtime.js";
+import { keepDraft } from "./drafts.js";
 import { bindPreview, bindWriteForm, confirmTwice } from "./write_form.js";
 
 const config = readJSON("announcements-config");
@@ -753,6 +754,10 @@ if (form) {
   const statusLine = $("compose-status");
   const preview = bindPreview("compose", { conn, rt, strings: t.preview });
   const uploads = bindUploads($("compose-files"), $("compose-uploads"), $("compose-attachments-error"));
+  const draft = keepDraft(form, `announcement:${config.branch}`, { title: $("compose-title"), body: $("compose-body") }, {
+    restored: rt.draft_restored,
+    discard: rt.draft_discard,
+  });
   bindWriteForm(form, {
     fields: {
       title: { input: $("compose-title"), error: $("compose-title-error") },
@@ -776,6 +781,7 @@ if (form) {
       if (name === "body") preview.reset();
     },
     onSuccess: (reply) => {
+      draft.clear();
       preview.reset();
       uploads.clear();
       statusLine.textContent = reply.replayed ? t.published_replayed : t.published;

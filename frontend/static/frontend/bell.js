@@ -6,6 +6,7 @@
 // so do new announcements of the member's branches, in the words their frame carries.
 // Loaded after the page's own scripts, so it listens where they already follow the inbox.
 import { desktopState, wantsDesktop, popUp } from "./desktop.js";
+import { forgetAllDrafts } from "./drafts.js";
 import { connection, interpolate, readJSON, showCount } from "./realtime.js";
 
 const start = readJSON("bell");
@@ -85,3 +86,6 @@ if (desktopState() === "on") {
   if (document.readyState === "complete") followAnnouncements();
   else document.addEventListener("DOMContentLoaded", followAnnouncements);
 }
+
+// A shared computer keeps no drafts of whoever logged out (drafts.js).
+document.getElementById("logout-form")?.addEventListener("submit", forgetAllDrafts);

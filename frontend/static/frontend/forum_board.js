@@ -2,6 +2,7 @@
 // board's stream; and the form that starts a new topic.
 import { Status, connection, describeError, interpolate, readJSON } from "./realtime.js";
 import { announcer, el, setAlert, timeElement, timeFormatter } from "./forum_common.js";
+import { keepDraft } from "./drafts.js";
 import { bindPreview, bindWriteForm } from "./write_form.js";
 
 const config = readJSON("forum-config");
@@ -160,6 +161,10 @@ if (form) {
   const statusLine = $("topic-form-status");
   const body = $("topic-body");
   const preview = bindPreview("topic", { conn, rt, strings: t.preview });
+  const draft = keepDraft(form, `topic:${config.board}`, { title: $("topic-title"), body }, {
+    restored: rt.draft_restored,
+    discard: rt.draft_discard,
+  });
 
   bindWriteForm(form, {
     fields: {
@@ -176,6 +181,7 @@ if (form) {
       if (name === "body") preview.reset();
     },
     onSuccess: (reply) => {
+      draft.clear();
       statusLine.textContent = reply.post && reply.post.status === "pending" ? t.created_topic_pending : t.posted;
       // The new topic's page: its author sees it there even while it awaits review.
       location.assign(`/forum/topics/${Number(reply.topic.id)}/`);

@@ -16,6 +16,7 @@ import {
   timeElement,
   timeFormatter,
 } from "./forum_common.js";
+import { keepDraft } from "./drafts.js";
 import { bindPreview, bindWriteForm, confirmTwice } from "./write_form.js";
 
 const config = readJSON("forum-config");
@@ -713,6 +714,7 @@ function startReply(post, quote) {
     const intro = interpolate(t.quote_intro, { name: post.author ? post.author.name : "" });
     const prefix = textarea.value.trim() ? `${textarea.value.trimEnd()}\n\n` : "";
     textarea.value = `${prefix}${intro}\n${quoted}\n\n`;
+    replyDraft.save();
   }
   preview.reset();
   textarea.focus();
@@ -720,7 +722,12 @@ function startReply(post, quote) {
 }
 
 let preview = { reset() {} };
+let replyDraft = { clear() {}, save() {} };
 if (form) {
+  replyDraft = keepDraft(form, `reply:${config.topic}`, { body: textarea }, {
+    restored: rt.draft_restored,
+    discard: rt.draft_discard,
+  });
   preview = bindPreview("reply", { conn, rt, strings: t.preview });
   const statusLine = $("reply-form-status");
   $("reply-to-cancel").addEventListener("click", () => setReplyTo(null));
@@ -748,6 +755,7 @@ if (form) {
     },
     onSuccess: async (reply) => {
       const post = reply.post;
+      replyDraft.clear();
       setReplyTo(null);
       preview.reset();
       statusLine.textContent = post.status === "pending" ? t.posted_pending : t.posted;

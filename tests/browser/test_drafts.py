@@ -1,0 +1,72 @@
+"""草稿 in Chromium: what a member typed into a compose form comes back after a reload,
+until it is posted or discarded; logging out removes it from the browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_forum_live import tag, topic_path, wait_live
+
+pytestmark = pytest.mark.browser
+
+RESTORED = "已恢复您尚未发布的草稿。"
+
+
+def wait_saved(page, words: str) -> None:
+    """Until the browser has kept a draft holding `words` (saved a moment after typing)."""
+    page.wait_for_function(
+        "(words) => Object.keys(localStorage).some((key) => key.startsWith('bl-draft:') "
+        "&& localStorage.getItem(key).includes(words))",
+        arg=words,
+    )
+
+
+def test_an_announcement_being_written_survives_a_reload_until_it_is_posted(own_server, open_page):
+    server = own_server
+    path = f"/branches/{server.branch_id('第一党支部')}/announcements/"
+    secretary = open_page(server, "shuji", path)
+    wait_live(secretary, "#announcement-list")
+    title, body = f"关于换届选举的通知 {tag()}", "各党小组：\n请于本周五前报送候选人名单。"
+    secretary.fill("#compose-title", title)
+    secretary.fill("#compose-body", body)
+    wait_saved(secretary, "候选人名单")
+
+    secretary.reload()
+    wait_live(secretary, "#announcement-list")
+    expect(secretary.locator("#compose .draft-note")).to_contain_text(RESTORED)
+    expect(secretary.locator("#compose-title")).to_have_value(title)
+    expect(secretary.locator("#compose-body")).to_have_value(body)
+
+    secretary.click("#compose button[type=submit]")
+    expect(secretary.locator("#compose-status")).to_have_text("已发布。")
+    expect(secretary.locator("#compose .draft-note")).to_have_count(0)
+    secretary.reload()
+    wait_live(secretary, "#announcement-list")
+    expect(secretary.locator("#compose-title")).to_have_value("")
+    expect(secretary.locator("#compose .draft-note")).to_have_count(0)
+
+
+def test_a_reply_draft_comes_back_can_be_discarded_and_is_gone_after_logging_out(own_server, open_page):
+    server = own_server
+    member = open_page(server, "dangyuan", topic_path(server))
+    wait_live(member)
+    words = f"我补充一点意见 {tag()}"
+    member.fill("#reply-body", words)
+    wait_saved(member, words)
+    member.reload()
+    wait_live(member)
+    expect(member.locator("#reply-body")).to_have_value(words)
+    member.locator("#reply-form .draft-note").get_by_role("button", name="放弃草稿").click()
+    expect(member.locator("#reply-body")).to_have_value("")
+    member.reload()
+    wait_live(member)
+    expect(member.locator("#reply-body")).to_have_value("")
+    expect(member.locator("#reply-form .draft-note")).to_have_count(0)
+
+    # Kept again, then the member logs out: a shared computer keeps nothing of it.
+    member.fill("#reply-body", words)
+    wait_saved(member, words)
+    member.locator("#logout-form button").click()
+    expect(member.locator("#logout-form")).to_have_count(0)  # logged out
+    assert member.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('bl-draft:'))") == []
