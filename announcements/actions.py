@@ -14,6 +14,7 @@ from accounts.selectors import branch_chain, can_read_branch, role_on_chain
 from accounts.streams import inbox_stream
 from forum.rendering import render_markdown
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from realtime.ephemeral import broadcast
 from realtime.events import append_event, take_reserved_pk
 from realtime.frames import iso
 from realtime.models import ReadMarker
@@ -22,7 +23,7 @@ from realtime.sql import insert_row
 from . import attachments as attachments_module
 from . import mailing
 from .models import Announcement, Attachment, Reading
-from .selectors import managed_announcement, not_yet_read, read_marker, unread_count
+from .selectors import managed_announcement, not_yet_read, read_counts, read_marker, unread_count
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -121,6 +122,7 @@ def mark_read(*, identity: Identity, branch_id: int, seq: int) -> int:
         user_id=identity.user_id, stream=stream_for(branch_id)
     )
     if seq > marker.seq:
+        _tell_secretaries(branch_id, seq_after=marker.seq, seq_upto=seq)
         marker.seq = seq
         marker.save(update_fields=["seq", "updated_at"])
         _tell_other_tabs(identity, branch_id, marker.seq)
@@ -158,6 +160,7 @@ def read_announcements(*, identity: Identity, branch_id: int, announcement_ids: 
     Reading.objects.bulk_create([Reading(user_id=identity.user_id, announcement_id=pk) for pk in waiting],
                                 ignore_conflicts=True)  # another tab may have read it this moment
     _tell_other_tabs(identity, branch_id, read_seq, announcements=waiting)
+    _tell_secretaries(branch_id, announcement_ids=waiting)
     return waiting
 
 
@@ -168,6 +171,33 @@ def _tell_other_tabs(identity: Identity, branch_id: int, read_seq: int, *, annou
     if announcements:
         data["announcements"] = list(announcements)
     append_event(inbox_stream(identity.user_id), "announcements.read", data, actor=identity)
+
+
+def receipts_stream(branch_id: int) -> str:
+    return f"receipts:{branch_id}"
+
+
+RECEIPTS_AT_ONCE = 100
+
+
+def _tell_secretaries(branch_id: int, *, announcement_ids: list[int] = (), seq_after: int = 0,
+                      seq_upto: int = 0) -> None:
+    """Once committed, the branch's secretaries with the list open see the read counts of
+    these announcements (or of those with seq in (seq_after, seq_upto]) move: an
+    ephemeral `receipts` frame on `receipts:<branch>`, which only they may follow."""
+
+    def send() -> None:
+        items = Announcement.objects.filter(branch_id=branch_id, withdrawn_at__isnull=True)
+        if announcement_ids:
+            items = items.filter(pk__in=list(announcement_ids))
+        else:
+            items = items.filter(seq__gt=seq_after, seq__lte=seq_upto).order_by("-seq")[:RECEIPTS_AT_ONCE]
+        items = list(items.only("pk", "seq", "author_id"))
+        if items:
+            counts = read_counts(branch_id, items)
+            broadcast(receipts_stream(branch_id), {"op": "receipts", "counts": {str(pk): c for pk, c in counts.items()}})
+
+    transaction.on_commit(send)
 
 
 REMIND_EVERY = timedelta(minutes=30)

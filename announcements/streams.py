@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
 from accounts.models import Branch
-from accounts.selectors import can_read_branch
+from accounts.selectors import can_manage_branch, can_read_branch
 from realtime.errors import Invalid
 from realtime.ops import OpArgs, OpContext, register_op
 from realtime.streams import StreamType, register_stream_type
@@ -44,6 +44,16 @@ register_stream_type(
     StreamType(name="announcements", can_read=_can_read, snapshot=_snapshot, exists=_exists, presence=True,
                quiet_follow=True)
 )
+
+
+def _may_see_receipts(identity: Identity, object_id: str) -> bool:
+    branch_id = _branch_id(object_id)
+    return branch_id is not None and can_manage_branch(identity, branch_id)
+
+
+# 已读 counts as members read, for the branch's secretaries (and those above) with the
+# list open: ephemeral frames only (actions._tell_secretaries), nothing logged.
+register_stream_type(StreamType(name="receipts", can_read=_may_see_receipts, exists=_exists))
 
 
 class PostArgs(OpArgs):

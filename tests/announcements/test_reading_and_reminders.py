@@ -268,3 +268,35 @@ async def test_over_ws_remind_is_a_write_and_refusals_are_error_frames(connect, 
     assert refused["op"] == "error" and refused["code"] == "forbidden"
     count = await database_sync_to_async(Event.objects.filter(type="announcement.reminder").count)()
     assert count == 3
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_secretaries_following_receipts_see_counts_move_as_members_read(connect, people, tree):  # noqa: F811
+    from channels.db import database_sync_to_async
+
+    first = await database_sync_to_async(post)(people, tree, "第一条")
+    second = await database_sync_to_async(post)(people, tree, "第二条")
+    branch = tree["a"].pk
+    secretary = await connect(people["secretary"])
+    assert (await secretary.call("subscribe", {"stream": f"receipts:{branch}"}))["op"] == "ok"
+    above = await connect(people["committee_secretary"])
+    assert (await above.call("subscribe", {"stream": f"receipts:{branch}"}))["op"] == "ok"
+    for who in ("member", "moderator", "other_secretary"):  # only the branch's secretaries may
+        refused = await (await connect(people[who])).call("subscribe", {"stream": f"receipts:{branch}"})
+        assert refused["op"] == "error" and refused["code"] == "forbidden", who
+
+    member = await connect(people["member"])
+    await member.call("announcements.mark_read", {"branch": branch, "announcements": [second.pk]})
+    for watcher in (secretary, above):
+        frame = (await watcher.recv_until(lambda f: f.get("op") == "receipts"))[-1]
+        assert frame == {"op": "receipts", "stream": f"receipts:{branch}",
+                         "counts": {str(second.pk): {"read": 1, "of": 3}}}
+
+    # Mark all read: every announcement it reached.
+    moderator = await connect(people["moderator"])
+    await moderator.call("announcements.mark_read", {"branch": branch, "seq": second.seq})
+    frame = (await secretary.recv_until(lambda f: f.get("op") == "receipts"))[-1]
+    assert frame["counts"] == {str(first.pk): {"read": 1, "of": 3}, str(second.pk): {"read": 2, "of": 3}}
+    # Nothing for what changes no count.
+    await member.call("announcements.mark_read", {"branch": branch, "announcements": [second.pk]})
+    assert await secretary.nothing()

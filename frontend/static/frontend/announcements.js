@@ -693,6 +693,27 @@ conn.subscribe(`inbox:${config.me}`, {
   },
 });
 
+// Secretaries: read counts move as members read (ephemeral frames, secretaries only).
+if (config.can_post) {
+  conn.subscribe(`receipts:${config.branch}`, {
+    ephemeral(frame) {
+      if (frame.op !== "receipts") return;
+      for (const [key, receipt] of Object.entries(frame.counts)) {
+        const id = Number(key);
+        const a = state.items.get(id);
+        if (!a) continue;
+        a.receipt = receipt;
+        const item = list.querySelector(`.announcement[data-id="${id}"]`);
+        const toggle = item && item.querySelector(".receipt-toggle");
+        if (toggle) toggle.textContent = interpolate(t.receipt, receipt);
+        // An open list of names is asked for again.
+        const panel = item && item.querySelector(".receipt-panel");
+        if (panel && openReceipts.has(id)) loadReaders(id, panel);
+      }
+    },
+  });
+}
+
 conn.onStatus((status) => {
   olderButton.disabled = status !== Status.ONLINE;
   if (status === Status.ONLINE) sendSeen();
