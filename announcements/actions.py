@@ -13,8 +13,8 @@ from accounts.models import Branch, Membership
 from accounts.selectors import branch_chain, can_read_branch, role_on_chain
 from accounts.streams import inbox_stream
 from forum.rendering import render_markdown
-from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from realtime.ephemeral import broadcast
+from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from realtime.events import append_event, take_reserved_pk
 from realtime.frames import iso
 from realtime.models import ReadMarker
