@@ -52,12 +52,15 @@ def end_other_sessions(user, keep_session_key: str | None) -> int:
     """
     from django.contrib.sessions.models import Session
 
+    from .models import LoginSession
+
     ended = []
     live = Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=keep_session_key or "")
     for session in live.iterator():
         if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
             ended.append(session.session_key)
     Session.objects.filter(session_key__in=ended).delete()
+    LoginSession.objects.filter(user=user).exclude(session_key=keep_session_key or "").delete()
     return len(ended)
 
 

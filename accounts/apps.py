@@ -7,5 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and branches")
 
     def ready(self) -> None:
+        from . import devices  # noqa: F401  records logins and logouts (signal receivers)
         from . import streams  # noqa: F401  registers the inbox stream type
         from . import throttle  # noqa: F401  counts failed logins (signal receivers)

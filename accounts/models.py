@@ -172,3 +172,19 @@ class MailSettings(models.Model):
     class Meta:
         verbose_name = _("e-mail settings")
         verbose_name_plural = _("e-mail settings")
+
+
+class LoginSession(models.Model):
+    """登录设备: one browser a member is signed in on (a Django session), with what they
+    would know it by, so that they can see where they are signed in and sign out of any
+    of them (accounts/devices.py). The session itself stays Django's."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-last_seen"], name="loginsession_by_user")]

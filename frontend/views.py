@@ -25,6 +25,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
+from accounts import devices
+from accounts.devices import record_session
 from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
 from accounts.models import MailSettings, Membership
 from accounts.selectors import ROLE_ORDER, can_manage_branch, can_read_branch
@@ -71,8 +73,10 @@ class EmailForm(forms.Form):
 
 class AccountView(auth_views.PasswordChangeView):
     """我的账号: who I am, my branches and roles, my e-mail address (for reset links),
-    and changing my password. A change logs this person out everywhere else (their
-    other devices' sockets close too). Each form posts here, named by `form`."""
+    changing my password, and where I am signed in (accounts/devices.py), with signing
+    out of any of those browsers or of all but this one. A password change logs this
+    person out everywhere else too (their other devices' sockets close as well). Each
+    form posts here, named by `form`."""
 
     template_name = "frontend/account.html"
 
@@ -80,7 +84,24 @@ class AccountView(auth_views.PasswordChangeView):
         return reverse("account")
 
     def post(self, request, *args, **kwargs):
-        if request.POST.get("form") != "email":
+        which = request.POST.get("form")
+        if which == "end-device":
+            device = request.POST.get("device", "")
+            if device.isdigit() and len(device) < 19 and devices.end_device(
+                    request.user, int(device), request.session.session_key):
+                messages.success(request, _("That browser is signed out."))
+            else:
+                messages.error(request, _("That browser is no longer signed in."))
+            return redirect(f"{reverse('account')}#devices")
+        if which == "end-others":
+            ended = end_other_sessions(request.user, request.session.session_key)
+            messages.success(request, ngettext(
+                "Signed out on %(count)d other browser.",
+                "Signed out on %(count)d other browsers.",
+                ended,
+            ) % {"count": ended} if ended else _("You are signed in nowhere else."))
+            return redirect(f"{reverse('account')}#devices")
+        if which != "email":
             return super().post(request, *args, **kwargs)
         email_form = EmailForm(request.POST)
         if not email_form.is_valid():
@@ -98,6 +119,7 @@ class AccountView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)  # keeps this session (update_session_auth_hash)
         ended = end_other_sessions(self.request.user, self.request.session.session_key)
+        record_session(self.request, self.request.user)  # this one, under its new key
         text = _("Your password has been changed.")
         if ended:
             text += " " + ngettext(
@@ -119,6 +141,9 @@ class AccountView(auth_views.PasswordChangeView):
         context.setdefault("email_form", EmailForm(initial={
             "email": self.request.user.email, "announcements": True if wants is None else wants}))
         context["sends_email"] = settings.SENDS_EMAIL
+        context["devices"] = devices.devices_of(self.request.user, self.request.session.session_key)
+        branches = readable_branches(self.request.user)
+        context["zone"] = branches[0].time_zone if branches else settings.TIME_ZONE
         return context
 
 
