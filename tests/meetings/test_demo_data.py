@@ -49,3 +49,15 @@ def test_the_forum_demo_names_a_party_day_still_ahead():
     first = Post.objects.get(topic__title="本月主题党日活动安排", number=1)
     ahead = timezone.localdate(timezone.now(), branch.zone) + timedelta(days=5)
     assert f"**{chinese_day(ahead)}上午**" in first.source
+
+
+def test_the_demo_has_one_announcement_read_by_one_member():
+    from announcements import selectors
+    from announcements.models import Reading
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # idempotent: read once
+    (reading,) = Reading.objects.select_related("announcement", "user")
+    assert reading.user.username == "banzhu" and reading.announcement.title == "“三会一课”学习材料已上传"
+    counts = selectors.read_counts(reading.announcement.branch_id, [reading.announcement])
+    assert counts[reading.announcement.pk] == {"read": 1, "of": 3}

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from accounts.identity import identity_for_user
 from accounts.models import Branch, Membership
-from announcements.actions import post_announcement
+from announcements.actions import post_announcement, read_announcements
 from announcements.attachments import upload_attachment
 from announcements.models import Announcement
 
@@ -88,6 +88,13 @@ class Command(BaseCommand):
                          for name, text in ANNOUNCEMENT_FILES.get(title, [])]
                 post_announcement(identity=identity, branch_id=branch.pk, title=title, body=body,
                                   attachments=[f.pk for f in files])
+
+        # 李版主 has read the study materials (once, however often this runs): the
+        # secretary's list shows a read count that is not zero.
+        materials = Announcement.objects.filter(branch=b1, title=ANNOUNCEMENTS[0][2]).first()
+        if materials is not None:
+            read_announcements(identity=identity_for_user(users["banzhu"]), branch_id=b1.pk,
+                               announcement_ids=[materials.pk])
 
         # Meetings before the forum: the past meeting's entries in the audit log are
         # dated a month back and must come before today's.
