@@ -19,6 +19,7 @@ urlpatterns = [
     path("citizen/leave/", views.citizen_leave, name="citizen-leave"),
     path("branches/<int:branch_id>/announcements/", views.announcements, name="announcements"),
     path("announcements/<int:announcement_id>/", views.announcement, name="announcement"),
+    path("announcements/<int:announcement_id>/remind/", views.remind_readers, name="announcement-remind"),
     path("attachments/<int:attachment_id>/<str:name>", views.attachment, name="attachment"),
     path("branches/<int:branch_id>/announcements/search/", views.announcement_search, name="announcement-search"),
     path("branches/<int:branch_id>/members/", member_views.members, name="members"),

@@ -33,9 +33,9 @@ from accounts.selectors import ROLE_ORDER, can_manage_branch, can_read_branch
 from accounts.throttle import WINDOW as THROTTLE_WINDOW
 from announcements import attachments as attachment_rules
 from announcements import selectors as announcement_selectors
-from announcements.actions import BODY_MAX, TITLE_MAX, read_announcements, stream_for
+from announcements.actions import BODY_MAX, TITLE_MAX, read_announcements, remind_unread, stream_for
 from forum import selectors as forum_selectors
-from realtime.errors import Invalid, NotFound, RateLimited
+from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 
 from .context_processors import readable_branches
 from .forum_text import preview_strings
@@ -355,8 +355,28 @@ def announcement(request, announcement_id: int):
     if not withdrawn and identity.is_user and a.author_id != identity.user_id:
         # Opening it (from the list, a notification, the mail) is reading it: 已读.
         read_announcements(identity=identity, branch_id=a.branch_id, announcement_ids=[a.pk])
-    return render(request, "frontend/announcement.html", {"a": None if withdrawn else a, "branch": a.branch},
+    readers = None
+    if not withdrawn and can_manage_branch(identity, a.branch_id):  # who has read it, for its secretary
+        readers = announcement_selectors.readers_of(identity, a.pk)
+        readers["reminded_at"] = a.reminded_at
+        readers["of"] = len(readers["read"]) + len(readers["unread"])
+    return render(request, "frontend/announcement.html",
+                  {"a": None if withdrawn else a, "branch": a.branch, "readers": readers},
                   status=410 if withdrawn else 200)
+
+
+@login_required
+@require_POST
+def remind_readers(request, announcement_id: int):
+    """提醒未读 from the announcement's own page (works without JavaScript)."""
+    try:
+        result = remind_unread(identity=request_identity(request), announcement_id=announcement_id)
+    except (Conflict, Forbidden, NotFound, RateLimited) as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Reminder sent to %(count)s. They see it among their notifications, and by "
+                                    "e-mail if they take announcements by e-mail.") % {"count": result["reminded"]})
+    return redirect(f"{reverse('announcement', args=[announcement_id])}#receipt")
 
 
 @login_required

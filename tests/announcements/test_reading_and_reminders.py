@@ -300,3 +300,25 @@ async def test_secretaries_following_receipts_see_counts_move_as_members_read(co
     # Nothing for what changes no count.
     await member.call("announcements.mark_read", {"branch": branch, "announcements": [second.pk]})
     assert await secretary.nothing()
+
+
+@pytest.mark.django_db
+def test_the_announcements_own_page_shows_its_secretary_who_has_read_it_and_reminds(people, tree, settings):
+    settings.SENDS_EMAIL = False
+    a = post(people, tree, "关于缴纳党费的通知")
+    read(people, "member", tree, a)
+    secretary, member = Client(), Client()
+    secretary.force_login(people["secretary"])
+    member.force_login(people["moderator"])
+    page = secretary.get(f"/announcements/{a.pk}/").content.decode()
+    assert "已读 1/3" in page and "提醒未读的同志" in page
+    assert "已读 1/3" not in member.get(f"/announcements/{a.pk}/").content.decode()  # members do not see it
+
+    refused = member.post(f"/announcements/{a.pk}/remind/", follow=True).content.decode()
+    assert "只有支部书记可以提醒党员阅读通知" in refused
+    done = secretary.post(f"/announcements/{a.pk}/remind/", follow=True).content.decode()
+    assert "已提醒 1 人" in done  # the moderator read it by opening it above; the probationary one remains
+    assert "上次提醒" in done
+    again = secretary.post(f"/announcements/{a.pk}/remind/", follow=True).content.decode()
+    assert "起可以再次提醒" in again
+    assert Event.objects.filter(type="announcement.reminder").count() == 1
