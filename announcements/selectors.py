@@ -120,6 +120,34 @@ def unread_count(identity: Identity, branch_id: int, *, read_seq: int | None = N
     )
 
 
+def unread_by_branch(user_id: int, branch_ids) -> dict[int, dict]:
+    """For the navigation: per branch, the reader's marker (`read_seq`), how many
+    announcements are unread (`count`, as unread_count) and which of those after the
+    marker they read one by one (`read_ids`). Three queries for all the branches."""
+    from .actions import stream_for
+
+    branch_ids = sorted(set(branch_ids))
+    if not branch_ids:
+        return {}
+    keys = {branch_id: stream_for(branch_id) for branch_id in branch_ids}
+    markers = dict(ReadMarker.objects.filter(user_id=user_id, stream__in=keys.values()).values_list("stream", "seq"))
+    after = Q()
+    for branch_id, key in keys.items():
+        after |= Q(branch_id=branch_id, seq__gt=markers.get(key, 0))
+    rows = list(Announcement.objects.filter(after, withdrawn_at__isnull=True).exclude(author_id=user_id)
+                .values_list("pk", "branch_id"))
+    read = set(Reading.objects.filter(user_id=user_id, announcement_id__in=[pk for pk, _b in rows])
+               .values_list("announcement_id", flat=True))
+    result = {branch_id: {"read_seq": markers.get(key, 0), "count": 0, "read_ids": []}
+              for branch_id, key in keys.items()}
+    for pk, branch_id in rows:
+        if pk in read:
+            result[branch_id]["read_ids"].append(pk)
+        else:
+            result[branch_id]["count"] += 1
+    return result
+
+
 # -- for secretaries: one announcement to change, and who has read what ---------------------
 
 

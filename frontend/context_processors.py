@@ -69,6 +69,21 @@ def _announcement_heads(user) -> list[dict]:
     return [{"stream": key, "branch": name, "since": heads.get(key, 0)} for key, name in keys.items()]
 
 
+def _branch_unread(user) -> list[dict]:
+    """Each of the member's own branches' unread announcements, for the count on its
+    tab (nav_unread.js keeps it live, following the stream from its head)."""
+    from announcements.actions import stream_for
+    from announcements.selectors import unread_by_branch
+    from realtime.models import Stream
+
+    own = set(Membership.objects.filter(user=user).values_list("branch_id", flat=True))
+    unread = unread_by_branch(user.pk, own)
+    keys = {branch_id: stream_for(branch_id) for branch_id in unread}
+    heads = dict(Stream.objects.filter(key__in=keys.values()).values_list("key", "last_seq"))
+    return [{"branch": branch_id, "stream": keys[branch_id], "since": heads.get(keys[branch_id], 0), **state}
+            for branch_id, state in sorted(unread.items())]
+
+
 def navigation(request) -> dict:
     branches: list[Branch] = []
     user = getattr(request, "user", None)
@@ -78,7 +93,9 @@ def navigation(request) -> dict:
     # A visitor who took part as a citizen (a cookie, accounts/middleware.py).
     citizen = None if authenticated else getattr(request, "citizen", None) or None
     bell = None
+    branch_unread = None
     if authenticated:
+        branch_unread = _branch_unread(user)
         from accounts import notifications
         from accounts.api import request_identity
 
@@ -98,6 +115,7 @@ def navigation(request) -> dict:
         # Between the items of a short list of words (roles): "、" in Chinese, ", " in English.
         "list_separator": pgettext("list separator", ", "),
         "bell": bell,
+        "branch_unread": branch_unread,
         "nav_branches": branches,
         "citizen": citizen,
         "realtime_limits": settings.BRANCHLINE_REALTIME,

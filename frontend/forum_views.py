@@ -59,13 +59,12 @@ def branch_sections(identity: Identity, branch: Branch, section: str) -> dict:
         from realtime.models import Stream
 
         key = stream_for(branch.pk)
-        read_seq = announcement_selectors.read_marker(identity, branch.pk)
+        unread = announcement_selectors.unread_by_branch(identity.user_id, [branch.pk])[branch.pk]
         context["nav_unread"] = {
             "branch": branch.pk,
             "stream": key,
             "since": Stream.objects.filter(key=key).values_list("last_seq", flat=True).first() or 0,
-            "read_seq": read_seq,
-            "count": announcement_selectors.unread_count(identity, branch.pk, read_seq=read_seq),
+            **unread,
             "me": identity.user_id,
         }
     return context

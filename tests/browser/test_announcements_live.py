@@ -507,3 +507,27 @@ def test_what_has_been_on_screen_is_read_and_the_secretary_reminds_the_rest(own_
     # The secretary's open list moves by itself (receipts:<branch>), without 刷新.
     expect(item.locator(".receipt-read")).to_contain_text("张党员")
     expect(item.locator(".receipt-unread")).not_to_contain_text("张党员")
+
+
+def test_each_branch_tab_counts_its_new_announcements_live(own_server, open_page):
+    """张党员 is in 第一党支部 and in its 第一党小组: a notice to the group shows on the group's
+    tab on whatever page he has open, and goes once he has read it in another tab."""
+    server = own_server
+    group = server.branch_id("第一党小组")
+    member = open_page(server, "dangyuan", f"/branches/{server.branch_id(BRANCH)}/forum/")
+    expect(member.locator("#conn-status")).to_have_attribute("data-status", "online")
+    badge = member.locator(f'.branch-nav [data-unread-branch="{group}"]')
+    before = int(badge.inner_text().split()[0] or 0) if badge.is_visible() else 0
+    title = f"小组学习安排 {uuid.uuid4().hex[:6]}"
+    server.post_announcement(username="shuji", branch_id=group, title=title, body="周四晚上七点")
+    expect(badge).to_be_visible()
+    expect(badge).to_contain_text(f"{before + 1}")
+
+    reader = member.context.new_page()  # the same member, another tab
+    reader.goto(f"/branches/{group}/announcements/")
+    expect(reader.locator("#announcement-list .announcement", has_text=title)).not_to_have_class(
+        re.compile(r"\bis-unread\b"))  # read once seen there
+    if before == 0:
+        expect(badge).to_be_hidden()
+    else:
+        expect(badge).to_contain_text(f"{before}")

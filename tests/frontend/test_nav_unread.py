@@ -1,5 +1,6 @@
-"""The announcements tab's unread count on a branch's other pages: rendered with the
-stream's head, so the page's script follows the stream from there."""
+"""Unread counts in the navigation: the announcements tab's on a branch's other pages,
+and each of the member's own branches' on its tab; rendered with the streams' heads, so
+the page's script follows the streams from there."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.identity import identity_for_user
-from announcements.actions import mark_read, post_announcement
+from accounts.models import Membership
+from announcements.actions import mark_read, post_announcement, read_announcements
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +31,10 @@ def test_other_pages_show_the_unread_count_and_follow_from_the_head(client, peop
     html = client.get(reverse("forum-boards", args=[tree["a"].pk])).content.decode()
     config = nav_config(html)
     assert config == {"branch": tree["a"].pk, "stream": f"announcements:{tree['a'].pk}", "since": 3,
-                      "read_seq": 1, "count": 2, "me": people["member"].pk}
-    assert re.search(r'id="nav-unread-count">2<span class="visually-hidden"> 条未读</span>', html)
+                      "read_seq": 1, "count": 2, "read_ids": [],
+                      "me": people["member"].pk}
+    assert re.search(r'id="nav-unread-count" data-unread-branch="\d+">2<span class="visually-hidden"> 条未读</span>',
+                     html)
     assert "frontend/nav_unread.js" in html
 
 
@@ -41,4 +45,37 @@ def test_the_count_is_left_to_the_announcements_page_and_to_members(client, peop
     # The author's own announcements are never unread for them: shown hidden at 0.
     client.force_login(people["secretary"])
     html = client.get(reverse("forum-boards", args=[tree["a"].pk])).content.decode()
-    assert nav_config(html)["count"] == 0 and re.search(r'id="nav-unread-count" hidden>0<', html)
+    assert nav_config(html)["count"] == 0 and re.search(r'id="nav-unread-count" data-unread-branch="\d+" hidden>0<', html)
+
+
+def branch_config(html: str) -> list | None:
+    match = re.search(r'<script id="branch-unread" type="application/json">(.*?)</script>', html, re.DOTALL)
+    return json.loads(match.group(1)) if match else None
+
+
+def test_each_of_the_members_own_branches_shows_its_count_on_its_tab(client, people, tree, make_user):
+    both = make_user("both", branch=tree["a"], roles=("full",))
+    Membership.objects.create(user=both, branch=tree["a1"], role="full")
+    secretary = identity_for_user(people["secretary"])
+    posted = [post_announcement(identity=secretary, branch_id=tree["a"].pk, title=t, body="正文") for t in "一二三"]
+    group = post_announcement(identity=secretary, branch_id=tree["a1"].pk, title="小组会", body="正文")
+    read_announcements(identity=identity_for_user(both), branch_id=tree["a"].pk, announcement_ids=[posted[1].pk])
+    client.force_login(both)
+    html = client.get(reverse("account")).content.decode()  # any page: the tabs are on every one
+    assert branch_config(html) == [
+        {"branch": tree["a"].pk, "stream": f"announcements:{tree['a'].pk}", "since": 3, "read_seq": 0, "count": 2,
+         "read_ids": [posted[1].pk]},
+        {"branch": tree["a1"].pk, "stream": f"announcements:{tree['a1'].pk}", "since": 1, "read_seq": 0,
+         "count": 1, "read_ids": []},
+    ]
+    assert re.search(rf'data-unread-branch="{tree["a"].pk}">2<span class="visually-hidden"> 条未读</span>', html)
+    assert re.search(rf'data-unread-branch="{tree["a1"].pk}">1<span', html)
+    assert "frontend/nav_unread.js" in html
+    assert group.seq == 1
+
+    # The secretary's own posts are not unread for them; a citizen or visitor has no tabs.
+    client.force_login(people["secretary"])
+    html = client.get(reverse("account")).content.decode()
+    assert [b["count"] for b in branch_config(html)] == [0]
+    client.logout()
+    assert branch_config(client.get("/").content.decode()) is None
