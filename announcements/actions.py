@@ -197,7 +197,9 @@ def _tell_secretaries(branch_id: int, *, announcement_ids: list[int] = (), seq_a
             counts = read_counts(branch_id, items)
             broadcast(receipts_stream(branch_id), {"op": "receipts", "counts": {str(pk): c for pk, c in counts.items()}})
 
-    transaction.on_commit(send)
+    # robust: the reading is committed; should the counts fail, that is logged, and the
+    # reader still gets their answer (the secretary's list catches up when refreshed).
+    transaction.on_commit(send, robust=True)
 
 
 REMIND_EVERY = timedelta(minutes=30)

@@ -323,8 +323,7 @@ def announcement_strings() -> dict[str, str]:
                           "or they pressed “Mark all read” after it was published."),
         "remind": _("Remind those who have not read it"),
         "reminding": _("Reminding…"),
-        "reminded": _("Reminder sent to %(count)s. They see it among their notifications, and by e-mail if they take "
-                      "announcements by e-mail."),
+        "reminded": reminder_sent(),
         "reminded_at": _("Last reminded %(time)s."),
         "remind_failed": _("Not reminded:"),
         # Attachments
@@ -365,6 +364,12 @@ def announcement(request, announcement_id: int):
                   status=410 if withdrawn else 200)
 
 
+def reminder_sent() -> str:
+    """What a secretary is told once a reminder went out (%(count)s: how many got it)."""
+    return _("Reminder sent to %(count)s. They see it among their notifications, and by e-mail if they take "
+             "announcements by e-mail.")
+
+
 @login_required
 @require_POST
 def remind_readers(request, announcement_id: int):
@@ -374,8 +379,7 @@ def remind_readers(request, announcement_id: int):
     except (Conflict, Forbidden, NotFound, RateLimited) as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(request, _("Reminder sent to %(count)s. They see it among their notifications, and by "
-                                    "e-mail if they take announcements by e-mail.") % {"count": result["reminded"]})
+        messages.success(request, reminder_sent() % {"count": result["reminded"]})
     return redirect(f"{reverse('announcement', args=[announcement_id])}#receipt")
 
 

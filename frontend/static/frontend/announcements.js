@@ -596,9 +596,9 @@ async function sendSeen() {
     for (const id of ids) seenIds.delete(id);
     noteRead(reply.read_seq, ids, reply.unread);
   } catch (error) {
-    // Offline: sent again once the connection is back. Refused (the list changed under
-    // it): forgotten; the snapshot that follows says what is read.
-    if (error.code !== "offline") for (const id of ids) seenIds.delete(id);
+    // Offline, or the connection dropped: sent again once it is back. Refused (the
+    // list changed under it): forgotten; the snapshot that follows says what is read.
+    if (!["offline", "disconnected"].includes(error.code)) for (const id of ids) seenIds.delete(id);
   }
   sendingSeen = false;
   if (seenIds.size && conn.status === Status.ONLINE) sendSeen();
