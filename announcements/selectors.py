@@ -189,10 +189,10 @@ def _markers(branch_id: int, user_ids) -> dict[int, int]:
     )
 
 
-def _readings(announcement_ids, user_ids) -> set[tuple[int, int]]:
-    """(announcement id, user id) of those read one by one."""
-    return set(Reading.objects.filter(announcement_id__in=list(announcement_ids), user_id__in=list(user_ids))
-               .values_list("announcement_id", "user_id"))
+def _readings(announcement_ids, user_ids) -> dict[tuple[int, int], object]:
+    """{(announcement id, user id): when} of those read one by one."""
+    rows = Reading.objects.filter(announcement_id__in=list(announcement_ids), user_id__in=list(user_ids))
+    return {(aid, uid): at for aid, uid, at in rows.values_list("announcement_id", "user_id", "read_at")}
 
 
 def read_counts(branch_id: int, items) -> dict[int, dict]:
@@ -211,25 +211,39 @@ def read_counts(branch_id: int, items) -> dict[int, dict]:
 
 
 def _split_readers(a: Announcement) -> tuple[list[dict], list[dict]]:
-    """Those expected to read `a` (not its author), by name: who has read it, who not yet."""
+    """Those expected to read `a` (not its author), by name: who has read it (with
+    `read_at`: when, if they read it one by one; None when their marker passed it, whose
+    moment is not kept), and who not yet."""
     readers = _branch_readers(a.branch_id)
     readers.pop(a.author_id, None)
     markers = _markers(a.branch_id, readers)
     one_by_one = _readings([a.pk], readers)
     people = sorted(({"id": user_id, "name": name} for user_id, name in readers.items()),
                     key=lambda person: (person["name"], person["id"]))
-    done = {p["id"] for p in people if markers.get(p["id"], 0) >= a.seq or (a.pk, p["id"]) in one_by_one}
-    return [p for p in people if p["id"] in done], [p for p in people if p["id"] not in done]
+    read, unread = [], []
+    for person in people:
+        if (a.pk, person["id"]) in one_by_one:
+            read.append({**person, "read_at": one_by_one[a.pk, person["id"]]})
+        elif markers.get(person["id"], 0) >= a.seq:
+            read.append({**person, "read_at": None})
+        else:
+            unread.append(person)
+    return read, unread
 
 
-def readers_of(identity: Identity, announcement_id: int) -> dict:
-    """Who has read an announcement and who has not yet, by name (secretaries only), and
-    when those who had not were last reminded."""
+def readers_of(identity: Identity, announcement_id: int, *, as_json: bool = True) -> dict:
+    """Who has read an announcement (and when, where that is known) and who has not yet,
+    by name (secretaries only), and when those who had not were last reminded. Times as
+    ISO strings, or with as_json=False as datetimes (for pages and exports)."""
     a = managed_announcement(identity, announcement_id,
                              refusal=_("Only the branch secretary may see who has read an announcement."))
     read, unread = _split_readers(a)
-    return {"announcement": a.pk, "read": read, "unread": unread,
-            "reminded_at": iso(a.reminded_at) if a.reminded_at else None}
+    result = {"announcement": a.pk, "read": read, "unread": unread, "reminded_at": a.reminded_at}
+    if as_json:
+        result["reminded_at"] = iso(a.reminded_at) if a.reminded_at else None
+        result["read"] = [{**person, "read_at": iso(person["read_at"]) if person["read_at"] else None}
+                          for person in read]
+    return result
 
 
 def not_yet_read(a: Announcement) -> list[int]:

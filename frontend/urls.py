@@ -20,6 +20,7 @@ urlpatterns = [
     path("branches/<int:branch_id>/announcements/", views.announcements, name="announcements"),
     path("announcements/<int:announcement_id>/", views.announcement, name="announcement"),
     path("announcements/<int:announcement_id>/remind/", views.remind_readers, name="announcement-remind"),
+    path("announcements/<int:announcement_id>/readers.csv", views.readers_csv, name="announcement-readers-csv"),
     path("attachments/<int:attachment_id>/<str:name>", views.attachment, name="attachment"),
     path("branches/<int:branch_id>/announcements/search/", views.announcement_search, name="announcement-search"),
     path("branches/<int:branch_id>/members/", member_views.members, name="members"),

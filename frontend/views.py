@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import csv
 import html
+import io
 import time
 
 from django import forms
@@ -10,13 +12,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, JsonResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import strip_tags
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -356,12 +358,41 @@ def announcement(request, announcement_id: int):
         read_announcements(identity=identity, branch_id=a.branch_id, announcement_ids=[a.pk])
     readers = None
     if not withdrawn and can_manage_branch(identity, a.branch_id):  # who has read it, for its secretary
-        readers = announcement_selectors.readers_of(identity, a.pk)
-        readers["reminded_at"] = a.reminded_at
+        readers = announcement_selectors.readers_of(identity, a.pk, as_json=False)
         readers["of"] = len(readers["read"]) + len(readers["unread"])
     return render(request, "frontend/announcement.html",
                   {"a": None if withdrawn else a, "branch": a.branch, "readers": readers},
                   status=410 if withdrawn else 200)
+
+
+@login_required
+def readers_csv(request, announcement_id: int):
+    """已读名单 as a spreadsheet, for the branch's records (台账): each member expected to
+    read it, whether they have, and when (in the branch's time), for its secretary."""
+    from announcements.models import Announcement
+
+    try:
+        readers = announcement_selectors.readers_of(request_identity(request), announcement_id, as_json=False)
+    except Forbidden:
+        raise PermissionDenied from None
+    except NotFound:
+        raise Http404("no such announcement") from None
+    a = Announcement.objects.select_related("branch").get(pk=announcement_id)
+    zone = a.branch.zone
+    out = io.StringIO()
+    out.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
+    writer = csv.writer(out)
+    writer.writerow([_("Name"), _("Read"), _("Read at")])
+    for person in readers["read"]:
+        at = person["read_at"]
+        writer.writerow([person["name"], _("yes"),
+                         at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else _("with “Mark all read”")])
+    for person in readers["unread"]:
+        writer.writerow([person["name"], _("no"), ""])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        True, _("%(title)s - readers.csv") % {"title": a.title[:80]})
+    return response
 
 
 def reminder_sent() -> str:

@@ -322,3 +322,36 @@ def test_the_announcements_own_page_shows_its_secretary_who_has_read_it_and_remi
     again = secretary.post(f"/announcements/{a.pk}/remind/", follow=True).content.decode()
     assert "起可以再次提醒" in again
     assert Event.objects.filter(type="announcement.reminder").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_secretary_downloads_who_has_read_it_and_when(people, tree):
+    import csv
+    import io
+
+    a = post(people, tree, "学习材料")
+    read(people, "member", tree, a)
+    actions.mark_read(identity=ident(people["moderator"]), branch_id=tree["a"].pk, seq=a.seq)
+    reading = Reading.objects.get(user=people["member"])
+    readers = selectors.readers_of(ident(people["secretary"]), a.pk)
+    assert {p["name"]: p["read_at"] for p in readers["read"]} == {
+        "Member": reading.read_at.isoformat().replace("+00:00", "Z"), "Moderator": None}
+
+    secretary = Client()
+    secretary.force_login(people["secretary"])
+    response = secretary.get(f"/announcements/{a.pk}/readers.csv")
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"] and ".csv" in response["Content-Disposition"]
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    shanghai = reading.read_at.astimezone(tree["a"].zone).strftime("%Y-%m-%d %H:%M")
+    assert rows == [["姓名", "已读", "阅读时间"], ["Member", "是", shanghai],
+                    ["Moderator", "是", "通过“全部标为已读”"], ["Probationary", "否", ""]]
+    assert "readers.csv" in secretary.get(f"/announcements/{a.pk}/").content.decode()
+
+    member, outsider = Client(), Client()
+    member.force_login(people["member"])
+    outsider.force_login(people["outsider"])
+    assert member.get(f"/announcements/{a.pk}/readers.csv").status_code == 403
+    assert outsider.get(f"/announcements/{a.pk}/readers.csv").status_code == 404
