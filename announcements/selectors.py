@@ -103,6 +103,12 @@ def read_ids(identity: Identity, branch_id: int, items, *, read_seq: int | None 
     return read
 
 
+def _waiting_for(user_id: int, after: Q):
+    """Announcements (`after`: which, by branch and seq) that a reader may still have to
+    read: not withdrawn, not their own. Those they read one by one are left to the caller."""
+    return Announcement.objects.filter(after, withdrawn_at__isnull=True).exclude(author_id=user_id)
+
+
 def unread_count(identity: Identity, branch_id: int, *, read_seq: int | None = None) -> int:
     """Announcements after the reader's marker that they have not read one by one, not
     counting their own. `read_seq`: the marker, when the caller has just read it
@@ -111,13 +117,8 @@ def unread_count(identity: Identity, branch_id: int, *, read_seq: int | None = N
         return 0
     if read_seq is None:
         read_seq = read_marker(identity, branch_id)
-    return (
-        Announcement.objects.filter(branch_id=branch_id, seq__gt=read_seq,
-                                    withdrawn_at__isnull=True)
-        .exclude(author_id=identity.user_id)
-        .exclude(readings__user_id=identity.user_id)
-        .count()
-    )
+    after = Q(branch_id=branch_id, seq__gt=read_seq)
+    return _waiting_for(identity.user_id, after).exclude(readings__user_id=identity.user_id).count()
 
 
 def unread_by_branch(user_id: int, branch_ids) -> dict[int, dict]:
@@ -134,8 +135,7 @@ def unread_by_branch(user_id: int, branch_ids) -> dict[int, dict]:
     after = Q()
     for branch_id, key in keys.items():
         after |= Q(branch_id=branch_id, seq__gt=markers.get(key, 0))
-    rows = list(Announcement.objects.filter(after, withdrawn_at__isnull=True).exclude(author_id=user_id)
-                .values_list("pk", "branch_id"))
+    rows = list(_waiting_for(user_id, after).values_list("pk", "branch_id"))
     read = set(Reading.objects.filter(user_id=user_id, announcement_id__in=[pk for pk, _b in rows])
                .values_list("announcement_id", flat=True))
     result = {branch_id: {"read_seq": markers.get(key, 0), "count": 0, "read_ids": []}
@@ -205,9 +205,14 @@ def read_counts(branch_id: int, items) -> dict[int, dict]:
     counts = {}
     for a in items:
         waiting = [user_id for user_id in readers if user_id != a.author_id]
-        read = sum(1 for user_id in waiting if markers.get(user_id, 0) >= a.seq or (a.pk, user_id) in one_by_one)
+        read = sum(1 for user_id in waiting if _has_read(a, user_id, markers, one_by_one))
         counts[a.pk] = {"read": read, "of": len(waiting)}
     return counts
+
+
+def _has_read(a: Announcement, user_id: int, markers: dict, one_by_one: dict) -> bool:
+    """Read: one by one (a Reading), or the reader's marker has reached its seq."""
+    return (a.pk, user_id) in one_by_one or markers.get(user_id, 0) >= a.seq
 
 
 def _split_readers(a: Announcement) -> tuple[list[dict], list[dict]]:
@@ -222,10 +227,8 @@ def _split_readers(a: Announcement) -> tuple[list[dict], list[dict]]:
                     key=lambda person: (person["name"], person["id"]))
     read, unread = [], []
     for person in people:
-        if (a.pk, person["id"]) in one_by_one:
-            read.append({**person, "read_at": one_by_one[a.pk, person["id"]]})
-        elif markers.get(person["id"], 0) >= a.seq:
-            read.append({**person, "read_at": None})
+        if _has_read(a, person["id"], markers, one_by_one):
+            read.append({**person, "read_at": one_by_one.get((a.pk, person["id"]))})
         else:
             unread.append(person)
     return read, unread

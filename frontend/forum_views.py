@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.api import request_identity
 from accounts.identity import Identity
-from accounts.models import Branch
+from accounts.models import Branch, Membership
 from accounts.selectors import can_moderate_branch, can_read_branch
 from forum import selectors as forum_selectors
 from forum.actions import BODY_MAX, TITLE_MAX
@@ -53,7 +53,11 @@ def branch_sections(identity: Identity, branch: Branch, section: str) -> dict:
     }
     if member and identity.is_user and section != "announcements":
         # The announcements tab counts the reader's unread ones, live (nav_unread.js
-        # follows the stream from this head on); their own page has its own badge.
+        # follows the stream from this head on); their own page has its own badge. For
+        # a branch of their own the navigation has the count already (branch_unread).
+        if Membership.objects.filter(user_id=identity.user_id, branch_id=branch.pk).exists():
+            context["nav_unread_own"] = True
+            return context
         from announcements import selectors as announcement_selectors
         from announcements.actions import stream_for
         from realtime.models import Stream

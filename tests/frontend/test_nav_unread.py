@@ -29,23 +29,35 @@ def test_other_pages_show_the_unread_count_and_follow_from_the_head(client, peop
     mark_read(identity=identity_for_user(people["member"]), branch_id=tree["a"].pk, seq=1)
     client.force_login(people["member"])
     html = client.get(reverse("forum-boards", args=[tree["a"].pk])).content.decode()
-    config = nav_config(html)
-    assert config == {"branch": tree["a"].pk, "stream": f"announcements:{tree['a'].pk}", "since": 3,
-                      "read_seq": 1, "count": 2, "read_ids": [],
-                      "me": people["member"].pk}
+    # A branch of the member's own: its entry in the navigation's counts serves the
+    # section tab too (nothing counted twice).
+    assert nav_config(html) is None
+    assert branch_config(html) == [{"branch": tree["a"].pk, "stream": f"announcements:{tree['a'].pk}", "since": 3,
+                                    "read_seq": 1, "count": 2, "read_ids": []}]
     assert re.search(r'id="nav-unread-count" data-unread-branch="\d+">2<span class="visually-hidden"> 条未读</span>',
                      html)
     assert "frontend/nav_unread.js" in html
+
+    # A committee secretary reads the branch from above: the page counts it itself.
+    client.force_login(people["committee_secretary"])
+    html = client.get(reverse("forum-boards", args=[tree["a"].pk])).content.decode()
+    assert nav_config(html) == {"branch": tree["a"].pk, "stream": f"announcements:{tree['a'].pk}", "since": 3,
+                                "read_seq": 0, "count": 3, "read_ids": [],
+                                "me": people["committee_secretary"].pk}
+    assert re.search(r'id="nav-unread-count" data-unread-branch="\d+">3<span class="visually-hidden"> 条未读</span>',
+                     html)
 
 
 def test_the_count_is_left_to_the_announcements_page_and_to_members(client, people, tree):
     post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk, title="一", body="正")
     client.force_login(people["member"])
-    assert nav_config(client.get(reverse("announcements", args=[tree["a"].pk])).content.decode()) is None
+    page = client.get(reverse("announcements", args=[tree["a"].pk])).content.decode()
+    assert nav_config(page) is None and 'id="nav-unread-count"' not in page
     # The author's own announcements are never unread for them: shown hidden at 0.
     client.force_login(people["secretary"])
     html = client.get(reverse("forum-boards", args=[tree["a"].pk])).content.decode()
-    assert nav_config(html)["count"] == 0 and re.search(r'id="nav-unread-count" data-unread-branch="\d+" hidden>0<', html)
+    assert branch_config(html)[0]["count"] == 0
+    assert re.search(r'id="nav-unread-count" data-unread-branch="\d+" hidden>0<', html)
 
 
 def branch_config(html: str) -> list | None:
