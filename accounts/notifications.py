@@ -1,7 +1,8 @@
 """提醒: what a member's inbox (`inbox:<user>`) tells them that they would want to find
 again later, not only see live on the page they happen to have open: mentions, what a
-moderator decided about their posts, topic discussions opening, meetings, and a
-secretary's reminder to read an announcement.
+moderator decided about their posts, topic discussions opening, meetings, a
+secretary's reminder to read an announcement, and an announcement of their own,
+scheduled for later, that could not be published.
 
 The inbox's event log is the record (no second table): the bell counts those events
 after the member's marker, and the notifications page lists the newest of them. They
@@ -37,6 +38,7 @@ TYPES = (
     "leave.requested",
     "leave.decided",
     "announcement.reminder",
+    "announcement.schedule_failed",
 )
 PAGE = 50
 

@@ -75,10 +75,17 @@ def post_announcement(
     # savepoint=False: inside run_once's transaction a failure rolls back everything
     # anyway, so a SAVEPOINT/RELEASE pair would be two statements for nothing.
     with transaction.atomic(savepoint=False):
-        announcement = _write_announcement(identity, branch_id, title, body, body_html, files)
-        attachments_module.attach(files, announcement.pk)
-        mailing.after_post(announcement.pk)  # once committed, to members who want it by e-mail
-        return announcement
+        return publish(identity, branch_id, title, body, body_html, files)
+
+
+def publish(identity: Identity, branch_id: int, title: str, body: str, body_html: str, files: list[Attachment],
+            *, scheduled_id: int | None = None) -> Announcement:
+    """Inside a transaction, checked: write the announcement and its event, attach its
+    files (held until now by `scheduled_id`, announcements/scheduling.py) and mail it."""
+    announcement = _write_announcement(identity, branch_id, title, body, body_html, files)
+    attachments_module.attach(files, announcement.pk, scheduled_id=scheduled_id)
+    mailing.after_post(announcement.pk)  # once committed, to members who want it by e-mail
+    return announcement
 
 
 def _write_announcement(

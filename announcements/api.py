@@ -7,7 +7,7 @@ from ninja.security import django_auth
 from accounts.api import request_identity
 from realtime.idempotency import once_if_keyed
 
-from . import actions, selectors
+from . import actions, scheduling, selectors
 from . import attachments as attachment_actions
 
 router = Router(tags=["announcements"])
@@ -129,6 +129,90 @@ def pin_announcement(request: HttpRequest, announcement_id: int, payload: PinIn,
         return {"announcement": a.to_dict()}
 
     return once_if_keyed(identity, idempotency_key, "announcements.pin", write)
+
+
+class ScheduledIn(NewAnnouncementIn):
+    publish_at: str  # ISO 8601; without an offset, on the branch's clock
+
+
+class ChangedScheduledIn(EditedAnnouncementIn):
+    publish_at: str
+
+
+@router.get(
+    "/branches/{branch_id}/scheduled-announcements",
+    auth=django_auth,
+    summary="Announcements waiting to be published later (定时发布), the soonest first (secretaries)",
+)
+def list_scheduled(request: HttpRequest, branch_id: int):
+    return {"scheduled": scheduling.scheduled_for(request_identity(request), branch_id)}
+
+
+@router.post(
+    "/branches/{branch_id}/scheduled-announcements",
+    auth=django_auth,
+    response={201: dict},
+    summary="Schedule an announcement to be published later (secretaries); Idempotency-Key makes retries safe",
+)
+def schedule_announcement(
+    request: HttpRequest, branch_id: int, payload: ScheduledIn, idempotency_key: str | None = Header(None)
+):
+    identity = request_identity(request)
+
+    def write() -> dict:
+        s = scheduling.schedule_announcement(identity=identity, branch_id=branch_id, title=payload.title,
+                                             body=payload.body, publish_at=payload.publish_at,
+                                             attachments=payload.attachments)
+        return {"scheduled": scheduling.to_dict(s)}
+
+    return Status(201, once_if_keyed(identity, idempotency_key, "announcements.schedule", write))
+
+
+@router.patch(
+    "/scheduled-announcements/{scheduled_id}",
+    auth=django_auth,
+    summary="Change an announcement scheduled for later: its text, files and time (secretaries)",
+)
+def change_scheduled(request: HttpRequest, scheduled_id: int, payload: ChangedScheduledIn,
+                     idempotency_key: str | None = Header(None)):
+    identity = request_identity(request)
+
+    def write() -> dict:
+        s = scheduling.change_scheduled(identity=identity, scheduled_id=scheduled_id, title=payload.title,
+                                        body=payload.body, publish_at=payload.publish_at,
+                                        attachments=payload.attachments)
+        return {"scheduled": scheduling.to_dict(s)}
+
+    return once_if_keyed(identity, idempotency_key, "announcements.change_scheduled", write)
+
+
+@router.delete(
+    "/scheduled-announcements/{scheduled_id}",
+    auth=django_auth,
+    summary="Cancel an announcement scheduled for later (secretaries); its files are deleted",
+)
+def cancel_scheduled(request: HttpRequest, scheduled_id: int, idempotency_key: str | None = Header(None)):
+    identity = request_identity(request)
+
+    def write() -> dict:
+        s = scheduling.cancel_scheduled(identity=identity, scheduled_id=scheduled_id)
+        return {"scheduled": {"id": s.pk, "status": s.status}}
+
+    return once_if_keyed(identity, idempotency_key, "announcements.cancel_scheduled", write)
+
+
+@router.post(
+    "/scheduled-announcements/{scheduled_id}/publish",
+    auth=django_auth,
+    summary="Publish an announcement scheduled for later at once, as the secretary who asks",
+)
+def publish_scheduled(request: HttpRequest, scheduled_id: int, idempotency_key: str | None = Header(None)):
+    identity = request_identity(request)
+
+    def write() -> dict:
+        return {"announcement": scheduling.publish_now(identity=identity, scheduled_id=scheduled_id).to_dict()}
+
+    return once_if_keyed(identity, idempotency_key, "announcements.publish_scheduled", write)
 
 
 @router.post(

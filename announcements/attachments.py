@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
-from accounts.selectors import can_read_branch
+from accounts.selectors import can_manage_branch, can_read_branch
 from realtime.errors import Conflict, Invalid, NotFound, TooLarge
 from realtime.scheduler import register_periodic
 
@@ -93,7 +93,8 @@ def upload_attachment(*, identity: Identity, branch_id: int, uploaded: UploadedF
                        % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)})
     if uploaded.size == 0:
         raise Invalid("file", _("The file is empty."))
-    waiting = Attachment.objects.filter(uploaded_by_id=identity.user_id, announcement__isnull=True).count()
+    waiting = Attachment.objects.filter(uploaded_by_id=identity.user_id, announcement__isnull=True,
+                                        scheduled__isnull=True).count()
     if waiting >= WAITING_MAX:
         raise Conflict(_("You have %(count)s files waiting to be attached; post or remove them first.")
                        % {"count": waiting})
@@ -157,23 +158,38 @@ def waiting_for(identity: Identity, branch_id: int, ids: list[int], *, already: 
     if len(set(ids)) != len(ids):
         raise Invalid("attachments", _("The same file is attached twice."))
     found = {a.pk: a for a in Attachment.objects.filter(
-        pk__in=ids, branch_id=branch_id, uploaded_by_id=identity.user_id, announcement__isnull=True)}
+        pk__in=ids, branch_id=branch_id, uploaded_by_id=identity.user_id, announcement__isnull=True,
+        scheduled__isnull=True)}
     if len(found) != len(ids):
         raise Invalid("attachments", _("A file is no longer waiting to be attached; upload it again."))
     return [found[pk] for pk in sorted(ids)]
 
 
-def attach(attachments: list[Attachment], announcement_id: int) -> None:
+def attach(attachments: list[Attachment], announcement_id: int, *, scheduled_id: int | None = None) -> None:
     """Inside the post's transaction. Two posts naming the same upload at once: the
-    second finds it taken and fails whole."""
+    second finds it taken and fails whole. `scheduled_id`: the files that announcement,
+    scheduled for later, held until it was published now."""
     if not attachments:
         return
-    taken = Attachment.objects.filter(pk__in=[a.pk for a in attachments], announcement__isnull=True).update(
-        announcement_id=announcement_id)
+    taken = Attachment.objects.filter(pk__in=[a.pk for a in attachments], announcement__isnull=True,
+                                      scheduled_id=scheduled_id).update(announcement_id=announcement_id)
     if taken != len(attachments):
         raise Conflict(_("A file was attached to another announcement meanwhile; upload it again."))
     for a in attachments:
         a.announcement_id = announcement_id
+
+
+def hold(attachments: list[Attachment], scheduled_id: int) -> None:
+    """Inside the transaction that schedules an announcement for later (定时发布): its
+    files wait with it, and no longer count as waiting to be attached."""
+    if not attachments:
+        return
+    taken = Attachment.objects.filter(pk__in=[a.pk for a in attachments], announcement__isnull=True,
+                                      scheduled__isnull=True).update(scheduled_id=scheduled_id)
+    if taken != len(attachments):
+        raise Conflict(_("A file was attached to another announcement meanwhile; upload it again."))
+    for a in attachments:
+        a.scheduled_id = scheduled_id
 
 
 def detach(removed: list[Attachment]) -> None:
@@ -196,20 +212,24 @@ def discard_upload(*, identity: Identity, attachment_id: int) -> None:
             raise NotFound(_("There is no such file."))
         if attachment.announcement_id is not None:
             raise Conflict(_("This file belongs to a posted announcement."))
+        if attachment.scheduled_id is not None:
+            raise Conflict(_("This file belongs to an announcement scheduled for later."))
         attachment.delete()
     _delete_files(attachment)
 
 
 def for_download(identity: Identity, attachment_id: int) -> Attachment:
     """A file the person may see: attached to an announcement of a branch they read
-    (the caller answers 410 when that was withdrawn: `announcement.withdrawn_at`), or
-    their own upload not attached yet."""
+    (the caller answers 410 when that was withdrawn: `announcement.withdrawn_at`),
+    their own upload not attached yet, or one held by an announcement scheduled for
+    later in a branch they manage (secretaries check what will go out)."""
     attachment = Attachment.objects.select_related("announcement__branch").filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound(_("There is no such file."))
     announcement: Announcement | None = attachment.announcement
     if announcement is None:
-        if not (identity.is_user and attachment.uploaded_by_id == identity.user_id):
+        own = identity.is_user and attachment.uploaded_by_id == identity.user_id
+        if not own and not (attachment.scheduled_id and can_manage_branch(identity, attachment.branch_id)):
             raise NotFound(_("There is no such file."))
         return attachment
     if not can_read_branch(identity, announcement.branch_id):
@@ -222,9 +242,10 @@ def remove_unattached() -> int:
     """Uploads never attached to an announcement, a day on."""
     cutoff = timezone.now() - timedelta(hours=UNATTACHED_HOURS)
     removed = 0
-    for attachment in Attachment.objects.filter(announcement__isnull=True, created_at__lt=cutoff)[:500]:
+    waiting = Attachment.objects.filter(announcement__isnull=True, scheduled__isnull=True)
+    for attachment in waiting.filter(created_at__lt=cutoff)[:500]:
         with transaction.atomic():
-            if not Attachment.objects.filter(pk=attachment.pk, announcement__isnull=True).delete()[0]:
+            if not waiting.filter(pk=attachment.pk).delete()[0]:
                 continue  # attached meanwhile
         _delete_files(attachment)
         removed += 1

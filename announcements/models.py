@@ -83,6 +83,42 @@ class Reading(models.Model):
         indexes = [models.Index(fields=["user", "announcement"], name="reading_by_user")]
 
 
+class ScheduledAnnouncement(models.Model):
+    """定时发布: an announcement a secretary wrote to go out later (a notice for the
+    morning, written the night before). Nobody but the branch's secretaries sees it until
+    it is published (announcements/scheduling.py); it then becomes an Announcement like
+    any other, posted by its author at that moment."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("scheduled")
+        PUBLISHED = "published", _("published")
+        CANCELLED = "cancelled", _("cancelled")
+        FAILED = "failed", _("could not be published")
+
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("branch"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("author"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), max_length=20_000)
+    publish_at = models.DateTimeField(_("to be published at"), db_index=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    # Once published: what it became. Once failed: why (in the site's language).
+    announcement = models.OneToOneField(Announcement, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+", verbose_name=_("announcement"))
+    problem = models.CharField(_("problem"), max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("scheduled announcement")
+        verbose_name_plural = _("scheduled announcements")
+        ordering = ["publish_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 def _stored_name(instance: Attachment, filename: str) -> str:
     # A random name on disk: the member's file name is kept in `name`, shown and sent
     # back on download, and never becomes a path.
@@ -94,13 +130,16 @@ class Attachment(models.Model):
     """A file a secretary attached to an announcement (学习材料, a form to fill in).
 
     Uploaded first, on its own (a WebSocket frame is no place for megabytes), then
-    attached when the announcement is posted; an upload never attached is removed a
-    day later (announcements/attachments.py)."""
+    attached when the announcement is posted (or held by one scheduled for later); an
+    upload never attached is removed a day later (announcements/attachments.py)."""
 
     branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="+",
                                verbose_name=_("branch"))
     announcement = models.ForeignKey(Announcement, null=True, blank=True, on_delete=models.CASCADE,
                                      related_name="attachments", verbose_name=_("announcement"))
+    # Held for an announcement to be published later (定时发布) until it is.
+    scheduled = models.ForeignKey(ScheduledAnnouncement, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="attachments", verbose_name=_("scheduled announcement"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("uploaded by"))
     file = models.FileField(upload_to=_stored_name, max_length=200)

@@ -11,7 +11,7 @@ from realtime.errors import Invalid
 from realtime.ops import OpArgs, OpContext, register_op
 from realtime.streams import StreamType, register_stream_type
 
-from . import actions, selectors
+from . import actions, scheduling, selectors
 from .models import Announcement
 
 
@@ -165,3 +165,62 @@ class RemindArgs(OpArgs):
 @register_op("announcements.remind", args=RemindArgs, writes=True)
 def remind(ctx: OpContext, args: RemindArgs) -> dict:
     return actions.remind_unread(identity=ctx.identity, announcement_id=args.announcement)
+
+
+# -- 定时发布: announcements scheduled for later (announcements/scheduling.py) ---------------
+
+# The secretaries' list of what waits to be published: ephemeral `scheduled` frames, each
+# with the whole list, whenever it changes. Nothing logged; a page asks for the list
+# (`announcements.scheduled`) whenever it comes online.
+register_stream_type(StreamType(name="scheduled", can_read=_may_see_receipts, exists=_exists))
+
+
+class ScheduleArgs(PostArgs):
+    publish_at: str  # ISO 8601; without an offset, on the branch's clock
+
+
+@register_op("announcements.schedule", args=ScheduleArgs, writes=True)
+def schedule(ctx: OpContext, args: ScheduleArgs) -> dict:
+    s = scheduling.schedule_announcement(identity=ctx.identity, branch_id=args.branch, title=args.title,
+                                         body=args.body, publish_at=args.publish_at, attachments=args.attachments)
+    return {"scheduled": scheduling.to_dict(s)}
+
+
+class ScheduledListArgs(OpArgs):
+    branch: int
+
+
+@register_op("announcements.scheduled", args=ScheduledListArgs)
+def scheduled_list(ctx: OpContext, args: ScheduledListArgs) -> dict:
+    return {"scheduled": scheduling.scheduled_for(ctx.identity, args.branch)}
+
+
+class ChangeScheduledArgs(OpArgs):
+    scheduled: int
+    title: str
+    body: str
+    publish_at: str
+    attachments: list[int] | None = None  # the files it keeps plus new uploads; absent: unchanged
+
+
+@register_op("announcements.change_scheduled", args=ChangeScheduledArgs, writes=True)
+def change_scheduled(ctx: OpContext, args: ChangeScheduledArgs) -> dict:
+    s = scheduling.change_scheduled(identity=ctx.identity, scheduled_id=args.scheduled, title=args.title,
+                                    body=args.body, publish_at=args.publish_at, attachments=args.attachments)
+    return {"scheduled": scheduling.to_dict(s)}
+
+
+class ScheduledArgs(OpArgs):
+    scheduled: int
+
+
+@register_op("announcements.cancel_scheduled", args=ScheduledArgs, writes=True)
+def cancel_scheduled(ctx: OpContext, args: ScheduledArgs) -> dict:
+    s = scheduling.cancel_scheduled(identity=ctx.identity, scheduled_id=args.scheduled)
+    return {"scheduled": {"id": s.pk, "status": s.status}}
+
+
+@register_op("announcements.publish_scheduled", args=ScheduledArgs, writes=True)
+def publish_scheduled(ctx: OpContext, args: ScheduledArgs) -> dict:
+    announcement = scheduling.publish_now(identity=ctx.identity, scheduled_id=args.scheduled)
+    return {"announcement": announcement.to_dict(author_name=ctx.identity.name)}

@@ -210,6 +210,9 @@ def audit_action_strings() -> dict[str, str]:
         "announcement.pin": _("Pinned an announcement"),
         "announcement.unpin": _("Unpinned an announcement"),
         "announcement.remind": _("Reminded members to read an announcement"),
+        "announcement.schedule": _("Scheduled an announcement for later"),
+        "announcement.reschedule": _("Changed an announcement scheduled for later"),
+        "announcement.unschedule": _("Cancelled an announcement scheduled for later"),
         "member.password_link": _("Gave a member a link to set a new password"),
         "member.add": _("Added a member"),
         "member.roles": _("Changed a member's standing"),
@@ -255,6 +258,7 @@ def target_type_strings() -> dict[str, str]:
         "meetings.meeting": _("meeting"),
         "meetings.chat": _("meeting chat message"),
         "announcements.announcement": _("announcement"),
+        "announcements.scheduled": _("scheduled announcement"),
         "accounts.member": _("member"),
     }
 

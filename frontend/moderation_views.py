@@ -257,7 +257,7 @@ class _AuditRefs:
             return f"{label}“{self.meetings[pk]}”", reverse("meetings:meeting", args=[pk])
         if kind == "accounts.member":
             return f"{label} {self.users.get(pk, pk)}", reverse("members", args=[entry["branch"]])
-        if kind == "announcements.announcement":
+        if kind in ("announcements.announcement", "announcements.scheduled"):
             return f"{label} {pk}", reverse("announcements", args=[entry["branch"]])
         if kind == "meetings.chat" and pk in self.chat_meetings:
             meeting_id = self.chat_meetings[pk]

@@ -81,5 +81,9 @@ def describe(events) -> list[dict]:
             url = reverse("announcement", args=[data["announcement"]]) if data.get("announcement") else ""
             text = _("%(name)s reminds you to read the announcement %(title)s") % {
                 "name": (data.get("by") or {}).get("name", ""), "title": _quoted(data.get("title"))}
+        elif e.type == "announcement.schedule_failed":
+            url = reverse("announcements", args=[data["branch"]]) if data.get("branch") else ""
+            text = _("Your announcement %(title)s, scheduled for later, was not published: %(problem)s") % {
+                "title": _quoted(data.get("title")), "problem": data.get("problem", "")}
         items.append({"seq": e.seq, "type": e.type, "text": text.strip(), "url": url, "at": e.created_at})
     return items
