@@ -34,6 +34,7 @@ from accounts.models import MailSettings, Membership
 from accounts.selectors import ROLE_ORDER, can_manage_branch, can_read_branch
 from accounts.throttle import WINDOW as THROTTLE_WINDOW
 from announcements import attachments as attachment_rules
+from announcements import scheduling as announcement_scheduling
 from announcements import selectors as announcement_selectors
 from announcements.actions import BODY_MAX, TITLE_MAX, read_announcements, remind_unread, stream_for
 from forum import selectors as forum_selectors
@@ -328,6 +329,24 @@ def announcement_strings() -> dict[str, str]:
         "reminded": reminder_sent(),
         "reminded_at": _("Last reminded %(time)s."),
         "remind_failed": _("Not reminded:"),
+        # 定时发布: announcements scheduled for later
+        "publish": _("Publish"),
+        "schedule": _("Schedule"),
+        "scheduling": _("Scheduling…"),
+        "scheduled_ok": _("Scheduled: it will be published %(time)s."),
+        "scheduled_replayed": _("Scheduled (confirmed after reconnecting)."),
+        "schedule_failed": _("Not scheduled:"),
+        "publish_at_required": _("Choose when to publish it."),
+        "publish_at": _("Publish at"),
+        "publishes_at": _("To be published %(time)s"),
+        "written_by": _("Written by %(name)s"),
+        "not_published": _("Not published: %(problem)s"),
+        "publish_now": _("Publish now"),
+        "confirm_publish_now": _("Publish it now for everyone?"),
+        "cancel_scheduled": _("Cancel it"),
+        "confirm_cancel_scheduled": _("Cancel it and delete its files?"),
+        "change": _("Change"),
+        "scheduled_action_failed": _("Not done:"),
         # Attachments
         "attachments": _("Attachments"),
         "add_files": _("Add files…"),
@@ -488,7 +507,10 @@ def announcements(request, branch_id: int):
         "me": identity.user_id,
         "login_url": reverse("login"),
     }
+    scheduled = []
     if can_post:  # uploads go over HTTP (POST /api/branches/{id}/attachments)
+        scheduled = announcement_scheduling.open_ones(branch.pk)
+        config["scheduled_stream"] = announcement_scheduling.stream_for(branch.pk)
         config.update(attachments_max=attachment_rules.PER_ANNOUNCEMENT, attachment_accept=",".join(attachment_rules.TYPES),
                       attachment_max_bytes=settings.ATTACHMENT_MAX_BYTES, csrf=get_token(request))
     return render(
@@ -502,6 +524,7 @@ def announcements(request, branch_id: int):
             "can_post": can_post,
             "stream": stream_for(branch.pk),
             "announcements": items,
+            "scheduled": scheduled,
             "read_seq": read_seq,
             "unread": unread,
             "title_max": TITLE_MAX,

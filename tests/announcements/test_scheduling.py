@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone
 
@@ -371,3 +372,22 @@ def test_the_audit_log_names_what_was_done(people, tree):
     scheduling.cancel_scheduled(identity=ident(people["secretary"]), scheduled_id=s.pk)
     page = client_for(people["secretary"]).get(f"/branches/{tree['a'].pk}/audit/").content.decode()
     assert "定时发布" in page and "取消" in page
+
+
+@pytest.mark.django_db
+def test_the_demo_has_one_waiting_on_the_secretarys_page(capsys):
+    from django.core.management import call_command
+
+    from accounts.management.commands.seed_demo import SCHEDULED
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # idempotent
+    s = ScheduledAnnouncement.objects.get()
+    assert (s.title, s.status, s.author.username) == (SCHEDULED[0], "scheduled", "shuji")
+    local = s.publish_at.astimezone(s.branch.zone)
+    assert (local.hour, local.minute) == (8, 0) and s.publish_at > timezone.now()
+    assert not Announcement.objects.filter(title=SCHEDULED[0]).exists()
+    page = client_for(s.author).get(f"/branches/{s.branch_id}/announcements/").content.decode()
+    assert "待发布" in page and SCHEDULED[0] in page
+    member = get_user_model().objects.get(username="dangyuan")
+    assert SCHEDULED[0] not in client_for(member).get(f"/branches/{s.branch_id}/announcements/").content.decode()

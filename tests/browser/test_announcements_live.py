@@ -531,3 +531,75 @@ def test_each_branch_tab_counts_its_new_announcements_live(own_server, open_page
         expect(badge).to_be_hidden()
     else:
         expect(badge).to_contain_text(f"{before}")
+
+
+def test_a_secretary_schedules_an_announcement_and_it_goes_out_by_itself(own_server, open_page):
+    """定时发布: the secretary writes it for later on the branch's clock; the committee's
+    secretary sees it wait, live; members see nothing of it until the server publishes it
+    at its time, when it arrives on their page like any other."""
+    server = own_server  # its own database: the job publishes into it
+    path = announcements_path(server)
+    member = open_page(server, "dangyuan", path, background=True)
+    secretary = open_page(server, "shuji", path)
+    above = open_page(server, "dangwei", path)
+    for page in (member, secretary, above):
+        wait_online(page)
+    waiting = secretary.locator("#scheduled-list .scheduled-item").count()  # the demo's own, at least
+    title = f"下周一支委会通知 {uuid.uuid4().hex[:6]}"
+
+    secretary.fill("#compose-title", title)
+    secretary.fill("#compose-body", "周一上午九点，二楼会议室。")
+    secretary.check("#compose-later")
+    expect(secretary.locator("#compose-submit")).to_have_text("定时发布")
+    secretary.click("#compose-submit")
+    expect(secretary.locator("#compose-publish-at-error")).to_have_text("请选择发布时间。")
+    tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).strftime("%Y-%m-%d")
+    secretary.fill("#compose-publish-at", f"{tomorrow}T08:00")  # the browser is in New York: still Shanghai's 08:00
+    secretary.click("#compose-submit")
+    expect(secretary.locator("#compose-status")).to_have_text(f"已定时，将于 {tomorrow} 08:00 发布。")
+    expect(secretary.locator("#compose-submit")).to_have_text("发布")  # the form is back to posting now
+    for page in (secretary, above):  # the other secretary's page, live
+        item = page.locator("#scheduled-list .scheduled-item", has_text=title)
+        expect(item.locator(".scheduled-when")).to_have_text(f"将于 {tomorrow} 08:00 发布")
+        expect(page.locator("#scheduled-count")).to_have_text(str(waiting + 1))
+    expect(member.locator("#scheduled-section")).to_have_count(0)
+    expect(member.locator(".announcement-title", has_text=title)).to_have_count(0)
+
+    # Moved to 09:30 from the committee secretary's page; the author's page follows.
+    item = above.locator("#scheduled-list .scheduled-item", has_text=title)
+    item.get_by_role("button", name="更改").click()
+    above.locator("#scheduled-list input[type=datetime-local]").fill(f"{tomorrow}T09:30")
+    above.locator("#scheduled-list form button[type=submit]").click()
+    moved = secretary.locator("#scheduled-list .scheduled-item", has_text=title).locator(".scheduled-when")
+    expect(moved).to_have_text(f"将于 {tomorrow} 09:30 发布")
+
+    # Its time comes (moved to a moment ago): the server publishes it by itself.
+    before = unread(member)
+    server.manage("shell", "-c", (
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from announcements.models import ScheduledAnnouncement\n"
+        f"ScheduledAnnouncement.objects.filter(title={title!r}).update(publish_at=timezone.now() - timedelta(seconds=1))\n"
+    ))
+    newest = member.locator("#announcement-list .announcement").first
+    expect(newest.locator(".announcement-title")).to_contain_text(title, timeout=25_000)
+    expect(newest.locator(".author")).to_have_text("王书记")
+    expect(member.locator("#unread-badge")).to_have_attribute("data-count", str(before + 1))
+    expect(secretary.locator("#scheduled-list .scheduled-item", has_text=title)).to_have_count(0)
+    expect(secretary.locator("#scheduled-count")).to_have_text(str(waiting))
+    expect(secretary.locator(".announcement-title", has_text=title)).to_have_count(1)
+
+    # Another one, cancelled: pressed twice, it is gone from both secretaries' pages.
+    secretary.fill("#compose-title", "取消的通知")
+    secretary.fill("#compose-body", "不会发出。")
+    secretary.check("#compose-later")
+    secretary.fill("#compose-publish-at", f"{tomorrow}T10:00")
+    secretary.click("#compose-submit")
+    cancel = secretary.locator("#scheduled-list .scheduled-item", has_text="取消的通知").locator("button.danger")
+    expect(cancel).to_have_text("取消定时")
+    cancel.click()
+    expect(cancel).to_have_text("确定取消？附件将一并删除")
+    cancel.click()
+    for page in (secretary, above):
+        expect(page.locator("#scheduled-list .scheduled-item", has_text="取消的通知")).to_have_count(0)
+        expect(page.locator("#scheduled-count")).to_have_text(str(waiting))

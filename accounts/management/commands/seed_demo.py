@@ -6,16 +6,20 @@ Branchline locally, never for a deployment.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.identity import identity_for_user
 from accounts.models import Branch, Membership
 from announcements.actions import post_announcement, read_announcements
 from announcements.attachments import upload_attachment
-from announcements.models import Announcement
+from announcements.models import Announcement, ScheduledAnnouncement
+from announcements.scheduling import schedule_announcement
 
 from accounts.demo import DEMO_PASSWORD, chinese_day
 
@@ -36,6 +40,10 @@ ANNOUNCEMENTS = [
     ("b2", "shuji2", "第二党支部志愿服务报名",
      "本周六上午组织社区志愿服务，请有意参加的党员在本通知下回复报名。"),
 ]
+
+# One 王书记 wrote to go out later (定时发布): title, text.
+SCHEDULED = ("关于元旦前走访慰问老党员的通知",
+             "请各党小组组长于月底前联系本组老党员、困难党员，确定走访时间，报支部汇总。")
 
 # Files the demo's announcements carry (announcements/attachments.py), by title.
 ANNOUNCEMENT_FILES = {
@@ -95,6 +103,14 @@ class Command(BaseCommand):
         if materials is not None:
             read_announcements(identity=identity_for_user(users["banzhu"]), branch_id=b1.pk,
                                announcement_ids=[materials.pk])
+
+        # 王书记 has written one to go out later (定时发布): the secretary's page shows what
+        # waits, and members see nothing of it until then. Once only: it is published in
+        # due course, as any would be, by the running server.
+        if not ScheduledAnnouncement.objects.filter(branch=b1, title=SCHEDULED[0]).exists():
+            day = (timezone.now().astimezone(b1.zone) + timedelta(days=3)).date()
+            schedule_announcement(identity=identity_for_user(users["shuji"]), branch_id=b1.pk, title=SCHEDULED[0],
+                                  body=SCHEDULED[1], publish_at=f"{day.isoformat()}T08:00")
 
         # Meetings before the forum: the past meeting's entries in the audit log are
         # dated a month back and must come before today's.

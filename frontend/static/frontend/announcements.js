@@ -3,6 +3,7 @@
 import { Status, connection, describeError, interpolate, listNames, readJSON } from "./realtime.js";
 import { keepDraft } from "./drafts.js";
 import { bindPreview, bindWriteForm, confirmTwice } from "./write_form.js";
+import { bindScheduled, branchClock } from "./scheduled.js";
 
 const config = readJSON("announcements-config");
 const t = readJSON("announcements-strings");
@@ -773,6 +774,24 @@ olderButton.addEventListener("click", async () => {
 const form = $("compose");
 if (form) {
   const statusLine = $("compose-status");
+  const scheduled = bindScheduled({ conn, config, t, rt });
+  const clock = branchClock(config.time_zone);
+  // 定时发布: "Publish later" shows the time to publish at and turns the button into "Schedule".
+  const later = $("compose-later");
+  const laterFields = $("compose-later-fields");
+  const publishAt = $("compose-publish-at");
+  const writeStrings = { sending: t.publishing, queued: t.queued, failed: t.publish_failed, fixFields: t.fix_fields };
+  const showLater = () => {
+    laterFields.hidden = !later.checked;
+    writeStrings.sending = later.checked ? t.scheduling : t.publishing;
+    writeStrings.failed = later.checked ? t.schedule_failed : t.publish_failed;
+    $("compose-submit").textContent = later.checked ? t.schedule : t.publish;
+    if (later.checked) publishAt.min = clock.now();
+  };
+  later.addEventListener("change", () => {
+    showLater();
+    if (later.checked) publishAt.focus();
+  });
   const preview = bindPreview("compose", { conn, rt, strings: t.preview });
   const uploads = bindUploads($("compose-files"), $("compose-uploads"), $("compose-attachments-error"));
   const draft = keepDraft(form, `announcement:${config.branch}`, { title: $("compose-title"), body: $("compose-body") }, {
@@ -784,20 +803,26 @@ if (form) {
       title: { input: $("compose-title"), error: $("compose-title-error") },
       body: { input: $("compose-body"), error: $("compose-body-error") },
       attachments: { input: $("compose-files"), error: $("compose-attachments-error") },
+      publish_at: { input: publishAt, error: $("compose-publish-at-error") },
     },
-    validate: () => uploads.problem(),
+    validate: () =>
+      uploads.problem() || (later.checked && !publishAt.value ? { field: "publish_at", message: t.publish_at_required } : null),
     statusLine,
     formError: $("compose-error"),
     conn,
     rt,
-    strings: { sending: t.publishing, queued: t.queued, failed: t.publish_failed, fixFields: t.fix_fields },
-    send: () =>
-      conn.write("announcements.post", {
+    strings: writeStrings,
+    send: () => {
+      const args = {
         branch: config.branch,
         title: $("compose-title").value,
         body: $("compose-body").value,
         attachments: uploads.ids(),
-      }),
+      };
+      if (!later.checked) return conn.write("announcements.post", args);
+      // A time on the branch's clock, as the input shows it; the server reads it so.
+      return conn.write("announcements.schedule", { ...args, publish_at: publishAt.value });
+    },
     onFieldError: (name) => {
       if (name === "body") preview.reset();
     },
@@ -805,6 +830,14 @@ if (form) {
       draft.clear();
       preview.reset();
       uploads.clear();
+      showLater(); // the form was reset: "Publish later" is unticked again
+      if (reply.scheduled) {
+        scheduled.added(reply.scheduled);
+        statusLine.textContent = reply.replayed
+          ? t.scheduled_replayed
+          : interpolate(t.scheduled_ok, { time: clock.show(reply.scheduled.publish_at) });
+        return;
+      }
       statusLine.textContent = reply.replayed ? t.published_replayed : t.published;
     },
   });

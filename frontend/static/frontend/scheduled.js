@@ -1,0 +1,234 @@
+// 定时发布 on the announcements page (secretaries): the list of announcements waiting
+// to be published, kept current from `scheduled:<branch>` (each frame holds the whole
+// list) and asked for again whenever the page comes online; each can be changed,
+// published at once or cancelled. The compose form's "Publish later" is in
+// announcements.js; both use branchClock() for times on the branch's clock.
+import { Status, describeError, interpolate } from "./realtime.js";
+import { bindWriteForm, confirmTwice } from "./write_form.js";
+
+/**
+ * branchClock(timeZone) -> {show(iso), local(iso), now()}
+ *   show   "YYYY-MM-DD HH:mm" on the branch's clock (as the server renders times)
+ *   local  "YYYY-MM-DDTHH:mm", the value of a datetime-local input on that clock
+ *   now    the current time as `local` gives it (an input's `min`)
+ */
+export function branchClock(timeZone) {
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+  } catch {
+    parts = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", hourCycle: "h23" });
+  }
+  const split = (date) => Object.fromEntries(parts.formatToParts(date).map((p) => [p.type, p.value]));
+  const local = (iso) => {
+    const p = split(new Date(iso));
+    return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+  };
+  return {
+    show: (iso) => local(iso).replace("T", " "),
+    local,
+    now: () => local(new Date().toISOString()),
+  };
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** bindScheduled({conn, config, t, rt}): the "To be published" card, if the page has one. */
+export function bindScheduled({ conn, config, t, rt }) {
+  const section = document.getElementById("scheduled-section");
+  if (!section || !config.scheduled_stream) return;
+  const list = document.getElementById("scheduled-list");
+  const count = document.getElementById("scheduled-count");
+  const errorLine = document.getElementById("scheduled-error");
+  const clock = branchClock(config.time_zone);
+  const editing = new Map(); // id -> its form, kept while the list is redrawn around it
+  let items = [];
+  let forms = 0;
+
+  const showError = (text) => {
+    errorLine.textContent = text || "";
+    errorLine.hidden = !text;
+  };
+
+  function render(next) {
+    items = next;
+    for (const id of [...editing.keys()]) if (!items.some((s) => s.id === id)) editing.delete(id);
+    list.replaceChildren(...items.map((s) => editing.get(s.id) || renderItem(s)));
+    count.textContent = String(items.length);
+    section.hidden = items.length === 0;
+  }
+
+  function renderItem(s) {
+    const li = el("li", `scheduled-item${s.status === "failed" ? " is-failed" : ""}`);
+    li.dataset.id = s.id;
+    const when = el("p", "scheduled-when");
+    const time = el("time", "", interpolate(t.publishes_at, { time: clock.show(s.publish_at) }));
+    time.dateTime = s.publish_at;
+    when.append(time);
+    const meta = el("p", "muted small", interpolate(t.written_by, { name: s.author.name }));
+    for (const f of s.attachments) {
+      const link = el("a", "", f.name);
+      link.href = f.url; // its secretaries may open what will go out
+      meta.append(" · ", link);
+    }
+    li.append(when, el("h3", "scheduled-title", s.title), meta);
+    if (s.status === "failed") li.append(el("p", "alert alert-error", interpolate(t.not_published, { problem: s.problem })));
+    li.append(el("p", "scheduled-body", s.body));
+
+    const actions = el("p", "announcement-actions scheduled-actions");
+    const now = el("button", "link-button", t.publish_now);
+    now.type = "button";
+    confirmTwice(now, { label: t.publish_now, confirmLabel: t.confirm_publish_now, act: () => act(now, "announcements.publish_scheduled", s.id) });
+    const change = el("button", "link-button", t.change);
+    change.type = "button";
+    change.addEventListener("click", () => startChanging(s));
+    const cancel = el("button", "link-button danger", t.cancel_scheduled);
+    cancel.type = "button";
+    confirmTwice(cancel, {
+      label: t.cancel_scheduled,
+      confirmLabel: t.confirm_cancel_scheduled,
+      act: () => act(cancel, "announcements.cancel_scheduled", s.id),
+    });
+    actions.append(now, change, cancel);
+    li.append(actions);
+    return li;
+  }
+
+  async function act(button, op, id) {
+    button.disabled = true;
+    try {
+      await conn.write(op, { scheduled: id });
+      showError("");
+      // The list's frame follows; this socket may be a moment ahead of it.
+      render(items.filter((s) => s.id !== id));
+    } catch (error) {
+      showError(`${t.scheduled_action_failed} ${describeError(error, rt)}`);
+      button.disabled = false;
+    }
+  }
+
+  function startChanging(s) {
+    const n = ++forms;
+    const li = el("li", "scheduled-item is-editing");
+    li.dataset.id = s.id;
+    const form = el("form", "stack edit-form");
+    form.noValidate = true;
+    const formError = el("div", "alert alert-error");
+    formError.setAttribute("role", "alert");
+    formError.hidden = true;
+    const field = (name, label, control) => {
+      const wrap = el("div", "field");
+      wrap.dataset.field = name;
+      control.id = `scheduled-${n}-${name}`;
+      control.name = name;
+      const lab = el("label", "", label);
+      lab.htmlFor = control.id;
+      const error = el("p", "field-error");
+      error.id = `${control.id}-error`;
+      error.hidden = true;
+      control.setAttribute("aria-describedby", error.id);
+      wrap.append(lab, control, error);
+      return { wrap, input: control, error };
+    };
+    const titleInput = el("input");
+    titleInput.type = "text";
+    titleInput.maxLength = config.title_max;
+    titleInput.value = s.title;
+    const bodyInput = el("textarea");
+    bodyInput.rows = 5;
+    bodyInput.maxLength = config.body_max;
+    bodyInput.value = s.body;
+    const whenInput = el("input");
+    whenInput.type = "datetime-local";
+    whenInput.value = clock.local(s.publish_at);
+    whenInput.min = clock.now();
+    const title = field("title", t.title, titleInput);
+    const body = field("body", t.text, bodyInput);
+    const when = field("publish_at", t.publish_at, whenInput);
+    const buttons = el("div", "form-actions");
+    const save = el("button", "button button-primary", t.save);
+    save.type = "submit";
+    const back = el("button", "button", t.cancel);
+    back.type = "button";
+    const statusLine = el("span", "form-status");
+    statusLine.setAttribute("role", "status");
+    buttons.append(save, back, statusLine);
+    form.append(formError, title.wrap, body.wrap, when.wrap, buttons);
+    li.append(form);
+
+    const finish = () => {
+      editing.delete(s.id);
+      render(items);
+    };
+    back.addEventListener("click", finish);
+    bindWriteForm(form, {
+      fields: {
+        title: { input: titleInput, error: title.error },
+        body: { input: bodyInput, error: body.error },
+        publish_at: { input: whenInput, error: when.error },
+      },
+      validate: () => (whenInput.value ? null : { field: "publish_at", message: t.publish_at_required }),
+      statusLine,
+      formError,
+      conn,
+      rt,
+      strings: { sending: t.saving, queued: t.queued_change, failed: t.edit_failed, fixFields: t.fix_fields },
+      send: () =>
+        conn.write("announcements.change_scheduled", {
+          scheduled: s.id,
+          title: titleInput.value,
+          body: bodyInput.value,
+          publish_at: whenInput.value,
+        }),
+      onSuccess: (reply) => {
+        editing.delete(s.id);
+        render(items.map((x) => (x.id === s.id ? reply.scheduled : x)).sort(bySoonest));
+      },
+    });
+    editing.set(s.id, li);
+    list.querySelector(`.scheduled-item[data-id="${s.id}"]`)?.replaceWith(li);
+    titleInput.focus();
+  }
+
+  const bySoonest = (a, b) => Date.parse(a.publish_at) - Date.parse(b.publish_at) || a.id - b.id;
+
+  async function refresh() {
+    try {
+      const reply = await conn.request("announcements.scheduled", { branch: config.branch });
+      render(reply.scheduled);
+      showError("");
+    } catch (error) {
+      if (error.code !== "disconnected") showError(`${t.scheduled_action_failed} ${describeError(error, rt)}`);
+    }
+  }
+
+  conn.subscribe(config.scheduled_stream, {
+    ephemeral(frame) {
+      if (frame.op === "scheduled") render(frame.scheduled);
+    },
+  });
+  // Nothing of this stream is logged: whatever changed while offline is asked for.
+  conn.onStatus((status) => {
+    if (status === Status.ONLINE) refresh();
+  });
+
+  return {
+    /** A reply to announcements.schedule: shown at once, before the list's frame. */
+    added(s) {
+      if (!items.some((x) => x.id === s.id)) render([...items, s].sort(bySoonest));
+    },
+  };
+}
