@@ -38,7 +38,7 @@ def test_server_validation_errors_follow_the_page_language(server, open_page):
     page.get_by_role("button", name="English").click()
     expect(page.locator("#announcement-list")).to_have_attribute("data-synced", "true")
     page.fill("#compose-title", "  ")
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.locator("#compose-title-error")).to_have_text("A title is required.")
     expect(page.locator("#compose-error")).to_have_text("Please correct the highlighted field.")
 
