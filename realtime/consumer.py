@@ -41,6 +41,7 @@ from . import wire
 log = logging.getLogger(__name__)
 
 CLOSE_AUTH_ENDED = 4401
+CLOSE_RECONNECT = 4012  # reconnect now: the person changed (daphne's library allows servers 1000 and 3000-4999)
 
 
 @dataclass
@@ -186,6 +187,15 @@ class RealtimeConsumer(AsyncConsumer):
             message = _("Your session has ended. Please log in again.")
         await self.send_text(dumps({"op": "closing", "code": "unauthenticated", "message": message}))
         await self.base_send({"type": "websocket.close", "code": CLOSE_AUTH_ENDED})
+        await self._leave_all()
+
+    async def close_to_refresh(self) -> None:
+        """The person changed since this socket began (a secretary corrected their name):
+        close with 4012, on which clients reconnect at once and resume, as the person
+        they are now."""
+        if self.closed:
+            return
+        await self.base_send({"type": "websocket.close", "code": CLOSE_RECONNECT})
         await self._leave_all()
 
     # -- sending -------------------------------------------------------------------

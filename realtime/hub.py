@@ -65,6 +65,11 @@ class Hub:
         # subscribe reply on this process may have listed them (presence_view), so the
         # stream is told they left.
         self.presence_flash: dict[str, set[str]] = {}
+        # The names those who left went by, until the flush: one back before it under
+        # another name (their socket reconnected because their name was corrected) is
+        # renamed for everyone, without a join or a leave.
+        self.presence_left_names: dict[str, dict[str, str]] = {}
+        self.presence_renamed: dict[str, dict[str, str]] = {}
         # How many people each stream had at the latest presence frame (any process's).
         self.presence_counts: dict[str, int] = {}
         # Events committed in this process, delivered without the layer's round trip.
@@ -353,6 +358,8 @@ class Hub:
             if key in self.presence_left.get(stream, ()):
                 self.presence_left[stream].discard(key)
                 self.presence_leave_at.get(stream, {}).pop(key, None)
+                if self.presence_left_names.get(stream, {}).pop(key, name) != name:
+                    self.presence_renamed.setdefault(stream, {})[key] = name
             else:
                 self.presence_joined.setdefault(stream, {})[key] = name
                 self.presence_join_at.setdefault(stream, {})[key] = timezone.now()
@@ -375,6 +382,7 @@ class Hub:
             else:
                 self.presence_left.setdefault(stream, set()).add(key)
                 self.presence_leave_at.setdefault(stream, {})[key] = (at or timezone.now(), lost)
+                self.presence_left_names.setdefault(stream, {})[key] = entry[1]
 
     def known_count(self, stream: str) -> int | None:
         """The stream's people at the latest presence frame, with this process's joins
@@ -409,15 +417,18 @@ class Hub:
                 joined = {s: d for s, d in self.presence_joined.items() if d}
                 left = {s: k for s, k in self.presence_left.items() if k}
                 flash = {s: k for s, k in self.presence_flash.items() if k}
+                renamed = {s: d for s, d in self.presence_renamed.items() if d}
                 join_at, leave_at = self.presence_join_at, self.presence_leave_at
                 self.presence_joined, self.presence_left, self.presence_flash = {}, {}, {}
                 self.presence_join_at, self.presence_leave_at = {}, {}
+                self.presence_left_names, self.presence_renamed = {}, {}
                 stale: dict[str, set[str]] = {}
                 stale_seen: dict[tuple[str, str], datetime] = {}
                 gone: dict[str, set[str]] = {}
-                if joined or left or flash:
+                if joined or left or flash or renamed:
                     asked = {s: left.get(s, set()) | flash.get(s, set()) for s in set(left) | set(flash)}
-                    gone = await database_sync_to_async(presence.record_changes)(self.process_id, joined, asked)
+                    gone = await database_sync_to_async(presence.record_changes)(
+                        self.process_id, joined, asked, renamed)
                     # Stays the hooks (attendance) never heard begin do not end for them.
                     left = {s: keys & left[s] for s, keys in gone.items() if keys & left.get(s, set())}
                 if since_heartbeat >= PRESENCE_HEARTBEAT_SECONDS:
@@ -426,15 +437,18 @@ class Hub:
                 await self._presence_hooks(joined, left, stale, join_at, leave_at, stale_seen)
                 changed = [
                     stream
-                    for stream in set(joined) | set(gone) | set(stale)
-                    if joined.get(stream) or gone.get(stream) or stale.get(stream)
+                    for stream in set(joined) | set(gone) | set(stale) | set(renamed)
+                    if joined.get(stream) or gone.get(stream) or stale.get(stream) or renamed.get(stream)
                 ]
                 counts = await database_sync_to_async(presence.counts_on)(changed) if changed else {}
                 for stream in changed:
                     message = {
                         "type": "bl.presence",
                         "stream": stream,
-                        "joined": [{"id": k, "name": n} for k, n in joined.get(stream, {}).items()],
+                        # A renamed one is listed as joined: clients take the name they
+                        # are given for a key (the hooks above never hear of it).
+                        "joined": [{"id": k, "name": n}
+                                   for k, n in (joined.get(stream, {}) | renamed.get(stream, {})).items()],
                         "left": sorted(set(gone.get(stream, ())) | stale.get(stream, set())),
                         "count": counts.get(stream, 0),
                     }
@@ -573,16 +587,23 @@ class Hub:
                     log.exception("periodic job %s failed", job.name)
 
     async def check_sessions(self) -> None:
-        """Close sockets of users who logged out or were deactivated, and gone citizens."""
-        from .sessions import invalid_identities
+        """Close sockets of users who logged out or were deactivated, and gone citizens;
+        ask those whose person changed (a corrected name) to reconnect at once, which
+        gives them the person as they are now (nothing is lost: they resume)."""
+        from .sessions import check_identities
 
         conns = [c for c in self.connections if c.identity.kind != "anonymous"]
         if not conns:
             return
-        bad = await database_sync_to_async(invalid_identities)([c.identity for c in conns])
+        bad, changed = await database_sync_to_async(check_identities)([c.identity for c in conns])
         for conn in conns:
-            if conn.identity in bad:
-                await conn.close_for_auth()
+            try:
+                if conn.identity in bad:
+                    await conn.close_for_auth()
+                elif conn.identity in changed:
+                    await conn.close_to_refresh()
+            except Exception:  # one socket's trouble must not spare the others
+                log.warning("could not close a socket after the session check", exc_info=True)
 
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()

@@ -15,8 +15,9 @@ STALE_AFTER = timedelta(seconds=90)
 
 
 @transaction.atomic
-def record_changes(process: str, joined: dict[str, dict[str, str]], left: dict[str, set[str]]) -> dict[str, set[str]]:
-    """Write this process's joins and leaves; return the leaves that are real.
+def record_changes(process: str, joined: dict[str, dict[str, str]], left: dict[str, set[str]],
+                   renamed: dict[str, dict[str, str]] | None = None) -> dict[str, set[str]]:
+    """Write this process's joins, leaves and new names; return the leaves that are real.
 
     A leave is real only when no other process still holds the identity on the
     stream (a member with two tabs on two servers stays present).
@@ -29,6 +30,9 @@ def record_changes(process: str, joined: dict[str, dict[str, str]], left: dict[s
     ]
     if rows:
         PresenceEntry.objects.bulk_create(rows, ignore_conflicts=True)
+    for stream, people in (renamed or {}).items():
+        for key, name in people.items():
+            PresenceEntry.objects.filter(stream=stream, identity=key).update(name=name[:150])
     real: dict[str, set[str]] = {}
     fresh = now - STALE_AFTER
     for stream, keys in left.items():

@@ -126,3 +126,26 @@ def test_a_secretary_adds_a_new_member_who_sets_a_password_and_comes_in(own_serv
     expect(secretary.locator("#members-table")).not_to_contain_text("李晓红")
     expect(page.locator("#page-error")).to_contain_text("您在该支部的成员身份已变更")
     context.close()
+
+
+def test_a_corrected_name_reaches_the_pages_already_open(server_with, open_page):
+    """The member's open page reconnects as soon as the server notices (its session
+    check), so the others see the corrected name among who is here, without anyone
+    reloading; the member's page stays online."""
+    server = server_with(WS_SESSION_CHECK_SECONDS="1")
+    branch = server.branch_id("第一党支部")
+    path = f"/branches/{branch}/announcements/"
+    member = open_page(server, "yubei", path)
+    secretary = open_page(server, "shuji", path)
+    expect(secretary.locator("#presence-names")).to_contain_text("赵预备")
+
+    members = open_page(server, "shuji", f"/branches/{branch}/members/")
+    row = members.locator("#members-table tr", has_text="赵预备")
+    row.locator("summary", has_text="更改").click()
+    row.get_by_label("姓名").fill("赵宇")
+    row.get_by_role("button", name="更正姓名").click()
+    expect(members.locator(".flash")).to_contain_text("现在的姓名是赵宇。")
+
+    expect(secretary.locator("#presence-names")).to_contain_text("赵宇")
+    expect(secretary.locator("#presence-names")).not_to_contain_text("赵预备")
+    expect(member.locator("#conn-status")).to_have_attribute("data-status", "online")

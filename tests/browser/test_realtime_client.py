@@ -255,3 +255,36 @@ def test_an_ended_session_whose_browser_is_still_logged_in_carries_on(page):
     }"""
     )
     assert result == {"sameCid": True, "reply": {"announcement": {"id": 1}}, "status": "online"}
+
+
+def test_a_server_asking_for_a_fresh_connection_gets_one_at_once_but_not_in_a_loop(page):
+    result = page.evaluate(
+        """async () => {
+        const { Connection, Status } = await import("/static/frontend/realtime.js");
+        // 4012: the person changed (a corrected name). The client reconnects without
+        // waiting out a backoff, resumes, and never shows itself offline meanwhile.
+        const conn = new Connection({
+          url: "ws://fake/ws/", WebSocketImpl: FakeSocket, backoffBase: 2000, healthyAfter: 300, random: () => 0.5,
+        });
+        const seen = [];
+        conn.onStatus((status) => seen.push(status));
+        conn.start();
+        await until(() => conn.status === Status.ONLINE, "online");
+        await new Promise((resolve) => setTimeout(resolve, 400)); // healthy
+        const before = FakeSocket.sockets.length;
+        const started = Date.now();
+        seen.length = 0;
+        FakeSocket.last.drop(4012);
+        await until(() => conn.status === Status.ONLINE && FakeSocket.sockets.length === before + 1, "back");
+        const first = { ms: Date.now() - started, statuses: [...seen] };
+        // Asked again before the new connection proved healthy: the usual backoff.
+        FakeSocket.last.drop(4012);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const second = { status: conn.status, delay: conn.retryDelay, sockets: FakeSocket.sockets.length - before };
+        conn.stop();
+        return { first, second };
+    }"""
+    )
+    assert result["first"]["ms"] < 500, "reconnected at once, not after a backoff of 1-2 s"
+    assert "offline" not in result["first"]["statuses"], result["first"]
+    assert result["second"] == {"status": "offline", "delay": 3000, "sockets": 1}  # ceiling 4 s, its 3/4

@@ -68,3 +68,24 @@ def test_a_wrong_old_password_or_a_mismatch_is_shown_at_its_field_and_changes_no
     })
     assert "输入的两个密码不一致。" in response.content.decode()
     assert logged_in("member", "pw-member")  # unchanged
+
+
+def test_a_socket_holding_an_old_copy_of_the_person_is_told_apart_from_an_ended_one(people):
+    from accounts.identity import identity_for_citizen
+    from accounts.models import Citizen
+    from realtime.sessions import check_identities
+
+    member, staff = identity_for_user(people["member"]), identity_for_user(people["secretary"])
+    citizen = Citizen.objects.create(display_name="王阿姨", token_hash="x" * 64)
+    visitor = identity_for_citizen(citizen)
+    assert check_identities([member, staff, visitor]) == (set(), set())
+    people["member"].first_name = "张"
+    people["member"].save()
+    people["secretary"].is_staff = True
+    people["secretary"].save()
+    citizen.display_name = "王大妈"
+    citizen.save()
+    assert check_identities([member, staff, visitor]) == (set(), {member, staff, visitor})
+    people["member"].is_active = False
+    people["member"].save()
+    assert check_identities([member]) == ({member}, set())  # ended first: not asked to reconnect

@@ -524,3 +524,24 @@ async def test_here_false_only_where_the_stream_type_allows_it(connect, people, 
     member = await connect(people["member"])
     reply = await member.call("subscribe", {"stream": stream.format(a=tree["a"].pk), "here": here})
     assert reply["op"] == "error" and reply["code"] == "bad_request" and reply["details"]["field"] == field
+
+
+async def test_a_member_whose_name_was_corrected_is_asked_to_reconnect_and_comes_back_renamed(connect, people, tree):
+    stream = f"announcements:{tree['a'].pk}"
+    member = await connect(people["member"])
+    await member.call("subscribe", {"stream": stream})
+    other = await connect(people["secretary"])
+    await other.call("subscribe", {"stream": stream})
+    hub = await hub_module.get_hub()
+    await hub.check_sessions()
+    assert await member.nothing(0.2)  # nothing changed: left alone
+
+    people["member"].first_name, people["member"].last_name = "张", "党员"
+    await database_sync_to_async(people["member"].save)()
+    await hub.check_sessions()
+    output = await member.c.receive_output(timeout=2)
+    assert output == {"type": "websocket.close", "code": 4012}  # reconnect now; not a session end
+    assert (await other.call("ping"))["op"] == "ok"
+    again = await connect(people["member"])
+    hello = await again.call("hello")
+    assert hello["data"]["identity"]["name"] == "张 党员"

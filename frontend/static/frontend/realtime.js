@@ -19,6 +19,7 @@ export const Status = Object.freeze({
 });
 
 const CLOSE_AUTH_ENDED = 4401;
+const CLOSE_RECONNECT = 4012; // the server asks for a fresh connection now (the person changed)
 
 export class RealtimeError extends Error {
   constructor(code, message, details = {}) {
@@ -351,6 +352,13 @@ export class Connection {
       return;
     }
     if (this._stopped) return;
+    if (event && event.code === CLOSE_RECONNECT && this.attempt === 0) {
+      // At once, without backoff; a second one before the connection proved healthy
+      // backs off as usual, so a server that keeps asking is not hammered.
+      this.attempt = 1;
+      this._open();
+      return;
+    }
     this._scheduleRetry();
   }
 
