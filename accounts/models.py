@@ -188,3 +188,17 @@ class LoginSession(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "-last_seen"], name="loginsession_by_user")]
+
+
+class Draft(models.Model):
+    """草稿 kept on the server (accounts/drafts.py): what a member typed into a compose
+    form and has not posted yet, so that it follows them to their other devices."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Where it belongs, as the page names it: "announcement:3", "topic:5", "reply:17".
+    place = models.CharField(max_length=48)
+    fields = models.JSONField(default=dict)  # {"title": "…", "body": "…"}
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "place"], name="draft_one_per_place")]

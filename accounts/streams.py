@@ -1,7 +1,8 @@
 """A member's own stream, `inbox:<user id>`: what follows them across tabs and devices.
 
 It carries read markers (so every open tab agrees on unread counts) and notifications
-(mentions, moderation decisions, meetings: accounts/notifications.py).
+(mentions, moderation decisions, meetings: accounts/notifications.py). The drafts ops
+(accounts/drafts.py), which follow a member across devices too, are here as well.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from realtime.ops import OpArgs, OpContext, register_op
 from realtime.streams import StreamType, register_stream_type
 
+from . import drafts
 from .identity import Identity
 
 
@@ -32,3 +34,30 @@ def mark_notifications_read(ctx: OpContext, args: MarkSeenArgs) -> dict:
     from . import notifications
 
     return {"read_seq": notifications.mark_read(identity=ctx.identity, seq=args.seq)}
+
+
+# -- 草稿: drafts kept on the server (accounts/drafts.py) ----------------------------------
+
+
+class DraftPlaceArgs(OpArgs):
+    place: str  # e.g. "reply:17"
+
+
+class SaveDraftArgs(DraftPlaceArgs):
+    fields: dict[str, str]
+
+
+@register_op("drafts.get", args=DraftPlaceArgs)
+def get_draft(ctx: OpContext, args: DraftPlaceArgs) -> dict:
+    return {"draft": drafts.get_draft(identity=ctx.identity, place=args.place)}
+
+
+@register_op("drafts.save", args=SaveDraftArgs)
+def save_draft(ctx: OpContext, args: SaveDraftArgs) -> dict:
+    return {"draft": drafts.save_draft(identity=ctx.identity, place=args.place, fields=args.fields)}
+
+
+@register_op("drafts.discard", args=DraftPlaceArgs)
+def discard_draft(ctx: OpContext, args: DraftPlaceArgs) -> dict:
+    drafts.discard_draft(identity=ctx.identity, place=args.place)
+    return {"draft": None}

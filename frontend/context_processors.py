@@ -39,6 +39,7 @@ def realtime_strings() -> dict[str, str]:
         "status_title": _("Connection to the server"),
         # Compose forms keep what was typed until it is posted (drafts.js).
         "draft_restored": _("Your unposted draft is back."),
+        "draft_elsewhere": _("Your draft from another device is here."),
         "draft_discard": _("Discard the draft"),
         "error_bad_request": _("The server could not accept that."),
         "error_forbidden": _("You are not allowed to do that."),

@@ -70,3 +70,45 @@ def test_a_reply_draft_comes_back_can_be_discarded_and_is_gone_after_logging_out
     member.locator("#logout-form button").click()
     expect(member.locator("#logout-form")).to_have_count(0)  # logged out
     assert member.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('bl-draft:'))") == []
+
+
+def wait_on_server(page, words: str) -> None:
+    """Until this browser's copy says the server has the draft holding `words`."""
+    page.wait_for_function(
+        "(words) => Object.keys(localStorage).some((key) => key.startsWith('bl-draft:') "
+        "&& localStorage.getItem(key).includes(words) && JSON.parse(localStorage.getItem(key)).synced)",
+        arg=words,
+    )
+
+
+def test_a_draft_follows_the_member_to_another_device_and_goes_everywhere_once_posted(own_server, open_page):
+    """Begun on the phone, finished on the computer: the computer's compose form holds
+    what was typed on the phone, says where it came from, and once it is posted there
+    the phone's copy goes too (when that page next comes online)."""
+    server = own_server
+    path = f"/branches/{server.branch_id('第一党支部')}/announcements/"
+    phone = open_page(server, "shuji", path)  # each page is its own browser: two devices
+    wait_live(phone, "#announcement-list")
+    title, body = f"关于组织生活会的通知 {tag()}", "请各位党员认真准备发言提纲。"
+    phone.fill("#compose-title", title)
+    phone.fill("#compose-body", body)
+    wait_on_server(phone, "发言提纲")
+
+    computer = open_page(server, "shuji", path)
+    wait_live(computer, "#announcement-list")
+    expect(computer.locator("#compose-title")).to_have_value(title)
+    expect(computer.locator("#compose-body")).to_have_value(body)
+    expect(computer.locator("#compose .draft-note")).to_contain_text("已恢复您在其他设备上的草稿。")
+    computer.fill("#compose-body", body + "\n时间另行通知。")  # finished here
+    computer.click("#compose button[type=submit]")
+    expect(computer.locator("#compose-status")).to_have_text("已发布。")
+    computer.wait_for_function("() => !Object.keys(localStorage).some((key) => key.startsWith('bl-draft:'))")
+
+    # The phone's page still shows what it had (nothing typed there is taken away while
+    # it is open); opened again, its copy is gone, as posted.
+    phone.reload()
+    wait_live(phone, "#announcement-list")
+    expect(phone.locator("#compose-title")).to_have_value("")
+    expect(phone.locator("#compose-body")).to_have_value("")
+    expect(phone.locator("#compose .draft-note")).to_have_count(0)
+    assert phone.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('bl-draft:'))") == []

@@ -796,8 +796,9 @@ if (form) {
   const uploads = bindUploads($("compose-files"), $("compose-uploads"), $("compose-attachments-error"));
   const draft = keepDraft(form, `announcement:${config.branch}`, { title: $("compose-title"), body: $("compose-body") }, {
     restored: rt.draft_restored,
+    elsewhere: rt.draft_elsewhere,
     discard: rt.draft_discard,
-  });
+  }, conn);
   bindWriteForm(form, {
     fields: {
       title: { input: $("compose-title"), error: $("compose-title-error") },

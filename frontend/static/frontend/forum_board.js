@@ -163,8 +163,9 @@ if (form) {
   const preview = bindPreview("topic", { conn, rt, strings: t.preview });
   const draft = keepDraft(form, `topic:${config.board}`, { title: $("topic-title"), body }, {
     restored: rt.draft_restored,
+    elsewhere: rt.draft_elsewhere,
     discard: rt.draft_discard,
-  });
+  }, conn);
 
   bindWriteForm(form, {
     fields: {
