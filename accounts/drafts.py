@@ -18,11 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from realtime.errors import Invalid, Unauthenticated
+from realtime.errors import Invalid
 from realtime.frames import iso
 from realtime.scheduler import register_periodic
 
-from .identity import Identity
+from .identity import Identity, member_id
 from .models import Draft
 
 PLACE_RE = re.compile(r"^[a-z][a-z_]{0,30}:[0-9]{1,12}$")
@@ -30,12 +30,6 @@ FIELDS_MAX = 8
 CHARS_MAX = 30_000  # all fields together: an announcement's title and text fit
 PER_USER = 100  # the oldest beyond these are dropped
 KEEP_DAYS = 30
-
-
-def _user(identity: Identity) -> int:
-    if not identity.is_user:
-        raise Unauthenticated(_("Please log in first."))
-    return identity.user_id
 
 
 def _place(place: str) -> str:
@@ -51,13 +45,13 @@ def to_dict(draft: Draft | None) -> dict | None:
 
 
 def get_draft(*, identity: Identity, place: str) -> dict | None:
-    return to_dict(Draft.objects.filter(user_id=_user(identity), place=_place(place)).first())
+    return to_dict(Draft.objects.filter(user_id=member_id(identity), place=_place(place)).first())
 
 
 @transaction.atomic
 def save_draft(*, identity: Identity, place: str, fields: dict[str, str]) -> dict | None:
     """Keep the fields (None back when they are all blank: the draft is removed)."""
-    user_id, place = _user(identity), _place(place)
+    user_id, place = member_id(identity), _place(place)
     if len(fields) > FIELDS_MAX or any(not re.match(r"^[a-z_]{1,30}$", name) for name in fields):
         raise Invalid("fields", _("A draft has at most %(max)d fields, named in lower case.") % {"max": FIELDS_MAX})
     if sum(len(value) for value in fields.values()) > CHARS_MAX:
@@ -75,7 +69,7 @@ def save_draft(*, identity: Identity, place: str, fields: dict[str, str]) -> dic
 
 
 def discard_draft(*, identity: Identity, place: str) -> None:
-    Draft.objects.filter(user_id=_user(identity), place=_place(place)).delete()
+    Draft.objects.filter(user_id=member_id(identity), place=_place(place)).delete()
 
 
 @register_periodic("accounts.old_drafts", every_seconds=3600)

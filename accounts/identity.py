@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from django.utils.translation import gettext as _
+
 
 @dataclass(frozen=True, slots=True)
 class Identity:
@@ -54,3 +56,13 @@ def identity_for_user(user, session_key: str | None = None) -> Identity:
 
 def identity_for_citizen(citizen) -> Identity:
     return Identity(kind="citizen", citizen_id=citizen.pk, name=citizen.display_name or "群众")
+
+
+def member_id(identity: Identity) -> int:
+    """The member's user id; anyone else is asked to log in (for what only members have:
+    notifications, drafts)."""
+    from realtime.errors import Unauthenticated
+
+    if not identity.is_user:
+        raise Unauthenticated(_("Please log in first."))
+    return identity.user_id

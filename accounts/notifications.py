@@ -15,11 +15,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from realtime.errors import Invalid, Unauthenticated
+from realtime.errors import Invalid
 from realtime.events import append_event
 from realtime.models import Event, ReadMarker, Stream
 
-from .identity import Identity
+from .identity import Identity, member_id
 from .streams import inbox_stream
 
 TYPES = (
@@ -43,12 +43,6 @@ TYPES = (
 PAGE = 50
 
 
-def _member(identity: Identity) -> int:
-    if not identity.is_user:
-        raise Unauthenticated(_("Please log in first."))
-    return identity.user_id
-
-
 def read_seq(user_id: int) -> int:
     marker = ReadMarker.objects.filter(user_id=user_id, stream=inbox_stream(user_id)).values_list("seq", flat=True)
     return marker.first() or 0
@@ -57,7 +51,7 @@ def read_seq(user_id: int) -> int:
 def bell(identity: Identity) -> dict:
     """For the header: the inbox's head (to follow it from), the marker, and how many
     notifications came after it."""
-    user_id = _member(identity)
+    user_id = member_id(identity)
     key = inbox_stream(user_id)
     seen = read_seq(user_id)
     return {
@@ -72,7 +66,7 @@ def bell(identity: Identity) -> dict:
 def recent(identity: Identity, *, limit: int = PAGE, before: int | None = None, after: int = 0) -> list[Event]:
     """The newest notifications (with `before`: older than that seq; with `after`:
     newer than that one), newest first."""
-    user_id = _member(identity)
+    user_id = member_id(identity)
     events = Event.objects.filter(stream_id=inbox_stream(user_id), type__in=TYPES)
     if before is not None:
         events = events.filter(seq__lt=before)
@@ -85,7 +79,7 @@ def recent(identity: Identity, *, limit: int = PAGE, before: int | None = None, 
 def mark_read(*, identity: Identity, seq: int) -> int:
     """Everything up to `seq` has been seen. The marker only moves forward; the member's
     other tabs hear it (`notifications.read` on the inbox) and clear their bells."""
-    user_id = _member(identity)
+    user_id = member_id(identity)
     if seq < 0:
         raise Invalid("seq", _("seq must not be negative."))
     key = inbox_stream(user_id)

@@ -169,27 +169,26 @@ def attach(attachments: list[Attachment], announcement_id: int, *, scheduled_id:
     """Inside the post's transaction. Two posts naming the same upload at once: the
     second finds it taken and fails whole. `scheduled_id`: the files that announcement,
     scheduled for later, held until it was published now."""
-    if not attachments:
-        return
-    taken = Attachment.objects.filter(pk__in=[a.pk for a in attachments], announcement__isnull=True,
-                                      scheduled_id=scheduled_id).update(announcement_id=announcement_id)
-    if taken != len(attachments):
-        raise Conflict(_("A file was attached to another announcement meanwhile; upload it again."))
-    for a in attachments:
-        a.announcement_id = announcement_id
+    _take(attachments, {"scheduled_id": scheduled_id}, announcement_id=announcement_id)
 
 
 def hold(attachments: list[Attachment], scheduled_id: int) -> None:
     """Inside the transaction that schedules an announcement for later (定时发布): its
     files wait with it, and no longer count as waiting to be attached."""
+    _take(attachments, {"scheduled__isnull": True}, scheduled_id=scheduled_id)
+
+
+def _take(attachments: list[Attachment], where: dict, **put) -> None:
+    """Set `put` on these uploads if none is attached yet (and `where` holds), or none."""
     if not attachments:
         return
     taken = Attachment.objects.filter(pk__in=[a.pk for a in attachments], announcement__isnull=True,
-                                      scheduled__isnull=True).update(scheduled_id=scheduled_id)
+                                      **where).update(**put)
     if taken != len(attachments):
         raise Conflict(_("A file was attached to another announcement meanwhile; upload it again."))
     for a in attachments:
-        a.scheduled_id = scheduled_id
+        for field, value in put.items():
+            setattr(a, field, value)
 
 
 def detach(removed: list[Attachment]) -> None:

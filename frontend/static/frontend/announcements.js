@@ -2,7 +2,8 @@
 // read, older pages, who is here, and the secretary's compose form.
 import { Status, connection, describeError, interpolate, listNames, readJSON } from "./realtime.js";
 import { keepDraft } from "./drafts.js";
-import { bindPreview, bindWriteForm, confirmTwice } from "./write_form.js";
+import { timeFormatter } from "./forum_common.js";
+import { bindPreview, bindWriteForm, confirmTwice, formField } from "./write_form.js";
 import { bindScheduled, branchClock } from "./scheduled.js";
 
 const config = readJSON("announcements-config");
@@ -33,25 +34,7 @@ const state = {
 
 // Times arrive as ISO UTC; show them in the BRANCH's zone (not the browser's), in the
 // same "YYYY-MM-DD HH:mm" form the server renders with Django's timezone tag.
-let timeParts;
-try {
-  timeParts = new Intl.DateTimeFormat("en-US", {
-    timeZone: config.time_zone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
-} catch {
-  timeParts = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", dateStyle: "short", timeStyle: "short" });
-}
-
-function formatTime(iso) {
-  const parts = Object.fromEntries(timeParts.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
-}
+const formatTime = timeFormatter(config.time_zone);
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -325,20 +308,7 @@ function startEditing(id) {
   const formError = el("div", "alert alert-error");
   formError.setAttribute("role", "alert");
   formError.hidden = true;
-  const field = (name, label, control) => {
-    const wrap = el("div", "field");
-    wrap.dataset.field = name;
-    control.id = `edit-${n}-${name}`;
-    control.name = name;
-    const lab = el("label", "", label);
-    lab.htmlFor = control.id;
-    const error = el("p", "field-error");
-    error.id = `${control.id}-error`;
-    error.hidden = true;
-    control.setAttribute("aria-describedby", error.id);
-    wrap.append(lab, control, error);
-    return { wrap, input: control, error };
-  };
+  const field = (name, label, control) => formField(`edit-${n}`, name, label, control);
   const titleInput = el("input");
   titleInput.type = "text";
   titleInput.maxLength = config.title_max;

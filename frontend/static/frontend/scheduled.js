@@ -4,7 +4,8 @@
 // published at once or cancelled. The compose form's "Publish later" is in
 // announcements.js; both use branchClock() for times on the branch's clock.
 import { Status, describeError, interpolate } from "./realtime.js";
-import { bindWriteForm, confirmTwice } from "./write_form.js";
+import { timeFormatter } from "./forum_common.js";
+import { bindWriteForm, confirmTwice, formField } from "./write_form.js";
 
 /**
  * branchClock(timeZone) -> {show(iso), local(iso), now()}
@@ -13,30 +14,9 @@ import { bindWriteForm, confirmTwice } from "./write_form.js";
  *   now    the current time as `local` gives it (an input's `min`)
  */
 export function branchClock(timeZone) {
-  let parts;
-  try {
-    parts = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
-  } catch {
-    parts = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", hourCycle: "h23" });
-  }
-  const split = (date) => Object.fromEntries(parts.formatToParts(date).map((p) => [p.type, p.value]));
-  const local = (iso) => {
-    const p = split(new Date(iso));
-    return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
-  };
-  return {
-    show: (iso) => local(iso).replace("T", " "),
-    local,
-    now: () => local(new Date().toISOString()),
-  };
+  const show = timeFormatter(timeZone);
+  const local = (iso) => show(iso).replace(" ", "T");
+  return { show, local, now: () => local(new Date().toISOString()) };
 }
 
 function el(tag, className, text) {
@@ -129,20 +109,7 @@ export function bindScheduled({ conn, config, t, rt }) {
     const formError = el("div", "alert alert-error");
     formError.setAttribute("role", "alert");
     formError.hidden = true;
-    const field = (name, label, control) => {
-      const wrap = el("div", "field");
-      wrap.dataset.field = name;
-      control.id = `scheduled-${n}-${name}`;
-      control.name = name;
-      const lab = el("label", "", label);
-      lab.htmlFor = control.id;
-      const error = el("p", "field-error");
-      error.id = `${control.id}-error`;
-      error.hidden = true;
-      control.setAttribute("aria-describedby", error.id);
-      wrap.append(lab, control, error);
-      return { wrap, input: control, error };
-    };
+    const field = (name, label, control) => formField(`scheduled-${n}`, name, label, control);
     const titleInput = el("input");
     titleInput.type = "text";
     titleInput.maxLength = config.title_max;

@@ -83,6 +83,29 @@ export function bindWriteForm(form, options) {
 }
 
 /**
+ * formField(prefix, name, label, control) -> {wrap, input, error}: a labelled field of a
+ * form built in the page (a correction), with its error line, as bindWriteForm wants it.
+ * The control gets the id `${prefix}-${name}`.
+ */
+export function formField(prefix, name, label, control) {
+  const wrap = document.createElement("div");
+  wrap.className = "field";
+  wrap.dataset.field = name;
+  control.id = `${prefix}-${name}`;
+  control.name = name;
+  const lab = document.createElement("label");
+  lab.textContent = label;
+  lab.htmlFor = control.id;
+  const error = document.createElement("p");
+  error.className = "field-error";
+  error.id = `${control.id}-error`;
+  error.hidden = true;
+  control.setAttribute("aria-describedby", error.id);
+  wrap.append(lab, control, error);
+  return { wrap, input: control, error };
+}
+
+/**
  * A destructive button pressed twice, not a modal confirm() (nothing blocks the live
  * page): the first press shows `confirmLabel` for a few seconds, a second one within
  * them runs `act()`.
