@@ -603,3 +603,23 @@ def test_a_secretary_schedules_an_announcement_and_it_goes_out_by_itself(own_ser
     for page in (secretary, above):
         expect(page.locator("#scheduled-list .scheduled-item", has_text="取消的通知")).to_have_count(0)
         expect(page.locator("#scheduled-count")).to_have_text(str(waiting))
+
+
+def test_an_announcement_prints_as_the_notice_itself(server, open_page):
+    """For the branch's board or records: printed, the page is the notice (with who has
+    read it, for the secretary), without navigation, buttons or forms."""
+    path = announcements_path(server)
+    secretary = open_page(server, "shuji", path)
+    wait_online(secretary)
+    secretary.locator("#announcement-list .announcement-title a").first.click()
+    title = secretary.locator("h1.announcement-title").inner_text()
+    secretary.emulate_media(media="print")
+    for hidden in (".site-header", ".site-footer", ".receipt-remind", ".back-link"):
+        expect(secretary.locator(hidden)).to_be_hidden()
+    expect(secretary.locator("h1.announcement-title")).to_have_text(title)
+    expect(secretary.locator(".announcement-body")).to_be_visible()
+    expect(secretary.locator("#receipt")).to_be_visible()
+    pdf = secretary.pdf(format="A4")  # what the browser's own print would send to paper
+    assert pdf.startswith(b"%PDF") and len(pdf) > 1000
+    secretary.emulate_media(media="screen")
+    expect(secretary.locator(".site-header")).to_be_visible()
