@@ -19,6 +19,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
 from realtime.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, OpError
@@ -30,6 +31,10 @@ from .selectors import MemberRules, can_manage_branch
 Role = Membership.Role
 STANDINGS = (Role.FULL, Role.PROBATIONARY)  # one of these; moderator besides
 NAME_MAX = 150
+
+# Sent (inside the transaction) when someone joins or leaves a branch: `branch_id`. Who
+# is expected to read its announcements changed (announcements/actions.py listens).
+branch_members_changed = Signal()
 
 
 def _user_model():
@@ -109,6 +114,7 @@ def add_member(*, identity: Identity, branch_id: int, username: str, name: str, 
                            % {"name": user.get_full_name() or username})
     Membership.objects.bulk_create([Membership(user=user, branch_id=branch_id, role=role) for role in roles])
     _audit(identity, branch_id, "add", user, None, roles)
+    branch_members_changed.send(sender=None, branch_id=branch_id)
     return user, created
 
 
@@ -214,6 +220,7 @@ def remove_member(*, identity: Identity, branch_id: int, user_id: int) -> None:
     user, before = _member_here(identity, branch_id, user_id)
     Membership.objects.filter(user_id=user_id, branch_id=branch_id).delete()
     _audit(identity, branch_id, "remove", user, before, None)
+    branch_members_changed.send(sender=None, branch_id=branch_id)
     _recheck_later(user_id)
 
 

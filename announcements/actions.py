@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
+from accounts.members import branch_members_changed
 from accounts.models import Branch, Membership
 from accounts.selectors import branch_chain, can_read_branch, role_on_chain
 from accounts.streams import inbox_stream
@@ -207,6 +209,13 @@ def _tell_secretaries(branch_id: int, *, announcement_ids: list[int] = (), seq_a
     # robust: the reading is committed; should the counts fail, that is logged, and the
     # reader still gets their answer (the secretary's list catches up when refreshed).
     transaction.on_commit(send, robust=True)
+
+
+@receiver(branch_members_changed)
+def _members_changed(sender, branch_id: int, **kwargs) -> None:
+    """Someone joined or left the branch: the number who should read each announcement
+    (`of`) changed, so the secretaries with the list open get the newest ones' counts."""
+    _tell_secretaries(branch_id, seq_after=0, seq_upto=2**62)
 
 
 REMIND_EVERY = timedelta(minutes=30)

@@ -355,3 +355,24 @@ def test_the_secretary_downloads_who_has_read_it_and_when(people, tree):
     outsider.force_login(people["outsider"])
     assert member.get(f"/announcements/{a.pk}/readers.csv").status_code == 403
     assert outsider.get(f"/announcements/{a.pk}/readers.csv").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_secretaries_see_how_many_should_read_change_as_members_come_and_go(connect, people, tree):  # noqa: F811
+    from channels.db import database_sync_to_async
+
+    from accounts import members
+
+    a = await database_sync_to_async(post)(people, tree)
+    branch = tree["a"].pk
+    secretary = await connect(people["secretary"])
+    await secretary.call("subscribe", {"stream": f"receipts:{branch}"})
+    await database_sync_to_async(members.add_member)(
+        identity=ident(people["secretary"]), branch_id=branch, username="newcomer", name="新党员",
+        standing="probationary", moderator=False)
+    frame = (await secretary.recv_until(lambda f: f.get("op") == "receipts"))[-1]
+    assert frame["counts"] == {str(a.pk): {"read": 0, "of": 4}}
+    await database_sync_to_async(members.remove_member)(
+        identity=ident(people["secretary"]), branch_id=branch, user_id=people["member"].pk)
+    frame = (await secretary.recv_until(lambda f: f.get("op") == "receipts"))[-1]
+    assert frame["counts"] == {str(a.pk): {"read": 0, "of": 3}}
