@@ -565,13 +565,18 @@ def test_a_secretary_schedules_an_announcement_and_it_goes_out_by_itself(own_ser
     expect(member.locator("#scheduled-section")).to_have_count(0)
     expect(member.locator(".announcement-title", has_text=title)).to_have_count(0)
 
-    # Moved to 09:30 from the committee secretary's page; the author's page follows.
+    # Moved to 09:30, with the agenda attached, from the committee secretary's page; the
+    # author's page follows.
     item = above.locator("#scheduled-list .scheduled-item", has_text=title)
     item.get_by_role("button", name="更改").click()
     above.locator("#scheduled-list input[type=datetime-local]").fill(f"{tomorrow}T09:30")
+    above.locator("#scheduled-list input[type=file]").set_input_files(
+        files=[{"name": "会议议程.txt", "mimeType": "text/plain", "buffer": "一、学习\n二、讨论\n".encode()}])
+    expect(above.locator("#scheduled-list .upload.is-ready")).to_contain_text("会议议程.txt")
     above.locator("#scheduled-list form button[type=submit]").click()
-    moved = secretary.locator("#scheduled-list .scheduled-item", has_text=title).locator(".scheduled-when")
-    expect(moved).to_have_text(f"将于 {tomorrow} 09:30 发布")
+    moved = secretary.locator("#scheduled-list .scheduled-item", has_text=title)
+    expect(moved.locator(".scheduled-when")).to_have_text(f"将于 {tomorrow} 09:30 发布")
+    expect(moved.get_by_role("link", name="会议议程.txt")).to_be_visible()
 
     # Its time comes (moved to a moment ago): the server publishes it by itself.
     before = unread(member)
@@ -584,6 +589,7 @@ def test_a_secretary_schedules_an_announcement_and_it_goes_out_by_itself(own_ser
     newest = member.locator("#announcement-list .announcement").first
     expect(newest.locator(".announcement-title")).to_contain_text(title, timeout=25_000)
     expect(newest.locator(".author")).to_have_text("王书记")
+    expect(newest.get_by_role("link", name="会议议程.txt")).to_be_visible()  # its file went out with it
     expect(member.locator("#unread-badge")).to_have_attribute("data-count", str(before + 1))
     expect(secretary.locator("#scheduled-list .scheduled-item", has_text=title)).to_have_count(0)
     expect(secretary.locator("#scheduled-count")).to_have_text(str(waiting))

@@ -5,6 +5,7 @@ import { keepDraft } from "./drafts.js";
 import { timeFormatter } from "./forum_common.js";
 import { bindPreview, bindWriteForm, confirmTwice, formField } from "./write_form.js";
 import { bindScheduled, branchClock } from "./scheduled.js";
+import { bindUploads, editAttachments, formatSize } from "./uploads.js";
 
 const config = readJSON("announcements-config");
 const t = readJSON("announcements-strings");
@@ -35,6 +36,7 @@ const state = {
 // Times arrive as ISO UTC; show them in the BRANCH's zone (not the browser's), in the
 // same "YYYY-MM-DD HH:mm" form the server renders with Django's timezone tag.
 const formatTime = timeFormatter(config.time_zone);
+const uploadContext = { config, t, rt };
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -92,18 +94,6 @@ function renderItem(a) {
 }
 
 /** Sizes as the server's pages show them (Django's filesizeformat): 1.2 MB. */
-function formatSize(bytes) {
-  if (bytes < 1024) return interpolate(t.size_bytes, { size: bytes });
-  const units = ["KB", "MB", "GB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
-
 function renderAttachments(files) {
   const ul = el("ul", "attachments");
   ul.setAttribute("aria-label", t.attachments);
@@ -122,7 +112,7 @@ function renderAttachments(files) {
       picture.append(img);
       li.append(picture);
     }
-    li.append(link, " ", el("span", "muted small", formatSize(f.size)));
+    li.append(link, " ", el("span", "muted small", formatSize(f.size, t)));
     ul.append(li);
   }
   return ul;
@@ -319,7 +309,7 @@ function startEditing(id) {
   bodyInput.value = a.body;
   const title = field("title", t.title, titleInput);
   const body = field("body", t.text, bodyInput);
-  const files = editAttachments(a, n);
+  const files = editAttachments(a.attachments, `edit-${n}`, uploadContext);
   const actions = el("div", "form-actions");
   const save = el("button", "button button-primary", t.save);
   save.type = "submit";
@@ -367,42 +357,6 @@ function startEditing(id) {
   editing.set(id, li);
   old.replaceWith(li);
   titleInput.focus();
-}
-
-// The files of an announcement being corrected: each can be taken off, and new ones
-// added (uploaded at once, as in the compose form).
-function editAttachments(a, n) {
-  const wrap = el("div", "field attachments-field");
-  wrap.dataset.field = "attachments";
-  const kept = new Map((a.attachments || []).map((f) => [f.id, f]));
-  const keptList = el("ul", "upload-list");
-  for (const f of kept.values()) {
-    const li = el("li", "upload is-ready");
-    const drop = el("button", "link-button", t.remove);
-    drop.type = "button";
-    drop.setAttribute("aria-label", `${t.remove} ${f.name}`);
-    drop.addEventListener("click", () => {
-      kept.delete(f.id);
-      li.remove();
-    });
-    li.append(el("span", "upload-name", f.name), " ", el("span", "muted small", formatSize(f.size)), drop);
-    keptList.append(li);
-  }
-  const input = el("input", "file-input");
-  input.type = "file";
-  input.multiple = true;
-  input.accept = config.attachment_accept;
-  input.id = `edit-${n}-files`;
-  const button = el("label", "button file-button", t.add_files);
-  button.htmlFor = input.id;
-  const uploadList = el("ul", "upload-list");
-  const error = el("p", "field-error");
-  error.id = `${input.id}-error`;
-  error.hidden = true;
-  input.setAttribute("aria-describedby", error.id);
-  wrap.append(el("span", "field-label", t.attachments), keptList, input, button, uploadList, error);
-  const uploads = bindUploads(input, uploadList, error, () => kept.size);
-  return { wrap, input, error, kept, uploads };
 }
 
 // Pinned ones first (the latest pinned first), then newest first.
@@ -763,7 +717,7 @@ if (form) {
     if (later.checked) publishAt.focus();
   });
   const preview = bindPreview("compose", { conn, rt, strings: t.preview });
-  const uploads = bindUploads($("compose-files"), $("compose-uploads"), $("compose-attachments-error"));
+  const uploads = bindUploads($("compose-files"), $("compose-uploads"), $("compose-attachments-error"), uploadContext);
   const draft = keepDraft(form, `announcement:${config.branch}`, { title: $("compose-title"), body: $("compose-body") }, {
     restored: rt.draft_restored,
     elsewhere: rt.draft_elsewhere,
@@ -812,118 +766,4 @@ if (form) {
       statusLine.textContent = reply.replayed ? t.published_replayed : t.published;
     },
   });
-}
-
-// Files go up over HTTP as soon as they are chosen, each with its progress; the post
-// then names them. One taken out of the form before posting is deleted on the server.
-function bindUploads(input, listNode, errorNode, alreadyAttached = () => 0) {
-  const items = []; // {file, li, id, state: "uploading" | "ready" | "failed", xhr}
-
-  const showError = (text) => {
-    errorNode.textContent = text || "";
-    errorNode.hidden = !text;
-  };
-
-  function remove(item) {
-    if (item.state === "uploading") item.xhr.abort();
-    if (item.state === "ready") {
-      fetch(`/api/attachments/${Number(item.id)}`, {
-        method: "DELETE",
-        headers: { "X-CSRFToken": config.csrf },
-        credentials: "same-origin",
-      }).catch(() => {}); // else removed a day later anyway
-    }
-    items.splice(items.indexOf(item), 1);
-    item.li.remove();
-    showError("");
-  }
-
-  function start(file) {
-    const li = el("li", "upload is-uploading");
-    const status = el("span", "upload-status muted small", interpolate(t.uploading, { done: "0%" }));
-    const bar = el("progress");
-    bar.max = 100;
-    bar.value = 0;
-    bar.setAttribute("aria-label", file.name);
-    const drop = el("button", "link-button", t.remove);
-    drop.type = "button";
-    drop.setAttribute("aria-label", `${t.remove} ${file.name}`);
-    li.append(el("span", "upload-name", file.name), " ", el("span", "muted small", formatSize(file.size)), bar, status, drop);
-    listNode.append(li);
-    const item = { file, li, id: null, state: "uploading", xhr: null };
-    items.push(item);
-    drop.addEventListener("click", () => remove(item));
-
-    const fail = (text) => {
-      item.state = "failed";
-      li.className = "upload is-failed";
-      bar.remove();
-      status.textContent = `${t.upload_failed} ${text}`;
-    };
-    if (file.size > config.attachment_max_bytes) {
-      fail(interpolate(t.file_too_large, { mb: Math.floor(config.attachment_max_bytes / 1048576) }));
-      return;
-    }
-    const xhr = new XMLHttpRequest();
-    item.xhr = xhr;
-    xhr.open("POST", `/api/branches/${Number(config.branch)}/attachments`);
-    xhr.setRequestHeader("X-CSRFToken", config.csrf);
-    xhr.upload.addEventListener("progress", (event) => {
-      if (!event.lengthComputable) return;
-      const percent = Math.floor((event.loaded / event.total) * 100);
-      bar.value = percent;
-      status.textContent = interpolate(t.uploading, { done: `${percent}%` });
-    });
-    xhr.addEventListener("load", () => {
-      let reply = {};
-      try {
-        reply = JSON.parse(xhr.responseText);
-      } catch {
-        /* not JSON: a proxy's page */
-      }
-      if (xhr.status === 201 && reply.attachment) {
-        item.id = reply.attachment.id;
-        item.state = "ready";
-        li.className = "upload is-ready";
-        bar.remove();
-        status.textContent = t.uploaded;
-      } else if (reply.message) {
-        fail(reply.message); // the server's own words, in the page's language
-      } else {
-        fail(xhr.status === 413 ? interpolate(t.file_too_large, { mb: Math.floor(config.attachment_max_bytes / 1048576) }) : rt.error_unknown);
-      }
-    });
-    xhr.addEventListener("error", () => fail(rt.error_disconnected));
-    const data = new FormData();
-    data.append("file", file);
-    xhr.send(data);
-  }
-
-  input.addEventListener("change", () => {
-    showError("");
-    for (const file of input.files) {
-      if (alreadyAttached() + items.length >= config.attachments_max) {
-        showError(interpolate(t.too_many_files, { max: config.attachments_max }));
-        break;
-      }
-      start(file);
-    }
-    input.value = "";
-  });
-
-  return {
-    ids: () => items.filter((item) => item.state === "ready").map((item) => item.id),
-    problem() {
-      if (items.some((item) => item.state === "uploading")) return { field: "attachments", message: t.uploads_pending };
-      if (items.some((item) => item.state === "failed")) return { field: "attachments", message: t.uploads_failed };
-      return null;
-    },
-    clear() {
-      items.length = 0;
-      listNode.replaceChildren();
-    },
-    discard() {
-      for (const item of [...items]) remove(item);
-    },
-  };
 }

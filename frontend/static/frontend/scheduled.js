@@ -1,10 +1,11 @@
 // 定时发布 on the announcements page (secretaries): the list of announcements waiting
 // to be published, kept current from `scheduled:<branch>` (each frame holds the whole
-// list) and asked for again whenever the page comes online; each can be changed,
-// published at once or cancelled. The compose form's "Publish later" is in
+// list) and asked for again whenever the page comes online; each can be changed (its
+// text, time and files), published at once or cancelled. The compose form's "Publish later" is in
 // announcements.js; both use branchClock() for times on the branch's clock.
 import { Status, describeError, interpolate } from "./realtime.js";
 import { timeFormatter } from "./forum_common.js";
+import { editAttachments } from "./uploads.js";
 import { bindWriteForm, confirmTwice, formField } from "./write_form.js";
 
 /**
@@ -125,6 +126,7 @@ export function bindScheduled({ conn, config, t, rt }) {
     const title = field("title", t.title, titleInput);
     const body = field("body", t.text, bodyInput);
     const when = field("publish_at", t.publish_at, whenInput);
+    const files = editAttachments(s.attachments, `scheduled-${n}`, { config, t, rt });
     const buttons = el("div", "form-actions");
     const save = el("button", "button button-primary", t.save);
     save.type = "submit";
@@ -133,21 +135,26 @@ export function bindScheduled({ conn, config, t, rt }) {
     const statusLine = el("span", "form-status");
     statusLine.setAttribute("role", "status");
     buttons.append(save, back, statusLine);
-    form.append(formError, title.wrap, body.wrap, when.wrap, buttons);
+    form.append(formError, title.wrap, body.wrap, when.wrap, files.wrap, buttons);
     li.append(form);
 
     const finish = () => {
       editing.delete(s.id);
       render(items);
     };
-    back.addEventListener("click", finish);
+    back.addEventListener("click", () => {
+      files.uploads.discard(); // uploads made for this change are not wanted now
+      finish();
+    });
     bindWriteForm(form, {
       fields: {
         title: { input: titleInput, error: title.error },
         body: { input: bodyInput, error: body.error },
         publish_at: { input: whenInput, error: when.error },
+        attachments: { input: files.input, error: files.error },
       },
-      validate: () => (whenInput.value ? null : { field: "publish_at", message: t.publish_at_required }),
+      validate: () =>
+        files.uploads.problem() || (whenInput.value ? null : { field: "publish_at", message: t.publish_at_required }),
       statusLine,
       formError,
       conn,
@@ -159,6 +166,7 @@ export function bindScheduled({ conn, config, t, rt }) {
           title: titleInput.value,
           body: bodyInput.value,
           publish_at: whenInput.value,
+          attachments: [...files.kept.keys(), ...files.uploads.ids()],
         }),
       onSuccess: (reply) => {
         editing.delete(s.id);
