@@ -9,7 +9,9 @@ secretary is not done here: that is the committee's (or an administrator's) busi
 
 A person taken off a branch, or no longer a moderator, may still have the branch's
 streams open: every process is asked to check that person's subscriptions again, and
-unsubscribes what they may no longer read (`realtime.ephemeral.recheck`).
+unsubscribes what they may no longer read (`realtime.ephemeral.recheck`). A person
+whose name was corrected is checked the same way: their sockets reconnect at once
+under the new name.
 """
 
 from __future__ import annotations
@@ -253,6 +255,7 @@ def correct_name(*, identity: Identity, branch_id: int, user_id: int, name: str)
     audit(actor=identity, action="member.name", target_type="accounts.member", target_id=user.pk,
           branch_id=branch_id, before={"user": user.get_username(), "name": before},
           after={"user": user.get_username(), "name": name})
+    _recheck_later(user.pk)  # their open pages reconnect under the new name, at once
     return user
 
 

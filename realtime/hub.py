@@ -497,12 +497,15 @@ class Hub:
                 await conn.evict(stream, message["frame"])
 
     async def _on_recheck(self, message: dict) -> None:
-        """One identity's rights changed (realtime.ephemeral.recheck): each of its
-        sockets here keeps only the streams it may still read."""
+        """One identity's rights changed, or the person did (realtime.ephemeral.recheck):
+        each of its sockets here keeps only the streams it may still read; one that
+        holds an old copy of the person reconnects (4012), one whose session ended
+        closes (4401), as at the periodic session check but at once."""
         identity = message["identity"]
         conns = [conn for conn in tuple(self.connections) if conn.identity.key == identity]
         if not conns:
             return
+        from .sessions import check_identities
         from .streams import parse_stream_key
 
         def refused(streams: set[str], who) -> set[str]:
@@ -516,12 +519,20 @@ class Hub:
                     log.exception("rechecking %s for %s", key, identity)
             return out
 
+        def reads(streams: set[str], who) -> tuple[set[str], tuple[set, set]]:
+            return refused(streams, who), check_identities([conn.identity for conn in conns])
+
         pending = {key for conn in conns for key in conn.subscriptions}
-        gone = await database_sync_to_async(refused)(pending, conns[0].identity)
+        gone, (bad, changed) = await database_sync_to_async(reads)(pending, conns[0].identity)
         frames = {key: dumps({"op": "unsubscribed", "stream": key, "reason": "forbidden"}) for key in gone}
         for conn in conns:
-            for key in gone & set(conn.subscriptions):
-                await conn.evict(key, frames[key])
+            if conn.identity in bad:
+                await conn.close_for_auth()
+            elif conn.identity in changed:
+                await conn.close_to_refresh()  # the new socket reads only what it may
+            else:
+                for key in gone & set(conn.subscriptions):
+                    await conn.evict(key, frames[key])
 
     async def _on_presence(self, message: dict) -> None:
         stream = message["stream"]

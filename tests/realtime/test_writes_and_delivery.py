@@ -545,3 +545,16 @@ async def test_a_member_whose_name_was_corrected_is_asked_to_reconnect_and_comes
     again = await connect(people["member"])
     hello = await again.call("hello")
     assert hello["data"]["identity"]["name"] == "张 党员"
+
+
+async def test_a_name_corrected_by_the_secretary_reconnects_the_members_sockets_at_once(connect, people, tree):
+    from accounts import members
+    from accounts.identity import identity_for_user
+
+    member = await connect(people["member"])
+    await member.call("subscribe", {"stream": f"inbox:{people['member'].pk}"})  # as every member page does
+    await database_sync_to_async(members.correct_name)(
+        identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk, user_id=people["member"].pk,
+        name="张党员")
+    output = await member.c.receive_output(timeout=2)  # no session check ran: the recheck did it
+    assert output == {"type": "websocket.close", "code": 4012}
