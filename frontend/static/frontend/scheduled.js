@@ -1,8 +1,8 @@
 // 定时发布 on the announcements page (secretaries): the list of announcements waiting
 // to be published, kept current from `scheduled:<branch>` (each frame holds the whole
 // list) and asked for again whenever the page comes online; each can be changed (its
-// text, time and files), published at once or cancelled. The compose form's "Publish later" is in
-// announcements.js; both use branchClock() for times on the branch's clock.
+// text, time and files), published at once or cancelled. The compose form's "Publish
+// later" is in announcements.js; both use branchClock() for times on the branch's clock.
 import { Status, describeError, interpolate } from "./realtime.js";
 import { timeFormatter } from "./forum_common.js";
 import { editAttachments } from "./uploads.js";
