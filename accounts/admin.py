@@ -1,6 +1,11 @@
 from django.contrib import admin
 
+from . import members
 from .models import Branch, Citizen, Membership
+
+# Memberships changed here reach open pages as the members page's changes do: the
+# person's sockets keep only what they may still read, the secretaries' read counts
+# move (accounts.members.membership_changed).
 
 
 class MembershipInline(admin.TabularInline):
@@ -16,6 +21,15 @@ class BranchAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     inlines = [MembershipInline]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        before = {f.instance.pk: (f.initial.get("user"), f.initial.get("branch")) for f in formset.forms
+                  if f.instance.pk and f.has_changed()}
+        super().save_formset(request, form, formset, change)
+        touched = [*formset.new_objects, *(obj for obj, _fields in formset.changed_objects), *formset.deleted_objects]
+        _changed({(m.user_id, m.branch_id) for m in touched} | {p for p in before.values() if all(p)})
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -23,6 +37,26 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "branch"]
     search_fields = ["user__username", "user__first_name", "branch__name"]
     autocomplete_fields = ["user", "branch"]
+
+    def save_model(self, request, obj, form, change):
+        before = (form.initial.get("user"), form.initial.get("branch")) if change else (None, None)
+        super().save_model(request, obj, form, change)
+        _changed({(obj.user_id, obj.branch_id)} | ({before} if all(before) else set()))
+
+    def delete_model(self, request, obj):
+        pair = (obj.user_id, obj.branch_id)
+        super().delete_model(request, obj)
+        _changed({pair})
+
+    def delete_queryset(self, request, queryset):
+        pairs = set(queryset.values_list("user_id", "branch_id"))
+        super().delete_queryset(request, queryset)
+        _changed(pairs)
+
+
+def _changed(pairs: set[tuple[int, int]]) -> None:
+    for user_id, branch_id in pairs:
+        members.membership_changed(user_id=user_id, branch_id=branch_id)
 
 
 @admin.register(Citizen)

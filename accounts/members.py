@@ -259,6 +259,15 @@ def correct_name(*, identity: Identity, branch_id: int, user_id: int, name: str)
     return user
 
 
+def membership_changed(*, user_id: int, branch_id: int) -> None:
+    """Inside the transaction that changed someone's place in a branch elsewhere than
+    here (the Django admin): what this module does after its own changes. Once it
+    commits, the person's open pages keep only what they may still read, and the
+    branch's secretaries see the new read counts."""
+    branch_members_changed.send(sender=None, branch_id=branch_id)
+    _recheck_later(user_id)
+
+
 def _recheck_later(user_id: int) -> None:
     from realtime.ephemeral import recheck
 

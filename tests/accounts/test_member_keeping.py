@@ -269,3 +269,69 @@ def test_a_name_is_corrected_only_by_who_may_act_over_the_whole_account(people, 
     page = client_for(people["secretary"]).get(reverse("members", args=[a.pk])).content.decode()
     assert f'action="{reverse("member-name", args=[a.pk, in_both.pk])}"' not in page
     assert "需由管理其所在全部支部的书记更正姓名" in page
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_taken_off_in_the_admin_too_the_branchs_streams_stop(connect, people, tree, make_user):  # noqa: F811
+    """The Django admin's changes reach open pages as the members page's do: the
+    membership deleted there (alone, in a bulk action, or in the branch's inline) and
+    the person's sockets keep only what they may still read."""
+    from django.test import Client
+
+    from accounts.models import Membership
+
+    admin_user = await database_sync_to_async(make_user)("root")
+    admin_user.is_staff = admin_user.is_superuser = True
+    await database_sync_to_async(admin_user.save)()
+    user = people["member"]
+    page = await connect(user)
+    stream = f"announcements:{tree['a'].pk}"
+    for key in (f"inbox:{user.pk}", stream):
+        assert (await page.call("subscribe", {"stream": key}))["op"] == "ok"
+
+    def delete_in_admin() -> int:
+        client = Client()
+        client.force_login(admin_user)
+        ids = list(Membership.objects.filter(user=user, branch=tree["a"]).values_list("pk", flat=True))
+        response = client.post("/admin/accounts/membership/", {
+            "action": "delete_selected", "_selected_action": ids, "post": "yes"})
+        return response.status_code
+
+    assert await database_sync_to_async(delete_in_admin)() == 302
+    gone = (await page.recv_until(lambda f: f.get("op") == "unsubscribed"))[-1]
+    assert gone == {"op": "unsubscribed", "stream": stream, "reason": "forbidden"}
+
+
+@pytest.mark.django_db
+def test_the_branch_admins_membership_rows_are_followed_up_too(people, tree, make_user, monkeypatch):
+    """Rows added, changed or deleted in the branch's inline are each followed up once
+    committed (the person's streams rechecked, the read counts sent)."""
+    from django.test import Client
+
+    from accounts.models import Membership
+
+    followed: list[tuple[int, int]] = []
+    monkeypatch.setattr(members, "membership_changed",
+                        lambda *, user_id, branch_id: followed.append((user_id, branch_id)))
+    admin_user = make_user("root")
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    branch = tree["a"]
+    rows = list(Membership.objects.filter(branch=branch).order_by("pk"))
+    data = {"name": branch.name, "kind": branch.kind, "parent": branch.parent_id, "time_zone": branch.time_zone,
+            "memberships-TOTAL_FORMS": len(rows) + 1, "memberships-INITIAL_FORMS": len(rows),
+            "memberships-MIN_NUM_FORMS": 0, "memberships-MAX_NUM_FORMS": 1000}
+    for i, row in enumerate(rows):
+        data |= {f"memberships-{i}-id": row.pk, f"memberships-{i}-branch": branch.pk,
+                 f"memberships-{i}-user": row.user_id, f"memberships-{i}-role": row.role}
+    member_row = rows.index(next(r for r in rows if r.user_id == people["member"].pk))
+    data[f"memberships-{member_row}-DELETE"] = "on"
+    newcomer = make_user("newcomer")
+    n = len(rows)
+    data |= {f"memberships-{n}-branch": branch.pk, f"memberships-{n}-user": newcomer.pk, f"memberships-{n}-role": "full"}
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post(f"/admin/accounts/branch/{branch.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not Membership.objects.filter(user=people["member"], branch=branch).exists()
+    assert sorted(followed) == sorted([(people["member"].pk, branch.pk), (newcomer.pk, branch.pk)])
