@@ -3,7 +3,7 @@
 import { Status, connection, describeError, interpolate, listNames, readJSON } from "./realtime.js";
 import { keepDraft } from "./drafts.js";
 import { timeFormatter } from "./forum_common.js";
-import { bindPreview, bindWriteForm, confirmTwice, formField } from "./write_form.js";
+import { bindPreview, bindWriteForm, confirmTwice, textForm } from "./write_form.js";
 import { bindScheduled, branchClock } from "./scheduled.js";
 import { bindUploads, editAttachments, formatSize } from "./uploads.js";
 
@@ -293,32 +293,9 @@ function startEditing(id) {
   li.dataset.id = a.id;
   li.dataset.seq = a.seq;
   li.dataset.mine = old.dataset.mine;
-  const form = el("form", "stack edit-form");
-  form.noValidate = true;
-  const formError = el("div", "alert alert-error");
-  formError.setAttribute("role", "alert");
-  formError.hidden = true;
-  const field = (name, label, control) => formField(`edit-${n}`, name, label, control);
-  const titleInput = el("input");
-  titleInput.type = "text";
-  titleInput.maxLength = config.title_max;
-  titleInput.value = a.title;
-  const bodyInput = el("textarea");
-  bodyInput.rows = 5;
-  bodyInput.maxLength = config.body_max;
-  bodyInput.value = a.body;
-  const title = field("title", t.title, titleInput);
-  const body = field("body", t.text, bodyInput);
   const files = editAttachments(a.attachments, `edit-${n}`, uploadContext);
-  const actions = el("div", "form-actions");
-  const save = el("button", "button button-primary", t.save);
-  save.type = "submit";
-  const cancel = el("button", "button", t.cancel);
-  cancel.type = "button";
-  const statusLine = el("span", "form-status");
-  statusLine.setAttribute("role", "status");
-  actions.append(save, cancel, statusLine);
-  form.append(formError, title.wrap, body.wrap, files.wrap, actions);
+  const { form, formError, statusLine, cancel, title, body } = textForm(`edit-${n}`, a, { t, config }, [files.wrap]);
+  const [titleInput, bodyInput] = [title.input, body.input];
   li.append(form);
 
   const finish = (latest) => {

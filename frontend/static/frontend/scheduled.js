@@ -6,7 +6,7 @@
 import { Status, describeError, interpolate } from "./realtime.js";
 import { timeFormatter } from "./forum_common.js";
 import { editAttachments } from "./uploads.js";
-import { bindWriteForm, confirmTwice, formField } from "./write_form.js";
+import { bindWriteForm, confirmTwice, formField, textForm } from "./write_form.js";
 
 /**
  * branchClock(timeZone) -> {show(iso), local(iso), now()}
@@ -105,37 +105,15 @@ export function bindScheduled({ conn, config, t, rt }) {
     const n = ++forms;
     const li = el("li", "scheduled-item is-editing");
     li.dataset.id = s.id;
-    const form = el("form", "stack edit-form");
-    form.noValidate = true;
-    const formError = el("div", "alert alert-error");
-    formError.setAttribute("role", "alert");
-    formError.hidden = true;
-    const field = (name, label, control) => formField(`scheduled-${n}`, name, label, control);
-    const titleInput = el("input");
-    titleInput.type = "text";
-    titleInput.maxLength = config.title_max;
-    titleInput.value = s.title;
-    const bodyInput = el("textarea");
-    bodyInput.rows = 5;
-    bodyInput.maxLength = config.body_max;
-    bodyInput.value = s.body;
     const whenInput = el("input");
     whenInput.type = "datetime-local";
     whenInput.value = clock.local(s.publish_at);
     whenInput.min = clock.now();
-    const title = field("title", t.title, titleInput);
-    const body = field("body", t.text, bodyInput);
-    const when = field("publish_at", t.publish_at, whenInput);
+    const when = formField(`scheduled-${n}`, "publish_at", t.publish_at, whenInput);
     const files = editAttachments(s.attachments, `scheduled-${n}`, { config, t, rt });
-    const buttons = el("div", "form-actions");
-    const save = el("button", "button button-primary", t.save);
-    save.type = "submit";
-    const back = el("button", "button", t.cancel);
-    back.type = "button";
-    const statusLine = el("span", "form-status");
-    statusLine.setAttribute("role", "status");
-    buttons.append(save, back, statusLine);
-    form.append(formError, title.wrap, body.wrap, when.wrap, files.wrap, buttons);
+    const { form, formError, statusLine, cancel: back, title, body } = textForm(
+      `scheduled-${n}`, s, { t, config }, [when.wrap, files.wrap]);
+    const [titleInput, bodyInput] = [title.input, body.input];
     li.append(form);
 
     const finish = () => {

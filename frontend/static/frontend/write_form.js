@@ -106,6 +106,47 @@ export function formField(prefix, name, label, control) {
 }
 
 /**
+ * textForm(prefix, {title, body}, {t, config}, extra) -> {form, formError, statusLine,
+ * cancel, title, body}: the form that changes a title and a text in place (a
+ * correction, a waiting announcement): the two filled in, then `extra` (more fields'
+ * wraps, in order), Save and Cancel, and a status line. `title` and `body` are
+ * formField()s; the caller binds it with bindWriteForm.
+ */
+export function textForm(prefix, values, { t, config }, extra = []) {
+  const make = (tag, className, text) => {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+  const form = make("form", "stack edit-form");
+  form.noValidate = true;
+  const formError = make("div", "alert alert-error");
+  formError.setAttribute("role", "alert");
+  formError.hidden = true;
+  const titleInput = make("input");
+  titleInput.type = "text";
+  titleInput.maxLength = config.title_max;
+  titleInput.value = values.title;
+  const bodyInput = make("textarea");
+  bodyInput.rows = 5;
+  bodyInput.maxLength = config.body_max;
+  bodyInput.value = values.body;
+  const title = formField(prefix, "title", t.title, titleInput);
+  const body = formField(prefix, "body", t.text, bodyInput);
+  const actions = make("div", "form-actions");
+  const save = make("button", "button button-primary", t.save);
+  save.type = "submit";
+  const cancel = make("button", "button", t.cancel);
+  cancel.type = "button";
+  const statusLine = make("span", "form-status");
+  statusLine.setAttribute("role", "status");
+  actions.append(save, cancel, statusLine);
+  form.append(formError, title.wrap, body.wrap, ...extra, actions);
+  return { form, formError, statusLine, cancel, title, body };
+}
+
+/**
  * A destructive button pressed twice, not a modal confirm() (nothing blocks the live
  * page): the first press shows `confirmLabel` for a few seconds, a second one within
  * them runs `act()`.
