@@ -11,6 +11,8 @@ from typing import Literal
 
 from django.utils.translation import gettext as _
 
+from realtime.errors import Unauthenticated
+
 
 @dataclass(frozen=True, slots=True)
 class Identity:
@@ -61,8 +63,6 @@ def identity_for_citizen(citizen) -> Identity:
 def member_id(identity: Identity) -> int:
     """The member's user id; anyone else is asked to log in (for what only members have:
     notifications, drafts)."""
-    from realtime.errors import Unauthenticated
-
     if not identity.is_user:
         raise Unauthenticated(_("Please log in first."))
     return identity.user_id

@@ -76,11 +76,14 @@ def post(ctx: OpContext, args: PostArgs) -> dict:
     return {"announcement": announcement.to_dict(author_name=ctx.identity.name)}
 
 
-class EditArgs(OpArgs):
-    announcement: int
+class CorrectionArgs(OpArgs):
     title: str
     body: str
     attachments: list[int] | None = None  # the files it keeps plus new uploads; absent: unchanged
+
+
+class EditArgs(CorrectionArgs):
+    announcement: int
 
 
 @register_op("announcements.edit", args=EditArgs, writes=True)
@@ -195,12 +198,9 @@ def scheduled_list(ctx: OpContext, args: ScheduledListArgs) -> dict:
     return {"scheduled": scheduling.scheduled_for(ctx.identity, args.branch)}
 
 
-class ChangeScheduledArgs(OpArgs):
+class ChangeScheduledArgs(CorrectionArgs):
     scheduled: int
-    title: str
-    body: str
     publish_at: str
-    attachments: list[int] | None = None  # the files it keeps plus new uploads; absent: unchanged
 
 
 @register_op("announcements.change_scheduled", args=ChangeScheduledArgs, writes=True)

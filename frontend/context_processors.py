@@ -58,31 +58,30 @@ def realtime_strings() -> dict[str, str]:
     }
 
 
-def _announcement_heads(user) -> list[dict]:
+def _own_announcement_streams(user) -> list[tuple[int, str, str, int]]:
+    """(branch id, name, stream key, head) of the announcements of each of the member's
+    own branches: read once per page, for the tabs' unread counts and the desktop
+    notifications both."""
     from announcements.actions import stream_for
     from realtime.models import Stream
 
-    branches = dict(
-        Branch.objects.filter(memberships__user=user).distinct().values_list("pk", "name")
-    )
-    keys = {stream_for(pk): name for pk, name in branches.items()}
-    heads = dict(Stream.objects.filter(key__in=keys).values_list("key", "last_seq"))
-    return [{"stream": key, "branch": name, "since": heads.get(key, 0)} for key, name in keys.items()]
+    branches = dict(Branch.objects.filter(memberships__user=user).distinct().values_list("pk", "name"))
+    keys = {pk: stream_for(pk) for pk in branches}
+    heads = dict(Stream.objects.filter(key__in=keys.values()).values_list("key", "last_seq"))
+    return [(pk, name, keys[pk], heads.get(keys[pk], 0)) for pk, name in sorted(branches.items())]
 
 
-def _branch_unread(user) -> list[dict]:
+def _announcement_heads(own) -> list[dict]:
+    return [{"stream": key, "branch": name, "since": head} for _pk, name, key, head in own]
+
+
+def _branch_unread(user, own) -> list[dict]:
     """Each of the member's own branches' unread announcements, for the count on its
     tab (nav_unread.js keeps it live, following the stream from its head)."""
-    from announcements.actions import stream_for
     from announcements.selectors import unread_by_branch
-    from realtime.models import Stream
 
-    own = set(Membership.objects.filter(user=user).values_list("branch_id", flat=True))
-    unread = unread_by_branch(user.pk, own)
-    keys = {branch_id: stream_for(branch_id) for branch_id in unread}
-    heads = dict(Stream.objects.filter(key__in=keys.values()).values_list("key", "last_seq"))
-    return [{"branch": branch_id, "stream": keys[branch_id], "since": heads.get(keys[branch_id], 0), **state}
-            for branch_id, state in sorted(unread.items())]
+    unread = unread_by_branch(user.pk, [pk for pk, *_rest in own])
+    return [{"branch": pk, "stream": key, "since": head, **unread[pk]} for pk, _name, key, head in own]
 
 
 def navigation(request) -> dict:
@@ -96,7 +95,8 @@ def navigation(request) -> dict:
     bell = None
     branch_unread = None
     if authenticated:
-        branch_unread = _branch_unread(user)
+        own = _own_announcement_streams(user)
+        branch_unread = _branch_unread(user, own)
         from accounts import notifications
         from accounts.api import request_identity
 
@@ -110,7 +110,7 @@ def navigation(request) -> dict:
             "icon": static("frontend/icon.svg"),
             "announcement_title": _("%(branch)s · Announcements"),
             "announcement_body": _("%(name)s: %(title)s"),
-            "announcements": _announcement_heads(user),
+            "announcements": _announcement_heads(own),
         }
     return {
         # Between the items of a short list of words (roles): "、" in Chinese, ", " in English.

@@ -13,12 +13,13 @@ pytestmark = pytest.mark.browser
 RESTORED = "已恢复您尚未发布的草稿。"
 
 
-def wait_saved(page, words: str) -> None:
-    """Until the browser has kept a draft holding `words` (saved a moment after typing)."""
+def wait_saved(page, words: str, *, on_server: bool = False) -> None:
+    """Until the browser has kept a draft holding `words` (saved a moment after typing);
+    `on_server`: until its copy also says the server has it."""
     page.wait_for_function(
-        "(words) => Object.keys(localStorage).some((key) => key.startsWith('bl-draft:') "
-        "&& localStorage.getItem(key).includes(words))",
-        arg=words,
+        "([words, onServer]) => Object.keys(localStorage).some((key) => key.startsWith('bl-draft:') "
+        "&& localStorage.getItem(key).includes(words) && (!onServer || JSON.parse(localStorage.getItem(key)).synced))",
+        arg=[words, on_server],
     )
 
 
@@ -72,15 +73,6 @@ def test_a_reply_draft_comes_back_can_be_discarded_and_is_gone_after_logging_out
     assert member.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('bl-draft:'))") == []
 
 
-def wait_on_server(page, words: str) -> None:
-    """Until this browser's copy says the server has the draft holding `words`."""
-    page.wait_for_function(
-        "(words) => Object.keys(localStorage).some((key) => key.startsWith('bl-draft:') "
-        "&& localStorage.getItem(key).includes(words) && JSON.parse(localStorage.getItem(key)).synced)",
-        arg=words,
-    )
-
-
 def test_a_draft_follows_the_member_to_another_device_and_goes_everywhere_once_posted(own_server, open_page):
     """Begun on the phone, finished on the computer: the computer's compose form holds
     what was typed on the phone, says where it came from, and once it is posted there
@@ -92,7 +84,7 @@ def test_a_draft_follows_the_member_to_another_device_and_goes_everywhere_once_p
     title, body = f"关于组织生活会的通知 {tag()}", "请各位党员认真准备发言提纲。"
     phone.fill("#compose-title", title)
     phone.fill("#compose-body", body)
-    wait_on_server(phone, "发言提纲")
+    wait_saved(phone, "发言提纲", on_server=True)
 
     computer = open_page(server, "shuji", path)
     wait_live(computer, "#announcement-list")
