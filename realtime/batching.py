@@ -38,7 +38,7 @@ from typing import Callable, Iterator
 from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection, connections, transaction
 
-from .events import check_rides, drop_rides, ride_heads
+from .events import check_rides, doorbells_held, drop_rides, ride_heads, ring
 from .sql import flush_held, write_behind
 
 log = logging.getLogger(__name__)
@@ -136,12 +136,18 @@ def _writer_thread() -> ThreadPoolExecutor:
         return _writer
 
 
-def _run_batch_in_writer(passes: Callable, writes: list[Callable[[], dict]]) -> list[Outcome]:
+def _run_batch_in_writer(passes: Callable, writes: list[Callable[[], dict]], doorbells: list) -> list[Outcome]:
+    """In the writer thread. The doorbells of what commits are collected in `doorbells`,
+    for the loop to ring just before it settles the batch (_settle_batch)."""
     # As database_sync_to_async does around each call: drop a connection that broke or
     # outlived CONN_MAX_AGE before using it, and after.
     close_old_connections()
     try:
-        return passes(writes)
+        with doorbells_held() as held:
+            try:
+                return passes(writes)
+            finally:
+                doorbells.extend(held)
     finally:
         close_old_connections()
 
@@ -248,18 +254,24 @@ class WriteBatcher:
                 if not batch:
                     self._thread_taking = False
                     return
+            doorbells: list = []
             try:
-                outcomes = _run_batch_in_writer(run_batch, [write for write, _ in batch])
+                outcomes = _run_batch_in_writer(run_batch, [write for write, _ in batch], doorbells)
             except BaseException as exc:  # run_batch answers every write; this is a bug
                 log.exception("a batch of %d writes failed in the writer thread", len(batch))
                 outcomes = [(False, exc)] * len(batch)
             try:
-                # After the doorbells the commit handed over, so events go out first.
-                loop.call_soon_threadsafe(self._settle_batch, batch, outcomes)
+                # One callback: the events go out first, then the replies (below).
+                loop.call_soon_threadsafe(self._settle_batch, batch, outcomes, doorbells)
             except RuntimeError:  # the loop is closed: nobody waits for these answers
                 pass
 
-    def _settle_batch(self, batch: list, outcomes: list[Outcome]) -> None:
+    def _settle_batch(self, batch: list, outcomes: list[Outcome], doorbells: list = ()) -> None:
+        # The batch's events first: the fan-out task is made before the replies' callbacks
+        # are queued, so subscribers get the events before writers get their replies,
+        # and a writer's socket, which sends its settled replies before any event, gets
+        # its reply before the event its write made.
+        ring(list(doorbells))
         self.batches += 1
         self.writes += len(batch)
         for (_, future), outcome in zip(batch, outcomes):
@@ -273,6 +285,7 @@ class WriteBatcher:
         while self._queue:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
             writes = [write for write, _ in batch]
+            doorbells: list = []  # of a batch the writer thread runs
             try:
                 outcomes, passes = (None, run_batch) if connection.in_atomic_block else _try_on_loop(writes)
                 if outcomes is not None:
@@ -282,7 +295,8 @@ class WriteBatcher:
                     # writers' replies go out.
                     loop.call_soon(self._settle_batch, batch, outcomes)
                     continue
-                outcomes = await loop.run_in_executor(_writer_thread(), _run_batch_in_writer, passes, writes)
+                outcomes = await loop.run_in_executor(
+                    _writer_thread(), _run_batch_in_writer, passes, writes, doorbells)
             except BaseException as exc:  # the thread hop itself failed (shutdown)
                 outcomes = [(False, exc)] * len(batch)
                 if not isinstance(exc, Exception):
@@ -290,7 +304,7 @@ class WriteBatcher:
                         if not future.done():
                             future.cancel()
                     raise
-            self._settle_batch(batch, outcomes)
+            self._settle_batch(batch, outcomes, doorbells)
 
 
 def _settle(future: asyncio.Future, outcome: Outcome) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable
+from typing import Callable, Iterator
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -258,10 +259,7 @@ def _bundled(messages: list[dict]) -> dict:
     return {"type": "bl.events", "stream": messages[0]["stream"], "events": [[m["seq"], m["frame"]] for m in messages]}
 
 
-def _ring_handed_over() -> None:
-    with _handover_lock:
-        waiting = _handover[:]
-        _handover.clear()
+def _ring(waiting: list[tuple[object, str, dict]]) -> None:
     local = _local
     bundle: list[dict] = []
     size = 0
@@ -286,7 +284,43 @@ def _ring_handed_over() -> None:
             bundle, size = [], 0
 
 
+# A writer thread running a batch holds its doorbells back: they go to the loop with
+# the batch's outcomes, in the one callback that rings them and then settles the
+# writes (realtime/batching.py). A wake-up of their own could let the loop fan an
+# event out before the write that made it has its reply ready, when the thread is slow
+# to hand the outcomes over; the writer's socket is owed the reply first.
+_holding = threading.local()
+
+
+@contextmanager
+def doorbells_held() -> Iterator[list]:
+    """In a database thread: what commits meanwhile collects in the list yielded, for
+    ring() on the loop, instead of waking it."""
+    _holding.doorbells = held = []
+    try:
+        yield held
+    finally:
+        _holding.doorbells = None
+
+
+def ring(doorbells: list) -> None:
+    """On the loop: send doorbells collected under doorbells_held()."""
+    if doorbells:
+        _ring(doorbells)
+
+
+def _ring_handed_over() -> None:
+    with _handover_lock:
+        waiting = _handover[:]
+        _handover.clear()
+    _ring(waiting)
+
+
 def _hand_over(loop: asyncio.AbstractEventLoop, layer, group: str, message: dict) -> None:
+    held = getattr(_holding, "doorbells", None)
+    if held is not None:
+        held.append((layer, group, message))
+        return
     with _handover_lock:
         _handover.append((layer, group, message))
         wake = len(_handover) == 1

@@ -263,6 +263,44 @@ async def test_on_postgresql_the_writer_thread_takes_the_next_batch_without_the_
     assert ran["a"] < ran["b"] < unblocked and ran["c"] < unblocked
 
 
+async def test_a_writer_gets_its_reply_first_even_when_the_writer_thread_is_slow_to_hand_it_over(
+        connect, people, tree, monkeypatch):
+    """On PostgreSQL the batch runs in the writer thread. However long that thread takes
+    between the commit and handing the outcomes over, the loop does not fan the event
+    out before the reply is ready: the batch's doorbells wait for its outcomes (on
+    SQLite the batch runs on the loop, and this holds by construction)."""
+    import time
+
+    from realtime import batching
+
+    slow = batching.close_old_connections
+
+    def slow_in_the_writer_thread():
+        slow()
+        if threading.current_thread().name.startswith("branchline-writes"):
+            time.sleep(0.05)  # after the commit, before the outcomes go to the loop
+
+    monkeypatch.setattr(batching, "close_old_connections", slow_in_the_writer_thread)
+    stream = f"announcements:{tree['a'].pk}"
+    secretary = await connect(people["secretary"])
+    await secretary.call("subscribe", {"stream": stream})
+    handed: list[str] = []
+    put = secretary.c.output_queue.put_nowait
+
+    def put_nowait(message):
+        if message.get("type") == "websocket.send":
+            handed.append(json.loads(message["text"])["op"])
+        put(message)
+
+    secretary.c.output_queue.put_nowait = put_nowait
+    for n in range(3):
+        handed.clear()
+        await secretary.send("announcements.post", post(tree["a"], f"慢{n}"), cid=f"slow-writer-{n:04d}")
+        await secretary.recv_until(lambda f: f.get("op") == "event")
+        await asyncio.sleep(0.1)
+        assert handed == ["ok", "event"]
+
+
 async def test_a_batch_is_fanned_out_before_its_replies_but_a_writer_gets_its_reply_first(connect, people, tree):
     """Subscribers wait less: a batch's events go out before its writers' replies. On the
     writer's own socket the reply to its write still comes before the event it made."""
