@@ -95,10 +95,13 @@ INSTALLED_APPS = [
     "forum",
     "meetings",
     "frontend",
+    "ninja",  # /api/docs serves Swagger UI from its static files, not from a CDN
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the rest, so error pages made from their exceptions get the policy too.
+    "server.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Chinese unless the person chose English (cookie): the browser's Accept-Language
     # is not consulted, since members' phones are often set to English.
@@ -113,6 +116,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy of the pages (server/middleware.py): "enforce", "report"
+# (Report-Only: violations are logged, nothing is refused) or "off".
+CSP = os.environ.get("CSP", "enforce").strip().lower()
+if CSP not in ("enforce", "report", "off"):
+    raise ValueError(f"CSP must be enforce, report or off, not {CSP!r}")
 
 ROOT_URLCONF = "server.urls"
 ASGI_APPLICATION = "server.asgi.application"

@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .api import api
+from .csp import csp_report
 from .health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("csp-report", csp_report, name="csp-report"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

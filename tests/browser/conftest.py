@@ -137,17 +137,26 @@ def to_front(page) -> None:
     page.evaluate("window.__toFront()")
 
 
+def _note_refusal(message, who: str | None, refused: list[str]) -> None:
+    # Chromium tells the console of everything a page's policy refused
+    # (server/middleware.py): a page of ours that needs more than its policy allows.
+    if message.type == "error" and "Content Security Policy" in message.text:
+        refused.append(f"{who}: {message.text}")
+
+
 @pytest.fixture
 def open_page(browser) -> Iterator[Callable]:
     """open_page(server, username, path, ...) -> a Page in its own browser context.
 
     Each page gets its own context (cookies), so two pages are two people. The browser's
     own time zone is New York on purpose: times must show in the branch's zone anyway.
-    Uncaught JavaScript errors on any page fail the test. `background=True`: its tabs are
+    Uncaught JavaScript errors on any page fail the test, and so does anything the
+    pages' Content-Security-Policy refuses. `background=True`: its tabs are
     in the background (IN_BACKGROUND).
     """
     contexts = []
     errors: list[str] = []
+    refused: list[str] = []
 
     def open_(
         server: BranchlineServer,
@@ -166,13 +175,16 @@ def open_page(browser) -> Iterator[Callable]:
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc, who=username: errors.append(f"{who}: {exc}"))
+        context.on("console", lambda message, who=username: _note_refusal(message, who, refused))
         if username:
             log_in(page, username, path)
         if page.url != server.url + path:
             page.goto(path)
         return page
 
+    open_.policy_refusals = refused  # a test that provokes refusals on purpose clears them
     yield open_
     for context in contexts:
         context.close()
     assert not errors, f"uncaught JavaScript errors: {errors}"
+    assert not refused, f"the pages' Content-Security-Policy refused: {refused}"

@@ -1,6 +1,7 @@
 // A scripted stand-in for the browser's WebSocket, so realtime.js's protocol behaviour
 // (resume, duplicates, resync, write retries, backoff) can be driven frame by frame.
-// Loaded into a page with page.add_script_tag(path=...).
+// Loaded into a page with context.add_init_script(path=...) (the pages' policy
+// refuses a script tag added by a test).
 window.FakeSocket = class FakeSocket {
   static sockets = [];
   static refuse = false; // the next sockets fail to open (server down)

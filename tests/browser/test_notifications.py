@@ -106,7 +106,7 @@ def test_a_mention_pops_up_on_the_desktop_while_the_tab_is_in_the_background(own
     member.evaluate("setVisibility('hidden')")
     marker = tag()
     mention(marker)
-    member.wait_for_function("shownNotifications.length === 1")
+    member.wait_for_function("() => shownNotifications.length === 1")
     expect(bell).to_have_text("2 条新提醒")
     assert member.evaluate("shownNotifications.length") == 1  # only the one that came in the background
     shown = member.evaluate("shownNotifications[0]")
@@ -147,7 +147,7 @@ def test_a_new_announcement_pops_up_on_the_desktop_from_any_page(own_server, ope
 
     member.evaluate("setVisibility('hidden')")
     server.post_announcement(username="shuji", branch_id=branch, title="关于周六志愿服务的通知", body="正文")
-    member.wait_for_function("shownNotifications.length === 1")
+    member.wait_for_function("() => shownNotifications.length === 1")
     shown = member.evaluate("shownNotifications[0]")
     assert shown["title"] == "第一党支部 · 通知公告"
     assert shown["body"] == "王书记：关于周六志愿服务的通知"
@@ -165,6 +165,6 @@ def test_a_new_announcement_pops_up_on_the_desktop_from_any_page(own_server, ope
     expect(member.locator("#conn-status")).to_have_attribute("data-status", "online")
     member.evaluate("setVisibility('hidden')")
     server.post_announcement(username="shuji", branch_id=branch, title="自己发的通知", body="正文")
-    member.wait_for_function("shownNotifications.length === 1")  # the member's new page
+    member.wait_for_function("() => shownNotifications.length === 1")  # the member's new page
     assert member.evaluate("shownNotifications[0].body") == "王书记：自己发的通知"
     assert secretary.evaluate("shownNotifications.length") == 0

@@ -20,7 +20,9 @@ STREAM = "announcements:2"
 @pytest.fixture
 def page(server, open_page):
     page = open_page(server, None, "/login/")  # a page that opens no socket of its own
-    page.add_script_tag(path=str(FAKE_SOCKET))
+    # As an init script: the page's policy refuses a script tag added to it.
+    page.context.add_init_script(path=str(FAKE_SOCKET))
+    page.reload()
     return page
 
 
