@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from . import members
-from .models import Branch, Citizen, Membership
+from .models import Branch, Citizen, Membership, TwoFactor
 
 # Memberships changed here reach open pages as the members page's changes do: the
 # person's sockets keep only what they may still read, the secretaries' read counts
@@ -64,3 +64,20 @@ class CitizenAdmin(admin.ModelAdmin):
     list_display = ["id", "display_name", "contact", "created_at", "last_seen_at"]
     search_fields = ["display_name", "contact"]
     readonly_fields = ["created_at", "last_seen_at"]
+
+
+@admin.register(TwoFactor)
+class TwoFactorAdmin(admin.ModelAdmin):
+    """Deleting a row turns two-step verification off, for someone who lost both their
+    phone and their recovery codes (once you are sure it is them)."""
+
+    list_display = ["user", "confirmed_at", "created_at"]
+    search_fields = ["user__username"]
+    fields = ["user", "confirmed_at", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False  # set up by the member, on 我的账号
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -202,3 +202,25 @@ class Draft(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "place"], name="draft_one_per_place")]
+
+
+class TwoFactor(models.Model):
+    """两步验证: after the password, a six-digit code from an authenticator app on the
+    member's phone (TOTP, RFC 6238), or one of their recovery codes (accounts/two_factor.py)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="two_factor")
+    secret = models.CharField(max_length=64)  # base32, as the app is given it
+    # None while being set up: the password alone still logs in until a code confirms it.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The 30-second step of the last code accepted: a code is good once.
+    last_step = models.BigIntegerField(default=0)
+    recovery = models.JSONField(default=list)  # SHA-256 hex of the unused recovery codes
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("two-step verification")
+        verbose_name_plural = _("two-step verification")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -1,11 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import forum_views, member_views, moderation_views, notification_views, password_views, views
+from . import forum_views, member_views, moderation_views, notification_views, password_views, two_factor_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/code/", two_factor_views.LoginCodeView.as_view(), name="login-code"),
     # Django 5's LogoutView accepts POST only; the navigation posts a small form.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", views.AccountView.as_view(), name="account"),

@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import devices
+from accounts import devices, two_factor
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
 from accounts.devices import record_session
@@ -40,6 +40,7 @@ from announcements.actions import BODY_MAX, TITLE_MAX, read_announcements, remin
 from forum import selectors as forum_selectors
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 
+from . import two_factor_views
 from .context_processors import readable_branches
 from .forum_text import preview_strings
 from .forum_views import branch_sections, member_branch
@@ -104,6 +105,8 @@ class AccountView(auth_views.PasswordChangeView):
                 ended,
             ) % {"count": ended} if ended else _("You are signed in nowhere else."))
             return redirect(f"{reverse('account')}#devices")
+        if (which or "").startswith("2fa-"):
+            return two_factor_views.account_post(request, which)
         if which != "email":
             return super().post(request, *args, **kwargs)
         email_form = EmailForm(request.POST)
@@ -147,6 +150,7 @@ class AccountView(auth_views.PasswordChangeView):
         context["devices"] = devices.devices_of(self.request.user, self.request.session.session_key)
         branches = readable_branches(self.request.user)
         context["zone"] = branches[0].time_zone if branches else settings.TIME_ZONE
+        context.update(two_factor_views.account_context(self.request))
         return context
 
 
@@ -171,6 +175,12 @@ class LoginView(auth_views.LoginView):
     template_name = "frontend/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if two_factor.enabled(user):  # the password was right; now the code
+            return two_factor_views.begin(self.request, user, self.get_success_url())
+        return super().form_valid(form)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from frontend.two_factor_views import admin_login
+
 from .api import api
 from .csp import csp_report
 from .health import healthz
@@ -8,6 +10,8 @@ from .health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("csp-report", csp_report, name="csp-report"),
+    # One way in: the site's login, which asks for the two-step code (accounts/two_factor.py).
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -35,7 +35,7 @@ def test_too_many_failures_refuse_even_the_right_password_and_say_why(people):
     assert "该用户名登录失败次数过多，请 15 分钟后再试。" in response.content.decode()
     # Refused attempts do not lengthen the lockout.
     assert LoginFailure.objects.filter(username="member").count() == throttle.LIMIT
-    # The admin's login form is refused too (at the backend).
+    # The admin has no login form of its own (the site's is the one way in): nobody is logged in.
     admin = Client()
     admin.post("/admin/login/", {"username": "member", "password": "pw-member", "next": "/admin/"})
     assert not logged_in(admin)

@@ -1,0 +1,154 @@
+"""两步验证 (two-step verification): a password and a code from the member's phone.
+
+A member turns it on from 我的账号: the page shows a QR code (and the key as text) for
+an authenticator app, and a code from the app confirms it. From then on the login page
+asks for a code after the password (frontend/views.py): a six-digit code from the app,
+good once and for about a minute and a half (the 30-second step before and after
+count too, for a phone's clock that is a little off), or one of ten recovery codes,
+each good once, shown when it was turned on, for a lost phone. Wrong codes count as
+failed logins of that username (accounts/throttle.py), and five in a row send the
+person back to the password. An administrator who deletes the row in the admin turns
+it off for someone who has lost both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+import pyotp
+import segno
+from django.db import transaction
+from django.utils import timezone
+
+from .models import TwoFactor
+
+ISSUER = "Branchline"
+RECOVERY_CODES = 10
+# No 0/o, 1/l/i: read off paper and typed on a phone.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def enabled(user) -> bool:
+    return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+def pending_setup(user) -> TwoFactor | None:
+    return TwoFactor.objects.filter(user=user, confirmed_at__isnull=True).first()
+
+
+def start(user) -> TwoFactor:
+    """A new key for the app, not yet in force (until confirm())."""
+    cancel_setup(user)
+    if enabled(user):
+        raise ValueError("two-step verification is already on")
+    return TwoFactor.objects.create(user=user, secret=pyotp.random_base32(32))
+
+
+def cancel_setup(user) -> None:
+    TwoFactor.objects.filter(user=user, confirmed_at__isnull=True).delete()
+
+
+def app_link(two_factor: TwoFactor) -> str:
+    """The otpauth:// link the QR code holds."""
+    return pyotp.TOTP(two_factor.secret).provisioning_uri(name=two_factor.user.get_username(), issuer_name=ISSUER)
+
+
+def qr_svg(two_factor: TwoFactor) -> str:
+    """The QR code as inline SVG markup (no style attributes: the pages' policy)."""
+    return segno.make(app_link(two_factor), error="m").svg_inline(scale=5, border=2, svgclass="qr", lineclass=None)
+
+
+def grouped_secret(two_factor: TwoFactor) -> str:
+    """The key as a person types it into an app: groups of four."""
+    return " ".join(two_factor.secret[i:i + 4] for i in range(0, len(two_factor.secret), 4))
+
+
+def _normalised(code: str) -> str:
+    return "".join(str(code).split()).replace("-", "").lower()
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(_normalised(code).encode()).hexdigest()
+
+
+def _new_recovery_codes() -> list[str]:
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+        codes.append(f"{raw[:4]}-{raw[4:]}")
+    return codes
+
+
+def _app_code_step(two_factor: TwoFactor, code: str) -> int | None:
+    """The step whose code this is, if it is a code of the app not used before."""
+    code = _normalised(code)
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(two_factor.secret)
+    now = totp.timecode(timezone.now())
+    for step in (now - 1, now, now + 1):
+        if step > two_factor.last_step and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def confirm(user, code: str) -> list[str] | None:
+    """Put the pending key in force if `code` is the app's current code: the recovery
+    codes, to be shown this once; None if the code is wrong."""
+    with transaction.atomic():
+        two_factor = TwoFactor.objects.select_for_update().filter(user=user, confirmed_at__isnull=True).first()
+        if two_factor is None:
+            return None
+        step = _app_code_step(two_factor, code)
+        if step is None:
+            return None
+        codes = _new_recovery_codes()
+        two_factor.confirmed_at = timezone.now()
+        two_factor.last_step = step
+        two_factor.recovery = [_digest(c) for c in codes]
+        two_factor.save()
+    return codes
+
+
+def check(user, code: str) -> str | None:
+    """After the password: "app" or "recovery" if `code` is good (and now used), else None."""
+    with transaction.atomic():
+        two_factor = TwoFactor.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
+        if two_factor is None:
+            return None
+        step = _app_code_step(two_factor, code)
+        if step is not None:
+            two_factor.last_step = step
+            two_factor.save(update_fields=["last_step"])
+            return "app"
+        digest = _digest(code)
+        for kept in two_factor.recovery:
+            if hmac.compare_digest(kept, digest):
+                two_factor.recovery = [d for d in two_factor.recovery if d != kept]
+                two_factor.save(update_fields=["recovery"])
+                return "recovery"
+    return None
+
+
+def recovery_left(user) -> int:
+    found = TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).values_list("recovery", flat=True).first()
+    return len(found or [])
+
+
+def new_recovery_codes(user, code: str) -> list[str] | None:
+    """Replace the recovery codes, if `code` is good: the new ones, to be shown once."""
+    if check(user, code) is None:
+        return None
+    codes = _new_recovery_codes()
+    TwoFactor.objects.filter(user=user).update(recovery=[_digest(c) for c in codes])
+    return codes
+
+
+def turn_off(user, code: str) -> bool:
+    """Off again, if `code` is good."""
+    if check(user, code) is None:
+        return False
+    TwoFactor.objects.filter(user=user).delete()
+    return True

@@ -1,0 +1,153 @@
+"""两步验证 in the pages: the login's second step, and turning it on and off on 我的账号
+(the rules are accounts/two_factor.py)."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth import login as auth_login
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import View
+
+from accounts import two_factor
+from accounts.throttle import WINDOW as THROTTLE_WINDOW
+from accounts.throttle import is_throttled
+
+# The session of someone whose password was right and who owes a code; the session is
+# not logged in until the code comes (auth_login then gives it a new key).
+PENDING = "bl_two_factor"
+PENDING_SECONDS = 5 * 60
+TRIES = 5
+SHOW_CODES = "bl_recovery_codes"
+
+
+def begin(request, user, next_url: str):
+    """LoginView, after a right password: ask for the code."""
+    request.session[PENDING] = {"user": user.pk, "backend": user.backend, "at": time.time(), "next": next_url,
+                                "tries": 0}
+    return redirect("login-code")
+
+
+def admin_login(request):
+    """/admin/login/: the site's login instead, so that the admin's way in asks for the
+    code too. Someone logged in without the right to the admin is told so."""
+    if request.user.is_authenticated:
+        raise PermissionDenied
+    target = request.GET.get("next", "/admin/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/admin/"
+    return redirect(f"{reverse('login')}?{urlencode({'next': target})}")
+
+
+def _back_to_password(request, text: str):
+    request.session.pop(PENDING, None)
+    messages.error(request, text)
+    return redirect("login")
+
+
+class LoginCodeView(View):
+    template_name = "frontend/login_code.html"
+
+    def _pending(self, request):
+        pending = request.session.get(PENDING)
+        if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+            return None, None
+        user = get_user_model().objects.filter(pk=pending.get("user"), is_active=True).first()
+        return (pending, user) if user is not None else (None, None)
+
+    def get(self, request):
+        pending, user = self._pending(request)
+        if user is None:
+            return _back_to_password(request, _("Log in again: the time for the code has run out."))
+        return render(request, self.template_name, {"username": user.get_username()})
+
+    def post(self, request):
+        pending, user = self._pending(request)
+        if user is None:
+            return _back_to_password(request, _("Log in again: the time for the code has run out."))
+        if is_throttled(user.get_username()):
+            return _back_to_password(request, _(
+                "Too many failed logins for this username. Try again in %(minutes)d minutes."
+            ) % {"minutes": int(THROTTLE_WINDOW.total_seconds() // 60)})
+        how = two_factor.check(user, request.POST.get("code", "")[:40])
+        if how is None:
+            # A wrong code is a failed login of the username (accounts/throttle.py).
+            user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+            pending["tries"] = pending.get("tries", 0) + 1
+            if pending["tries"] >= TRIES:
+                return _back_to_password(request, _("Too many wrong codes. Log in again with your password."))
+            request.session[PENDING] = pending
+            return render(request, self.template_name, {
+                "username": user.get_username(),
+                "error": _("That code is not right, or was used already. Type the code the app shows now."),
+            }, status=400)
+        request.session.pop(PENDING, None)
+        user.backend = pending["backend"]
+        auth_login(request, user)
+        if how == "recovery":
+            left = two_factor.recovery_left(user)
+            messages.warning(request, ngettext(
+                "You used a recovery code: %(count)d is left. Make new ones on My account if the phone is gone.",
+                "You used a recovery code: %(count)d are left. Make new ones on My account if the phone is gone.",
+                left,
+            ) % {"count": left})
+        return redirect(pending.get("next") or "/")
+
+
+def account_context(request) -> dict:
+    user = request.user
+    setup = two_factor.pending_setup(user)
+    shown = request.session.pop(SHOW_CODES, None) or {}  # new recovery codes: this page only
+    return {
+        "recovery_codes": shown.get("codes"),
+        "recovery_new": shown.get("new"),
+        "two_factor_on": two_factor.enabled(user),
+        "two_factor_setup": setup,
+        "two_factor_qr": two_factor.qr_svg(setup) if setup else "",
+        "two_factor_key": two_factor.grouped_secret(setup) if setup else "",
+        "recovery_left": two_factor.recovery_left(user),
+    }
+
+
+def account_post(request, which: str):
+    """The 我的账号 forms named 2fa-…. New recovery codes wait in the session for the
+    page the redirect leads to, which shows them once."""
+    here = f"{reverse('account')}#two-factor"
+    user = request.user
+    code = request.POST.get("code", "")[:40]
+    if which == "2fa-start":
+        if not two_factor.enabled(user):
+            two_factor.start(user)
+        return redirect(here)
+    if which == "2fa-cancel":
+        two_factor.cancel_setup(user)
+        return redirect(here)
+    if which == "2fa-confirm":
+        codes = two_factor.confirm(user, code)
+        if codes is None:
+            messages.error(request, _("That code is not right. Type the six digits the app shows now."))
+            return redirect(here)
+        request.session[SHOW_CODES] = {"codes": codes, "new": False}
+        return redirect(here)
+    if which == "2fa-codes":
+        codes = two_factor.new_recovery_codes(user, code)
+        if codes is None:
+            messages.error(request, _("That code is not right, or was used already."))
+            return redirect(here)
+        request.session[SHOW_CODES] = {"codes": codes, "new": True}
+        return redirect(here)
+    if which == "2fa-off":
+        if two_factor.turn_off(user, code):
+            messages.success(request, _("Two-step verification is off. Your password alone logs you in again."))
+        else:
+            messages.error(request, _("That code is not right, or was used already."))
+        return redirect(here)
+    return redirect(here)  # 2fa-done: the codes are kept

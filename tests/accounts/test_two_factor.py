@@ -1,0 +1,196 @@
+"""两步验证: turning it on from 我的账号, logging in with a code, recovery codes, and
+what a wrong or replayed code gets."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pyotp
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from accounts import throttle, two_factor
+from accounts.models import LoginFailure, TwoFactor
+from frontend import two_factor_views
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def turn_on(client, user) -> tuple[pyotp.TOTP, list[str]]:
+    client.post("/account/", {"form": "2fa-start"})
+    setup = TwoFactor.objects.get(user=user)
+    totp = pyotp.TOTP(setup.secret)
+    page = client.post("/account/", {"form": "2fa-confirm", "code": totp.now()}, follow=True).content.decode()
+    codes = re.findall(r"<li><code>([a-z0-9]{4}-[a-z0-9]{4})</code></li>", page)
+    return totp, codes
+
+
+def at_step(totp: pyotp.TOTP, steps: int) -> str:
+    return totp.at(timezone.now() + timedelta(seconds=30 * steps))
+
+
+def password_step(username: str, next_url: str = "/account/") -> Client:
+    client = Client()
+    answer = client.post(f"/login/?next={next_url}", {"username": username, "password": "pw-" + username})
+    assert answer.status_code == 302 and answer["Location"] == "/login/code/", answer
+    assert not logged_in(client)
+    return client
+
+
+def test_turning_it_on_shows_a_qr_code_and_needs_a_code_from_the_app(people):
+    user = people["member"]
+    client = Client()
+    client.force_login(user)
+    page = client.get("/account/").content.decode()
+    assert 'value="2fa-start"' in page
+
+    client.post("/account/", {"form": "2fa-start"})
+    page = client.get("/account/").content.decode()
+    setup = TwoFactor.objects.get(user=user)
+    assert setup.confirmed_at is None and len(setup.secret) == 32
+    assert '<svg width=' in page and 'class="qr"' in page and " style=" not in page.split('class="qr-box"')[1][:4000]
+    assert two_factor.grouped_secret(setup) in page
+    assert not two_factor.enabled(user)
+
+    # A wrong code leaves it off; the password alone still logs in.
+    client.post("/account/", {"form": "2fa-confirm", "code": "000000"})
+    assert not two_factor.enabled(user)
+    assert Client().post("/login/", {"username": "member", "password": "pw-member"})["Location"] == "/"
+
+    page = client.post("/account/", {"form": "2fa-confirm", "code": pyotp.TOTP(setup.secret).now()},
+                       follow=True).content.decode()
+    assert two_factor.enabled(user)
+    codes = re.findall(r"<li><code>([a-z0-9]{4}-[a-z0-9]{4})</code></li>", page)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    # Only their digests are kept, and the page does not show them again.
+    assert not any(code in str(TwoFactor.objects.get(user=user).recovery) for code in codes)
+    again = client.get("/account/").content.decode()
+    assert codes[0] not in again and two_factor.recovery_left(user) == 10
+
+
+def test_login_asks_for_the_code_after_the_password(people):
+    user = people["member"]
+    owner = Client()
+    owner.force_login(user)
+    totp, _codes = turn_on(owner, user)
+
+    client = password_step("member", "/account/")
+    assert client.get("/account/")["Location"].startswith("/login/")  # not logged in meanwhile
+    page = client.get("/login/code/")
+    assert page.status_code == 200 and 'autocomplete="one-time-code"' in page.content.decode()
+
+    wrong = client.post("/login/code/", {"code": "123456" if totp.now() != "123456" else "654321"})
+    assert wrong.status_code == 400 and not logged_in(client)
+    assert LoginFailure.objects.filter(username="member").count() == 1  # counts as a failed login
+
+    answer = client.post("/login/code/", {"code": at_step(totp, 1)})  # a phone a little ahead
+    assert answer.status_code == 302 and answer["Location"] == "/account/"
+    assert logged_in(client) and int(client.session["_auth_user_id"]) == user.pk
+    assert two_factor_views.PENDING not in client.session
+    assert not LoginFailure.objects.filter(username="member").exists()
+
+    # That code, and any of its step or before, is spent: a second login cannot reuse it.
+    second = password_step("member")
+    assert second.post("/login/code/", {"code": at_step(totp, 1)}).status_code == 400
+    assert second.post("/login/code/", {"code": at_step(totp, 0)}).status_code == 400
+    assert not logged_in(second)
+
+
+def test_a_recovery_code_works_once_and_says_how_many_are_left(people):
+    user = people["member"]
+    owner = Client()
+    owner.force_login(user)
+    _totp, codes = turn_on(owner, user)
+
+    client = password_step("member")
+    answer = client.post("/login/code/", {"code": codes[3].upper().replace("-", " ")}, follow=True)
+    assert logged_in(client) and 'class="flash-warning"' in answer.content.decode()
+    assert two_factor.recovery_left(user) == 9
+    again = password_step("member")
+    assert again.post("/login/code/", {"code": codes[3]}).status_code == 400
+
+
+def test_wrong_codes_send_back_to_the_password_and_throttle_the_username(people):
+    user = people["member"]
+    owner = Client()
+    owner.force_login(user)
+    totp, _codes = turn_on(owner, user)
+
+    client = password_step("member")
+    for _ in range(two_factor_views.TRIES - 1):
+        assert client.post("/login/code/", {"code": "abcdefgh"}).status_code == 400
+    last = client.post("/login/code/", {"code": "abcdefgh"})
+    assert last.status_code == 302 and last["Location"] == "/login/"
+    assert client.get("/login/code/")["Location"] == "/login/"  # the password again
+    assert not logged_in(client)
+
+    # Past the username's limit the code step refuses even a right code, and the
+    # password step refuses the password.
+    waiting = password_step("member")
+    for _ in range(throttle.LIMIT):
+        throttle.record_failure("member", None)
+    assert waiting.post("/login/code/", {"code": at_step(totp, 1)})["Location"] == "/login/"
+    assert not logged_in(waiting)
+    refused = Client().post("/login/", {"username": "member", "password": "pw-member"})
+    assert refused.status_code == 200 and 'id="login-error"' in refused.content.decode()
+
+
+def test_the_time_for_the_code_runs_out(people, monkeypatch):
+    user = people["member"]
+    owner = Client()
+    owner.force_login(user)
+    totp, _codes = turn_on(owner, user)
+    client = password_step("member")
+    session = client.session
+    session[two_factor_views.PENDING]["at"] -= two_factor_views.PENDING_SECONDS + 1
+    session.save()
+    answer = client.post("/login/code/", {"code": at_step(totp, 1)})
+    assert answer["Location"] == "/login/" and not logged_in(client)
+
+
+def test_turning_it_off_and_new_recovery_codes_need_a_good_code(people):
+    user = people["member"]
+    client = Client()
+    client.force_login(user)
+    totp, codes = turn_on(client, user)
+
+    client.post("/account/", {"form": "2fa-off", "code": "000000"})
+    assert two_factor.enabled(user)
+    page = client.post("/account/", {"form": "2fa-codes", "code": codes[0]}, follow=True).content.decode()
+    fresh = re.findall(r"<li><code>([a-z0-9]{4}-[a-z0-9]{4})</code></li>", page)
+    assert len(fresh) == 10 and not set(fresh) & set(codes)
+    assert two_factor.check(user, codes[1]) is None  # the old ones are gone
+
+    client.post("/account/", {"form": "2fa-off", "code": at_step(totp, 1)})
+    assert not two_factor.enabled(user) and not TwoFactor.objects.filter(user=user).exists()
+    assert Client().post("/login/", {"username": "member", "password": "pw-member"})["Location"] == "/"
+
+
+def test_the_admin_login_is_the_sites_and_asks_for_the_code(people, make_user):
+    staff = make_user("boss", is_staff=True, is_superuser=True)
+    owner = Client()
+    owner.force_login(staff)
+    totp, _codes = turn_on(owner, staff)
+
+    client = Client()
+    answer = client.get("/admin/login/?next=/admin/accounts/branch/")
+    assert answer["Location"] == "/login/?next=%2Fadmin%2Faccounts%2Fbranch%2F"
+    assert client.get("/admin/login/?next=https://evil.example/")["Location"] == "/login/?next=%2Fadmin%2F"
+    # Django's own admin login form is not reachable: posting to it changes nothing.
+    client.post("/admin/login/", {"username": "boss", "password": "pw-boss"})
+    assert not logged_in(client)
+
+    client = password_step("boss", "/admin/")
+    assert client.post("/login/code/", {"code": at_step(totp, 1)})["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+    # Someone logged in without the admin right is told so, not sent round in a loop.
+    member = Client()
+    member.force_login(people["member"])
+    assert member.get("/admin/login/?next=/admin/").status_code == 403
