@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
@@ -38,13 +39,28 @@ def begin(request, user, next_url: str):
 
 def admin_login(request):
     """/admin/login/: the site's login instead, so that the admin's way in asks for the
-    code too. Someone logged in without the right to the admin is told so."""
+    code too. Someone logged in without the right to the admin is told so; staff who
+    must first turn on two-step verification (ADMIN_TWO_FACTOR) are shown where."""
     if request.user.is_authenticated:
+        if request.user.is_staff and settings.ADMIN_TWO_FACTOR and not two_factor.enabled(request.user):
+            messages.error(request, _("The admin is open only to staff who log in with two-step verification. "
+                                      "Turn it on here first."))
+            return redirect(f"{reverse('account')}#two-factor")
         raise PermissionDenied
     target = request.GET.get("next", "/admin/")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/admin/"
     return redirect(f"{reverse('login')}?{urlencode({'next': target})}")
+
+
+def _throttled() -> str:
+    return _("Too many failed logins for this username. Try again in %(minutes)d minutes.") % {
+        "minutes": int(THROTTLE_WINDOW.total_seconds() // 60)}
+
+
+def _count_wrong_code(request, user) -> None:
+    """A wrong code is a failed login of the username (accounts/throttle.py)."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
 
 
 def _back_to_password(request, text: str):
@@ -74,13 +90,10 @@ class LoginCodeView(View):
         if user is None:
             return _back_to_password(request, _("Log in again: the time for the code has run out."))
         if is_throttled(user.get_username()):
-            return _back_to_password(request, _(
-                "Too many failed logins for this username. Try again in %(minutes)d minutes."
-            ) % {"minutes": int(THROTTLE_WINDOW.total_seconds() // 60)})
+            return _back_to_password(request, _throttled())
         how = two_factor.check(user, request.POST.get("code", "")[:40])
         if how is None:
-            # A wrong code is a failed login of the username (accounts/throttle.py).
-            user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+            _count_wrong_code(request, user)
             pending["tries"] = pending.get("tries", 0) + 1
             if pending["tries"] >= TRIES:
                 return _back_to_password(request, _("Too many wrong codes. Log in again with your password."))
@@ -137,17 +150,19 @@ def account_post(request, which: str):
             return redirect(here)
         request.session[SHOW_CODES] = {"codes": codes, "new": False}
         return redirect(here)
-    if which == "2fa-codes":
-        codes = two_factor.new_recovery_codes(user, code)
-        if codes is None:
-            messages.error(request, _("That code is not right, or was used already."))
+    if which in ("2fa-codes", "2fa-off"):
+        # Guessing a code here counts as guessing one at the login (a stolen session
+        # must not buy unlimited tries at turning it off or at recovery codes).
+        if is_throttled(user.get_username()):
+            messages.error(request, _throttled())
             return redirect(here)
-        request.session[SHOW_CODES] = {"codes": codes, "new": True}
-        return redirect(here)
-    if which == "2fa-off":
-        if two_factor.turn_off(user, code):
-            messages.success(request, _("Two-step verification is off. Your password alone logs you in again."))
-        else:
+        done = two_factor.new_recovery_codes(user, code) if which == "2fa-codes" else two_factor.turn_off(user, code)
+        if not done:
+            _count_wrong_code(request, user)
             messages.error(request, _("That code is not right, or was used already."))
+        elif which == "2fa-codes":
+            request.session[SHOW_CODES] = {"codes": done, "new": True}
+        else:
+            messages.success(request, _("Two-step verification is off. Your password alone logs you in again."))
         return redirect(here)
     return redirect(here)  # 2fa-done: the codes are kept

@@ -80,7 +80,7 @@ if env_bool("HTTPS", False):
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "server.admin_site.BranchlineAdminConfig",  # django.contrib.admin, with ADMIN_TWO_FACTOR
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -116,6 +116,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The Django admin only for staff who have two-step verification on (server/admin_site.py).
+ADMIN_TWO_FACTOR = env_bool("ADMIN_TWO_FACTOR", False)
 
 # Content-Security-Policy of the pages (server/middleware.py): "enforce", "report"
 # (Report-Only: violations are logged, nothing is refused) or "off".

@@ -194,3 +194,34 @@ def test_the_admin_login_is_the_sites_and_asks_for_the_code(people, make_user):
     member = Client()
     member.force_login(people["member"])
     assert member.get("/admin/login/?next=/admin/").status_code == 403
+
+
+def test_guessing_codes_on_the_account_page_counts_as_failed_logins(people):
+    user = people["member"]
+    client = Client()
+    client.force_login(user)
+    totp, _codes = turn_on(client, user)
+    for _ in range(throttle.LIMIT):
+        client.post("/account/", {"form": "2fa-off", "code": "000000" if totp.now() != "000000" else "111111"})
+    assert LoginFailure.objects.filter(username="member").count() == throttle.LIMIT
+    page = client.post("/account/", {"form": "2fa-off", "code": at_step(totp, 1)}, follow=True).content.decode()
+    assert two_factor.enabled(user) and "15 分钟后再试" in page
+
+
+def test_the_admin_can_require_it_of_staff(make_user, settings):
+    settings.ADMIN_TWO_FACTOR = True
+    staff = make_user("boss", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    answer = client.get("/admin/accounts/branch/")
+    assert answer.status_code == 302 and answer["Location"].startswith("/admin/login/")
+    page = client.get(answer["Location"], follow=True)
+    assert page.redirect_chain[-1][0] == "/account/#two-factor"
+    assert "管理后台只对使用两步验证登录的工作人员开放" in page.content.decode()
+
+    turn_on(client, staff)
+    assert client.get("/admin/accounts/branch/").status_code == 200
+    settings.ADMIN_TWO_FACTOR = False
+    other = make_user("boss2", is_staff=True, is_superuser=True)
+    client.force_login(other)
+    assert client.get("/admin/accounts/branch/").status_code == 200
