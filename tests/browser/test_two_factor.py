@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import DEMO_PASSWORD
+from .test_accessibility import violations
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +24,7 @@ def test_a_member_turns_it_on_and_then_logs_in_with_a_code(own_server, open_page
     section.get_by_role("button", name="开启两步验证").click()
 
     expect(section.locator(".qr-box svg")).to_be_visible()
+    assert not violations(page)  # axe-core: the set-up steps and the QR code's name
     if os.environ.get("BL_SHOTS"):
         section.screenshot(path=os.path.join(os.environ["BL_SHOTS"], "two-factor-setup.png"))
     key = section.locator("#two-factor-key").inner_text().replace(" ", "")
@@ -45,6 +47,7 @@ def test_a_member_turns_it_on_and_then_logs_in_with_a_code(own_server, open_page
     page.click("#login-form button[type=submit]")
     expect(page).to_have_url(re.compile(r"/login/code/$"))
     expect(page.locator("h1")).to_have_text("两步验证")
+    assert not violations(page)
 
     page.get_by_label("验证码").fill("000000" if totp.now() != "000000" else "111111")
     page.get_by_role("button", name="登录").last.click()
