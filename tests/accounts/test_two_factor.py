@@ -35,6 +35,16 @@ def at_step(totp: pyotp.TOTP, steps: int) -> str:
     return totp.at(timezone.now() + timedelta(seconds=30 * steps))
 
 
+@pytest.fixture
+def member_with_it(people) -> tuple:
+    """The member, with 两步验证 turned on from their account page: (user, app, recovery codes)."""
+    user = people["member"]
+    owner = Client()
+    owner.force_login(user)
+    totp, codes = turn_on(owner, user)
+    return user, totp, codes
+
+
 def password_step(username: str, next_url: str = "/account/") -> Client:
     client = Client()
     answer = client.post(f"/login/?next={next_url}", {"username": username, "password": "pw-" + username})
@@ -74,11 +84,8 @@ def test_turning_it_on_shows_a_qr_code_and_needs_a_code_from_the_app(people):
     assert codes[0] not in again and two_factor.recovery_left(user) == 10
 
 
-def test_login_asks_for_the_code_after_the_password(people):
-    user = people["member"]
-    owner = Client()
-    owner.force_login(user)
-    totp, _codes = turn_on(owner, user)
+def test_login_asks_for_the_code_after_the_password(member_with_it):
+    user, totp, _codes = member_with_it
 
     client = password_step("member", "/account/")
     assert client.get("/account/")["Location"].startswith("/login/")  # not logged in meanwhile
@@ -102,11 +109,8 @@ def test_login_asks_for_the_code_after_the_password(people):
     assert not logged_in(second)
 
 
-def test_a_recovery_code_works_once_and_says_how_many_are_left(people):
-    user = people["member"]
-    owner = Client()
-    owner.force_login(user)
-    _totp, codes = turn_on(owner, user)
+def test_a_recovery_code_works_once_and_says_how_many_are_left(member_with_it):
+    user, _totp, codes = member_with_it
 
     client = password_step("member")
     answer = client.post("/login/code/", {"code": codes[3].upper().replace("-", " ")}, follow=True)
@@ -116,11 +120,8 @@ def test_a_recovery_code_works_once_and_says_how_many_are_left(people):
     assert again.post("/login/code/", {"code": codes[3]}).status_code == 400
 
 
-def test_wrong_codes_send_back_to_the_password_and_throttle_the_username(people):
-    user = people["member"]
-    owner = Client()
-    owner.force_login(user)
-    totp, _codes = turn_on(owner, user)
+def test_wrong_codes_send_back_to_the_password_and_throttle_the_username(member_with_it):
+    user, totp, _codes = member_with_it
 
     client = password_step("member")
     for _ in range(two_factor_views.TRIES - 1):
@@ -141,11 +142,8 @@ def test_wrong_codes_send_back_to_the_password_and_throttle_the_username(people)
     assert refused.status_code == 200 and 'id="login-error"' in refused.content.decode()
 
 
-def test_the_time_for_the_code_runs_out(people, monkeypatch):
-    user = people["member"]
-    owner = Client()
-    owner.force_login(user)
-    totp, _codes = turn_on(owner, user)
+def test_the_time_for_the_code_runs_out(member_with_it):
+    user, totp, _codes = member_with_it
     client = password_step("member")
     session = client.session
     session[two_factor_views.PENDING]["at"] -= two_factor_views.PENDING_SECONDS + 1
