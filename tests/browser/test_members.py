@@ -23,7 +23,7 @@ def test_a_secretary_gives_a_link_and_the_member_sets_a_new_password(own_server,
     secretary = open_page(server, "shuji", path)
     secretary.context.grant_permissions(["clipboard-read", "clipboard-write"])
     expect(secretary.get_by_role("link", name="成员")).to_have_attribute("aria-current", "page")
-    row = secretary.locator("#members-table tr", has_text="张党员")
+    row = secretary.locator("#members-table tr[data-user]", has_text="张党员")
     row.get_by_role("button", name="生成设置新密码的链接").click()
     issued = secretary.locator("#issued-link")
     expect(issued).to_contain_text("给 张党员 的设置新密码链接")
@@ -84,23 +84,27 @@ def test_a_secretary_adds_a_new_member_who_sets_a_password_and_comes_in(own_serv
     issued = secretary.locator("#issued-link")
     expect(issued).to_contain_text("李小红 有账号了")
     link = secretary.locator("#issued-url").input_value()
-    expect(secretary.locator("#members-table tr", has_text="李小红")).to_contain_text("预备党员")
+    expect(secretary.locator("#members-table tr[data-user]", has_text="李小红")).to_contain_text("预备党员")
 
     # 转正: the secretary changes her standing.
-    row = secretary.locator("#members-table tr", has_text="李小红")
+    row = secretary.locator("#members-table tr[data-user]", has_text="李小红")
     row.locator("summary", has_text="更改").click()
     row.get_by_label("正式党员").check()
     row.get_by_role("button", name="保存").click()
     expect(secretary.locator(".flash")).to_contain_text("已保存")
-    expect(secretary.locator("#members-table tr", has_text="李小红")).to_contain_text("正式党员")
+    # The message sits under her row, where the secretary is looking (flash.js).
+    saved = secretary.locator("#members-table tr[data-user] + tr.flash-row")
+    expect(saved).to_contain_text("已保存")
+    expect(saved).to_be_in_viewport()
+    expect(secretary.locator("#members-table tr[data-user]", has_text="李小红")).to_contain_text("正式党员")
 
     # 更正姓名: typed wrong, corrected in place.
-    row = secretary.locator("#members-table tr", has_text="李小红")
+    row = secretary.locator("#members-table tr[data-user]", has_text="李小红")
     row.locator("summary", has_text="更改").click()
     row.get_by_label("姓名").fill("李晓红")
     row.get_by_role("button", name="更正姓名").click()
     expect(secretary.locator(".flash")).to_contain_text("现在的姓名是李晓红。")
-    expect(secretary.locator("#members-table tr", has_text="李晓红")).to_contain_text("正式党员")
+    expect(secretary.locator("#members-table tr[data-user]", has_text="李晓红")).to_contain_text("正式党员")
 
     context = browser.new_context(base_url=server.url)
     page = context.new_page()
@@ -118,7 +122,7 @@ def test_a_secretary_adds_a_new_member_who_sets_a_password_and_comes_in(own_serv
 
     # Taken off again: her open page is told at once, and the branch is gone from her view.
     expect(page.locator("#conn-status")).to_have_attribute("data-status", "online")
-    row = secretary.locator("#members-table tr", has_text="李晓红")
+    row = secretary.locator("#members-table tr[data-user]", has_text="李晓红")
     row.locator("summary", has_text="更改").click()
     row.locator("summary", has_text="移出本支部").click()
     row.get_by_role("button", name="将 李晓红 移出").click()
@@ -141,7 +145,7 @@ def test_a_corrected_name_reaches_the_pages_already_open(server_with, open_page)
     expect(secretary.locator("#presence-names")).to_contain_text("赵预备")
 
     members = open_page(server, "shuji", f"/branches/{branch}/members/")
-    row = members.locator("#members-table tr", has_text="赵预备")
+    row = members.locator("#members-table tr[data-user]", has_text="赵预备")
     row.locator("summary", has_text="更改").click()
     row.get_by_label("姓名").fill("赵宇")
     row.get_by_role("button", name="更正姓名").click()
