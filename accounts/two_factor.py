@@ -34,6 +34,12 @@ def enabled(user) -> bool:
     return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
 
+def enabled_among(user_ids) -> set[int]:
+    """Which of these people have it on (the secretary's members page)."""
+    return set(TwoFactor.objects.filter(user_id__in=list(user_ids), confirmed_at__isnull=False)
+               .values_list("user_id", flat=True))
+
+
 def pending_setup(user) -> TwoFactor | None:
     return TwoFactor.objects.filter(user=user, confirmed_at__isnull=True).first()
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import members as member_actions
+from accounts import two_factor
 from accounts.actions import password_link
 from accounts.models import Membership
 from accounts.selectors import MemberRules, can_manage_branch, roster
@@ -39,7 +40,9 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
             user_id__in=[person["user"].pk for person in people]
         ).values_list("user_id", "branch_id", "role"):
             pairs.setdefault(user_id, []).append((branch_of, role))
+        verified = two_factor.enabled_among(person["user"].pk for person in people)
         for person in people:
+            person["two_factor"] = person["user"].pk in verified
             person["link_refusal"] = rules.link_refusal(person["user"], pairs.get(person["user"].pk, []))
             person["name_refusal"] = rules.name_refusal(person["user"], pairs.get(person["user"].pk, []))
             here = [role for branch_of, role in pairs.get(person["user"].pk, []) if branch_of == branch.pk]

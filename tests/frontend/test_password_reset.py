@@ -11,8 +11,9 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import Membership, PasswordResetRequest
+from accounts.models import Membership, PasswordResetRequest, TwoFactor
 from accounts.throttle import LIMIT, RESET_LIMIT, record_failure
 from moderation.models import AuditEntry
 
@@ -158,6 +159,14 @@ def test_members_see_the_roster_and_only_the_secretary_sees_accounts(people, tre
     assert link_url(tree, people["member"]) in html
     assert link_url(tree, people["secretary"]) not in html  # their own: 我的账号
     assert "我的账号" in html
+    # Who logs in with 两步验证: the member once it is on (two_factor.confirm).
+    def row(page: str, user) -> str:
+        return page.split(f'id="member-{user.pk}"')[1].split("</tr>")[0]
+    assert "未开启" in row(html, people["member"]) and "已开启" not in row(html, people["member"])
+    assert "两步验证" not in member.get(members_url(tree)).content.decode()  # members do not see it
+    TwoFactor.objects.create(user=people["member"], secret="A" * 32, confirmed_at=timezone.now())
+    html = secretary.get(members_url(tree)).content.decode()
+    assert "已开启" in row(html, people["member"]) and "未开启" in row(html, people["moderator"])
 
 
 def test_the_secretary_gives_a_link_shown_once_and_audited(people, tree):

@@ -3,8 +3,7 @@
 // member's row, an announcement's read list), it is moved there, where the person is
 // looking: at the top it would be out of view. Without JavaScript it stays at the top.
 const flash = document.querySelector("main > .flash");
-const id = decodeURIComponent(location.hash.slice(1));
-const target = flash && id ? document.getElementById(id) : null;
+const target = flash ? placeNamed(location.hash.slice(1)) : null;
 
 if (target && !flash.contains(target)) {
   if (target.tagName === "TR") {
@@ -20,4 +19,12 @@ if (target && !flash.contains(target)) {
     else target.prepend(flash);
   }
   target.scrollIntoView({ block: "start" });
+}
+
+function placeNamed(hash) {
+  try {
+    return hash ? document.getElementById(decodeURIComponent(hash)) : null;
+  } catch {
+    return null; // a malformed address: the message stays at the top
+  }
 }
