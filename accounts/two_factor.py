@@ -2,7 +2,7 @@
 
 A member turns it on from 我的账号: the page shows a QR code (and the key as text) for
 an authenticator app, and a code from the app confirms it. From then on the login page
-asks for a code after the password (frontend/views.py): a six-digit code from the app,
+asks for a code after the password (frontend/two_factor_views.py): a six-digit code from the app,
 good once and for about a minute and a half (the 30-second step before and after
 count too, for a phone's clock that is a little off), or one of ten recovery codes,
 each good once, shown when it was turned on, for a lost phone. Wrong codes count as
