@@ -58,8 +58,8 @@ def _throttled() -> str:
         "minutes": int(THROTTLE_WINDOW.total_seconds() // 60)}
 
 
-def _count_wrong_code(request, user) -> None:
-    """A wrong code is a failed login of the username (accounts/throttle.py)."""
+def _count_failure(request, user) -> None:
+    """A wrong code (or password) is a failed login of the username (accounts/throttle.py)."""
     user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
 
 
@@ -93,7 +93,7 @@ class LoginCodeView(View):
             return _back_to_password(request, _throttled())
         how = two_factor.check(user, request.POST.get("code", "")[:40])
         if how is None:
-            _count_wrong_code(request, user)
+            _count_failure(request, user)
             pending["tries"] = pending.get("tries", 0) + 1
             if pending["tries"] >= TRIES:
                 return _back_to_password(request, _("Too many wrong codes. Log in again with your password."))
@@ -144,6 +144,15 @@ def account_post(request, which: str):
         two_factor.cancel_setup(user)
         return redirect(here)
     if which == "2fa-confirm":
+        # The password too: someone holding a stolen session must not be able to turn it
+        # on with their own phone and so lock the owner out.
+        if is_throttled(user.get_username()):
+            messages.error(request, _throttled())
+            return redirect(here)
+        if not user.check_password(request.POST.get("password", "")):
+            _count_failure(request, user)
+            messages.error(request, _("That is not your password."))
+            return redirect(here)
         codes = two_factor.confirm(user, code)
         if codes is None:
             messages.error(request, _("That code is not right. Type the six digits the app shows now."))
@@ -158,7 +167,7 @@ def account_post(request, which: str):
             return redirect(here)
         done = two_factor.new_recovery_codes(user, code) if which == "2fa-codes" else two_factor.turn_off(user, code)
         if not done:
-            _count_wrong_code(request, user)
+            _count_failure(request, user)
             messages.error(request, _("That code is not right, or was used already."))
         elif which == "2fa-codes":
             request.session[SHOW_CODES] = {"codes": done, "new": True}

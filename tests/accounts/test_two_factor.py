@@ -26,7 +26,8 @@ def turn_on(client, user) -> tuple[pyotp.TOTP, list[str]]:
     client.post("/account/", {"form": "2fa-start"})
     setup = TwoFactor.objects.get(user=user)
     totp = pyotp.TOTP(setup.secret)
-    page = client.post("/account/", {"form": "2fa-confirm", "code": totp.now()}, follow=True).content.decode()
+    page = client.post("/account/", {"form": "2fa-confirm", "code": totp.now(), "password": f"pw-{user.username}"},
+                       follow=True).content.decode()
     codes = re.findall(r"<li><code>([a-z0-9]{4}-[a-z0-9]{4})</code></li>", page)
     return totp, codes
 
@@ -69,12 +70,16 @@ def test_turning_it_on_shows_a_qr_code_and_needs_a_code_from_the_app(people):
     assert not two_factor.enabled(user)
 
     # A wrong code leaves it off; the password alone still logs in.
-    client.post("/account/", {"form": "2fa-confirm", "code": "000000"})
+    client.post("/account/", {"form": "2fa-confirm", "code": "000000", "password": "pw-member"})
     assert not two_factor.enabled(user)
+    # So does a right code without the password (a stolen session could otherwise lock
+    # the owner out with the thief's phone), which counts as a failed login.
+    client.post("/account/", {"form": "2fa-confirm", "code": pyotp.TOTP(setup.secret).now(), "password": "guess"})
+    assert not two_factor.enabled(user) and LoginFailure.objects.filter(username="member").count() == 1
     assert Client().post("/login/", {"username": "member", "password": "pw-member"})["Location"] == "/"
 
-    page = client.post("/account/", {"form": "2fa-confirm", "code": pyotp.TOTP(setup.secret).now()},
-                       follow=True).content.decode()
+    page = client.post("/account/", {"form": "2fa-confirm", "code": pyotp.TOTP(setup.secret).now(),
+                                     "password": "pw-member"}, follow=True).content.decode()
     assert two_factor.enabled(user)
     codes = re.findall(r"<li><code>([a-z0-9]{4}-[a-z0-9]{4})</code></li>", page)
     assert len(codes) == 10 and len(set(codes)) == 10
