@@ -31,6 +31,20 @@ def stored() -> tuple[list[str], list[int], int]:
     return titles, seqs, ClientWrite.objects.count()
 
 
+def handed_ops(socket) -> list[str]:
+    """The ops of the frames the server hands this socket from now on, in order."""
+    handed: list[str] = []
+    put = socket.c.output_queue.put_nowait
+
+    def put_nowait(message):
+        if message.get("type") == "websocket.send":
+            handed.append(json.loads(message["text"])["op"])
+        put(message)
+
+    socket.c.output_queue.put_nowait = put_nowait
+    return handed
+
+
 async def replies(socket, refs: list) -> dict:
     """Read until every ref has its reply; returns ref -> frame, and checks their order."""
     got: dict = {}
@@ -284,15 +298,7 @@ async def test_a_writer_gets_its_reply_first_even_when_the_writer_thread_is_slow
     stream = f"announcements:{tree['a'].pk}"
     secretary = await connect(people["secretary"])
     await secretary.call("subscribe", {"stream": stream})
-    handed: list[str] = []
-    put = secretary.c.output_queue.put_nowait
-
-    def put_nowait(message):
-        if message.get("type") == "websocket.send":
-            handed.append(json.loads(message["text"])["op"])
-        put(message)
-
-    secretary.c.output_queue.put_nowait = put_nowait
+    handed = handed_ops(secretary)
     for n in range(3):
         handed.clear()
         await secretary.send("announcements.post", post(tree["a"], f"慢{n}"), cid=f"slow-writer-{n:04d}")
@@ -332,15 +338,7 @@ async def test_a_batch_is_fanned_out_before_its_replies_but_a_writer_gets_its_re
     await secretary.recv_until(lambda f: f.get("op") == "ok")
     assert steps == ["fan-out", "reply"]
 
-    handed: list[str] = []  # the writer's frames as the server hands them over, in order
-    put = secretary.c.output_queue.put_nowait
-
-    def put_nowait(message):
-        if message.get("type") == "websocket.send":
-            handed.append(json.loads(message["text"])["op"])
-        put(message)
-
-    secretary.c.output_queue.put_nowait = put_nowait
+    handed = handed_ops(secretary)
     await secretary.call("subscribe", {"stream": stream})
     handed.clear()
     await secretary.send("announcements.post", post(tree["a"], "二"), cid="order-00000002")
