@@ -18,6 +18,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import LoginFailure, PasswordResetRequest
 
@@ -39,6 +40,12 @@ def is_throttled(username) -> bool:
     if not key:
         return False
     return LoginFailure.objects.filter(username=key, at__gt=timezone.now() - WINDOW).count() >= LIMIT
+
+
+def refusal_text() -> str:
+    """What a throttled username is told, wherever it tries (password, code)."""
+    return _("Too many failed logins for this username. Try again in %(minutes)d minutes.") % {
+        "minutes": int(WINDOW.total_seconds() // 60)}
 
 
 def record_failure(username, ip: str | None) -> None:

@@ -19,8 +19,7 @@ from django.utils.translation import ngettext
 from django.views import View
 
 from accounts import two_factor
-from accounts.throttle import WINDOW as THROTTLE_WINDOW
-from accounts.throttle import is_throttled
+from accounts.throttle import is_throttled, refusal_text
 
 # The session of someone whose password was right and who owes a code; the session is
 # not logged in until the code comes (auth_login then gives it a new key).
@@ -51,11 +50,6 @@ def admin_login(request):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/admin/"
     return redirect(f"{reverse('login')}?{urlencode({'next': target})}")
-
-
-def _throttled() -> str:
-    return _("Too many failed logins for this username. Try again in %(minutes)d minutes.") % {
-        "minutes": int(THROTTLE_WINDOW.total_seconds() // 60)}
 
 
 def _count_failure(request, user) -> None:
@@ -90,7 +84,7 @@ class LoginCodeView(View):
         if user is None:
             return _back_to_password(request, _("Log in again: the time for the code has run out."))
         if is_throttled(user.get_username()):
-            return _back_to_password(request, _throttled())
+            return _back_to_password(request, refusal_text())
         how = two_factor.check(user, request.POST.get("code", "")[:40])
         if how is None:
             _count_failure(request, user)
@@ -147,7 +141,7 @@ def account_post(request, which: str):
         # The password too: someone holding a stolen session must not be able to turn it
         # on with their own phone and so lock the owner out.
         if is_throttled(user.get_username()):
-            messages.error(request, _throttled())
+            messages.error(request, refusal_text())
             return redirect(here)
         if not user.check_password(request.POST.get("password", "")):
             _count_failure(request, user)
@@ -163,7 +157,7 @@ def account_post(request, which: str):
         # Guessing a code here counts as guessing one at the login (a stolen session
         # must not buy unlimited tries at turning it off or at recovery codes).
         if is_throttled(user.get_username()):
-            messages.error(request, _throttled())
+            messages.error(request, refusal_text())
             return redirect(here)
         done = two_factor.new_recovery_codes(user, code) if which == "2fa-codes" else two_factor.turn_off(user, code)
         if not done:

@@ -32,7 +32,7 @@ from accounts.devices import record_session
 from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
 from accounts.models import MailSettings, Membership
 from accounts.selectors import ROLE_ORDER, can_manage_branch, can_read_branch
-from accounts.throttle import WINDOW as THROTTLE_WINDOW
+from accounts.throttle import refusal_text as throttle_refusal
 from announcements import attachments as attachment_rules
 from announcements import scheduling as announcement_scheduling
 from announcements import selectors as announcement_selectors
@@ -163,11 +163,7 @@ class LoginForm(AuthenticationForm):
             return super().clean()
         except ValidationError:
             if getattr(self.request, "login_throttled", False):
-                raise ValidationError(
-                    _("Too many failed logins for this username. Try again in %(minutes)d minutes."),
-                    code="throttled",
-                    params={"minutes": int(THROTTLE_WINDOW.total_seconds() // 60)},
-                ) from None
+                raise ValidationError(throttle_refusal(), code="throttled") from None
             raise
 
 
