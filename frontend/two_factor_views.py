@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from django.views import View
 
 from accounts import two_factor
+from accounts.models import TwoFactor
 from accounts.throttle import is_throttled, refusal_text
 
 # The session of someone whose password was right and who owes a code; the session is
@@ -110,17 +111,18 @@ class LoginCodeView(View):
 
 
 def account_context(request) -> dict:
-    user = request.user
-    setup = two_factor.pending_setup(user)
+    row = TwoFactor.objects.filter(user=request.user).first()  # one read for the section
+    on = row is not None and row.confirmed_at is not None
+    setup = row if row is not None and not on else None
     shown = request.session.pop(SHOW_CODES, None) or {}  # new recovery codes: this page only
     return {
         "recovery_codes": shown.get("codes"),
         "recovery_new": shown.get("new"),
-        "two_factor_on": two_factor.enabled(user),
+        "two_factor_on": on,
         "two_factor_setup": setup,
         "two_factor_qr": two_factor.qr_svg(setup) if setup else "",
         "two_factor_key": two_factor.grouped_secret(setup) if setup else "",
-        "recovery_left": two_factor.recovery_left(user),
+        "recovery_left": len(row.recovery) if on else 0,
     }
 
 
