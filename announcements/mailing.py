@@ -12,32 +12,19 @@ the announcement itself is on the site regardless.
 from __future__ import annotations
 
 import logging
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.core.mail.message import EmailMessage
-from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts import outbox
+
 log = logging.getLogger(__name__)
-
-_executor: ThreadPoolExecutor | None = None
-_lock = threading.Lock()
-_pending: set[Future] = set()
-
-
-def _thread() -> ThreadPoolExecutor:
-    global _executor
-    with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="branchline-mail")
-        return _executor
 
 
 def after_post(announcement_id: int, base_url: str | None = None) -> None:
@@ -52,21 +39,7 @@ def after_reminder(announcement_id: int, user_ids: list[int]) -> None:
 
 
 def _after_commit(announcement_id: int, base_url: str | None, only: list[int] | None) -> None:
-    if not settings.SENDS_EMAIL:
-        return
-
-    def submit() -> None:
-        future = _thread().submit(_send, announcement_id, base_url, only)
-        _pending.add(future)
-        future.add_done_callback(_pending.discard)
-
-    transaction.on_commit(submit)
-
-
-def wait_idle(timeout: float = 10) -> None:
-    """For tests and shutdown: wait until the mail queued so far has gone."""
-    for future in list(_pending):
-        future.result(timeout=timeout)
+    outbox.after_commit(_send, announcement_id, base_url, only)
 
 
 def recipients(announcement, only: list[int] | None = None) -> list[str]:
@@ -118,6 +91,3 @@ def _send(announcement_id: int, base_url: str | None, only: list[int] | None = N
     except Exception:
         log.exception("could not mail announcement %s", announcement_id)
         return 0
-    finally:
-        # This thread's own database connection: closed, not left for the next round.
-        connection.close()

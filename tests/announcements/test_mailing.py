@@ -9,9 +9,10 @@ from django.core import mail
 from django.db import transaction
 from django.test import Client
 
+from accounts import outbox
 from accounts.identity import identity_for_user
 from accounts.models import MailSettings
-from announcements import actions, mailing
+from announcements import actions
 from announcements.models import Announcement
 from tests.realtime.conftest import connect  # noqa: F401  (the /ws/ fixture)
 
@@ -42,7 +43,7 @@ def test_members_who_want_it_get_the_announcement_by_mail(sends, people, tree):
     people["probationary"].is_active = False
     people["probationary"].save()
     post(people, tree)
-    mailing.wait_idle()
+    outbox.wait_idle()
     assert sorted(m.to[0] for m in mail.outbox) == ["member@example.org"]  # not the author, nor branch B
     message = mail.outbox[0]
     assert message.subject == "[第一党支部] 周六志愿服务"
@@ -56,14 +57,14 @@ def test_no_mail_without_a_mail_server_or_after_a_rollback(settings, people, tre
     with_addresses(people)
     settings.SENDS_EMAIL = False
     post(people, tree)
-    mailing.wait_idle()
+    outbox.wait_idle()
     assert mail.outbox == []
 
     settings.SENDS_EMAIL = True
     with pytest.raises(RuntimeError), transaction.atomic():
         post(people, tree, title="撤销的")
         raise RuntimeError("the enclosing write failed")
-    mailing.wait_idle()
+    outbox.wait_idle()
     assert mail.outbox == []
 
 
@@ -86,7 +87,7 @@ async def test_a_post_over_the_socket_is_mailed_after_its_batch_commits(sends, c
     reply = await secretary.call("announcements.post", {"branch": tree["a"].pk, "title": "从页面发布", "body": "正文"},
                                  cid="mail-00001")
     assert reply["op"] == "ok"
-    await database_sync_to_async(mailing.wait_idle)()
+    await database_sync_to_async(outbox.wait_idle)()
     assert sorted(m.to[0] for m in mail.outbox) == ["member@example.org", "moderator@example.org",
                                                    "probationary@example.org"]
     assert all(m.subject == "[第一党支部] 从页面发布" for m in mail.outbox)
@@ -103,7 +104,7 @@ def test_the_mail_links_the_announcements_files(sends, people, tree):
                             uploaded=SimpleUploadedFile("学习提纲.pdf", b"%PDF-1.4 outline"))
     actions.post_announcement(identity=secretary, branch_id=tree["a"].pk, title="学习材料", body="见附件",
                               attachments=[pdf.pk])
-    mailing.wait_idle()
+    outbox.wait_idle()
     body = mail.outbox[0].body
     assert "附件：" in body
     assert f"- 学习提纲.pdf: https://branchline.example.org/attachments/{pdf.pk}/" in body

@@ -15,10 +15,10 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from accounts import notifications
+from accounts import notifications, outbox
 from accounts.identity import identity_for_user
 from accounts.streams import inbox_stream
-from announcements import actions, mailing, selectors
+from announcements import actions, selectors
 from announcements.models import Announcement, Reading
 from frontend.notification_text import describe
 from moderation.models import AuditEntry
@@ -227,7 +227,7 @@ def test_a_reminder_is_mailed_to_those_who_take_announcements_by_mail(people, tr
         people[name].save()
     read(people, "member", tree, a)
     actions.remind_unread(identity=ident(people["secretary"]), announcement_id=a.pk)
-    mailing.wait_idle()
+    outbox.wait_idle()
     assert [m.to for m in mail.outbox] == [["moderator@example.org"]]  # not the reader, nor the author
     assert mail.outbox[0].subject == "提醒：[第一党支部] 周六志愿服务"
     assert f"https://branchline.example.org/announcements/{a.pk}/" in mail.outbox[0].body

@@ -18,10 +18,11 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone
 
+from accounts import outbox
 from accounts.identity import identity_for_user
 from accounts.models import Membership
 from accounts.streams import inbox_stream
-from announcements import attachments, mailing, scheduling, selectors
+from announcements import attachments, scheduling, selectors
 from announcements.models import Announcement, Attachment, ScheduledAnnouncement
 from frontend.notification_text import describe
 from moderation.models import AuditEntry
@@ -280,11 +281,11 @@ def test_when_published_members_who_want_it_get_the_mail(people, tree, settings)
     people["member"].email = "member@example.org"
     people["member"].save()
     s = schedule(people, tree, title="定时发布的通知")
-    mailing.wait_idle()
+    outbox.wait_idle()
     assert mail.outbox == []  # nothing on scheduling
     due(s)
     scheduling.publish_due()
-    mailing.wait_idle()
+    outbox.wait_idle()
     assert [m.to for m in mail.outbox] == [["member@example.org"]]
     assert "定时发布的通知" in mail.outbox[0].subject
 
