@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 
-from . import members
+from . import members, security
 from .models import Branch, Citizen, Membership, TwoFactor
 
 # Memberships changed here reach open pages as the members page's changes do: the
@@ -81,3 +84,41 @@ class TwoFactorAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def delete_model(self, request, obj):
+        user_id = obj.user_id  # the row's key, which the delete clears
+        super().delete_model(request, obj)
+        _two_factor_reset([user_id])
+
+    def delete_queryset(self, request, queryset):
+        users = list(queryset.values_list("user_id", flat=True))
+        super().delete_queryset(request, queryset)
+        _two_factor_reset(users)
+
+
+def _two_factor_reset(user_ids) -> None:
+    for user in get_user_model().objects.filter(pk__in=user_ids):
+        security.notify(user, security.TWO_FACTOR_OFF, by="admin")
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class UserAdmin(auth_admin.UserAdmin):
+    """Django's, telling the person (accounts/security.py) when an administrator sets a
+    new password for them or changes their e-mail address."""
+
+    def save_model(self, request, obj, form, change):
+        before = form.initial.get("email") or ""
+        super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data and before != obj.email:
+            security.notify(obj, security.EMAIL_CHANGED, by="admin", old_email=before, email=obj.email)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, unquote(id))
+            if user is not None:
+                security.notify(user, security.PASSWORD_CHANGED, by="admin")
+        return response

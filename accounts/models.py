@@ -216,6 +216,8 @@ class TwoFactor(models.Model):
     # The 30-second step of the last code accepted: a code is good once.
     last_step = models.BigIntegerField(default=0)
     recovery = models.JSONField(default=list)  # SHA-256 hex of the unused recovery codes
+    # Moved on to make every remembered browser ask for the code again.
+    trust_epoch = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

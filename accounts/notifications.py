@@ -2,7 +2,8 @@
 again later, not only see live on the page they happen to have open: mentions, what a
 moderator decided about their posts, topic discussions opening, meetings, a
 secretary's reminder to read an announcement, and an announcement of their own,
-scheduled for later, that could not be published.
+scheduled for later, that could not be published, and every change to how their
+account is entered (accounts/security.py).
 
 The inbox's event log is the record (no second table): the bell counts those events
 after the member's marker, and the notifications page lists the newest of them. They
@@ -19,6 +20,7 @@ from realtime.errors import Invalid
 from realtime.events import append_event
 from realtime.models import Event, ReadMarker, Stream
 
+from . import security
 from .identity import Identity, member_id
 from .streams import inbox_stream
 
@@ -39,6 +41,7 @@ TYPES = (
     "leave.decided",
     "announcement.reminder",
     "announcement.schedule_failed",
+    *security.TYPES,
 )
 PAGE = 50
 

@@ -9,6 +9,12 @@ each good once, shown when it was turned on, for a lost phone. Wrong codes count
 failed logins of that username (accounts/throttle.py), and five in a row send the
 person back to the password. An administrator who deletes the row in the admin turns
 it off for someone who has lost both.
+
+记住此浏览器: with the box ticked at the code, the browser gets a signed cookie that
+spares it the code for TRUST_DAYS (the password is still asked). The cookie is good
+only while the password, the key and the row's `trust_epoch` stay as they were: a new
+password, two-step verification turned off and on, or "ask on every browser again" on
+我的账号 ends every remembered browser at once.
 """
 
 from __future__ import annotations
@@ -19,8 +25,12 @@ import secrets
 
 import pyotp
 import segno
+from django.conf import settings
+from django.core import signing
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from .models import TwoFactor
 
@@ -158,3 +168,48 @@ def turn_off(user, code: str) -> bool:
         return False
     TwoFactor.objects.filter(user=user).delete()
     return True
+
+
+# 记住此浏览器
+
+TRUST_DAYS = 30
+_TRUST_SALT = "branchline.two-factor-trust"
+
+
+def _trust_cookie(user) -> str:
+    # One per account (a shared computer may remember several), named by a digest,
+    # not the account's id.
+    return "bl_2fa_" + salted_hmac(_TRUST_SALT + ".name", str(user.pk)).hexdigest()[:12]
+
+
+def _trust_mark(user, two_factor: TwoFactor) -> str:
+    return salted_hmac(_TRUST_SALT, f"{user.pk}:{two_factor.secret}:{two_factor.trust_epoch}:{user.password}").hexdigest()
+
+
+def code_needed(request, user) -> bool:
+    """After a right password: does this login owe a code? Not when it is off, nor in a
+    browser remembered for this account."""
+    two_factor = TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).first()
+    if two_factor is None:
+        return False
+    try:
+        mark = signing.loads(request.COOKIES.get(_trust_cookie(user), ""), salt=_TRUST_SALT,
+                             max_age=TRUST_DAYS * 86400)
+    except signing.BadSignature:  # none, tampered with, or expired
+        return True
+    return not (isinstance(mark, str) and hmac.compare_digest(mark, _trust_mark(user, two_factor)))
+
+
+def remember_browser(response, user) -> None:
+    """After a good code with the box ticked: this browser logs in without one for a while."""
+    two_factor = TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).first()
+    if two_factor is None:
+        return
+    response.set_cookie(_trust_cookie(user), signing.dumps(_trust_mark(user, two_factor), salt=_TRUST_SALT),
+                        max_age=TRUST_DAYS * 86400, httponly=True, samesite="Lax",
+                        secure=settings.SESSION_COOKIE_SECURE)
+
+
+def forget_browsers(user) -> None:
+    """Every remembered browser asks for the code again."""
+    TwoFactor.objects.filter(user=user).update(trust_epoch=F("trust_epoch") + 1)

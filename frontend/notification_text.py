@@ -10,6 +10,8 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts import security
+
 
 def _quoted(title) -> str:
     return f"“{title}”" if title else _("a topic")
@@ -85,5 +87,13 @@ def describe(events) -> list[dict]:
             url = reverse("announcements", args=[data["branch"]]) if data.get("branch") else ""
             text = _("Your announcement %(title)s, scheduled for later, was not published: %(problem)s") % {
                 "title": _quoted(data.get("title")), "problem": data.get("problem", "")}
+        elif e.type.startswith("security."):
+            what, _advice = security.text(e.type, data)
+            source = security.where(data)
+            text = _("%(what)s From: %(where)s") % {"what": what, "where": source} if source else what
+            anchor = {security.NEW_BROWSER: "#devices", security.TWO_FACTOR_ON: "#two-factor",
+                      security.TWO_FACTOR_OFF: "#two-factor", security.RECOVERY_CODES: "#two-factor",
+                      security.RECOVERY_USED: "#two-factor"}.get(e.type, "")
+            url = reverse("account") + anchor
         items.append({"seq": e.seq, "type": e.type, "text": text.strip(), "url": url, "at": e.created_at})
     return items

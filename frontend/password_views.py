@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
+from accounts import security
 from accounts.actions import end_other_sessions
 from accounts.throttle import RESET_LIMIT, clear_failures, take_reset_request
 
@@ -70,6 +71,7 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         user = form.user
         end_other_sessions(user, None)  # every device is logged out
+        security.notify(user, security.PASSWORD_CHANGED, request=self.request)
         clear_failures(user.get_username())  # and may log in at once
         return response
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from accounts import two_factor
+from accounts import security, two_factor
 from accounts.models import TwoFactor
 from accounts.throttle import is_throttled, refusal_text
 
@@ -78,7 +78,8 @@ class LoginCodeView(View):
         pending, user = self._pending(request)
         if user is None:
             return _back_to_password(request, _("Log in again: the time for the code has run out."))
-        return render(request, self.template_name, {"username": user.get_username()})
+        return render(request, self.template_name, {"username": user.get_username(),
+                                                    "trust_days": two_factor.TRUST_DAYS})
 
     def post(self, request):
         pending, user = self._pending(request)
@@ -94,20 +95,27 @@ class LoginCodeView(View):
                 return _back_to_password(request, _("Too many wrong codes. Log in again with your password."))
             request.session[PENDING] = pending
             return render(request, self.template_name, {
-                "username": user.get_username(),
+                "username": user.get_username(), "trust_days": two_factor.TRUST_DAYS,
+                "remember": request.POST.get("remember") == "on",
                 "error": _("That code is not right, or was used already. Type the code the app shows now."),
             }, status=400)
         request.session.pop(PENDING, None)
         user.backend = pending["backend"]
+        first = user.last_login is None  # read before the login sets it
         auth_login(request, user)
+        response = redirect(pending.get("next") or "/")
+        security.after_login(request, response, user, first=first)
+        if request.POST.get("remember") == "on":
+            two_factor.remember_browser(response, user)
         if how == "recovery":
             left = two_factor.recovery_left(user)
+            security.notify(user, security.RECOVERY_USED, request=request, left=left)
             messages.warning(request, ngettext(
                 "You used a recovery code: %(count)d is left. Make new ones on My account if the phone is gone.",
                 "You used a recovery code: %(count)d are left. Make new ones on My account if the phone is gone.",
                 left,
             ) % {"count": left})
-        return redirect(pending.get("next") or "/")
+        return response
 
 
 def account_context(request) -> dict:
@@ -154,6 +162,7 @@ def account_post(request, which: str):
             messages.error(request, _("That code is not right. Type the six digits the app shows now."))
             return redirect(here)
         request.session[SHOW_CODES] = {"codes": codes, "new": False}
+        security.notify(user, security.TWO_FACTOR_ON, request=request)
         return redirect(here)
     if which in ("2fa-codes", "2fa-off"):
         # Guessing a code here counts as guessing one at the login (a stolen session
@@ -167,7 +176,13 @@ def account_post(request, which: str):
             messages.error(request, _("That code is not right, or was used already."))
         elif which == "2fa-codes":
             request.session[SHOW_CODES] = {"codes": done, "new": True}
+            security.notify(user, security.RECOVERY_CODES, request=request)
         else:
             messages.success(request, _("Two-step verification is off. Your password alone logs you in again."))
+            security.notify(user, security.TWO_FACTOR_OFF, request=request)
+        return redirect(here)
+    if which == "2fa-forget":
+        two_factor.forget_browsers(user)
+        messages.success(request, _("Every browser asks for the code again at its next login."))
         return redirect(here)
     return redirect(here)  # 2fa-done: the codes are kept

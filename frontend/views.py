@@ -13,6 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -25,7 +26,7 @@ from django.utils.translation import ngettext
 from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import devices, two_factor
+from accounts import devices, security, two_factor
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
 from accounts.devices import record_session
@@ -114,10 +115,15 @@ class AccountView(auth_views.PasswordChangeView):
             # The password form stays empty (not bound to this form's fields).
             password_form = self.get_form_class()(user=request.user)
             return self.render_to_response(self.get_context_data(email_form=email_form, form=password_form))
-        request.user.email = email_form.cleaned_data["email"]
-        request.user.save(update_fields=["email"])
-        MailSettings.objects.update_or_create(
-            user=request.user, defaults={"announcements": email_form.cleaned_data["announcements"]})
+        before = request.user.email
+        with transaction.atomic():
+            request.user.email = email_form.cleaned_data["email"]
+            request.user.save(update_fields=["email"])
+            if before != request.user.email:  # told to the old address as well
+                security.notify(request.user, security.EMAIL_CHANGED, request=request,
+                                old_email=before, email=request.user.email)
+            MailSettings.objects.update_or_create(
+                user=request.user, defaults={"announcements": email_form.cleaned_data["announcements"]})
         messages.success(request, _("Your e-mail address has been saved.") if request.user.email
                          else _("Your e-mail address has been removed."))
         return redirect("account")
@@ -126,6 +132,7 @@ class AccountView(auth_views.PasswordChangeView):
         response = super().form_valid(form)  # keeps this session (update_session_auth_hash)
         ended = end_other_sessions(self.request.user, self.request.session.session_key)
         record_session(self.request, self.request.user)  # this one, under its new key
+        security.notify(self.request.user, security.PASSWORD_CHANGED, request=self.request)
         text = _("Your password has been changed.")
         if ended:
             text += " " + ngettext(
@@ -174,9 +181,12 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         user = form.get_user()
-        if two_factor.enabled(user):  # the password was right; now the code
+        if two_factor.code_needed(self.request, user):  # the password was right; now the code
             return two_factor_views.begin(self.request, user, self.get_success_url())
-        return super().form_valid(form)
+        first = user.last_login is None  # read before the login sets it
+        response = super().form_valid(form)
+        security.after_login(self.request, response, user, first=first)
+        return response
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -4,10 +4,12 @@ what a wrong or replayed code gets."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pyotp
 import pytest
+from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
@@ -112,6 +114,90 @@ def test_login_asks_for_the_code_after_the_password(member_with_it):
     assert second.post("/login/code/", {"code": at_step(totp, 1)}).status_code == 400
     assert second.post("/login/code/", {"code": at_step(totp, 0)}).status_code == 400
     assert not logged_in(second)
+
+
+def fresh_code(totp) -> str:
+    """The app's code now, as if no code had been used yet (each is good once)."""
+    TwoFactor.objects.update(last_step=0)
+    return totp.now()
+
+
+def remembered(totp) -> Client:
+    """A browser that logged in with a code and the box "do not ask again" ticked."""
+    client = password_step("member")
+    page = client.get("/login/code/").content.decode()
+    assert 'name="remember"' in page and "30 天内" in page
+    assert client.post("/login/code/", {"code": fresh_code(totp), "remember": "on"}).status_code == 302
+    client.post("/logout/")
+    return client
+
+
+def password_alone(client: Client) -> str:
+    answer = client.post("/login/", {"username": "member", "password": "pw-member"})
+    assert answer.status_code == 302
+    return answer["Location"]
+
+
+def test_a_remembered_browser_logs_in_with_the_password_alone(member_with_it):
+    user, totp, _codes = member_with_it
+    browser = remembered(totp)
+    assert password_alone(browser) == "/" and logged_in(browser)
+
+    # Other browsers still owe a code, and so does this one without the password.
+    password_step("member")
+    browser.post("/logout/")
+    assert browser.post("/login/", {"username": "member", "password": "guess"}).status_code == 200
+    assert not logged_in(browser)
+
+    # Without the box ticked, nothing is remembered.
+    plain = password_step("member")
+    assert plain.post("/login/code/", {"code": fresh_code(totp)}).status_code == 302 and logged_in(plain)
+    plain.post("/logout/")
+    assert password_alone(plain) == "/login/code/"
+
+
+def test_remembering_ends_with_a_new_password_or_when_asked_or_in_30_days(member_with_it, monkeypatch):
+    user, totp, _codes = member_with_it
+    # Asked on 我的账号: every remembered browser owes a code again.
+    browser = remembered(totp)
+    owner = Client()
+    owner.force_login(user)
+    page = owner.get("/account/").content.decode()
+    assert 'value="2fa-forget"' in page
+    owner.post("/account/", {"form": "2fa-forget"})
+    assert password_alone(browser) == "/login/code/"
+
+    # A new password.
+    browser = remembered(totp)
+    user.set_password("pw-member")  # the same words, a new hash: as after any change
+    user.save()
+    assert password_alone(browser) == "/login/code/"
+
+    # A cookie older than TRUST_DAYS.
+    long_ago = int(time.time()) - two_factor.TRUST_DAYS * 86400 - 60
+    monkeypatch.setattr(signing.TimestampSigner, "timestamp", lambda self: signing.b62_encode(long_ago))
+    browser = remembered(totp)
+    monkeypatch.undo()
+    assert password_alone(browser) == "/login/code/"
+
+
+def test_a_tampered_or_borrowed_cookie_is_not_remembering(member_with_it, people):
+    user, totp, _codes = member_with_it
+    browser = remembered(totp)
+    [name] = [n for n in browser.cookies if n.startswith("bl_2fa_")]
+    stranger = Client()
+    stranger.cookies[name] = browser.cookies[name].value[:-2] + "xx"
+    assert password_alone(stranger) == "/login/code/"
+    # Turned off and on again (a new key): the old cookie no longer counts.
+    TwoFactor.objects.filter(user=user).delete()
+    totp, _codes = turn_on(_owner(user), user)
+    assert password_alone(browser) == "/login/code/"
+
+
+def _owner(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def test_a_recovery_code_works_once_and_says_how_many_are_left(member_with_it):

@@ -48,22 +48,36 @@ def test_a_member_turns_it_on_and_then_logs_in_with_a_code(own_server, open_page
     section.get_by_role("button", name="我已保存好").click()
     expect(section).to_contain_text("还剩 10 个恢复码")
 
+    password_login(page)
+    expect(page).to_have_url(re.compile(r"/login/code/$"))
+    expect(page.locator("h1")).to_have_text("两步验证")
+    assert not violations(page)
+
+    page.get_by_label("验证码", exact=True).fill("000000" if totp.now() != "000000" else "111111")
+    page.get_by_role("button", name="登录").last.click()
+    expect(page.locator("#code-error")).to_contain_text("验证码不正确")
+
+    # The next step's code (the one typed at set-up is spent), and this browser is
+    # to be remembered.
+    page.get_by_label("验证码", exact=True).fill(totp.at(time.time() + 30))
+    page.get_by_label("此浏览器 30 天内不再询问验证码").check()
+    page.get_by_role("button", name="登录").last.click()
+    expect(page).to_have_url(re.compile(r"/account/$"))
+    expect(page.locator("#two-factor")).to_contain_text("已开启")
+    expect(page.locator("#conn-status")).to_have_attribute("data-status", "online")  # the socket has the session
+
+    # Remembered: the password alone logs in here, until 我的账号 asks every browser again.
+    password_login(page)
+    expect(page).to_have_url(re.compile(r"/account/$"))
+    page.locator("#two-factor").get_by_role("button", name="让所有浏览器重新询问验证码").click()
+    expect(page.locator("#two-factor .flash-success")).to_have_text("所有浏览器下次登录时都会重新询问验证码。")
+    password_login(page)
+    expect(page).to_have_url(re.compile(r"/login/code/$"))
+
+
+def password_login(page) -> None:
     page.get_by_role("button", name="退出登录").click()
     page.goto("/login/?next=/account/")
     page.fill("#id_username", "yubei")
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("#login-form button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/login/code/$"))
-    expect(page.locator("h1")).to_have_text("两步验证")
-    assert not violations(page)
-
-    page.get_by_label("验证码").fill("000000" if totp.now() != "000000" else "111111")
-    page.get_by_role("button", name="登录").last.click()
-    expect(page.locator("#code-error")).to_contain_text("验证码不正确")
-
-    # The next step's code: the one typed at set-up is spent.
-    page.get_by_label("验证码").fill(totp.at(time.time() + 30))
-    page.get_by_role("button", name="登录").last.click()
-    expect(page).to_have_url(re.compile(r"/account/$"))
-    expect(page.locator("#two-factor")).to_contain_text("已开启")
-    expect(page.locator("#conn-status")).to_have_attribute("data-status", "online")  # the socket has the session

@@ -1,0 +1,156 @@
+"""账号安全提醒: the member hears at once of every change to how their account is
+entered — a new password or e-mail address, two-step verification turned on or off,
+new recovery codes, a recovery code used, a login from a browser that has not logged in
+to the account before. Someone who took the account over cannot do it quietly.
+
+Each notice is an event in the member's inbox (the bell, the notifications page, a
+desktop notification) and, when the server sends mail and the member has an address,
+an e-mail, which reaches them even while someone else holds the session. A changed
+address is told to the old one. The notice names the browser and the address it came
+from, and what to do if it was not them.
+
+A browser is known to an account by a cookie it gets at each login (a keyed digest of
+the account, not its id): a login without it is from a new browser. An account's first
+login ever is not news.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from realtime.events import append_event
+
+from . import outbox
+from .devices import describe_agent
+from .models import Membership
+from .streams import inbox_stream
+
+log = logging.getLogger(__name__)
+
+PASSWORD_CHANGED = "security.password_changed"
+EMAIL_CHANGED = "security.email_changed"
+TWO_FACTOR_ON = "security.two_factor_on"
+TWO_FACTOR_OFF = "security.two_factor_off"
+RECOVERY_CODES = "security.recovery_codes"
+RECOVERY_USED = "security.recovery_used"
+NEW_BROWSER = "security.new_browser"
+TYPES = (PASSWORD_CHANGED, EMAIL_CHANGED, TWO_FACTOR_ON, TWO_FACTOR_OFF, RECOVERY_CODES, RECOVERY_USED, NEW_BROWSER)
+
+KNOWN_COOKIE = "bl_known"
+KNOWN_KEEP = 10  # accounts one browser remembers (a shared office computer)
+KNOWN_SECONDS = 400 * 86400  # what browsers allow a cookie at most
+
+
+def notify(user, kind: str, *, request=None, **details) -> None:
+    """Tell `user` that `kind` happened to their account (in the caller's transaction,
+    if there is one). `request`: the browser it came from, when a member did it."""
+    data = {key: value for key, value in details.items() if value not in (None, "")}
+    if request is not None:
+        data["browser"] = describe_agent(request.META.get("HTTP_USER_AGENT", ""))
+        if request.META.get("REMOTE_ADDR"):
+            data["ip"] = request.META["REMOTE_ADDR"]
+    with transaction.atomic():
+        append_event(inbox_stream(user.pk), kind, data)
+        address = data.get("old_email") if kind == EMAIL_CHANGED else user.email
+        if address:
+            outbox.after_commit(_mail, user.pk, address, kind, data, timezone.now())
+
+
+def text(kind: str, data: dict) -> tuple[str, str]:
+    """What happened, and what to do if it was not the member (active language)."""
+    change_password = _("If it was not you, change your password on My account at once and sign out "
+                        "the browsers you do not know there.")
+    if kind == PASSWORD_CHANGED:
+        what = (_("An administrator set a new password for your account.") if data.get("by") == "admin"
+                else _("The password of your account was changed."))
+        return what, _("If it was not you, set a new one with “Forgot password” on the login page, or ask your "
+                       "branch secretary for a link to set one; that signs out every browser.")
+    if kind == EMAIL_CHANGED:
+        what = (_("The e-mail address of your account was changed to %(email)s.") % {"email": data["email"]}
+                if data.get("email") else _("The e-mail address of your account was removed."))
+        return what, _("If it was not you, change your password on My account at once and put your own "
+                       "address back, or ask your branch secretary for help.")
+    if kind == TWO_FACTOR_ON:
+        return (_("Two-step verification was turned on for your account."),
+                _("If it was not you, ask your branch secretary or an administrator at once: once they are "
+                  "sure it is you, they can turn it off."))
+    if kind == TWO_FACTOR_OFF:
+        what = (_("An administrator turned off two-step verification for your account.")
+                if data.get("by") == "admin" else _("Two-step verification was turned off for your account."))
+        return what, change_password
+    if kind == RECOVERY_CODES:
+        return _("New recovery codes were made for your account; the old ones no longer work."), change_password
+    if kind == RECOVERY_USED:
+        return (_("A recovery code was used to log in to your account (%(count)d left).") % {"count": data.get("left", 0)},
+                change_password)
+    if kind == NEW_BROWSER:
+        return _("Your account was logged in to from a browser it was not used in before."), change_password
+    return kind, ""
+
+
+def where(data: dict) -> str:
+    """"Chrome · Windows, 203.0.113.7": the browser a notice came from, if known."""
+    return ", ".join(part for part in (data.get("browser"), data.get("ip")) if part)
+
+
+# A browser that has logged in to an account.
+
+def _token(user) -> str:
+    return salted_hmac("branchline.known-browser", str(user.pk)).hexdigest()[:20]
+
+
+def _known(request) -> list[str]:
+    raw = request.COOKIES.get(KNOWN_COOKIE, "")
+    return [t for t in raw.split(".") if t][:KNOWN_KEEP]
+
+
+def after_login(request, response, user, *, first: bool) -> None:
+    """A successful login: a notice if this browser is new to the account (unless it is
+    the account's first login ever, `first`), and the browser remembers the account."""
+    token = _token(user)
+    known = _known(request)
+    if token not in known and not first:
+        notify(user, NEW_BROWSER, request=request)
+    kept = [token, *(t for t in known if t != token)][:KNOWN_KEEP]
+    response.set_cookie(KNOWN_COOKIE, ".".join(kept), max_age=KNOWN_SECONDS, httponly=True, samesite="Lax",
+                        secure=settings.SESSION_COOKIE_SECURE)
+
+
+def _zone(user_id: int) -> str:
+    found = (Membership.objects.filter(user_id=user_id).order_by("branch_id")
+             .values_list("branch__time_zone", flat=True).first())
+    return found or settings.TIME_ZONE
+
+
+def _mail(user_id: int, address: str, kind: str, data: dict, at: datetime) -> int:
+    try:
+        user = get_user_model().objects.filter(pk=user_id).first()
+        if user is None:
+            return 0
+        zone = _zone(user_id)
+        base = settings.SITE_URL.rstrip("/")
+        with translation.override(settings.LANGUAGE_CODE), timezone.override(zone):
+            what, advice = text(kind, data)
+            body = render_to_string("frontend/email/security_notice.txt", {
+                "name": user.get_full_name() or user.get_username(), "username": user.get_username(),
+                "what": what, "advice": advice, "where": where(data), "zone": zone,
+                "at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M"),
+                "account_url": base + reverse("account"), "login_url": base + reverse("login"),
+            })
+            subject = _("Security notice for your Branchline account %(username)s") % {
+                "username": user.get_username()}
+        return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+    except Exception:
+        log.exception("could not mail a security notice to user %s", user_id)
+        return 0
