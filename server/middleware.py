@@ -29,10 +29,11 @@ _POLICY = (
     "frame-ancestors 'none'; report-uri /csp-report"
 )
 # The meetings page asks for the camera, the microphone and the screen; nothing asks
-# for the rest, so no page, nor anything it might be made to embed, may.
+# for the rest, so no page, nor anything it might be made to embed, may. (Only features
+# Chromium knows: it warns in the console of every page about any other.)
 PERMISSIONS_POLICY = (
     "camera=(self), microphone=(self), display-capture=(self), fullscreen=(self), "
-    "geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), midi=()"
+    "geolocation=(), payment=(), usb=(), serial=(), midi=()"
 )
 CSP_MODES = {"enforce": "Content-Security-Policy", "report": "Content-Security-Policy-Report-Only", "off": None}
 

@@ -140,7 +140,9 @@ def to_front(page) -> None:
 def _note_refusal(message, who: str | None, refused: list[str]) -> None:
     # Chromium tells the console of everything a page's policy refused
     # (server/middleware.py): a page of ours that needs more than its policy allows.
-    if message.type == "error" and "Content Security Policy" in message.text:
+    # It also warns of a Permissions-Policy naming a feature it does not know.
+    if (message.type == "error" and "Content Security Policy" in message.text) or (
+            "Permissions-Policy header" in message.text):
         refused.append(f"{who}: {message.text}")
 
 
