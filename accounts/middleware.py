@@ -1,8 +1,15 @@
-"""Attach the citizen (if the request carries a citizen token) to HTTP requests."""
+"""Attach the citizen (if the request carries a citizen token) to HTTP requests, and
+keep those who must turn on two-step verification (TWO_FACTOR_REQUIRED) on 我的账号
+until they have."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 
 CITIZEN_COOKIE = "branchline_citizen"
 CITIZEN_HEADER = "HTTP_X_CITIZEN_TOKEN"
@@ -36,3 +43,30 @@ class CitizenMiddleware:
             lambda: citizen_for_token(citizen_token_from_request(request))
         )
         return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """Someone TWO_FACTOR_REQUIRED names, logged in without two-step verification on,
+    is sent to 我的账号 to turn it on (the account page, logging in and out, the
+    language switch and static files stay open); the HTTP API refuses them. Their
+    sockets get no member identity (realtime/auth.py)."""
+
+    OPEN = ("/account/", "/login/", "/logout/", "/i18n/", "/static/", "/csp-report", "/healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.TWO_FACTOR_REQUIRED and request.user.is_authenticated and not request.path.startswith(self.OPEN):
+            from . import two_factor
+
+            if two_factor.missing(request.user):
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"code": "forbidden", "message": required_text()}, status=403,
+                                        json_dumps_params={"ensure_ascii": False})
+                return redirect(reverse("account") + "#two-factor")
+        return self.get_response(request)
+
+
+def required_text() -> str:
+    return _("Your role here asks for two-step verification. Turn it on on My account to go on.")

@@ -32,7 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from .models import TwoFactor
+from .models import Membership, TwoFactor
 
 ISSUER = "Branchline"
 RECOVERY_CODES = 10
@@ -163,11 +163,29 @@ def new_recovery_codes(user, code: str) -> list[str] | None:
 
 
 def turn_off(user, code: str) -> bool:
-    """Off again, if `code` is good."""
-    if check(user, code) is None:
+    """Off again, if `code` is good (and it is not required of them)."""
+    if required_of(user) or check(user, code) is None:
         return False
     TwoFactor.objects.filter(user=user).delete()
     return True
+
+
+# Required of some (TWO_FACTOR_REQUIRED): Discourse's enforce_second_factor, by role.
+
+def required_of(user) -> bool:
+    """Must `user` have two-step verification on to use the site?"""
+    rule = settings.TWO_FACTOR_REQUIRED
+    if not rule or not getattr(user, "is_authenticated", False):
+        return False
+    if "all" in rule or ("staff" in rule and user.is_staff):
+        return True
+    roles = rule & {"secretary", "moderator"}
+    return bool(roles) and Membership.objects.filter(user=user, role__in=roles).exists()
+
+
+def missing(user) -> bool:
+    """Required of `user` and not on yet: they may use 我的账号 alone."""
+    return bool(settings.TWO_FACTOR_REQUIRED) and required_of(user) and not enabled(user)
 
 
 # 记住此浏览器

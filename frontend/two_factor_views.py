@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from django.views import View
 
 from accounts import security, two_factor
+from accounts.middleware import required_text
 from accounts.models import TwoFactor
 from accounts.throttle import is_throttled, refusal_text
 
@@ -131,6 +132,7 @@ def account_context(request) -> dict:
         "two_factor_qr": two_factor.qr_svg(setup) if setup else "",
         "two_factor_key": two_factor.grouped_secret(setup) if setup else "",
         "recovery_left": len(row.recovery) if on else 0,
+        "two_factor_required": two_factor.required_of(request.user),
     }
 
 
@@ -169,6 +171,9 @@ def account_post(request, which: str):
         # must not buy unlimited tries at turning it off or at recovery codes).
         if is_throttled(user.get_username()):
             messages.error(request, refusal_text())
+            return redirect(here)
+        if which == "2fa-off" and two_factor.required_of(user):
+            messages.error(request, required_text())
             return redirect(here)
         done = two_factor.new_recovery_codes(user, code) if which == "2fa-codes" else two_factor.turn_off(user, code)
         if not done:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
+from accounts import two_factor
 from accounts.identity import ANONYMOUS, identity_for_citizen, identity_for_user
 from accounts.middleware import CITIZEN_COOKIE
 
@@ -27,6 +29,8 @@ def _resolve(scope):
     user = scope.get("user")
     session = scope.get("session")
     if user is not None and getattr(user, "is_authenticated", False):
+        if two_factor.missing(user):  # TWO_FACTOR_REQUIRED, not on yet: no member rights
+            return ANONYMOUS
         return identity_for_user(user, session.session_key if session is not None else None)
     token = cookies_from_scope(scope).get(CITIZEN_COOKIE)
     if token:
@@ -48,7 +52,7 @@ class IdentityMiddleware:
         if scope["type"] == "websocket":
             scope = dict(scope)
             user = scope.get("user")
-            if user is not None and getattr(user, "is_authenticated", False):
+            if user is not None and getattr(user, "is_authenticated", False) and not settings.TWO_FACTOR_REQUIRED:
                 # AuthMiddleware already loaded the user: no second thread hop.
                 session = scope.get("session")
                 scope["identity"] = identity_for_user(user, session.session_key if session is not None else None)

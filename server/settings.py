@@ -114,11 +114,29 @@ MIDDLEWARE = [
     # Notes now and then that a signed-in session is in use (我的账号's list of devices).
     "accounts.devices.DeviceSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # With TWO_FACTOR_REQUIRED, those it names reach only 我的账号 until they turn it on.
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 # The Django admin only for staff who have two-step verification on (server/admin_site.py).
 ADMIN_TWO_FACTOR = env_bool("ADMIN_TWO_FACTOR", False)
+
+
+def _two_factor_required(value: str) -> frozenset[str]:
+    """TWO_FACTOR_REQUIRED: who must turn on two-step verification before using the site,
+    a comma list of `secretary`, `moderator`, `staff`, or `all` (accounts/two_factor.py)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    roles = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+    unknown = roles - {"secretary", "moderator", "staff", "all"}
+    if unknown:
+        raise ImproperlyConfigured(
+            f"TWO_FACTOR_REQUIRED: unknown {', '.join(sorted(unknown))}; use secretary, moderator, staff or all")
+    return roles
+
+
+TWO_FACTOR_REQUIRED = _two_factor_required(os.environ.get("TWO_FACTOR_REQUIRED", ""))
 
 # Content-Security-Policy of the pages (server/middleware.py): "enforce", "report"
 # (Report-Only: violations are logged, nothing is refused) or "off".
