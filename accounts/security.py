@@ -101,7 +101,10 @@ def text(kind: str, data: dict) -> tuple[str, str]:
 
 def where(data: dict) -> str:
     """"Chrome · Windows, 203.0.113.7": the browser a notice came from, if known."""
-    return ", ".join(part for part in (data.get("browser"), data.get("ip")) if part)
+    browser, ip = data.get("browser"), data.get("ip")
+    if browser and ip:
+        return _("%(browser)s, %(ip)s") % {"browser": browser, "ip": ip}
+    return browser or ip or ""
 
 
 # A browser that has logged in to an account.

@@ -79,7 +79,7 @@ def test_a_password_change_on_my_account_is_told_in_the_inbox_and_by_mail(sends,
     [message] = mails_to("member@example.org")
     assert message.subject == "Branchline 账号 member 的安全提醒"
     assert "您的账号密码已更改。" in message.body
-    assert "来自：Chrome · Windows, 127.0.0.1" in message.body
+    assert "来自：Chrome · Windows，127.0.0.1" in message.body
     assert "（Asia/Shanghai）" in message.body
     assert "https://branchline.example.org/account/" in message.body
     assert "忘记密码" in message.body  # what to do if it was not them
