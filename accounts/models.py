@@ -163,11 +163,14 @@ class PasswordResetRequest(models.Model):
 
 
 class MailSettings(models.Model):
-    """What a member wants by e-mail (when the server sends mail); no row = the defaults."""
+    """What a member wants by e-mail (when the server sends mail), and the language of
+    their pages and mail (accounts/language.py); no row = the defaults."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
                                 related_name="mail_settings")
     announcements = models.BooleanField(_("new announcements by e-mail"), default=True)
+    # A code of LANGUAGES, chosen with the header's switch; "": the site's LANGUAGE_CODE.
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
 
     class Meta:
         verbose_name = _("e-mail settings")

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from realtime.events import append_event
 
-from . import outbox
+from . import language, outbox
 from .devices import describe_agent
 from .models import Membership
 from .streams import inbox_stream
@@ -143,7 +143,7 @@ def _mail(user_id: int, address: str, kind: str, data: dict, at: datetime) -> in
             return 0
         zone = _zone(user_id)
         base = settings.SITE_URL.rstrip("/")
-        with translation.override(settings.LANGUAGE_CODE), timezone.override(zone):
+        with translation.override(language.of(user_id)), timezone.override(zone):
             what, advice = text(kind, data)
             body = render_to_string("frontend/email/security_notice.txt", {
                 "name": user.get_full_name() or user.get_username(), "username": user.get_username(),

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts import outbox
+from accounts import language, outbox
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +42,22 @@ def _after_commit(announcement_id: int, base_url: str | None, only: list[int] | 
     outbox.after_commit(_send, announcement_id, base_url, only)
 
 
-def recipients(announcement, only: list[int] | None = None) -> list[str]:
-    """The addresses to mail `announcement` to; `only`: of these users alone."""
+def recipients(announcement, only: list[int] | None = None) -> dict[str, list[str]]:
+    """The addresses to mail `announcement` to, by the language each member reads;
+    `only`: of these users alone."""
     User = get_user_model()
     members = User.objects.filter(is_active=True, memberships__branch_id=announcement.branch_id)
     if only is not None:
         members = members.filter(pk__in=only)
-    members = (
+    members = dict(
         members.exclude(pk=announcement.author_id).exclude(email="")
         .exclude(mail_settings__announcements=False)
-        .values_list("email", flat=True).distinct()
+        .values_list("pk", "email").distinct()
     )
-    return sorted(set(members))
+    by_language: dict[str, set[str]] = {}
+    for user_id, code in language.of_each(members).items():
+        by_language.setdefault(code, set()).add(members[user_id])
+    return {code: sorted(addresses) for code, addresses in by_language.items()}
 
 
 def _send(announcement_id: int, base_url: str | None, only: list[int] | None = None) -> int:
@@ -70,23 +74,25 @@ def _send(announcement_id: int, base_url: str | None, only: list[int] | None = N
         if not to:
             return 0
         base = (base_url or settings.SITE_URL).rstrip("/")
-        with translation.override(settings.LANGUAGE_CODE):
-            context = {
-                "a": announcement,
-                "author": announcement.author.get_full_name() or announcement.author.get_username(),
-                "url": base + reverse("announcement", args=[announcement.pk]),
-                "account_url": base + reverse("account"),
-                # Linked, not attached: mail stays small, and the files stay the members'.
-                "files": [(f.name, base + reverse("attachment", args=[f.pk, f.name]))
-                          for f in announcement.attachments.all()],
-            }
-            subject = f"[{announcement.branch.name}] {announcement.title}"
-            if only is not None:
-                subject = _("Reminder: %(subject)s") % {"subject": subject}
-            body = render_to_string("announcements/email.txt", context)
+        context = {
+            "a": announcement,
+            "author": announcement.author.get_full_name() or announcement.author.get_username(),
+            "url": base + reverse("announcement", args=[announcement.pk]),
+            "account_url": base + reverse("account"),
+            # Linked, not attached: mail stays small, and the files stay the members'.
+            "files": [(f.name, base + reverse("attachment", args=[f.pk, f.name]))
+                      for f in announcement.attachments.all()],
+        }
         mail_connection = get_connection()
-        messages = [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=mail_connection)
-                    for address in to]
+        messages = []
+        for code, addresses in sorted(to.items()):
+            with translation.override(code):
+                subject = f"[{announcement.branch.name}] {announcement.title}"
+                if only is not None:
+                    subject = _("Reminder: %(subject)s") % {"subject": subject}
+                body = render_to_string("announcements/email.txt", context)
+            messages += [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address],
+                                      connection=mail_connection) for address in addresses]
         return mail_connection.send_messages(messages) or 0
     except Exception:
         log.exception("could not mail announcement %s", announcement_id)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from accounts import security, two_factor
+from accounts import language, security, two_factor
 from accounts.middleware import required_text
 from accounts.models import TwoFactor
 from accounts.throttle import is_throttled, refusal_text
@@ -106,6 +106,7 @@ class LoginCodeView(View):
         auth_login(request, user)
         response = redirect(pending.get("next") or "/")
         security.after_login(request, response, user, first=first)
+        language.after_login(response, user)
         if request.POST.get("remember") == "on":
             two_factor.remember_browser(response, user)
         if how == "recovery":

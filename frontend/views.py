@@ -24,9 +24,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views import defaults
+from django.views import i18n as i18n_views
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import devices, security, two_factor
+from accounts import devices, language, security, two_factor
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
 from accounts.devices import record_session
@@ -186,6 +187,7 @@ class LoginView(auth_views.LoginView):
         first = user.last_login is None  # read before the login sets it
         response = super().form_valid(form)
         security.after_login(self.request, response, user, first=first)
+        language.after_login(response, user)
         return response
 
     def get_context_data(self, **kwargs):
@@ -196,6 +198,16 @@ class LoginView(auth_views.LoginView):
 
             context["demo_password"] = DEMO_PASSWORD
         return context
+
+
+def set_language(request):
+    """The header's language switch (Django's set_language), which for a logged-in
+    member also keeps the choice on their account: their other browsers take it up at
+    login, and their mail is written in it."""
+    response = i18n_views.set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        language.choose(request.user, request.POST.get(i18n_views.LANGUAGE_QUERY_PARAMETER, ""))
+    return response
 
 
 def home(request):

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from frontend.two_factor_views import admin_login
+from frontend.views import set_language
 
 from .api import api
 from .csp import csp_report
@@ -14,7 +15,8 @@ urlpatterns = [
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, which also keeps a member's choice (accounts/language.py).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("", include("meetings.urls")),
     path("", include("frontend.urls")),
 ]
