@@ -86,7 +86,8 @@ def test_an_unknown_role_stops_the_server_with_a_clear_message():
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_their_sockets_carry_no_member_identity_until_it_is_on(for_secretaries, connect, people, tree):
+async def test_their_sockets_carry_no_member_identity_until_it_is_on(
+        for_secretaries, connect, people, tree):  # noqa: F811  (connect: the fixture)
     from channels.db import database_sync_to_async
 
     held = await connect(people["secretary"])
