@@ -77,6 +77,13 @@ if env_bool("HTTPS", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+    # What still reaches daphne over plain HTTP, not through the proxy (which redirects
+    # itself and says X-Forwarded-Proto: https), is sent to HTTPS too; but for the health
+    # check, which a monitor on the machine asks of each daphne directly.
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 INSTALLED_APPS = [
     "daphne",

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.test import Client
 
 from server import csp
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +136,43 @@ def test_bad_reports_are_refused_and_floods_are_counted_not_logged(fresh_window,
     with caplog.at_level(logging.WARNING, logger="branchline.csp"):
         client.post("/csp-report", json.dumps(REPORT), content_type="application/csp-report")
     assert "6 more policy reports" in caplog.records[-2].getMessage()
+
+
+# Behind the proxy (HTTPS=true, read when the settings load: a process of its own).
+
+HTTPS_ENV = {"HTTPS": "true", "DEBUG": "false", "SECRET_KEY": "k" * 20 + "-not-a-real-key-" + "q" * 30,
+             "ALLOWED_HOSTS": "branchline.example.org", "HSTS_SECONDS": "31536000",
+             "HSTS_INCLUDE_SUBDOMAINS": "true", "HSTS_PRELOAD": "true"}
+
+
+def run_with(env: dict, code: str, tmp_path) -> subprocess.CompletedProcess:
+    full = {**os.environ, **env, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    for name in ("REDIS_URL", "CSP", "TWO_FACTOR_REQUIRED"):
+        full.pop(name, None)
+    return subprocess.run([sys.executable, "-c", code], env=full, cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_a_deployment_behind_https_passes_djangos_deploy_check(tmp_path):
+    done = run_with(HTTPS_ENV, "import sys; from django.core.management import execute_from_command_line; "
+                    "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'server.settings'); "
+                    "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])",
+                    tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_plain_http_past_the_proxy_is_sent_to_https_but_the_health_check(tmp_path):
+    done = run_with(HTTPS_ENV, """
+import os, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
+django.setup()
+from django.test import Client
+c = Client(HTTP_HOST="branchline.example.org", raise_request_exception=False)
+plain = c.get("/login/")
+print(plain.status_code, plain["Location"])
+print(c.get("/healthz").status_code in (200, 503))
+print(c.get("/login/", HTTP_X_FORWARDED_PROTO="https").status_code != 301)
+""", tmp_path)
+    # (The page itself fails here, on a database without tables: not redirected is the point.)
+    assert done.stdout.split("\n")[:3] == ["301 https://branchline.example.org/login/", "True", "True"], done.stderr
