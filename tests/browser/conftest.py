@@ -157,6 +157,7 @@ def open_page(browser) -> Iterator[Callable]:
     in the background (IN_BACKGROUND).
     """
     contexts = []
+    servers: set = set()
     errors: list[str] = []
     refused: list[str] = []
 
@@ -170,6 +171,7 @@ def open_page(browser) -> Iterator[Callable]:
         viewport: dict = DESKTOP,
         background: bool = False,
     ):
+        servers.add(server)
         context = browser.new_context(base_url=server.url, locale=locale, timezone_id=timezone_id, viewport=viewport)
         context.set_default_timeout(10_000)
         if background:  # every page of this context, from its first script on
@@ -188,5 +190,9 @@ def open_page(browser) -> Iterator[Callable]:
     yield open_
     for context in contexts:
         context.close()
+    # A language chosen while logged in is kept on the account (accounts/language.py):
+    # the next test's people start without one, as its browsers start without cookies.
+    for server in servers:
+        server.query("UPDATE accounts_mailsettings SET language = ''")
     assert not errors, f"uncaught JavaScript errors: {errors}"
     assert not refused, f"the pages' Content-Security-Policy refused: {refused}"
