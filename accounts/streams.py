@@ -45,6 +45,7 @@ class DraftPlaceArgs(OpArgs):
 
 class SaveDraftArgs(DraftPlaceArgs):
     fields: dict[str, str]
+    base: str | None = None  # the server copy's updated_at these fields grew from; absent: overwrite
 
 
 @register_op("drafts.get", args=DraftPlaceArgs)
@@ -54,7 +55,8 @@ def get_draft(ctx: OpContext, args: DraftPlaceArgs) -> dict:
 
 @register_op("drafts.save", args=SaveDraftArgs)
 def save_draft(ctx: OpContext, args: SaveDraftArgs) -> dict:
-    return {"draft": drafts.save_draft(identity=ctx.identity, place=args.place, fields=args.fields)}
+    base = args.base if "base" in args.model_fields_set else drafts.ANY
+    return {"draft": drafts.save_draft(identity=ctx.identity, place=args.place, fields=args.fields, base=base)}
 
 
 @register_op("drafts.discard", args=DraftPlaceArgs)

@@ -41,6 +41,8 @@ def realtime_strings() -> dict[str, str]:
         "draft_restored": _("Your unposted draft is back."),
         "draft_elsewhere": _("Your draft from another device is here."),
         "draft_discard": _("Discard the draft"),
+        "draft_changed": _("This draft was changed on another device too. Yours is here; the other is a click away."),
+        "draft_swap": _("Use the other version"),
         "error_bad_request": _("The server could not accept that."),
         "error_forbidden": _("You are not allowed to do that."),
         "error_not_found": _("Not found."),

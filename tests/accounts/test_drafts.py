@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts import drafts
 from accounts.identity import ANONYMOUS, identity_for_user
 from accounts.models import Draft
-from realtime.errors import Invalid, Unauthenticated
+from realtime.errors import Conflict, Invalid, Unauthenticated
 from tests.realtime.conftest import connect  # noqa: F401  (the /ws/ fixture)
 
 
@@ -83,3 +83,36 @@ async def test_over_ws_the_other_device_gets_it(connect, people):  # noqa: F811
     visitor = await connect()
     refused = await visitor.call("drafts.get", {"place": "announcement:3"})
     assert refused["op"] == "error" and refused["code"] == "unauthenticated"
+
+
+@pytest.mark.django_db
+def test_a_save_that_grew_from_an_old_copy_is_a_conflict_and_changes_nothing(people):
+    member = identity_for_user(people["member"])
+    first = drafts.save_draft(identity=member, place="reply:9", fields={"body": "phone"}, base=None)
+    # Grew from the copy the server has: saved.
+    drafts.save_draft(identity=member, place="reply:9", fields={"body": "phone, more"}, base=first["updated_at"])
+    # Another device that still knew only the first copy (or none) is told, and handed the
+    # server's copy.
+    for stale in (first["updated_at"], None):
+        with pytest.raises(Conflict) as refused:
+            drafts.save_draft(identity=member, place="reply:9", fields={"body": "computer"}, base=stale)
+        assert refused.value.details["draft"]["fields"] == {"body": "phone, more"}
+    # Nor may it remove the newer text (posted there after the other device changed it).
+    with pytest.raises(Conflict):
+        drafts.save_draft(identity=member, place="reply:9", fields={"body": ""}, base=first["updated_at"])
+    assert Draft.objects.get(place="reply:9").fields == {"body": "phone, more"}
+    # Without `base`: an overwrite, as before.
+    assert drafts.save_draft(identity=member, place="reply:9", fields={"body": "over"})["fields"] == {"body": "over"}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_over_ws_a_stale_base_is_a_conflict_with_the_servers_copy(connect, people):  # noqa: F811
+    phone = await connect(people["member"])
+    computer = await connect(people["member"])
+    saved = await phone.call("drafts.save", {"place": "topic:4", "fields": {"title": "t"}, "base": None})
+    refused = await computer.call("drafts.save", {"place": "topic:4", "fields": {"title": "u"}, "base": None})
+    assert refused["op"] == "error" and refused["code"] == "conflict"
+    assert refused["details"]["draft"] == saved["data"]["draft"]
+    ok = await computer.call("drafts.save", {"place": "topic:4", "fields": {"title": "u"},
+                                             "base": saved["data"]["draft"]["updated_at"]})
+    assert ok["op"] == "ok" and ok["data"]["draft"]["fields"] == {"title": "u"}

@@ -104,3 +104,44 @@ def test_a_draft_follows_the_member_to_another_device_and_goes_everywhere_once_p
     expect(phone.locator("#compose-body")).to_have_value("")
     expect(phone.locator("#compose .draft-note")).to_have_count(0)
     assert phone.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('bl-draft:'))") == []
+
+
+def test_a_draft_changed_on_two_devices_at_once_keeps_both_texts(own_server, open_page):
+    """Both open, both typing: the second to save is told the draft moved on elsewhere,
+    keeps its own text in the form and the other one click away (the click swaps back,
+    too); the first device, reloaded, gets the newer text and keeps its own a click
+    away. Nothing typed on either is lost."""
+    server = own_server
+    path = f"/branches/{server.branch_id('第一党支部')}/announcements/"
+    phone = open_page(server, "shuji", path)
+    computer = open_page(server, "shuji", path)
+    wait_live(phone, "#announcement-list")
+    wait_live(computer, "#announcement-list")
+    on_phone, on_computer = f"手机上写的标题 {tag()}", f"电脑上写的标题 {tag()}"
+
+    phone.fill("#compose-title", on_phone)
+    phone.fill("#compose-body", "手机上写的正文")
+    wait_saved(phone, "手机上写的正文", on_server=True)
+
+    computer.fill("#compose-title", on_computer)
+    computer.fill("#compose-body", "电脑上写的正文")
+    note = computer.locator("#compose .draft-note")
+    expect(note).to_contain_text("这份草稿在另一台设备上也改过。")
+    expect(computer.locator("#compose-title")).to_have_value(on_computer)  # its own text stays
+    wait_saved(computer, "电脑上写的正文", on_server=True)  # and went up on top of the other
+
+    note.get_by_role("button", name="换成另一个版本").click()
+    expect(computer.locator("#compose-title")).to_have_value(on_phone)
+    expect(computer.locator("#compose-body")).to_have_value("手机上写的正文")
+    note.get_by_role("button", name="换成另一个版本").click()  # and back
+    expect(computer.locator("#compose-title")).to_have_value(on_computer)
+    wait_saved(computer, "电脑上写的正文", on_server=True)
+
+    # The phone, opened again: the newer text, and its own a click away.
+    phone.reload()
+    wait_live(phone, "#announcement-list")
+    expect(phone.locator("#compose-title")).to_have_value(on_computer)
+    phone_note = phone.locator("#compose .draft-note")
+    expect(phone_note).to_contain_text("已恢复您在其他设备上的草稿。")
+    phone_note.get_by_role("button", name="换成另一个版本").click()
+    expect(phone.locator("#compose-title")).to_have_value(on_phone)

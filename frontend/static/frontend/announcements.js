@@ -695,11 +695,7 @@ if (form) {
   });
   const preview = bindPreview("compose", { conn, rt, strings: t.preview });
   const uploads = bindUploads($("compose-files"), $("compose-uploads"), $("compose-attachments-error"), uploadContext);
-  const draft = keepDraft(form, `announcement:${config.branch}`, { title: $("compose-title"), body: $("compose-body") }, {
-    restored: rt.draft_restored,
-    elsewhere: rt.draft_elsewhere,
-    discard: rt.draft_discard,
-  }, conn);
+  const draft = keepDraft(form, `announcement:${config.branch}`, { title: $("compose-title"), body: $("compose-body") }, rt, conn);
   bindWriteForm(form, {
     fields: {
       title: { input: $("compose-title"), error: $("compose-title-error") },

@@ -36,18 +36,21 @@ export function forgetAllDrafts() {
 }
 
 /**
- * keepDraft(form, place, inputs, strings, conn) -> {clear(), save()}
+ * keepDraft(form, place, inputs, rt, conn) -> {clear(), save()}
  *   place    where the text belongs, e.g. "announcement:3", "reply:17"
  *   inputs   {name: input or textarea}: the fields kept
- *   strings  {restored, elsewhere, discard}
+ *   rt       the page's realtime strings (draft_restored, draft_elsewhere, …)
  *   conn     the page's connection (realtime.js); without it, this browser only
  * Restores a kept draft into empty fields, with a line saying so and a button to drop
  * it; saves on every change (a moment after typing stops). Whenever the page comes
  * online it asks the server: a draft saved later on another device replaces this one
  * unless something was typed here since the page opened; one posted or discarded
- * elsewhere goes here too. The page calls clear() once the server has the post.
+ * elsewhere goes here too. Each save names the server's copy it grew from: when both
+ * devices changed the draft, the server refuses (`conflict`) and hands its copy back;
+ * this form keeps what was typed here, and the other text is kept too, one click
+ * away (and the same click swaps back). The page calls clear() once the server has the post.
  */
-export function keepDraft(form, place, inputs, strings, conn = null) {
+export function keepDraft(form, place, inputs, rt, conn = null) {
   const storage = store();
   const me = owner();
   if (me == null || (!storage && !conn)) return { clear() {}, save() {} };
@@ -57,10 +60,15 @@ export function keepDraft(form, place, inputs, strings, conn = null) {
   let dirty = false; // typed since the last save here
   let typedHere = false; // typed since the page opened: a draft from elsewhere must not overwrite it
   let note = null;
+  const strings = {
+    restored: rt.draft_restored, elsewhere: rt.draft_elsewhere, discard: rt.draft_discard,
+    changed: rt.draft_changed, swap: rt.draft_swap,
+  };
 
-  // This browser's copy: {fields, at, synced, pending}. `synced`: the server's
-  // `updated_at` this copy matches (null: never on the server); `pending`: changed here
-  // and not on the server yet (blank fields then mean "remove it there too").
+  // This browser's copy: {fields, at, synced, pending, other}. `synced`: the server's
+  // `updated_at` this copy grew from (null: never on the server); `pending`: changed
+  // here and not on the server yet (blank fields then mean "remove it there too");
+  // `other`: the text of another device that this one stood in for, kept to swap back.
   const read = () => {
     try {
       return JSON.parse((storage && storage.getItem(key)) || "null");
@@ -103,18 +111,33 @@ export function keepDraft(form, place, inputs, strings, conn = null) {
       clear();
       Object.values(inputs)[0].focus();
     });
-    note.append(text, " ", discard);
+    note.append(text, " ");
+    if (kept && kept.other && !blank(kept.other)) {
+      const swap = document.createElement("button");
+      swap.type = "button";
+      swap.className = "link-button draft-swap";
+      swap.textContent = strings.swap;
+      swap.addEventListener("click", () => {
+        const mine = current();
+        fill(kept.other);
+        write({ fields: kept.other, at: Date.now(), synced: kept.synced, pending: true, other: mine });
+        clearTimeout(pushTimer);
+        pushTimer = setTimeout(push, PUSH_AFTER_MS);
+      });
+      note.append(swap, " ");
+    }
+    note.append(discard);
     form.prepend(note);
   };
 
   // Changed here: remembered at once, on the server a moment later.
-  const remember = (fields) => {
+  const remember = (fields, other = kept ? kept.other : undefined) => {
     const synced = kept ? kept.synced : null;
     if (blank(fields) && !synced) {
       write(null); // nothing here, nothing of ours there
       return;
     }
-    write({ fields, at: Date.now(), synced, pending: true });
+    write({ fields, at: Date.now(), synced, pending: true, other });
     clearTimeout(pushTimer);
     pushTimer = setTimeout(push, PUSH_AFTER_MS);
   };
@@ -124,7 +147,7 @@ export function keepDraft(form, place, inputs, strings, conn = null) {
     if (!conn || conn.status !== Status.ONLINE || !kept || !kept.pending) return;
     const sent = kept;
     try {
-      const reply = await conn.request("drafts.save", { place, fields: sent.fields });
+      const reply = await conn.request("drafts.save", { place, fields: sent.fields, base: sent.synced || null });
       if (kept !== sent) {
         // Changed meanwhile. Still pending: that change follows (it now replaces what
         // the server has). Cleared (posted) before the server had it: remove it there.
@@ -133,15 +156,34 @@ export function keepDraft(form, place, inputs, strings, conn = null) {
         return;
       }
       write(reply.draft ? { ...sent, synced: reply.draft.updated_at, pending: false } : null);
-    } catch {
-      // offline again, or refused: kept here, pushed when the page next comes online
+    } catch (error) {
+      // Offline again: kept here, pushed when the page next comes online. Changed on
+      // another device meanwhile: settled below, with both texts kept.
+      if (error && error.code === "conflict" && error.details && error.details.draft) settle(error.details.draft);
     }
+  };
+
+  // The server's copy moved on elsewhere while this one was being written.
+  const settle = (theirs) => {
+    if (!kept || blank(kept.fields)) {
+      write(null); // posted or discarded here: the other device's draft stays theirs
+      return;
+    }
+    if (same(kept.fields, theirs.fields)) {
+      write({ ...kept, synced: theirs.updated_at, pending: false });
+      return;
+    }
+    // What was typed here stays in the form and goes up now, on top of theirs, which
+    // stays here one click away.
+    write({ ...kept, synced: theirs.updated_at, pending: true, other: theirs.fields });
+    showNote(strings.changed);
+    push();
   };
 
   const clear = () => {
     clearTimeout(timer);
     hideNote();
-    remember(Object.fromEntries(Object.keys(inputs).map((name) => [name, ""])));
+    remember(Object.fromEntries(Object.keys(inputs).map((name) => [name, ""])), undefined);
     push(); // posted or discarded: gone from the server at once, not after a pause
   };
 
@@ -167,8 +209,12 @@ export function keepDraft(form, place, inputs, strings, conn = null) {
     const untouched = kept ? same(current(), kept.fields) : blank(current());
     if (!untouched) return;
     if (server && server.updated_at !== (kept && kept.synced)) {
-      fill(server.fields); // saved later on another device
-      write({ fields: server.fields, at: Date.now(), synced: server.updated_at, pending: false });
+      // Saved later on another device: it takes the form, and what the form held stays
+      // a click away.
+      const mine = current();
+      fill(server.fields);
+      const other = blank(mine) || same(mine, server.fields) ? undefined : mine;
+      write({ fields: server.fields, at: Date.now(), synced: server.updated_at, pending: false, other });
       showNote(strings.elsewhere);
     } else if (!server && kept && kept.synced) {
       fill({}); // posted or discarded on another device

@@ -161,11 +161,7 @@ if (form) {
   const statusLine = $("topic-form-status");
   const body = $("topic-body");
   const preview = bindPreview("topic", { conn, rt, strings: t.preview });
-  const draft = keepDraft(form, `topic:${config.board}`, { title: $("topic-title"), body }, {
-    restored: rt.draft_restored,
-    elsewhere: rt.draft_elsewhere,
-    discard: rt.draft_discard,
-  }, conn);
+  const draft = keepDraft(form, `topic:${config.board}`, { title: $("topic-title"), body }, rt, conn);
 
   bindWriteForm(form, {
     fields: {

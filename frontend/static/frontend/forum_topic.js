@@ -724,11 +724,7 @@ function startReply(post, quote) {
 let preview = { reset() {} };
 let replyDraft = { clear() {}, save() {} };
 if (form) {
-  replyDraft = keepDraft(form, `reply:${config.topic}`, { body: textarea }, {
-    restored: rt.draft_restored,
-    elsewhere: rt.draft_elsewhere,
-    discard: rt.draft_discard,
-  }, conn);
+  replyDraft = keepDraft(form, `reply:${config.topic}`, { body: textarea }, rt, conn);
   preview = bindPreview("reply", { conn, rt, strings: t.preview });
   const statusLine = $("reply-form-status");
   $("reply-to-cancel").addEventListener("click", () => setReplyTo(null));
