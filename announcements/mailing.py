@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts import language, outbox
+from accounts import language, outbox, unsubscribe
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,9 @@ def _after_commit(announcement_id: int, base_url: str | None, only: list[int] | 
     outbox.after_commit(_send, announcement_id, base_url, only)
 
 
-def recipients(announcement, only: list[int] | None = None) -> dict[str, list[str]]:
-    """The addresses to mail `announcement` to, by the language each member reads;
-    `only`: of these users alone."""
+def recipients(announcement, only: list[int] | None = None) -> dict[str, list[tuple[int, str]]]:
+    """Whom to mail `announcement` to, (user id, address), by the language each member
+    reads; `only`: of these users alone."""
     User = get_user_model()
     members = User.objects.filter(is_active=True, memberships__branch_id=announcement.branch_id)
     if only is not None:
@@ -54,10 +54,10 @@ def recipients(announcement, only: list[int] | None = None) -> dict[str, list[st
         .exclude(mail_settings__announcements=False)
         .values_list("pk", "email").distinct()
     )
-    by_language: dict[str, set[str]] = {}
+    by_language: dict[str, list[tuple[int, str]]] = {}
     for user_id, code in language.of_each(members).items():
-        by_language.setdefault(code, set()).add(members[user_id])
-    return {code: sorted(addresses) for code, addresses in by_language.items()}
+        by_language.setdefault(code, []).append((user_id, members[user_id]))
+    return {code: sorted(people, key=lambda person: person[1]) for code, people in by_language.items()}
 
 
 def _send(announcement_id: int, base_url: str | None, only: list[int] | None = None) -> int:
@@ -85,14 +85,20 @@ def _send(announcement_id: int, base_url: str | None, only: list[int] | None = N
         }
         mail_connection = get_connection()
         messages = []
-        for code, addresses in sorted(to.items()):
+        for code, people in sorted(to.items()):
             with translation.override(code):
                 subject = f"[{announcement.branch.name}] {announcement.title}"
                 if only is not None:
                     subject = _("Reminder: %(subject)s") % {"subject": subject}
-                body = render_to_string("announcements/email.txt", context)
-            messages += [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address],
-                                      connection=mail_connection) for address in addresses]
+                for user_id, address in people:
+                    # Each their own link to stop these mails, also in the headers that
+                    # mail programs show as "unsubscribe" (one click, RFC 8058).
+                    stop = base + unsubscribe.path(user_id)
+                    body = render_to_string("announcements/email.txt", {**context, "unsubscribe_url": stop})
+                    messages.append(EmailMessage(
+                        subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=mail_connection,
+                        headers={"List-Unsubscribe": f"<{stop}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+                    ))
         return mail_connection.send_messages(messages) or 0
     except Exception:
         log.exception("could not mail announcement %s", announcement_id)

@@ -11,6 +11,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", views.AccountView.as_view(), name="account"),
     path("notifications/", notification_views.notifications_page, name="notifications"),
+    # 退订: the link in announcement e-mails (accounts/unsubscribe.py)
+    path("mail/unsubscribe/<str:token>/", views.unsubscribe_announcements, name="unsubscribe"),
     # 忘记密码: a link to set a new password (by e-mail, or from the branch secretary)
     path("password/forgot/", password_views.ForgotPasswordView.as_view(), name="password-reset"),
     path("password/forgot/sent/", password_views.ResetSentView.as_view(), name="password-reset-sent"),

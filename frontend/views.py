@@ -25,9 +25,10 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views import defaults
 from django.views import i18n as i18n_views
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import devices, language, security, two_factor
+from accounts import devices, language, security, two_factor, unsubscribe
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
 from accounts.devices import record_session
@@ -198,6 +199,21 @@ class LoginView(auth_views.LoginView):
 
             context["demo_password"] = DEMO_PASSWORD
         return context
+
+
+@csrf_exempt  # the link's signed token is the permission; mail programs post without a CSRF token
+@require_http_methods(["GET", "POST"])
+def unsubscribe_announcements(request, token: str):
+    """退订 (accounts/unsubscribe.py): the link in an announcement e-mail. Opening it asks;
+    the button, or a mail program's one-click post, stops the mails."""
+    user_id = unsubscribe.user_for(token)
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    if user is None:
+        return render(request, "frontend/unsubscribe.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        unsubscribe.stop_announcements(user.pk)
+    return render(request, "frontend/unsubscribe.html", {
+        "username": user.get_username(), "done": request.method == "POST"})
 
 
 def set_language(request):

@@ -109,3 +109,36 @@ def test_the_mail_links_the_announcements_files(sends, people, tree):
     assert "附件：" in body
     assert f"- 学习提纲.pdf: https://branchline.example.org/attachments/{pdf.pk}/" in body
     assert not mail.outbox[0].attachments  # linked, for members only; not sent out
+
+
+def test_each_mail_carries_its_own_one_click_unsubscribe_link(sends, people, tree):
+    with_addresses(people)
+    post(people, tree)
+    outbox.wait_idle()
+    by_address = {m.to[0]: m for m in mail.outbox}
+    message = by_address["member@example.org"]
+    link = message.extra_headers["List-Unsubscribe"].strip("<>")
+    assert link.startswith("https://branchline.example.org/mail/unsubscribe/")
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link in message.body
+    assert by_address["probationary@example.org"].extra_headers["List-Unsubscribe"] != message.extra_headers[
+        "List-Unsubscribe"]  # each their own
+    path = link.removeprefix("https://branchline.example.org")
+
+    # Opening it (as a mail scanner would) asks, and changes nothing.
+    page = Client().get(path)
+    assert page.status_code == 200 and "unsubscribe-form" in page.content.decode()
+    assert not MailSettings.objects.filter(user=people["member"]).exists()
+    # A mail program's one click (no CSRF token, no session) stops them.
+    done = Client(enforce_csrf_checks=True).post(path, {"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200
+    assert MailSettings.objects.get(user=people["member"]).announcements is False
+    mail.outbox.clear()
+    post(people, tree, title="第二条")
+    outbox.wait_idle()
+    assert "member@example.org" not in [m.to[0] for m in mail.outbox]
+
+    # A link that is not ours does nothing.
+    for bad in (path[:-3] + "xx/", "/mail/unsubscribe/1/"):
+        refused = Client().post(bad)
+        assert refused.status_code == 404 and "此链接无效" in refused.content.decode()
