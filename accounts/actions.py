@@ -95,4 +95,8 @@ def password_link(*, identity, branch_id: int, user_id: int) -> tuple[object, st
     token = default_token_generator.make_token(user)
     audit(actor=identity, action="member.password_link", target_type="accounts.member", target_id=user.pk,
           branch_id=branch_id, after={"user": user.pk})
+    if user.last_login is not None:  # someone in use: told, in case they did not ask (a new account is not)
+        from . import security
+
+        security.notify(user, security.PASSWORD_LINK, by=identity.name)
     return user, urlsafe_base64_encode(force_bytes(user.pk)), token

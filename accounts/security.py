@@ -1,7 +1,7 @@
 """账号安全提醒: the member hears at once of every change to how their account is
 entered — a new password or e-mail address, two-step verification turned on or off,
 new recovery codes, a recovery code used, a login from a browser that has not logged in
-to the account before. Someone who took the account over cannot do it quietly.
+to the account before, a secretary's link to set a new password. Someone who took the account over cannot do it quietly.
 
 Each notice is an event in the member's inbox (the bell, the notifications page, a
 desktop notification) and, when the server sends mail and the member has an address,
@@ -45,7 +45,9 @@ TWO_FACTOR_OFF = "security.two_factor_off"
 RECOVERY_CODES = "security.recovery_codes"
 RECOVERY_USED = "security.recovery_used"
 NEW_BROWSER = "security.new_browser"
-TYPES = (PASSWORD_CHANGED, EMAIL_CHANGED, TWO_FACTOR_ON, TWO_FACTOR_OFF, RECOVERY_CODES, RECOVERY_USED, NEW_BROWSER)
+PASSWORD_LINK = "security.password_link"
+TYPES = (PASSWORD_CHANGED, EMAIL_CHANGED, TWO_FACTOR_ON, TWO_FACTOR_OFF, RECOVERY_CODES, RECOVERY_USED, NEW_BROWSER,
+         PASSWORD_LINK)
 
 KNOWN_COOKIE = "bl_known"
 KNOWN_KEEP = 10  # accounts one browser remembers (a shared office computer)
@@ -94,6 +96,11 @@ def text(kind: str, data: dict) -> tuple[str, str]:
     if kind == RECOVERY_USED:
         return (_("A recovery code was used to log in to your account (%(count)d left).") % {"count": data.get("left", 0)},
                 change_password)
+    if kind == PASSWORD_LINK:
+        return (_("%(name)s, a secretary of your branch, made a link to set a new password for your account.")
+                % {"name": data.get("by", "")},
+                _("If you did not ask for one, tell an administrator: the link works once, for a few days, "
+                  "and logs out every browser."))
     if kind == NEW_BROWSER:
         return _("Your account was logged in to from a browser it was not used in before."), change_password
     return kind, ""

@@ -245,3 +245,16 @@ def test_without_mail_the_inbox_still_has_it(member, settings):
     signed_in(member).post("/account/", {"old_password": "pw-member", "new_password1": "a-new-secret-9",
                                          "new_password2": "a-new-secret-9"})
     assert len(notices(member)) == 1 and mails_to("member@example.org") == []
+
+
+def test_a_secretarys_password_link_is_told_to_someone_in_use_not_to_a_new_account(sends, member, people, tree):
+    secretary = identity_for_user(people["secretary"])
+    password_link(identity=secretary, branch_id=tree["a"].pk, user_id=member.pk)
+    assert notices(member) == []  # never logged in: their first password
+
+    signed_in(member)  # in use now
+    password_link(identity=secretary, branch_id=tree["a"].pk, user_id=member.pk)
+    [event] = notices(member)
+    assert event.type == security.PASSWORD_LINK and event.data == {"by": "Secretary"}
+    assert describe([event])[0]["text"].startswith("支部书记 Secretary 为您的账号生成了设置新密码的链接。")
+    assert len(mails_to("member@example.org")) == 1
