@@ -17,8 +17,7 @@ def known(code: str | None) -> str:
 
 
 def of(user_id: int) -> str:
-    chosen = MailSettings.objects.filter(user_id=user_id).values_list("language", flat=True).first()
-    return known(chosen)
+    return of_each([user_id])[user_id]
 
 
 def of_each(user_ids) -> dict[int, str]:

@@ -40,8 +40,13 @@ RECOVERY_CODES = 10
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
+def _in_force(user):
+    """The member's row once a code has confirmed it (not while being set up)."""
+    return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False)
+
+
 def enabled(user) -> bool:
-    return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()
+    return _in_force(user).exists()
 
 
 def enabled_among(user_ids) -> set[int]:
@@ -131,7 +136,7 @@ def confirm(user, code: str) -> list[str] | None:
 def check(user, code: str) -> str | None:
     """After the password: "app" or "recovery" if `code` is good (and now used), else None."""
     with transaction.atomic():
-        two_factor = TwoFactor.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
+        two_factor = _in_force(user).select_for_update().first()
         if two_factor is None:
             return None
         step = _app_code_step(two_factor, code)
@@ -149,7 +154,7 @@ def check(user, code: str) -> str | None:
 
 
 def recovery_left(user) -> int:
-    found = TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).values_list("recovery", flat=True).first()
+    found = _in_force(user).values_list("recovery", flat=True).first()
     return len(found or [])
 
 
@@ -185,7 +190,7 @@ def required_of(user) -> bool:
 
 def missing(user) -> bool:
     """Required of `user` and not on yet: they may use 我的账号 alone."""
-    return bool(settings.TWO_FACTOR_REQUIRED) and required_of(user) and not enabled(user)
+    return required_of(user) and not enabled(user)
 
 
 # 记住此浏览器
@@ -207,7 +212,7 @@ def _trust_mark(user, two_factor: TwoFactor) -> str:
 def code_needed(request, user) -> bool:
     """After a right password: does this login owe a code? Not when it is off, nor in a
     browser remembered for this account."""
-    two_factor = TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).first()
+    two_factor = _in_force(user).first()
     if two_factor is None:
         return False
     try:
@@ -220,7 +225,7 @@ def code_needed(request, user) -> bool:
 
 def remember_browser(response, user) -> None:
     """After a good code with the box ticked: this browser logs in without one for a while."""
-    two_factor = TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).first()
+    two_factor = _in_force(user).first()
     if two_factor is None:
         return
     response.set_cookie(_trust_cookie(user), signing.dumps(_trust_mark(user, two_factor), salt=_TRUST_SALT),

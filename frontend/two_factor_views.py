@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from accounts import language, security, two_factor
+from accounts import security, two_factor
 from accounts.middleware import required_text
 from accounts.models import TwoFactor
 from accounts.throttle import is_throttled, refusal_text
+
+from . import login_steps
 
 # The session of someone whose password was right and who owes a code; the session is
 # not logged in until the code comes (auth_login then gives it a new key).
@@ -105,8 +107,7 @@ class LoginCodeView(View):
         first = user.last_login is None  # read before the login sets it
         auth_login(request, user)
         response = redirect(pending.get("next") or "/")
-        security.after_login(request, response, user, first=first)
-        language.after_login(response, user)
+        login_steps.after_login(request, response, user, first=first)
         if request.POST.get("remember") == "on":
             two_factor.remember_browser(response, user)
         if how == "recovery":

@@ -43,7 +43,7 @@ from announcements.actions import BODY_MAX, TITLE_MAX, read_announcements, remin
 from forum import selectors as forum_selectors
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 
-from . import two_factor_views
+from . import login_steps, two_factor_views
 from .context_processors import readable_branches
 from .forum_text import preview_strings
 from .forum_views import branch_sections, member_branch
@@ -187,8 +187,7 @@ class LoginView(auth_views.LoginView):
             return two_factor_views.begin(self.request, user, self.get_success_url())
         first = user.last_login is None  # read before the login sets it
         response = super().form_valid(form)
-        security.after_login(self.request, response, user, first=first)
-        language.after_login(response, user)
+        login_steps.after_login(self.request, response, user, first=first)
         return response
 
     def get_context_data(self, **kwargs):
