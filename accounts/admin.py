@@ -4,7 +4,7 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 
 from . import members, security
-from .models import Branch, Citizen, Membership, TwoFactor
+from .models import Branch, Citizen, Membership, Passkey, TwoFactor
 
 # Memberships changed here reach open pages as the members page's changes do: the
 # person's sockets keep only what they may still read, the secretaries' read counts
@@ -99,6 +99,34 @@ class TwoFactorAdmin(admin.ModelAdmin):
 def _two_factor_reset(user_ids) -> None:
     for user in get_user_model().objects.filter(pk__in=user_ids):
         security.notify(user, security.TWO_FACTOR_OFF, by="admin")
+
+
+@admin.register(Passkey)
+class PasskeyAdmin(admin.ModelAdmin):
+    """Deleting one takes a passkey away from its member (a lost phone, a key someone
+    else may hold); they are told (accounts/security.py). Members add their own."""
+
+    list_display = ["user", "name", "created_at", "last_used_at", "backed_up"]
+    search_fields = ["user__username", "name"]
+    fields = ["user", "name", "created_at", "last_used_at", "backed_up", "sign_count"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj):
+        user, name = obj.user, obj.name
+        super().delete_model(request, obj)
+        security.notify(user, security.PASSKEY_REMOVED, by="admin", name=name)
+
+    def delete_queryset(self, request, queryset):
+        removed = list(queryset.select_related("user"))
+        super().delete_queryset(request, queryset)
+        for passkey in removed:
+            security.notify(passkey.user, security.PASSKEY_REMOVED, by="admin", name=passkey.name)
 
 
 admin.site.unregister(get_user_model())

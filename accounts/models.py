@@ -229,3 +229,29 @@ class TwoFactor(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class Passkey(models.Model):
+    """通行密钥: a WebAuthn credential (a passkey in the phone's or computer's password
+    manager, or a security key) that logs its member in without a password
+    (accounts/passkeys.py). Only the public key is kept here."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkeys")
+    # The credential's id (base64url, as the browser names it; at most 1,023 bytes).
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()  # COSE, as the authenticator gave it
+    # Authenticators that count their uses: a count that goes back means a copied key.
+    sign_count = models.PositiveBigIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=60)
+    # Synced between the member's devices by their password manager (not a single key).
+    backed_up = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("passkey")
+        verbose_name_plural = _("passkeys")
+        indexes = [models.Index(fields=["user", "created_at"], name="passkey_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.name}"

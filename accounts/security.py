@@ -1,6 +1,6 @@
 """账号安全提醒: the member hears at once of every change to how their account is
 entered — a new password or e-mail address, two-step verification turned on or off,
-new recovery codes, a recovery code used, a login from a browser that has not logged in
+new recovery codes, a recovery code used, a passkey added or removed, a login from a browser that has not logged in
 to the account before, a secretary's link to set a new password. Someone who took the account over cannot do it quietly.
 
 Each notice is an event in the member's inbox (the bell, the notifications page, a
@@ -46,8 +46,10 @@ RECOVERY_CODES = "security.recovery_codes"
 RECOVERY_USED = "security.recovery_used"
 NEW_BROWSER = "security.new_browser"
 PASSWORD_LINK = "security.password_link"
+PASSKEY_ADDED = "security.passkey_added"
+PASSKEY_REMOVED = "security.passkey_removed"
 TYPES = (PASSWORD_CHANGED, EMAIL_CHANGED, TWO_FACTOR_ON, TWO_FACTOR_OFF, RECOVERY_CODES, RECOVERY_USED, NEW_BROWSER,
-         PASSWORD_LINK)
+         PASSWORD_LINK, PASSKEY_ADDED, PASSKEY_REMOVED)
 
 KNOWN_COOKIE = "bl_known"
 KNOWN_KEEP = 10  # accounts one browser remembers (a shared office computer)
@@ -101,6 +103,14 @@ def text(kind: str, data: dict) -> tuple[str, str]:
                 % {"name": data.get("by", "")},
                 _("If you did not ask for one, tell an administrator: the link works once, for a few days, "
                   "and logs out every browser."))
+    if kind == PASSKEY_ADDED:
+        return (_("A passkey named “%(name)s” was added to your account: it logs in without the password.")
+                % {"name": data.get("name", "")},
+                _("If it was not you, remove it on My account at once and change your password there."))
+    if kind == PASSKEY_REMOVED:
+        what = (_("An administrator removed the passkey “%(name)s” from your account.") if data.get("by") == "admin"
+                else _("The passkey “%(name)s” was removed from your account.")) % {"name": data.get("name", "")}
+        return what, change_password
     if kind == NEW_BROWSER:
         return _("Your account was logged in to from a browser it was not used in before."), change_password
     return kind, ""

@@ -1,12 +1,26 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import forum_views, member_views, moderation_views, notification_views, password_views, two_factor_views, views
+from . import (
+    forum_views,
+    member_views,
+    moderation_views,
+    notification_views,
+    passkey_views,
+    password_views,
+    two_factor_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/code/", two_factor_views.LoginCodeView.as_view(), name="login-code"),
+    # 通行密钥 (accounts/passkeys.py): JSON for passkeys.js
+    path("login/passkey/options/", passkey_views.login_options, name="passkey-login-options"),
+    path("login/passkey/", passkey_views.login, name="passkey-login"),
+    path("account/passkeys/options/", passkey_views.new_options, name="passkey-new-options"),
+    path("account/passkeys/", passkey_views.add, name="passkey-add"),
     # Django 5's LogoutView accepts POST only; the navigation posts a small form.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", views.AccountView.as_view(), name="account"),

@@ -28,7 +28,7 @@ from django.views import i18n as i18n_views
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import devices, language, security, two_factor, unsubscribe
+from accounts import devices, language, passkeys, security, two_factor, unsubscribe
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
 from accounts.devices import record_session
@@ -43,7 +43,7 @@ from announcements.actions import BODY_MAX, TITLE_MAX, read_announcements, remin
 from forum import selectors as forum_selectors
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 
-from . import login_steps, two_factor_views
+from . import login_steps, passkey_views, two_factor_views
 from .context_processors import readable_branches
 from .forum_text import preview_strings
 from .forum_views import branch_sections, member_branch
@@ -110,6 +110,8 @@ class AccountView(auth_views.PasswordChangeView):
             return redirect(f"{reverse('account')}#devices")
         if (which or "").startswith("2fa-"):
             return two_factor_views.account_post(request, which)
+        if which == "passkey-remove":
+            return passkey_views.account_post(request)
         if which != "email":
             return super().post(request, *args, **kwargs)
         email_form = EmailForm(request.POST)
@@ -160,6 +162,8 @@ class AccountView(auth_views.PasswordChangeView):
         branches = readable_branches(self.request.user)
         context["zone"] = branches[0].time_zone if branches else settings.TIME_ZONE
         context.update(two_factor_views.account_context(self.request))
+        context["passkeys"] = passkeys.of(self.request.user)
+        context["passkeys_usable"] = passkeys.usable_at(self.request)
         return context
 
 
@@ -193,6 +197,7 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["demo_usernames"] = DEMO_USERNAMES
+        context["passkeys_usable"] = passkeys.usable_at(self.request)
         if demo_accounts_active():
             from accounts.demo import DEMO_PASSWORD
 
