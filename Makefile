@@ -39,6 +39,7 @@ serve: install
 
 run: demo
 	@echo "Branchline: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@if [ "$(HOST)" = "127.0.0.1" ]; then echo "  passkeys (通行密钥) need a name, not an IP address: open http://localhost:$(PORT)/ to try them"; fi
 	EMAIL_CONSOLE=$${EMAIL_CONSOLE:-true} $(MAKE) --no-print-directory serve
 
 # The whole suite: SQLite + in-memory (unit, live-server, browser, scaled-shape tests,
