@@ -180,6 +180,30 @@ def readable_branch_ids(identity: Identity) -> set[int]:
     return readable
 
 
+def branches_below(branch_id: int) -> list[tuple[Branch, int]]:
+    """Every branch under this one, in tree order (each right after its parent, siblings
+    by id), with its depth below it (1 for a child)."""
+    children: dict[int, list[Branch]] = {}
+    seen, frontier = {branch_id}, [branch_id]
+    for _depth in range(10):  # the tree is shallow; bounded anyway
+        level = [b for b in Branch.objects.filter(parent_id__in=frontier).order_by("id") if b.pk not in seen]
+        if not level:
+            break
+        for branch in level:
+            children.setdefault(branch.parent_id, []).append(branch)
+            seen.add(branch.pk)
+        frontier = [b.pk for b in level]
+    ordered: list[tuple[Branch, int]] = []
+
+    def walk(parent_id: int, depth: int) -> None:
+        for branch in children.get(parent_id, []):
+            ordered.append((branch, depth))
+            walk(branch.pk, depth + 1)
+
+    walk(branch_id, 1)
+    return ordered
+
+
 def branches_for(identity: Identity):
     return Branch.objects.filter(pk__in=branch_ids_for(identity)).order_by("id")
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.identity import Identity
 from accounts.members import branch_members_changed
 from accounts.models import Branch, Membership
-from accounts.selectors import branch_chain, can_read_branch, role_on_chain
+from accounts.selectors import branch_chain, branches_below, can_read_branch, role_on_chain
 from accounts.streams import inbox_stream
 from forum.rendering import render_markdown
 from realtime.ephemeral import broadcast
@@ -65,33 +65,69 @@ def _clean(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
+ALSO_MAX = 100  # branches below one post may go to as well (a committee's branches and groups)
+
+
+def check_also(branch_id: int, also: list[int]) -> list[Branch]:
+    """下发: the branches below `branch_id` that a post there goes to as well, in tree
+    order. Whoever may post in a branch may post in every branch below it (its
+    secretaries and those above are theirs too), so being below is the whole check."""
+    if not also:
+        return []
+    if len(also) > ALSO_MAX:
+        raise Invalid("also", _("An announcement goes to at most %(max)d branches below at once.") % {"max": ALSO_MAX})
+    if len(set(also)) != len(also):
+        raise Invalid("also", _("The same branch is named twice."))
+    below = {branch.pk: branch for branch, _depth in branches_below(branch_id)}
+    if any(target not in below for target in also):
+        raise Invalid("also", _("An announcement can be sent only to branches below this one."))
+    return [branch for pk, branch in below.items() if pk in set(also)]
+
+
 def post_announcement(
-    *, identity: Identity, branch_id: int, title: str, body: str, attachments: list[int] = ()
+    *, identity: Identity, branch_id: int, title: str, body: str, attachments: list[int] = (), also: list[int] = ()
 ) -> Announcement:
-    """`attachments`: ids of files the poster uploaded for it (announcements/attachments.py)."""
+    """`attachments`: ids of files the poster uploaded for it (announcements/attachments.py).
+    `also`: branches below this one that get it too (下发), each a copy of its own."""
     # Checked before the write transaction: a refusal leaves any enclosing transaction
     # usable, and the write lock (SQLite) is held only for the writes.
     title, body = check_post_announcement(identity, branch_id, title, body)
+    targets = check_also(branch_id, list(also))
     files = attachments_module.waiting_for(identity, branch_id, list(attachments))
     body_html = render_markdown(body)  # before the transaction: no lock is held for it
     # savepoint=False: inside run_once's transaction a failure rolls back everything
     # anyway, so a SAVEPOINT/RELEASE pair would be two statements for nothing.
     with transaction.atomic(savepoint=False):
-        return publish(identity, branch_id, title, body, body_html, files)
+        return publish(identity, branch_id, title, body, body_html, files, also=targets)
 
 
 def publish(identity: Identity, branch_id: int, title: str, body: str, body_html: str, files: list[Attachment],
-            *, scheduled_id: int | None = None) -> Announcement:
+            *, scheduled_id: int | None = None, also: list[Branch] = ()) -> Announcement:
     """Inside a transaction, checked: write the announcement and its event, attach its
-    files (held until now by `scheduled_id`, announcements/scheduling.py) and mail it."""
-    announcement = _write_announcement(identity, branch_id, title, body, body_html, files)
+    files (held until now by `scheduled_id`, announcements/scheduling.py) and mail it;
+    then the same for a copy in each branch of `also`."""
+    sent_to = [{"id": branch.pk, "name": branch.name} for branch in also] or None
+    announcement = _write_announcement(identity, branch_id, title, body, body_html, files, sent_to=sent_to)
     attachments_module.attach(files, announcement.pk, scheduled_id=scheduled_id)
     mailing.after_post(announcement.pk)  # once committed, to members who want it by e-mail
+    if also:
+        source = Branch.objects.get(pk=branch_id)
+        mailed = [branch_id]
+        for branch in also:
+            # The files are shared, not copied: new rows naming the same stored files.
+            shared = attachments_module.share(files, branch.pk)
+            copy = _write_announcement(identity, branch.pk, title, body, body_html, shared, copy_of=announcement,
+                                       sent_from=source)
+            attachments_module.attach(shared, copy.pk)
+            # A member of several of these branches (a branch and its group) gets one mail.
+            mailing.after_post(copy.pk, not_in=list(mailed))
+            mailed.append(branch.pk)
     return announcement
 
 
 def _write_announcement(
-    identity: Identity, branch_id: int, title: str, body: str, body_html: str, files: list[Attachment]
+    identity: Identity, branch_id: int, title: str, body: str, body_html: str, files: list[Attachment], *,
+    sent_to: list[dict] | None = None, copy_of: Announcement | None = None, sent_from: Branch | None = None,
 ) -> Announcement:
     created: list[Announcement] = []
 
@@ -102,7 +138,14 @@ def _write_announcement(
         fields = dict(branch_id=branch_id, author_id=identity.user_id, title=title, body=body,
                       body_html=body_html, seq=seq)
         fields["created_at"] = timezone.now()
+        # Only when set: the common post's statement keeps its columns (and its plan).
+        if sent_to:
+            fields["sent_to"] = sent_to
+        if copy_of is not None:
+            fields.update(copy_of_id=copy_of.pk, sent_from_id=sent_from.pk)
         announcement = Announcement(**fields)
+        if sent_from is not None:
+            announcement.sent_from = sent_from
         columns = {name.removesuffix("_id"): value for name, value in fields.items()}
         # In a batch on PostgreSQL its id was drawn with the stream's head, and the row
         # waits for the batch's one flush; otherwise the INSERT returns the id.

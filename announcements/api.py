@@ -20,6 +20,7 @@ class AnnouncementIn(Schema):
 
 class NewAnnouncementIn(AnnouncementIn):
     attachments: list[int] = []  # ids from POST /branches/{branch_id}/attachments
+    also: list[int] = []  # 下发: ids of branches below this one that get it too, each a copy of its own
 
 
 class EditedAnnouncementIn(AnnouncementIn):
@@ -49,7 +50,7 @@ def post_announcement(
 
     def write() -> dict:
         a = actions.post_announcement(identity=identity, branch_id=branch_id, title=payload.title, body=payload.body,
-                                      attachments=payload.attachments)
+                                      attachments=payload.attachments, also=payload.also)
         return {"announcement": a.to_dict()}
 
     return Status(201, once_if_keyed(identity, idempotency_key, "announcements.post", write))
@@ -162,7 +163,7 @@ def schedule_announcement(
     def write() -> dict:
         s = scheduling.schedule_announcement(identity=identity, branch_id=branch_id, title=payload.title,
                                              body=payload.body, publish_at=payload.publish_at,
-                                             attachments=payload.attachments)
+                                             attachments=payload.attachments, also=payload.also)
         return {"scheduled": scheduling.to_dict(s)}
 
     return Status(201, once_if_keyed(identity, idempotency_key, "announcements.schedule", write))

@@ -172,6 +172,19 @@ def attach(attachments: list[Attachment], announcement_id: int, *, scheduled_id:
     _take(attachments, {"scheduled_id": scheduled_id}, announcement_id=announcement_id)
 
 
+def share(attachments: list[Attachment], branch_id: int) -> list[Attachment]:
+    """下发: the same files for a copy of the announcement in another branch, not attached
+    yet: new rows (that branch's readers may open them) naming the same stored files,
+    which stay on disk while any row names them (detach)."""
+    if not attachments:
+        return []
+    return Attachment.objects.bulk_create([
+        Attachment(branch_id=branch_id, uploaded_by_id=a.uploaded_by_id, file=a.file.name, preview=a.preview.name,
+                   name=a.name, size=a.size, content_type=a.content_type)
+        for a in attachments
+    ])
+
+
 def hold(attachments: list[Attachment], scheduled_id: int) -> None:
     """Inside the transaction that schedules an announcement for later (定时发布): its
     files wait with it, and no longer count as waiting to be attached."""
@@ -199,7 +212,17 @@ def detach(removed: list[Attachment]) -> None:
     Attachment.objects.filter(pk__in=[f.pk for f in removed]).delete()
     stored = [field.name for f in removed for field in (f.file, f.preview) if field]
     storage = removed[0].file.storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in stored])
+
+    def delete_unnamed() -> None:
+        # A file shared with the copies of an announcement sent below (share) stays
+        # while another row names it.
+        named = set(Attachment.objects.filter(file__in=stored).values_list("file", flat=True))
+        named |= set(Attachment.objects.filter(preview__in=stored).values_list("preview", flat=True))
+        for name in stored:
+            if name not in named:
+                storage.delete(name)
+
+    transaction.on_commit(delete_unnamed)
 
 
 def discard_upload(*, identity: Identity, attachment_id: int) -> None:

@@ -27,28 +27,27 @@ from accounts import language, outbox, unsubscribe
 log = logging.getLogger(__name__)
 
 
-def after_post(announcement_id: int, base_url: str | None = None) -> None:
-    """Called in the post's transaction: once it commits, mail the members."""
-    _after_commit(announcement_id, base_url, None)
+def after_post(announcement_id: int, base_url: str | None = None, *, not_in: list[int] = ()) -> None:
+    """Called in the post's transaction: once it commits, mail the members (`not_in`:
+    but not those of these branches, who were mailed another copy of it)."""
+    outbox.after_commit(_send, announcement_id, base_url, None, list(not_in))
 
 
 def after_reminder(announcement_id: int, user_ids: list[int]) -> None:
     """Called in the reminder's transaction (提醒未读): once it commits, mail it again to
     those of `user_ids` who take announcements by e-mail, marked as a reminder."""
-    _after_commit(announcement_id, None, list(user_ids))
+    outbox.after_commit(_send, announcement_id, None, list(user_ids))
 
 
-def _after_commit(announcement_id: int, base_url: str | None, only: list[int] | None) -> None:
-    outbox.after_commit(_send, announcement_id, base_url, only)
-
-
-def recipients(announcement, only: list[int] | None = None) -> dict[str, list[tuple[int, str]]]:
+def recipients(announcement, only: list[int] | None = None, not_in: list[int] = ()) -> dict[str, list[tuple[int, str]]]:
     """Whom to mail `announcement` to, (user id, address), by the language each member
-    reads; `only`: of these users alone."""
+    reads; `only`: of these users alone; `not_in`: none who belong to these branches."""
     User = get_user_model()
     members = User.objects.filter(is_active=True, memberships__branch_id=announcement.branch_id)
     if only is not None:
         members = members.filter(pk__in=only)
+    if not_in:
+        members = members.exclude(memberships__branch_id__in=not_in)
     members = dict(
         members.exclude(pk=announcement.author_id).exclude(email="")
         .exclude(mail_settings__announcements=False)
@@ -60,7 +59,7 @@ def recipients(announcement, only: list[int] | None = None) -> dict[str, list[tu
     return {code: sorted(people, key=lambda person: person[1]) for code, people in by_language.items()}
 
 
-def _send(announcement_id: int, base_url: str | None, only: list[int] | None = None) -> int:
+def _send(announcement_id: int, base_url: str | None, only: list[int] | None = None, not_in: list[int] = ()) -> int:
     from .models import Announcement
 
     try:
@@ -70,7 +69,7 @@ def _send(announcement_id: int, base_url: str | None, only: list[int] | None = N
         )
         if announcement is None:
             return 0
-        to = recipients(announcement, only)
+        to = recipients(announcement, only, not_in)
         if not to:
             return 0
         base = (base_url or settings.SITE_URL).rstrip("/")

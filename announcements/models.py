@@ -33,6 +33,14 @@ class Announcement(models.Model):
     pinned_at = models.DateTimeField(_("pinned at"), null=True, blank=True)
     # 提醒未读: when a secretary last reminded those who had not read it yet.
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    # 下发: a secretary of a branch above may send an announcement to branches below it
+    # at the same time; each gets a copy of its own (its own readers, unread counts and
+    # mail). A copy names the branch it came from; the original, where it went.
+    copy_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies",
+                                verbose_name=_("copy of"))
+    sent_from = models.ForeignKey("accounts.Branch", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("sent from"))
+    sent_to = models.JSONField(_("also sent to"), null=True, blank=True)  # [{"id", "name"}] of those branches
 
     class Meta:
         verbose_name = _("announcement")
@@ -66,7 +74,21 @@ class Announcement(models.Model):
             "pinned_at": iso(self.pinned_at) if self.pinned_at else None,
             "attachments": self.attachment_dicts(),
             "seq": self.seq,
+            **self.routing(),
         }
+
+    @property
+    def sent_to_names(self) -> list[str]:
+        return [branch["name"] for branch in self.sent_to or []]
+
+    def routing(self) -> dict:
+        """下发: where a copy came from, or where the original also went (absent for the
+        plain announcement of one branch)."""
+        if self.sent_from_id is not None:
+            return {"sent_from": {"id": self.sent_from_id, "name": self.sent_from.name}}
+        if self.sent_to:
+            return {"sent_to": self.sent_to}
+        return {}
 
 
 class Reading(models.Model):
@@ -107,6 +129,8 @@ class ScheduledAnnouncement(models.Model):
     announcement = models.OneToOneField(Announcement, null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="+", verbose_name=_("announcement"))
     problem = models.CharField(_("problem"), max_length=300, blank=True, default="")
+    # 下发: ids of the branches below that get it too once it is published.
+    also = models.JSONField(_("also sent to"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -117,6 +141,19 @@ class ScheduledAnnouncement(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def also_branches(self) -> list[dict]:
+        """The branches below it goes to as well, {"id", "name"}, in the tree's order (as kept)."""
+        from accounts.models import Branch
+
+        if not self.also:
+            return []
+        names = dict(Branch.objects.filter(pk__in=self.also).values_list("pk", "name"))
+        return [{"id": pk, "name": names[pk]} for pk in self.also if pk in names]
+
+    @property
+    def also_names(self) -> list[str]:
+        return [branch["name"] for branch in self.also_branches()]
 
 
 def _stored_name(instance: Attachment, filename: str) -> str:

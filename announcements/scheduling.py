@@ -62,6 +62,7 @@ def to_dict(s: ScheduledAnnouncement, *, files: list | None = None) -> dict:
         "problem": s.problem,
         "announcement": s.announcement_id,
         "attachments": [f.to_dict() for f in (s.attachments.all() if files is None else files)],
+        "also": s.also_branches(),
         "created_at": iso(s.created_at),
         "updated_at": iso(s.updated_at),
     }
@@ -129,9 +130,11 @@ def when(branch_id: int, value: str) -> datetime:
 
 
 def schedule_announcement(*, identity: Identity, branch_id: int, title: str, body: str, publish_at: str,
-                          attachments: list[int] = ()) -> ScheduledAnnouncement:
-    """Keep an announcement to be published at `publish_at` (secretaries)."""
+                          attachments: list[int] = (), also: list[int] = ()) -> ScheduledAnnouncement:
+    """Keep an announcement to be published at `publish_at` (secretaries); `also`: the
+    branches below that get it too (下发), checked again when it is published."""
     title, body = actions.check_post_announcement(identity, branch_id, title, body)
+    targets = actions.check_also(branch_id, list(also))
     moment = when(branch_id, publish_at)
     files = attachments_module.waiting_for(identity, branch_id, list(attachments))
     with transaction.atomic():
@@ -141,7 +144,7 @@ def schedule_announcement(*, identity: Identity, branch_id: int, title: str, bod
             raise Conflict(_("At most %(max)d announcements can wait to be published. Publish or cancel one "
                              "first.") % {"max": WAITING_MAX})
         s = ScheduledAnnouncement.objects.create(branch_id=branch_id, author_id=identity.user_id, title=title,
-                                                 body=body, publish_at=moment)
+                                                 body=body, publish_at=moment, also=[b.pk for b in targets])
         attachments_module.hold(files, s.pk)
         _audit(identity, s, "schedule", before=None, after={"title": title, "publish_at": iso(moment)})
         _tell_secretaries(branch_id)
@@ -194,9 +197,10 @@ def publish_now(*, identity: Identity, scheduled_id: int) -> Announcement:
 
 def _publish(s: ScheduledAnnouncement, identity: Identity) -> Announcement:
     actions.check_may_post(identity, s.branch_id)
+    targets = actions.check_also(s.branch_id, s.also)  # a branch moved meanwhile fails it, with why
     files = list(s.attachments.all())
     announcement = actions.publish(identity, s.branch_id, s.title, s.body, render_markdown(s.body), files,
-                                   scheduled_id=s.pk)
+                                   scheduled_id=s.pk, also=targets)
     s.status, s.announcement, s.problem = Status.PUBLISHED, announcement, ""
     s.save(update_fields=["status", "announcement", "problem", "updated_at"])
     _tell_secretaries(s.branch_id)

@@ -23,7 +23,7 @@ def announcements_for(identity: Identity, branch_id: int, *, limit: int = PAGE_S
     if not can_read_branch(identity, branch_id):
         raise Forbidden(_("You are not a member of this branch."))
     qs = Announcement.objects.filter(branch_id=branch_id, withdrawn_at__isnull=True).select_related(
-        "author").prefetch_related("attachments")
+        "author", "sent_from").prefetch_related("attachments")
     pinned = [] if before is not None else list(qs.filter(pinned_at__isnull=False).order_by("-pinned_at", "-id"))
     page = qs.filter(pinned_at__isnull=True)
     if before is not None:
@@ -49,7 +49,7 @@ def search(identity: Identity, branch_id: int, q: str, *, limit: int = SEARCH_LI
     if not words:
         return [], []
     qs = Announcement.objects.filter(branch_id=branch_id, withdrawn_at__isnull=True).select_related(
-        "author").prefetch_related("attachments")
+        "author", "sent_from").prefetch_related("attachments")
     for word in words:
         qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word))
     return list(qs.order_by("-seq", "-id")[:limit]), words
@@ -159,7 +159,8 @@ def managed_announcement(identity: Identity, announcement_id: int, *, for_update
     Those who cannot read the branch, and everyone once it is withdrawn, are told it
     does not exist; members who can read it but are not secretaries, that they may not.
     """
-    qs = Announcement.objects.select_related("author").filter(pk=announcement_id, withdrawn_at__isnull=True)
+    qs = Announcement.objects.select_related("author", "sent_from").filter(pk=announcement_id,
+                                                                         withdrawn_at__isnull=True)
     if for_update:
         qs = qs.select_for_update(of=("self",))
     announcement = qs.first()
@@ -208,6 +209,15 @@ def read_counts(branch_id: int, items) -> dict[int, dict]:
         read = sum(1 for user_id in waiting if _has_read(a, user_id, markers, one_by_one))
         counts[a.pk] = {"read": read, "of": len(waiting)}
     return counts
+
+
+def copies_read(original: Announcement) -> list[tuple[Announcement, dict]]:
+    """下发: each copy still up in a branch below, with how many of that branch have read
+    it (for the original's secretaries, who manage those branches too)."""
+    place = {branch["id"]: i for i, branch in enumerate(original.sent_to or [])}  # as sent: the tree's order
+    copies = sorted(Announcement.objects.filter(copy_of=original, withdrawn_at__isnull=True).select_related("branch"),
+                    key=lambda copy: place.get(copy.branch_id, len(place)))
+    return [(copy, read_counts(copy.branch_id, [copy])[copy.pk]) for copy in copies]
 
 
 def _has_read(a: Announcement, user_id: int, markers: dict, one_by_one: dict) -> bool:

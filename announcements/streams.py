@@ -61,6 +61,7 @@ class PostArgs(OpArgs):
     title: str
     body: str
     attachments: list[int] = []  # ids of uploads (POST /api/branches/{id}/attachments)
+    also: list[int] = []  # 下发: branches below this one that get it too
 
 
 @register_op(
@@ -71,7 +72,8 @@ class PostArgs(OpArgs):
 )
 def post(ctx: OpContext, args: PostArgs) -> dict:
     announcement = actions.post_announcement(
-        identity=ctx.identity, branch_id=args.branch, title=args.title, body=args.body, attachments=args.attachments
+        identity=ctx.identity, branch_id=args.branch, title=args.title, body=args.body, attachments=args.attachments,
+        also=args.also,
     )
     return {"announcement": announcement.to_dict(author_name=ctx.identity.name)}
 
@@ -185,7 +187,8 @@ class ScheduleArgs(PostArgs):
 @register_op("announcements.schedule", args=ScheduleArgs, writes=True)
 def schedule(ctx: OpContext, args: ScheduleArgs) -> dict:
     s = scheduling.schedule_announcement(identity=ctx.identity, branch_id=args.branch, title=args.title,
-                                         body=args.body, publish_at=args.publish_at, attachments=args.attachments)
+                                         body=args.body, publish_at=args.publish_at, attachments=args.attachments,
+                                         also=args.also)
     return {"scheduled": scheduling.to_dict(s)}
 
 

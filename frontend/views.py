@@ -34,7 +34,7 @@ from accounts.api import request_identity
 from accounts.devices import record_session
 from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
 from accounts.models import MailSettings, Membership
-from accounts.selectors import ROLE_ORDER, can_manage_branch, can_read_branch
+from accounts.selectors import ROLE_ORDER, branches_below, can_manage_branch, can_read_branch
 from accounts.throttle import refusal_text as throttle_refusal
 from announcements import attachments as attachment_rules
 from announcements import scheduling as announcement_scheduling
@@ -328,6 +328,8 @@ def announcement_strings() -> dict[str, str]:
         "new": _("New"),
         "empty": _("No announcements yet."),
         "posted_live": _("New announcement: %(title)s"),
+        "sent_from": _("From %(name)s"),
+        "sent_to": _("Also sent to: %(names)s"),
         "publishing": _("Publishing…"),
         "queued": _("You are offline. It will be published as soon as the connection is back."),
         "published": _("Published."),
@@ -415,7 +417,7 @@ def announcement(request, announcement_id: int):
     """One announcement, to link to (mail, a shared link). A withdrawn one says so (410)."""
     from announcements.models import Announcement
 
-    a = Announcement.objects.select_related("branch", "author").filter(pk=announcement_id).first()
+    a = Announcement.objects.select_related("branch", "author", "sent_from").filter(pk=announcement_id).first()
     if a is None or not can_read_branch(request_identity(request), a.branch_id):
         raise Http404("no such announcement")
     withdrawn = a.withdrawn_at is not None
@@ -423,12 +425,14 @@ def announcement(request, announcement_id: int):
     if not withdrawn and identity.is_user and a.author_id != identity.user_id:
         # Opening it (from the list, a notification, the mail) is reading it: 已读.
         read_announcements(identity=identity, branch_id=a.branch_id, announcement_ids=[a.pk])
-    readers = None
+    readers, copies = None, []
     if not withdrawn and can_manage_branch(identity, a.branch_id):  # who has read it, for its secretary
         readers = announcement_selectors.readers_of(identity, a.pk, as_json=False)
         readers["of"] = len(readers["read"]) + len(readers["unread"])
+        if a.sent_to:  # 下发: and how far each branch below has got with its copy
+            copies = announcement_selectors.copies_read(a)
     return render(request, "frontend/announcement.html",
-                  {"a": None if withdrawn else a, "branch": a.branch, "readers": readers},
+                  {"a": None if withdrawn else a, "branch": a.branch, "readers": readers, "copies": copies},
                   status=410 if withdrawn else 200)
 
 
@@ -555,8 +559,9 @@ def announcements(request, branch_id: int):
         "me": identity.user_id,
         "login_url": reverse("login"),
     }
-    scheduled = []
+    scheduled, below = [], []
     if can_post:  # uploads go over HTTP (POST /api/branches/{id}/attachments)
+        below = branches_below(branch.pk)  # 下发: where a post here may go as well
         scheduled = announcement_scheduling.open_ones(branch.pk)
         config["scheduled_stream"] = announcement_scheduling.stream_for(branch.pk)
         config.update(attachments_max=attachment_rules.PER_ANNOUNCEMENT, attachment_accept=",".join(attachment_rules.TYPES),
@@ -573,6 +578,7 @@ def announcements(request, branch_id: int):
             "stream": stream_for(branch.pk),
             "announcements": items,
             "scheduled": scheduled,
+            "below": below,
             "read_seq": read_seq,
             "unread": unread,
             "title_max": TITLE_MAX,

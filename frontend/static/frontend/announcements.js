@@ -81,7 +81,10 @@ function renderItem(a) {
   }
   const body = el("div", "announcement-body post-body");
   body.innerHTML = a.body_html; // rendered and sanitised by the server: the only HTML parsed here
-  article.append(title, meta, body);
+  article.append(title, meta);
+  const routing = renderRouting(a);
+  if (routing) article.append(routing);
+  article.append(body);
   if (a.attachments && a.attachments.length) article.append(renderAttachments(a.attachments));
   if (config.can_post) {
     const receipt = renderReceipt(a);
@@ -91,6 +94,20 @@ function renderItem(a) {
   }
   li.append(article);
   return li;
+}
+
+/** 下发: the branch a copy came from, or the branches below the original also went to. */
+function renderRouting(a) {
+  if (a.sent_from) {
+    const line = el("p", "announcement-routing small");
+    line.append(el("span", "tag", interpolate(t.sent_from, { name: a.sent_from.name })));
+    return line;
+  }
+  if (a.sent_to && a.sent_to.length) {
+    const names = listNames(a.sent_to.map((branch) => branch.name), lang);
+    return el("p", "announcement-routing muted small", interpolate(t.sent_to, { names }));
+  }
+  return null;
 }
 
 /** Sizes as the server's pages show them (Django's filesizeformat): 1.2 MB. */
@@ -693,6 +710,22 @@ if (form) {
     showLater();
     if (later.checked) publishAt.focus();
   });
+  // 下发: "All of them" ticks every branch below, and shows whether some or all are ticked.
+  const alsoList = $("compose-also");
+  const alsoBoxes = alsoList ? [...alsoList.querySelectorAll("input[name=also]")] : [];
+  const alsoAll = $("compose-also-all");
+  const showAlsoAll = () => {
+    const ticked = alsoBoxes.filter((box) => box.checked).length;
+    alsoAll.checked = ticked === alsoBoxes.length;
+    alsoAll.indeterminate = ticked > 0 && ticked < alsoBoxes.length;
+  };
+  if (alsoAll) {
+    alsoAll.addEventListener("change", () => {
+      for (const box of alsoBoxes) box.checked = alsoAll.checked;
+    });
+    for (const box of alsoBoxes) box.addEventListener("change", showAlsoAll);
+    form.addEventListener("reset", () => setTimeout(showAlsoAll));
+  }
   const preview = bindPreview("compose", { conn, rt, strings: t.preview });
   const uploads = bindUploads($("compose-files"), $("compose-uploads"), $("compose-attachments-error"), uploadContext);
   const draft = keepDraft(form, `announcement:${config.branch}`, { title: $("compose-title"), body: $("compose-body") }, rt, conn);
@@ -702,6 +735,7 @@ if (form) {
       body: { input: $("compose-body"), error: $("compose-body-error") },
       attachments: { input: $("compose-files"), error: $("compose-attachments-error") },
       publish_at: { input: publishAt, error: $("compose-publish-at-error") },
+      ...(alsoBoxes.length ? { also: { input: alsoBoxes[0], error: $("compose-also-error") } } : {}),
     },
     validate: () =>
       uploads.problem() || (later.checked && !publishAt.value ? { field: "publish_at", message: t.publish_at_required } : null),
@@ -717,6 +751,8 @@ if (form) {
         body: $("compose-body").value,
         attachments: uploads.ids(),
       };
+      const also = alsoBoxes.filter((box) => box.checked).map((box) => Number(box.value));
+      if (also.length) args.also = also;
       if (!later.checked) return conn.write("announcements.post", args);
       // A time on the branch's clock, as the input shows it; the server reads it so.
       return conn.write("announcements.schedule", { ...args, publish_at: publishAt.value });

@@ -3,7 +3,7 @@
 // list) and asked for again whenever the page comes online; each can be changed (its
 // text, time and files), published at once or cancelled. The compose form's "Publish
 // later" is in announcements.js; both use branchClock() for times on the branch's clock.
-import { Status, describeError, interpolate } from "./realtime.js";
+import { Status, describeError, interpolate, listNames } from "./realtime.js";
 import { timeFormatter } from "./forum_common.js";
 import { editAttachments } from "./uploads.js";
 import { bindWriteForm, confirmTwice, formField, textForm } from "./write_form.js";
@@ -64,6 +64,10 @@ export function bindScheduled({ conn, config, t, rt }) {
       const link = el("a", "", f.name);
       link.href = f.url; // its secretaries may open what will go out
       meta.append(" · ", link);
+    }
+    if (s.also && s.also.length) {
+      const lang = document.documentElement.lang || "zh-hans";
+      meta.append(" · ", interpolate(t.sent_to, { names: listNames(s.also.map((branch) => branch.name), lang) }));
     }
     li.append(when, el("h3", "scheduled-title", s.title), meta);
     if (s.status === "failed") li.append(el("p", "alert alert-error", interpolate(t.not_published, { problem: s.problem })));

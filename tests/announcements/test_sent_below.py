@@ -1,0 +1,196 @@
+"""下发: a secretary of a branch above (a 党委) posts an announcement to its own branch
+and, at the same time, to branches below it. Each gets a copy of its own (its stream,
+its readers and unread counts, its mail), saying where it came from; the original
+lists where it went. Only branches below may be named; the files are shared, not
+copied, and stay while any copy names them; a member of two of those branches is
+mailed once; scheduled posts go below too when they are published."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from channels.db import database_sync_to_async
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from accounts import outbox
+from accounts.identity import identity_for_user
+from accounts.models import Membership
+from accounts.selectors import branches_below
+from announcements import actions, scheduling, selectors
+from announcements.models import Announcement, Attachment, ScheduledAnnouncement
+from realtime.errors import Invalid
+from realtime.testing import capture_events
+from tests.announcements.test_attachments import PDF, client_for, upload
+from tests.realtime.conftest import connect  # noqa: F401  (the /ws/ fixture)
+
+
+def ident(user):
+    return identity_for_user(user)
+
+
+def post_from_committee(people, tree, also, title="关于开展主题党日活动的通知", **kwargs) -> Announcement:
+    return actions.post_announcement(identity=ident(people["committee_secretary"]), branch_id=tree["committee"].pk,
+                                     title=title, body="各支部：本月第三周开展主题党日。", also=also, **kwargs)
+
+
+@pytest.mark.django_db
+def test_the_branches_below_are_listed_in_tree_order(tree):
+    assert [(b.name, depth) for b, depth in branches_below(tree["committee"].pk)] == [
+        ("第一党支部", 1), ("第一党小组", 2), ("第二党支部", 1)]
+    assert [b.name for b, _depth in branches_below(tree["a"].pk)] == ["第一党小组"]
+    assert branches_below(tree["b"].pk) == []
+
+
+@pytest.mark.django_db
+def test_each_branch_below_gets_a_copy_of_its_own(people, tree):
+    a, b, committee = tree["a"], tree["b"], tree["committee"]
+    with capture_events() as events:
+        original = post_from_committee(people, tree, [b.pk, a.pk])
+    posted = {e.stream: e.data for e in events if e.type == "announcement.posted"}
+    assert set(posted) == {f"announcements:{committee.pk}", f"announcements:{a.pk}", f"announcements:{b.pk}"}
+    assert posted[f"announcements:{committee.pk}"]["sent_to"] == [
+        {"id": a.pk, "name": "第一党支部"}, {"id": b.pk, "name": "第二党支部"}]
+    for branch in (a, b):
+        data = posted[f"announcements:{branch.pk}"]
+        assert data["sent_from"] == {"id": committee.pk, "name": "党委"} and "sent_to" not in data
+        assert data["branch"] == branch.pk and data["title"] == original.title and data["id"] != original.pk
+    copies = Announcement.objects.filter(copy_of=original).order_by("branch_id")
+    assert [c.branch_id for c in copies] == [a.pk, b.pk]
+    assert all(c.author_id == people["committee_secretary"].pk and c.seq == 1 for c in copies)
+
+    # In branch A it is one of A's announcements: listed, unread, counted among A's readers.
+    member = ident(people["member"])
+    (listed,) = selectors.listed(member, a.pk, selectors.announcements_for(member, a.pk))
+    assert listed["sent_from"]["name"] == "党委" and not listed["read"]
+    assert selectors.unread_count(member, a.pk) == 1
+    copy_a = copies[0]
+    assert selectors.read_counts(a.pk, [copy_a])[copy_a.pk] == {"read": 0, "of": 4}
+    actions.read_announcements(identity=member, branch_id=a.pk, announcement_ids=[copy_a.pk])
+    assert selectors.read_counts(a.pk, [copy_a])[copy_a.pk] == {"read": 1, "of": 4}
+    # Branch B's members do not see A's copy, and A's secretary does not manage B's.
+    assert [x.pk for x in selectors.announcements_for(ident(people["other_secretary"]), b.pk)] == [copies[1].pk]
+    # The original's own branch counts only its own members (here the author alone,
+    # who is not among its readers).
+    assert selectors.read_counts(committee.pk, [original])[original.pk] == {"read": 0, "of": 0}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("also, why", [
+    ("b", "only to branches below"),          # a sibling, not below A
+    ("committee", "only to branches below"),  # above
+    ("a", "only to branches below"),          # itself
+    ("a1,a1", "named twice"),
+])
+def test_only_branches_below_may_be_named_and_a_refusal_writes_nothing(people, tree, also, why):
+    with pytest.raises(Invalid) as refused:
+        actions.post_announcement(identity=ident(people["secretary"]), branch_id=tree["a"].pk, title="通知",
+                                  body="正文", also=[tree[name].pk for name in also.split(",")])
+    assert refused.value.field == "also" and why in refused.value.message
+    assert not Announcement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_branch_secretary_sends_to_the_groups_below(people, tree):
+    original = actions.post_announcement(identity=ident(people["secretary"]), branch_id=tree["a"].pk,
+                                         title="小组学习安排", body="正文", also=[tree["a1"].pk])
+    (copy,) = Announcement.objects.filter(copy_of=original)
+    assert copy.branch_id == tree["a1"].pk and copy.sent_from_id == tree["a"].pk
+    assert original.sent_to == [{"id": tree["a1"].pk, "name": "第一党小组"}]
+
+
+@pytest.mark.django_db
+def test_the_files_are_shared_and_stay_while_any_copy_names_them(people, tree, make_user, settings,
+                                                                 django_capture_on_commit_callbacks):
+    in_group = make_user("zubei", branch=tree["a1"], roles=("full",))
+    secretary = client_for(people["secretary"])
+    file_id = upload(secretary, tree["a"]).json()["attachment"]["id"]
+    original = actions.post_announcement(identity=ident(people["secretary"]), branch_id=tree["a"].pk,
+                                         title="学习材料", body="见附件", attachments=[file_id], also=[tree["a1"].pk])
+    (copy,) = Announcement.objects.filter(copy_of=original)
+    (shared,) = copy.attachments.all()
+    stored = Path(settings.MEDIA_ROOT) / shared.file.name
+    assert shared.pk != file_id and shared.file.name == Attachment.objects.get(pk=file_id).file.name
+    assert shared.branch_id == tree["a1"].pk and copy.to_dict()["attachments"][0]["id"] == shared.pk
+    # The group's member opens it through the group's copy, not through branch A's.
+    group_member = client_for(in_group)
+    assert group_member.get(f"/attachments/{shared.pk}/{shared.name}").status_code == 200
+    assert group_member.get(f"/attachments/{file_id}/{shared.name}").status_code == 404
+
+    for announcement in (original, copy):
+        with django_capture_on_commit_callbacks(execute=True) as hooks:
+            actions.edit_announcement(identity=ident(people["secretary"]), announcement_id=announcement.pk,
+                                      title="学习材料", body="附件已撤下", attachments=[])
+        assert hooks  # the files' deletion ran
+        if announcement is original:
+            assert stored.read_bytes() == PDF  # the group's copy still names it
+    assert not stored.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the mail thread reads what was committed
+def test_a_member_of_two_of_the_branches_is_mailed_once(people, tree, make_user, settings):
+    settings.SENDS_EMAIL = True
+    both = make_user("both", branch=tree["a"], roles=("full",), email="both@example.org")
+    Membership.objects.create(user=both, branch=tree["a1"], role="full")
+    make_user("group_only", branch=tree["a1"], roles=("full",), email="group@example.org")
+    people["member"].email = "member@example.org"
+    people["member"].save()
+    post_from_committee(people, tree, [tree["a"].pk, tree["a1"].pk])
+    outbox.wait_idle()
+    sent = sorted((m.to[0], m.subject) for m in mail.outbox)
+    assert sent == [("both@example.org", "[第一党支部] 关于开展主题党日活动的通知"),
+                    ("group@example.org", "[第一党小组] 关于开展主题党日活动的通知"),
+                    ("member@example.org", "[第一党支部] 关于开展主题党日活动的通知")]
+
+
+@pytest.mark.django_db
+def test_scheduled_ones_go_below_when_published_and_fail_if_a_branch_moved(people, tree):
+    committee_secretary = ident(people["committee_secretary"])
+    at = (timezone.now() + timedelta(hours=1)).isoformat()
+    s = scheduling.schedule_announcement(identity=committee_secretary, branch_id=tree["committee"].pk,
+                                         title="明早通知", body="正文", publish_at=at, also=[tree["b"].pk])
+    assert scheduling.to_dict(s)["also"] == [{"id": tree["b"].pk, "name": "第二党支部"}]
+    with pytest.raises(Invalid):
+        scheduling.schedule_announcement(identity=committee_secretary, branch_id=tree["committee"].pk,
+                                         title="x", body="y", publish_at=at, also=[tree["committee"].pk])
+    moved = scheduling.schedule_announcement(identity=committee_secretary, branch_id=tree["committee"].pk,
+                                             title="后天通知", body="正文", publish_at=at, also=[tree["a1"].pk])
+    tree["a1"].parent = None  # taken out of the tree before it is due
+    tree["a1"].save()
+    assert scheduling.publish_due(now=timezone.now() + timedelta(hours=2)) == 1
+    published = Announcement.objects.get(pk=ScheduledAnnouncement.objects.get(pk=s.pk).announcement_id)
+    assert [c.branch_id for c in published.copies.all()] == [tree["b"].pk]
+    moved.refresh_from_db()
+    assert moved.status == ScheduledAnnouncement.Status.FAILED and "below" in moved.problem
+    assert not Announcement.objects.filter(title="后天通知").exists()
+
+
+@pytest.mark.django_db
+def test_over_http(people, tree):
+    client = Client()
+    client.force_login(people["committee_secretary"])
+    answer = client.post(f"/api/branches/{tree['committee'].pk}/announcements",
+                         {"title": "通知", "body": "正文", "also": [tree["b"].pk]}, content_type="application/json")
+    assert answer.status_code == 201 and answer.json()["announcement"]["sent_to"][0]["id"] == tree["b"].pk
+    answer = client.post(f"/api/branches/{tree['committee'].pk}/announcements",
+                         {"title": "通知", "body": "正文", "also": [99999]}, content_type="application/json")
+    assert answer.status_code == 400 and Announcement.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_over_the_socket_readers_below_see_it_live(connect, people, tree):  # noqa: F811
+    reader = await connect(people["other_secretary"])
+    await reader.call("subscribe", {"stream": f"announcements:{tree['b'].pk}"})
+    writer = await connect(people["committee_secretary"])
+    reply = await writer.call("announcements.post", {"branch": tree["committee"].pk, "title": "通知", "body": "正文",
+                                                     "also": [tree["b"].pk]}, cid="below-0001")
+    assert reply["op"] == "ok" and reply["data"]["announcement"]["sent_to"] == [{"id": tree["b"].pk, "name": "第二党支部"}]
+    event = (await reader.recv_until(lambda f: f["op"] == "event"))[-1]
+    assert event["type"] == "announcement.posted" and event["data"]["sent_from"]["name"] == "党委"
+    bad = await writer.call("announcements.post", {"branch": tree["committee"].pk, "title": "通知", "body": "正文",
+                                                   "also": "all"}, cid="below-0002")
+    assert bad["op"] == "error" and bad["code"] == "bad_request"
+    assert await database_sync_to_async(Announcement.objects.count)() == 2

@@ -1,0 +1,61 @@
+"""下发 in Chromium: the 党委's secretary ticks "all of them" under the compose form and
+publishes; a member of a branch below sees the copy arrive live, marked as from the
+党委, and the secretary's original says where it went and, opened, how far each
+branch below has read it."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from .test_accessibility import violations
+from .test_announcements_live import wait_online
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_committee_notice_reaches_the_branches_below_live(own_server, open_page):
+    committee = own_server.branch_id("城东街道党委")
+    branch = own_server.branch_id("第一党支部")
+    member = open_page(own_server, "dangyuan", f"/branches/{branch}/announcements/", background=True)
+    secretary = open_page(own_server, "dangwei", f"/branches/{committee}/announcements/")
+    wait_online(member)
+    wait_online(secretary)
+
+    below = secretary.locator("#compose .also-field")
+    expect(below.locator("legend")).to_have_text("同时下发到下级组织")
+    expect(below.locator("#compose-also label")).to_have_text(["第一党支部", "第一党小组", "第二党支部"])
+    below.get_by_label("全部下级组织").check()
+    expect(below.locator("#compose-also input:checked")).to_have_count(3)
+    below.get_by_label("第一党小组").uncheck()
+    expect(below.get_by_label("全部下级组织")).not_to_be_checked()
+    assert below.get_by_label("全部下级组织").evaluate("box => box.indeterminate")
+    assert not violations(secretary)
+    if os.environ.get("BL_SHOTS"):
+        secretary.locator("#compose").screenshot(path=os.path.join(os.environ["BL_SHOTS"], "sent-below-compose.png"))
+
+    title = f"关于开展冬季送温暖活动的通知 {uuid.uuid4().hex[:6]}"
+    secretary.fill("#compose-title", title)
+    secretary.fill("#compose-body", "各党支部：请于本月底前走访慰问困难党员。")
+    secretary.click("#compose button[type=submit]")
+    expect(secretary.locator("#compose-status")).to_have_text("已发布。")
+    expect(below.locator("#compose-also input:checked")).to_have_count(0)  # the form starts afresh
+
+    original = secretary.locator("#announcement-list .announcement", has_text=title)
+    expect(original.locator(".announcement-routing")).to_have_text("已同时下发到：第一党支部、第二党支部")
+    copy = member.locator("#announcement-list .announcement", has_text=title)
+    expect(copy.locator(".announcement-routing")).to_have_text("来自城东街道党委")
+    expect(copy).to_have_class(re.compile(r"\bis-unread\b"))
+
+    # Opened, the original shows each branch's own reading of its copy.
+    secretary.locator(".announcement-title a", has_text=title).click()
+    expect(secretary.locator("#below li")).to_have_text([re.compile(r"^第一党支部 已读 0/\d+$"),
+                                                        re.compile(r"^第二党支部 已读 0/\d+$")])
+    member.goto(secretary.locator("#below li a").first.get_attribute("href"))  # the member opens A's copy
+    expect(member.locator(".announcement-routing")).to_have_text("来自城东街道党委")
+    secretary.reload()
+    expect(secretary.locator("#below li").first).to_have_text(re.compile(r"^第一党支部 已读 1/\d+$"))
