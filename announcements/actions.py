@@ -299,6 +299,16 @@ def remind_unread(*, identity: Identity, announcement_id: int) -> dict:
 # -- corrections: edit and withdraw (撤回) -------------------------------------------------
 
 
+def check_may_change(identity: Identity, announcement: Announcement) -> None:
+    """A copy sent from a branch above (下发) says what that branch wrote: only the
+    secretaries of that branch (or above it) correct or withdraw it. The branch's own
+    secretaries still pin it and remind its readers."""
+    if announcement.sent_from_id is not None and not role_on_chain(
+            identity.user_id, announcement.sent_from_id, [Membership.Role.SECRETARY]):
+        raise Forbidden(_("This announcement was sent from %(name)s: only its secretaries may correct or withdraw "
+                          "it.") % {"name": announcement.sent_from.name})
+
+
 @transaction.atomic
 def edit_announcement(
     *, identity: Identity, announcement_id: int, title: str, body: str, attachments: list[int] | None = None
@@ -308,6 +318,7 @@ def edit_announcement(
     pages update in place; the unread counts do not change (an edit is not a new
     announcement). A file taken off is deleted."""
     announcement = managed_announcement(identity, announcement_id, for_update=True)
+    check_may_change(identity, announcement)
     title, body = _clean(title, body)
     current = list(announcement.attachments.all())
     wanted = [f.pk for f in current] if attachments is None else list(attachments)
@@ -339,6 +350,7 @@ def withdraw_announcement(*, identity: Identity, announcement_id: int) -> Announ
     """Withdraw (撤回) an announcement: gone from every page and unread count; kept,
     with who withdrew it, in the audit log."""
     announcement = managed_announcement(identity, announcement_id, for_update=True)
+    check_may_change(identity, announcement)
     announcement.withdrawn_at = timezone.now()
     announcement.save(update_fields=["withdrawn_at"])
     append_event(

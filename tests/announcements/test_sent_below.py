@@ -14,7 +14,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.core import mail
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import outbox
 from accounts.identity import identity_for_user
@@ -22,7 +22,7 @@ from accounts.models import Membership
 from accounts.selectors import branches_below
 from announcements import actions, scheduling, selectors
 from announcements.models import Announcement, Attachment, ScheduledAnnouncement
-from realtime.errors import Invalid
+from realtime.errors import Forbidden, Invalid
 from realtime.testing import capture_events
 from tests.announcements.test_attachments import PDF, client_for, upload
 from tests.realtime.conftest import connect  # noqa: F401  (the /ws/ fixture)
@@ -86,11 +86,28 @@ def test_each_branch_below_gets_a_copy_of_its_own(people, tree):
     ("a1,a1", "named twice"),
 ])
 def test_only_branches_below_may_be_named_and_a_refusal_writes_nothing(people, tree, also, why):
-    with pytest.raises(Invalid) as refused:
+    with pytest.raises(Invalid) as refused, translation.override("en"):
         actions.post_announcement(identity=ident(people["secretary"]), branch_id=tree["a"].pk, title="通知",
                                   body="正文", also=[tree[name].pk for name in also.split(",")])
     assert refused.value.field == "also" and why in refused.value.message
     assert not Announcement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_copy_is_changed_by_the_sender_and_pinned_by_the_branch(people, tree):
+    original = post_from_committee(people, tree, [tree["a"].pk])
+    (copy,) = original.copies.all()
+    branch_secretary = ident(people["secretary"])
+    with pytest.raises(Forbidden), translation.override("en"):
+        actions.edit_announcement(identity=branch_secretary, announcement_id=copy.pk, title="改", body="改")
+    with pytest.raises(Forbidden) as refused, translation.override("en"):
+        actions.withdraw_announcement(identity=branch_secretary, announcement_id=copy.pk)
+    assert "sent from 党委" in refused.value.message
+    assert actions.pin_announcement(identity=branch_secretary, announcement_id=copy.pk, pinned=True).pinned_at
+    sender = ident(people["committee_secretary"])
+    assert actions.edit_announcement(identity=sender, announcement_id=copy.pk, title="更正", body="正文").title == "更正"
+    assert actions.withdraw_announcement(identity=sender, announcement_id=copy.pk).withdrawn_at
+    assert Announcement.objects.get(pk=original.pk).withdrawn_at is None  # the original stays
 
 
 @pytest.mark.django_db
@@ -160,7 +177,8 @@ def test_scheduled_ones_go_below_when_published_and_fail_if_a_branch_moved(peopl
                                              title="后天通知", body="正文", publish_at=at, also=[tree["a1"].pk])
     tree["a1"].parent = None  # taken out of the tree before it is due
     tree["a1"].save()
-    assert scheduling.publish_due(now=timezone.now() + timedelta(hours=2)) == 1
+    with translation.override("en"):
+        assert scheduling.publish_due(now=timezone.now() + timedelta(hours=2)) == 1
     published = Announcement.objects.get(pk=ScheduledAnnouncement.objects.get(pk=s.pk).announcement_id)
     assert [c.branch_id for c in published.copies.all()] == [tree["b"].pk]
     moved.refresh_from_db()

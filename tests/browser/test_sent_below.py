@@ -51,6 +51,13 @@ def test_a_committee_notice_reaches_the_branches_below_live(own_server, open_pag
     expect(copy.locator(".announcement-routing")).to_have_text("来自城东街道党委")
     expect(copy).to_have_class(re.compile(r"\bis-unread\b"))
 
+    # The branch's own secretary may pin the 党委's copy, not change or withdraw it.
+    branch_secretary = open_page(own_server, "shuji", f"/branches/{branch}/announcements/", background=True)
+    wait_online(branch_secretary)
+    actions = branch_secretary.locator("#announcement-list .announcement", has_text=title).locator(".announcement-actions")
+    expect(actions.get_by_role("button", name="置顶")).to_have_count(1)
+    expect(actions.get_by_role("button", name=re.compile("编辑|撤回"))).to_have_count(0)
+
     # Opened, the original shows each branch's own reading of its copy.
     secretary.locator(".announcement-title a", has_text=title).click()
     expect(secretary.locator("#below li")).to_have_text([re.compile(r"^第一党支部 已读 0/\d+$"),

@@ -34,11 +34,14 @@ PEOPLE = [
 ]
 
 # The notice of the upcoming general meeting is posted with the meeting (meetings/demo.py).
+# Branch key, author, title, text, and the branches below it is sent to as well (下发).
 ANNOUNCEMENTS = [
     ("b1", "shuji", "“三会一课”学习材料已上传",
-     "本月党课学习材料已上传，见附件，请大家在会前阅读。"),
+     "本月党课学习材料已上传，见附件，请大家在会前阅读。", []),
     ("b2", "shuji2", "第二党支部志愿服务报名",
-     "本周六上午组织社区志愿服务，请有意参加的党员在本通知下回复报名。"),
+     "本周六上午组织社区志愿服务，请有意参加的党员在本通知下回复报名。", []),
+    ("c", "dangwei", "关于做好年度党员民主评议工作的通知",
+     "各党支部：请于本月底前完成年度党员民主评议，评议结果报街道党委组织委员。", ["b1", "b2"]),
 ]
 
 # One 王书记 wrote to go out later (定时发布): title, text.
@@ -87,7 +90,7 @@ class Command(BaseCommand):
             for key, role in roles:
                 Membership.objects.get_or_create(user=user, branch=branches[key], role=role)
 
-        for key, author, title, body in ANNOUNCEMENTS:
+        for key, author, title, body, below in ANNOUNCEMENTS:
             branch = branches[key]
             if not Announcement.objects.filter(branch=branch, title=title).exists():
                 identity = identity_for_user(users[author])
@@ -95,7 +98,7 @@ class Command(BaseCommand):
                                            uploaded=SimpleUploadedFile(name, text.encode("utf-8")))
                          for name, text in ANNOUNCEMENT_FILES.get(title, [])]
                 post_announcement(identity=identity, branch_id=branch.pk, title=title, body=body,
-                                  attachments=[f.pk for f in files])
+                                  attachments=[f.pk for f in files], also=[branches[b].pk for b in below])
 
         # 李版主 has read the study materials (once, however often this runs): the
         # secretary's list shows a read count that is not zero.

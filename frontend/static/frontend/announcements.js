@@ -189,7 +189,11 @@ function renderControls(a) {
       showPageError(`${t.pin_failed} ${describeError(error, rt)}`);
     }
   });
-  bar.append(edit, pin, withdraw);
+  // 下发: a copy sent from above is corrected or withdrawn by the sender's secretaries;
+  // the branch's own still pin it and remind its readers.
+  const mayChange = !a.sent_from || (config.changes_from || []).includes(a.sent_from.id);
+  if (mayChange) bar.append(edit, pin, withdraw);
+  else bar.append(pin);
   return bar;
 }
 
