@@ -316,52 +316,74 @@ def edit_announcement(
     """Correct an announcement's title and text, and with `attachments` its files: the
     ids it keeps plus new uploads of the editor's (None keeps them as they are). Readers'
     pages update in place; the unread counts do not change (an edit is not a new
-    announcement). A file taken off is deleted."""
+    announcement). A file taken off is deleted. The copies it was sent below with (下发)
+    are corrected the same way, each on its own branch's stream."""
     announcement = managed_announcement(identity, announcement_id, for_update=True)
     check_may_change(identity, announcement)
     title, body = _clean(title, body)
     current = list(announcement.attachments.all())
     wanted = [f.pk for f in current] if attachments is None else list(attachments)
-    kept = [f for f in current if f.pk in wanted]
     removed = [f for f in current if f.pk not in wanted]
     added = attachments_module.waiting_for(
         identity, announcement.branch_id, [pk for pk in wanted if pk not in {f.pk for f in current}],
-        already=len(kept))
+        already=len(current) - len(removed))
     if (title, body) == (announcement.title, announcement.body) and not removed and not added:
         return announcement  # nothing to correct: no event, no audit entry
+    body_html = render_markdown(body)
+    _correct(identity, announcement, title, body, body_html, current, removed, added)
+    gone = {f.file.name for f in removed}
+    for copy in _live_copies(announcement):
+        copy_files = list(copy.attachments.all())
+        shared = attachments_module.share(added, copy.branch_id)
+        _correct(identity, copy, title, body, body_html, copy_files, [f for f in copy_files if f.file.name in gone],
+                 shared)
+    return announcement
+
+
+def _live_copies(original: Announcement) -> list[Announcement]:
+    """下发: the copies of `original` still up in the branches below, locked."""
+    if not original.sent_to:
+        return []
+    return list(Announcement.objects.select_for_update(of=("self",)).select_related("author", "sent_from")
+                .filter(copy_of=original, withdrawn_at__isnull=True).order_by("id"))
+
+
+def _correct(identity: Identity, announcement: Announcement, title: str, body: str, body_html: str,
+             current: list[Attachment], removed: list[Attachment], added: list[Attachment]) -> None:
     before = {"title": announcement.title, "body": announcement.body}
     announcement.title, announcement.body, announcement.edited_at = title, body, timezone.now()
-    announcement.body_html = render_markdown(body)
+    announcement.body_html = body_html
     announcement.save(update_fields=["title", "body", "body_html", "edited_at"])
     attachments_module.detach(removed)
     attachments_module.attach(added, announcement.pk)
-    files = sorted(kept + added, key=lambda f: f.pk)
+    files = sorted([f for f in current if f not in removed] + added, key=lambda f: f.pk)
     announcement.written_attachments = [f.to_dict() for f in files]
     append_event(stream_for(announcement.branch_id), "announcement.edited", announcement.to_dict(), actor=identity)
     after = {"title": title, "body": body}
     if removed or added:  # the files' names, before and after
         before["attachments"], after["attachments"] = [f.name for f in current], [f.name for f in files]
     _audit(identity, announcement, "edit", before=before, after=after)
-    return announcement
 
 
 @transaction.atomic
 def withdraw_announcement(*, identity: Identity, announcement_id: int) -> Announcement:
     """Withdraw (撤回) an announcement: gone from every page and unread count; kept,
-    with who withdrew it, in the audit log."""
+    with who withdrew it, in the audit log. Its copies in the branches below (下发) go
+    with it."""
     announcement = managed_announcement(identity, announcement_id, for_update=True)
     check_may_change(identity, announcement)
-    announcement.withdrawn_at = timezone.now()
-    announcement.save(update_fields=["withdrawn_at"])
-    append_event(
-        stream_for(announcement.branch_id),
-        "announcement.withdrawn",
-        # seq and author: enough for every reader to correct their own unread count.
-        {"id": announcement.pk, "seq": announcement.seq, "author": {"id": announcement.author_id},
-         "by": {"id": identity.user_id, "name": identity.name}},
-        actor=identity,
-    )
-    _audit(identity, announcement, "withdraw", before={"title": announcement.title}, after=None)
+    for withdrawn in [announcement, *_live_copies(announcement)]:
+        withdrawn.withdrawn_at = timezone.now()
+        withdrawn.save(update_fields=["withdrawn_at"])
+        append_event(
+            stream_for(withdrawn.branch_id),
+            "announcement.withdrawn",
+            # seq and author: enough for every reader to correct their own unread count.
+            {"id": withdrawn.pk, "seq": withdrawn.seq, "author": {"id": withdrawn.author_id},
+             "by": {"id": identity.user_id, "name": identity.name}},
+            actor=identity,
+        )
+        _audit(identity, withdrawn, "withdraw", before={"title": withdrawn.title}, after=None)
     return announcement
 
 

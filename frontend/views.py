@@ -353,6 +353,8 @@ def announcement_strings() -> dict[str, str]:
         "edit": _("Edit"),
         "withdraw": _("Withdraw"),
         "confirm_withdraw": _("Withdraw it for everyone?"),
+        "confirm_withdraw_below": _("Withdraw it here and in the branches below?"),
+        "corrects_below": _("A correction here corrects it in the branches below as well."),
         "save": _("Save"),
         "cancel": _("Cancel"),
         "title": _("Title"),

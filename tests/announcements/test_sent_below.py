@@ -137,14 +137,40 @@ def test_the_files_are_shared_and_stay_while_any_copy_names_them(people, tree, m
     assert group_member.get(f"/attachments/{shared.pk}/{shared.name}").status_code == 200
     assert group_member.get(f"/attachments/{file_id}/{shared.name}").status_code == 404
 
-    for announcement in (original, copy):
-        with django_capture_on_commit_callbacks(execute=True) as hooks:
-            actions.edit_announcement(identity=ident(people["secretary"]), announcement_id=announcement.pk,
-                                      title="学习材料", body="附件已撤下", attachments=[])
-        assert hooks  # the files' deletion ran
-        if announcement is original:
-            assert stored.read_bytes() == PDF  # the group's copy still names it
+    # The group's copy loses the file; branch A's original still names it, so it stays.
+    with django_capture_on_commit_callbacks(execute=True) as hooks:
+        actions.edit_announcement(identity=ident(people["secretary"]), announcement_id=copy.pk,
+                                  title="学习材料", body="附件已撤下", attachments=[])
+    assert hooks and stored.read_bytes() == PDF  # the files' deletion ran, and kept this one
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.edit_announcement(identity=ident(people["secretary"]), announcement_id=original.pk,
+                                  title="学习材料", body="附件已撤下", attachments=[])
     assert not stored.exists()
+
+
+@pytest.mark.django_db
+def test_correcting_or_withdrawing_the_original_does_the_same_below(people, tree):
+    secretary = ident(people["committee_secretary"])
+    original = post_from_committee(people, tree, [tree["a"].pk, tree["b"].pk])
+    copy_a, copy_b = original.copies.order_by("branch_id")
+    actions.withdraw_announcement(identity=secretary, announcement_id=copy_b.pk)  # B's alone, first
+    file_id = upload(client_for(people["committee_secretary"]), tree["committee"]).json()["attachment"]["id"]
+    with capture_events() as events:
+        actions.edit_announcement(identity=secretary, announcement_id=original.pk, title="更正：主题党日改期",
+                                  body="改为下周三。", attachments=[file_id])
+    assert sorted((e.stream, e.type) for e in events) == [
+        (f"announcements:{tree['committee'].pk}", "announcement.edited"),
+        (f"announcements:{tree['a'].pk}", "announcement.edited")]  # not B's, withdrawn
+    copy_a.refresh_from_db()
+    assert (copy_a.title, copy_a.body, copy_a.edited_at is not None) == ("更正：主题党日改期", "改为下周三。", True)
+    (shared,) = copy_a.attachments.all()
+    assert shared.branch_id == tree["a"].pk and shared.file.name == Attachment.objects.get(pk=file_id).file.name
+
+    with capture_events() as events:
+        actions.withdraw_announcement(identity=secretary, announcement_id=original.pk)
+    assert sorted((e.stream, e.data["id"]) for e in events) == [
+        (f"announcements:{tree['committee'].pk}", original.pk), (f"announcements:{tree['a'].pk}", copy_a.pk)]
+    assert not Announcement.objects.filter(withdrawn_at__isnull=True).exists()
 
 
 @pytest.mark.django_db(transaction=True)  # the mail thread reads what was committed

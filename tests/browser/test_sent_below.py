@@ -66,3 +66,14 @@ def test_a_committee_notice_reaches_the_branches_below_live(own_server, open_pag
     expect(member.locator(".announcement-routing")).to_have_text("来自城东街道党委")
     secretary.reload()
     expect(secretary.locator("#below li").first).to_have_text(re.compile(r"^第一党支部 已读 1/\d+$"))
+
+    # Withdrawn from the 党委's list, it is gone from the branch below as well.
+    secretary.goto(f"/branches/{committee}/announcements/")
+    wait_online(secretary)
+    member.goto(f"/branches/{branch}/announcements/")
+    wait_online(member)
+    expect(member.locator("#announcement-list .announcement", has_text=title)).to_have_count(1)
+    withdraw = secretary.locator("#announcement-list .announcement", has_text=title).get_by_role("button", name="撤回")
+    withdraw.click()
+    secretary.get_by_role("button", name="撤回此通知及下发到下级组织的各份？").click()
+    expect(member.locator("#announcement-list .announcement", has_text=title)).to_have_count(0)

@@ -162,7 +162,8 @@ function renderControls(a) {
   withdraw.type = "button";
   confirmTwice(withdraw, {
     label: t.withdraw,
-    confirmLabel: t.confirm_withdraw,
+    // 下发: the copies in the branches below go with it
+    confirmLabel: a.sent_to && a.sent_to.length ? t.confirm_withdraw_below : t.confirm_withdraw,
     act: async () => {
       withdraw.disabled = true;
       try {
@@ -315,7 +316,9 @@ function startEditing(id) {
   li.dataset.seq = a.seq;
   li.dataset.mine = old.dataset.mine;
   const files = editAttachments(a.attachments, `edit-${n}`, uploadContext);
-  const { form, formError, statusLine, cancel, title, body } = textForm(`edit-${n}`, a, { t, config }, [files.wrap]);
+  const extra = [files.wrap];
+  if (a.sent_to && a.sent_to.length) extra.push(el("p", "muted small", t.corrects_below));
+  const { form, formError, statusLine, cancel, title, body } = textForm(`edit-${n}`, a, { t, config }, extra);
   const [titleInput, bodyInput] = [title.input, body.input];
   li.append(form);
 
