@@ -1,7 +1,7 @@
 """下发 in Chromium: the 党委's secretary ticks "all of them" under the compose form and
 publishes; a member of a branch below sees the copy arrive live, marked as from the
 党委, and the secretary's original says where it went and, opened, how far each
-branch below has read it."""
+branch below has read it; withdrawn there, it is gone below too."""
 
 from __future__ import annotations
 
