@@ -78,10 +78,11 @@ def check_also(branch_id: int, also: list[int]) -> list[Branch]:
         raise Invalid("also", _("An announcement goes to at most %(max)d branches below at once.") % {"max": ALSO_MAX})
     if len(set(also)) != len(also):
         raise Invalid("also", _("The same branch is named twice."))
-    below = {branch.pk: branch for branch, _depth in branches_below(branch_id)}
-    if any(target not in below for target in also):
+    wanted = set(also)
+    below = [branch for branch, _depth in branches_below(branch_id)]
+    if wanted - {branch.pk for branch in below}:
         raise Invalid("also", _("An announcement can be sent only to branches below this one."))
-    return [branch for pk, branch in below.items() if pk in set(also)]
+    return [branch for branch in below if branch.pk in wanted]
 
 
 def post_announcement(
