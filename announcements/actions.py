@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Case, Q, When
+from django.db.models.functions import Coalesce
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -198,13 +200,28 @@ def read_announcements(*, identity: Identity, branch_id: int, announcement_ids: 
         raise Invalid("announcements", _("Name at least one announcement."))
     if len(ids) > READ_AT_ONCE:
         raise Invalid("announcements", _("At most %(max)d announcements at once.") % {"max": READ_AT_ONCE})
-    rows = {pk: (seq, author_id, withdrawn) for pk, seq, author_id, withdrawn in Announcement.objects.filter(
-        pk__in=ids, branch_id=branch_id).values_list("pk", "seq", "author_id", "withdrawn_at")}
+    rows = {pk: (seq, author_id, withdrawn, family) for pk, seq, author_id, withdrawn, family in
+            Announcement.objects.filter(pk__in=ids, branch_id=branch_id).annotate(
+                family=Coalesce("copy_of_id", Case(When(sent_to__isnull=False, then="pk")))).values_list(
+                "pk", "seq", "author_id", "withdrawn_at", "family")}
     for pk in ids:
         if pk not in rows:
             raise NotFound(_("There is no announcement %(id)s in this branch.") % {"id": pk})
+    waiting = _record_reading(identity, branch_id, [pk for pk in ids if rows[pk][1] != identity.user_id
+                                                    and rows[pk][2] is None], seqs={pk: rows[pk][0] for pk in ids})
+    # 下发: read in one branch is read in the others the reader belongs to (a branch and
+    # its group each got a copy of the same notice).
+    families = {rows[pk][3] for pk in waiting if rows[pk][3] is not None}
+    if families:
+        _read_elsewhere(identity, branch_id, families)
+    return waiting
+
+
+def _record_reading(identity: Identity, branch_id: int, ids: list[int], *, seqs: dict[int, int]) -> list[int]:
+    """Readings of these announcements of the branch not yet read (by marker or one by
+    one), and the reader's other tabs and the secretaries told; the ids read now."""
     read_seq = read_marker(identity, branch_id)
-    waiting = [pk for pk in ids if rows[pk][0] > read_seq and rows[pk][1] != identity.user_id and rows[pk][2] is None]
+    waiting = [pk for pk in ids if seqs[pk] > read_seq]
     if waiting:
         waiting = sorted(set(waiting) - set(Reading.objects.filter(
             user_id=identity.user_id, announcement_id__in=waiting).values_list("announcement_id", flat=True)))
@@ -215,6 +232,20 @@ def read_announcements(*, identity: Identity, branch_id: int, announcement_ids: 
     _tell_other_tabs(identity, branch_id, read_seq, announcements=waiting)
     _tell_secretaries(branch_id, announcement_ids=waiting)
     return waiting
+
+
+def _read_elsewhere(identity: Identity, branch_id: int, families: set[int]) -> None:
+    """The same notices (an original and its copies) in the reader's other branches."""
+    others = (Announcement.objects.filter(Q(pk__in=families) | Q(copy_of_id__in=families), withdrawn_at__isnull=True)
+              .exclude(branch_id=branch_id).exclude(author_id=identity.user_id).values_list("branch_id", "pk", "seq"))
+    by_branch: dict[int, dict[int, int]] = {}
+    for other_branch, pk, seq in others:
+        by_branch.setdefault(other_branch, {})[pk] = seq
+    member_of = set(Membership.objects.filter(user_id=identity.user_id, branch_id__in=list(by_branch))
+                    .values_list("branch_id", flat=True))  # its readers: not the secretaries above
+    for other_branch, seqs in sorted(by_branch.items()):
+        if other_branch in member_of:
+            _record_reading(identity, other_branch, list(seqs), seqs=seqs)
 
 
 def _tell_other_tabs(identity: Identity, branch_id: int, read_seq: int, *, announcements: list[int] = ()) -> None:

@@ -21,7 +21,7 @@ from accounts.identity import identity_for_user
 from accounts.models import Membership
 from accounts.selectors import branches_below
 from announcements import actions, scheduling, selectors
-from announcements.models import Announcement, Attachment, ScheduledAnnouncement
+from announcements.models import Announcement, Attachment, Reading, ScheduledAnnouncement
 from realtime.errors import Forbidden, Invalid
 from realtime.testing import capture_events
 from tests.announcements.test_attachments import PDF, client_for, upload
@@ -108,6 +108,30 @@ def test_a_copy_is_changed_by_the_sender_and_pinned_by_the_branch(people, tree):
     assert actions.edit_announcement(identity=sender, announcement_id=copy.pk, title="更正", body="正文").title == "更正"
     assert actions.withdraw_announcement(identity=sender, announcement_id=copy.pk).withdrawn_at
     assert Announcement.objects.get(pk=original.pk).withdrawn_at is None  # the original stays
+
+
+@pytest.mark.django_db
+def test_read_in_one_branch_is_read_in_the_others_one_belongs_to(people, tree, make_user):
+    both = make_user("both", branch=tree["a"], roles=("full",))
+    Membership.objects.create(user=both, branch=tree["a1"], role="full")
+    original = post_from_committee(people, tree, [tree["a"].pk, tree["a1"].pk, tree["b"].pk])
+    copies = {c.branch_id: c for c in original.copies.all()}
+    plain = actions.post_announcement(identity=ident(people["secretary"]), branch_id=tree["a1"].pk, title="小组通知",
+                                      body="正文")
+    reader = ident(both)
+    with capture_events() as events:
+        assert actions.read_announcements(identity=reader, branch_id=tree["a"].pk,
+                                          announcement_ids=[copies[tree["a"].pk].pk]) == [copies[tree["a"].pk].pk]
+    told = [(e.data["branch"], e.data["announcements"], e.data["unread"]) for e in events
+            if e.type == "announcements.read"]
+    assert told == [(tree["a"].pk, [copies[tree["a"].pk].pk], 0), (tree["a1"].pk, [copies[tree["a1"].pk].pk], 1)]
+    assert selectors.unread_count(reader, tree["a1"].pk) == 1  # the group's own notice is still unread
+    assert selectors.read_counts(tree["a1"].pk, [copies[tree["a1"].pk]])[copies[tree["a1"].pk].pk]["read"] == 1
+    assert plain.pk not in {r.announcement_id for r in Reading.objects.filter(user=both)}
+    # Nothing for branch B, which the reader is not in; and reading it again is nothing new.
+    assert not Reading.objects.filter(user=both, announcement=copies[tree["b"].pk]).exists()
+    assert actions.read_announcements(identity=reader, branch_id=tree["a1"].pk,
+                                      announcement_ids=[copies[tree["a1"].pk].pk]) == []
 
 
 @pytest.mark.django_db
