@@ -102,6 +102,11 @@ def _refuse_here(request) -> None:
                         "not by an IP address."))
 
 
+def _at_most() -> Refused:
+    return Refused(_("You have %(count)d passkeys, the most an account may have. Remove one first.")
+                   % {"count": MAX_PER_MEMBER})
+
+
 def of(user) -> list[Passkey]:
     return list(Passkey.objects.filter(user=user).order_by("created_at", "pk"))
 
@@ -110,8 +115,7 @@ def new_options(request, user) -> dict:
     """What the browser needs to make a passkey for `user` (navigator.credentials.create)."""
     _refuse_here(request)
     if Passkey.objects.filter(user=user).count() >= MAX_PER_MEMBER:
-        raise Refused(_("You have %(count)d passkeys, the most an account may have. Remove one first.")
-                      % {"count": MAX_PER_MEMBER})
+        raise _at_most()
     options = generate_registration_options(
         rp_id=_host(request), rp_name=RP_NAME, user_id=_handle(user), user_name=user.get_username(),
         user_display_name=user.get_full_name() or user.get_username(),
@@ -141,8 +145,7 @@ def add(request, user, name: str, credential) -> Passkey:
     try:
         with transaction.atomic():
             if Passkey.objects.select_for_update().filter(user=user).count() >= MAX_PER_MEMBER:
-                raise Refused(_("You have %(count)d passkeys, the most an account may have. Remove one first.")
-                              % {"count": MAX_PER_MEMBER})
+                raise _at_most()  # again, under the lock: two tabs adding at once
             passkey = Passkey.objects.create(
                 user=user, credential_id=bytes_to_base64url(verified.credential_id),
                 public_key=verified.credential_public_key, sign_count=verified.sign_count, name=name,

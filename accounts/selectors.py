@@ -121,6 +121,16 @@ def role_on_chain(user_id: int, branch_id: int, roles) -> bool | None:
     return has_role(user_id, (branch_chain(branch_id) or [])[3:], roles)
 
 
+def secretary_reach(user_id: int, branch_id: int) -> list[int]:
+    """The branch and those above it whose secretaries include `user_id` or answer to
+    them: [branch, parent, …] up to the highest branch the user is a secretary of."""
+    chain = branch_chain(branch_id) or []
+    held = set(Membership.objects.filter(user_id=user_id, role=Membership.Role.SECRETARY, branch_id__in=chain)
+               .values_list("branch_id", flat=True))
+    highest = max((i for i, pk in enumerate(chain) if pk in held), default=-1)
+    return chain[:highest + 1]
+
+
 def ancestor_ids(branch_id: int) -> list[int]:
     """Parent ids from nearest to root."""
     return (branch_chain(branch_id) or [branch_id])[1:]

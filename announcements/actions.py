@@ -78,9 +78,9 @@ def check_also(branch_id: int, also: list[int]) -> list[Branch]:
         return []
     if len(also) > ALSO_MAX:
         raise Invalid("also", _("An announcement goes to at most %(max)d branches below at once.") % {"max": ALSO_MAX})
-    if len(set(also)) != len(also):
-        raise Invalid("also", _("The same branch is named twice."))
     wanted = set(also)
+    if len(wanted) != len(also):
+        raise Invalid("also", _("The same branch is named twice."))
     below = [branch for branch, _depth in branches_below(branch_id)]
     if wanted - {branch.pk for branch in below}:
         raise Invalid("also", _("An announcement can be sent only to branches below this one."))

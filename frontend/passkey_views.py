@@ -25,7 +25,7 @@ from accounts import passkeys
 from accounts.throttle import is_throttled, refusal_text
 
 from . import login_steps
-from .two_factor_views import _count_failure
+from .two_factor_views import count_failure
 
 BODY_LIMIT = 64 * 1024  # an attestation is a few KB; nothing here needs more
 
@@ -65,7 +65,7 @@ def new_options(request):
     if is_throttled(user.get_username()):
         return _error(refusal_text(), 429)
     if not user.check_password(str(data.get("password", ""))):
-        _count_failure(request, user)
+        count_failure(request, user)
         return _error(_("That is not your password."), 403)
     try:
         return JsonResponse({"options": passkeys.new_options(request, user)})

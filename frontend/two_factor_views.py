@@ -56,7 +56,7 @@ def admin_login(request):
     return redirect(f"{reverse('login')}?{urlencode({'next': target})}")
 
 
-def _count_failure(request, user) -> None:
+def count_failure(request, user) -> None:
     """A wrong code (or password) is a failed login of the username (accounts/throttle.py)."""
     user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
 
@@ -92,7 +92,7 @@ class LoginCodeView(View):
             return _back_to_password(request, refusal_text())
         how = two_factor.check(user, request.POST.get("code", "")[:40])
         if how is None:
-            _count_failure(request, user)
+            count_failure(request, user)
             pending["tries"] = pending.get("tries", 0) + 1
             if pending["tries"] >= TRIES:
                 return _back_to_password(request, _("Too many wrong codes. Log in again with your password."))
@@ -158,7 +158,7 @@ def account_post(request, which: str):
             messages.error(request, refusal_text())
             return redirect(here)
         if not user.check_password(request.POST.get("password", "")):
-            _count_failure(request, user)
+            count_failure(request, user)
             messages.error(request, _("That is not your password."))
             return redirect(here)
         codes = two_factor.confirm(user, code)
@@ -179,7 +179,7 @@ def account_post(request, which: str):
             return redirect(here)
         done = two_factor.new_recovery_codes(user, code) if which == "2fa-codes" else two_factor.turn_off(user, code)
         if not done:
-            _count_failure(request, user)
+            count_failure(request, user)
             messages.error(request, _("That code is not right, or was used already."))
         elif which == "2fa-codes":
             request.session[SHOW_CODES] = {"codes": done, "new": True}

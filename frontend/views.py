@@ -34,14 +34,7 @@ from accounts.api import request_identity
 from accounts.devices import record_session
 from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
 from accounts.models import MailSettings, Membership
-from accounts.selectors import (
-    ROLE_ORDER,
-    branch_chain,
-    branches_below,
-    can_manage_branch,
-    can_read_branch,
-    role_on_chain,
-)
+from accounts.selectors import ROLE_ORDER, branches_below, can_manage_branch, can_read_branch, secretary_reach
 from accounts.throttle import refusal_text as throttle_refusal
 from announcements import attachments as attachment_rules
 from announcements import scheduling as announcement_scheduling
@@ -573,9 +566,8 @@ def announcements(request, branch_id: int):
         below = branches_below(branch.pk)  # 下发: where a post here may go as well
         scheduled = announcement_scheduling.open_ones(branch.pk)
         config["scheduled_stream"] = announcement_scheduling.stream_for(branch.pk)
-        # 下发: copies from these branches (this one's chain, where they are secretary) they may change
-        config["changes_from"] = [pk for pk in branch_chain(branch.pk) or []
-                                  if role_on_chain(identity.user_id, pk, [Membership.Role.SECRETARY])]
+        # 下发: copies sent from these branches they may change (accounts/selectors.py)
+        config["changes_from"] = secretary_reach(identity.user_id, branch.pk)
         config.update(attachments_max=attachment_rules.PER_ANNOUNCEMENT, attachment_accept=",".join(attachment_rules.TYPES),
                       attachment_max_bytes=settings.ATTACHMENT_MAX_BYTES, csrf=get_token(request))
     return render(

@@ -65,10 +65,7 @@ export function bindScheduled({ conn, config, t, rt }) {
       link.href = f.url; // its secretaries may open what will go out
       meta.append(" · ", link);
     }
-    if (s.also && s.also.length) {
-      const lang = document.documentElement.lang || "zh-hans";
-      meta.append(" · ", interpolate(t.sent_to, { names: listNames(s.also.map((branch) => branch.name), lang) }));
-    }
+    if (s.also && s.also.length) meta.append(" · ", interpolate(t.sent_to, { names: listNames(s.also.map((b) => b.name)) }));
     li.append(when, el("h3", "scheduled-title", s.title), meta);
     if (s.status === "failed") li.append(el("p", "alert alert-error", interpolate(t.not_published, { problem: s.problem })));
     li.append(el("p", "scheduled-body", s.body));
