@@ -276,10 +276,17 @@ def _tell_secretaries(branch_id: int, *, announcement_ids: list[int] = (), seq_a
             items = items.filter(pk__in=list(announcement_ids))
         else:
             items = items.filter(seq__gt=seq_after, seq__lte=seq_upto).order_by("-seq")[:RECEIPTS_AT_ONCE]
-        items = list(items.only("pk", "seq", "author_id"))
+        items = list(items.only("pk", "seq", "author_id", "sent_to", "copy_of_id"))
         if items:
             counts = read_counts(branch_id, items)
             broadcast(receipts_stream(branch_id), {"op": "receipts", "counts": {str(pk): c for pk, c in counts.items()}})
+        # 下发: an original's count adds up its copies', on its own branch's list.
+        originals = {a.copy_of_id for a in items if a.copy_of_id}
+        for original in Announcement.objects.filter(pk__in=originals, withdrawn_at__isnull=True).only(
+                "pk", "seq", "author_id", "sent_to", "branch_id") if originals else ():
+            counts = read_counts(original.branch_id, [original])
+            broadcast(receipts_stream(original.branch_id), {"op": "receipts", "counts": {
+                str(original.pk): counts[original.pk]}})
 
     # robust: the reading is committed; should the counts fail, that is logged, and the
     # reader still gets their answer (the secretary's list catches up when refreshed).
@@ -317,13 +324,19 @@ def remind_unread(*, identity: Identity, announcement_id: int) -> dict:
     waiting = not_yet_read(a)
     if not waiting:
         raise Conflict(_("Everyone has read it: there is nobody to remind."))
+    # 下发: for an original, those who have not read it in the branches below too, each
+    # sent to the copy in their own branch.
+    to_mail: dict[int, list[int]] = {}
     by = {"id": identity.user_id, "name": identity.name}
-    for user_id in waiting:
-        append_event(inbox_stream(user_id), "announcement.reminder",
-                     {"announcement": a.pk, "branch": a.branch_id, "title": a.title, "by": by}, actor=identity)
+    for person in waiting:
+        pk, branch_id = person.get("announcement", a.pk), person.get("branch", a.branch_id)
+        append_event(inbox_stream(person["id"]), "announcement.reminder",
+                     {"announcement": pk, "branch": branch_id, "title": a.title, "by": by}, actor=identity)
+        to_mail.setdefault(pk, []).append(person["id"])
     a.reminded_at = now
     a.save(update_fields=["reminded_at"])
-    mailing.after_reminder(a.pk, waiting)
+    for pk, user_ids in to_mail.items():
+        mailing.after_reminder(pk, user_ids)
     _audit(identity, a, "remind", before=None, after={"title": a.title, "reminded": len(waiting)})
     return {"announcement": a.pk, "reminded": len(waiting), "reminded_at": iso(now)}
 

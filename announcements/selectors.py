@@ -171,23 +171,33 @@ def managed_announcement(identity: Identity, announcement_id: int, *, for_update
     return announcement
 
 
+def _readers_in(branch_ids) -> dict[int, dict[int, str]]:
+    """Who is expected to read each branch's announcements: every active user with a role
+    in the branch itself (secretaries above it may read, but are not counted), by name.
+    One query for all the branches."""
+    readers: dict[int, dict[int, str]] = {branch_id: {} for branch_id in branch_ids}
+    rows = (Membership.objects.filter(branch_id__in=list(readers), user__is_active=True).select_related("user")
+            .only("branch_id", "user__id", "user__username", "user__first_name", "user__last_name"))
+    for membership in rows:
+        user = membership.user
+        readers[membership.branch_id][user.pk] = user.get_full_name() or user.get_username()
+    return readers
+
+
 def _branch_readers(branch_id: int) -> dict[int, str]:
-    """Who is expected to read the branch's announcements: every active user with a role
-    in the branch itself (secretaries above it may read, but are not counted), by name."""
-    users = (
-        get_user_model().objects.filter(is_active=True, memberships__branch_id=branch_id).distinct()
-        .only("id", "username", "first_name", "last_name")
-    )
-    return {user.pk: user.get_full_name() or user.get_username() for user in users}
+    return _readers_in([branch_id])[branch_id]
 
 
-def _markers(branch_id: int, user_ids) -> dict[int, int]:
+def _markers(branch_ids, user_ids) -> dict[int, dict[int, int]]:
+    """{branch id: {user id: seq}}: how far each has read each branch's announcements."""
     from .actions import stream_for
 
-    return dict(
-        ReadMarker.objects.filter(stream=stream_for(branch_id), user_id__in=list(user_ids))
-        .values_list("user_id", "seq")
-    )
+    streams = {stream_for(branch_id): branch_id for branch_id in branch_ids}
+    markers: dict[int, dict[int, int]] = {branch_id: {} for branch_id in branch_ids}
+    rows = ReadMarker.objects.filter(stream__in=list(streams), user_id__in=list(user_ids))
+    for stream, user_id, seq in rows.values_list("stream", "user_id", "seq"):
+        markers[streams[stream]][user_id] = seq
+    return markers
 
 
 def _readings(announcement_ids, user_ids) -> dict[tuple[int, int], object]:
@@ -199,25 +209,37 @@ def _readings(announcement_ids, user_ids) -> dict[tuple[int, int], object]:
 def read_counts(branch_id: int, items) -> dict[int, dict]:
     """{announcement id: {"read": n, "of": m}} for a secretary's list: of the branch's
     members other than the author, how many have read it (their marker has reached its
-    seq, or they read it one by one). Three queries for the whole list."""
+    seq, or they read it one by one). Three queries for the whole list; an original sent
+    below (下发) is counted with its copies (`_split_readers`), a few more."""
     readers = _branch_readers(branch_id)
-    markers = _markers(branch_id, readers)
+    markers = _markers([branch_id], readers)[branch_id]
     one_by_one = _readings([a.pk for a in items], readers)
     counts = {}
     for a in items:
+        if a.sent_to:
+            read, unread = _split_readers(a)
+            counts[a.pk] = {"read": len(read), "of": len(read) + len(unread)}
+            continue
         waiting = [user_id for user_id in readers if user_id != a.author_id]
         read = sum(1 for user_id in waiting if _has_read(a, user_id, markers, one_by_one))
         counts[a.pk] = {"read": read, "of": len(waiting)}
     return counts
 
 
+def _family(a: Announcement) -> list[Announcement]:
+    """下发: an original and its copies still up in the branches below, in the order it
+    was sent (the tree's); any other announcement alone."""
+    if not a.sent_to:
+        return [a]
+    place = {branch["id"]: i for i, branch in enumerate(a.sent_to)}
+    copies = Announcement.objects.filter(copy_of=a, withdrawn_at__isnull=True).select_related("branch")
+    return [a, *sorted(copies, key=lambda copy: place.get(copy.branch_id, len(place)))]
+
+
 def copies_read(original: Announcement) -> list[tuple[Announcement, dict]]:
     """下发: each copy still up in a branch below, with how many of that branch have read
     it (for the original's secretaries, who manage those branches too)."""
-    place = {branch["id"]: i for i, branch in enumerate(original.sent_to or [])}  # as sent: the tree's order
-    copies = sorted(Announcement.objects.filter(copy_of=original, withdrawn_at__isnull=True).select_related("branch"),
-                    key=lambda copy: place.get(copy.branch_id, len(place)))
-    return [(copy, read_counts(copy.branch_id, [copy])[copy.pk]) for copy in copies]
+    return [(copy, read_counts(copy.branch_id, [copy])[copy.pk]) for copy in _family(original)[1:]]
 
 
 def _has_read(a: Announcement, user_id: int, markers: dict, one_by_one: dict) -> bool:
@@ -228,19 +250,34 @@ def _has_read(a: Announcement, user_id: int, markers: dict, one_by_one: dict) ->
 def _split_readers(a: Announcement) -> tuple[list[dict], list[dict]]:
     """Those expected to read `a` (not its author), by name: who has read it (with
     `read_at`: when, if they read it one by one; None when their marker passed it, whose
-    moment is not kept), and who not yet."""
-    readers = _branch_readers(a.branch_id)
-    readers.pop(a.author_id, None)
-    markers = _markers(a.branch_id, readers)
-    one_by_one = _readings([a.pk], readers)
-    people = sorted(({"id": user_id, "name": name} for user_id, name in readers.items()),
-                    key=lambda person: (person["name"], person["id"]))
+    moment is not kept), and who not yet.
+
+    An original sent below (下发) counts everyone expected to read it or one of its
+    copies, each person once: read in one of their branches is read (reading one copy
+    records it in the reader's other branches too). Each person then also has
+    `branches`, the names of theirs it went to, and `announcement` and `branch`, the one
+    of those copies a reminder links them to (the first in the order it was sent)."""
+    family = _family(a)
+    readers = _readers_in({x.branch_id for x in family})
+    people: dict[int, dict] = {}
+    for x in family:
+        for user_id, name in readers[x.branch_id].items():
+            if user_id != a.author_id:
+                people.setdefault(user_id, {"id": user_id, "name": name, "in": []})["in"].append(x)
+    markers = _markers(readers, people)
+    one_by_one = _readings([x.pk for x in family], people)
     read, unread = [], []
-    for person in people:
-        if _has_read(a, person["id"], markers, one_by_one):
-            read.append({**person, "read_at": one_by_one.get((a.pk, person["id"]))})
+    for person in sorted(people.values(), key=lambda person: (person["name"], person["id"])):
+        where = person.pop("in")
+        entry = dict(person)
+        if len(family) > 1:
+            entry.update(branches=[x.branch.name for x in where], announcement=where[0].pk,
+                         branch=where[0].branch_id)
+        if any(_has_read(x, person["id"], markers[x.branch_id], one_by_one) for x in where):
+            times = [one_by_one[(x.pk, person["id"])] for x in where if (x.pk, person["id"]) in one_by_one]
+            read.append({**entry, "read_at": min(times) if times else None})
         else:
-            unread.append(person)
+            unread.append(entry)
     return read, unread
 
 
@@ -259,6 +296,7 @@ def readers_of(identity: Identity, announcement_id: int, *, as_json: bool = True
     return result
 
 
-def not_yet_read(a: Announcement) -> list[int]:
-    """The ids of those expected to read `a` who have not yet (for a reminder)."""
-    return [person["id"] for person in _split_readers(a)[1]]
+def not_yet_read(a: Announcement) -> list[dict]:
+    """Those expected to read `a` who have not yet (for a reminder): `id`, and for an
+    original sent below, `announcement` and `branch`, the copy in their branch."""
+    return _split_readers(a)[1]

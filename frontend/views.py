@@ -22,7 +22,7 @@ from django.utils.html import strip_tags
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views import defaults
 from django.views import i18n as i18n_views
 from django.views.decorators.csrf import csrf_exempt
@@ -330,6 +330,7 @@ def announcement_strings() -> dict[str, str]:
         "posted_live": _("New announcement: %(title)s"),
         "sent_from": _("From %(name)s"),
         "sent_to": _("Also sent to: %(names)s"),
+        "reader_in": _("%(name)s (%(branches)s)"),
         "publishing": _("Publishing…"),
         "queued": _("You are offline. It will be published as soon as the connection is back."),
         "published": _("Published."),
@@ -431,6 +432,8 @@ def announcement(request, announcement_id: int):
     if not withdrawn and can_manage_branch(identity, a.branch_id):  # who has read it, for its secretary
         readers = announcement_selectors.readers_of(identity, a.pk, as_json=False)
         readers["of"] = len(readers["read"]) + len(readers["unread"])
+        for person in readers["read"] + readers["unread"]:
+            person["label"] = reader_label(person)
         if a.sent_to:  # 下发: and how far each branch below has got with its copy
             copies = announcement_selectors.copies_read(a)
     return render(request, "frontend/announcement.html",
@@ -455,17 +458,29 @@ def readers_csv(request, announcement_id: int):
     out = io.StringIO()
     out.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
     writer = csv.writer(out)
-    writer.writerow([_("Name"), _("Read"), _("Read at")])
+    # 下发: an original's list covers the branches below, and says whose branch each is.
+    below = any("branches" in person for person in readers["read"] + readers["unread"])
+    separator = pgettext("list separator", ", ")
+    branches = (lambda person: [separator.join(person["branches"])]) if below else (lambda person: [])
+    writer.writerow([_("Name"), *([_("Branch")] if below else []), _("Read"), _("Read at")])
     for person in readers["read"]:
         at = person["read_at"]
-        writer.writerow([person["name"], _("yes"),
+        writer.writerow([person["name"], *branches(person), _("yes"),
                          at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else _("with “Mark all read”")])
     for person in readers["unread"]:
-        writer.writerow([person["name"], _("no"), ""])
+        writer.writerow([person["name"], *branches(person), _("no"), ""])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
         True, _("%(title)s - readers.csv") % {"title": a.title[:80]})
     return response
+
+
+def reader_label(person: dict) -> str:
+    """A reader's name, and for an original sent below (下发) the branches they read it in."""
+    if not person.get("branches"):
+        return person["name"]
+    return _("%(name)s (%(branches)s)") % {
+        "name": person["name"], "branches": pgettext("list separator", ", ").join(person["branches"])}
 
 
 def reminder_sent() -> str:

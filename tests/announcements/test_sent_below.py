@@ -73,9 +73,9 @@ def test_each_branch_below_gets_a_copy_of_its_own(people, tree):
     assert selectors.read_counts(a.pk, [copy_a])[copy_a.pk] == {"read": 1, "of": 4}
     # Branch B's members do not see A's copy, and A's secretary does not manage B's.
     assert [x.pk for x in selectors.announcements_for(ident(people["other_secretary"]), b.pk)] == [copies[1].pk]
-    # The original's own branch counts only its own members (here the author alone,
-    # who is not among its readers).
-    assert selectors.read_counts(committee.pk, [original])[original.pk] == {"read": 0, "of": 0}
+    # On the sender's list the original counts its copies' readers too: A's four (one
+    # has read it) and B's secretary; the author, the committee's only member, is not one.
+    assert selectors.read_counts(committee.pk, [original])[original.pk] == {"read": 1, "of": 5}
 
 
 @pytest.mark.django_db
@@ -262,3 +262,97 @@ async def test_over_the_socket_readers_below_see_it_live(connect, people, tree):
                                                    "also": "all"}, cid="below-0002")
     assert bad["op"] == "error" and bad["code"] == "bad_request"
     assert await database_sync_to_async(Announcement.objects.count)() == 2
+
+
+@pytest.mark.django_db
+def test_the_originals_count_adds_up_the_branches_below_each_person_once(people, tree, make_user):
+    a, a1, b, committee = tree["a"], tree["a1"], tree["b"], tree["committee"]
+    both = make_user("both", branch=a, roles=("full",))
+    Membership.objects.create(user=both, branch=a1, role="full")
+    colleague = make_user("colleague", branch=committee, roles=("full",))
+    original = post_from_committee(people, tree, [a.pk, a1.pk, b.pk])
+    copies = {c.branch_id: c for c in original.copies.all()}
+    # The committee's other member, A's four, the member of A and A1 once, B's secretary.
+    assert selectors.read_counts(committee.pk, [original])[original.pk] == {"read": 0, "of": 7}
+    actions.read_announcements(identity=ident(both), branch_id=a1.pk, announcement_ids=[copies[a1.pk].pk])
+    actions.mark_read(identity=ident(people["other_secretary"]), branch_id=b.pk, seq=copies[b.pk].seq)
+    assert selectors.read_counts(committee.pk, [original])[original.pk] == {"read": 2, "of": 7}
+    assert selectors.read_counts(a.pk, [copies[a.pk]])[copies[a.pk].pk] == {"read": 1, "of": 5}
+
+    readers = selectors.readers_of(ident(people["committee_secretary"]), original.pk)
+    by_name = {person["name"]: person for person in readers["read"] + readers["unread"]}
+    assert by_name["Both"]["branches"] == ["第一党支部", "第一党小组"] and by_name["Both"]["read_at"]
+    assert by_name["Colleague"]["branches"] == ["党委"] and by_name["Colleague"]["announcement"] == original.pk
+    assert by_name["Other_Secretary"]["read_at"] is None  # read with "mark all read": no moment kept
+    assert [p["name"] for p in readers["read"]] == ["Both", "Other_Secretary"]
+    # A plain announcement's readers carry no branches.
+    plain = actions.post_announcement(identity=ident(people["secretary"]), branch_id=a.pk, title="支部通知", body="正文")
+    assert all("branches" not in person for person in selectors.readers_of(ident(people["secretary"]), plain.pk)["unread"])
+
+
+@pytest.mark.django_db(transaction=True)  # the mail thread reads what was committed
+def test_reminding_from_the_original_reaches_each_unread_reader_at_their_copy(people, tree, make_user, settings):
+    settings.SENDS_EMAIL = True
+    a, a1, b = tree["a"], tree["a1"], tree["b"]
+    both = make_user("both", branch=a, roles=("full",), email="both@example.org")
+    Membership.objects.create(user=both, branch=a1, role="full")
+    people["other_secretary"].email = "b@example.org"
+    people["other_secretary"].save()
+    original = post_from_committee(people, tree, [a.pk, a1.pk, b.pk])
+    copies = {c.branch_id: c for c in original.copies.all()}
+    for person in ("secretary", "member", "probationary", "moderator"):
+        actions.read_announcements(identity=ident(people[person]), branch_id=a.pk, announcement_ids=[copies[a.pk].pk])
+    outbox.wait_idle()
+    mail.outbox.clear()
+    with capture_events() as events:
+        reply = actions.remind_unread(identity=ident(people["committee_secretary"]), announcement_id=original.pk)
+    assert reply["reminded"] == 2
+    reminders = {e.stream: e.data for e in events if e.type == "announcement.reminder"}
+    assert reminders == {
+        f"inbox:{both.pk}": {"announcement": copies[a.pk].pk, "branch": a.pk, "title": original.title,
+                             "by": {"id": people["committee_secretary"].pk, "name": "Committee_Secretary"}},
+        f"inbox:{people['other_secretary'].pk}": {
+            "announcement": copies[b.pk].pk, "branch": b.pk, "title": original.title,
+            "by": {"id": people["committee_secretary"].pk, "name": "Committee_Secretary"}}}
+    outbox.wait_idle()
+    sent = sorted((m.to[0], m.subject, f"/announcements/{copies[a.pk].pk}/" in m.body,
+                   f"/announcements/{copies[b.pk].pk}/" in m.body) for m in mail.outbox)
+    assert [(to, a_link, b_link) for to, _subject, a_link, b_link in sent] == [
+        ("b@example.org", False, True), ("both@example.org", True, False)]
+    # The branches' own secretaries may still remind their own readers of their copy.
+    assert actions.remind_unread(identity=ident(people["other_secretary"]), announcement_id=copies[b.pk].pk) is not None
+
+
+@pytest.mark.django_db
+def test_the_originals_page_and_list_of_readers_name_their_branches(people, tree):
+    original = post_from_committee(people, tree, [tree["a"].pk, tree["b"].pk])
+    client = Client()
+    client.force_login(people["committee_secretary"])
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/announcements/{original.pk}/").content.decode()
+    assert "0/5 read" in page and "Other_Secretary (第二党支部)" in page and "Member (第一党支部)" in page
+    csv_text = client.get(f"/announcements/{original.pk}/readers.csv").content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0] == "Name,Branch,Read,Read at"
+    assert "Other_Secretary,第二党支部,no," in csv_text.splitlines()
+    # A copy's own list is its branch's, as before.
+    (copy_b,) = original.copies.filter(branch=tree["b"])
+    client.force_login(people["other_secretary"])
+    csv_text = client.get(f"/announcements/{copy_b.pk}/readers.csv").content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0] == "Name,Read,Read at"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_senders_list_sees_the_count_move_as_branches_below_read(connect, people, tree):  # noqa: F811
+    a, b, committee = tree["a"], tree["b"], tree["committee"]
+    original = await database_sync_to_async(post_from_committee)(people, tree, [a.pk, b.pk])
+    copies = {c.branch_id: c for c in await database_sync_to_async(list)(original.copies.all())}
+    sender = await connect(people["committee_secretary"])
+    assert (await sender.call("subscribe", {"stream": f"receipts:{committee.pk}"}))["op"] == "ok"
+    member = await connect(people["member"])
+    await member.call("announcements.mark_read", {"branch": a.pk, "announcements": [copies[a.pk].pk]})
+    frame = (await sender.recv_until(lambda f: f.get("op") == "receipts"))[-1]
+    assert frame["counts"] == {str(original.pk): {"read": 1, "of": 5}}
+    other = await connect(people["other_secretary"])
+    await other.call("announcements.mark_read", {"branch": b.pk, "seq": copies[b.pk].seq})  # "mark all read"
+    frame = (await sender.recv_until(lambda f: f.get("op") == "receipts"))[-1]
+    assert frame["counts"] == {str(original.pk): {"read": 2, "of": 5}}

@@ -67,9 +67,21 @@ def test_a_committee_notice_reaches_the_branches_below_live(own_server, open_pag
     secretary.reload()
     expect(secretary.locator("#below li").first).to_have_text(re.compile(r"^第一党支部 已读 1/\d+$"))
 
-    # Withdrawn from the 党委's list, it is gone from the branch below as well.
+    # On the 党委's list the original counts its readers below, each person once, and
+    # moves live as they read; its list of readers says whose branch each is.
     secretary.goto(f"/branches/{committee}/announcements/")
     wait_online(secretary)
+    toggle = secretary.locator("#announcement-list .announcement", has_text=title).locator(".receipt-toggle")
+    expect(toggle).to_have_text(re.compile(r"^已读 1/\d+$"))
+    second = open_page(own_server, "shuji2", f"/branches/{own_server.branch_id('第二党支部')}/announcements/")
+    wait_online(second)  # the copy on screen for a moment: read
+    expect(toggle).to_have_text(re.compile(r"^已读 2/\d+$"))
+    toggle.click()
+    expect(secretary.locator(".receipt-read")).to_contain_text("陈书记（第二党支部）")
+    expect(secretary.locator(".receipt-unread")).to_contain_text("赵预备（第一党支部）")
+    second.close()
+
+    # Withdrawn from the 党委's list, it is gone from the branch below as well.
     member.goto(f"/branches/{branch}/announcements/")
     wait_online(member)
     expect(member.locator("#announcement-list .announcement", has_text=title)).to_have_count(1)

@@ -228,8 +228,12 @@ function renderReceipt(a) {
   return { toggle, panel };
 }
 
+// 下发: on an original, each reader comes with the branches below they read it in.
 function nameList(people) {
-  return people.length ? listNames(people.map((person) => person.name), lang) : t.nobody;
+  const label = (person) => (person.branches
+    ? interpolate(t.reader_in, { name: person.name, branches: listNames(person.branches, lang) })
+    : person.name);
+  return people.length ? listNames(people.map(label), lang) : t.nobody;
 }
 
 // Ask who has read it; the count it gives is kept and shown on the item's toggle.
