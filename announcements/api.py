@@ -138,6 +138,7 @@ class ScheduledIn(NewAnnouncementIn):
 
 class ChangedScheduledIn(EditedAnnouncementIn):
     publish_at: str
+    also: list[int] | None = None  # 下发: the branches below, all of them; absent: unchanged
 
 
 @router.get(
@@ -172,7 +173,7 @@ def schedule_announcement(
 @router.patch(
     "/scheduled-announcements/{scheduled_id}",
     auth=django_auth,
-    summary="Change an announcement scheduled for later: its text, files and time (secretaries)",
+    summary="Change an announcement scheduled for later: its text, files, time and branches below (secretaries)",
 )
 def change_scheduled(request: HttpRequest, scheduled_id: int, payload: ChangedScheduledIn,
                      idempotency_key: str | None = Header(None)):
@@ -181,7 +182,7 @@ def change_scheduled(request: HttpRequest, scheduled_id: int, payload: ChangedSc
     def write() -> dict:
         s = scheduling.change_scheduled(identity=identity, scheduled_id=scheduled_id, title=payload.title,
                                         body=payload.body, publish_at=payload.publish_at,
-                                        attachments=payload.attachments)
+                                        attachments=payload.attachments, also=payload.also)
         return {"scheduled": scheduling.to_dict(s)}
 
     return once_if_keyed(identity, idempotency_key, "announcements.change_scheduled", write)

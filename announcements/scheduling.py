@@ -153,11 +153,14 @@ def schedule_announcement(*, identity: Identity, branch_id: int, title: str, bod
 
 @transaction.atomic
 def change_scheduled(*, identity: Identity, scheduled_id: int, title: str, body: str, publish_at: str,
-                     attachments: list[int] | None = None) -> ScheduledAnnouncement:
+                     attachments: list[int] | None = None, also: list[int] | None = None) -> ScheduledAnnouncement:
     """Change what will be published and when; `attachments`, as for a correction: the
-    ids it keeps plus new uploads (None keeps them). One that failed is scheduled again."""
+    ids it keeps plus new uploads (None keeps them); `also`: the branches below it goes
+    to as well, all of them (None keeps them, [] sends it to none). One that failed is
+    scheduled again."""
     s = _managed(identity, scheduled_id)
     title, body = actions.check_post_announcement(identity, s.branch_id, title, body)
+    targets = s.also if also is None else [b.pk for b in actions.check_also(s.branch_id, list(also))]
     moment = when(s.branch_id, publish_at)
     current = list(s.attachments.all())
     wanted = [f.pk for f in current] if attachments is None else list(attachments)
@@ -166,11 +169,14 @@ def change_scheduled(*, identity: Identity, scheduled_id: int, title: str, body:
     added = attachments_module.waiting_for(
         identity, s.branch_id, [pk for pk in wanted if pk not in {f.pk for f in current}], already=len(kept))
     before = {"title": s.title, "body": s.body, "publish_at": iso(s.publish_at)}
-    s.title, s.body, s.publish_at, s.status, s.problem = title, body, moment, Status.SCHEDULED, ""
-    s.save(update_fields=["title", "body", "publish_at", "status", "problem", "updated_at"])
+    after = {"title": title, "body": body, "publish_at": iso(moment)}
+    if targets != s.also:
+        before["also"], after["also"] = s.also, targets
+    s.title, s.body, s.publish_at, s.also, s.status, s.problem = title, body, moment, targets, Status.SCHEDULED, ""
+    s.save(update_fields=["title", "body", "publish_at", "also", "status", "problem", "updated_at"])
     attachments_module.detach(removed)
     attachments_module.hold(added, s.pk)
-    _audit(identity, s, "reschedule", before=before, after={"title": title, "body": body, "publish_at": iso(moment)})
+    _audit(identity, s, "reschedule", before=before, after=after)
     _tell_secretaries(s.branch_id)
     return s
 

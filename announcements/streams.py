@@ -204,12 +204,14 @@ def scheduled_list(ctx: OpContext, args: ScheduledListArgs) -> dict:
 class ChangeScheduledArgs(CorrectionArgs):
     scheduled: int
     publish_at: str
+    also: list[int] | None = None  # 下发: the branches below, all of them; absent: unchanged
 
 
 @register_op("announcements.change_scheduled", args=ChangeScheduledArgs, writes=True)
 def change_scheduled(ctx: OpContext, args: ChangeScheduledArgs) -> dict:
     s = scheduling.change_scheduled(identity=ctx.identity, scheduled_id=args.scheduled, title=args.title,
-                                    body=args.body, publish_at=args.publish_at, attachments=args.attachments)
+                                    body=args.body, publish_at=args.publish_at, attachments=args.attachments,
+                                    also=args.also)
     return {"scheduled": scheduling.to_dict(s)}
 
 

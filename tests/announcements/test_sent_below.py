@@ -356,3 +356,48 @@ async def test_the_senders_list_sees_the_count_move_as_branches_below_read(conne
     await other.call("announcements.mark_read", {"branch": b.pk, "seq": copies[b.pk].seq})  # "mark all read"
     frame = (await sender.recv_until(lambda f: f.get("op") == "receipts"))[-1]
     assert frame["counts"] == {str(original.pk): {"read": 2, "of": 5}}
+
+
+@pytest.mark.django_db
+def test_a_scheduled_ones_branches_below_can_be_changed_until_it_goes(people, tree):
+    committee_secretary = ident(people["committee_secretary"])
+    at = (timezone.now() + timedelta(hours=1)).isoformat()
+    s = scheduling.schedule_announcement(identity=committee_secretary, branch_id=tree["committee"].pk,
+                                         title="明早通知", body="正文", publish_at=at, also=[tree["b"].pk])
+
+    def change(**kwargs):
+        return scheduling.change_scheduled(identity=committee_secretary, scheduled_id=s.pk, title="明早通知",
+                                           body="改过的正文", publish_at=at, **kwargs)
+
+    assert change().also == [tree["b"].pk]  # not named: kept
+    assert change(also=[tree["a1"].pk, tree["a"].pk]).also == [tree["a"].pk, tree["a1"].pk]  # the tree's order
+    with pytest.raises(Invalid) as refused, translation.override("en"):
+        change(also=[tree["committee"].pk])
+    assert refused.value.field == "also"
+    s.refresh_from_db()
+    assert s.also == [tree["a"].pk, tree["a1"].pk] and s.body == "改过的正文"
+    assert change(also=[]).also == []  # to none: its own branch only
+    with translation.override("en"):
+        assert scheduling.publish_due(now=timezone.now() + timedelta(hours=2)) == 1
+    published = Announcement.objects.get(pk=ScheduledAnnouncement.objects.get(pk=s.pk).announcement_id)
+    assert published.sent_to is None and not published.copies.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_scheduled_ones_branches_below_change_over_the_socket(connect, people, tree):  # noqa: F811
+    writer = await connect(people["committee_secretary"])
+    at = (timezone.now() + timedelta(hours=1)).isoformat()
+    reply = await writer.call("announcements.schedule", {"branch": tree["committee"].pk, "title": "通知",
+                                                         "body": "正文", "publish_at": at}, cid="below-s-01")
+    scheduled = reply["data"]["scheduled"]
+    assert scheduled["also"] == []
+    reply = await writer.call("announcements.change_scheduled", {
+        "scheduled": scheduled["id"], "title": "通知", "body": "正文", "publish_at": at, "also": [tree["b"].pk]},
+        cid="below-s-02")
+    assert reply["data"]["scheduled"]["also"] == [{"id": tree["b"].pk, "name": "第二党支部"}]
+    bad = await writer.call("announcements.change_scheduled", {
+        "scheduled": scheduled["id"], "title": "通知", "body": "正文", "publish_at": at, "also": "all"},
+        cid="below-s-03")
+    assert bad["op"] == "error" and bad["code"] == "bad_request"
+    kept = await database_sync_to_async(ScheduledAnnouncement.objects.get)(pk=scheduled["id"])
+    assert kept.also == [tree["b"].pk]

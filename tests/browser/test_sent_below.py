@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -89,3 +91,53 @@ def test_a_committee_notice_reaches_the_branches_below_live(own_server, open_pag
     withdraw.click()
     secretary.get_by_role("button", name="撤回此通知及下发到下级组织的各份？").click()
     expect(member.locator("#announcement-list .announcement", has_text=title)).to_have_count(0)
+
+
+def test_the_branches_ticked_are_kept_in_the_draft_and_changed_while_it_waits(own_server, open_page):
+    """The branches below ticked in the compose form are part of its draft (a reload
+    keeps them with the text); one scheduled for later is changed in the 待发布 list with
+    the same tree, ticked as it stands."""
+    committee = own_server.branch_id("城东街道党委")
+    secretary = open_page(own_server, "dangwei", f"/branches/{committee}/announcements/")
+    wait_online(secretary)
+    title = f"关于报送年度党费收缴情况的通知 {uuid.uuid4().hex[:6]}"
+    secretary.fill("#compose-title", title)
+    secretary.fill("#compose-body", "请各支部于月底前报送。")
+    below = secretary.locator("#compose .also-field")
+    below.get_by_label("第二党支部").check()
+    secretary.wait_for_timeout(1500)  # a moment after the last change, the draft is kept
+    secretary.reload()
+    wait_online(secretary)
+    expect(secretary.locator("#compose .draft-note")).to_be_visible()
+    expect(secretary.locator("#compose-title")).to_have_value(title)
+    expect(below.locator("#compose-also input:checked")).to_have_count(1)
+    expect(below.get_by_label("第二党支部")).to_be_checked()
+    assert below.get_by_label("全部下级组织").evaluate("box => box.indeterminate")
+
+    secretary.check("#compose-later")
+    tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).strftime("%Y-%m-%d")
+    secretary.fill("#compose-publish-at", f"{tomorrow}T08:00")
+    secretary.click("#compose-submit")
+    item = secretary.locator("#scheduled-list .scheduled-item", has_text=title)
+    expect(item).to_contain_text("已同时下发到：第二党支部")
+    expect(below.locator("#compose-also input:checked")).to_have_count(0)
+    secretary.reload()  # posted: the draft is gone, ticks and all
+    wait_online(secretary)
+    expect(secretary.locator("#compose-title")).to_have_value("")
+    expect(below.locator("#compose-also input:checked")).to_have_count(0)
+
+    item.get_by_role("button", name="更改").click()
+    editing = secretary.locator("#scheduled-list .scheduled-item.is-editing")
+    expect(editing.get_by_label("第二党支部")).to_be_checked()
+    expect(editing.get_by_label("第一党支部")).not_to_be_checked()
+    editing.get_by_label("全部下级组织").check()
+    expect(editing.locator("input[name=also]:checked")).to_have_count(3)
+    assert not violations(secretary)
+    editing.locator("button[type=submit]").click()
+    expect(item).to_contain_text("已同时下发到：第一党支部、第一党小组、第二党支部")
+    expect(below.locator("#compose-also input:checked")).to_have_count(0)  # the compose form's own are untouched
+
+    cancel = item.locator("button.danger")
+    cancel.click()
+    cancel.click()
+    expect(item).to_have_count(0)

@@ -4,7 +4,7 @@ import { Status, connection, describeError, interpolate, listNames, readJSON } f
 import { keepDraft } from "./drafts.js";
 import { timeFormatter } from "./forum_common.js";
 import { bindPreview, bindWriteForm, confirmTwice, textForm } from "./write_form.js";
-import { bindScheduled, branchClock } from "./scheduled.js";
+import { alsoChoice, bindScheduled, branchClock } from "./scheduled.js";
 import { bindUploads, editAttachments, formatSize } from "./uploads.js";
 
 const config = readJSON("announcements-config");
@@ -721,32 +721,21 @@ if (form) {
     showLater();
     if (later.checked) publishAt.focus();
   });
-  // 下发: "All of them" ticks every branch below, and shows whether some or all are ticked.
-  const alsoList = $("compose-also");
-  const alsoBoxes = alsoList ? [...alsoList.querySelectorAll("input[name=also]")] : [];
-  const alsoAll = $("compose-also-all");
-  const showAlsoAll = () => {
-    const ticked = alsoBoxes.filter((box) => box.checked).length;
-    alsoAll.checked = ticked === alsoBoxes.length;
-    alsoAll.indeterminate = ticked > 0 && ticked < alsoBoxes.length;
-  };
-  if (alsoAll) {
-    alsoAll.addEventListener("change", () => {
-      for (const box of alsoBoxes) box.checked = alsoAll.checked;
-    });
-    for (const box of alsoBoxes) box.addEventListener("change", showAlsoAll);
-    form.addEventListener("reset", () => setTimeout(showAlsoAll));
-  }
+  // 下发: the branches below a post may go to as well (only where there are some).
+  const alsoField = form.querySelector(".also-field");
+  const also = alsoField && alsoChoice(alsoField);
   const preview = bindPreview("compose", { conn, rt, strings: t.preview });
   const uploads = bindUploads($("compose-files"), $("compose-uploads"), $("compose-attachments-error"), uploadContext);
-  const draft = keepDraft(form, `announcement:${config.branch}`, { title: $("compose-title"), body: $("compose-body") }, rt, conn);
+  const draft = keepDraft(form, `announcement:${config.branch}`, {
+    title: $("compose-title"), body: $("compose-body"), ...(also ? { also: also.field } : {}),
+  }, rt, conn);
   bindWriteForm(form, {
     fields: {
       title: { input: $("compose-title"), error: $("compose-title-error") },
       body: { input: $("compose-body"), error: $("compose-body-error") },
       attachments: { input: $("compose-files"), error: $("compose-attachments-error") },
       publish_at: { input: publishAt, error: $("compose-publish-at-error") },
-      ...(alsoBoxes.length ? { also: { input: alsoBoxes[0], error: $("compose-also-error") } } : {}),
+      ...(also ? { also: { input: also.boxes[0], error: $("compose-also-error") } } : {}),
     },
     validate: () =>
       uploads.problem() || (later.checked && !publishAt.value ? { field: "publish_at", message: t.publish_at_required } : null),
@@ -762,8 +751,7 @@ if (form) {
         body: $("compose-body").value,
         attachments: uploads.ids(),
       };
-      const also = alsoBoxes.filter((box) => box.checked).map((box) => Number(box.value));
-      if (also.length) args.also = also;
+      if (also && also.chosen().length) args.also = also.chosen();
       if (!later.checked) return conn.write("announcements.post", args);
       // A time on the branch's clock, as the input shows it; the server reads it so.
       return conn.write("announcements.schedule", { ...args, publish_at: publishAt.value });

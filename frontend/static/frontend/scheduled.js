@@ -1,7 +1,8 @@
 // 定时发布 on the announcements page (secretaries): the list of announcements waiting
 // to be published, kept current from `scheduled:<branch>` (each frame holds the whole
 // list) and asked for again whenever the page comes online; each can be changed (its
-// text, time and files), published at once or cancelled. The compose form's "Publish
+// text, time, files and the branches below it also goes to), published at once or
+// cancelled. The compose form's "Publish
 // later" is in announcements.js; both use branchClock() for times on the branch's clock.
 import { Status, describeError, interpolate, listNames } from "./realtime.js";
 import { timeFormatter } from "./forum_common.js";
@@ -18,6 +19,56 @@ export function branchClock(timeZone) {
   const show = timeFormatter(timeZone);
   const local = (iso) => show(iso).replace(" ", "T");
   return { show, local, now: () => local(new Date().toISOString()) };
+}
+
+/**
+ * alsoChoice(fieldset) -> {boxes, chosen(), set(ids), field}: 下发, the "also send to the
+ * branches below" checkboxes of a fieldset (the compose form's, or a copy of it).
+ * "All of them" ticks or clears every box and shows a partial choice as indeterminate.
+ * `field` stands for the choice as one text field ("3,5"), for keepDraft.
+ */
+export function alsoChoice(fieldset) {
+  const boxes = [...fieldset.querySelectorAll("input[name=also]")];
+  const all = fieldset.querySelector(".also-all input");
+  const showAll = () => {
+    const ticked = boxes.filter((box) => box.checked).length;
+    all.checked = ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+  };
+  all.addEventListener("change", () => {
+    for (const box of boxes) box.checked = all.checked;
+  });
+  for (const box of boxes) box.addEventListener("change", showAll);
+  fieldset.form?.addEventListener("reset", () => setTimeout(showAll));
+  const chosen = () => boxes.filter((box) => box.checked).map((box) => Number(box.value));
+  const set = (ids) => {
+    for (const box of boxes) box.checked = ids.includes(Number(box.value));
+    showAll();
+  };
+  const field = {
+    get value() {
+      return chosen().join(",");
+    },
+    set value(text) {
+      set(String(text).split(",").filter(Boolean).map(Number));
+    },
+    addEventListener: (type, listener) => fieldset.addEventListener(type, listener),
+  };
+  return { boxes, chosen, set, field };
+}
+
+/** A copy of the compose form's 下发 fieldset for another form: its ids prefixed. */
+function copyOfAlso(prefix) {
+  const original = document.querySelector("#compose .also-field");
+  if (!original) return null;
+  const copy = original.cloneNode(true);
+  const rename = (value) => value.split(" ").map((id) => `${prefix}-${id}`).join(" ");
+  for (const node of copy.querySelectorAll("[id]")) node.id = rename(node.id);
+  for (const node of [copy, ...copy.querySelectorAll("[aria-describedby]")]) {
+    if (node.hasAttribute("aria-describedby")) node.setAttribute("aria-describedby", rename(node.getAttribute("aria-describedby")));
+  }
+  for (const box of copy.querySelectorAll("input")) box.checked = false;
+  return copy;
 }
 
 function el(tag, className, text) {
@@ -112,8 +163,12 @@ export function bindScheduled({ conn, config, t, rt }) {
     whenInput.min = clock.now();
     const when = formField(`scheduled-${n}`, "publish_at", t.publish_at, whenInput);
     const files = editAttachments(s.attachments, `scheduled-${n}`, { config, t, rt });
+    // 下发: the branches below it goes to, changed with the same tree as the compose form's.
+    const alsoField = copyOfAlso(`scheduled-${n}`);
+    const also = alsoField && alsoChoice(alsoField);
+    if (also) also.set((s.also || []).map((branch) => branch.id));
     const { form, formError, statusLine, cancel: back, title, body } = textForm(
-      `scheduled-${n}`, s, { t, config }, [when.wrap, files.wrap]);
+      `scheduled-${n}`, s, { t, config }, [when.wrap, files.wrap, ...(alsoField ? [alsoField] : [])]);
     const [titleInput, bodyInput] = [title.input, body.input];
     li.append(form);
 
@@ -131,6 +186,7 @@ export function bindScheduled({ conn, config, t, rt }) {
         body: { input: bodyInput, error: body.error },
         publish_at: { input: whenInput, error: when.error },
         attachments: { input: files.input, error: files.error },
+        ...(also ? { also: { input: also.boxes[0], error: alsoField.querySelector(".field-error") } } : {}),
       },
       validate: () =>
         files.uploads.problem() || (whenInput.value ? null : { field: "publish_at", message: t.publish_at_required }),
@@ -146,6 +202,7 @@ export function bindScheduled({ conn, config, t, rt }) {
           body: bodyInput.value,
           publish_at: whenInput.value,
           attachments: [...files.kept.keys(), ...files.uploads.ids()],
+          ...(also ? { also: also.chosen() } : {}), // without the tree here, the branches stay
         }),
       onSuccess: (reply) => {
         editing.delete(s.id);
