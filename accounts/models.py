@@ -213,7 +213,9 @@ class TwoFactor(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
                                 related_name="two_factor")
-    secret = models.CharField(max_length=64)  # base32, as the app is given it
+    # The key the app was given (base32), sealed under SECRET_KEY (accounts/two_factor.py):
+    # a copy of the database alone does not give anyone the members' codes.
+    sealed_key = models.BinaryField(editable=False)
     # None while being set up: the password alone still logs in until a code confirms it.
     confirmed_at = models.DateTimeField(null=True, blank=True)
     # The 30-second step of the last code accepted: a code is good once.

@@ -10,6 +10,14 @@ failed logins of that username (accounts/throttle.py), and five in a row send th
 person back to the password. An administrator who deletes the row in the admin turns
 it off for someone who has lost both.
 
+The app's key is kept sealed (AES-GCM under a key derived from SECRET_KEY,
+server/sealing.py), bound to its member: a dump or backup of the database alone does
+not give anyone the codes of every member's phone. After SECRET_KEY changes, keys
+sealed under the old one open while it is among SECRET_KEY_FALLBACKS, and each is
+sealed again under the new one at its member's next code (or all at once with
+`manage.py reseal_two_factor`). Without the old key they cannot be opened: their
+members log in with a recovery code and turn it on again.
+
 记住此浏览器: with the box ticked at the code, the browser gets a signed cookie that
 spares it the code for TRUST_DAYS (the password is still asked). The cookie is good
 only while the password, the key and the row's `trust_epoch` stay as they were: a new
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 
 import pyotp
@@ -32,9 +41,15 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from server import sealing
+
 from .models import Membership, TwoFactor
 
+log = logging.getLogger(__name__)
+
 ISSUER = "Branchline"
+# Fixed forever: another label derives another key, and no key sealed so far would open.
+KEY_PURPOSE = b"branchline.accounts.two-factor-key"
 RECOVERY_CODES = 10
 # No 0/o, 1/l/i: read off paper and typed on a phone.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -64,16 +79,42 @@ def start(user) -> TwoFactor:
     cancel_setup(user)
     if enabled(user):
         raise ValueError("two-step verification is already on")
-    return TwoFactor.objects.create(user=user, secret=pyotp.random_base32(32))
+    return TwoFactor.objects.create(user=user, sealed_key=seal_key(user.pk, pyotp.random_base32(32)))
 
 
 def cancel_setup(user) -> None:
     TwoFactor.objects.filter(user=user, confirmed_at__isnull=True).delete()
 
 
+def seal_key(user_id: int, key: str) -> bytes:
+    """The app's key as kept: sealed, and bound to its member (it opens on no other row)."""
+    return sealing.seal(KEY_PURPOSE, key.encode(), str(user_id).encode())
+
+
+def app_key(two_factor: TwoFactor) -> str | None:
+    """The key the app was given (base32), or None when no configured SECRET_KEY opens
+    it (logged). One that a fallback key opened is sealed again under the current key
+    on the row in hand; the caller saves `sealed_key` with what it saves."""
+    try:
+        key, current = sealing.open_sealed(KEY_PURPOSE, two_factor.sealed_key, str(two_factor.user_id).encode())
+    except sealing.Unreadable:
+        log.error("the two-step verification key of user %s does not open: SECRET_KEY changed and the old key is "
+                  "not in SECRET_KEY_FALLBACKS", two_factor.user_id)
+        return None
+    if not current:
+        two_factor.sealed_key = seal_key(two_factor.user_id, key.decode())
+    return key.decode()
+
+
+def key_unreadable(user) -> bool:
+    """On, and its key no longer opens here (SECRET_KEY changed without a fallback)."""
+    two_factor = _in_force(user).first()
+    return two_factor is not None and app_key(two_factor) is None
+
+
 def app_link(two_factor: TwoFactor) -> str:
     """The otpauth:// link the QR code holds."""
-    return pyotp.TOTP(two_factor.secret).provisioning_uri(name=two_factor.user.get_username(), issuer_name=ISSUER)
+    return pyotp.TOTP(app_key(two_factor)).provisioning_uri(name=two_factor.user.get_username(), issuer_name=ISSUER)
 
 
 def qr_svg(two_factor: TwoFactor) -> str:
@@ -83,7 +124,8 @@ def qr_svg(two_factor: TwoFactor) -> str:
 
 def grouped_secret(two_factor: TwoFactor) -> str:
     """The key as a person types it into an app: groups of four."""
-    return " ".join(two_factor.secret[i:i + 4] for i in range(0, len(two_factor.secret), 4))
+    key = app_key(two_factor)
+    return " ".join(key[i:i + 4] for i in range(0, len(key), 4))
 
 
 def _normalised(code: str) -> str:
@@ -107,7 +149,10 @@ def _app_code_step(two_factor: TwoFactor, code: str) -> int | None:
     code = _normalised(code)
     if len(code) != 6 or not code.isdigit():
         return None
-    totp = pyotp.TOTP(two_factor.secret)
+    key = app_key(two_factor)
+    if key is None:
+        return None
+    totp = pyotp.TOTP(key)
     now = totp.timecode(timezone.now())
     for step in (now - 1, now, now + 1):
         if step > two_factor.last_step and hmac.compare_digest(totp.generate_otp(step), code):
@@ -142,13 +187,13 @@ def check(user, code: str) -> str | None:
         step = _app_code_step(two_factor, code)
         if step is not None:
             two_factor.last_step = step
-            two_factor.save(update_fields=["last_step"])
+            two_factor.save(update_fields=["last_step", "sealed_key"])  # sealed again, if a fallback opened it
             return "app"
         digest = _digest(code)
         for kept in two_factor.recovery:
             if hmac.compare_digest(kept, digest):
                 two_factor.recovery = [d for d in two_factor.recovery if d != kept]
-                two_factor.save(update_fields=["recovery"])
+                two_factor.save(update_fields=["recovery", "sealed_key"])
                 return "recovery"
     return None
 
@@ -205,8 +250,11 @@ def _trust_cookie(user) -> str:
     return "bl_2fa_" + salted_hmac(_TRUST_SALT + ".name", str(user.pk)).hexdigest()[:12]
 
 
-def _trust_mark(user, two_factor: TwoFactor) -> str:
-    return salted_hmac(_TRUST_SALT, f"{user.pk}:{two_factor.secret}:{two_factor.trust_epoch}:{user.password}").hexdigest()
+def _trust_mark(user, two_factor: TwoFactor) -> str | None:
+    key = app_key(two_factor)  # the key, not how it is sealed: sealing it again trusts the same browsers
+    if key is None:
+        return None
+    return salted_hmac(_TRUST_SALT, f"{user.pk}:{key}:{two_factor.trust_epoch}:{user.password}").hexdigest()
 
 
 def code_needed(request, user) -> bool:
@@ -220,15 +268,17 @@ def code_needed(request, user) -> bool:
                              max_age=TRUST_DAYS * 86400)
     except signing.BadSignature:  # none, tampered with, or expired
         return True
-    return not (isinstance(mark, str) and hmac.compare_digest(mark, _trust_mark(user, two_factor)))
+    expected = _trust_mark(user, two_factor)
+    return not (isinstance(mark, str) and expected is not None and hmac.compare_digest(mark, expected))
 
 
 def remember_browser(response, user) -> None:
     """After a good code with the box ticked: this browser logs in without one for a while."""
     two_factor = _in_force(user).first()
-    if two_factor is None:
+    mark = two_factor and _trust_mark(user, two_factor)
+    if not mark:
         return
-    response.set_cookie(_trust_cookie(user), signing.dumps(_trust_mark(user, two_factor), salt=_TRUST_SALT),
+    response.set_cookie(_trust_cookie(user), signing.dumps(mark, salt=_TRUST_SALT),
                         max_age=TRUST_DAYS * 86400, httponly=True, samesite="Lax",
                         secure=settings.SESSION_COOKIE_SECURE)
 
@@ -236,3 +286,21 @@ def remember_browser(response, user) -> None:
 def forget_browsers(user) -> None:
     """Every remembered browser asks for the code again."""
     TwoFactor.objects.filter(user=user).update(trust_epoch=F("trust_epoch") + 1)
+
+
+def reseal_all() -> tuple[int, int]:
+    """Seal every key again under the current SECRET_KEY (after a change, so that the
+    old key can leave SECRET_KEY_FALLBACKS): (sealed again, could not be opened)."""
+    resealed = unreadable = 0
+    for pk in TwoFactor.objects.values_list("pk", flat=True):
+        with transaction.atomic():
+            two_factor = TwoFactor.objects.select_for_update().filter(pk=pk).first()
+            if two_factor is None:
+                continue
+            before = bytes(two_factor.sealed_key)
+            if app_key(two_factor) is None:
+                unreadable += 1
+            elif bytes(two_factor.sealed_key) != before:
+                two_factor.save(update_fields=["sealed_key"])
+                resealed += 1
+    return resealed, unreadable

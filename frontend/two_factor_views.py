@@ -97,10 +97,14 @@ class LoginCodeView(View):
             if pending["tries"] >= TRIES:
                 return _back_to_password(request, _("Too many wrong codes. Log in again with your password."))
             request.session[PENDING] = pending
+            error = _("That code is not right, or was used already. Type the code the app shows now.")
+            if two_factor.key_unreadable(user):
+                error = _("This server can no longer check your app's codes: its secret key was changed. Log in "
+                          "with one of your recovery codes, then turn two-step verification off and on again on "
+                          "My account. Without one, ask an administrator to turn it off.")
             return render(request, self.template_name, {
                 "username": user.get_username(), "trust_days": two_factor.TRUST_DAYS,
-                "remember": request.POST.get("remember") == "on",
-                "error": _("That code is not right, or was used already. Type the code the app shows now."),
+                "remember": request.POST.get("remember") == "on", "error": error,
             }, status=400)
         request.session.pop(PENDING, None)
         user.backend = pending["backend"]

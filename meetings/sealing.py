@@ -22,21 +22,18 @@ from __future__ import annotations
 import json
 import os
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.utils.encoding import force_bytes
+
+from server.sealing import NONCE_BYTES, TAG_BYTES, configured_secrets, derive_key
 
 # Fixed forever: a different label derives a different key and no tally sealed so far
 # would open. It also keeps this key apart from Django's other uses of SECRET_KEY.
 PURPOSE = b"branchline.meetings.secret-tally"
 FORMAT = 1
-NONCE_BYTES = 12  # 96 bits, random each time: far fewer seals per key than 2**32, so no reuse to fear
-TAG_BYTES = 16
 COUNT = struct.Struct(">I")
 
 
@@ -59,7 +56,7 @@ def seal_counts(vote_id: int, keys: Sequence[str], counts: Mapping[str, int]) ->
         raise ValueError(f"counts for keys that are not options of vote {vote_id}: {sorted(unknown)}")
     plaintext = b"".join(COUNT.pack(counts.get(key, 0)) for key in keys)
     nonce = os.urandom(NONCE_BYTES)
-    ciphertext = AESGCM(_derive(settings.SECRET_KEY)).encrypt(nonce, plaintext, _associated_data(vote_id, keys))
+    ciphertext = AESGCM(derive_key(settings.SECRET_KEY, PURPOSE)).encrypt(nonce, plaintext, _associated_data(vote_id, keys))
     return bytes([FORMAT]) + nonce + ciphertext
 
 
@@ -70,23 +67,13 @@ def open_counts(vote_id: int, keys: Sequence[str], sealed: bytes | memoryview) -
         raise TallyUnreadable(f"the sealed tally of vote {vote_id} is not in the expected format")
     nonce, ciphertext = blob[1:1 + NONCE_BYTES], blob[1 + NONCE_BYTES:]
     aad = _associated_data(vote_id, keys)
-    for secret in _secrets():
+    for secret in configured_secrets():
         try:
-            plaintext = AESGCM(_derive(secret)).decrypt(nonce, ciphertext, aad)
+            plaintext = AESGCM(derive_key(secret, PURPOSE)).decrypt(nonce, ciphertext, aad)
         except InvalidTag:
             continue
         return {key: count for key, (count,) in zip(keys, COUNT.iter_unpack(plaintext))}
     raise TallyUnreadable(f"no configured key opens the sealed tally of vote {vote_id}")
-
-
-def _secrets() -> Iterable[str | bytes]:
-    # Read at each call, not at import: settings may change (tests, a rotation in a shell).
-    yield settings.SECRET_KEY
-    yield from getattr(settings, "SECRET_KEY_FALLBACKS", ())
-
-
-def _derive(secret: str | bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=PURPOSE).derive(force_bytes(secret))
 
 
 def _associated_data(vote_id: int, keys: Sequence[str]) -> bytes:

@@ -14,7 +14,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from accounts import outbox, security
+from accounts import outbox, security, two_factor
 from accounts.actions import password_link
 from accounts.identity import identity_for_user
 from accounts.models import TwoFactor
@@ -192,7 +192,7 @@ def test_two_step_verification_changes_are_told(sends, member):
     TwoFactor.objects.filter(user=member).update(last_step=0)
     owner.post("/account/", {"form": "2fa-off", "code": "000000"})
     assert notices(member)[-1].type == security.RECOVERY_USED
-    owner.post("/account/", {"form": "2fa-off", "code": pyotp.TOTP(TwoFactor.objects.get(user=member).secret).now()})
+    owner.post("/account/", {"form": "2fa-off", "code": pyotp.TOTP(two_factor.app_key(TwoFactor.objects.get(user=member))).now()})
     assert notices(member)[-1].type == security.TWO_FACTOR_OFF
 
     kinds = [e.type for e in notices(member)]

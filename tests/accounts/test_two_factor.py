@@ -27,7 +27,7 @@ def logged_in(client) -> bool:
 def turn_on(client, user) -> tuple[pyotp.TOTP, list[str]]:
     client.post("/account/", {"form": "2fa-start"})
     setup = TwoFactor.objects.get(user=user)
-    totp = pyotp.TOTP(setup.secret)
+    totp = pyotp.TOTP(two_factor.app_key(setup))
     page = client.post("/account/", {"form": "2fa-confirm", "code": totp.now(), "password": f"pw-{user.username}"},
                        follow=True).content.decode()
     codes = re.findall(r"<li><code>([a-z0-9]{4}-[a-z0-9]{4})</code></li>", page)
@@ -66,7 +66,7 @@ def test_turning_it_on_shows_a_qr_code_and_needs_a_code_from_the_app(people):
     client.post("/account/", {"form": "2fa-start"})
     page = client.get("/account/").content.decode()
     setup = TwoFactor.objects.get(user=user)
-    assert setup.confirmed_at is None and len(setup.secret) == 32
+    assert setup.confirmed_at is None and len(two_factor.app_key(setup)) == 32
     assert '<svg width=' in page and 'class="qr"' in page and " style=" not in page.split('class="qr-box"')[1][:4000]
     assert two_factor.grouped_secret(setup) in page
     assert not two_factor.enabled(user)
@@ -76,11 +76,11 @@ def test_turning_it_on_shows_a_qr_code_and_needs_a_code_from_the_app(people):
     assert not two_factor.enabled(user)
     # So does a right code without the password (a stolen session could otherwise lock
     # the owner out with the thief's phone), which counts as a failed login.
-    client.post("/account/", {"form": "2fa-confirm", "code": pyotp.TOTP(setup.secret).now(), "password": "guess"})
+    client.post("/account/", {"form": "2fa-confirm", "code": pyotp.TOTP(two_factor.app_key(setup)).now(), "password": "guess"})
     assert not two_factor.enabled(user) and LoginFailure.objects.filter(username="member").count() == 1
     assert Client().post("/login/", {"username": "member", "password": "pw-member"})["Location"] == "/"
 
-    page = client.post("/account/", {"form": "2fa-confirm", "code": pyotp.TOTP(setup.secret).now(),
+    page = client.post("/account/", {"form": "2fa-confirm", "code": pyotp.TOTP(two_factor.app_key(setup)).now(),
                                      "password": "pw-member"}, follow=True).content.decode()
     assert two_factor.enabled(user)
     codes = re.findall(r"<li><code>([a-z0-9]{4}-[a-z0-9]{4})</code></li>", page)
@@ -314,3 +314,91 @@ def test_the_admin_can_require_it_of_staff(make_user, settings):
     other = make_user("boss2", is_staff=True, is_superuser=True)
     client.force_login(other)
     assert client.get("/admin/accounts/branch/").status_code == 200
+
+
+# -- the app's key, sealed under SECRET_KEY -------------------------------------------------
+
+
+def test_the_key_is_kept_sealed_and_opens_only_on_its_own_row(people):
+    member, other = people["member"], people["moderator"]
+    client = Client()
+    client.force_login(member)
+    totp, _codes = turn_on(client, member)
+    row = TwoFactor.objects.get(user=member)
+    stored = bytes(row.sealed_key)
+    assert totp.secret.encode() not in stored and len(stored) == 1 + 12 + 32 + 16
+    # Copied onto another member's row (someone with the database alone), it opens on none.
+    copied = TwoFactor.objects.create(user=other, sealed_key=stored, confirmed_at=timezone.now())
+    assert two_factor.app_key(copied) is None
+    assert two_factor.check(other, totp.now()) is None
+
+
+def test_after_the_secret_key_changes_the_old_one_opens_keys_and_each_is_sealed_again(people, settings):
+    member = people["member"]
+    client = Client()
+    client.force_login(member)
+    totp, _codes = turn_on(client, member)
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 50, [old]
+    client = password_step(member.username)
+    assert client.post("/login/code/", {"code": at_step(totp, 1)}).status_code == 302 and logged_in(client)
+    settings.SECRET_KEY_FALLBACKS = []  # sealed again at that code: the old key is no longer needed
+    assert two_factor.app_key(TwoFactor.objects.get(user=member)) == totp.secret
+
+
+def test_without_the_old_key_a_recovery_code_logs_in_and_says_what_to_do(people, settings):
+    member = people["member"]
+    client = Client()
+    client.force_login(member)
+    totp, codes = turn_on(client, member)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 50, []
+    client = password_step(member.username)
+    client.cookies["django_language"] = "en"
+    refused = client.post("/login/code/", {"code": at_step(totp, 1)})
+    assert refused.status_code == 400 and "its secret key was changed" in refused.content.decode()
+    assert client.post("/login/code/", {"code": codes[0]}).status_code == 302 and logged_in(client)
+    # Turned off with another recovery code, and on again with a new key.
+    client.post("/account/", {"form": "2fa-off", "code": codes[1]})
+    assert not two_factor.enabled(member)
+    turn_on(client, member)
+    assert two_factor.enabled(member) and two_factor.app_key(TwoFactor.objects.get(user=member)) is not None
+
+
+def test_the_command_seals_every_key_again_under_the_new_one(people, make_user, settings, capsys):
+    from django.core.management import call_command
+
+    for user in (people["member"], people["moderator"]):
+        client = Client()
+        client.force_login(user)
+        turn_on(client, user)
+    stranger = make_user("stranger")
+    TwoFactor.objects.create(user=stranger, sealed_key=b"\x01" + bytes(60), confirmed_at=timezone.now())
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 50, [old]
+    call_command("reseal_two_factor")
+    out, err = capsys.readouterr()
+    assert "sealed 2 keys again" in out and "1 keys open with no configured key" in err
+    settings.SECRET_KEY_FALLBACKS = []
+    assert all(two_factor.app_key(TwoFactor.objects.get(user=people[name])) for name in ("member", "moderator"))
+    call_command("reseal_two_factor")
+    assert "sealed 0 keys again" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_seals_the_keys_kept_as_text(people):
+    from django.core.management import call_command
+    from django.db import connection
+
+    member = people["member"]
+    try:
+        call_command("migrate", "accounts", "0010", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO accounts_twofactor (user_id, secret, confirmed_at, last_step, recovery, "
+                           "trust_epoch, created_at) VALUES (%s, %s, %s, 0, %s, 0, %s)",
+                           [member.pk, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", timezone.now(), "[]", timezone.now()])
+    finally:
+        call_command("migrate", "accounts", verbosity=0)
+    row = TwoFactor.objects.get(user=member)
+    assert b"JBSWY3DP" not in bytes(row.sealed_key)
+    assert two_factor.app_key(row) == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    assert two_factor.check(member, pyotp.TOTP("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now()) == "app"

@@ -100,6 +100,7 @@ async def test_their_sockets_carry_no_member_identity_until_it_is_on(
     assert (await member.call("hello"))["data"]["identity"]["kind"] == "user"
 
     await database_sync_to_async(TwoFactor.objects.create)(
-        user=people["secretary"], secret="JBSWY3DPEHPK3PXP", confirmed_at="2026-12-01T00:00:00Z")
+        user=people["secretary"], sealed_key=two_factor.seal_key(people["secretary"].pk, "JBSWY3DPEHPK3PXP"),
+        confirmed_at="2026-12-01T00:00:00Z")
     again = await connect(people["secretary"])
     assert (await again.call("hello"))["data"]["identity"]["id"] == people["secretary"].pk

@@ -269,7 +269,7 @@ def test_the_originals_count_adds_up_the_branches_below_each_person_once(people,
     a, a1, b, committee = tree["a"], tree["a1"], tree["b"], tree["committee"]
     both = make_user("both", branch=a, roles=("full",))
     Membership.objects.create(user=both, branch=a1, role="full")
-    colleague = make_user("colleague", branch=committee, roles=("full",))
+    make_user("colleague", branch=committee, roles=("full",))
     original = post_from_committee(people, tree, [a.pk, a1.pk, b.pk])
     copies = {c.branch_id: c for c in original.copies.all()}
     # The committee's other member, A's four, the member of A and A1 once, B's secretary.

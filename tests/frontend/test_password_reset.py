@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import two_factor
 from accounts.models import Membership, PasswordResetRequest, TwoFactor
 from accounts.throttle import LIMIT, RESET_LIMIT, record_failure
 from moderation.models import AuditEntry
@@ -164,7 +165,8 @@ def test_members_see_the_roster_and_only_the_secretary_sees_accounts(people, tre
         return page.split(f'id="member-{user.pk}"')[1].split("</tr>")[0]
     assert "未开启" in row(html, people["member"]) and "已开启" not in row(html, people["member"])
     assert "两步验证" not in member.get(members_url(tree)).content.decode()  # members do not see it
-    TwoFactor.objects.create(user=people["member"], secret="A" * 32, confirmed_at=timezone.now())
+    TwoFactor.objects.create(user=people["member"], sealed_key=two_factor.seal_key(people["member"].pk, "A" * 32),
+                             confirmed_at=timezone.now())
     html = secretary.get(members_url(tree)).content.decode()
     assert "已开启" in row(html, people["member"]) and "未开启" in row(html, people["moderator"])
 
