@@ -9,6 +9,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -231,6 +232,26 @@ class TwoFactor(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class SecurityRecord(models.Model):
+    """安全记录: one thing that happened to how an account is entered, for the member's
+    我的账号 and for administrators: a login (and how), a wrong password or code, and
+    every security notice (accounts/security.py). Kept security.LOG_DAYS."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_records")
+    kind = models.CharField(max_length=40)  # security.LOGIN, .LOGIN_FAILED, or a notice's type
+    data = models.JSONField(default=dict, blank=True)  # browser, ip, and what the kind says
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("security record")
+        verbose_name_plural = _("security records")
+        indexes = [models.Index(fields=["user", "-at"], name="security_record_by_user"),
+                   models.Index(fields=["at"], name="security_record_by_age")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
 class Passkey(models.Model):

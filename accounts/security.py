@@ -12,17 +12,26 @@ from, and what to do if it was not them.
 A browser is known to an account by a cookie it gets at each login (a keyed digest of
 the account, not its id): a login without it is from a new browser. An account's first
 login ever is not news.
+
+安全记录 (the security log): every notice, every login (and how: the password, with a
+code, a recovery code or a passkey; from a new browser or not) and every wrong password
+or code typed for the account is also kept as a SecurityRecord for LOG_DAYS, with the
+browser and address. 我的账号 shows the member theirs, newest first; administrators see
+everyone's in the admin. A member who missed a notice (or whose mail went elsewhere)
+still finds it there, as GitHub's security log and Google's "recent security activity".
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
 from django.core.mail import send_mail
 from django.db import transaction
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -30,10 +39,11 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from realtime.events import append_event
+from realtime.scheduler import register_periodic
 
 from . import language, outbox
 from .devices import describe_agent
-from .models import Membership
+from .models import Membership, SecurityRecord
 from .streams import inbox_stream
 
 log = logging.getLogger(__name__)
@@ -50,6 +60,11 @@ PASSKEY_ADDED = "security.passkey_added"
 PASSKEY_REMOVED = "security.passkey_removed"
 TYPES = (PASSWORD_CHANGED, EMAIL_CHANGED, TWO_FACTOR_ON, TWO_FACTOR_OFF, RECOVERY_CODES, RECOVERY_USED, NEW_BROWSER,
          PASSWORD_LINK, PASSKEY_ADDED, PASSKEY_REMOVED)
+# Only in the security log, not notices:
+LOGIN = "security.login"  # data: how ("password", "code", "recovery", "passkey"), new_browser
+LOGIN_FAILED = "security.login_failed"  # data: step ("password" or "code")
+LOG_DAYS = 90
+LOG_PAGE = 50
 
 KNOWN_COOKIE = "bl_known"
 KNOWN_KEEP = 10  # accounts one browser remembers (a shared office computer)
@@ -60,15 +75,24 @@ def notify(user, kind: str, *, request=None, **details) -> None:
     """Tell `user` that `kind` happened to their account (in the caller's transaction,
     if there is one). `request`: the browser it came from, when a member did it."""
     data = {key: value for key, value in details.items() if value not in (None, "")}
-    if request is not None:
-        data["browser"] = describe_agent(request.META.get("HTTP_USER_AGENT", ""))
-        if request.META.get("REMOTE_ADDR"):
-            data["ip"] = request.META["REMOTE_ADDR"]
+    data.update(_browser(request))
     with transaction.atomic():
         append_event(inbox_stream(user.pk), kind, data)
+        if kind != NEW_BROWSER:  # that one is in its login's record
+            SecurityRecord.objects.create(user_id=user.pk, kind=kind, data=data)
         address = data.get("old_email") if kind == EMAIL_CHANGED else user.email
         if address:
             outbox.after_commit(_mail, user.pk, address, kind, data, timezone.now())
+
+
+def _browser(request) -> dict:
+    """The browser and address a request came from, as kept with a notice or record."""
+    if request is None:
+        return {}
+    found = {"browser": describe_agent(request.META.get("HTTP_USER_AGENT", ""))}
+    if request.META.get("REMOTE_ADDR"):
+        found["ip"] = request.META["REMOTE_ADDR"]
+    return found
 
 
 def text(kind: str, data: dict) -> tuple[str, str]:
@@ -113,6 +137,18 @@ def text(kind: str, data: dict) -> tuple[str, str]:
         return what, change_password
     if kind == NEW_BROWSER:
         return _("Your account was logged in to from a browser it was not used in before."), change_password
+    if kind == LOGIN:
+        what = {
+            "code": _("Logged in with the password and a code from the app."),
+            "recovery": _("Logged in with the password and a recovery code."),
+            "passkey": _("Logged in with a passkey."),
+        }.get(data.get("how"), _("Logged in with the password."))
+        if data.get("new_browser"):
+            what = _("%(login)s This browser had not been used for the account before.") % {"login": what}
+        return what, change_password
+    if kind == LOGIN_FAILED:
+        return ((_("A wrong two-step code was typed for your account.") if data.get("step") == "code"
+                 else _("A wrong password was typed for your account.")), change_password)
     return kind, ""
 
 
@@ -135,12 +171,16 @@ def _known(request) -> list[str]:
     return [t for t in raw.split(".") if t][:KNOWN_KEEP]
 
 
-def after_login(request, response, user, *, first: bool) -> None:
-    """A successful login: a notice if this browser is new to the account (unless it is
-    the account's first login ever, `first`), and the browser remembers the account."""
+def after_login(request, response, user, *, first: bool, how: str) -> None:
+    """A successful login (`how`: "password", "code", "recovery" or "passkey"): in the
+    security log, with a notice if this browser is new to the account (unless it is the
+    account's first login ever, `first`); the browser remembers the account."""
     token = _token(user)
     known = _known(request)
-    if token not in known and not first:
+    new_browser = token not in known and not first
+    SecurityRecord.objects.create(user_id=user.pk, kind=LOGIN, data={
+        "how": how, **({"new_browser": True} if new_browser else {}), **_browser(request)})
+    if new_browser:
         notify(user, NEW_BROWSER, request=request)
     kept = [token, *(t for t in known if t != token)][:KNOWN_KEEP]
     response.set_cookie(KNOWN_COOKIE, ".".join(kept), max_age=KNOWN_SECONDS, httponly=True, samesite="Lax",
@@ -174,3 +214,35 @@ def _mail(user_id: int, address: str, kind: str, data: dict, at: datetime) -> in
     except Exception:
         log.exception("could not mail a security notice to user %s", user_id)
         return 0
+
+
+# 安全记录: the security log.
+
+@receiver(user_login_failed)
+def _failed_login(sender, credentials, request=None, step: str = "password", **kwargs) -> None:
+    """A wrong password (any login form, or where a page asks for it again) or a wrong
+    two-step code, for an account that exists. Not what a throttled username is
+    refused without a check (accounts/throttle.py): that could fill the log."""
+    if request is not None and getattr(request, "login_throttled", False):
+        return
+    username = str(credentials.get("username") or "")
+    user = get_user_model()._default_manager.filter(**{get_user_model().USERNAME_FIELD: username}).first()
+    if user is not None:
+        SecurityRecord.objects.create(user_id=user.pk, kind=LOGIN_FAILED, data={"step": step, **_browser(request)})
+
+
+def log_of(user, *, before: int | None = None, limit: int = LOG_PAGE) -> list[dict]:
+    """The member's security log, newest first: each with `id`, `kind`, `at`, `what`
+    (active language), `where` (browser and address) and `failed` (a wrong password or code)."""
+    rows = SecurityRecord.objects.filter(user=user).order_by("-id")  # written as they happen: newest last
+    if before is not None:
+        rows = rows.filter(id__lt=before)
+    return [{"id": row.pk, "kind": row.kind, "at": row.at, "what": text(row.kind, row.data)[0],
+             "where": where(row.data), "failed": row.kind == LOGIN_FAILED} for row in rows[:limit]]
+
+
+@register_periodic("accounts.security_log", every_seconds=3600)
+def prune_log(now: datetime | None = None) -> int:
+    """Records older than LOG_DAYS go (every process runs it; deleting twice is harmless)."""
+    cutoff = (now or timezone.now()) - timedelta(days=LOG_DAYS)
+    return SecurityRecord.objects.filter(at__lt=cutoff).delete()[0]

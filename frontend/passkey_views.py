@@ -65,7 +65,7 @@ def new_options(request):
     if is_throttled(user.get_username()):
         return _error(refusal_text(), 429)
     if not user.check_password(str(data.get("password", ""))):
-        count_failure(request, user)
+        count_failure(request, user, step="password")
         return _error(_("That is not your password."), 403)
     try:
         return JsonResponse({"options": passkeys.new_options(request, user)})
@@ -125,5 +125,5 @@ def login(request):
     first = user.last_login is None  # read before the login sets it
     auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[-1])
     response = JsonResponse({"ok": True, "redirect": target})
-    login_steps.after_login(request, response, user, first=first)
+    login_steps.after_login(request, response, user, first=first, how="passkey")
     return response

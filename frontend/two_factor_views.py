@@ -56,9 +56,11 @@ def admin_login(request):
     return redirect(f"{reverse('login')}?{urlencode({'next': target})}")
 
 
-def count_failure(request, user) -> None:
-    """A wrong code (or password) is a failed login of the username (accounts/throttle.py)."""
-    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+def count_failure(request, user, *, step: str = "code") -> None:
+    """A wrong code (or password, `step="password"`) is a failed login of the username
+    (accounts/throttle.py), and in the account's security log (accounts/security.py)."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request,
+                           step=step)
 
 
 def _back_to_password(request, text: str):
@@ -111,7 +113,7 @@ class LoginCodeView(View):
         first = user.last_login is None  # read before the login sets it
         auth_login(request, user)
         response = redirect(pending.get("next") or "/")
-        login_steps.after_login(request, response, user, first=first)
+        login_steps.after_login(request, response, user, first=first, how="code" if how == "app" else how)
         if request.POST.get("remember") == "on":
             two_factor.remember_browser(response, user)
         if how == "recovery":
@@ -162,7 +164,7 @@ def account_post(request, which: str):
             messages.error(request, refusal_text())
             return redirect(here)
         if not user.check_password(request.POST.get("password", "")):
-            count_failure(request, user)
+            count_failure(request, user, step="password")
             messages.error(request, _("That is not your password."))
             return redirect(here)
         codes = two_factor.confirm(user, code)

@@ -164,7 +164,26 @@ class AccountView(auth_views.PasswordChangeView):
         context.update(two_factor_views.account_context(self.request))
         context["passkeys"] = passkeys.of(self.request.user)
         context["passkeys_usable"] = passkeys.usable_at(self.request)
+        context["security_log"] = security.log_of(self.request.user, limit=ACCOUNT_LOG_ROWS)
+        context["log_days"] = security.LOG_DAYS
         return context
+
+
+ACCOUNT_LOG_ROWS = 8  # the newest of the security log on 我的账号; the rest on its own page
+
+
+@login_required
+def security_log(request):
+    """安全记录: the member's security log, newest first, a page at a time."""
+    before_raw = request.GET.get("before", "")
+    before = int(before_raw) if before_raw.isdigit() and len(before_raw) < 19 else None
+    rows = security.log_of(request.user, before=before)
+    branches = readable_branches(request.user)
+    return render(request, "frontend/security_log.html", {
+        "rows": rows, "before": before, "log_days": security.LOG_DAYS,
+        "older": rows[-1]["id"] if len(rows) >= security.LOG_PAGE else None,
+        "zone": branches[0].time_zone if branches else settings.TIME_ZONE,
+    })
 
 
 class LoginForm(AuthenticationForm):
@@ -191,7 +210,7 @@ class LoginView(auth_views.LoginView):
             return two_factor_views.begin(self.request, user, self.get_success_url())
         first = user.last_login is None  # read before the login sets it
         response = super().form_valid(form)
-        login_steps.after_login(self.request, response, user, first=first)
+        login_steps.after_login(self.request, response, user, first=first, how="password")
         return response
 
     def get_context_data(self, **kwargs):

@@ -16,7 +16,7 @@ from django.test import Client, RequestFactory
 
 from accounts import passkeys, security
 from accounts.admin import PasskeyAdmin
-from accounts.models import LoginSession, Passkey
+from accounts.models import LoginSession, Passkey, SecurityRecord
 from accounts.streams import inbox_stream
 from frontend.notification_text import describe
 from realtime.models import Event
@@ -97,6 +97,7 @@ def test_a_member_adds_a_passkey_and_then_logs_in_with_it_alone(member, device):
     assert LoginSession.objects.filter(user=member, session_key=browser.session.session_key).exists()
     passkey.refresh_from_db()
     assert passkey.sign_count == 1 and passkey.last_used_at is not None
+    assert SecurityRecord.objects.filter(user=member, kind="security.login").latest("at").data["how"] == "passkey"
     # A second login counts on.
     _browser, status, _data = passkey_login(device)
     assert status == 200

@@ -31,7 +31,7 @@ def pages_for(server) -> dict[str, list[str]]:
              "/password/set/MQ/not-a-token/"],
         "dangyuan": [f"/branches/{branch}/announcements/", f"/branches/{branch}/forum/", f"/forum/topics/{topic}/",
                      f"/branches/{branch}/meetings/", f"/meetings/{live}/", f"/meetings/{ended}/minutes/", "/account/",
-                     f"/branches/{branch}/members/", "/notifications/",
+                     f"/branches/{branch}/members/", "/notifications/", "/account/security/",
                      f"/branches/{branch}/announcements/search/?q=支部"],
         "yubei": [f"/meetings/{live}/", f"/forum/topics/{topic}/"],
         "shuji": [f"/branches/{branch}/announcements/", f"/branches/{branch}/review/",
