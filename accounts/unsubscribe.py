@@ -1,5 +1,5 @@
-"""退订: a link in each announcement e-mail stops them for that member, without a login
-(mail is often read where the member is not signed in). The link carries a signed
+"""退订: a link in each announcement e-mail (and in each daily digest) stops them for
+that member, without a login (mail is often read where the member is not signed in). The link carries a signed
 token naming the member; it does not expire, and does nothing but that. Opening it
 shows a button (mail scanners open links, and must not unsubscribe anyone); mail
 programs that offer "unsubscribe" post to it in one click (RFC 8058). 我的账号 turns
@@ -14,20 +14,28 @@ from django.urls import reverse
 from .models import MailSettings
 
 _SALT = "branchline.unsubscribe.announcements"
+ANNOUNCEMENTS = "announcements"  # a mail for each new announcement
+DIGEST = "digest"  # 每日摘要 (announcements/digest.py)
 
 
-def path(user_id: int) -> str:
-    return reverse("unsubscribe", args=[signing.dumps(user_id, salt=_SALT, compress=False)])
+def path(user_id: int, *, what: str = ANNOUNCEMENTS) -> str:
+    # An announcement mail's token names the member alone (as in links mailed before the digest).
+    value = user_id if what == ANNOUNCEMENTS else [user_id, what]
+    return reverse("unsubscribe", args=[signing.dumps(value, salt=_SALT, compress=False)])
 
 
-def user_for(token: str) -> int | None:
-    """The member a link was made for; None for a link that was not ours."""
+def user_for(token: str) -> tuple[int, str] | None:
+    """The member a link was made for and which mail it stops; None for a link that was not ours."""
     try:
-        user_id = signing.loads(token, salt=_SALT)
+        value = signing.loads(token, salt=_SALT)
     except signing.BadSignature:
         return None
-    return user_id if isinstance(user_id, int) else None
+    if isinstance(value, int):
+        return value, ANNOUNCEMENTS
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and value[1] == DIGEST:
+        return value[0], DIGEST
+    return None
 
 
-def stop_announcements(user_id: int) -> None:
-    MailSettings.objects.update_or_create(user_id=user_id, defaults={"announcements": False})
+def stop(user_id: int, what: str) -> None:
+    MailSettings.objects.update_or_create(user_id=user_id, defaults={what: False})

@@ -7,4 +7,7 @@ class AnnouncementsConfig(AppConfig):
     verbose_name = _("Announcements")
 
     def ready(self) -> None:
-        from . import streams  # noqa: F401  registers the stream type and ops
+        from . import (
+            digest,  # noqa: F401  registers the daily digest's job
+            streams,  # noqa: F401  registers the stream type and ops
+        )

@@ -205,3 +205,16 @@ class Attachment(models.Model):
             "url": reverse("attachment", args=[self.pk, self.name]),
             "preview_url": reverse("attachment", args=[self.pk, self.name]) + "?preview=1" if self.preview else None,
         }
+
+
+class DigestSent(models.Model):
+    """每日摘要: a member's digest for one day (on their clock) has been made, by one
+    process (the unique key is the claim), whether or not it had anything to say."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    at = models.DateTimeField(auto_now_add=True)
+    mailed = models.BooleanField(default=False)  # False: nothing unread, no mail
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="digest_once_a_day")]

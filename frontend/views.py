@@ -76,6 +76,8 @@ def demo_accounts_active() -> bool:
 class EmailForm(forms.Form):
     email = forms.EmailField(label=_lazy("E-mail address"), required=False, max_length=254)
     announcements = forms.BooleanField(label=_lazy("E-mail me new announcements of my branches"), required=False)
+    digest = forms.BooleanField(label=_lazy("Each morning at 8, e-mail me what I have not read yet (a daily digest)"),
+                                required=False)
 
 
 class AccountView(auth_views.PasswordChangeView):
@@ -126,8 +128,8 @@ class AccountView(auth_views.PasswordChangeView):
             if before != request.user.email:  # told to the old address as well
                 security.notify(request.user, security.EMAIL_CHANGED, request=request,
                                 old_email=before, email=request.user.email)
-            MailSettings.objects.update_or_create(
-                user=request.user, defaults={"announcements": email_form.cleaned_data["announcements"]})
+            MailSettings.objects.update_or_create(user=request.user, defaults={
+                "announcements": email_form.cleaned_data["announcements"], "digest": email_form.cleaned_data["digest"]})
         messages.success(request, _("Your e-mail address has been saved.") if request.user.email
                          else _("Your e-mail address has been removed."))
         return redirect("account")
@@ -154,9 +156,9 @@ class AccountView(auth_views.PasswordChangeView):
         for m in sorted(rows, key=lambda m: (m.branch_id, ROLE_ORDER.index(m.role))):
             roles.setdefault(m.branch, []).append(m.get_role_display())
         context["memberships"] = list(roles.items())
-        wants = MailSettings.objects.filter(user=self.request.user).values_list("announcements", flat=True).first()
+        wants = MailSettings.objects.filter(user=self.request.user).first() or MailSettings()  # none: the defaults
         context.setdefault("email_form", EmailForm(initial={
-            "email": self.request.user.email, "announcements": True if wants is None else wants}))
+            "email": self.request.user.email, "announcements": wants.announcements, "digest": wants.digest}))
         context["sends_email"] = settings.SENDS_EMAIL
         context["devices"] = devices.devices_of(self.request.user, self.request.session.session_key)
         branches = readable_branches(self.request.user)
@@ -227,16 +229,16 @@ class LoginView(auth_views.LoginView):
 @csrf_exempt  # the link's signed token is the permission; mail programs post without a CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe_announcements(request, token: str):
-    """退订 (accounts/unsubscribe.py): the link in an announcement e-mail. Opening it asks;
-    the button, or a mail program's one-click post, stops the mails."""
-    user_id = unsubscribe.user_for(token)
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    """退订 (accounts/unsubscribe.py): the link in an announcement e-mail or a daily digest.
+    Opening it asks; the button, or a mail program's one-click post, stops those mails."""
+    found = unsubscribe.user_for(token)
+    user = get_user_model().objects.filter(pk=found[0], is_active=True).first() if found else None
     if user is None:
         return render(request, "frontend/unsubscribe.html", {"invalid": True}, status=404)
     if request.method == "POST":
-        unsubscribe.stop_announcements(user.pk)
+        unsubscribe.stop(user.pk, found[1])
     return render(request, "frontend/unsubscribe.html", {
-        "username": user.get_username(), "done": request.method == "POST"})
+        "username": user.get_username(), "done": request.method == "POST", "digest": found[1] == unsubscribe.DIGEST})
 
 
 def set_language(request):

@@ -1,0 +1,151 @@
+"""每日摘要 (the daily digest): for members who ask for it on 我的账号, one e-mail each
+morning (DIGEST_HOUR on their branch's clock) with what they have not read yet: the
+announcements of their branches posted since the last digest, and their new
+notifications (not the security notices, which are mailed at once). Nothing unread,
+no mail. For members who do not keep the site open, and those who would rather have
+one mail a day than one per announcement (Discourse's and Zulip's digests).
+
+Every process runs the job (realtime/scheduler.py); a DigestSent row per member and
+day is the claim, so each member gets one digest a day however many processes run,
+and a process that was down catches up at its next tick (late, never twice). Like
+the other mail, it goes out from the mail thread after the claim commits, only when
+the server sends mail, to members with an address.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
+
+from accounts import language, notifications, outbox, security, unsubscribe
+from accounts.identity import identity_for_user
+from accounts.models import MailSettings, Membership
+from accounts.streams import inbox_stream
+from realtime.models import Event
+from realtime.scheduler import register_periodic
+
+from . import selectors
+from .models import Announcement, DigestSent
+
+log = logging.getLogger(__name__)
+
+DIGEST_HOUR = 8  # on the member's clock (their first branch's zone)
+WINDOW = timedelta(days=1)  # the first digest looks back this far; later ones to the one before
+WINDOW_MAX = timedelta(days=7)  # however long since the last one
+PER_BRANCH = 20
+NOTIFICATIONS_MAX = 20
+# What the digest retells of the inbox: not the security notices (mailed at once).
+NOTIFICATION_TYPES = tuple(t for t in notifications.TYPES if t not in security.TYPES)
+
+
+def _zones(user_ids) -> dict[int, str]:
+    """Each member's clock: their first branch's zone (the server's for none)."""
+    zones: dict[int, str] = {}
+    rows = Membership.objects.filter(user_id__in=list(user_ids)).order_by("branch_id")
+    for user_id, zone in rows.values_list("user_id", "branch__time_zone"):
+        zones.setdefault(user_id, zone)
+    return {user_id: zones.get(user_id, settings.TIME_ZONE) for user_id in user_ids}
+
+
+@register_periodic("announcements.digest", every_seconds=300)
+def send_due(now: datetime | None = None) -> int:
+    """Claim and send the digests that are due: a member who asked for one, whose clock
+    has passed DIGEST_HOUR today and who has had none today. Returns how many were claimed."""
+    if not settings.SENDS_EMAIL:
+        return 0
+    now = now or timezone.now()
+    wanted = list(MailSettings.objects.filter(digest=True, user__is_active=True).exclude(user__email="")
+                  .values_list("user_id", flat=True))
+    claimed = 0
+    for user_id, zone in _zones(wanted).items():
+        local = now.astimezone(ZoneInfo(zone))
+        if local.hour < DIGEST_HOUR or DigestSent.objects.filter(user_id=user_id, day=local.date()).exists():
+            continue
+        previous = DigestSent.objects.filter(user_id=user_id).order_by("-day").values_list("at", flat=True).first()
+        since = max(previous or now - WINDOW, now - WINDOW_MAX)
+        try:
+            with transaction.atomic():
+                sent = DigestSent.objects.create(user_id=user_id, day=local.date())
+                outbox.after_commit(_mail, sent.pk, since, zone)
+        except IntegrityError:  # another process claimed it this moment
+            continue
+        claimed += 1
+    return claimed
+
+
+def collect(user, since: datetime) -> dict:
+    """What `user` has not read yet: {"branches": [(branch, [announcement, …]), …],
+    "notifications": [item, …] (frontend.notification_text.describe)}. A notice sent to
+    two of their branches (下发) is listed once."""
+    from frontend.notification_text import describe
+
+    identity = identity_for_user(user)
+    branches = []
+    seen_families: set[int] = set()
+    rows = Membership.objects.filter(user=user).select_related("branch").order_by("branch_id")
+    for branch in dict.fromkeys(m.branch for m in rows):
+        items = list(Announcement.objects.filter(branch=branch, withdrawn_at__isnull=True, created_at__gte=since)
+                     .exclude(author=user).select_related("author").order_by("-seq")[:PER_BRANCH])
+        read = selectors.read_ids(identity, branch.pk, items)
+        unread = []
+        for a in items:
+            family = a.copy_of_id or a.pk
+            if a.pk not in read and family not in seen_families:
+                seen_families.add(family)
+                unread.append(a)
+        if unread:
+            branches.append((branch, unread))
+    events = list(Event.objects.filter(
+        stream_id=inbox_stream(user.pk), type__in=NOTIFICATION_TYPES, seq__gt=notifications.read_seq(user.pk),
+        created_at__gte=since).order_by("-seq")[:NOTIFICATIONS_MAX])
+    return {"branches": branches, "notifications": describe(events)}
+
+
+def _mail(sent_id: int, since: datetime, zone: str) -> int:
+    try:
+        sent = DigestSent.objects.select_related("user").filter(pk=sent_id).first()
+        if sent is None or not sent.user.email:
+            return 0
+        user = sent.user
+        found = collect(user, since)
+        count = sum(len(unread) for _branch, unread in found["branches"])
+        if not count and not found["notifications"]:
+            return 0  # nothing unread: no mail today
+        base = settings.SITE_URL.rstrip("/")
+        stop = base + unsubscribe.path(user.pk, what=unsubscribe.DIGEST)
+        with translation.override(language.of(user.pk)), timezone.override(zone):
+            parts = []
+            if count:
+                parts.append(ngettext("%(count)d unread announcement", "%(count)d unread announcements", count)
+                             % {"count": count})
+            if found["notifications"]:
+                n = len(found["notifications"])
+                parts.append(ngettext("%(count)d new notification", "%(count)d new notifications", n) % {"count": n})
+            subject = _("Your Branchline digest: %(what)s") % {"what": pgettext("list separator", ", ").join(parts)}
+            body = render_to_string("announcements/digest.txt", {
+                "name": user.get_full_name() or user.get_username(),
+                "branches": [(branch, [(a, base + reverse("announcement", args=[a.pk])) for a in unread])
+                             for branch, unread in found["branches"]],
+                "notifications": [{**item, "url": base + item["url"] if item["url"] else ""}
+                                  for item in found["notifications"]],
+                "notifications_url": base + reverse("notifications"),
+                "account_url": base + reverse("account"), "unsubscribe_url": stop,
+            })
+        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], headers={
+            "List-Unsubscribe": f"<{stop}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+        sent_count = message.send() or 0
+        DigestSent.objects.filter(pk=sent_id).update(mailed=bool(sent_count))
+        return sent_count
+    except Exception:
+        log.exception("could not mail the digest %s", sent_id)
+        return 0
