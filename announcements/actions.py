@@ -149,6 +149,8 @@ def _write_announcement(
         announcement = Announcement(**fields)
         if sent_from is not None:
             announcement.sent_from = sent_from
+        if sent_to:
+            announcement._sent_to_names = {branch["id"]: branch["name"] for branch in sent_to}  # named this moment
         columns = {name.removesuffix("_id"): value for name, value in fields.items()}
         # In a batch on PostgreSQL its id was drawn with the stream's head, and the row
         # waits for the batch's one flush; otherwise the INSERT returns the id.

@@ -79,7 +79,19 @@ class Announcement(models.Model):
 
     @property
     def sent_to_names(self) -> list[str]:
-        return [branch["name"] for branch in self.sent_to or []]
+        return [branch["name"] for branch in self.branches_sent_to()]
+
+    def branches_sent_to(self) -> list[dict]:
+        """下发: the branches the original also went to, by their names now (a branch
+        renamed since shows its new name; one deleted, the name it had when it was sent). One query,
+        unless `name_branches_sent_to` named them for a whole list at once."""
+        if not self.sent_to:
+            return []
+        names = getattr(self, "_sent_to_names", None)
+        if names is None:
+            name_branches_sent_to([self])
+            names = self._sent_to_names
+        return [{"id": branch["id"], "name": names.get(branch["id"], branch["name"])} for branch in self.sent_to]
 
     def routing(self) -> dict:
         """下发: where a copy came from, or where the original also went (absent for the
@@ -87,8 +99,21 @@ class Announcement(models.Model):
         if self.sent_from_id is not None:
             return {"sent_from": {"id": self.sent_from_id, "name": self.sent_from.name}}
         if self.sent_to:
-            return {"sent_to": self.sent_to}
+            return {"sent_to": self.branches_sent_to()}
         return {}
+
+
+def name_branches_sent_to(items) -> None:
+    """The current names of the branches these originals also went to, in one query."""
+    from accounts.models import Branch
+
+    originals = [a for a in items if a.sent_to]
+    if not originals:
+        return
+    ids = {branch["id"] for a in originals for branch in a.sent_to}
+    names = dict(Branch.objects.filter(pk__in=ids).values_list("pk", "name"))
+    for a in originals:
+        a._sent_to_names = names
 
 
 class Reading(models.Model):

@@ -10,7 +10,7 @@ from realtime.errors import Forbidden, NotFound
 from realtime.frames import iso
 from realtime.models import ReadMarker
 
-from .models import Announcement, Reading
+from .models import Announcement, Reading, name_branches_sent_to
 
 PAGE_SIZE = 50  # newest announcements in a snapshot or a page
 
@@ -64,6 +64,7 @@ def listed(identity: Identity, branch_id: int, items, *, read_seq: int | None = 
     (their marker has reached it, or they read it on its own). For a secretary each
     also carries `receipt`, how many of the branch's members have read it
     (`{"read": n, "of": m}`)."""
+    name_branches_sent_to(items)
     frames = [a.to_dict() for a in items]
     read = read_ids(identity, branch_id, items, read_seq=read_seq)
     for frame in frames:

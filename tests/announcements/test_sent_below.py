@@ -401,3 +401,17 @@ async def test_a_scheduled_ones_branches_below_change_over_the_socket(connect, p
     assert bad["op"] == "error" and bad["code"] == "bad_request"
     kept = await database_sync_to_async(ScheduledAnnouncement.objects.get)(pk=scheduled["id"])
     assert kept.also == [tree["b"].pk]
+
+
+@pytest.mark.django_db
+def test_a_branch_renamed_since_shows_its_new_name(people, tree):
+    original = post_from_committee(people, tree, [tree["a"].pk, tree["b"].pk])
+    tree["b"].name = "第二党支部（社区）"
+    tree["b"].save()
+    committee_secretary = ident(people["committee_secretary"])
+    items = selectors.announcements_for(committee_secretary, tree["committee"].pk)
+    (listed,) = selectors.listed(committee_secretary, tree["committee"].pk, items)
+    assert listed["sent_to"] == [{"id": tree["a"].pk, "name": "第一党支部"}, {"id": tree["b"].pk, "name": "第二党支部（社区）"}]
+    assert Announcement.objects.get(pk=original.pk).sent_to_names == ["第一党支部", "第二党支部（社区）"]
+    tree["b"].delete()  # gone: the name it had when it was sent
+    assert Announcement.objects.get(pk=original.pk).sent_to_names == ["第一党支部", "第二党支部"]
