@@ -113,3 +113,21 @@ def test_records_older_than_the_log_keeps_go(people):
         SecurityRecord(user=member, kind=security.LOGIN, at=now - timedelta(days=security.LOG_DAYS - 1))])
     assert security.prune_log() == 1
     assert SecurityRecord.objects.count() == 1
+
+
+def test_administrators_see_everyones_log_and_cannot_change_it(people, make_user):
+    member = people["member"]
+    log_in(Client(), "member", "wrong")
+    boss = make_user("boss", is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(boss)
+    admin.cookies["django_language"] = "en"
+    listing = admin.get("/admin/accounts/securityrecord/").content.decode()
+    assert "A wrong password was typed for your account." in listing and "Chrome · Windows, 203.0.113.7" in listing
+    record = SecurityRecord.objects.get(user=member)
+    assert admin.get("/admin/accounts/securityrecord/add/").status_code == 403
+    admin.post(f"/admin/accounts/securityrecord/{record.pk}/change/", {"kind": "security.login"})
+    assert SecurityRecord.objects.get(pk=record.pk).kind == security.LOGIN_FAILED
+    # Deleting the person deletes their log with them.
+    admin.post(f"/admin/auth/user/{member.pk}/delete/", {"post": "yes"})
+    assert not SecurityRecord.objects.filter(pk=record.pk).exists()
