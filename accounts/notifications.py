@@ -7,7 +7,8 @@ account is entered (accounts/security.py).
 
 The inbox's event log is the record (no second table): the bell counts those events
 after the member's marker, and the notifications page lists the newest of them. They
-are kept as long as the log keeps events (EVENT_RETENTION_DAYS, 7 by default). Other
+are kept as long as the inbox keeps its events: 90 days (NOTIFICATIONS_KEEP_DAYS,
+accounts/streams.py), or EVENT_RETENTION_DAYS where that is longer. Other
 inbox events (read markers that keep tabs in step) are not notifications.
 """
 

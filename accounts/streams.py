@@ -22,7 +22,11 @@ def _can_read(identity: Identity, object_id: str) -> bool:
     return identity.is_user and object_id == str(identity.user_id)
 
 
-register_stream_type(StreamType(name="inbox", can_read=_can_read))
+# Notifications are the inbox's events (accounts/notifications.py): a member back from
+# a few weeks away still finds who mentioned them and which meetings were called.
+NOTIFICATIONS_KEEP_DAYS = 90
+
+register_stream_type(StreamType(name="inbox", can_read=_can_read, keep_days=NOTIFICATIONS_KEEP_DAYS))
 
 
 class MarkSeenArgs(OpArgs):

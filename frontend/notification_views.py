@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from accounts import notifications
 from accounts.api import request_identity
+from accounts.streams import inbox_stream
+from realtime.streams import keep_days
 
 from .context_processors import readable_branches
 from .notification_text import describe
@@ -33,7 +35,7 @@ def notifications_page(request):
         {
             "items": items,
             "zone": zone,
-            "retention_days": settings.BRANCHLINE_REALTIME["RETENTION_DAYS"],
+            "retention_days": keep_days(inbox_stream(identity.user_id)),
             "before": before,
             "older": events[-1].seq if len(events) >= notifications.PAGE else None,
             # Only the newest page marks them seen (an older page holds nothing new).

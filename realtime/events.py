@@ -27,7 +27,7 @@ from server.db.prepared import hot
 from .frames import event_frame
 from .models import Event, Stream
 from .sql import flush_held, held, insert_row
-from .streams import group_name
+from .streams import group_name, keep_days
 
 log = logging.getLogger(__name__)
 
@@ -395,7 +395,7 @@ def prune_stream(stream_key: str, *, head: int | None = None) -> int:
     if head is None:
         head = Stream.objects.filter(key=stream_key).values_list("last_seq", flat=True).first() or 0
     keep_from = head - conf["RETENTION_EVENTS"] + 1
-    cutoff = timezone.now() - timedelta(days=conf["RETENTION_DAYS"])
+    cutoff = timezone.now() - timedelta(days=keep_days(stream_key))
     oldest_young = (
         Event.objects.filter(stream_id=stream_key, created_at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
     )

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from django.conf import settings
+
 from accounts.identity import Identity
 
 from .errors import BadRequest, NotFound
@@ -37,9 +39,19 @@ class StreamType:
     # last socket out (across processes), or a dead process's sockets expiring. `at` is
     # when it happened; for a lost connection, its last sign of life.
     on_presence: Callable[[str, dict, dict], None] | None = None
+    # Its events are kept at least this many days, however short EVENT_RETENTION_DAYS
+    # is (the inbox: notifications are read after a holiday). The count limit still holds.
+    keep_days: int = 0
 
 
 _stream_types: dict[str, StreamType] = {}
+
+
+def keep_days(stream_key: str) -> int:
+    """How many days a stream's events are kept: EVENT_RETENTION_DAYS, or its type's
+    `keep_days` where that is longer."""
+    stream_type = _stream_types.get(stream_key.partition(":")[0])
+    return max(settings.BRANCHLINE_REALTIME["RETENTION_DAYS"], stream_type.keep_days if stream_type else 0)
 
 
 def register_stream_type(stream_type: StreamType) -> None:

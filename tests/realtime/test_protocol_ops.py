@@ -310,3 +310,30 @@ async def test_messages_speak_chinese_by_default_and_english_when_chosen(connect
     english = await connect(cookie=cookie)
     reply = await english.call("announcements.post", {"branch": tree["a"].pk, "title": "t", "body": "b"}, cid="lang-0000002")
     assert reply["message"] == "Only the branch secretary may post announcements."
+
+
+def test_a_stream_type_may_keep_its_events_longer_than_the_retention(people, tree):
+    """The inbox keeps notifications 90 days where other streams keep 7: a member back
+    from a few weeks away still finds them."""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.streams import NOTIFICATIONS_KEEP_DAYS, inbox_stream
+    from realtime.events import append_event, prune_stream
+    from realtime.models import Event
+
+    inbox, branch = inbox_stream(people["member"].pk), f"announcements:{tree['a'].pk}"
+    with transaction.atomic():
+        for key in (inbox, branch):
+            for _ in range(3):
+                append_event(key, "mention" if key == inbox else "announcement.posted", {})
+    now = timezone.now()
+    for key in (inbox, branch):  # seqs 1, 2, 3: 100, 30 and 1 days old
+        for seq, days in ((1, 100), (2, 30), (3, 1)):
+            Event.objects.filter(stream_id=key, seq=seq).update(created_at=now - timedelta(days=days))
+    assert NOTIFICATIONS_KEEP_DAYS == 90
+    assert prune_stream(inbox) == 1 and prune_stream(branch) == 2
+    assert list(Event.objects.filter(stream_id=inbox).values_list("seq", flat=True).order_by("seq")) == [2, 3]
+    assert list(Event.objects.filter(stream_id=branch).values_list("seq", flat=True)) == [3]
