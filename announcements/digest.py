@@ -66,13 +66,18 @@ def send_due(now: datetime | None = None) -> int:
     now = now or timezone.now()
     wanted = list(MailSettings.objects.filter(digest=True, user__is_active=True).exclude(user__email="")
                   .values_list("user_id", flat=True))
+    # Each member's last digest (one query): whether today's is done, and where the next begins.
+    last: dict[int, tuple] = {}
+    for user_id, day, at in (DigestSent.objects.filter(user_id__in=wanted, day__gte=(now - WINDOW_MAX).date())
+                             .order_by("day").values_list("user_id", "day", "at")):
+        last[user_id] = (day, at)
     claimed = 0
     for user_id, zone in _zones(wanted).items():
         local = now.astimezone(ZoneInfo(zone))
-        if local.hour < DIGEST_HOUR or DigestSent.objects.filter(user_id=user_id, day=local.date()).exists():
+        previous_day, previous_at = last.get(user_id, (None, None))
+        if local.hour < DIGEST_HOUR or previous_day == local.date():
             continue
-        previous = DigestSent.objects.filter(user_id=user_id).order_by("-day").values_list("at", flat=True).first()
-        since = max(previous or now - WINDOW, now - WINDOW_MAX)
+        since = max(previous_at or now - WINDOW, now - WINDOW_MAX)
         try:
             with transaction.atomic():
                 sent = DigestSent.objects.create(user_id=user_id, day=local.date())
