@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
 from accounts.models import Membership
-from accounts.selectors import can_manage_branch, can_read_branch, role_on_chain
+from accounts.selectors import can_manage_branch, can_read_branch, readable_branch_ids, role_on_chain
 from realtime.errors import Forbidden, NotFound
 from realtime.frames import iso
 from realtime.models import ReadMarker
@@ -34,10 +34,13 @@ SEARCH_LIMIT = 50
 SEARCH_WORDS = 5
 
 
-def search(identity: Identity, branch_id: int, q: str, *, limit: int = SEARCH_LIMIT) -> tuple[list, list[str]]:
+def search(identity: Identity, branch_id: int, q: str, *, everywhere: bool = False,
+           limit: int = SEARCH_LIMIT) -> tuple[list, list[str]]:
     """The branch's announcements whose title or text holds every word of `q` (words
     split at spaces; Chinese matches anywhere in the text, so no segmentation is
-    needed), newest first; and the words, for highlighting.
+    needed), newest first; and the words, for highlighting. `everywhere`: those of
+    every branch the reader may read instead, a notice sent to several of them (下发)
+    once (its copy in this branch, if there is one).
 
     A plain substring scan, not the forum's full-text index: a branch has hundreds of
     announcements, not hundreds of thousands, and posting one stays free of index work.
@@ -47,11 +50,21 @@ def search(identity: Identity, branch_id: int, q: str, *, limit: int = SEARCH_LI
     words = q.split()[:SEARCH_WORDS]
     if not words:
         return [], []
-    qs = Announcement.objects.filter(branch_id=branch_id, withdrawn_at__isnull=True).select_related(
-        "author", "sent_from").prefetch_related("attachments")
+    branch_ids = readable_branch_ids(identity) if everywhere else {branch_id}
+    qs = Announcement.objects.filter(branch_id__in=branch_ids, withdrawn_at__isnull=True).select_related(
+        "author", "sent_from", "branch").prefetch_related("attachments")
     for word in words:
         qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word))
-    return list(qs.order_by("-seq", "-id")[:limit]), words
+    found: list[Announcement] = []
+    place: dict[int, int] = {}  # family -> its place in found: the copy in this branch if any, else the first
+    for a in qs.order_by("-created_at", "-id")[:limit * 2 if everywhere else limit]:
+        family = a.copy_of_id or a.pk
+        if family not in place:
+            place[family] = len(found)
+            found.append(a)
+        elif a.branch_id == branch_id:
+            found[place[family]] = a
+    return found[:limit], words
 
 
 def more_after(items, limit: int = PAGE_SIZE) -> bool:

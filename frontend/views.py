@@ -34,7 +34,14 @@ from accounts.api import request_identity
 from accounts.devices import record_session
 from accounts.middleware import forget_citizen_cookie, set_citizen_cookie
 from accounts.models import MailSettings, Membership
-from accounts.selectors import ROLE_ORDER, branches_below, can_manage_branch, can_read_branch, secretary_reach
+from accounts.selectors import (
+    ROLE_ORDER,
+    branches_below,
+    can_manage_branch,
+    can_read_branch,
+    readable_branch_ids,
+    secretary_reach,
+)
 from accounts.throttle import refusal_text as throttle_refusal
 from announcements import attachments as attachment_rules
 from announcements import scheduling as announcement_scheduling
@@ -553,12 +560,15 @@ def attachment(request, attachment_id: int, name: str):
 
 @login_required
 def announcement_search(request, branch_id: int):
-    """The branch's announcements holding every word searched for, newest first."""
+    """The branch's announcements holding every word searched for, newest first (with
+    `all=1`, those of every branch the reader may read)."""
     from search.selectors import snippet_html
 
     branch, identity = member_branch(request, branch_id)
     q = request.GET.get("q", "").strip()[:200]
-    items, words = announcement_selectors.search(identity, branch.pk, q)
+    several = len(readable_branch_ids(identity)) > 1
+    everywhere = several and request.GET.get("all") == "1"
+    items, words = announcement_selectors.search(identity, branch.pk, q, everywhere=everywhere)
     # The snippet from the text as readers see it, without the Markdown's marks.
     hits = [{"a": a, "title": snippet_html(a.title, words, width=200),
              "snippet": snippet_html(html.unescape(strip_tags(a.body_html)), words)} for a in items]
@@ -567,6 +577,8 @@ def announcement_search(request, branch_id: int):
         "q": q,
         "hits": hits,
         "limit": announcement_selectors.SEARCH_LIMIT,
+        "everywhere": everywhere,
+        "several_branches": several,
     })
 
 
@@ -624,6 +636,7 @@ def announcements(request, branch_id: int):
             "title_max": TITLE_MAX,
             "body_max": BODY_MAX,
             "has_more": announcement_selectors.more_after(items),
+            "several_branches": len(readable_branch_ids(identity)) > 1,  # search: "in all my branches"
             "page_config": config,
             "page_strings": announcement_strings(),
         },

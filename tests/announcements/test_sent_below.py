@@ -415,3 +415,28 @@ def test_a_branch_renamed_since_shows_its_new_name(people, tree):
     assert Announcement.objects.get(pk=original.pk).sent_to_names == ["第一党支部", "第二党支部（社区）"]
     tree["b"].delete()  # gone: the name it had when it was sent
     assert Announcement.objects.get(pk=original.pk).sent_to_names == ["第一党支部", "第二党支部"]
+
+
+@pytest.mark.django_db
+def test_search_in_all_my_branches_finds_each_notice_once(people, tree, make_user):
+    a, a1, b = tree["a"], tree["a1"], tree["b"]
+    both = make_user("both", branch=a, roles=("full",))
+    Membership.objects.create(user=both, branch=a1, role="full")
+    post_from_committee(people, tree, [a.pk, a1.pk, b.pk], title="关于党费收缴的通知")
+    actions.post_announcement(identity=ident(people["secretary"]), branch_id=a1.pk, title="小组党费登记", body="正文")
+    actions.post_announcement(identity=ident(people["other_secretary"]), branch_id=b.pk, title="二支部党费", body="正文")
+    reader = ident(both)
+    here, _words = selectors.search(reader, a.pk, "党费")
+    assert [x.title for x in here] == ["关于党费收缴的通知"]
+    everywhere, _words = selectors.search(reader, a.pk, "党费", everywhere=True)
+    assert [(x.title, x.branch.name) for x in everywhere] == [("小组党费登记", "第一党小组"),
+                                                             ("关于党费收缴的通知", "第一党支部")]  # not B's
+    client = Client()
+    client.force_login(both)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/branches/{a.pk}/announcements/search/?q=党费&all=1").content.decode()
+    assert page.count('class="hit"') == 2 and 'class="hit-branch">第一党小组<' in page and "In all my branches" in page
+    # One branch only: no such choice, and all=1 searches the branch.
+    client.force_login(people["other_secretary"])
+    page = client.get(f"/branches/{b.pk}/announcements/search/?q=党费&all=1").content.decode()
+    assert "In all my branches" not in page and page.count('class="hit"') == 2
