@@ -42,6 +42,7 @@ from accounts.selectors import (
     readable_branch_ids,
     secretary_reach,
 )
+from accounts.throttle import is_throttled
 from accounts.throttle import refusal_text as throttle_refusal
 from announcements import attachments as attachment_rules
 from announcements import scheduling as announcement_scheduling
@@ -122,6 +123,9 @@ class AccountView(auth_views.PasswordChangeView):
         if which == "passkey-remove":
             return passkey_views.account_post(request)
         if which != "email":
+            if is_throttled(request.user.get_username()):  # the password form, after too many wrong ones
+                messages.error(request, throttle_refusal())
+                return redirect("account")
             return super().post(request, *args, **kwargs)
         email_form = EmailForm(request.POST)
         if not email_form.is_valid():
@@ -140,6 +144,13 @@ class AccountView(auth_views.PasswordChangeView):
         messages.success(request, _("Your e-mail address has been saved.") if request.user.email
                          else _("Your e-mail address has been removed."))
         return redirect("account")
+
+    def form_invalid(self, form):
+        # A wrong current password counts as a failed login of the username, and is in
+        # the security log: someone holding a stolen session must not guess on freely.
+        if "old_password" in form.errors:
+            two_factor_views.count_failure(self.request, self.request.user, step="password")
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         response = super().form_valid(form)  # keeps this session (update_session_auth_hash)

@@ -70,6 +70,25 @@ def test_a_wrong_old_password_or_a_mismatch_is_shown_at_its_field_and_changes_no
     assert logged_in("member", "pw-member")  # unchanged
 
 
+def test_wrong_current_passwords_count_as_failed_logins_and_stop_at_the_limit(people):
+    from accounts.models import LoginFailure, SecurityRecord
+    from accounts.throttle import LIMIT
+
+    here = logged_in("member", "pw-member")
+    for _ in range(LIMIT):
+        here.post(reverse("account"), {"old_password": "wrong", "new_password1": "new-pass-2026",
+                                       "new_password2": "new-pass-2026"})
+    assert LoginFailure.objects.filter(username="member").count() == LIMIT
+    assert SecurityRecord.objects.filter(user=people["member"], kind="security.login_failed").count() == LIMIT
+    # Past the limit even the right one is refused for now, unchecked, and not counted again.
+    response = here.post(reverse("account"), {"old_password": "pw-member", "new_password1": "new-pass-2026",
+                                              "new_password2": "new-pass-2026"}, follow=True)
+    assert "登录失败次数过多" in response.content.decode()
+    assert LoginFailure.objects.filter(username="member").count() == LIMIT
+    people["member"].refresh_from_db()
+    assert people["member"].check_password("pw-member")
+
+
 def test_a_socket_holding_an_old_copy_of_the_person_is_told_apart_from_an_ended_one(people):
     from accounts.identity import identity_for_citizen
     from accounts.models import Citizen
