@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
-from accounts.models import Membership
+from accounts.models import Branch, Membership
 from accounts.selectors import can_manage_branch, can_read_branch, readable_branch_ids, role_on_chain
 from realtime.errors import Forbidden, NotFound
 from realtime.frames import iso
@@ -222,15 +222,17 @@ def _readings(announcement_ids, user_ids) -> dict[tuple[int, int], object]:
 def read_counts(branch_id: int, items) -> dict[int, dict]:
     """{announcement id: {"read": n, "of": m}} for a secretary's list: of the branch's
     members other than the author, how many have read it (their marker has reached its
-    seq, or they read it one by one). Three queries for the whole list; an original sent
-    below (下发) is counted with its copies (`_split_readers`), a few more."""
+    seq, or they read it one by one). Three queries for the whole list; the originals
+    sent below (下发) in it are counted with their copies (`_split_readers_of`), five more
+    for all of them."""
     readers = _branch_readers(branch_id)
     markers = _markers([branch_id], readers)[branch_id]
     one_by_one = _readings([a.pk for a in items], readers)
+    below = _split_readers_of([a for a in items if a.sent_to])
     counts = {}
     for a in items:
-        if a.sent_to:
-            read, unread = _split_readers(a)
+        if a.pk in below:
+            read, unread = below[a.pk]
             counts[a.pk] = {"read": len(read), "of": len(read) + len(unread)}
             continue
         waiting = [user_id for user_id in readers if user_id != a.author_id]
@@ -239,20 +241,26 @@ def read_counts(branch_id: int, items) -> dict[int, dict]:
     return counts
 
 
-def _family(a: Announcement) -> list[Announcement]:
-    """下发: an original and its copies still up in the branches below, in the order it
-    was sent (the tree's); any other announcement alone."""
-    if not a.sent_to:
-        return [a]
-    place = {branch["id"]: i for i, branch in enumerate(a.sent_to)}
-    copies = Announcement.objects.filter(copy_of=a, withdrawn_at__isnull=True).select_related("branch")
-    return [a, *sorted(copies, key=lambda copy: place.get(copy.branch_id, len(place)))]
+def _families(items) -> dict[int, list[Announcement]]:
+    """下发: each of `items` with its copies still up in the branches below, in the order
+    it was sent (the tree's); any other announcement alone. One query for all."""
+    originals = [a for a in items if a.sent_to]
+    copies: dict[int, list[Announcement]] = {}
+    if originals:
+        for copy in Announcement.objects.filter(copy_of__in=originals, withdrawn_at__isnull=True).select_related(
+                "branch"):
+            copies.setdefault(copy.copy_of_id, []).append(copy)
+    families = {}
+    for a in items:
+        place = {branch["id"]: i for i, branch in enumerate(a.sent_to or [])}
+        families[a.pk] = [a, *sorted(copies.get(a.pk, []), key=lambda copy: place.get(copy.branch_id, len(place)))]
+    return families
 
 
 def copies_read(original: Announcement) -> list[tuple[Announcement, dict]]:
     """下发: each copy still up in a branch below, with how many of that branch have read
     it (for the original's secretaries, who manage those branches too)."""
-    return [(copy, read_counts(copy.branch_id, [copy])[copy.pk]) for copy in _family(original)[1:]]
+    return [(copy, read_counts(copy.branch_id, [copy])[copy.pk]) for copy in _families([original])[original.pk][1:]]
 
 
 def _has_read(a: Announcement, user_id: int, markers: dict, one_by_one: dict) -> bool:
@@ -261,37 +269,52 @@ def _has_read(a: Announcement, user_id: int, markers: dict, one_by_one: dict) ->
 
 
 def _split_readers(a: Announcement) -> tuple[list[dict], list[dict]]:
-    """Those expected to read `a` (not its author), by name: who has read it (with
-    `read_at`: when, if they read it one by one; None when their marker passed it, whose
-    moment is not kept), and who not yet.
+    return _split_readers_of([a])[a.pk]
+
+
+def _split_readers_of(items) -> dict[int, tuple[list[dict], list[dict]]]:
+    """For each of `items`, those expected to read it (not its author), by name: who has
+    read it (with `read_at`: when, if they read it one by one; None when their marker
+    passed it, whose moment is not kept), and who not yet.
 
     An original sent below (下发) counts everyone expected to read it or one of its
     copies, each person once: read in one of their branches is read (reading one copy
     records it in the reader's other branches too). Each person then also has
     `branches`, the names of theirs it went to, and `announcement` and `branch`, the one
-    of those copies a reminder links them to (the first in the order it was sent)."""
-    family = _family(a)
-    readers = _readers_in({x.branch_id for x in family})
-    people: dict[int, dict] = {}
-    for x in family:
-        for user_id, name in readers[x.branch_id].items():
-            if user_id != a.author_id:
-                people.setdefault(user_id, {"id": user_id, "name": name, "in": []})["in"].append(x)
-    markers = _markers(readers, people)
-    one_by_one = _readings([x.pk for x in family], people)
-    read, unread = [], []
-    for person in sorted(people.values(), key=lambda person: (person["name"], person["id"])):
-        where = person.pop("in")
-        entry = dict(person)
-        if len(family) > 1:
-            entry.update(branches=[x.branch.name for x in where], announcement=where[0].pk,
-                         branch=where[0].branch_id)
-        if any(_has_read(x, person["id"], markers[x.branch_id], one_by_one) for x in where):
-            times = [one_by_one[(x.pk, person["id"])] for x in where if (x.pk, person["id"]) in one_by_one]
-            read.append({**entry, "read_at": min(times) if times else None})
-        else:
-            unread.append(entry)
-    return read, unread
+    of those copies a reminder links them to (the first in the order it was sent).
+
+    Five queries however many `items` (a 党委's list is mostly such originals)."""
+    if not items:
+        return {}
+    families = _families(items)
+    branch_ids = {x.branch_id for family in families.values() for x in family}
+    readers = _readers_in(branch_ids)
+    everyone = {user_id for names in readers.values() for user_id in names}
+    markers = _markers(branch_ids, everyone)
+    one_by_one = _readings([x.pk for family in families.values() for x in family], everyone)
+    names = dict(Branch.objects.filter(pk__in=branch_ids).values_list("pk", "name")) if len(branch_ids) > 1 else {}
+    result = {}
+    for a in items:
+        family = families[a.pk]
+        people: dict[int, dict] = {}
+        for x in family:
+            for user_id, name in readers[x.branch_id].items():
+                if user_id != a.author_id:
+                    people.setdefault(user_id, {"id": user_id, "name": name, "in": []})["in"].append(x)
+        read, unread = [], []
+        for person in sorted(people.values(), key=lambda person: (person["name"], person["id"])):
+            where = person.pop("in")
+            entry = dict(person)
+            if len(family) > 1:
+                entry.update(branches=[names[x.branch_id] for x in where], announcement=where[0].pk,
+                             branch=where[0].branch_id)
+            if any(_has_read(x, person["id"], markers[x.branch_id], one_by_one) for x in where):
+                times = [one_by_one[(x.pk, person["id"])] for x in where if (x.pk, person["id"]) in one_by_one]
+                read.append({**entry, "read_at": min(times) if times else None})
+            else:
+                unread.append(entry)
+        result[a.pk] = (read, unread)
+    return result
 
 
 def readers_of(identity: Identity, announcement_id: int, *, as_json: bool = True) -> dict:

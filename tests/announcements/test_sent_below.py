@@ -440,3 +440,13 @@ def test_search_in_all_my_branches_finds_each_notice_once(people, tree, make_use
     client.force_login(people["other_secretary"])
     page = client.get(f"/branches/{b.pk}/announcements/search/?q=党费&all=1").content.decode()
     assert "In all my branches" not in page and page.count('class="hit"') == 2
+
+
+@pytest.mark.django_db
+def test_a_committee_list_of_originals_is_counted_in_a_few_queries(people, tree, django_assert_max_num_queries):
+    for i in range(8):
+        post_from_committee(people, tree, [tree["a"].pk, tree["b"].pk] if i % 2 else [tree["a1"].pk], title=f"通知{i}")
+    items = selectors.announcements_for(ident(people["committee_secretary"]), tree["committee"].pk)
+    with django_assert_max_num_queries(8):  # three for the list, five for all its originals
+        counts = selectors.read_counts(tree["committee"].pk, items)
+    assert sorted(c["of"] for c in counts.values()) == [0] * 4 + [5] * 4  # the group has no members here
