@@ -74,7 +74,21 @@ def _count_failure(sender, credentials, request=None, **kwargs) -> None:
     if request is not None and getattr(request, "login_throttled", False):
         return
     ip = request.META.get("REMOTE_ADDR") if request is not None else None
-    record_failure(credentials.get("username"), ip)
+    username = credentials.get("username")
+    record_failure(username, ip)
+    if is_throttled(username):  # this failure was the one that stopped it: tell the owner
+        _tell_owner(username, request)
+
+
+def _tell_owner(username, request) -> None:
+    from django.contrib.auth import get_user_model
+
+    from . import security
+
+    User = get_user_model()
+    user = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
+    if user is not None:
+        security.notify(user, security.LOCKED, request=request, minutes=int(WINDOW.total_seconds() // 60))
 
 
 def clear_failures(username) -> None:

@@ -52,7 +52,8 @@ def test_wrong_passwords_are_kept_for_accounts_that_exist_and_not_past_the_limit
     failed = [data for kind, data in records(member) if kind == security.LOGIN_FAILED]
     assert len(failed) == LIMIT  # the throttled ones were refused unchecked: not kept
     assert failed[0] == {"step": "password", "browser": "Chrome · Windows", "ip": "203.0.113.7"}
-    assert SecurityRecord.objects.count() == LIMIT
+    # and the owner was told that logging in stopped (below)
+    assert SecurityRecord.objects.exclude(kind=security.LOGIN_FAILED).get().kind == security.LOCKED
 
 
 def test_two_step_logins_and_wrong_codes_are_kept(people):
@@ -131,3 +132,27 @@ def test_administrators_see_everyones_log_and_cannot_change_it(people, make_user
     # Deleting the person deletes their log with them.
     admin.post(f"/admin/auth/user/{member.pk}/delete/", {"post": "yes"})
     assert not SecurityRecord.objects.filter(pk=record.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the mail thread reads what was committed
+def test_the_owner_hears_once_when_guessing_stops_their_logins(people, settings):
+    from django.core import mail
+
+    from accounts import outbox
+    from accounts.models import SecurityRecord as Record
+    from realtime.models import Event
+
+    settings.SENDS_EMAIL = True
+    member = people["member"]
+    member.email = "member@example.org"
+    member.save()
+    client = Client()
+    for _ in range(LIMIT + 5):
+        log_in(client, "member", "wrong")
+    outbox.wait_idle()
+    locked = Event.objects.filter(stream_id=f"inbox:{member.pk}", type=security.LOCKED)
+    assert locked.count() == 1 and locked.get().data == {"minutes": 15, "browser": "Chrome · Windows",
+                                                          "ip": "203.0.113.7"}
+    assert Record.objects.filter(user=member, kind=security.LOCKED).count() == 1
+    (message,) = [m for m in mail.outbox if m.to == ["member@example.org"]]
+    assert "15 分钟" in message.body and "203.0.113.7" in message.body
