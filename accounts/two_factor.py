@@ -71,7 +71,11 @@ def enabled_among(user_ids) -> set[int]:
 
 
 def pending_setup(user) -> TwoFactor | None:
-    return TwoFactor.objects.filter(user=user, confirmed_at__isnull=True).first()
+    setup = TwoFactor.objects.filter(user=user, confirmed_at__isnull=True).first()
+    if setup is not None and app_key(setup) is None:  # sealed under a SECRET_KEY no longer kept: start again
+        setup.delete()
+        return None
+    return setup
 
 
 def start(user) -> TwoFactor:

@@ -130,7 +130,7 @@ class LoginCodeView(View):
 def account_context(request) -> dict:
     row = TwoFactor.objects.filter(user=request.user).first()  # one read for the section
     on = row is not None and row.confirmed_at is not None
-    setup = row if row is not None and not on else None
+    setup = two_factor.pending_setup(request.user) if row is not None and not on else None
     shown = request.session.pop(SHOW_CODES, None) or {}  # new recovery codes: this page only
     return {
         "recovery_codes": shown.get("codes"),

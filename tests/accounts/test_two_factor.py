@@ -402,3 +402,16 @@ def test_the_migration_seals_the_keys_kept_as_text(people):
     assert b"JBSWY3DP" not in bytes(row.sealed_key)
     assert two_factor.app_key(row) == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     assert two_factor.check(member, pyotp.TOTP("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now()) == "app"
+
+
+def test_a_setup_begun_under_a_key_no_longer_kept_starts_again(people, settings):
+    member = people["member"]
+    client = Client()
+    client.force_login(member)
+    client.post("/account/", {"form": "2fa-start"})
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 50, []
+    client.force_login(member)  # the old key's sessions are gone too
+    page = client.get("/account/")
+    assert page.status_code == 200 and not TwoFactor.objects.filter(user=member).exists()
+    turn_on(client, member)
+    assert two_factor.enabled(member)
