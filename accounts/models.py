@@ -170,8 +170,9 @@ class MailSettings(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
                                 related_name="mail_settings")
     announcements = models.BooleanField(_("new announcements by e-mail"), default=True)
-    # 每日摘要 (announcements/digest.py): each morning, what they have not read yet.
+    # 每日摘要 (announcements/digest.py): once a day, what they have not read yet.
     digest = models.BooleanField(_("a daily digest by e-mail"), default=False)
+    digest_hour = models.PositiveSmallIntegerField(_("hour of the daily digest"), default=8)  # on their branch's clock
     # A code of LANGUAGES, chosen with the header's switch; "": the site's LANGUAGE_CODE.
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
 

@@ -1,6 +1,7 @@
-"""每日摘要 (the daily digest): for members who ask for it on 我的账号, one e-mail each
-morning (DIGEST_HOUR on their branch's clock) with what they have not read yet: the
-announcements of their branches posted since the last digest, and their new
+"""每日摘要 (the daily digest): for members who ask for it on 我的账号, one e-mail a day
+(at the hour they choose, 08:00 unless they do, on their branch's clock) with what
+they have not read yet: the announcements of their branches posted since the last
+digest, and their new
 notifications (not the security notices, which are mailed at once). Nothing unread,
 no mail. For members who do not keep the site open, and those who would rather have
 one mail a day than one per announcement (Discourse's and Zulip's digests).
@@ -39,7 +40,6 @@ from .models import Announcement, DigestSent
 
 log = logging.getLogger(__name__)
 
-DIGEST_HOUR = 8  # on the member's clock (their first branch's zone)
 WINDOW = timedelta(days=1)  # the first digest looks back this far; later ones to the one before
 WINDOW_MAX = timedelta(days=7)  # however long since the last one
 PER_BRANCH = 20
@@ -60,12 +60,14 @@ def _zones(user_ids) -> dict[int, str]:
 @register_periodic("announcements.digest", every_seconds=300)
 def send_due(now: datetime | None = None) -> int:
     """Claim and send the digests that are due: a member who asked for one, whose clock
-    has passed DIGEST_HOUR today and who has had none today. Returns how many were claimed."""
+    has passed the hour they chose today and who has had none today. Returns how many
+    were claimed."""
     if not settings.SENDS_EMAIL:
         return 0
     now = now or timezone.now()
-    wanted = list(MailSettings.objects.filter(digest=True, user__is_active=True).exclude(user__email="")
-                  .values_list("user_id", flat=True))
+    hours = dict(MailSettings.objects.filter(digest=True, user__is_active=True).exclude(user__email="")
+                 .values_list("user_id", "digest_hour"))
+    wanted = list(hours)
     # Each member's last digest (one query): whether today's is done, and where the next begins.
     last: dict[int, tuple] = {}
     for user_id, day, at in (DigestSent.objects.filter(user_id__in=wanted, day__gte=(now - WINDOW_MAX).date())
@@ -75,7 +77,7 @@ def send_due(now: datetime | None = None) -> int:
     for user_id, zone in _zones(wanted).items():
         local = now.astimezone(ZoneInfo(zone))
         previous_day, previous_at = last.get(user_id, (None, None))
-        if local.hour < DIGEST_HOUR or previous_day == local.date():
+        if local.hour < hours[user_id] or previous_day == local.date():
             continue
         since = max(previous_at or now - WINDOW, now - WINDOW_MAX)
         try:

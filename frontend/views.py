@@ -81,11 +81,16 @@ def demo_accounts_active() -> bool:
     return active
 
 
+DIGEST_HOURS = (6, 7, 8, 9, 12, 17, 18, 19, 20, 21)  # on the member's branch's clock
+
+
 class EmailForm(forms.Form):
     email = forms.EmailField(label=_lazy("E-mail address"), required=False, max_length=254)
     announcements = forms.BooleanField(label=_lazy("E-mail me new announcements of my branches"), required=False)
-    digest = forms.BooleanField(label=_lazy("Each morning at 8, e-mail me what I have not read yet (a daily digest)"),
+    digest = forms.BooleanField(label=_lazy("Once a day, e-mail me what I have not read yet (a daily digest)"),
                                 required=False)
+    digest_hour = forms.TypedChoiceField(label=_lazy("Send it at"), coerce=int, initial=8, required=False,
+                                         empty_value=8, choices=[(hour, f"{hour:02d}:00") for hour in DIGEST_HOURS])
 
 
 class AccountView(auth_views.PasswordChangeView):
@@ -140,7 +145,8 @@ class AccountView(auth_views.PasswordChangeView):
                 security.notify(request.user, security.EMAIL_CHANGED, request=request,
                                 old_email=before, email=request.user.email)
             MailSettings.objects.update_or_create(user=request.user, defaults={
-                "announcements": email_form.cleaned_data["announcements"], "digest": email_form.cleaned_data["digest"]})
+                "announcements": email_form.cleaned_data["announcements"], "digest": email_form.cleaned_data["digest"],
+                "digest_hour": email_form.cleaned_data["digest_hour"]})
         messages.success(request, _("Your e-mail address has been saved.") if request.user.email
                          else _("Your e-mail address has been removed."))
         return redirect("account")
@@ -176,7 +182,8 @@ class AccountView(auth_views.PasswordChangeView):
         context["memberships"] = list(roles.items())
         wants = MailSettings.objects.filter(user=self.request.user).first() or MailSettings()  # none: the defaults
         context.setdefault("email_form", EmailForm(initial={
-            "email": self.request.user.email, "announcements": wants.announcements, "digest": wants.digest}))
+            "email": self.request.user.email, "announcements": wants.announcements, "digest": wants.digest,
+            "digest_hour": wants.digest_hour}))
         context["sends_email"] = settings.SENDS_EMAIL
         context["devices"] = devices.devices_of(self.request.user, self.request.session.session_key)
         branches = readable_branches(self.request.user)

@@ -1,5 +1,5 @@
-"""每日摘要: members who ask for it get one e-mail each morning (08:00 on their branch's
-clock) with what they have not read: their branches' new announcements and their new
+"""每日摘要: members who ask for it get one e-mail a day (08:00 on their branch's clock,
+or the hour they choose) with what they have not read: their branches' new announcements and their new
 notifications (not security notices). Once a day however many processes run the job;
 no mail when nothing is unread; its own link stops it."""
 
@@ -128,11 +128,19 @@ def test_in_the_members_language_and_its_link_stops_the_digest_alone(member, peo
     assert run(morning(days=1)) == []
 
 
-def test_asked_for_on_my_account(member):
+def test_asked_for_on_my_account_at_the_hour_chosen(member, people, tree):
     MailSettings.objects.filter(user=member).update(digest=False)
     client = Client()
     client.force_login(member)
-    assert 'name="digest"' in client.get("/account/").content.decode()
-    client.post("/account/", {"form": "email", "email": "member@example.org", "digest": "on"})
-    assert MailSettings.objects.get(user=member).digest is True
-    assert MailSettings.objects.get(user=member).announcements is False
+    page = client.get("/account/").content.decode()
+    assert 'name="digest"' in page and '<option value="8" selected>08:00</option>' in page
+    client.post("/account/", {"form": "email", "email": "member@example.org", "digest": "on", "digest_hour": "19"})
+    kept = MailSettings.objects.get(user=member)
+    assert kept.digest is True and kept.digest_hour == 19 and kept.announcements is False
+    assert client.post("/account/", {"form": "email", "email": "member@example.org", "digest": "on",
+                                     "digest_hour": "25"}).status_code == 200  # not a choice: the form again
+    assert MailSettings.objects.get(user=member).digest_hour == 19
+    post(people, tree, "晚间通知")
+    assert run(morning(18, 30)) == []  # before seven in the evening
+    (message,) = run(morning(19, 5))
+    assert "晚间通知" in message.body
