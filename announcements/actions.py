@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Case, Q, When
@@ -22,6 +22,7 @@ from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from realtime.events import append_event, take_reserved_pk
 from realtime.frames import iso
 from realtime.models import ReadMarker
+from realtime.scheduler import register_periodic
 from realtime.sql import insert_row
 
 from . import attachments as attachments_module
@@ -438,10 +439,19 @@ PIN_MAX = 3  # pinned at once in a branch: more would push the news off the scre
 
 
 @transaction.atomic
-def pin_announcement(*, identity: Identity, announcement_id: int, pinned: bool) -> Announcement:
+def pin_announcement(*, identity: Identity, announcement_id: int, pinned: bool, until: str | None = None) -> Announcement:
     """置顶 (or not): a pinned announcement is listed above the others, latest pinned first.
-    Readers' pages reorder in place; unread counts do not change."""
+    Readers' pages reorder in place; unread counts do not change. `until` (置顶至): a
+    time, on the branch's clock without an offset, when it is unpinned by itself; an
+    announcement already pinned gets the new time (or none)."""
     announcement = managed_announcement(identity, announcement_id, for_update=True)
+    ends = _pin_until(announcement.branch_id, until) if pinned and until else None
+    if pinned and announcement.pinned_at is not None and ends != announcement.pinned_until:
+        announcement.pinned_until = ends  # pinned already: only how long changes
+        announcement.save(update_fields=["pinned_until"])
+        append_event(stream_for(announcement.branch_id), "announcement.pinned", announcement.to_dict(), actor=identity)
+        _audit(identity, announcement, "pin", before=None, after={"title": announcement.title, "until": until})
+        return announcement
     if pinned == (announcement.pinned_at is not None):
         return announcement  # already so: no event, no audit entry
     if pinned:
@@ -452,10 +462,51 @@ def pin_announcement(*, identity: Identity, announcement_id: int, pinned: bool) 
         if count >= PIN_MAX:
             raise Conflict(_("At most %(max)d announcements can be pinned. Unpin one first.") % {"max": PIN_MAX})
     announcement.pinned_at = timezone.now() if pinned else None
-    announcement.save(update_fields=["pinned_at"])
+    announcement.pinned_until = ends
+    announcement.save(update_fields=["pinned_at", "pinned_until"])
     append_event(stream_for(announcement.branch_id), "announcement.pinned", announcement.to_dict(), actor=identity)
-    _audit(identity, announcement, "pin" if pinned else "unpin", before=None, after={"title": announcement.title})
+    after = {"title": announcement.title, **({"until": until} if ends else {})}
+    _audit(identity, announcement, "pin" if pinned else "unpin", before=None, after=after)
     return announcement
+
+
+PIN_AHEAD_MAX = timedelta(days=366)
+
+
+def _pin_until(branch_id: int, value: str) -> datetime:
+    """置顶至: ISO 8601; without an offset, on the branch's clock; later than now, and
+    within a year."""
+    try:
+        moment = datetime.fromisoformat(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise Invalid("until", _("Give the time to unpin it as a date and time, e.g. 2026-12-31T18:00."))
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, Branch.objects.get(pk=branch_id).zone)
+    now = timezone.now()
+    if moment <= now:
+        raise Invalid("until", _("That time has passed. Choose a later one, or pin it without an end."))
+    if moment > now + PIN_AHEAD_MAX:
+        raise Invalid("until", _("At most a year ahead."))
+    return moment
+
+
+@register_periodic("announcements.unpin_due", every_seconds=30)
+def unpin_due(now: datetime | None = None) -> int:
+    """置顶至: unpin what was pinned until a time now past, live on every open page.
+    Row locks (skipping those another process holds) make it safe in every process."""
+    now = now or timezone.now()
+    done = 0
+    with transaction.atomic():
+        due = (Announcement.objects.select_for_update(skip_locked=True, of=("self",))
+               .select_related("author", "sent_from").filter(pinned_until__lte=now, pinned_at__isnull=False))
+        for announcement in due:
+            announcement.pinned_at = announcement.pinned_until = None
+            announcement.save(update_fields=["pinned_at", "pinned_until"])
+            append_event(stream_for(announcement.branch_id), "announcement.pinned", announcement.to_dict())
+            done += 1
+    return done
 
 
 def _audit(identity: Identity, announcement: Announcement, action: str, *, before: dict | None,

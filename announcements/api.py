@@ -114,6 +114,7 @@ def remind_unread(request: HttpRequest, announcement_id: int, idempotency_key: s
 
 class PinIn(Schema):
     pinned: bool
+    until: str | None = None  # 置顶至: unpinned by itself then (on the branch's clock without an offset)
 
 
 @router.post(
@@ -126,7 +127,8 @@ def pin_announcement(request: HttpRequest, announcement_id: int, payload: PinIn,
     identity = request_identity(request)
 
     def write() -> dict:
-        a = actions.pin_announcement(identity=identity, announcement_id=announcement_id, pinned=payload.pinned)
+        a = actions.pin_announcement(identity=identity, announcement_id=announcement_id, pinned=payload.pinned,
+                                     until=payload.until)
         return {"announcement": a.to_dict()}
 
     return once_if_keyed(identity, idempotency_key, "announcements.pin", write)

@@ -31,6 +31,8 @@ class Announcement(models.Model):
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     # 置顶: shown above the others until unpinned (the latest pinned first).
     pinned_at = models.DateTimeField(_("pinned at"), null=True, blank=True)
+    # 置顶至: unpinned by itself then (announcements/actions.py, unpin_due); None: until unpinned.
+    pinned_until = models.DateTimeField(_("pinned until"), null=True, blank=True)
     # 提醒未读: when a secretary last reminded those who had not read it yet.
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
     # 下发: a secretary of a branch above may send an announcement to branches below it
@@ -74,6 +76,7 @@ class Announcement(models.Model):
             "pinned_at": iso(self.pinned_at) if self.pinned_at else None,
             "attachments": self.attachment_dicts(),
             "seq": self.seq,
+            **({"pinned_until": iso(self.pinned_until)} if self.pinned_until else {}),
             **self.routing(),
         }
 

@@ -110,12 +110,13 @@ def withdraw(ctx: OpContext, args: WithdrawArgs) -> dict:
 class PinArgs(OpArgs):
     announcement: int
     pinned: bool
+    until: str | None = None  # 置顶至: unpinned by itself then (on the branch's clock without an offset)
 
 
 @register_op("announcements.pin", args=PinArgs, writes=True)
 def pin(ctx: OpContext, args: PinArgs) -> dict:
     announcement = actions.pin_announcement(identity=ctx.identity, announcement_id=args.announcement,
-                                            pinned=args.pinned)
+                                            pinned=args.pinned, until=args.until)
     return {"announcement": announcement.to_dict()}
 
 

@@ -111,3 +111,43 @@ async def test_readers_see_a_pin_live(connect, people, tree):  # noqa: F811
     assert event["type"] == "announcement.pinned" and event["data"]["id"] == a.pk
     bad = await secretary.call("announcements.pin", {"announcement": a.pk, "pinned": "yes please"}, cid="pin-00002")
     assert bad["op"] == "error" and bad["code"] == "bad_request"
+
+
+@pytest.mark.django_db
+def test_pinned_until_a_time_it_is_unpinned_by_itself_live(people, tree):
+    from datetime import timedelta
+
+    from django.utils import timezone, translation
+
+    from realtime.errors import Invalid
+
+    a, b = post(people, tree, "年底前的通知"), post(people, tree, "一直置顶")
+    secretary = ident(people["secretary"])
+    with pytest.raises(Invalid) as refused, translation.override("en"):
+        actions.pin_announcement(identity=secretary, announcement_id=a.pk, pinned=True, until="2020-01-01T08:00")
+    assert refused.value.field == "until" and "passed" in refused.value.message
+    with pytest.raises(Invalid):
+        actions.pin_announcement(identity=secretary, announcement_id=a.pk, pinned=True, until="next friday")
+    with pytest.raises(Invalid):
+        actions.pin_announcement(identity=secretary, announcement_id=a.pk, pinned=True,
+                                 until=(timezone.now() + timedelta(days=400)).isoformat())
+    assert Announcement.objects.get(pk=a.pk).pinned_at is None  # refused: nothing changed
+
+    # On the branch's clock (Shanghai) when it has no offset.
+    tomorrow = (timezone.now() + timedelta(days=1)).astimezone(tree["a"].zone).strftime("%Y-%m-%dT18:00")
+    with capture_events() as events:
+        pinned = actions.pin_announcement(identity=secretary, announcement_id=a.pk, pinned=True, until=tomorrow)
+    assert pinned.pinned_until.astimezone(tree["a"].zone).strftime("%Y-%m-%dT%H:%M") == tomorrow
+    assert events[-1].data["pinned_until"] == pinned.to_dict()["pinned_until"]
+    pin(people, b)
+    assert "pinned_until" not in Announcement.objects.get(pk=b.pk).to_dict()  # until unpinned: the key is absent
+    # Pinned again with no end: it stays.
+    assert actions.pin_announcement(identity=secretary, announcement_id=b.pk, pinned=True).pinned_until is None
+
+    assert actions.unpin_due(now=timezone.now()) == 0  # not yet
+    with capture_events() as events:
+        assert actions.unpin_due(now=pinned.pinned_until + timedelta(seconds=1)) == 1
+    assert [(e.type, e.data["id"], e.data["pinned_at"]) for e in events] == [("announcement.pinned", a.pk, None)]
+    assert Announcement.objects.get(pk=a.pk).pinned_at is None
+    assert Announcement.objects.get(pk=b.pk).pinned_at is not None
+    assert AuditEntry.objects.filter(action="announcement.pin", after__until=tomorrow).exists()

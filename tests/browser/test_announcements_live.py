@@ -367,6 +367,9 @@ def test_a_secretary_pins_an_announcement_and_it_moves_to_the_top_live(server, o
 
     item = secretary.locator("#announcement-list .announcement", has_text=older)
     item.get_by_role("button", name="置顶", exact=True).click()
+    chooser = item.locator(".pin-chooser")  # for how long: until unpinned, unless chosen
+    expect(chooser.get_by_role("combobox", name="置顶多久")).to_have_value("0")
+    chooser.get_by_role("button", name="置顶", exact=True).click()
     expect(first).to_contain_text(older)  # moved to the top, without reloading
     expect(first.locator(".pin-label")).to_have_text("置顶")
     expect(secretary.locator("#announcement-list .announcement").first).to_contain_text(older)
@@ -375,6 +378,16 @@ def test_a_secretary_pins_an_announcement_and_it_moves_to_the_top_live(server, o
         "button", name="取消置顶").click()
     expect(first).to_contain_text(newer)
     expect(member.locator("#announcement-list .announcement", has_text=older).locator(".pin-label")).to_have_count(0)
+
+    # 置顶至: for a week; the label says until when, on the branch's clock.
+    item = secretary.locator("#announcement-list .announcement", has_text=newer)
+    item.get_by_role("button", name="置顶", exact=True).click()
+    item.locator(".pin-chooser select").select_option(label="一周")
+    item.locator(".pin-chooser").get_by_role("button", name="置顶", exact=True).click()
+    week = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=7)).strftime("%Y-%m-%d")
+    expect(first.locator(".pin-label")).to_contain_text(f"置顶至 {week}")
+    secretary.locator("#announcement-list .announcement", has_text=newer).get_by_role("button", name="取消置顶").click()
+    expect(first.locator(".pin-label")).to_have_count(0)
 
 
 def png(width: int, height: int) -> bytes:

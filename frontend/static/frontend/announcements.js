@@ -65,7 +65,9 @@ function renderItem(a) {
   const link = el("a", "", a.title);
   link.href = `/announcements/${Number(a.id)}/`;
   title.append(link);
-  if (a.pinned_at) title.prepend(el("span", "pin-label", t.pinned));
+  if (a.pinned_at) {
+    title.prepend(el("span", "pin-label", a.pinned_until ? interpolate(t.pinned_until, { time: formatTime(a.pinned_until) }) : t.pinned));
+  }
   title.append(el("span", "new-label", t.new));
   li.classList.toggle("is-pinned", Boolean(a.pinned_at));
   const meta = el("p", "announcement-meta");
@@ -178,10 +180,9 @@ function renderControls(a) {
   });
   const pin = el("button", "link-button", a.pinned_at ? t.unpin : t.pin);
   pin.type = "button";
-  pin.addEventListener("click", async () => {
-    pin.disabled = true;
+  const setPin = async (args) => {
     try {
-      const reply = await conn.write("announcements.pin", { announcement: a.id, pinned: !a.pinned_at });
+      const reply = await conn.write("announcements.pin", { announcement: a.id, ...args });
       updateItem(reply.announcement);
       renderList();
       showPageError("");
@@ -189,6 +190,11 @@ function renderControls(a) {
       pin.disabled = false;
       showPageError(`${t.pin_failed} ${describeError(error, rt)}`);
     }
+  };
+  pin.addEventListener("click", () => {
+    pin.disabled = true;
+    if (a.pinned_at) setPin({ pinned: false });
+    else pin.replaceWith(pinChooser(pin, setPin)); // 置顶至: for how long
   });
   // 下发: a copy sent from above is corrected or withdrawn by the sender's secretaries;
   // the branch's own still pin it and remind its readers.
@@ -201,6 +207,39 @@ function renderControls(a) {
 // -- secretaries: who has read it (loaded when asked for; the counts come with the list) --
 
 const openReceipts = new Set(); // ids whose reader list is open: kept open across re-renders
+
+// 置顶: how long, then pin (or go back). The time it ends goes as UTC; the server keeps
+// it and unpins by itself then.
+const PIN_DAYS = [0, 1, 3, 7, 30];
+
+function pinChooser(pin, setPin) {
+  const box = el("span", "pin-chooser");
+  const select = el("select");
+  select.setAttribute("aria-label", t.pin_for);
+  const label = { 0: t.pin_forever, 1: t.pin_day, 7: t.pin_week, 30: t.pin_month };
+  for (const days of PIN_DAYS) {
+    const option = el("option", "", label[days] || interpolate(t.pin_days, { days }));
+    option.value = String(days);
+    select.append(option);
+  }
+  const go = el("button", "link-button", t.pin);
+  go.type = "button";
+  const back = el("button", "link-button", t.cancel);
+  back.type = "button";
+  back.addEventListener("click", () => {
+    pin.disabled = false;
+    box.replaceWith(pin);
+  });
+  go.addEventListener("click", () => {
+    go.disabled = true;
+    const days = Number(select.value);
+    box.replaceWith(pin);
+    setPin({ pinned: true, ...(days ? { until: new Date(Date.now() + days * 86_400_000).toISOString() } : {}) });
+  });
+  box.append(select, go, back);
+  setTimeout(() => select.focus());
+  return box;
+}
 
 function receiptLabel(a) {
   return a.receipt ? interpolate(t.receipt, a.receipt) : t.readers;
