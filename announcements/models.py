@@ -48,6 +48,9 @@ class Announcement(models.Model):
         verbose_name = _("announcement")
         verbose_name_plural = _("announcements")
         ordering = ["-created_at", "-id"]
+        # unpin_due's look every 30 s: only the few pinned until a time are in it.
+        indexes = [models.Index(fields=["pinned_until"], condition=models.Q(pinned_until__isnull=False),
+                                name="announcement_pinned_until")]
 
     def __str__(self) -> str:
         return self.title
