@@ -51,7 +51,8 @@ class TwoFactorRequiredMiddleware:
     language switch and static files stay open); the HTTP API refuses them. Their
     sockets get no member identity (realtime/auth.py)."""
 
-    OPEN = ("/account/", "/login/", "/logout/", "/i18n/", "/static/", "/csp-report", "/healthz", "/mail/")
+    OPEN = ("/account/", "/login/", "/logout/", "/i18n/", "/static/", "/csp-report", "/healthz", "/mail/",
+            "/manifest.webmanifest")
 
     def __init__(self, get_response):
         self.get_response = get_response

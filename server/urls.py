@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from frontend.app_manifest import manifest
 from frontend.two_factor_views import admin_login
 from frontend.views import set_language
 
@@ -11,6 +12,7 @@ from .health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("csp-report", csp_report, name="csp-report"),
+    path("manifest.webmanifest", manifest, name="manifest"),
     # One way in: the site's login, which asks for the two-step code (accounts/two_factor.py).
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
