@@ -151,3 +151,20 @@ def test_pinned_until_a_time_it_is_unpinned_by_itself_live(people, tree):
     assert Announcement.objects.get(pk=a.pk).pinned_at is None
     assert Announcement.objects.get(pk=b.pk).pinned_at is not None
     assert AuditEntry.objects.filter(action="announcement.pin", after__until=tomorrow).exists()
+
+
+@pytest.mark.django_db
+def test_the_pages_say_until_when_on_the_branchs_clock(people, tree):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    a = post(people, tree, "周末值班安排")
+    until = (timezone.now() + timedelta(days=2)).astimezone(tree["a"].zone).replace(minute=0, second=0, microsecond=0)
+    actions.pin_announcement(identity=ident(people["secretary"]), announcement_id=a.pk, pinned=True,
+                             until=until.isoformat())
+    client = Client()
+    client.force_login(people["member"])
+    label = f'<span class="pin-label">置顶至 {until:%Y-%m-%d %H:%M}</span>'
+    assert label in client.get(f"/announcements/{a.pk}/").content.decode()
+    assert label in client.get(f"/branches/{tree['a'].pk}/announcements/").content.decode()
