@@ -8,7 +8,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0013_mailsettings_digest'),
         ('announcements', '0009_sent_below'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
