@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.clock import moment_ahead
 from accounts.identity import Identity
 from accounts.members import branch_members_changed
 from accounts.models import Branch, Membership
@@ -476,20 +477,11 @@ PIN_AHEAD_MAX = timedelta(days=366)
 def _pin_until(branch_id: int, value: str) -> datetime:
     """置顶至: ISO 8601; without an offset, on the branch's clock; later than now, and
     within a year."""
-    try:
-        moment = datetime.fromisoformat(value.strip()) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise Invalid("until", _("Give the time to unpin it as a date and time, e.g. 2026-12-31T18:00."))
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, Branch.objects.get(pk=branch_id).zone)
-    now = timezone.now()
-    if moment <= now:
-        raise Invalid("until", _("That time has passed. Choose a later one, or pin it without an end."))
-    if moment > now + PIN_AHEAD_MAX:
-        raise Invalid("until", _("At most a year ahead."))
-    return moment
+    return moment_ahead(
+        branch_id, value, field="until", latest=PIN_AHEAD_MAX,
+        unreadable=_("Give the time to unpin it as a date and time, e.g. 2026-12-31T18:00."),
+        passed=_("That time has passed. Choose a later one, or pin it without an end."),
+        too_far=_("At most a year ahead."))
 
 
 @register_periodic("announcements.unpin_due", every_seconds=30)

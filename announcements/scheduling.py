@@ -23,13 +23,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.clock import moment_ahead
 from accounts.identity import Identity, identity_for_user
 from accounts.models import Branch
 from accounts.selectors import can_manage_branch, can_read_branch
 from accounts.streams import inbox_stream
 from forum.rendering import render_markdown
 from realtime.ephemeral import broadcast
-from realtime.errors import Conflict, Forbidden, Invalid, NotFound, OpError
+from realtime.errors import Conflict, Forbidden, NotFound, OpError
 from realtime.events import append_event
 from realtime.frames import iso
 from realtime.scheduler import register_periodic
@@ -109,21 +110,11 @@ def _managed(identity: Identity, scheduled_id: int) -> ScheduledAnnouncement:
 def when(branch_id: int, value: str) -> datetime:
     """`value`: ISO 8601; without an offset it is a time on the branch's clock. It must
     be later than now and at most AHEAD_MAX ahead."""
-    try:
-        moment = datetime.fromisoformat(value.strip()) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise Invalid("publish_at", _("Give the time to publish as a date and time, e.g. 2026-12-07T08:00."))
-    if timezone.is_naive(moment):
-        branch = Branch.objects.filter(pk=branch_id).first()
-        moment = timezone.make_aware(moment, branch.zone if branch else timezone.get_default_timezone())
-    now = timezone.now()
-    if moment <= now:
-        raise Invalid("publish_at", _("That time has passed. Choose a later one, or publish now."))
-    if moment > now + AHEAD_MAX:
-        raise Invalid("publish_at", _("At most %(days)d days ahead.") % {"days": AHEAD_MAX.days})
-    return moment
+    return moment_ahead(
+        branch_id, value, field="publish_at", latest=AHEAD_MAX,
+        unreadable=_("Give the time to publish as a date and time, e.g. 2026-12-07T08:00."),
+        passed=_("That time has passed. Choose a later one, or publish now."),
+        too_far=_("At most %(days)d days ahead.") % {"days": AHEAD_MAX.days})
 
 
 # -- writing --------------------------------------------------------------------------------
