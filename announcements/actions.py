@@ -282,13 +282,14 @@ def _tell_secretaries(branch_id: int, *, announcement_ids: list[int] = (), seq_a
             items = items.filter(seq__gt=seq_after, seq__lte=seq_upto).order_by("-seq")[:RECEIPTS_AT_ONCE]
         items = list(items.only("pk", "seq", "author_id", "sent_to", "copy_of_id"))
         if items:
-            counts = read_counts(branch_id, items)
+            counts = read_counts(items)
             broadcast(receipts_stream(branch_id), {"op": "receipts", "counts": {str(pk): c for pk, c in counts.items()}})
         # 下发: an original's count adds up its copies', on its own branch's list.
-        originals = {a.copy_of_id for a in items if a.copy_of_id}
-        for original in Announcement.objects.filter(pk__in=originals, withdrawn_at__isnull=True).only(
-                "pk", "seq", "author_id", "sent_to", "branch_id") if originals else ():
-            counts = read_counts(original.branch_id, [original])
+        copied = {a.copy_of_id for a in items if a.copy_of_id}
+        originals = list(Announcement.objects.filter(pk__in=copied, withdrawn_at__isnull=True).only(
+            "pk", "seq", "author_id", "sent_to", "branch_id")) if copied else []
+        counts = read_counts(originals)
+        for original in originals:
             broadcast(receipts_stream(original.branch_id), {"op": "receipts", "counts": {
                 str(original.pk): counts[original.pk]}})
 
@@ -486,14 +487,20 @@ def _pin_until(branch_id: int, value: str) -> datetime:
 
 @register_periodic("announcements.unpin_due", every_seconds=30)
 def unpin_due(now: datetime | None = None) -> int:
-    """置顶至: unpin what was pinned until a time now past, live on every open page.
-    Row locks (skipping those another process holds) make it safe in every process."""
+    """置顶至: unpin what was pinned until a time now past, live on every open page. As
+    publish_due: what is due is found first (no transaction, no write lock, on the
+    partial index), then each in its own transaction under its row's lock, checked again,
+    so a process that got there first leaves nothing to do."""
     now = now or timezone.now()
+    due = list(Announcement.objects.filter(pinned_until__lte=now, pinned_at__isnull=False)
+               .values_list("pk", flat=True)[:100])
     done = 0
-    with transaction.atomic():
-        due = (Announcement.objects.select_for_update(skip_locked=True, of=("self",))
-               .select_related("author", "sent_from").filter(pinned_until__lte=now, pinned_at__isnull=False))
-        for announcement in due:
+    for pk in due:
+        with transaction.atomic():
+            announcement = (Announcement.objects.select_for_update(of=("self",)).select_related("author", "sent_from")
+                            .filter(pk=pk, pinned_until__lte=now, pinned_at__isnull=False).first())
+            if announcement is None:
+                continue
             announcement.pinned_at = announcement.pinned_until = None
             announcement.save(update_fields=["pinned_at", "pinned_until"])
             append_event(stream_for(announcement.branch_id), "announcement.pinned", announcement.to_dict())

@@ -83,7 +83,7 @@ def listed(identity: Identity, branch_id: int, items, *, read_seq: int | None = 
     for frame in frames:
         frame["read"] = frame["id"] in read
     if items and can_manage_branch(identity, branch_id):
-        counts = read_counts(branch_id, items)
+        counts = read_counts(items)
         for frame in frames:
             frame["receipt"] = counts[frame["id"]]
     return frames
@@ -197,10 +197,6 @@ def _readers_in(branch_ids) -> dict[int, dict[int, str]]:
     return readers
 
 
-def _branch_readers(branch_id: int) -> dict[int, str]:
-    return _readers_in([branch_id])[branch_id]
-
-
 def _markers(branch_ids, user_ids) -> dict[int, dict[int, int]]:
     """{branch id: {user id: seq}}: how far each has read each branch's announcements."""
     from .actions import stream_for
@@ -219,26 +215,13 @@ def _readings(announcement_ids, user_ids) -> dict[tuple[int, int], object]:
     return {(aid, uid): at for aid, uid, at in rows.values_list("announcement_id", "user_id", "read_at")}
 
 
-def read_counts(branch_id: int, items) -> dict[int, dict]:
-    """{announcement id: {"read": n, "of": m}} for a secretary's list: of the branch's
-    members other than the author, how many have read it (their marker has reached its
-    seq, or they read it one by one). Three queries for the whole list; the originals
-    sent below (下发) in it are counted with their copies (`_split_readers_of`), five more
-    for all of them."""
-    readers = _branch_readers(branch_id)
-    markers = _markers([branch_id], readers)[branch_id]
-    one_by_one = _readings([a.pk for a in items], readers)
-    below = _split_readers_of([a for a in items if a.sent_to])
-    counts = {}
-    for a in items:
-        if a.pk in below:
-            read, unread = below[a.pk]
-            counts[a.pk] = {"read": len(read), "of": len(read) + len(unread)}
-            continue
-        waiting = [user_id for user_id in readers if user_id != a.author_id]
-        read = sum(1 for user_id in waiting if _has_read(a, user_id, markers, one_by_one))
-        counts[a.pk] = {"read": read, "of": len(waiting)}
-    return counts
+def read_counts(items) -> dict[int, dict]:
+    """{announcement id: {"read": n, "of": m}} for a secretary's list: of those expected to read each (`_split_readers_of`: the branch's members
+    other than the author, and for an original sent below (下发) its copies' readers
+    too, each person once), how many have read it. Three queries for a list of plain
+    announcements, five with originals in it, however long it is."""
+    return {pk: {"read": len(read), "of": len(read) + len(unread)}
+            for pk, (read, unread) in _split_readers_of(items).items()}
 
 
 def _families(items) -> dict[int, list[Announcement]]:
@@ -259,8 +242,11 @@ def _families(items) -> dict[int, list[Announcement]]:
 
 def copies_read(original: Announcement) -> list[tuple[Announcement, dict]]:
     """下发: each copy still up in a branch below, with how many of that branch have read
-    it (for the original's secretaries, who manage those branches too)."""
-    return [(copy, read_counts(copy.branch_id, [copy])[copy.pk]) for copy in _families([original])[original.pk][1:]]
+    it (for the original's secretaries, who manage those branches too). Four queries
+    however many branches it went to."""
+    copies = _families([original])[original.pk][1:]
+    counts = read_counts(copies)  # each copy alone: its own branch's readers
+    return [(copy, counts[copy.pk]) for copy in copies]
 
 
 def _has_read(a: Announcement, user_id: int, markers: dict, one_by_one: dict) -> bool:
@@ -283,7 +269,8 @@ def _split_readers_of(items) -> dict[int, tuple[list[dict], list[dict]]]:
     `branches`, the names of theirs it went to, and `announcement` and `branch`, the one
     of those copies a reminder links them to (the first in the order it was sent).
 
-    Five queries however many `items` (a 党委's list is mostly such originals)."""
+    Three queries however many `items`, five when originals are among them (a 党委's
+    list is mostly such originals)."""
     if not items:
         return {}
     families = _families(items)
@@ -292,7 +279,8 @@ def _split_readers_of(items) -> dict[int, tuple[list[dict], list[dict]]]:
     everyone = {user_id for names in readers.values() for user_id in names}
     markers = _markers(branch_ids, everyone)
     one_by_one = _readings([x.pk for family in families.values() for x in family], everyone)
-    names = dict(Branch.objects.filter(pk__in=branch_ids).values_list("pk", "name")) if len(branch_ids) > 1 else {}
+    below = any(len(family) > 1 for family in families.values())
+    names = dict(Branch.objects.filter(pk__in=branch_ids).values_list("pk", "name")) if below else {}
     result = {}
     for a in items:
         family = families[a.pk]

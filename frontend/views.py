@@ -39,7 +39,6 @@ from accounts.selectors import (
     branches_below,
     can_manage_branch,
     can_read_branch,
-    readable_branch_ids,
     secretary_reach,
 )
 from accounts.throttle import is_throttled
@@ -591,8 +590,7 @@ def announcement_search(request, branch_id: int):
 
     branch, identity = member_branch(request, branch_id)
     q = request.GET.get("q", "").strip()[:200]
-    several = len(readable_branch_ids(identity)) > 1
-    everywhere = several and request.GET.get("all") == "1"
+    everywhere = request.GET.get("all") == "1"  # the form offers it to readers of several branches
     items, words = announcement_selectors.search(identity, branch.pk, q, everywhere=everywhere)
     # The snippet from the text as readers see it, without the Markdown's marks.
     hits = [{"a": a, "title": snippet_html(a.title, words, width=200),
@@ -603,7 +601,6 @@ def announcement_search(request, branch_id: int):
         "hits": hits,
         "limit": announcement_selectors.SEARCH_LIMIT,
         "everywhere": everywhere,
-        "several_branches": several,
     })
 
 
@@ -620,7 +617,7 @@ def announcements(request, branch_id: int):
         a.is_read = a.pk in read
     can_post = can_manage_branch(identity, branch.pk)
     if can_post and items:  # a secretary sees how many have read each one
-        counts = announcement_selectors.read_counts(branch.pk, items)
+        counts = announcement_selectors.read_counts(items)
         for a in items:
             a.receipt = counts[a.pk]
     config = {
@@ -661,7 +658,6 @@ def announcements(request, branch_id: int):
             "title_max": TITLE_MAX,
             "body_max": BODY_MAX,
             "has_more": announcement_selectors.more_after(items),
-            "several_branches": len(readable_branch_ids(identity)) > 1,  # search: "in all my branches"
             "page_config": config,
             "page_strings": announcement_strings(),
         },

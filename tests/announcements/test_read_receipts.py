@@ -32,13 +32,13 @@ def test_counts_follow_each_members_marker_and_leave_out_the_author(people, tree
     second = post(people, tree, "第二条")
     branch = tree["a"].pk
     # Branch A's members: secretary (the author), member, probationary, moderator.
-    counts = selectors.read_counts(branch, [first, second])
+    counts = selectors.read_counts([first, second])
     assert counts == {first.pk: {"read": 0, "of": 3}, second.pk: {"read": 0, "of": 3}}
 
     actions.mark_read(identity=ident(people["member"]), branch_id=branch, seq=first.seq)
     actions.mark_read(identity=ident(people["moderator"]), branch_id=branch, seq=second.seq)
     actions.mark_read(identity=ident(people["secretary"]), branch_id=branch, seq=second.seq)  # the author's own
-    counts = selectors.read_counts(branch, [first, second])
+    counts = selectors.read_counts([first, second])
     assert counts == {first.pk: {"read": 2, "of": 3}, second.pk: {"read": 1, "of": 3}}
 
     # A committee secretary may read the branch but is not one of its members: not counted.
@@ -46,7 +46,7 @@ def test_counts_follow_each_members_marker_and_leave_out_the_author(people, tree
     # A deactivated member is no longer waited for.
     people["probationary"].is_active = False
     people["probationary"].save()
-    assert selectors.read_counts(branch, [second]) == {second.pk: {"read": 1, "of": 2}}
+    assert selectors.read_counts([second]) == {second.pk: {"read": 1, "of": 2}}
 
     readers = selectors.readers_of(ident(people["secretary"]), first.pk)
     assert readers["announcement"] == first.pk
@@ -58,7 +58,7 @@ def test_counts_follow_each_members_marker_and_leave_out_the_author(people, tree
 def test_a_member_with_several_roles_counts_once(people, tree):
     Membership.objects.create(user=people["member"], branch=tree["a"], role=Membership.Role.MODERATOR)
     a = post(people, tree)
-    assert selectors.read_counts(tree["a"].pk, [a]) == {a.pk: {"read": 0, "of": 3}}
+    assert selectors.read_counts([a]) == {a.pk: {"read": 0, "of": 3}}
     readers = selectors.readers_of(ident(people["secretary"]), a.pk)
     assert sorted(names(readers["unread"])) == ["Member", "Moderator", "Probationary"]
 

@@ -59,7 +59,7 @@ def test_reading_one_leaves_the_older_ones_unread(people, tree):
     assert selectors.unread_count(member, branch) == 1  # the first is still waiting
     assert selectors.read_marker(member, branch) == 0  # the marker did not move past it
     assert selectors.read_ids(member, branch, [first, second]) == {second.pk}
-    assert selectors.read_counts(branch, [first, second]) == {first.pk: {"read": 0, "of": 3},
+    assert selectors.read_counts([first, second]) == {first.pk: {"read": 0, "of": 3},
                                                               second.pk: {"read": 1, "of": 3}}
     readers = selectors.readers_of(ident(people["secretary"]), second.pk)
     assert names(readers["read"]) == ["Member"]
@@ -76,7 +76,7 @@ def test_reading_one_leaves_the_older_ones_unread(people, tree):
     # "Mark all read" still reads everything up to the marker.
     actions.mark_read(identity=member, branch_id=branch, seq=second.seq)
     assert selectors.unread_count(member, branch) == 0
-    assert selectors.read_counts(branch, [first])[first.pk] == {"read": 1, "of": 3}
+    assert selectors.read_counts([first])[first.pk] == {"read": 1, "of": 3}
 
 
 @pytest.mark.django_db

@@ -68,14 +68,14 @@ def test_each_branch_below_gets_a_copy_of_its_own(people, tree):
     assert listed["sent_from"]["name"] == "党委" and not listed["read"]
     assert selectors.unread_count(member, a.pk) == 1
     copy_a = copies[0]
-    assert selectors.read_counts(a.pk, [copy_a])[copy_a.pk] == {"read": 0, "of": 4}
+    assert selectors.read_counts([copy_a])[copy_a.pk] == {"read": 0, "of": 4}
     actions.read_announcements(identity=member, branch_id=a.pk, announcement_ids=[copy_a.pk])
-    assert selectors.read_counts(a.pk, [copy_a])[copy_a.pk] == {"read": 1, "of": 4}
+    assert selectors.read_counts([copy_a])[copy_a.pk] == {"read": 1, "of": 4}
     # Branch B's members do not see A's copy, and A's secretary does not manage B's.
     assert [x.pk for x in selectors.announcements_for(ident(people["other_secretary"]), b.pk)] == [copies[1].pk]
     # On the sender's list the original counts its copies' readers too: A's four (one
     # has read it) and B's secretary; the author, the committee's only member, is not one.
-    assert selectors.read_counts(committee.pk, [original])[original.pk] == {"read": 1, "of": 5}
+    assert selectors.read_counts([original])[original.pk] == {"read": 1, "of": 5}
 
 
 @pytest.mark.django_db
@@ -126,7 +126,7 @@ def test_read_in_one_branch_is_read_in_the_others_one_belongs_to(people, tree, m
             if e.type == "announcements.read"]
     assert told == [(tree["a"].pk, [copies[tree["a"].pk].pk], 0), (tree["a1"].pk, [copies[tree["a1"].pk].pk], 1)]
     assert selectors.unread_count(reader, tree["a1"].pk) == 1  # the group's own notice is still unread
-    assert selectors.read_counts(tree["a1"].pk, [copies[tree["a1"].pk]])[copies[tree["a1"].pk].pk]["read"] == 1
+    assert selectors.read_counts([copies[tree["a1"].pk]])[copies[tree["a1"].pk].pk]["read"] == 1
     assert plain.pk not in {r.announcement_id for r in Reading.objects.filter(user=both)}
     # Nothing for branch B, which the reader is not in; and reading it again is nothing new.
     assert not Reading.objects.filter(user=both, announcement=copies[tree["b"].pk]).exists()
@@ -273,11 +273,11 @@ def test_the_originals_count_adds_up_the_branches_below_each_person_once(people,
     original = post_from_committee(people, tree, [a.pk, a1.pk, b.pk])
     copies = {c.branch_id: c for c in original.copies.all()}
     # The committee's other member, A's four, the member of A and A1 once, B's secretary.
-    assert selectors.read_counts(committee.pk, [original])[original.pk] == {"read": 0, "of": 7}
+    assert selectors.read_counts([original])[original.pk] == {"read": 0, "of": 7}
     actions.read_announcements(identity=ident(both), branch_id=a1.pk, announcement_ids=[copies[a1.pk].pk])
     actions.mark_read(identity=ident(people["other_secretary"]), branch_id=b.pk, seq=copies[b.pk].seq)
-    assert selectors.read_counts(committee.pk, [original])[original.pk] == {"read": 2, "of": 7}
-    assert selectors.read_counts(a.pk, [copies[a.pk]])[copies[a.pk].pk] == {"read": 1, "of": 5}
+    assert selectors.read_counts([original])[original.pk] == {"read": 2, "of": 7}
+    assert selectors.read_counts([copies[a.pk]])[copies[a.pk].pk] == {"read": 1, "of": 5}
 
     readers = selectors.readers_of(ident(people["committee_secretary"]), original.pk)
     by_name = {person["name"]: person for person in readers["read"] + readers["unread"]}
@@ -448,5 +448,5 @@ def test_a_committee_list_of_originals_is_counted_in_a_few_queries(people, tree,
         post_from_committee(people, tree, [tree["a"].pk, tree["b"].pk] if i % 2 else [tree["a1"].pk], title=f"通知{i}")
     items = selectors.announcements_for(ident(people["committee_secretary"]), tree["committee"].pk)
     with django_assert_max_num_queries(8):  # three for the list, five for all its originals
-        counts = selectors.read_counts(tree["committee"].pk, items)
+        counts = selectors.read_counts(items)
     assert sorted(c["of"] for c in counts.values()) == [0] * 4 + [5] * 4  # the group has no members here

@@ -59,5 +59,5 @@ def test_the_demo_has_one_announcement_read_by_one_member():
     call_command("seed_demo")  # idempotent: read once
     (reading,) = Reading.objects.select_related("announcement", "user")
     assert reading.user.username == "banzhu" and reading.announcement.title == "“三会一课”学习材料已上传"
-    counts = selectors.read_counts(reading.announcement.branch_id, [reading.announcement])
+    counts = selectors.read_counts([reading.announcement])
     assert counts[reading.announcement.pk] == {"read": 1, "of": 3}
