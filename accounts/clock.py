@@ -1,15 +1,18 @@
-"""Times typed on a branch's clock (定时发布, 置顶至): ISO 8601, read in the branch's zone
-when they carry no offset, and checked to lie ahead, but not too far."""
+"""Branch clocks. Times typed on a branch's clock (定时发布, 置顶至): ISO 8601, read in the
+branch's zone when they carry no offset, and checked to lie ahead, but not too far. And
+a member's own clock, for what is sent to them (mail, the daily digest): their first
+branch's zone."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from realtime.errors import Invalid
 
-from .models import Branch
+from .models import Branch, Membership
 
 
 def moment_ahead(branch_id: int, value: object, *, field: str, latest: timedelta, unreadable: str, passed: str,
@@ -31,3 +34,12 @@ def moment_ahead(branch_id: int, value: object, *, field: str, latest: timedelta
     if moment > now + latest:
         raise Invalid(field, too_far)
     return moment
+
+
+def member_zones(user_ids) -> dict[int, str]:
+    """Each member's clock: their first branch's zone (the server's for none). One query."""
+    zones: dict[int, str] = {}
+    rows = Membership.objects.filter(user_id__in=list(user_ids)).order_by("branch_id")
+    for user_id, zone in rows.values_list("user_id", "branch__time_zone"):
+        zones.setdefault(user_id, zone)
+    return {user_id: zones.get(user_id, settings.TIME_ZONE) for user_id in user_ids}

@@ -43,8 +43,9 @@ from realtime.events import append_event
 from realtime.scheduler import register_periodic
 
 from . import language, outbox
+from .clock import member_zones
 from .devices import describe_agent
-from .models import Membership, SecurityRecord
+from .models import SecurityRecord
 from .streams import inbox_stream
 
 log = logging.getLogger(__name__)
@@ -194,18 +195,12 @@ def after_login(request, response, user, *, first: bool, how: str) -> None:
                         secure=settings.SESSION_COOKIE_SECURE)
 
 
-def _zone(user_id: int) -> str:
-    found = (Membership.objects.filter(user_id=user_id).order_by("branch_id")
-             .values_list("branch__time_zone", flat=True).first())
-    return found or settings.TIME_ZONE
-
-
 def _mail(user_id: int, address: str, kind: str, data: dict, at: datetime) -> int:
     try:
         user = get_user_model().objects.filter(pk=user_id).first()
         if user is None:
             return 0
-        zone = _zone(user_id)
+        zone = member_zones([user_id])[user_id]
         base = settings.SITE_URL.rstrip("/")
         with translation.override(language.of(user_id)), timezone.override(zone):
             what, advice = text(kind, data)

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from accounts import language, notifications, outbox, security, unsubscribe
+from accounts.clock import member_zones
 from accounts.identity import identity_for_user
 from accounts.models import MailSettings, Membership
 from accounts.streams import inbox_stream
@@ -48,15 +49,6 @@ NOTIFICATIONS_MAX = 20
 NOTIFICATION_TYPES = tuple(t for t in notifications.TYPES if t not in security.TYPES)
 
 
-def _zones(user_ids) -> dict[int, str]:
-    """Each member's clock: their first branch's zone (the server's for none)."""
-    zones: dict[int, str] = {}
-    rows = Membership.objects.filter(user_id__in=list(user_ids)).order_by("branch_id")
-    for user_id, zone in rows.values_list("user_id", "branch__time_zone"):
-        zones.setdefault(user_id, zone)
-    return {user_id: zones.get(user_id, settings.TIME_ZONE) for user_id in user_ids}
-
-
 @register_periodic("announcements.digest", every_seconds=300)
 def send_due(now: datetime | None = None) -> int:
     """Claim and send the digests that are due: a member who asked for one, whose clock
@@ -74,7 +66,7 @@ def send_due(now: datetime | None = None) -> int:
                              .order_by("day").values_list("user_id", "day", "at")):
         last[user_id] = (day, at)
     claimed = 0
-    for user_id, zone in _zones(wanted).items():
+    for user_id, zone in member_zones(wanted).items():
         local = now.astimezone(ZoneInfo(zone))
         previous_day, previous_at = last.get(user_id, (None, None))
         if local.hour < hours[user_id] or previous_day == local.date():
