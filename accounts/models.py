@@ -173,12 +173,34 @@ class MailSettings(models.Model):
     # 每日摘要 (announcements/digest.py): once a day, what they have not read yet.
     digest = models.BooleanField(_("a daily digest by e-mail"), default=False)
     digest_hour = models.PositiveSmallIntegerField(_("hour of the daily digest"), default=8)  # on their branch's clock
+    # 提醒邮件 (accounts/notification_mail.py): notifications still unread a while after
+    # they came, by kind.
+    notify_mentions = models.BooleanField(_("mentions by e-mail"), default=True)
+    notify_meetings = models.BooleanField(_("meetings and leave by e-mail"), default=True)
+    notify_posts = models.BooleanField(_("moderation of my posts by e-mail"), default=True)
+    notify_discussions = models.BooleanField(_("topic discussions by e-mail"), default=True)
     # A code of LANGUAGES, chosen with the header's switch; "": the site's LANGUAGE_CODE.
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
 
     class Meta:
         verbose_name = _("e-mail settings")
         verbose_name_plural = _("e-mail settings")
+
+
+class NotificationMail(models.Model):
+    """提醒邮件 (accounts/notification_mail.py), per member: when the mail of their
+    unread notifications is due (null: none pending), since when it gathers them, and
+    the newest notification a mail has told, so that none is told twice."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="+")
+    due_at = models.DateTimeField(null=True, blank=True)
+    since = models.DateTimeField(null=True, blank=True)
+    mailed_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="notificationmail_due",
+                                condition=models.Q(due_at__isnull=False))]
 
 
 class LoginSession(models.Model):

@@ -6,7 +6,8 @@ scheduled for later, that could not be published, and every change to how their
 account is entered (accounts/security.py).
 
 The inbox's event log is the record (no second table): the bell counts those events
-after the member's marker, and the notifications page lists the newest of them. They
+after the member's marker, and the notifications page lists the newest of them; what
+is still unread a while later may be mailed (accounts/notification_mail.py). They
 are kept as long as the inbox keeps its events: 90 days (NOTIFICATIONS_KEEP_DAYS,
 accounts/streams.py), or EVENT_RETENTION_DAYS where that is longer. Other
 inbox events (read markers that keep tabs in step) are not notifications.
@@ -15,6 +16,7 @@ inbox events (read markers that keep tabs in step) are not notifications.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from realtime.errors import Invalid
@@ -45,6 +47,21 @@ TYPES = (
     *security.TYPES,
 )
 PAGE = 50
+
+
+def send(user_ids, type_: str, data: dict, *, actor: Identity | None = None) -> None:
+    """Put a notification in each member's inbox (in the caller's transaction): live on
+    their pages, counted by their bell, and mailed if still unread a while later and
+    they want that kind by mail (accounts/notification_mail.py). The security notices
+    go through accounts/security.py, which mails them at once."""
+    from . import notification_mail
+
+    if type_ not in TYPES:
+        raise ValueError(f"not a notification type: {type_}")
+    now = timezone.now()
+    seqs = {user_id: append_event(inbox_stream(user_id), type_, data, actor=actor).seq
+            for user_id in sorted(set(user_ids))}
+    notification_mail.schedule(seqs, type_, now)
 
 
 def read_seq(user_id: int) -> int:

@@ -1,5 +1,5 @@
-"""退订: a link in each announcement e-mail (and in each daily digest) stops them for
-that member, without a login (mail is often read where the member is not signed in). The link carries a signed
+"""退订: a link in each announcement e-mail (and in each daily digest, and each mail of
+unread notifications) stops them for that member, without a login (mail is often read where the member is not signed in). The link carries a signed
 token naming the member; it does not expire, and does nothing but that. Opening it
 shows a button (mail scanners open links, and must not unsubscribe anyone); mail
 programs that offer "unsubscribe" post to it in one click (RFC 8058). 我的账号 turns
@@ -16,6 +16,8 @@ from .models import MailSettings
 _SALT = "branchline.unsubscribe.announcements"
 ANNOUNCEMENTS = "announcements"  # a mail for each new announcement
 DIGEST = "digest"  # 每日摘要 (announcements/digest.py)
+NOTIFICATIONS = "notifications"  # 提醒邮件, every kind (accounts/notification_mail.py)
+KINDS = (ANNOUNCEMENTS, DIGEST, NOTIFICATIONS)
 
 
 def path(user_id: int, *, what: str = ANNOUNCEMENTS) -> str:
@@ -32,10 +34,14 @@ def user_for(token: str) -> tuple[int, str] | None:
         return None
     if isinstance(value, int):
         return value, ANNOUNCEMENTS
-    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and value[1] == DIGEST:
-        return value[0], DIGEST
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and value[1] in KINDS:
+        return value[0], value[1]
     return None
 
 
 def stop(user_id: int, what: str) -> None:
-    MailSettings.objects.update_or_create(user_id=user_id, defaults={what: False})
+    if what == NOTIFICATIONS:
+        from .notification_mail import KINDS as fields
+    else:
+        fields = (what,)
+    MailSettings.objects.update_or_create(user_id=user_id, defaults=dict.fromkeys(fields, False))

@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import notifications
 from accounts.clock import moment_ahead
 from accounts.identity import Identity
 from accounts.members import branch_members_changed
@@ -335,8 +336,8 @@ def remind_unread(*, identity: Identity, announcement_id: int) -> dict:
     by = {"id": identity.user_id, "name": identity.name}
     for person in waiting:
         pk, branch_id = person.get("announcement", a.pk), person.get("branch", a.branch_id)
-        append_event(inbox_stream(person["id"]), "announcement.reminder",
-                     {"announcement": pk, "branch": branch_id, "title": a.title, "by": by}, actor=identity)
+        notifications.send([person["id"]], "announcement.reminder",
+                           {"announcement": pk, "branch": branch_id, "title": a.title, "by": by}, actor=identity)
         to_mail.setdefault(pk, []).append(person["id"])
     a.reminded_at = now
     a.save(update_fields=["reminded_at"])

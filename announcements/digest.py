@@ -2,7 +2,8 @@
 (at the hour they choose, 08:00 unless they do, on their branch's clock) with what
 they have not read yet: the announcements of their branches posted since the last
 digest, and their new
-notifications (not the security notices, which are mailed at once). Nothing unread,
+notifications (not the security notices, which are mailed at once, nor those a mail of
+unread notifications told already). Nothing unread,
 no mail. For members who do not keep the site open, and those who would rather have
 one mail a day than one per announcement (Discourse's and Zulip's digests).
 
@@ -28,7 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
-from accounts import language, notifications, outbox, security, unsubscribe
+from accounts import language, notification_mail, notifications, outbox, security, unsubscribe
 from accounts.clock import member_zones
 from accounts.identity import identity_for_user
 from accounts.models import MailSettings, Membership
@@ -104,8 +105,10 @@ def collect(user, since: datetime) -> dict:
                 unread.append(a)
         if unread:
             branches.append((branch, unread))
+    # Not what a mail of unread notifications told already (accounts/notification_mail.py).
+    told = max(notifications.read_seq(user.pk), notification_mail.mailed_up_to(user.pk))
     events = list(Event.objects.filter(
-        stream_id=inbox_stream(user.pk), type__in=NOTIFICATION_TYPES, seq__gt=notifications.read_seq(user.pk),
+        stream_id=inbox_stream(user.pk), type__in=NOTIFICATION_TYPES, seq__gt=told,
         created_at__gte=since).order_by("-seq")[:NOTIFICATIONS_MAX])
     return {"branches": branches, "notifications": describe(events)}
 

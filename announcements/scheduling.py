@@ -23,15 +23,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import notifications
 from accounts.clock import moment_ahead
 from accounts.identity import Identity, identity_for_user
 from accounts.models import Branch
 from accounts.selectors import can_manage_branch, can_read_branch
-from accounts.streams import inbox_stream
 from forum.rendering import render_markdown
 from realtime.ephemeral import broadcast
 from realtime.errors import Conflict, Forbidden, NotFound, OpError
-from realtime.events import append_event
 from realtime.frames import iso
 from realtime.scheduler import register_periodic
 
@@ -233,8 +232,8 @@ def publish_due(now: datetime | None = None) -> int:
 def _fail(s: ScheduledAnnouncement, problem: str) -> None:
     s.status, s.problem = Status.FAILED, problem[:300]
     s.save(update_fields=["status", "problem", "updated_at"])
-    append_event(inbox_stream(s.author_id), "announcement.schedule_failed",
-                 {"scheduled": s.pk, "branch": s.branch_id, "title": s.title, "problem": s.problem})
+    notifications.send([s.author_id], "announcement.schedule_failed",
+                       {"scheduled": s.pk, "branch": s.branch_id, "title": s.title, "problem": s.problem})
     _tell_secretaries(s.branch_id)
 
 

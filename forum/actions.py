@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from accounts import notifications
 from accounts.identity import Identity
 from accounts.streams import inbox_stream
 from moderation.actions import audit, enqueue_for_review, scan_text, watched_words
@@ -225,9 +226,8 @@ def notify_mentions(post: Post, mentioned: dict[str, int] | None = None) -> list
         return []
     users = sorted(pk for pk in mentioned.values() if pk != post.author_id)
     author = post.to_dict()["author"]
-    for user_id in users:
-        append_event(inbox_stream(user_id), "mention",
-                     {"post": post.pk, "topic": post.topic_id, "title": post.topic.title, "by": author})
+    notifications.send(users, "mention", {"post": post.pk, "topic": post.topic_id, "title": post.topic.title,
+                                          "by": author})
     return users
 
 

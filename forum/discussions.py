@@ -9,9 +9,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import notifications
 from accounts.identity import Identity
 from accounts.models import Membership
-from accounts.streams import inbox_stream
 from moderation.actions import audit
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound
 from realtime.events import append_event
@@ -109,9 +109,8 @@ def _open(discussion: Discussion) -> None:
     append_event(topic_stream(topic.pk), "topic.updated", topic.to_dict())
     append_event(board_stream(topic.board_id), "topic.updated", board_topic(topic, discussion))
     members = set(Membership.objects.filter(branch_id=topic.board.branch_id).values_list("user_id", flat=True))
-    for user_id in sorted(members):
-        append_event(inbox_stream(user_id), "discussion.opened",
-                     {"topic": topic.pk, "title": topic.title, "closes_at": discussion.to_dict()["closes_at"]})
+    notifications.send(members, "discussion.opened",
+                       {"topic": topic.pk, "title": topic.title, "closes_at": discussion.to_dict()["closes_at"]})
 
 
 def summarize(topic: Topic) -> dict:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import notifications
 from accounts.identity import Identity
-from accounts.streams import inbox_stream
 from moderation.targets import ReviewTarget, register_review_target
 from realtime.events import append_event
 
@@ -21,8 +21,7 @@ def _post(identity: Identity, post_id: int) -> Post:
 
 def _tell_author(post: Post, type_: str, reason: str) -> None:
     if post.author_id is not None:
-        append_event(inbox_stream(post.author_id), type_,
-                     {"post": post.pk, "topic": post.topic_id, "reason": reason})
+        notifications.send([post.author_id], type_, {"post": post.pk, "topic": post.topic_id, "reason": reason})
 
 
 def describe(identity: Identity, post_id: int) -> dict:

@@ -28,7 +28,7 @@ from django.views import i18n as i18n_views
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import devices, language, passkeys, security, two_factor, unsubscribe
+from accounts import devices, language, notification_mail, passkeys, security, two_factor, unsubscribe
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
 from accounts.devices import record_session
@@ -90,6 +90,14 @@ class EmailForm(forms.Form):
                                 required=False)
     digest_hour = forms.TypedChoiceField(label=_lazy("Send it at"), coerce=int, initial=8, required=False,
                                          empty_value=8, choices=[(hour, f"{hour:02d}:00") for hour in DIGEST_HOURS])
+    # 提醒邮件 (accounts/notification_mail.py), by kind; the MailSettings fields of the same names
+    notify_mentions = forms.BooleanField(label=_lazy("Someone mentions me"), required=False)
+    notify_meetings = forms.BooleanField(label=_lazy("Meetings, and leave from them"), required=False)
+    notify_posts = forms.BooleanField(label=_lazy("Moderators' decisions on my posts, and my scheduled announcements"),
+                                      required=False)
+    notify_discussions = forms.BooleanField(label=_lazy("Topic discussions opening"), required=False)
+
+    KEPT = ("announcements", "digest", "digest_hour", *notification_mail.KINDS)  # MailSettings fields
 
 
 class AccountView(auth_views.PasswordChangeView):
@@ -144,8 +152,7 @@ class AccountView(auth_views.PasswordChangeView):
                 security.notify(request.user, security.EMAIL_CHANGED, request=request,
                                 old_email=before, email=request.user.email)
             MailSettings.objects.update_or_create(user=request.user, defaults={
-                "announcements": email_form.cleaned_data["announcements"], "digest": email_form.cleaned_data["digest"],
-                "digest_hour": email_form.cleaned_data["digest_hour"]})
+                name: email_form.cleaned_data[name] for name in EmailForm.KEPT})
         messages.success(request, _("Your e-mail address has been saved.") if request.user.email
                          else _("Your e-mail address has been removed."))
         return redirect("account")
@@ -181,8 +188,9 @@ class AccountView(auth_views.PasswordChangeView):
         context["memberships"] = list(roles.items())
         wants = MailSettings.objects.filter(user=self.request.user).first() or MailSettings()  # none: the defaults
         context.setdefault("email_form", EmailForm(initial={
-            "email": self.request.user.email, "announcements": wants.announcements, "digest": wants.digest,
-            "digest_hour": wants.digest_hour}))
+            "email": self.request.user.email, **{name: getattr(wants, name) for name in EmailForm.KEPT}}))
+        context["notify_fields"] = [context["email_form"][name] for name in notification_mail.KINDS]
+        context["notify_minutes"] = max(1, round(notification_mail.delay().total_seconds() / 60))
         context["sends_email"] = settings.SENDS_EMAIL
         context["devices"] = devices.devices_of(self.request.user, self.request.session.session_key)
         branches = readable_branches(self.request.user)
@@ -253,7 +261,8 @@ class LoginView(auth_views.LoginView):
 @csrf_exempt  # the link's signed token is the permission; mail programs post without a CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe_announcements(request, token: str):
-    """退订 (accounts/unsubscribe.py): the link in an announcement e-mail or a daily digest.
+    """退订 (accounts/unsubscribe.py): the link in an announcement e-mail, a daily digest
+    or a mail of unread notifications.
     Opening it asks; the button, or a mail program's one-click post, stops those mails."""
     found = unsubscribe.user_for(token)
     user = get_user_model().objects.filter(pk=found[0], is_active=True).first() if found else None
@@ -262,7 +271,7 @@ def unsubscribe_announcements(request, token: str):
     if request.method == "POST":
         unsubscribe.stop(user.pk, found[1])
     return render(request, "frontend/unsubscribe.html", {
-        "username": user.get_username(), "done": request.method == "POST", "digest": found[1] == unsubscribe.DIGEST})
+        "username": user.get_username(), "done": request.method == "POST", "what": found[1]})
 
 
 def set_language(request):

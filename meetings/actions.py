@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from accounts import notifications
 from accounts.identity import Identity
 from accounts.models import Branch, Membership
 from accounts.selectors import ancestor_ids, can_manage_branch, can_read_branch
-from accounts.streams import inbox_stream
 from moderation.actions import audit, enqueue_for_review, is_silenced, scan_text
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from realtime.events import append_event
@@ -91,8 +91,7 @@ def _publish(meeting: Meeting, type_: str, data: dict, *, actor: Identity | None
 
 
 def _notify(user_ids, type_: str, data: dict) -> None:
-    for user_id in sorted(set(user_ids)):
-        append_event(inbox_stream(user_id), type_, data)
+    notifications.send(user_ids, type_, data)
 
 
 def _meeting(identity: Identity, meeting_id: int) -> Meeting:

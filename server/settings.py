@@ -285,6 +285,9 @@ SENDS_EMAIL = bool(EMAIL_HOST) or env_bool("EMAIL_CONSOLE", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Branchline <noreply@localhost>")
 # The public address, for links in mail sent without a request (new announcements).
 SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{PORT}")
+# 提醒邮件 (accounts/notification_mail.py): a notification still unread this many seconds
+# after it came is mailed (with any others that came meanwhile).
+NOTIFICATION_MAIL_DELAY = env_int("NOTIFICATION_MAIL_DELAY", 600)
 # A link to set a new password (by e-mail, or handed over by a secretary) works once,
 # for this long.
 PASSWORD_RESET_TIMEOUT = 3 * 86400
