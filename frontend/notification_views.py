@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from accounts import notifications
+from accounts import notification_mail, notifications
 from accounts.api import request_identity
 from accounts.streams import inbox_stream
 from realtime.streams import keep_days
@@ -36,6 +36,8 @@ def notifications_page(request):
             "items": items,
             "zone": zone,
             "retention_days": keep_days(inbox_stream(identity.user_id)),
+            "by_mail": _by_mail(request.user),
+            "mail_minutes": max(1, round(notification_mail.delay().total_seconds() / 60)),
             "before": before,
             "older": events[-1].seq if len(events) >= notifications.PAGE else None,
             # Only the newest page marks them seen (an older page holds nothing new).
@@ -58,3 +60,13 @@ def notifications_page(request):
             },
         },
     )
+
+
+def _by_mail(user) -> str:
+    """Whether this member's unread notifications reach their mail: "" (the server sends
+    none), "no_address", "off" (every kind unticked) or "on"."""
+    if not settings.SENDS_EMAIL:
+        return ""
+    if not user.email:
+        return "no_address"
+    return "on" if notification_mail.wanted_types(user.pk) else "off"

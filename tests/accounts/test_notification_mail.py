@@ -225,3 +225,21 @@ def test_actions_mail_through_it_and_the_digest_does_not_retell(member, people, 
 
     with translation.override("zh-hans"):
         assert digest.collect(member, timezone.now() - timedelta(hours=1))["notifications"] == []
+
+
+def test_the_notifications_page_says_whether_they_come_by_mail(member, settings):
+    client = Client()
+    client.force_login(member)
+
+    def state():
+        page = client.get("/notifications/").content.decode()
+        return page.split('id="notify-mail-state">')[1].split("</p>")[0] if "notify-mail-state" in page else None
+
+    assert "10 分钟后仍未读，会发到您的邮箱" in state()
+    MailSettings.objects.create(user=member, **dict.fromkeys(notification_mail.KINDS, False))
+    assert "提醒不会发到您的邮箱" in state()
+    member.email = ""
+    member.save()
+    assert "请在<a href=\"/account/#email-heading\">我的账号</a>中填写邮箱" in state()
+    settings.SENDS_EMAIL = False
+    assert state() is None
