@@ -5,18 +5,20 @@ Sent after the post's transaction commits, from one background thread per proces
 neither the writer nor the fan-out waits for the mail server. Only when the server
 sends mail (SENDS_EMAIL: EMAIL_HOST, or EMAIL_CONSOLE), only to the branch's own
 members with an address on 我的账号 who have not turned it off there, never to the
-author. Best effort: a mail server that is down loses that round (it is logged), and
-the announcement itself is on the site regardless.
+author. Each is plain text with the same in HTML (the announcement formatted as on the
+site), for mail programs that show it. Best effort: a mail server that is down loses
+that round (it is logged), and the announcement itself is on the site regardless.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
-from django.core.mail.message import EmailMessage
+from django.core.mail.message import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -25,6 +27,7 @@ from django.utils.translation import gettext as _
 from accounts import language, outbox, unsubscribe
 
 log = logging.getLogger(__name__)
+_SITE_LINK = re.compile(r'\b(href|src)="/(?!/)')
 
 
 def after_post(announcement_id: int, base_url: str | None = None, *, not_in: list[int] = ()) -> None:
@@ -75,6 +78,9 @@ def _send(announcement_id: int, base_url: str | None, only: list[int] | None = N
         base = (base_url or settings.SITE_URL).rstrip("/")
         context = {
             "a": announcement,
+            "reminder": only is not None,
+            # The page's own rendering (sanitised Markdown), its site links made absolute.
+            "body_html": _SITE_LINK.sub(lambda m: f'{m.group(1)}="{base}/', announcement.body_html),
             "author": announcement.author.get_full_name() or announcement.author.get_username(),
             "url": base + reverse("announcement", args=[announcement.pk]),
             "account_url": base + reverse("account"),
@@ -93,11 +99,15 @@ def _send(announcement_id: int, base_url: str | None, only: list[int] | None = N
                     # Each their own link to stop these mails, also in the headers that
                     # mail programs show as "unsubscribe" (one click, RFC 8058).
                     stop = base + unsubscribe.path(user_id)
-                    body = render_to_string("announcements/email.txt", {**context, "unsubscribe_url": stop})
-                    messages.append(EmailMessage(
-                        subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=mail_connection,
+                    each = {**context, "unsubscribe_url": stop}
+                    message = EmailMultiAlternatives(
+                        subject, render_to_string("announcements/email.txt", each), settings.DEFAULT_FROM_EMAIL,
+                        [address], connection=mail_connection,
                         headers={"List-Unsubscribe": f"<{stop}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-                    ))
+                    )
+                    # The same, formatted as on the site, for mail programs that show HTML.
+                    message.attach_alternative(render_to_string("announcements/email.html", each), "text/html")
+                    messages.append(message)
         return mail_connection.send_messages(messages) or 0
     except Exception:
         log.exception("could not mail announcement %s", announcement_id)

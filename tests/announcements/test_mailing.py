@@ -142,3 +142,33 @@ def test_each_mail_carries_its_own_one_click_unsubscribe_link(sends, people, tre
     for bad in (path[:-3] + "xx/", "/mail/unsubscribe/1/"):
         refused = Client().post(bad)
         assert refused.status_code == 404 and "此链接无效" in refused.content.decode()
+
+
+def test_the_mail_has_the_announcement_formatted_in_html_too(sends, people, tree):
+    with_addresses(people)
+    secretary = identity_for_user(people["secretary"])
+    a = actions.post_announcement(
+        identity=secretary, branch_id=tree["a"].pk, title="<b>周六</b> 志愿服务",
+        body="上午九点集合\n\n- **自带水杯**\n- 见[活动安排](/forum/topics/3/)\n\n<script>alert(1)</script>")
+    outbox.wait_idle()
+    message = next(m for m in mail.outbox if m.to == ["member@example.org"])
+    (html, kind), = message.alternatives
+    assert kind == "text/html"
+    assert "<li><strong>自带水杯</strong></li>" in html  # formatted as on the site
+    assert 'href="https://branchline.example.org/forum/topics/3/"' in html  # a site link made absolute
+    assert "<script>" not in html and "&lt;b&gt;周六&lt;/b&gt; 志愿服务" in html  # sanitised, the title escaped
+    assert f'href="https://branchline.example.org/announcements/{a.pk}/"' in html and "在网站上查看" in html
+    link = message.extra_headers["List-Unsubscribe"].strip("<>")
+    assert f'href="{link}"' in html and '<html lang="zh-hans">' in html
+    assert "**自带水杯**" in message.body  # the plain part: the text as written
+
+
+def test_a_reminder_says_so_in_html_too(sends, people, tree):
+    with_addresses(people)
+    a = post(people, tree)
+    outbox.wait_idle()
+    mail.outbox.clear()
+    actions.remind_unread(identity=identity_for_user(people["secretary"]), announcement_id=a.pk)
+    outbox.wait_idle()
+    message = next(m for m in mail.outbox if m.to == ["member@example.org"])
+    assert message.subject.startswith("提醒：") and ">提醒阅读</strong>" in message.alternatives[0][0]
