@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
+from ninja.security import django_auth
 
 from .actions import create_citizen
 from .identity import identity_for_citizen, identity_for_user
+from .members import roster_records
 from .middleware import set_citizen_cookie
 from .selectors import branches_for
 
@@ -38,6 +40,14 @@ def me(request: HttpRequest):
         "identity": identity.to_dict(),
         "branches": [b.to_dict() for b in branches_for(identity)],
     }
+
+
+@router.get("/branches/{branch_id}/members", auth=django_auth,
+            summary="A branch's members (花名册), by name: roles for its members; for its secretaries also "
+                    "username, whether an e-mail address is on file, last login and two-step verification")
+def branch_members(request: HttpRequest, branch_id: int):
+    _secretary, records = roster_records(request_identity(request), branch_id)
+    return {"members": records}
 
 
 @router.post("/citizens", response={201: CitizenOut}, summary="Create a citizen identity; the token is shown once")

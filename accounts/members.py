@@ -28,7 +28,7 @@ from realtime.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, 
 
 from .identity import Identity
 from .models import Membership
-from .selectors import MemberRules, can_manage_branch
+from .selectors import MemberRules, can_manage_branch, roster
 
 Role = Membership.Role
 STANDINGS = (Role.FULL, Role.PROBATIONARY)  # one of these; moderator besides
@@ -276,3 +276,25 @@ def _recheck_later(user_id: int) -> None:
     # Every page of a signed-in member follows their inbox (the header's count), so
     # the inbox's group reaches each process that has one of their sockets.
     transaction.on_commit(lambda: recheck(f"u:{user_id}", via=inbox_stream(user_id)))
+
+
+def roster_records(identity: Identity, branch_id: int) -> tuple[bool, list[dict]]:
+    """花名册: the members page's list as records, for a spreadsheet or a script: each
+    member's id, name and roles (codes, in ROLE_ORDER) for everyone who reads the branch;
+    for its secretaries (the first of the pair says so) also their username, whether an
+    e-mail address is on file (not the address), their last login and whether two-step
+    verification is on. Forbidden for anyone else."""
+    from . import two_factor
+
+    people = roster(identity, branch_id)
+    secretary = can_manage_branch(identity, branch_id)
+    verified = two_factor.enabled_among(person["user"].pk for person in people) if secretary else set()
+    records = []
+    for person in people:
+        user = person["user"]
+        record = {"id": user.pk, "name": person["name"], "roles": person["role_codes"]}
+        if secretary:
+            record.update(username=user.get_username(), email_on_file=bool(user.email),
+                          last_login=user.last_login, two_factor=user.pk in verified)
+        records.append(record)
+    return secretary, records

@@ -241,7 +241,8 @@ def roster(identity: Identity, branch_id: int) -> list[dict]:
         person = people[user.pk]
         person["user"] = user
         person["name"] = user.get_full_name() or user.get_username()
-        person["roles"] = [labels[role] for role in sorted(person["roles"], key=ROLE_ORDER.index)]
+        person["role_codes"] = sorted(person["roles"], key=ROLE_ORDER.index)
+        person["roles"] = [labels[role] for role in person["role_codes"]]
     return sorted(people.values(), key=lambda person: (person["name"], person["user"].pk))
 
 

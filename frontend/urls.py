@@ -42,6 +42,7 @@ urlpatterns = [
     path("attachments/<int:attachment_id>/<str:name>", views.attachment, name="attachment"),
     path("branches/<int:branch_id>/announcements/search/", views.announcement_search, name="announcement-search"),
     path("branches/<int:branch_id>/members/", member_views.members, name="members"),
+    path("branches/<int:branch_id>/members.csv", member_views.members_csv, name="members-csv"),
     path("branches/<int:branch_id>/members/<int:user_id>/password-link/", member_views.give_password_link,
          name="member-password-link"),
     path("branches/<int:branch_id>/members/add/", member_views.add, name="member-add"),
