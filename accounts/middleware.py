@@ -52,7 +52,7 @@ class TwoFactorRequiredMiddleware:
     sockets get no member identity (realtime/auth.py)."""
 
     OPEN = ("/account/", "/login/", "/logout/", "/i18n/", "/static/", "/csp-report", "/healthz", "/mail/",
-            "/manifest.webmanifest")
+            "/manifest.webmanifest", "/sw.js", "/offline/")
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from frontend.app_manifest import manifest
+from frontend.offline import offline, service_worker
 from frontend.two_factor_views import admin_login
 from frontend.views import set_language
 
@@ -13,6 +14,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("csp-report", csp_report, name="csp-report"),
     path("manifest.webmanifest", manifest, name="manifest"),
+    # The offline page, and the service worker that shows it (frontend/offline.py).
+    path("sw.js", service_worker, name="service-worker"),
+    path("offline/", offline, name="offline"),
     # One way in: the site's login, which asks for the two-step code (accounts/two_factor.py).
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),

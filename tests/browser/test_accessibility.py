@@ -28,7 +28,7 @@ def pages_for(server) -> dict[str, list[str]]:
     topic = one_id(server, "SELECT id FROM forum_topic ORDER BY id")
     return {
         "": ["/", "/login/", f"/forum/boards/{public}/", "/citizen/", "/no-such-page/", "/password/forgot/",
-             "/password/set/MQ/not-a-token/"],
+             "/password/set/MQ/not-a-token/", "/offline/"],
         "dangyuan": [f"/branches/{branch}/announcements/", f"/branches/{branch}/forum/", f"/forum/topics/{topic}/",
                      f"/branches/{branch}/meetings/", f"/meetings/{live}/", f"/meetings/{ended}/minutes/", "/account/",
                      f"/branches/{branch}/members/", "/notifications/", "/account/security/",
