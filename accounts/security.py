@@ -1,7 +1,8 @@
 """账号安全提醒: the member hears at once of every change to how their account is
 entered — a new password or e-mail address, two-step verification turned on or off,
 new recovery codes, a recovery code used, a passkey added or removed, a login from a browser that has not logged in
-to the account before, a secretary's link to set a new password — and when logging in is
+to the account before, a secretary's link to set a new password, a copy of their data
+downloaded (accounts/personal_data.py) — and when logging in is
 stopped after too many wrong passwords or codes (someone is guessing). Someone who took the account over cannot do it quietly.
 
 Each notice is an event in the member's inbox (the bell, the notifications page, a
@@ -61,8 +62,9 @@ PASSWORD_LINK = "security.password_link"
 PASSKEY_ADDED = "security.passkey_added"
 PASSKEY_REMOVED = "security.passkey_removed"
 LOCKED = "security.locked"  # data: minutes (accounts/throttle.py)
+DATA_EXPORTED = "security.data_exported"  # 我的数据 downloaded (accounts/personal_data.py)
 TYPES = (PASSWORD_CHANGED, EMAIL_CHANGED, TWO_FACTOR_ON, TWO_FACTOR_OFF, RECOVERY_CODES, RECOVERY_USED, NEW_BROWSER,
-         PASSWORD_LINK, PASSKEY_ADDED, PASSKEY_REMOVED, LOCKED)
+         PASSWORD_LINK, PASSKEY_ADDED, PASSKEY_REMOVED, LOCKED, DATA_EXPORTED)
 # Only in the security log, not notices:
 LOGIN = "security.login"  # data: how ("password", "code", "recovery", "passkey"), new_browser
 LOGIN_FAILED = "security.login_failed"  # data: step ("password" or "code")
@@ -140,6 +142,8 @@ def text(kind: str, data: dict) -> tuple[str, str]:
         return what, change_password
     if kind == NEW_BROWSER:
         return _("Your account was logged in to from a browser it was not used in before."), change_password
+    if kind == DATA_EXPORTED:
+        return _("A copy of your data was downloaded from My account."), change_password
     if kind == LOCKED:
         return (_("After too many wrong passwords or codes, logging in to your account is stopped for %(minutes)d "
                   "minutes.") % {"minutes": data.get("minutes", 0)},

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import time
 
 from django import forms
@@ -13,11 +14,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -28,7 +31,7 @@ from django.views import i18n as i18n_views
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import devices, language, notification_mail, passkeys, security, two_factor, unsubscribe
+from accounts import devices, language, notification_mail, passkeys, personal_data, security, two_factor, unsubscribe
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
 from accounts.devices import record_session
@@ -134,6 +137,8 @@ class AccountView(auth_views.PasswordChangeView):
             return two_factor_views.account_post(request, which)
         if which == "passkey-remove":
             return passkey_views.account_post(request)
+        if which == "my-data":
+            return self._my_data(request)
         if which != "email":
             if is_throttled(request.user.get_username()):  # the password form, after too many wrong ones
                 messages.error(request, throttle_refusal())
@@ -156,6 +161,26 @@ class AccountView(auth_views.PasswordChangeView):
         messages.success(request, _("Your e-mail address has been saved.") if request.user.email
                          else _("Your e-mail address has been removed."))
         return redirect("account")
+
+    def _my_data(self, request):
+        """我的数据 (accounts/personal_data.py): the member's copy, after their password."""
+        error = ""
+        if is_throttled(request.user.get_username()):
+            error = throttle_refusal()
+        elif not request.user.check_password(request.POST.get("password", "")):
+            two_factor_views.count_failure(request, request.user, step="password")
+            error = _("That is not your password.")
+        if error:
+            form = self.get_form_class()(user=request.user)
+            return self.render_to_response(self.get_context_data(form=form, my_data_error=error), status=400)
+        security.notify(request.user, security.DATA_EXPORTED, request=request)
+        body = json.dumps(personal_data.collect(request.user), ensure_ascii=False, indent=1, cls=DjangoJSONEncoder)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        day = timezone.localdate().strftime("%Y%m%d")
+        response["Content-Disposition"] = content_disposition_header(
+            True, f"branchline-{request.user.get_username()}-{day}.json")
+        response["Cache-Control"] = "no-store"
+        return response
 
     def form_invalid(self, form):
         # A wrong current password counts as a failed login of the username, and is in
