@@ -38,6 +38,7 @@ from typing import Callable, Iterator
 from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection, connections, transaction
 
+from . import metrics
 from .events import check_rides, doorbells_held, drop_rides, ride_heads, ring
 from .sql import flush_held, write_behind
 
@@ -143,7 +144,7 @@ def _run_batch_in_writer(passes: Callable, writes: list[Callable[[], dict]], doo
     # outlived CONN_MAX_AGE before using it, and after.
     close_old_connections()
     try:
-        with doorbells_held() as held:
+        with doorbells_held() as held, metrics.timed_batch():
             try:
                 return passes(writes)
             finally:
@@ -178,7 +179,8 @@ def _try_on_loop(writes: list[Callable[[], dict]]) -> tuple[list[Outcome] | None
     connection.begin_without_waiting = True
     try:
         close_old_connections()
-        return _optimistic(writes), run_batch
+        with metrics.timed_batch():
+            return _optimistic(writes), run_batch
     except Exception as exc:
         if isinstance(exc, OperationalError) and "locked" in str(exc):
             return None, run_batch  # another connection holds the write lock: both passes
@@ -274,6 +276,10 @@ class WriteBatcher:
         ring(list(doorbells))
         self.batches += 1
         self.writes += len(batch)
+        refused = sum(1 for ok, _ in outcomes if not ok)
+        metrics.WRITES.labels("ok").inc(len(batch) - refused)
+        if refused:
+            metrics.WRITES.labels("refused").inc(refused)
         for (_, future), outcome in zip(batch, outcomes):
             _settle(future, outcome)
 

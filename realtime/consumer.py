@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 
 from accounts.identity import ANONYMOUS, Identity, identity_for_citizen
 
-from . import presence
+from . import metrics, presence
 from .errors import BadRequest, Forbidden, NotFound, OpError, RateLimited, TooLarge, UnknownOp
 from .batching import get_batcher
 from .frames import PROTOCOL_VERSION, dumps, error_frame, iso, ok_frame
@@ -148,6 +148,7 @@ class RealtimeConsumer(AsyncConsumer):
         self.hub: Hub = await get_hub()
         self.hub.connection_opened(self)
         await self.base_send({"type": "websocket.accept"})
+        metrics.CONNECTIONS_OPENED.inc()
         self.writer = wire.SocketWriter.for_send(self.base_send, conf["SEND_BUFFER_MAX"])
 
     async def on_disconnect(self, message: dict) -> None:
@@ -246,6 +247,7 @@ class RealtimeConsumer(AsyncConsumer):
             if self.replies_sending:  # replies going the ASGI way: they go first
                 await asyncio.gather(*self.replies_sending, return_exceptions=True)
             await self.send_text(frame)
+            metrics.DELIVERED.inc()
         elif seq > sub.last + 1:
             sub.catching_up = True
             sub.parked.append((seq, frame))
@@ -310,11 +312,13 @@ class RealtimeConsumer(AsyncConsumer):
         if stream_type.snapshot is not None:
             snapshot = await database_sync_to_async(stream_type.snapshot)(self.identity, object_id)
         sub.last = head
+        metrics.RESYNCS.inc()
         await self.send_text(dumps({"op": "resync", "stream": stream, "seq": head, "snapshot": snapshot, "reason": "retention"}))
 
     # -- receiving -----------------------------------------------------------------
 
     async def on_receive(self, message: dict) -> None:
+        metrics.FRAMES_IN.inc()
         self.last_frame_at = timezone.now()  # a sign of life (attendance after a lost connection)
         # Messages in replies speak the person's language; the override follows the
         # op into database_sync_to_async (translations are context-local).
@@ -382,10 +386,10 @@ class RealtimeConsumer(AsyncConsumer):
             if data is not None:  # None: the op sent its own reply (subscribe)
                 await self.send_text(ok_frame(ref, data))
         except OpError as exc:
-            await self.send_text(error_frame(ref, exc.code, exc.message, exc.details))
+            await self.send_text(_error(ref, exc.code, exc.message, exc.details))
         except Exception:
             log.exception("op failed")
-            await self.send_text(error_frame(ref, "internal", _("Something went wrong on the server; nothing was changed.")))
+            await self.send_text(_error(ref, "internal", _("Something went wrong on the server; nothing was changed.")))
 
     def _prepare(self, op: str, frame: dict) -> tuple:
         spec = get_op(op)
@@ -429,12 +433,12 @@ class RealtimeConsumer(AsyncConsumer):
                 if exc is None:
                     text = ok_frame(ref, future.result())
                 elif isinstance(exc, OpError):
-                    text = error_frame(ref, exc.code, exc.message, exc.details)
+                    text = _error(ref, exc.code, exc.message, exc.details)
                 else:
                     raise exc
             except Exception:
                 log.exception("op failed")
-                text = error_frame(ref, "internal", _("Something went wrong on the server; nothing was changed."))
+                text = _error(ref, "internal", _("Something went wrong on the server; nothing was changed."))
         if self._sent_at_once(text):
             return
         # Not on daphne's fast path: the ASGI send, in a task. Tasks start in the order
@@ -570,6 +574,12 @@ class RealtimeConsumer(AsyncConsumer):
         "unsubscribe": op_unsubscribe,
         "presence": op_presence,
     }
+
+
+def _error(ref, code: str, message: str, details: dict | None = None) -> str:
+    """An error frame, counted by its code (realtime/metrics.py)."""
+    metrics.ERRORS.labels(code).inc()
+    return error_frame(ref, code, message, details)
 
 
 def _citizen_for_token(token: str):

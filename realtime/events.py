@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.identity import Identity
 from server.db.prepared import hot
 
+from . import metrics
 from .frames import event_frame
 from .models import Event, Stream
 from .sql import flush_held, held, insert_row
@@ -332,6 +333,7 @@ async def _send_logged(layer, group: str, message: dict) -> None:
     try:
         await layer.group_send(group, message)
     except Exception:
+        metrics.PUBLISH_FAILED.inc()
         seqs = [seq for seq, _ in message["events"]] if "events" in message else [message["seq"]]
         log.warning("could not publish %s#%s", message["stream"], ",".join(map(str, seqs)), exc_info=True)
 
@@ -344,6 +346,7 @@ def publish(event: AppendedEvent) -> None:
     loop may still be fanning out an earlier event. Hand-overs keep their order, and a
     doorbell that still overtakes another is put in order by the hub's gap fill.
     """
+    metrics.EVENTS.labels(event.stream.partition(":")[0]).inc()  # committed (this runs on commit)
     layer = get_channel_layer()
     if layer is None:
         return
@@ -355,6 +358,7 @@ def publish(event: AppendedEvent) -> None:
     try:
         async_to_sync(layer.group_send)(group_name(event.stream), message)
     except Exception:
+        metrics.PUBLISH_FAILED.inc()
         # The log already holds the event; subscribers recover it on the next event,
         # on the periodic head check, or on resume. A lost doorbell is never fatal.
         log.warning("could not publish %s#%s", event.stream, event.seq, exc_info=True)

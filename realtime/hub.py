@@ -31,7 +31,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
-from . import wire
+from . import metrics, wire
 from .frames import dumps
 from .streams import group_name
 
@@ -266,6 +266,7 @@ class Hub:
                 if conn.deliver_now(stream, seq, prepared):
                     continue
             slow.append(conn)
+        metrics.DELIVERED.inc(len(subs) - len(slow))  # once per event, not per socket
         for conn in slow:  # catching up, gap, or not on daphne: the ordinary path
             await conn.deliver(stream, seq, frame)
 
@@ -595,7 +596,10 @@ class Hub:
                 try:
                     await database_sync_to_async(job.run)()
                 except Exception:
+                    metrics.JOBS.labels(job.name, "failed").inc()
                     log.exception("periodic job %s failed", job.name)
+                else:
+                    metrics.JOBS.labels(job.name, "ok").inc()
 
     async def check_sessions(self) -> None:
         """Close sockets of users who logged out or were deactivated, and gone citizens;

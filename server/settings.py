@@ -81,9 +81,9 @@ if env_bool("HTTPS", False):
     SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
     # What still reaches daphne over plain HTTP, not through the proxy (which redirects
     # itself and says X-Forwarded-Proto: https), is sent to HTTPS too; but for the health
-    # check, which a monitor on the machine asks of each daphne directly.
+    # check and the metrics, which a monitor on the machine asks of each daphne directly.
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 INSTALLED_APPS = [
     "daphne",
@@ -285,6 +285,9 @@ SENDS_EMAIL = bool(EMAIL_HOST) or env_bool("EMAIL_CONSOLE", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Branchline <noreply@localhost>")
 # The public address, for links in mail sent without a request (new announcements).
 SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{PORT}")
+# /metrics (realtime/metrics.py): with a token, read with "Authorization: Bearer <token>";
+# without one, only from the machine itself.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # 提醒邮件 (accounts/notification_mail.py): a notification still unread this many seconds
 # after it came is mailed (with any others that came meanwhile).
 NOTIFICATION_MAIL_DELAY = env_int("NOTIFICATION_MAIL_DELAY", 600)

@@ -5,6 +5,7 @@ from frontend.app_manifest import manifest
 from frontend.offline import offline, service_worker
 from frontend.two_factor_views import admin_login
 from frontend.views import set_language
+from realtime.metrics import metrics
 
 from .api import api
 from .csp import csp_report
@@ -12,6 +13,7 @@ from .health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),  # Prometheus, per process (realtime/metrics.py)
     path("csp-report", csp_report, name="csp-report"),
     path("manifest.webmanifest", manifest, name="manifest"),
     # The offline page, and the service worker that shows it (frontend/offline.py).
