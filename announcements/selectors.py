@@ -324,3 +324,30 @@ def not_yet_read(a: Announcement) -> list[dict]:
     """Those expected to read `a` who have not yet (for a reminder): `id`, and for an
     original sent below, `announcement` and `branch`, the copy in their branch."""
     return _split_readers(a)[1]
+
+
+def register_years(branch: Branch) -> list[int]:
+    """The years (on the branch's clock) the branch has announcements in, newest first."""
+    days = Announcement.objects.filter(branch=branch).datetimes("created_at", "year", order="DESC", tzinfo=branch.zone)
+    return [day.year for day in days]
+
+
+def register(identity: Identity, branch_id: int, year: int | None = None) -> list[dict]:
+    """通知台账, for the branch's secretaries: each announcement of `year` (on the
+    branch's clock; all with None), oldest first, withdrawn ones too: when and by whom
+    it was posted, where it came from or also went (下发), how many of those expected
+    have read it, and when it was withdrawn. A handful of queries however many there are."""
+    if not can_manage_branch(identity, branch_id):
+        raise Forbidden(_("Only the branch secretary may download the record of its announcements."))
+    zone = Branch.objects.get(pk=branch_id).zone
+    items = [a for a in Announcement.objects.filter(branch_id=branch_id).select_related("author", "sent_from")
+             .order_by("created_at") if year is None or a.created_at.astimezone(zone).year == year]
+    counts = read_counts(items)
+    name_branches_sent_to(items)
+    return [{
+        "announcement": a, "posted_at": a.created_at.astimezone(zone),
+        "author": a.author.get_full_name() or a.author.get_username(),
+        "sent_from": a.sent_from.name if a.sent_from_id else "", "sent_to": a.sent_to_names,
+        "read": counts[a.pk]["read"], "expected": counts[a.pk]["of"],
+        "withdrawn_at": a.withdrawn_at.astimezone(zone) if a.withdrawn_at else None,
+    } for a in items]

@@ -36,6 +36,7 @@ urlpatterns = [
     path("citizen/", views.citizen_start, name="citizen-start"),
     path("citizen/leave/", views.citizen_leave, name="citizen-leave"),
     path("branches/<int:branch_id>/announcements/", views.announcements, name="announcements"),
+    path("branches/<int:branch_id>/announcements.csv", views.announcements_csv, name="announcements-csv"),
     path("announcements/<int:announcement_id>/", views.announcement, name="announcement"),
     path("announcements/<int:announcement_id>/remind/", views.remind_readers, name="announcement-remind"),
     path("announcements/<int:announcement_id>/readers.csv", views.readers_csv, name="announcement-readers-csv"),

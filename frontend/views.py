@@ -561,6 +561,38 @@ def readers_csv(request, announcement_id: int):
     return response
 
 
+@login_required
+def announcements_csv(request, branch_id: int):
+    """通知台账 as a spreadsheet, for the branch's records: every announcement of a year
+    (`?year=`, on the branch's clock; all without it), oldest first, with who posted it,
+    where it came from or also went (下发), how many have read it, and if it was withdrawn."""
+    branch, identity = member_branch(request, branch_id)
+    raw = request.GET.get("year", "")
+    year = int(raw) if raw.isdigit() and len(raw) == 4 else None
+    try:
+        rows = announcement_selectors.register(identity, branch.pk, year)
+    except Forbidden:
+        raise PermissionDenied from None
+    base = request.build_absolute_uri("/").rstrip("/")
+    separator = pgettext("list separator", ", ")
+    out = io.StringIO()
+    out.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
+    writer = csv.writer(out)
+    writer.writerow([_("Posted at"), _("Title"), _("Posted by"), _("Sent from"), _("Also sent to"), _("Read"),
+                     _("Expected to read"), _("Withdrawn at"), _("Link")])
+    for row in rows:
+        a = row["announcement"]
+        writer.writerow([row["posted_at"].strftime("%Y-%m-%d %H:%M"), a.title, row["author"], row["sent_from"],
+                         separator.join(row["sent_to"]), row["read"], row["expected"],
+                         row["withdrawn_at"].strftime("%Y-%m-%d %H:%M") if row["withdrawn_at"] else "",
+                         base + reverse("announcement", args=[a.pk])])
+    name = (_("%(branch)s - announcements %(year)s.csv") % {"branch": branch.name[:80], "year": year} if year
+            else _("%(branch)s - announcements.csv") % {"branch": branch.name[:80]})
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
 def reader_label(person: dict) -> str:
     """A reader's name, and for an original sent below (下发) the branches they read it in."""
     if not person.get("branches"):
@@ -665,8 +697,9 @@ def announcements(request, branch_id: int):
         "me": identity.user_id,
         "login_url": reverse("login"),
     }
-    scheduled, below = [], []
+    scheduled, below, register_years = [], [], []
     if can_post:  # uploads go over HTTP (POST /api/branches/{id}/attachments)
+        register_years = announcement_selectors.register_years(branch)
         below = branches_below(branch.pk)  # 下发: where a post here may go as well
         scheduled = announcement_scheduling.open_ones(branch.pk)
         config["scheduled_stream"] = announcement_scheduling.stream_for(branch.pk)
@@ -687,6 +720,7 @@ def announcements(request, branch_id: int):
             "announcements": items,
             "scheduled": scheduled,
             "below": below,
+            "register_years": register_years,
             "read_seq": read_seq,
             "unread": unread,
             "title_max": TITLE_MAX,
