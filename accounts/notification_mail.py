@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -144,14 +144,17 @@ def _mail(user_id: int, since: datetime | None) -> int:
             else:
                 subject = ngettext("Branchline: %(count)d unread notification",
                                    "Branchline: %(count)d unread notifications", total) % {"count": total}
-            body = render_to_string("frontend/email/notifications.txt", {
+            context = {
                 "name": user.get_full_name() or user.get_username(), "items": items,
                 "more": total - len(items), "minutes": max(1, round(delay().total_seconds() / 60)),
                 "notifications_url": base + reverse("notifications"),
                 "account_url": base + reverse("account") + "#notify-mail", "unsubscribe_url": stop,
-            })
-        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], headers={
+            }
+            body = render_to_string("frontend/email/notifications.txt", context)
+            html = render_to_string("frontend/email/notifications.html", context)
+        message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], headers={
             "List-Unsubscribe": f"<{stop}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+        message.attach_alternative(html, "text/html")
         return message.send() or 0
     except Exception:
         log.exception("could not mail the notifications of member %s", user_id)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -133,8 +133,9 @@ def _mail(sent_id: int, since: datetime, zone: str) -> int:
             if found["notifications"]:
                 n = len(found["notifications"])
                 parts.append(ngettext("%(count)d new notification", "%(count)d new notifications", n) % {"count": n})
-            subject = _("Your Branchline digest: %(what)s") % {"what": pgettext("list separator", ", ").join(parts)}
-            body = render_to_string("announcements/digest.txt", {
+            summary = pgettext("list separator", ", ").join(parts)
+            subject = _("Your Branchline digest: %(what)s") % {"what": summary}
+            context = {
                 "name": user.get_full_name() or user.get_username(),
                 "branches": [(branch, [(a, base + reverse("announcement", args=[a.pk])) for a in unread])
                              for branch, unread in found["branches"]],
@@ -142,9 +143,13 @@ def _mail(sent_id: int, since: datetime, zone: str) -> int:
                                   for item in found["notifications"]],
                 "notifications_url": base + reverse("notifications"),
                 "account_url": base + reverse("account"), "unsubscribe_url": stop,
-            })
-        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], headers={
+                "subject": subject, "summary": summary,
+            }
+            body = render_to_string("announcements/digest.txt", context)
+            html = render_to_string("announcements/digest.html", context)
+        message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], headers={
             "List-Unsubscribe": f"<{stop}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+        message.attach_alternative(html, "text/html")
         sent_count = message.send() or 0
         DigestSent.objects.filter(pk=sent_id).update(mailed=bool(sent_count))
         return sent_count

@@ -243,3 +243,15 @@ def test_the_notifications_page_says_whether_they_come_by_mail(member, settings)
     assert "请在<a href=\"/account/#email-heading\">我的账号</a>中填写邮箱" in state()
     settings.SENDS_EMAIL = False
     assert state() is None
+
+
+def test_the_mail_has_an_html_part_with_each_notification_escaped(member):
+    notify(member, title="<b>停车难</b>")
+    notify(member, title="加装电梯")
+    (message,) = run()
+    (html, kind), = message.alternatives
+    assert kind == "text/html" and '<html lang="zh-hans">' in html
+    assert "2 条未读提醒" in html and "张党员，您好：" in html
+    assert "“&lt;b&gt;停车难&lt;/b&gt;”" in html and "<b>停车难</b>" not in html
+    assert 'href="https://branchline.example.org/notifications/"' in html and "查看全部提醒" in html
+    assert f'href="{message.extra_headers["List-Unsubscribe"].strip("<>")}"' in html

@@ -78,6 +78,9 @@ def test_each_morning_one_digest_of_what_is_unread(member, people, tree):
     assert "Branchline 停车难" not in message.body and "停车难" in message.body
     assert "密码" not in message.body.split("提醒")[-1].split("--")[0]
     assert "https://branchline.example.org/announcements/" in message.body
+    (html, kind), = message.alternatives  # the same, for mail programs that show HTML
+    assert kind == "text/html" and "1 条未读通知公告、1 条新提醒" in html and ">周六志愿服务</a>" in html
+    assert "已读的通知" not in html and 'href="https://branchline.example.org/announcements/' in html
     assert message.extra_headers["List-Unsubscribe"].startswith("<https://branchline.example.org/mail/unsubscribe/")
     assert run(morning(9, 0)) == []  # once a day, however often the job (or how many processes) runs
     assert DigestSent.objects.filter(user=member).count() == 1
