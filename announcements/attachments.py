@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,6 +95,11 @@ def upload_attachment(*, identity: Identity, branch_id: int, uploaded: UploadedF
                        % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)})
     if uploaded.size == 0:
         raise Invalid("file", _("The file is empty."))
+    limit = settings.BRANCH_ATTACHMENTS_BYTES
+    if limit and (used := space_used(branch_id)) + uploaded.size > limit:
+        raise TooLarge(_("This file does not fit in the %(limit)s this branch has for its files (%(used)s used). "
+                         "Take files off announcements that no longer need them (Edit), or ask an administrator "
+                         "for more room.") % {"limit": filesizeformat(limit), "used": filesizeformat(used)})
     waiting = Attachment.objects.filter(uploaded_by_id=identity.user_id, announcement__isnull=True,
                                         scheduled__isnull=True).count()
     if waiting >= WAITING_MAX:
@@ -110,6 +117,15 @@ def upload_attachment(*, identity: Identity, branch_id: int, uploaded: UploadedF
         _delete_files(attachment)
         raise
     return attachment
+
+
+def space_used(branch_id: int) -> int:
+    """Bytes the branch's own files take (BRANCH_ATTACHMENTS_BYTES): every upload of
+    its, attached or waiting, withdrawn announcements' too; not the files a branch
+    above shared with its copies (下发), which count where they were uploaded. One query."""
+    earlier = Attachment.objects.filter(file=OuterRef("file"), pk__lt=OuterRef("pk"))
+    return (Attachment.objects.filter(branch_id=branch_id).exclude(Exists(earlier))
+            .aggregate(total=Sum("size"))["total"] or 0)
 
 
 def _preview_of(uploaded: UploadedFile) -> ContentFile:

@@ -697,9 +697,11 @@ def announcements(request, branch_id: int):
         "me": identity.user_id,
         "login_url": reverse("login"),
     }
-    scheduled, below, register_years = [], [], []
+    scheduled, below, register_years, space = [], [], [], None
     if can_post:  # uploads go over HTTP (POST /api/branches/{id}/attachments)
         register_years = announcement_selectors.register_years(branch)
+        if settings.BRANCH_ATTACHMENTS_BYTES:
+            space = {"used": attachment_rules.space_used(branch.pk), "limit": settings.BRANCH_ATTACHMENTS_BYTES}
         below = branches_below(branch.pk)  # 下发: where a post here may go as well
         scheduled = announcement_scheduling.open_ones(branch.pk)
         config["scheduled_stream"] = announcement_scheduling.stream_for(branch.pk)
@@ -721,6 +723,7 @@ def announcements(request, branch_id: int):
             "scheduled": scheduled,
             "below": below,
             "register_years": register_years,
+            "attachment_space": space,
             "read_seq": read_seq,
             "unread": unread,
             "title_max": TITLE_MAX,

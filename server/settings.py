@@ -312,6 +312,8 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # Every server process must see the same folder (one machine, or a shared volume).
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+# What one branch's files may take in all (announcements/attachments.py); 0: no limit.
+BRANCH_ATTACHMENTS_BYTES = env_int("BRANCH_ATTACHMENTS_MB", 2048) * 1024 * 1024
 # Uploads bigger than this are spooled to a temp file instead of held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -135,6 +135,42 @@ def test_a_file_over_the_limit_is_refused_as_too_large(people, tree, settings):
     assert not Attachment.objects.exists()
 
 
+@pytest.mark.django_db
+def test_a_branch_has_room_for_so_much_in_all(people, tree, settings):
+    """BRANCH_ATTACHMENTS_BYTES: a branch's own files, attached or waiting, count; the
+    files a branch above shared with its copies (下发) count only there; taking a file
+    off an announcement frees its room."""
+    settings.BRANCH_ATTACHMENTS_BYTES = 1000
+    secretary = client_for(people["secretary"])
+    first = upload(secretary, tree["a"], "一.pdf", PDF + b"x" * 600)
+    assert first.status_code == 201
+    refused = upload(secretary, tree["a"], "二.pdf", PDF + b"y" * 600)
+    assert refused.status_code == 413 and refused.json()["code"] == "too_large"
+    assert "本组织的附件空间共 1000\xa0字节（已用 648\xa0字节）" in refused.json()["message"]
+    assert Attachment.objects.count() == 1
+    assert attachments.space_used(tree["a"].pk) == len(PDF) + 600 == 648
+
+    # Shared from the committee with its copy in branch A: A's room is not taken.
+    committee = identity_for_user(people["committee_secretary"])
+    shared = attachments.upload_attachment(identity=committee, branch_id=tree["committee"].pk,
+                                           uploaded=SimpleUploadedFile("党委材料.pdf", PDF + b"z" * 500))
+    actions.post_announcement(identity=committee, branch_id=tree["committee"].pk, title="下发", body="正文",
+                              attachments=[shared.pk], also=[tree["a"].pk])
+    assert Attachment.objects.filter(branch=tree["a"]).count() == 2  # the copy's file is a row of A's
+    assert attachments.space_used(tree["a"].pk) == 648
+    assert attachments.space_used(tree["committee"].pk) == len(PDF) + 500
+
+    # Posted, then taken off in a correction: the room is free again.
+    a = actions.post_announcement(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk,
+                                  title="学习材料", body="见附件", attachments=[first.json()["attachment"]["id"]])
+    actions.edit_announcement(identity=identity_for_user(people["secretary"]), announcement_id=a.pk,
+                              title="学习材料", body="附件已撤下", attachments=[])
+    assert attachments.space_used(tree["a"].pk) == 0
+    assert upload(secretary, tree["a"], "二.pdf", PDF + b"y" * 600).status_code == 201
+    page = secretary.get(f"/branches/{tree['a'].pk}/announcements/").content.decode()
+    assert "本组织附件已用 648\xa0字节，共 1000\xa0字节。" in page
+
+
 def test_file_names_keep_no_folder_control_or_bidi_characters():
     assert attachments.clean_name("../../etc/passwd.pdf") == "passwd.pdf"
     assert attachments.clean_name("C:\\Users\\王\\报告.docx") == "报告.docx"
