@@ -33,10 +33,11 @@ TRIES = 5
 SHOW_CODES = "bl_recovery_codes"
 
 
-def begin(request, user, next_url: str):
-    """LoginView, after a right password: ask for the code."""
+def begin(request, user, next_url: str, *, public: bool = False):
+    """LoginView, after a right password: ask for the code. `public`: a shared computer
+    (login_steps.after_login), carried to the login the code completes."""
     request.session[PENDING] = {"user": user.pk, "backend": user.backend, "at": time.time(), "next": next_url,
-                                "tries": 0}
+                                "tries": 0, "public": public}
     return redirect("login-code")
 
 
@@ -84,7 +85,8 @@ class LoginCodeView(View):
         if user is None:
             return _back_to_password(request, _("Log in again: the time for the code has run out."))
         return render(request, self.template_name, {"username": user.get_username(),
-                                                    "trust_days": two_factor.TRUST_DAYS})
+                                                    "trust_days": two_factor.TRUST_DAYS,
+                                                    "public": bool(pending.get("public"))})
 
     def post(self, request):
         pending, user = self._pending(request)
@@ -106,15 +108,17 @@ class LoginCodeView(View):
                           "My account. Without one, ask an administrator to turn it off.")
             return render(request, self.template_name, {
                 "username": user.get_username(), "trust_days": two_factor.TRUST_DAYS,
-                "remember": request.POST.get("remember") == "on", "error": error,
+                "remember": request.POST.get("remember") == "on", "error": error, "public": bool(pending.get("public")),
             }, status=400)
         request.session.pop(PENDING, None)
         user.backend = pending["backend"]
         first = user.last_login is None  # read before the login sets it
         auth_login(request, user)
         response = redirect(pending.get("next") or "/")
-        login_steps.after_login(request, response, user, first=first, how="code" if how == "app" else how)
-        if request.POST.get("remember") == "on":
+        public = bool(pending.get("public"))
+        login_steps.after_login(request, response, user, first=first, how="code" if how == "app" else how,
+                                public=public)
+        if request.POST.get("remember") == "on" and not public:  # a shared computer remembers no one
             two_factor.remember_browser(response, user)
         if how == "recovery":
             left = two_factor.recovery_left(user)

@@ -249,6 +249,10 @@ class LoginForm(AuthenticationForm):
     """Says so when the backend refused a throttled username (accounts/throttle.py),
     instead of the usual "wrong username or password", so its owner knows to wait."""
 
+    # 公用电脑: the party office's or a service centre's computer (login_steps.py).
+    public = forms.BooleanField(label=_lazy("This is a shared computer: log me out when the browser closes"),
+                                required=False)
+
     def clean(self):
         try:
             return super().clean()
@@ -265,11 +269,12 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         user = form.get_user()
+        public = form.cleaned_data.get("public", False)
         if two_factor.code_needed(self.request, user):  # the password was right; now the code
-            return two_factor_views.begin(self.request, user, self.get_success_url())
+            return two_factor_views.begin(self.request, user, self.get_success_url(), public=public)
         first = user.last_login is None  # read before the login sets it
         response = super().form_valid(form)
-        login_steps.after_login(self.request, response, user, first=first, how="password")
+        login_steps.after_login(self.request, response, user, first=first, how="password", public=public)
         return response
 
     def get_context_data(self, **kwargs):

@@ -145,3 +145,29 @@ def test_a_draft_changed_on_two_devices_at_once_keeps_both_texts(own_server, ope
     expect(phone_note).to_contain_text("已恢复您在其他设备上的草稿。")
     phone_note.get_by_role("button", name="换成另一个版本").click()
     expect(phone.locator("#compose-title")).to_have_value(on_phone)
+
+
+def test_on_a_shared_computer_a_draft_is_kept_for_the_tab_alone(own_server, open_page):
+    """Logged in as on a shared computer: the draft is in the tab's sessionStorage, which
+    closing the browser clears, and none is in the browser's localStorage."""
+    server = own_server
+    path = topic_path(server)
+    member = open_page(server, None, "/login/")
+    member.goto(f"/login/?next={path}")
+    member.fill("#id_username", "dangyuan")
+    member.fill("#id_password", "branchline-demo")
+    member.get_by_label("这是公用电脑：关闭浏览器即退出登录").check()
+    member.click("#login-form button[type=submit]")
+    member.wait_for_url(lambda url: "/login/" not in url)
+    wait_live(member)
+    words = f"在公用电脑上写的 {tag()}"
+    member.fill("#reply-body", words)
+    member.wait_for_function(
+        "(words) => Object.keys(sessionStorage).some((key) => key.startsWith('bl-draft:') "
+        "&& sessionStorage.getItem(key).includes(words))", arg=words)
+    assert member.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('bl-draft:')).length") == 0
+    member.reload()
+    wait_live(member)
+    expect(member.locator("#reply-body")).to_have_value(words)  # the tab still has it
+    cookies = {c["name"]: c for c in member.context.cookies()}
+    assert cookies["sessionid"]["expires"] == -1  # gone when the browser closes

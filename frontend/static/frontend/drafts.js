@@ -4,7 +4,10 @@
 // draft per member and place (a branch's announcements, a board, a topic). This
 // browser's copy comes first (nothing typed waits on the network) and lasts a week;
 // the server's copy a month. Logging out here removes every draft in this browser (a
-// shared computer keeps none); the server's copies stay the member's.
+// shared computer keeps none); the server's copies stay the member's. After a login
+// ticked as on a shared computer (data-shared-computer), the browser's copy is kept
+// for the tab alone (sessionStorage), so closing it leaves nothing behind even when
+// the member forgot to log out.
 import { Status, readJSON } from "./realtime.js";
 
 const PREFIX = "bl-draft:";
@@ -14,7 +17,7 @@ const PUSH_AFTER_MS = 1500; // to the server, once typing has paused a little lo
 
 function store() {
   try {
-    return window.localStorage;
+    return document.body.dataset.sharedComputer ? window.sessionStorage : window.localStorage;
   } catch {
     return null; // storage switched off: forms work as before, without drafts
   }
