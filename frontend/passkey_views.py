@@ -125,5 +125,5 @@ def login(request):
     first = user.last_login is None  # read before the login sets it
     auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[-1])
     response = JsonResponse({"ok": True, "redirect": target})
-    login_steps.after_login(request, response, user, first=first, how="passkey")
+    login_steps.after_login(request, response, user, first=first, how="passkey", public=data.get("public") is True)
     return response

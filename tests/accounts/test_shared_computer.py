@@ -50,3 +50,18 @@ def test_through_the_code_and_never_remembered(member_with_it):
     # Not remembered: the next login here asks for the code again.
     again = shared.post("/login/", {"username": "member", "password": "pw-member"})
     assert again["Location"] == "/login/code/"
+
+
+def test_with_a_passkey_too(people):
+    from tests.accounts.authenticator import SoftAuthenticator
+    from tests.accounts.test_passkeys import add_passkey, new_browser, post, signed_in
+
+    member, device = people["member"], SoftAuthenticator()
+    add_passkey(signed_in(member), member, device)
+    for public, lifetime in ((True, ""), (False, settings.SESSION_COOKIE_AGE)):
+        client = new_browser()
+        _status, data = post(client, "/login/passkey/options/", {})
+        answer = client.post("/login/passkey/", {"credential": device.get(data["options"]), "next": "/", "public": public},
+                             content_type="application/json")
+        assert answer.status_code == 200 and logged_in(client)
+        assert session_cookie(answer)["max-age"] == lifetime

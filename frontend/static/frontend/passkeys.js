@@ -152,6 +152,8 @@ if (login && supported) {
       allowCredentials: withIds(options.allowCredentials),
     } });
     const next = document.querySelector("#login-form input[name=next]");
-    return post(strings.login, { credential: credentialJSON(credential), next: next ? next.value : "" });
+    const shared = document.querySelector("#login-form input[name=public]"); // 公用电脑
+    return post(strings.login, { credential: credentialJSON(credential), next: next ? next.value : "",
+                                 public: Boolean(shared && shared.checked) });
   }));
 }
