@@ -154,3 +154,30 @@ def test_a_corrected_name_reaches_the_pages_already_open(server_with, open_page)
     expect(secretary.locator("#presence-names")).to_contain_text("赵宇")
     expect(secretary.locator("#presence-names")).not_to_contain_text("赵预备")
     expect(member.locator("#conn-status")).to_have_attribute("data-status", "online")
+
+
+def test_a_member_is_found_by_name_and_the_secretary_also_by_username(server, open_page):
+    path = f"/branches/{server.branch_id('第一党支部')}/members/"
+    secretary = open_page(server, "shuji", path)
+    rows = secretary.locator("#members-table tbody tr")
+    total = rows.count()
+    assert total >= 4
+    field = secretary.get_by_label("查找成员（姓名或用户名）")
+    field.fill("张")
+    expect(secretary.locator("#members-table tbody tr:visible")).to_have_count(1)
+    expect(secretary.locator("#members-table tbody tr:visible")).to_contain_text("张党员")
+    expect(secretary.locator("#member-filter-status")).to_have_text(f"显示 1 人，共 {total} 人。")
+    field.fill("YUBEI")  # a username, in any case
+    expect(secretary.locator("#members-table tbody tr:visible")).to_contain_text("赵预备")
+    field.fill("没有这个人")
+    expect(secretary.locator("#members-table tbody tr:visible")).to_have_count(0)
+    expect(secretary.locator("#member-filter-status")).to_have_text("没有符合的成员。")
+    field.fill("")
+    expect(secretary.locator("#members-table tbody tr:visible")).to_have_count(total)
+
+    member = open_page(server, "dangyuan", path)
+    field = member.get_by_label("查找成员", exact=True)
+    field.fill("yubei")  # a member does not see usernames, and does not find by them
+    expect(member.locator("#members-table tbody tr:visible")).to_have_count(0)
+    field.fill("赵")
+    expect(member.locator("#members-table tbody tr:visible")).to_contain_text("赵预备")
