@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from tests.live.test_metrics import scrape
+from tests.realtime.test_metrics import value
 from tests.servers import Client, assert_exact_seqs, db_counts, health_becomes
 
 pytestmark = pytest.mark.scaled
@@ -57,6 +59,7 @@ async def test_a_redis_restart_loses_nothing_for_clients_on_either_daphne(pair):
         for sub in subs:
             await sub.wait_seq(stream, seq, timeout=10)
 
+        failed_before = [value(scrape(server.daphne), "branchline_doorbells_failed_total") for server in (one, two)]
         pair.redis.kill()
         for server in (one, two):
             body = await health_becomes(server.daphne, 503, timeout=15)
@@ -73,6 +76,9 @@ async def test_a_redis_restart_loses_nothing_for_clients_on_either_daphne(pair):
         for sub in subs:
             await sub.wait_seq(stream, seq, timeout=15)
             assert sub.is_open
+        # Each process counted the doorbells it could not ring (/metrics).
+        for server, before in zip((one, two), failed_before):
+            assert value(scrape(server.daphne), "branchline_doorbells_failed_total") >= before + 4
         # Stay down a while longer: the layer's reconnect attempts keep failing, and
         # the sockets must ride it out.
         await asyncio.sleep(3)
