@@ -6,16 +6,11 @@ person, their standing (转正, moderator), taking them off, and correcting a na
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
@@ -27,6 +22,7 @@ from accounts.members import roster_records
 from accounts.models import Membership
 from accounts.selectors import MemberRules, can_manage_branch, roster
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound
+from server.spreadsheets import csv_download
 
 from .forum_views import branch_sections, member_branch
 from .password_views import link_days
@@ -91,22 +87,13 @@ def members_csv(request, branch_id: int):
         raise PermissionDenied
     labels = dict(Membership.Role.choices)
     separator = pgettext("list separator", ", ")
-    out = io.StringIO()
-    out.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
-    writer = csv.writer(out)
-    writer.writerow([_("Name"), _("Username"), _("Role"), _("E-mail address"), _("Last login"),
-                     _("Two-step verification")])
-    for r in records:
-        writer.writerow([
-            r["name"], r["username"], separator.join(str(labels[role]) for role in r["roles"]),
-            _("on file") if r["email_on_file"] else _("none"),
-            r["last_login"].astimezone(branch.zone).strftime("%Y-%m-%d %H:%M") if r["last_login"] else _("never"),
-            _("On") if r["two_factor"] else pgettext("two-step verification", "Off"),
-        ])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(
-        True, _("%(branch)s - members.csv") % {"branch": branch.name[:80]})
-    return response
+    return csv_download(
+        _("%(branch)s - members.csv") % {"branch": branch.name[:80]},
+        [_("Name"), _("Username"), _("Role"), _("E-mail address"), _("Last login"), _("Two-step verification")],
+        [[r["name"], r["username"], separator.join(str(labels[role]) for role in r["roles"]),
+          _("on file") if r["email_on_file"] else _("none"),
+          r["last_login"].astimezone(branch.zone).strftime("%Y-%m-%d %H:%M") if r["last_login"] else _("never"),
+          _("On") if r["two_factor"] else pgettext("two-step verification", "Off")] for r in records])
 
 
 def _issue_link(request, branch_id: int, identity, user_id: int, *, new: bool) -> bool:

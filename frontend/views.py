@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import time
 
@@ -52,6 +50,7 @@ from announcements import selectors as announcement_selectors
 from announcements.actions import BODY_MAX, TITLE_MAX, read_announcements, remind_unread, stream_for
 from forum import selectors as forum_selectors
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from server.spreadsheets import csv_download
 
 from . import login_steps, passkey_views, two_factor_views
 from .context_processors import readable_branches
@@ -546,24 +545,16 @@ def readers_csv(request, announcement_id: int):
         raise Http404("no such announcement") from None
     a = Announcement.objects.select_related("branch").get(pk=announcement_id)
     zone = a.branch.zone
-    out = io.StringIO()
-    out.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
-    writer = csv.writer(out)
     # 下发: an original's list covers the branches below, and says whose branch each is.
     below = any("branches" in person for person in readers["read"] + readers["unread"])
     separator = pgettext("list separator", ", ")
     branches = (lambda person: [separator.join(person["branches"])]) if below else (lambda person: [])
-    writer.writerow([_("Name"), *([_("Branch")] if below else []), _("Read"), _("Read at")])
-    for person in readers["read"]:
-        at = person["read_at"]
-        writer.writerow([person["name"], *branches(person), _("yes"),
-                         at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else _("with “Mark all read”")])
-    for person in readers["unread"]:
-        writer.writerow([person["name"], *branches(person), _("no"), ""])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(
-        True, _("%(title)s - readers.csv") % {"title": a.title[:80]})
-    return response
+    rows = [[person["name"], *branches(person), _("yes"),
+             person["read_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M") if person["read_at"]
+             else _("with “Mark all read”")] for person in readers["read"]]
+    rows += [[person["name"], *branches(person), _("no"), ""] for person in readers["unread"]]
+    return csv_download(_("%(title)s - readers.csv") % {"title": a.title[:80]},
+                        [_("Name"), *([_("Branch")] if below else []), _("Read"), _("Read at")], rows)
 
 
 @login_required
@@ -580,22 +571,15 @@ def announcements_csv(request, branch_id: int):
         raise PermissionDenied from None
     base = request.build_absolute_uri("/").rstrip("/")
     separator = pgettext("list separator", ", ")
-    out = io.StringIO()
-    out.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
-    writer = csv.writer(out)
-    writer.writerow([_("Posted at"), _("Title"), _("Posted by"), _("Sent from"), _("Also sent to"), _("Read"),
-                     _("Expected to read"), _("Withdrawn at"), _("Link")])
-    for row in rows:
-        a = row["announcement"]
-        writer.writerow([row["posted_at"].strftime("%Y-%m-%d %H:%M"), a.title, row["author"], row["sent_from"],
-                         separator.join(row["sent_to"]), row["read"], row["expected"],
-                         row["withdrawn_at"].strftime("%Y-%m-%d %H:%M") if row["withdrawn_at"] else "",
-                         base + reverse("announcement", args=[a.pk])])
     name = (_("%(branch)s - announcements %(year)s.csv") % {"branch": branch.name[:80], "year": year} if year
             else _("%(branch)s - announcements.csv") % {"branch": branch.name[:80]})
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+    return csv_download(name, [_("Posted at"), _("Title"), _("Posted by"), _("Sent from"), _("Also sent to"),
+                               _("Read"), _("Expected to read"), _("Withdrawn at"), _("Link")], [
+        [row["posted_at"].strftime("%Y-%m-%d %H:%M"), row["announcement"].title, row["author"], row["sent_from"],
+         separator.join(row["sent_to"]), row["read"], row["expected"],
+         row["withdrawn_at"].strftime("%Y-%m-%d %H:%M") if row["withdrawn_at"] else "",
+         base + reverse("announcement", args=[row["announcement"].pk])]
+        for row in rows])
 
 
 def reader_label(person: dict) -> str:

@@ -7,14 +7,14 @@ the branch's time zone; labels follow the active language (Chinese by default).
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
+
+from server.spreadsheets import csv_text
 
 from . import selectors
 from .models import AgendaItem, Exclusion, LeaveRequest, Meeting, Remark, Vote
@@ -223,16 +223,13 @@ CSV_HEADER = (gettext_noop("name"), gettext_noop("expected"), gettext_noop("voti
 def attendance_csv(meeting: Meeting) -> str:
     """UTF-8 with a BOM (spreadsheet programs then read Chinese names correctly)."""
     report = selectors.attendance_report(meeting)
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([_(h) for h in CSV_HEADER])
     reasons = dict(Exclusion.Reason.choices)
     leave_labels = dict(LeaveRequest.Status.choices)
+    rows = []
     for row in report["rows"]:
         leave = row["leave"]
         exclusion = row["exclusion"]
-        writer.writerow([
+        rows.append([
             row["user"]["name"],
             _("yes") if row["expected"] else _("no"),
             _("yes") if row["voting"] else _("no"),
@@ -243,4 +240,4 @@ def attendance_csv(meeting: Meeting) -> str:
             f"{leave_labels.get(leave['status'], leave['status'])}: {leave['reason']}" if leave else "",
             str(reasons.get(exclusion["reason"], "")) if exclusion else "",
         ])
-    return out.getvalue()
+    return csv_text([_(h) for h in CSV_HEADER], rows)
