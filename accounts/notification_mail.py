@@ -62,6 +62,11 @@ def delay() -> timedelta:
     return timedelta(seconds=settings.NOTIFICATION_MAIL_DELAY)
 
 
+def delay_minutes() -> int:
+    """The delay as the pages and mails say it."""
+    return max(1, round(delay().total_seconds() / 60))
+
+
 def schedule(seqs: dict[int, int], type_: str, now: datetime) -> None:
     """`seqs`: {member: their new notification's seq}, appended at `now` in the caller's
     transaction. Sets each member's mail due unless it already is."""
@@ -146,7 +151,7 @@ def _mail(user_id: int, since: datetime | None) -> int:
                                    "Branchline: %(count)d unread notifications", total) % {"count": total}
             context = {
                 "name": user.get_full_name() or user.get_username(), "items": items,
-                "more": total - len(items), "minutes": max(1, round(delay().total_seconds() / 60)),
+                "more": total - len(items), "minutes": delay_minutes(),
                 "notifications_url": base + reverse("notifications"),
                 "account_url": base + reverse("account") + "#notify-mail", "unsubscribe_url": stop,
             }

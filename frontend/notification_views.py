@@ -37,7 +37,7 @@ def notifications_page(request):
             "zone": zone,
             "retention_days": keep_days(inbox_stream(identity.user_id)),
             "by_mail": _by_mail(request.user),
-            "mail_minutes": max(1, round(notification_mail.delay().total_seconds() / 60)),
+            "mail_minutes": notification_mail.delay_minutes(),
             "before": before,
             "older": events[-1].seq if len(events) >= notifications.PAGE else None,
             # Only the newest page marks them seen (an older page holds nothing new).

@@ -214,7 +214,7 @@ class AccountView(auth_views.PasswordChangeView):
         context.setdefault("email_form", EmailForm(initial={
             "email": self.request.user.email, **{name: getattr(wants, name) for name in EmailForm.KEPT}}))
         context["notify_fields"] = [context["email_form"][name] for name in notification_mail.KINDS]
-        context["notify_minutes"] = max(1, round(notification_mail.delay().total_seconds() / 60))
+        context["notify_minutes"] = notification_mail.delay_minutes()
         context["sends_email"] = settings.SENDS_EMAIL
         context["devices"] = devices.devices_of(self.request.user, self.request.session.session_key)
         branches = readable_branches(self.request.user)
