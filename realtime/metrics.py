@@ -12,7 +12,9 @@ per socket. The process's own CPU, memory and open files come from prometheus_cl
 process collector.
 
 Who may read it: with METRICS_TOKEN set, a request carrying `Authorization: Bearer
-<token>`; without it, requests from the machine itself (127.0.0.1 or ::1) only.
+<token>`; without it, requests from the machine itself (127.0.0.1 or ::1) only, and
+not those a proxy on the machine passed on (they carry X-Forwarded-For: behind nginx,
+without daphne's --proxy-headers, every request seems to come from 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -115,6 +117,8 @@ def _may_read(request) -> bool:
     if token:
         given = request.headers.get("Authorization", "")
         return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    if "X-Forwarded-For" in request.headers:
+        return False  # it came through a proxy on this machine (nginx sets the header), from anywhere
     try:
         return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
     except ValueError:

@@ -32,6 +32,8 @@ def test_only_the_machine_itself_or_the_token_reads_it(settings):
     assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 200
     assert Client(REMOTE_ADDR="::1").get("/metrics").status_code == 200
     assert Client(REMOTE_ADDR="203.0.113.9").get("/metrics").status_code == 403
+    # Passed on by a proxy on this machine: from anywhere.
+    assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 403
     settings.METRICS_TOKEN = "s3cret-token"
     assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 403  # a token set: it is needed
     assert Client(REMOTE_ADDR="203.0.113.9").get(
