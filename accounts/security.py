@@ -208,15 +208,17 @@ def _mail(user_id: int, address: str, kind: str, data: dict, at: datetime) -> in
         base = settings.SITE_URL.rstrip("/")
         with translation.override(language.of(user_id)), timezone.override(zone):
             what, advice = text(kind, data)
-            body = render_to_string("frontend/email/security_notice.txt", {
+            context = {
                 "name": user.get_full_name() or user.get_username(), "username": user.get_username(),
                 "what": what, "advice": advice, "where": where(data), "zone": zone,
                 "at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M"),
                 "account_url": base + reverse("account"), "login_url": base + reverse("login"),
-            })
+            }
+            body = render_to_string("frontend/email/security_notice.txt", context)
+            html = render_to_string("frontend/email/security_notice.html", context)
             subject = _("Security notice for your Branchline account %(username)s") % {
                 "username": user.get_username()}
-        return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+        return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address], html_message=html)
     except Exception:
         log.exception("could not mail a security notice to user %s", user_id)
         return 0

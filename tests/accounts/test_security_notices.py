@@ -83,6 +83,9 @@ def test_a_password_change_on_my_account_is_told_in_the_inbox_and_by_mail(sends,
     assert "（Asia/Shanghai）" in message.body
     assert "https://branchline.example.org/account/" in message.body
     assert "忘记密码" in message.body  # what to do if it was not them
+    (html, kind), = message.alternatives  # the same in the mails' HTML layout
+    assert kind == "text/html" and "账号安全提醒" in html and "<h1" in html and "您的账号密码已更改。" in html
+    assert "Chrome · Windows，127.0.0.1" in html and 'href="https://branchline.example.org/account/"' in html
 
     # On the notifications page, in words, with the way to the account page.
     [item] = describe([event])
