@@ -40,19 +40,13 @@ from realtime.scheduler import register_periodic
 from . import language, outbox, unsubscribe
 from .clock import member_zones
 from .models import MailSettings, NotificationMail
+from .notifications import GROUPS
 from .streams import inbox_stream
 
 log = logging.getLogger(__name__)
 
 # The MailSettings field that lets each kind of notification come by mail.
-KINDS = {
-    "notify_mentions": ("mention",),
-    "notify_meetings": ("meeting.scheduled", "meeting.changed", "meeting.cancelled", "meeting.opened",
-                        "meeting.admitted", "meeting.denied", "meeting.removed", "leave.requested",
-                        "leave.decided"),
-    "notify_posts": ("post.approved", "post.rejected", "post.hidden", "announcement.schedule_failed"),
-    "notify_discussions": ("discussion.opened",),
-}
+KINDS = {f"notify_{group}": GROUPS[group] for group in ("mentions", "meetings", "posts", "discussions")}
 MAILED_TYPES = frozenset(t for types in KINDS.values() for t in types)
 SHOWN_MAX = 20  # in one mail; past that, a count and the link to all of them
 BATCH = 500  # claimed per tick at most

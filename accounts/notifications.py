@@ -47,6 +47,17 @@ TYPES = (
     *security.TYPES,
 )
 PAGE = 50
+# Kinds of notification, as the notifications page picks them out and 我的账号 chooses
+# which come by mail (accounts/notification_mail.py).
+GROUPS = {
+    "mentions": ("mention",),
+    "meetings": ("meeting.scheduled", "meeting.changed", "meeting.cancelled", "meeting.opened", "meeting.admitted",
+                 "meeting.denied", "meeting.removed", "leave.requested", "leave.decided"),
+    "posts": ("post.approved", "post.rejected", "post.hidden", "announcement.schedule_failed"),
+    "discussions": ("discussion.opened",),
+    "reminders": ("announcement.reminder",),
+    "security": security.TYPES,
+}
 
 
 def send(user_ids, type_: str, data: dict, *, actor: Identity | None = None) -> None:
@@ -84,11 +95,12 @@ def bell(identity: Identity) -> dict:
     }
 
 
-def recent(identity: Identity, *, limit: int = PAGE, before: int | None = None, after: int = 0) -> list[Event]:
+def recent(identity: Identity, *, limit: int = PAGE, before: int | None = None, after: int = 0,
+           types: tuple[str, ...] = TYPES) -> list[Event]:
     """The newest notifications (with `before`: older than that seq; with `after`:
-    newer than that one), newest first."""
+    newer than that one; with `types`, of those types only), newest first."""
     user_id = member_id(identity)
-    events = Event.objects.filter(stream_id=inbox_stream(user_id), type__in=TYPES)
+    events = Event.objects.filter(stream_id=inbox_stream(user_id), type__in=types)
     if before is not None:
         events = events.filter(seq__lt=before)
     if after:

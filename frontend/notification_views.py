@@ -22,7 +22,10 @@ def notifications_page(request):
     identity = request_identity(request)
     before_raw = request.GET.get("before", "")
     before = int(before_raw) if before_raw.isdigit() and len(before_raw) < 19 else None
-    events = notifications.recent(identity, limit=notifications.PAGE, before=before)
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in notifications.GROUPS else ""
+    events = notifications.recent(identity, limit=notifications.PAGE, before=before,
+                                  types=notifications.GROUPS[kind] if kind else notifications.TYPES)
     seen = notifications.read_seq(identity.user_id)
     items = describe(events)
     for item in items:
@@ -40,9 +43,12 @@ def notifications_page(request):
             "mail_minutes": notification_mail.delay_minutes(),
             "before": before,
             "older": events[-1].seq if len(events) >= notifications.PAGE else None,
-            # Only the newest page marks them seen (an older page holds nothing new).
-            "page_config": {"head": events[0].seq if events and before is None else 0,
-                            "unread": sum(i["unread"] for i in items) if before is None else 0},
+            "kind": kind,
+            "kinds": [(key, label, key == kind) for key, label in _kind_labels()],
+            # Only the newest page of them all marks them seen (an older page, or one
+            # kind, leaves others unseen).
+            "page_config": {"head": events[0].seq if events and before is None and not kind else 0,
+                            "unread": sum(i["unread"] for i in items) if before is None and not kind else 0},
             "page_strings": {
                 "new_ones": _("New notifications have arrived."),
                 "reload": _("Show them"),
@@ -60,6 +66,12 @@ def notifications_page(request):
             },
         },
     )
+
+
+def _kind_labels() -> list[tuple[str, str]]:
+    return [("", _("All")), ("mentions", _("Mentions")), ("meetings", _("Meetings")),
+            ("posts", _("My posts")), ("discussions", _("Discussions")), ("reminders", _("Reminders to read")),
+            ("security", _("Account security"))]
 
 
 def _by_mail(user) -> str:

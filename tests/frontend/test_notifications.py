@@ -172,3 +172,26 @@ async def test_the_newest_are_told_in_words_for_the_desktop(connect, people, tre
     anonymous = await connect()
     refused = await anonymous.call("notifications.recent", {})
     assert refused["op"] == "error" and refused["code"] == "unauthenticated"
+
+
+@pytest.mark.django_db
+def test_one_kind_at_a_time_without_marking_the_others_seen(client, people, tree):
+    user = people["member"]
+    client.force_login(user)
+    starts = datetime(2026, 12, 12, 1, 30, tzinfo=ZoneInfo("UTC"))
+    meeting_actions.schedule_meeting(
+        identity=ident(people["secretary"]), branch_id=tree["a"].pk, kind="general", title="支部党员大会",
+        starts_at=starts, ends_at=starts + timedelta(hours=2), chair_id=people["secretary"].pk)
+    mention(people, tree)
+
+    html = client.get(reverse("notifications") + "?kind=meetings").content.decode()
+    assert "会议已安排" in html and "学习心得" not in html
+    assert '<a href="/notifications/?kind=meetings" aria-current="page">支部会议</a>' in html
+    assert '"head": 0' in html  # a page of one kind marks nothing seen
+    html = client.get(reverse("notifications") + "?kind=mentions").content.decode()
+    assert "学习心得" in html and "会议已安排" not in html
+    html = client.get(reverse("notifications") + "?kind=nonsense").content.decode()  # all of them
+    assert "学习心得" in html and "会议已安排" in html
+    assert '<a href="/notifications/" aria-current="page">全部</a>' in html
+    # Every notification type is in one kind (a new type must be given one).
+    assert sorted(t for types in notifications.GROUPS.values() for t in types) == sorted(notifications.TYPES)
