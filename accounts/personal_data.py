@@ -56,6 +56,7 @@ def when(moment) -> str | None:
 @part("account")
 def _account(user) -> dict:
     from .models import MailSettings
+    from .notification_mail import KINDS
 
     wants = MailSettings.objects.filter(user=user).first() or MailSettings()
     return {
@@ -63,14 +64,8 @@ def _account(user) -> dict:
         "email": user.email, "date_joined": when(user.date_joined), "last_login": when(user.last_login),
         "settings": {"language": wants.language, "announcements_by_email": wants.announcements,
                      "daily_digest": wants.digest, "digest_hour": wants.digest_hour,
-                     **{field: getattr(wants, field) for field in _notify_fields()}},
+                     **{field: getattr(wants, field) for field in KINDS}},
     }
-
-
-def _notify_fields():
-    from .notification_mail import KINDS
-
-    return KINDS
 
 
 @part("memberships")

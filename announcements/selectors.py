@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -340,8 +342,11 @@ def register(identity: Identity, branch_id: int, year: int | None = None) -> lis
     if not can_manage_branch(identity, branch_id):
         raise Forbidden(_("Only the branch secretary may download the record of its announcements."))
     zone = Branch.objects.get(pk=branch_id).zone
-    items = [a for a in Announcement.objects.filter(branch_id=branch_id).select_related("author", "sent_from")
-             .order_by("created_at") if year is None or a.created_at.astimezone(zone).year == year]
+    rows = Announcement.objects.filter(branch_id=branch_id)
+    if year is not None:  # the year on the branch's clock, asked of the database
+        rows = rows.filter(created_at__gte=datetime(year, 1, 1, tzinfo=zone),
+                           created_at__lt=datetime(year + 1, 1, 1, tzinfo=zone))
+    items = list(rows.select_related("author", "sent_from").order_by("created_at"))
     counts = read_counts(items)
     name_branches_sent_to(items)
     return [{
