@@ -22,10 +22,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import passkeys
-from accounts.throttle import is_throttled, refusal_text
 
 from . import login_steps
-from .two_factor_views import count_failure
+from .two_factor_views import password_refusal
 
 BODY_LIMIT = 64 * 1024  # an attestation is a few KB; nothing here needs more
 
@@ -62,11 +61,9 @@ def new_options(request):
     if data is None:
         return _unreadable()
     user = request.user
-    if is_throttled(user.get_username()):
-        return _error(refusal_text(), 429)
-    if not user.check_password(str(data.get("password", ""))):
-        count_failure(request, user, step="password")
-        return _error(_("That is not your password."), 403)
+    refused = password_refusal(request, user, str(data.get("password", "")))
+    if refused:
+        return _error(*refused)
     try:
         return JsonResponse({"options": passkeys.new_options(request, user)})
     except passkeys.Refused as refused:

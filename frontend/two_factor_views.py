@@ -64,6 +64,19 @@ def count_failure(request, user, *, step: str = "code") -> None:
                            step=step)
 
 
+def password_refusal(request, user, password: str) -> tuple[str, int] | None:
+    """The password asked again before a change a stolen session must not make (two-step
+    verification on, a passkey added, 我的数据 downloaded): None when it is right; else
+    what to say and the HTTP status, 429 while the username is throttled (unchecked) or
+    403 for a wrong one, which counts as a failed login."""
+    if is_throttled(user.get_username()):
+        return refusal_text(), 429
+    if not user.check_password(password):
+        count_failure(request, user, step="password")
+        return _("That is not your password."), 403
+    return None
+
+
 def _back_to_password(request, text: str):
     request.session.pop(PENDING, None)
     messages.error(request, text)
@@ -164,12 +177,9 @@ def account_post(request, which: str):
     if which == "2fa-confirm":
         # The password too: someone holding a stolen session must not be able to turn it
         # on with their own phone and so lock the owner out.
-        if is_throttled(user.get_username()):
-            messages.error(request, refusal_text())
-            return redirect(here)
-        if not user.check_password(request.POST.get("password", "")):
-            count_failure(request, user, step="password")
-            messages.error(request, _("That is not your password."))
+        refused = password_refusal(request, user, request.POST.get("password", ""))
+        if refused:
+            messages.error(request, refused[0])
             return redirect(here)
         codes = two_factor.confirm(user, code)
         if codes is None:

@@ -163,15 +163,10 @@ class AccountView(auth_views.PasswordChangeView):
 
     def _my_data(self, request):
         """我的数据 (accounts/personal_data.py): the member's copy, after their password."""
-        error = ""
-        if is_throttled(request.user.get_username()):
-            error = throttle_refusal()
-        elif not request.user.check_password(request.POST.get("password", "")):
-            two_factor_views.count_failure(request, request.user, step="password")
-            error = _("That is not your password.")
-        if error:
+        refused = two_factor_views.password_refusal(request, request.user, request.POST.get("password", ""))
+        if refused:
             form = self.get_form_class()(user=request.user)
-            return self.render_to_response(self.get_context_data(form=form, my_data_error=error), status=400)
+            return self.render_to_response(self.get_context_data(form=form, my_data_error=refused[0]), status=400)
         security.notify(request.user, security.DATA_EXPORTED, request=request)
         body = json.dumps(personal_data.collect(request.user), ensure_ascii=False, indent=1, cls=DjangoJSONEncoder)
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
