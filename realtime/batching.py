@@ -215,6 +215,10 @@ class WriteBatcher:
     async def run(self, write: Callable[[], dict]) -> dict:
         return await self.submit(write)
 
+    def waiting(self) -> int:
+        """Writes queued for their batch, not yet taken (realtime/metrics.py)."""
+        return len(self._queue) + len(self._for_thread)
+
     def submit(self, write: Callable[[], dict]) -> asyncio.Future:
         """Queue one write; its future settles with the write's result or error. The
         consumer hangs the reply on it (no task per write)."""

@@ -105,7 +105,7 @@ class _LiveState:
                                 value=streams)
         yield GaugeMetricFamily("branchline_ws_send_buffered_bytes",
                                 "Bytes waiting in the server for sockets that are slow to read", value=buffered)
-        waiting = sum(len(b._queue) + len(b._for_thread) for b in list(_batchers.values()))
+        waiting = sum(batcher.waiting() for batcher in list(_batchers.values()))
         yield GaugeMetricFamily("branchline_writes_waiting", "Write ops waiting for their batch", value=waiting)
 
 
