@@ -164,8 +164,9 @@ class PasswordResetRequest(models.Model):
 
 
 class MailSettings(models.Model):
-    """What a member wants by e-mail (when the server sends mail), and the language of
-    their pages and mail (accounts/language.py); no row = the defaults."""
+    """What a member wants by e-mail (when the server sends mail), the language of
+    their pages and mail (accounts/language.py) and their pages' appearance
+    (accounts/appearance.py); no row = the defaults."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
                                 related_name="mail_settings")
@@ -181,6 +182,14 @@ class MailSettings(models.Model):
     notify_discussions = models.BooleanField(_("topic discussions by e-mail"), default=True)
     # A code of LANGUAGES, chosen with the header's switch; "": the site's LANGUAGE_CODE.
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
+
+    class Theme(models.TextChoices):
+        DEVICE = "", _("As the device is set")
+        LIGHT = "light", _("Light")
+        DARK = "dark", _("Dark")
+
+    # 外观 (accounts/appearance.py), chosen on 我的账号.
+    theme = models.CharField(_("appearance"), max_length=5, blank=True, default="", choices=Theme.choices)
 
     class Meta:
         verbose_name = _("e-mail settings")

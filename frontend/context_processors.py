@@ -5,6 +5,7 @@ from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from accounts import appearance
 from accounts.models import Branch, Membership
 
 
@@ -96,7 +97,9 @@ def navigation(request) -> dict:
     citizen = None if authenticated else getattr(request, "citizen", None) or None
     bell = None
     branch_unread = None
+    theme = ""  # <html data-theme>: "" follows the device (accounts/appearance.py)
     if authenticated:
+        theme = appearance.of(user)
         own = _own_announcement_streams(user)
         branch_unread = _branch_unread(user, own)
         from accounts import notifications
@@ -121,6 +124,7 @@ def navigation(request) -> dict:
         "branch_unread": branch_unread,
         "nav_branches": branches,
         "citizen": citizen,
+        "theme": theme,
         "realtime_limits": settings.BRANCHLINE_REALTIME,
         # Only pages with a signed-in member or a citizen show the socket's status.
         "realtime_strings": realtime_strings() if authenticated or citizen else None,

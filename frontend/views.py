@@ -29,7 +29,17 @@ from django.views import i18n as i18n_views
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import devices, language, notification_mail, passkeys, personal_data, security, two_factor, unsubscribe
+from accounts import (
+    appearance,
+    devices,
+    language,
+    notification_mail,
+    passkeys,
+    personal_data,
+    security,
+    two_factor,
+    unsubscribe,
+)
 from accounts.actions import CITIZEN_NAME_MAX, create_citizen, end_other_sessions
 from accounts.api import request_identity
 from accounts.devices import record_session
@@ -138,6 +148,12 @@ class AccountView(auth_views.PasswordChangeView):
             return passkey_views.account_post(request)
         if which == "my-data":
             return self._my_data(request)
+        if which == "appearance":
+            if appearance.choose(request.user, request.POST.get("theme", "")):
+                messages.success(request, _("Your pages' appearance has been saved."))
+            else:
+                messages.error(request, _("Choose one of the appearances offered."))
+            return redirect(f"{reverse('account')}#appearance")
         if which != "email":
             if is_throttled(request.user.get_username()):  # the password form, after too many wrong ones
                 messages.error(request, throttle_refusal())
@@ -210,6 +226,7 @@ class AccountView(auth_views.PasswordChangeView):
             "email": self.request.user.email, **{name: getattr(wants, name) for name in EmailForm.KEPT}}))
         context["notify_fields"] = [context["email_form"][name] for name in notification_mail.KINDS]
         context["notify_minutes"] = notification_mail.delay_minutes()
+        context["themes"] = appearance.Theme.choices
         context["sends_email"] = settings.SENDS_EMAIL
         context["devices"] = devices.devices_of(self.request.user, self.request.session.session_key)
         branches = readable_branches(self.request.user)

@@ -154,7 +154,8 @@ def open_page(browser) -> Iterator[Callable]:
     own time zone is New York on purpose: times must show in the branch's zone anyway.
     Uncaught JavaScript errors on any page fail the test, and so does anything the
     pages' Content-Security-Policy refuses. `background=True`: its tabs are
-    in the background (IN_BACKGROUND).
+    in the background (IN_BACKGROUND). `color_scheme`: the device's setting, "light"
+    or "dark".
     """
     contexts = []
     servers: set = set()
@@ -170,9 +171,11 @@ def open_page(browser) -> Iterator[Callable]:
         timezone_id: str = "America/New_York",
         viewport: dict = DESKTOP,
         background: bool = False,
+        color_scheme: str = "light",
     ):
         servers.add(server)
-        context = browser.new_context(base_url=server.url, locale=locale, timezone_id=timezone_id, viewport=viewport)
+        context = browser.new_context(base_url=server.url, locale=locale, timezone_id=timezone_id, viewport=viewport,
+                                      color_scheme=color_scheme)
         context.set_default_timeout(10_000)
         if background:  # every page of this context, from its first script on
             context.add_init_script(IN_BACKGROUND)

@@ -1,6 +1,7 @@
 """Accessibility: axe-core (bundled by axe-playwright-python, nothing downloaded) finds no
-serious or critical violation on the main pages, in Chinese and in English, for a
-visitor, a member, a probationary member and a secretary, once each page is live."""
+serious or critical violation on the main pages, in Chinese and in English, and on a
+device set to dark (the dark palette's contrast), for a visitor, a member, a
+probationary member and a secretary, once each page is live."""
 
 from __future__ import annotations
 
@@ -54,11 +55,11 @@ def violations(page) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("locale", ["zh-CN", "en"])
-def test_main_pages_have_no_serious_accessibility_violations(server, open_page, locale):
+@pytest.mark.parametrize("locale, scheme", [("zh-CN", "light"), ("en", "light"), ("zh-CN", "dark")])
+def test_main_pages_have_no_serious_accessibility_violations(server, open_page, locale, scheme):
     problems = {}
     for username, paths in pages_for(server).items():
-        page = open_page(server, username or None, "/")
+        page = open_page(server, username or None, "/", color_scheme=scheme)
         if locale == "en":
             page.get_by_role("button", name="English").click()
             expect(page.locator("html")).to_have_attribute("lang", "en")

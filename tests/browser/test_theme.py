@@ -1,0 +1,50 @@
+"""外观 in Chromium: the pages follow the device's light or dark setting, and a member's
+choice on 我的账号 wins over the device's, on each browser they log in to."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+LIGHT_BG = "rgb(245, 246, 247)"
+DARK_BG = "rgb(20, 23, 25)"
+
+
+def background(page) -> str:
+    return page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+
+
+def choose(page, label: str) -> None:
+    page.goto("/account/#appearance")
+    page.locator("#appearance-form").get_by_label(label).check()
+    page.locator("#appearance-form").get_by_role("button").click()
+    expect(page.locator(".flash")).to_contain_text("外观已保存")
+
+
+def test_the_pages_follow_the_device_until_a_member_chooses(server, open_page):
+    visitor = open_page(server, None, "/login/", color_scheme="dark")
+    assert background(visitor) == DARK_BG
+    assert visitor.evaluate("getComputedStyle(document.querySelector('.card')).color") == "rgb(227, 230, 233)"
+    assert background(open_page(server, None, "/login/")) == LIGHT_BG
+
+    member = open_page(server, "shuji2", "/account/", color_scheme="dark")
+    try:
+        assert background(member) == DARK_BG
+        choose(member, "浅色")
+        assert background(member) == LIGHT_BG  # on a dark device
+        choose(member, "深色")
+        assert background(member) == DARK_BG
+
+        elsewhere = open_page(server, "shuji2", "/notifications/")  # a light device
+        expect(elsewhere.locator("html")).to_have_attribute("data-theme", "dark")
+        assert background(elsewhere) == DARK_BG
+        # A filled button keeps white text on its red in both.
+        assert elsewhere.evaluate(
+            "getComputedStyle(document.querySelector('.button-primary, .badge, .count')).color") == "rgb(255, 255, 255)"
+    finally:
+        choose(member, "跟随设备")
+    assert background(member) == DARK_BG
+    member.emulate_media(color_scheme="light")
+    assert background(member) == LIGHT_BG
