@@ -99,7 +99,9 @@ def upload_attachment(*, identity: Identity, branch_id: int, uploaded: UploadedF
     if limit and (used := space_used(branch_id)) + uploaded.size > limit:
         raise TooLarge(_("This file does not fit in the %(limit)s this branch has for its files (%(used)s used). "
                          "Take files off announcements that no longer need them (Edit), or ask an administrator "
-                         "for more room.") % {"limit": filesizeformat(limit), "used": filesizeformat(used)})
+                         "for more room. A withdrawn announcement's files are deleted %(days)s days after.")
+                       % {"limit": filesizeformat(limit), "used": filesizeformat(used),
+                          "days": settings.WITHDRAWN_FILES_DAYS})
     waiting = Attachment.objects.filter(uploaded_by_id=identity.user_id, announcement__isnull=True,
                                         scheduled__isnull=True).count()
     if waiting >= WAITING_MAX:
@@ -228,17 +230,17 @@ def detach(removed: list[Attachment]) -> None:
     Attachment.objects.filter(pk__in=[f.pk for f in removed]).delete()
     stored = [field.name for f in removed for field in (f.file, f.preview) if field]
     storage = removed[0].file.storage
+    transaction.on_commit(lambda: _delete_unnamed(storage, stored))
 
-    def delete_unnamed() -> None:
-        # A file shared with the copies of an announcement sent below (share) stays
-        # while another row names it.
-        named = set(Attachment.objects.filter(file__in=stored).values_list("file", flat=True))
-        named |= set(Attachment.objects.filter(preview__in=stored).values_list("preview", flat=True))
-        for name in stored:
-            if name not in named:
-                storage.delete(name)
 
-    transaction.on_commit(delete_unnamed)
+def _delete_unnamed(storage, stored: list[str]) -> None:
+    """Of these stored files, those no row names any more: a file shared with the
+    copies of an announcement sent below (share) stays while another row names it."""
+    named = set(Attachment.objects.filter(file__in=stored).values_list("file", flat=True))
+    named |= set(Attachment.objects.filter(preview__in=stored).values_list("preview", flat=True))
+    for name in stored:
+        if name not in named:
+            storage.delete(name)
 
 
 def discard_upload(*, identity: Identity, attachment_id: int) -> None:
@@ -288,3 +290,16 @@ def remove_unattached() -> int:
         _delete_files(attachment)
         removed += 1
     return removed
+
+
+@register_periodic("announcements.withdrawn_files", every_seconds=3600)
+def remove_withdrawn() -> int:
+    """The files of announcements withdrawn WITHDRAWN_FILES_DAYS ago: nobody may open
+    them (410), and they would go on taking the branch's room. The announcement's row
+    and its audit entry stay. A file a live copy below still names stays with it."""
+    cutoff = timezone.now() - timedelta(days=settings.WITHDRAWN_FILES_DAYS)
+    gone = list(Attachment.objects.filter(announcement__withdrawn_at__lt=cutoff)[:500])
+    if gone:
+        with transaction.atomic():
+            detach(gone)
+    return len(gone)

@@ -1,5 +1,6 @@
 """Files on announcements: a secretary uploads them over HTTP, the post names them, the
-branch's members (and only they) fetch them; uploads never attached are cleared."""
+branch's members (and only they) fetch them; uploads never attached and the files of
+withdrawn announcements are cleared."""
 
 from __future__ import annotations
 
@@ -403,3 +404,51 @@ def test_taking_a_picture_out_deletes_its_smaller_copy_too(people, tree, setting
     assert all(path.exists() for path in paths)
     assert client_for(people["secretary"]).delete(f"/api/attachments/{picture}").status_code == 204
     assert not any(path.exists() for path in paths)
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_announcements_files_are_deleted_days_later(people, tree, settings,
+                                                                 django_capture_on_commit_callbacks):
+    """WITHDRAWN_FILES_DAYS on, a withdrawn announcement's files go (and their room with
+    them); the announcement stays. A file a live copy still names stays on disk."""
+    settings.WITHDRAWN_FILES_DAYS = 30
+    secretary = identity_for_user(people["secretary"])
+    mine = uploaded(people, tree, "旧材料.pdf", PDF + b"x" * 100)
+    kept = uploaded(people, tree, "留着.pdf")
+    withdrawn = actions.post_announcement(identity=secretary, branch_id=tree["a"].pk, title="撤回的", body="b",
+                                          attachments=[mine])
+    actions.post_announcement(identity=secretary, branch_id=tree["a"].pk, title="还在的", body="b", attachments=[kept])
+    mine_path = Path(settings.MEDIA_ROOT) / Attachment.objects.get(pk=mine).file.name
+    actions.withdraw_announcement(identity=secretary, announcement_id=withdrawn.pk)
+
+    # The committee sends one down to branch A, then withdraws A's copy alone.
+    committee = identity_for_user(people["committee_secretary"])
+    shared = attachments.upload_attachment(identity=committee, branch_id=tree["committee"].pk,
+                                           uploaded=SimpleUploadedFile("党委材料.pdf", PDF))
+    original = actions.post_announcement(identity=committee, branch_id=tree["committee"].pk, title="下发",
+                                         body="b", attachments=[shared.pk], also=[tree["a"].pk])
+    copy = Announcement.objects.get(branch=tree["a"], title="下发")
+    actions.withdraw_announcement(identity=committee, announcement_id=copy.pk)
+    shared_path = Path(settings.MEDIA_ROOT) / shared.file.name
+    before = attachments.space_used(tree["a"].pk)
+
+    assert attachments.remove_withdrawn() == 0  # not yet
+    Announcement.objects.filter(pk__in=[withdrawn.pk, copy.pk]).update(
+        withdrawn_at=timezone.now() - timedelta(days=30, minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert attachments.remove_withdrawn() == 2
+    assert not Attachment.objects.filter(announcement__in=[withdrawn, copy]).exists()
+    assert not mine_path.exists()
+    assert attachments.space_used(tree["a"].pk) == before - len(PDF) - 100
+    assert shared_path.exists() and Attachment.objects.filter(announcement=original).count() == 1
+    assert Announcement.objects.filter(pk=withdrawn.pk, withdrawn_at__isnull=False).exists()
+    assert Attachment.objects.get(pk=kept).announcement.title == "还在的"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert attachments.remove_withdrawn() == 0
+
+
+@pytest.mark.django_db
+def test_the_room_refusal_says_when_withdrawn_files_go(people, tree, settings):
+    settings.BRANCH_ATTACHMENTS_BYTES, settings.WITHDRAWN_FILES_DAYS = 100, 7
+    refused = upload(client_for(people["secretary"]), tree["a"], "大.pdf", PDF + b"x" * 100)
+    assert refused.status_code == 413 and "已撤回通知的附件在撤回 7 天后删除。" in refused.json()["message"]
