@@ -188,8 +188,14 @@ class MailSettings(models.Model):
         LIGHT = "light", _("Light")
         DARK = "dark", _("Dark")
 
+    class TextSize(models.TextChoices):
+        STANDARD = "", _("Standard")
+        LARGE = "large", _("Large")
+        LARGER = "larger", _("Larger still")
+
     # 外观 (accounts/appearance.py), chosen on 我的账号.
     theme = models.CharField(_("appearance"), max_length=5, blank=True, default="", choices=Theme.choices)
+    text_size = models.CharField(_("text size"), max_length=6, blank=True, default="", choices=TextSize.choices)
 
     class Meta:
         verbose_name = _("e-mail settings")

@@ -62,7 +62,8 @@ def _account(user) -> dict:
     return {
         "username": user.get_username(), "first_name": user.first_name, "last_name": user.last_name,
         "email": user.email, "date_joined": when(user.date_joined), "last_login": when(user.last_login),
-        "settings": {"language": wants.language, "theme": wants.theme, "announcements_by_email": wants.announcements,
+        "settings": {"language": wants.language, "theme": wants.theme, "text_size": wants.text_size,
+                     "announcements_by_email": wants.announcements,
                      "daily_digest": wants.digest, "digest_hour": wants.digest_hour,
                      **{field: getattr(wants, field) for field in KINDS}},
     }

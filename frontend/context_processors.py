@@ -97,9 +97,9 @@ def navigation(request) -> dict:
     citizen = None if authenticated else getattr(request, "citizen", None) or None
     bell = None
     branch_unread = None
-    theme = ""  # <html data-theme>: "" follows the device (accounts/appearance.py)
+    looks = appearance.DEFAULT  # <html data-theme data-text-size> (accounts/appearance.py)
     if authenticated:
-        theme = appearance.of(user)
+        looks = appearance.of(user)
         own = _own_announcement_streams(user)
         branch_unread = _branch_unread(user, own)
         from accounts import notifications
@@ -124,7 +124,7 @@ def navigation(request) -> dict:
         "branch_unread": branch_unread,
         "nav_branches": branches,
         "citizen": citizen,
-        "theme": theme,
+        "appearance": looks,
         "realtime_limits": settings.BRANCHLINE_REALTIME,
         # Only pages with a signed-in member or a citizen show the socket's status.
         "realtime_strings": realtime_strings() if authenticated or citizen else None,

@@ -149,7 +149,8 @@ class AccountView(auth_views.PasswordChangeView):
         if which == "my-data":
             return self._my_data(request)
         if which == "appearance":
-            if appearance.choose(request.user, request.POST.get("theme", "")):
+            if appearance.choose(request.user, theme=request.POST.get("theme", ""),
+                                 text_size=request.POST.get("text_size", "")):
                 messages.success(request, _("Your pages' appearance has been saved."))
             else:
                 messages.error(request, _("Choose one of the appearances offered."))
@@ -227,6 +228,7 @@ class AccountView(auth_views.PasswordChangeView):
         context["notify_fields"] = [context["email_form"][name] for name in notification_mail.KINDS]
         context["notify_minutes"] = notification_mail.delay_minutes()
         context["themes"] = appearance.Theme.choices
+        context["text_sizes"] = appearance.TextSize.choices
         context["sends_email"] = settings.SENDS_EMAIL
         context["devices"] = devices.devices_of(self.request.user, self.request.session.session_key)
         branches = readable_branches(self.request.user)

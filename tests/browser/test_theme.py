@@ -1,10 +1,13 @@
 """外观 in Chromium: the pages follow the device's light or dark setting, and a member's
-choice on 我的账号 wins over the device's, on each browser they log in to."""
+choice on 我的账号 wins over the device's, on each browser they log in to; larger text
+grows everything and still fits a phone."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+
+from .conftest import PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -16,10 +19,12 @@ def background(page) -> str:
     return page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
 
 
-def choose(page, label: str) -> None:
+def choose(page, *labels: str) -> None:
     page.goto("/account/#appearance")
-    page.locator("#appearance-form").get_by_label(label).check()
-    page.locator("#appearance-form").get_by_role("button").click()
+    form = page.locator("#appearance-form")
+    for label in labels:
+        form.get_by_label(label, exact=True).check()
+    form.get_by_role("button").click()
     expect(page.locator(".flash")).to_contain_text("外观已保存")
 
 
@@ -48,3 +53,29 @@ def test_the_pages_follow_the_device_until_a_member_chooses(server, open_page):
     assert background(member) == DARK_BG
     member.emulate_media(color_scheme="light")
     assert background(member) == LIGHT_BG
+
+
+def test_larger_text_grows_everything_and_still_fits_a_phone(server, open_page):
+    branch = server.branch_id("第一党支部")
+    topic = server.query("SELECT id FROM forum_topic ORDER BY id")[0][0]
+    live = server.query("SELECT id FROM meetings_meeting WHERE status = 'live'")[0][0]
+    page = open_page(server, "dangyuan", "/account/", viewport=PHONE)
+
+    def size(selector: str) -> float:
+        return page.evaluate(f"parseFloat(getComputedStyle(document.querySelector('{selector}')).fontSize)")
+
+    standard = size("html"), size(".button"), size("h1")
+    try:
+        choose(page, "特大")
+        assert (size("html"), size(".button"), size("h1")) == tuple(x * 22 / 16 for x in standard)
+        for path in (f"/branches/{branch}/announcements/", f"/branches/{branch}/forum/", f"/forum/topics/{topic}/",
+                     f"/branches/{branch}/meetings/", f"/meetings/{live}/", f"/branches/{branch}/members/",
+                     "/notifications/", "/account/"):
+            page.goto(path)
+            expect(page.locator("html")).to_have_attribute("data-text-size", "larger")
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        choose(page, "大")
+        assert size("html") == 19
+    finally:
+        choose(page, "标准")
+    assert (size("html"), size(".button"), size("h1")) == standard

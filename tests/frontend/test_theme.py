@@ -1,5 +1,6 @@
 """外观 (accounts/appearance.py): the stylesheets draw every colour from one palette that
-has a dark twin, and a member's choice on 我的账号 is named on every page they see."""
+has a dark twin, and a member's choices on 我的账号 (light or dark, the text's size) are
+named on every page they see."""
 
 from __future__ import annotations
 
@@ -75,38 +76,60 @@ def test_a_member_chooses_light_or_dark_and_every_page_says_so(people):
     client.force_login(member)
     page = client.get("/account/").content.decode()
     assert 'id="appearance"' in page and "<html lang=\"zh-hans\">" in page  # as the device is set
-    assert re.search(r'<input type="radio" name="theme" value="" checked>', page)
+    assert '<input type="radio" name="theme" value="" checked>' in page
+    assert '<input type="radio" name="text_size" value="" checked>' in page
 
-    answer = client.post("/account/", {"form": "appearance", "theme": "dark"})
+    answer = client.post("/account/", {"form": "appearance", "theme": "dark", "text_size": ""})
     assert answer.status_code == 302 and answer["Location"] == "/account/#appearance"
     assert MailSettings.objects.get(user=member).theme == "dark"
     for path in ("/account/", "/notifications/", "/no-such-page/"):
         assert '<html lang="zh-hans" data-theme="dark">' in client.get(path).content.decode(), path
-    assert re.search(r'value="dark" checked', client.get("/account/").content.decode())
+    assert 'value="dark" checked' in client.get("/account/").content.decode()
 
     other = Client()  # another browser of theirs takes it up at login
     other.force_login(member)
     assert 'data-theme="dark"' in other.get("/notifications/").content.decode()
 
-    client.post("/account/", {"form": "appearance", "theme": "light"})
+    client.post("/account/", {"form": "appearance", "theme": "light", "text_size": ""})
     assert 'data-theme="light"' in client.get("/notifications/").content.decode()
-    client.post("/account/", {"form": "appearance", "theme": ""})
+    client.post("/account/", {"form": "appearance", "theme": "", "text_size": ""})
     assert "data-theme" not in client.get("/notifications/").content.decode()
 
 
 @pytest.mark.django_db
-def test_an_unknown_appearance_is_refused_and_changes_nothing(people):
+def test_a_member_chooses_larger_text(people):
     member = people["member"]
-    MailSettings.objects.create(user=member, theme="dark", digest=True)
+    MailSettings.objects.create(user=member, digest=True)
     client = Client()
     client.force_login(member)
-    answer = client.post("/account/", {"form": "appearance", "theme": "purple"}, follow=True)
+    client.post("/account/", {"form": "appearance", "theme": "", "text_size": "larger"})
+    kept = MailSettings.objects.get(user=member)
+    assert kept.text_size == "larger" and kept.theme == "" and kept.digest  # the other settings stay
+    page = client.get("/notifications/").content.decode()
+    assert '<html lang="zh-hans" data-text-size="larger">' in page
+    assert 'value="larger" checked' in client.get("/account/").content.decode()
+    client.post("/account/", {"form": "appearance", "theme": "dark", "text_size": "large"})
+    assert '<html lang="zh-hans" data-theme="dark" data-text-size="large">' in client.get("/account/").content.decode()
+    css = (ROOT / "frontend/static/frontend/app.css").read_text()
+    for size in ("large", "larger"):
+        assert f':root[data-text-size="{size}"]' in css
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("theme, text_size", [("purple", ""), ("dark", "huge"), ("", "LARGE")])
+def test_an_unknown_appearance_is_refused_and_changes_nothing(people, theme, text_size):
+    member = people["member"]
+    MailSettings.objects.create(user=member, theme="dark", text_size="large", digest=True)
+    client = Client()
+    client.force_login(member)
+    answer = client.post("/account/", {"form": "appearance", "theme": theme, "text_size": text_size}, follow=True)
     assert "请从给出的外观中选择一种。" in answer.content.decode()
     kept = MailSettings.objects.get(user=member)
-    assert kept.theme == "dark" and kept.digest
+    assert (kept.theme, kept.text_size, kept.digest) == ("dark", "large", True)
 
 
 @pytest.mark.django_db
 def test_visitors_follow_their_device(people):
-    MailSettings.objects.create(user=people["member"], theme="dark")
-    assert "data-theme" not in Client().get("/login/").content.decode()
+    MailSettings.objects.create(user=people["member"], theme="dark", text_size="larger")
+    page = Client().get("/login/").content.decode()
+    assert "data-theme" not in page and "data-text-size" not in page
