@@ -14,7 +14,7 @@ WS_DAPHNE_MAX ?= 1048576
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/branchline_$(shell echo $$$$)
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run install migrate demo serve test test-fast test-pg services messages bench clean
+.PHONY: run install migrate demo serve backup test test-fast test-pg services messages bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ run: demo
 	@echo "Branchline: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@if [ "$(HOST)" = "127.0.0.1" ]; then echo "  passkeys (通行密钥) need a name, not an IP address: open http://localhost:$(PORT)/ to try them"; fi
 	EMAIL_CONSOLE=$${EMAIL_CONSOLE:-true} $(MAKE) --no-print-directory serve
+
+# The database and the uploaded files in one file under BACKUP_DIR (backups/), while
+# the server runs; `manage.py restore FILE --yes` puts one back (docs/deploy.md).
+backup: install
+	$(PY) manage.py backup $(if $(KEEP),--keep $(KEEP))
 
 # The whole suite: SQLite + in-memory (unit, live-server, browser, scaled-shape tests,
 # the last starting their own PostgreSQL database and Redis server), then the unit

@@ -314,6 +314,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
 # What one branch's files may take in all (announcements/attachments.py); 0: no limit.
 BRANCH_ATTACHMENTS_BYTES = env_int("BRANCH_ATTACHMENTS_MB", 2048) * 1024 * 1024
+# Where `manage.py backup` writes, and `manage.py restore` keeps what it replaces
+# (realtime/backup.py); outside var/, which `make clean` deletes.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", str(BASE_DIR / "backups")))
 # A withdrawn announcement's files (nobody may open them) are deleted this many days on.
 WITHDRAWN_FILES_DAYS = env_int("WITHDRAWN_FILES_DAYS", 30)
 # Uploads bigger than this are spooled to a temp file instead of held in memory.
