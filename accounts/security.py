@@ -63,8 +63,10 @@ PASSKEY_ADDED = "security.passkey_added"
 PASSKEY_REMOVED = "security.passkey_removed"
 LOCKED = "security.locked"  # data: minutes (accounts/throttle.py)
 DATA_EXPORTED = "security.data_exported"  # 我的数据 downloaded (accounts/personal_data.py)
+ACCOUNT_CLOSED = "security.account_closed"  # 注销账号 (accounts/closure.py)
 TYPES = (PASSWORD_CHANGED, EMAIL_CHANGED, TWO_FACTOR_ON, TWO_FACTOR_OFF, RECOVERY_CODES, RECOVERY_USED, NEW_BROWSER,
-         PASSWORD_LINK, PASSKEY_ADDED, PASSKEY_REMOVED, LOCKED, DATA_EXPORTED)
+         PASSWORD_LINK, PASSKEY_ADDED, PASSKEY_REMOVED, LOCKED, DATA_EXPORTED,
+         ACCOUNT_CLOSED)
 # Only in the security log, not notices:
 LOGIN = "security.login"  # data: how ("password", "code", "recovery", "passkey"), new_browser
 LOGIN_FAILED = "security.login_failed"  # data: step ("password" or "code")
@@ -144,6 +146,10 @@ def text(kind: str, data: dict) -> tuple[str, str]:
         return _("Your account was logged in to from a browser it was not used in before."), change_password
     if kind == DATA_EXPORTED:
         return _("A copy of your data was downloaded from My account."), change_password
+    if kind == ACCOUNT_CLOSED:
+        return (_("Your account was closed on My account: it can no longer log in, and what it kept for you "
+                  "alone was deleted."),
+                _("If it was not you, tell your branch secretary or an administrator at once."))
     if kind == LOCKED:
         return (_("After too many wrong passwords or codes, logging in to your account is stopped for %(minutes)d "
                   "minutes.") % {"minutes": data.get("minutes", 0)},

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -31,6 +32,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import (
     appearance,
+    closure,
     devices,
     language,
     notification_mail,
@@ -148,6 +150,8 @@ class AccountView(auth_views.PasswordChangeView):
             return passkey_views.account_post(request)
         if which == "my-data":
             return self._my_data(request)
+        if which == "close-account":
+            return self._close_account(request)
         if which == "appearance":
             if appearance.choose(request.user, theme=request.POST.get("theme", ""),
                                  text_size=request.POST.get("text_size", "")):
@@ -192,6 +196,21 @@ class AccountView(auth_views.PasswordChangeView):
             True, f"branchline-{request.user.get_username()}-{day}.json")
         response["Cache-Control"] = "no-store"
         return response
+
+    def _close_account(self, request):
+        """注销账号 (accounts/closure.py), after the password and a tick."""
+        refused = two_factor_views.password_refusal(request, request.user, request.POST.get("password", ""))
+        if not refused and request.POST.get("understood") != "yes":
+            refused = (_("Tick the box to say you understand that this cannot be undone."),)
+        if not refused and (why := closure.refusal(request.user)):
+            refused = (why,)
+        if refused:
+            form = self.get_form_class()(user=request.user)
+            return self.render_to_response(self.get_context_data(form=form, close_error=refused[0]), status=400)
+        name = request.user.get_full_name() or request.user.get_username()
+        closure.close_account(request.user, request=request)
+        auth_logout(request)
+        return render(request, "frontend/account_closed.html", {"name": name})
 
     def form_invalid(self, form):
         # A wrong current password counts as a failed login of the username, and is in
@@ -238,6 +257,7 @@ class AccountView(auth_views.PasswordChangeView):
         context["passkeys_usable"] = passkeys.usable_at(self.request)
         context["security_log"] = security.log_of(self.request.user, limit=ACCOUNT_LOG_ROWS)
         context["log_days"] = security.LOG_DAYS
+        context["close_refusal"] = closure.refusal(self.request.user)
         return context
 
 

@@ -1,0 +1,86 @@
+"""注销账号: a person closes their own account, from 我的账号, after their password.
+
+Only once they belong to no branch: while they are a member, the branch's secretary
+takes them off the members first (a transfer out, 转出), since the branch's rolls are
+the branch's to keep. An administrator's account is closed by another administrator.
+
+Closing deletes what the account kept for the person alone, and keeps what is the
+branch's record, under the name it was written under:
+
+- deleted: the e-mail address and the password (no login is possible any more), every
+  signed-in browser, two-step verification and passkeys, drafts, notifications and
+  their mail, settings, the security log, how far they had read topics, failed logins
+  and password-reset requests for the account;
+- kept: forum posts, reactions and flags, announcements written and who read which,
+  meeting attendance, leave, remarks, chat and votes (minutes and tallies are the
+  branch's records), the audit log.
+
+The username stays taken, so no one else can later appear under it. A security notice
+goes to the address the account had, at once. Open pages are closed by the next session
+check (realtime/sessions.py), within a minute.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from realtime.errors import Conflict
+from realtime.models import Event, ReadMarker, Stream
+
+from . import security
+from .actions import end_other_sessions
+from .models import (
+    Draft,
+    LoginFailure,
+    LoginSession,
+    MailSettings,
+    Membership,
+    NotificationMail,
+    Passkey,
+    PasswordResetRequest,
+    SecurityRecord,
+    TwoFactor,
+)
+from .streams import inbox_stream
+
+
+def refusal(user) -> str | None:
+    """Why `user` may not close their account now, or None."""
+    branches = list(Membership.objects.filter(user=user).order_by("branch_id")
+                    .values_list("branch__name", flat=True).distinct())
+    if branches:
+        return _("You are still a member of %(branches)s. Ask the branch secretary to take you off its members "
+                 "(a transfer out) first; then you can close your account here.") % {"branches": "、".join(branches)}
+    if user.is_staff or user.is_superuser:
+        return _("An administrator's account is closed by another administrator, in the admin.")
+    return None
+
+
+@transaction.atomic
+def close_account(user, *, request=None) -> None:
+    """Close `user`'s account (the module's docstring says what goes and what stays)."""
+    from announcements.models import DigestSent
+    from forum.models import TopicReadState
+
+    refused = refusal(user)
+    if refused:
+        raise Conflict(refused)
+    # Told first, while the account still has its address; the mail goes after commit.
+    security.notify(user, security.ACCOUNT_CLOSED, request=request)
+    address = user.email
+    for model in (Draft, LoginSession, MailSettings, NotificationMail, Passkey, SecurityRecord, TwoFactor,
+                  DigestSent, TopicReadState):
+        model.objects.filter(user=user).delete()
+    LoginFailure.objects.filter(username=user.get_username().lower()).delete()  # kept lower-cased
+    if address:
+        PasswordResetRequest.objects.filter(email=address.lower()).delete()
+    inbox = inbox_stream(user.pk)
+    Event.objects.filter(stream_id=inbox).delete()
+    Stream.objects.filter(key=inbox).delete()
+    ReadMarker.objects.filter(user=user, stream=inbox).delete()  # other markers say what was read: records
+    end_other_sessions(user, None)
+    user.email = ""
+    user.set_unusable_password()
+    user.is_active = False
+    user.save(update_fields=["email", "password", "is_active"])
