@@ -78,7 +78,7 @@ def make(folder: Path, *, keep: int = 0, label: str = "") -> Made:
     with tempfile.TemporaryDirectory(dir=folder, prefix=".backup-") as work:
         dump = Path(work) / DATABASE[vendor]
         (_copy_sqlite if vendor == "sqlite" else _pg_dump)(dump)
-        media = _media_files()
+        media = _media_files(skip=folder)
         manifest = {
             "format": FORMAT,
             "created": _now().isoformat(timespec="seconds"),
@@ -151,6 +151,7 @@ def restore(path: Path, *, folder: Path, backup_first: bool = True) -> tuple[dic
     and that first backup."""
     manifest = read_manifest(path)
     check_restorable(manifest)
+    folder.mkdir(parents=True, exist_ok=True)
     before = make(folder, label="-before-restore") if backup_first else None
     vendor = manifest["engine"]
     with tempfile.TemporaryDirectory(dir=folder, prefix=".restore-") as work, tarfile.open(path, "r:") as tar:
@@ -197,6 +198,7 @@ def _copy_sqlite(dump: Path) -> None:
 def _put_sqlite(dump: Path) -> None:
     """The backup's pages into the live file (its WAL and locks respected), not a copy
     over it, which a -wal file beside it would then corrupt."""
+    Path(_sqlite_path()).parent.mkdir(parents=True, exist_ok=True)  # a new machine's checkout has no var/
     source = sqlite3.connect(dump)
     target = sqlite3.connect(_sqlite_path(), timeout=30)
     try:
@@ -249,13 +251,16 @@ def _pg_restore(dump: Path) -> None:
 # -- the files ---------------------------------------------------------------------------
 
 
-def _media_files() -> list[tuple[str, int]]:
+def _media_files(*, skip: Path) -> list[tuple[str, int]]:
+    """Every file under MEDIA_ROOT, but none under `skip` (the backups' own folder, were
+    it put inside MEDIA_ROOT)."""
     root = Path(settings.MEDIA_ROOT)
     if not root.is_dir():
         return []
+    skip = skip.resolve()
     found = []
     for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.is_symlink():
+        if path.is_file() and not path.is_symlink() and not path.resolve().is_relative_to(skip):
             found.append((path.relative_to(root).as_posix(), path.stat().st_size))
     return found
 

@@ -97,3 +97,16 @@ def test_keep_deletes_all_but_the_newest(tmp_path, monkeypatch, settings):
     assert "0001_initial" in made["migrations"]["accounts"]
     with pytest.raises(CommandError, match="already exists"):
         call_command("backup", "--to", str(folder), stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_folder_inside_media_root_is_not_backed_up_into_itself(tmp_path, settings):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    (tmp_path / "media" / "attachments").mkdir(parents=True)
+    (tmp_path / "media" / "attachments" / "a.pdf").write_bytes(b"%PDF")
+    folder = tmp_path / "media" / "backups"
+    first = backup.make(folder)
+    second = backup.make(folder, label="-again")
+    assert first.manifest["media_files"] == second.manifest["media_files"] == 1
+    with tarfile.open(second.path) as tar:
+        assert [n for n in tar.getnames() if n.startswith("media/")] == ["media/attachments/a.pdf"]
