@@ -31,9 +31,20 @@ from meetings.models import AttendanceInterval, ChatMessage, OpenBallot
 from moderation.models import Flag
 from realtime.errors import Conflict
 from realtime.models import Event, ReadMarker
-from tests.accounts.test_personal_data import PASSWORD, member, with_a_life  # noqa: F401  (member: a fixture)
+from tests.accounts.test_personal_data import PASSWORD, with_a_life
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def member(people):
+    """A full member of branch A who can log in, with an address kept as typed (the
+    throttles' rows are lower-cased)."""
+    user = people["member"]
+    user.set_password(PASSWORD)
+    user.email, user.first_name = "Member@Example.org", "张党员"
+    user.save()
+    return user
 
 
 def close(client: Client, password: str = PASSWORD, understood: bool = True):
@@ -69,8 +80,6 @@ def test_an_administrators_account_is_closed_by_another(make_user):
 @pytest.mark.django_db(transaction=True)  # the mail thread reads what was committed
 def test_closing_deletes_what_was_kept_for_them_and_keeps_the_branchs_records(people, tree, member, settings):
     settings.SENDS_EMAIL = True
-    member.email = "Member@Example.org"  # kept as typed; the throttles' rows are lower-cased
-    member.save(update_fields=["email"])
     made = with_a_life(people, tree, member)
     TopicReadState.objects.create(user=member, topic=made["topic"], last_read_number=1)
     PasswordResetRequest.objects.create(email="member@example.org", at=made["notice"].created_at)
