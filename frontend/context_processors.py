@@ -97,9 +97,8 @@ def navigation(request) -> dict:
     citizen = None if authenticated else getattr(request, "citizen", None) or None
     bell = None
     branch_unread = None
-    looks = appearance.DEFAULT  # <html data-theme data-text-size> (accounts/appearance.py)
+    looks = appearance.for_request(request)  # <html data-theme data-text-size> (accounts/appearance.py)
     if authenticated:
-        looks = appearance.of(user)
         own = _own_announcement_streams(user)
         branch_unread = _branch_unread(user, own)
         from accounts import notifications

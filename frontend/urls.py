@@ -25,6 +25,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", views.AccountView.as_view(), name="account"),
     path("account/security/", views.security_log, name="security-log"),
+    path("text-size/", views.set_text_size, name="text-size"),
     path("notifications/", notification_views.notifications_page, name="notifications"),
     # 退订: the link in announcement e-mails (accounts/unsubscribe.py)
     path("mail/unsubscribe/<str:token>/", views.unsubscribe_announcements, name="unsubscribe"),

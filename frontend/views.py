@@ -347,6 +347,29 @@ def set_language(request):
     return response
 
 
+@require_POST
+def set_text_size(request):
+    """The header's 大字 button (accounts/appearance.py): kept on a member's account, like
+    the language, or in this browser's cookie for a visitor or citizen; then back to
+    the page it was pressed on."""
+    size = request.POST.get("text_size", "")
+    if size not in appearance.TextSize.values:
+        return render(request, "400.html", status=400)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = "/"
+    response = redirect(target)
+    if request.user.is_authenticated:
+        appearance.choose_text_size(request.user, size)
+    elif size:
+        response.set_cookie(appearance.TEXT_SIZE_COOKIE, size, max_age=appearance.TEXT_SIZE_COOKIE_AGE,
+                            samesite="Lax", secure=settings.SESSION_COOKIE_SECURE, httponly=True)
+    else:
+        response.delete_cookie(appearance.TEXT_SIZE_COOKIE, samesite="Lax")
+    return response
+
+
 def home(request):
     if request.user.is_authenticated:
         readable = readable_branches(request.user)

@@ -79,3 +79,18 @@ def test_larger_text_grows_everything_and_still_fits_a_phone(server, open_page):
     finally:
         choose(page, "标准")
     assert (size("html"), size(".button"), size("h1")) == standard
+
+
+def test_a_visitor_presses_large_text_in_the_header(server, open_page):
+    page = open_page(server, None, "/citizen/", viewport=PHONE)
+    button = page.locator(".text-switch button")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()
+    expect(page.locator("html")).to_have_attribute("data-text-size", "large")
+    assert page.url.endswith("/citizen/")  # back where it was pressed
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "19px"
+    page.goto("/login/")  # this browser keeps it
+    expect(page.locator(".text-switch button")).to_have_attribute("aria-pressed", "true")
+    page.locator(".text-switch button").click()
+    expect(page.locator("html")).not_to_have_attribute("data-text-size", "large")
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "16px"

@@ -133,3 +133,42 @@ def test_visitors_follow_their_device(people):
     MailSettings.objects.create(user=people["member"], theme="dark", text_size="larger")
     page = Client().get("/login/").content.decode()
     assert "data-theme" not in page and "data-text-size" not in page
+
+
+@pytest.mark.django_db
+def test_the_headers_large_text_button_for_a_visitor_keeps_it_in_this_browser(people):
+    client = Client()
+    page = client.get("/login/").content.decode()
+    assert re.search(r'value="large" class="link-button"\s+aria-pressed="false">大字</button>', page)
+    answer = client.post("/text-size/", {"text_size": "large", "next": "/citizen/"})
+    assert answer.status_code == 302 and answer["Location"] == "/citizen/"
+    assert client.cookies["bl_text_size"].value == "large" and client.cookies["bl_text_size"]["httponly"]
+    page = client.get("/citizen/").content.decode()
+    assert '<html lang="zh-hans" data-text-size="large">' in page and 'aria-pressed="true">大字' in page
+    client.post("/text-size/", {"text_size": "", "next": "/citizen/"})
+    assert "data-text-size" not in client.get("/citizen/").content.decode()
+
+    # Somewhere else after it: home instead. A size not offered, or a GET: refused, nothing kept.
+    away = client.post("/text-size/", {"text_size": "large", "next": "https://evil.example/"})
+    assert away["Location"] == "/"
+    other = Client()
+    assert other.post("/text-size/", {"text_size": "huge", "next": "/"}).status_code == 400
+    assert "bl_text_size" not in other.cookies
+    assert other.get("/text-size/").status_code == 405
+    client.cookies["bl_text_size"] = "huge"  # a forged cookie is ignored
+    assert "data-text-size" not in client.get("/citizen/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_headers_button_for_a_member_keeps_it_on_their_account(people):
+    member = people["member"]
+    MailSettings.objects.create(user=member, theme="dark")
+    client = Client()
+    client.force_login(member)
+    client.post("/text-size/", {"text_size": "large", "next": "/notifications/"})
+    kept = MailSettings.objects.get(user=member)
+    assert (kept.theme, kept.text_size) == ("dark", "large")  # the theme stays
+    assert "bl_text_size" not in client.cookies
+    other = Client()
+    other.force_login(member)
+    assert 'data-theme="dark" data-text-size="large"' in other.get("/notifications/").content.decode()
