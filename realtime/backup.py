@@ -78,26 +78,29 @@ def make(folder: Path, *, keep: int = 0, label: str = "") -> Made:
     with tempfile.TemporaryDirectory(dir=folder, prefix=".backup-") as work:
         dump = Path(work) / DATABASE[vendor]
         (_copy_sqlite if vendor == "sqlite" else _pg_dump)(dump)
-        media = _media_files(skip=folder)
-        manifest = {
-            "format": FORMAT,
-            "created": _now().isoformat(timespec="seconds"),
-            "engine": vendor,
-            "migrations": applied,
-            "database_bytes": dump.stat().st_size,
-            "media_files": len(media),
-            "media_bytes": sum(size for _rel, size in media),
-        }
         try:
             with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
-                _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
                 tar.add(dump, arcname=DATABASE[vendor], recursive=False)
-                root = Path(settings.MEDIA_ROOT)
-                for rel, _size in media:
+                root, files, size = Path(settings.MEDIA_ROOT), 0, 0
+                for rel, _size in _media_files(skip=folder):
                     try:
-                        tar.add(root / rel, arcname=MEDIA + rel, recursive=False)
+                        member = tar.gettarinfo(root / rel, arcname=MEDIA + rel)
+                        with open(root / rel, "rb") as content:
+                            tar.addfile(member, content)
                     except FileNotFoundError:
                         continue  # deleted since it was listed (an upload never attached, say)
+                    files, size = files + 1, size + member.size
+                manifest = {
+                    "format": FORMAT,
+                    "created": _now().isoformat(timespec="seconds"),
+                    "engine": vendor,
+                    "migrations": applied,
+                    "database_bytes": dump.stat().st_size,
+                    "media_files": files,
+                    "media_bytes": size,
+                }
+                # Last, with what was really written (read by name, wherever it is).
+                _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
             with open(partial, "rb") as written:
                 os.fsync(written.fileno())
             os.replace(partial, final)
@@ -125,9 +128,17 @@ def read_manifest(path: Path) -> dict:
             manifest = json.load(member) if member else None
     except (OSError, tarfile.TarError, KeyError, ValueError):
         manifest = None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("engine") not in DATABASE:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("engine") not in DATABASE \
+            or not _migrations_shape(manifest.get("migrations")):
         raise BackupError(f"{path} is not a Branchline backup (no manifest this version understands)")
     return manifest
+
+
+def _migrations_shape(migrations) -> bool:
+    """{app: [migration name, …]}, as `make` writes it."""
+    return isinstance(migrations, dict) and all(
+        isinstance(app, str) and isinstance(names, list) and all(isinstance(n, str) for n in names)
+        for app, names in migrations.items())
 
 
 def check_restorable(manifest: dict) -> None:

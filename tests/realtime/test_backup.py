@@ -47,6 +47,7 @@ def restore(path: Path, tmp_path: Path) -> str:
     ("not a tar", None, "is not a Branchline backup"),
     ("no manifest", {}, "is not a Branchline backup"),
     ("another format", {"format": 2}, "is not a Branchline backup"),
+    ("migrations of another shape", {"migrations": ["accounts.0001_initial"]}, "is not a Branchline backup"),
     ("another engine", {"engine": "postgresql" if connection.vendor == "sqlite" else "sqlite"}, "of the same shape"),
     ("a newer Branchline", {"migrations": {"accounts": ["0001_initial", "9999_from_the_future"]}},
      "made by a newer Branchline (migrations this code does not have: accounts.9999_from_the_future)"),
