@@ -1,10 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from . import members, security
+from . import closure, members, security
 from .models import Branch, Citizen, Membership, Passkey, SecurityRecord, TwoFactor
 
 # Memberships changed here reach open pages as the members page's changes do: the
@@ -136,7 +137,26 @@ admin.site.unregister(get_user_model())
 @admin.register(get_user_model())
 class UserAdmin(auth_admin.UserAdmin):
     """Django's, telling the person (accounts/security.py) when an administrator sets a
-    new password for them or changes their e-mail address."""
+    new password for them or changes their e-mail address; and closing accounts
+    (注销账号, accounts/closure.py) as an action on the list."""
+
+    actions = ["close_accounts"]
+
+    @admin.action(description=_("Close the selected accounts (注销)"))
+    def close_accounts(self, request, queryset):
+        closed, refused = 0, []
+        for user in queryset.filter(is_active=True):
+            why = closure.refusal(user, by=request.user)
+            if why:
+                refused.append(f"{user.get_username()}: {why}")
+                continue
+            closure.close_account(user, by=request.user)
+            closed += 1
+        if closed:
+            self.message_user(request, ngettext("%(count)d account closed.", "%(count)d accounts closed.", closed)
+                              % {"count": closed}, messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
 
     def save_model(self, request, obj, form, change):
         before = form.initial.get("email") or ""

@@ -1,4 +1,6 @@
-"""注销账号: a person closes their own account, from 我的账号, after their password.
+"""注销账号: a person closes their own account, from 我的账号, after their password; or an
+administrator closes one in the admin (an action on the users' list), on a request
+made to the branch on paper, say.
 
 Only once they belong to no branch: while they are a member, the branch's secretary
 takes them off the members first (a transfer out, 转出), since the branch's rolls are
@@ -45,29 +47,31 @@ from .models import (
 from .streams import inbox_stream
 
 
-def refusal(user) -> str | None:
-    """Why `user` may not close their account now, or None."""
+def refusal(user, *, by=None) -> str | None:
+    """Why `user`'s account may not be closed now (by themselves, or by the
+    administrator `by`), or None."""
     branches = list(Membership.objects.filter(user=user).order_by("branch_id")
                     .values_list("branch__name", flat=True).distinct())
     if branches:
         return _("You are still a member of %(branches)s. Ask the branch secretary to take you off its members "
-                 "(a transfer out) first; then you can close your account here.") % {"branches": "、".join(branches)}
-    if user.is_staff or user.is_superuser:
+                 "(a transfer out) first; then the account can be closed.") % {"branches": "、".join(branches)}
+    if (user.is_staff or user.is_superuser) and (by is None or by.pk == user.pk):
         return _("An administrator's account is closed by another administrator, in the admin.")
     return None
 
 
 @transaction.atomic
-def close_account(user, *, request=None) -> None:
-    """Close `user`'s account (the module's docstring says what goes and what stays)."""
+def close_account(user, *, request=None, by=None) -> None:
+    """Close `user`'s account (the module's docstring says what goes and what stays);
+    `by`: the administrator who did, when it was not its owner."""
     from announcements.models import DigestSent
     from forum.models import TopicReadState
 
-    refused = refusal(user)
+    refused = refusal(user, by=by)
     if refused:
         raise Conflict(refused)
     # Told first, while the account still has its address; the mail goes after commit.
-    security.notify(user, security.ACCOUNT_CLOSED, request=request)
+    security.notify(user, security.ACCOUNT_CLOSED, request=request, by="admin" if by is not None else None)
     address = user.email
     for model in (Draft, LoginSession, MailSettings, NotificationMail, Passkey, SecurityRecord, TwoFactor,
                   DigestSent, TopicReadState):

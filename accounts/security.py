@@ -147,8 +147,10 @@ def text(kind: str, data: dict) -> tuple[str, str]:
     if kind == DATA_EXPORTED:
         return _("A copy of your data was downloaded from My account."), change_password
     if kind == ACCOUNT_CLOSED:
-        return (_("Your account was closed on My account: it can no longer log in, and what it kept for you "
-                  "alone was deleted."),
+        return ((_("An administrator closed your account: it can no longer log in, and what it kept for you "
+                   "alone was deleted.") if data.get("by") == "admin"
+                 else _("Your account was closed on My account: it can no longer log in, and what it kept for "
+                        "you alone was deleted.")),
                 _("If it was not you, tell your branch secretary or an administrator at once."))
     if kind == LOCKED:
         return (_("After too many wrong passwords or codes, logging in to your account is stopped for %(minutes)d "

@@ -132,3 +132,22 @@ def test_the_notice_text_exists_in_both_languages():
         with translation.override(code):
             what, advice = security.text(security.ACCOUNT_CLOSED, {})
         assert word in what and advice
+
+
+def test_an_administrator_closes_accounts_in_the_admin(people, make_user):
+    boss = make_user("boss", is_staff=True, is_superuser=True)
+    left = make_user("left")  # in no branch any more
+    other_admin = make_user("other_admin", is_staff=True)
+    Draft.objects.create(user=left, place="reply:1", fields={"body": "草稿"})
+    admin = Client()
+    admin.force_login(boss)
+    ids = [people["member"].pk, left.pk, other_admin.pk, boss.pk]
+    answer = admin.post("/admin/auth/user/", {"action": "close_accounts", "_selected_action": ids}, follow=True)
+    page = answer.content.decode()
+    assert "2 个账号已注销。" in page
+    assert "Member: 您仍是第一党支部的成员" in page and "Boss: 管理员的账号须由另一位管理员" in page  # capfirst
+    users = {u.username: u for u in get_user_model().objects.filter(pk__in=ids)}
+    assert not users["left"].is_active and not users["other_admin"].is_active
+    assert users["member"].is_active and users["boss"].is_active
+    assert not Draft.objects.filter(user=left).exists()
+    assert security.text(security.ACCOUNT_CLOSED, {"by": "admin"})[0].startswith("管理员注销了您的账号")
