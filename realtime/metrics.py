@@ -9,7 +9,8 @@ appended, the frames a fan-out wrote, a write batch committed, a periodic job); 
 writes waiting for their batch) is read from the hub and the batcher when scraped, so
 it costs nothing in between. The fan-out counts its frames once per event, not once
 per socket. The process's own CPU, memory and open files come from prometheus_client's
-process collector.
+process collector. The newest backup's time and size are read from BACKUP_DIR on
+this machine.
 
 Who may read it: with METRICS_TOKEN set, a request carrying `Authorization: Bearer
 <token>`; without it, requests from the machine itself (127.0.0.1 or ::1) only, and
@@ -107,6 +108,24 @@ class _LiveState:
                                 "Bytes waiting in the server for sockets that are slow to read", value=buffered)
         waiting = sum(batcher.waiting() for batcher in list(_batchers.values()))
         yield GaugeMetricFamily("branchline_writes_waiting", "Write ops waiting for their batch", value=waiting)
+        # The newest backup in this machine's BACKUP_DIR (realtime/backup.py): to alert
+        # when the nightly one stops coming. 0 when there is none.
+        newest = _newest_backup()
+        yield GaugeMetricFamily("branchline_backup_newest_timestamp_seconds",
+                                "When the newest backup in BACKUP_DIR was written (Unix time; 0: none)",
+                                value=newest.stat().st_mtime if newest else 0)
+        yield GaugeMetricFamily("branchline_backup_newest_bytes", "Size of the newest backup in BACKUP_DIR",
+                                value=newest.stat().st_size if newest else 0)
+
+
+def _newest_backup():
+    from .backup import backups_in
+
+    try:
+        found = backups_in(settings.BACKUP_DIR)
+    except OSError:
+        return None
+    return found[-1] if found else None
 
 
 REGISTRY.register(_LiveState())

@@ -5,6 +5,7 @@ and gauges read from the hub when scraped (connections by kind, subscriptions)."
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -83,3 +84,17 @@ async def test_periodic_jobs_are_counted(connect, people):
     label = f'job="{job.name}",outcome="ok"'
     assert value(after, "branchline_periodic_job_runs_total", label) == value(
         before, "branchline_periodic_job_runs_total", label) + 1
+
+
+def test_the_newest_backup_is_shown(settings, tmp_path):
+    settings.BACKUP_DIR = tmp_path / "backups"
+    assert value(scrape(), "branchline_backup_newest_timestamp_seconds") == 0  # no folder yet
+    settings.BACKUP_DIR.mkdir()
+    for name, mtime in (("branchline-20261205-030000.tar", 1_765_000_000), ("branchline-20261206-030000.tar",
+                                                                            1_765_086_400)):
+        (settings.BACKUP_DIR / name).write_bytes(b"x" * 1000)
+        os.utime(settings.BACKUP_DIR / name, (mtime, mtime))
+    (settings.BACKUP_DIR / ".branchline-20261207-030000.tar.partial").write_bytes(b"x")  # one being written
+    text = scrape()
+    assert value(text, "branchline_backup_newest_timestamp_seconds") == 1_765_086_400
+    assert value(text, "branchline_backup_newest_bytes") == 1000
