@@ -94,3 +94,15 @@ def test_a_visitor_presses_large_text_in_the_header(server, open_page):
     page.locator(".text-switch button").click()
     expect(page.locator("html")).not_to_have_attribute("data-text-size", "large")
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "16px"
+
+
+def test_paper_is_light_whatever_the_screens_theme(server, open_page):
+    page = open_page(server, "shuji2", "/account/", color_scheme="dark")
+    try:
+        choose(page, "深色")
+        assert background(page) == DARK_BG
+        page.emulate_media(media="print")
+        assert page.evaluate("getComputedStyle(document.querySelector('.muted')).color") == "rgb(92, 102, 112)"
+    finally:
+        page.emulate_media(media="screen")
+        choose(page, "跟随设备")
