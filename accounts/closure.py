@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from realtime.errors import Conflict
 from realtime.models import Event, ReadMarker, Stream
@@ -54,7 +55,8 @@ def refusal(user, *, by=None) -> str | None:
                     .values_list("branch__name", flat=True).distinct())
     if branches:
         return _("You are still a member of %(branches)s. Ask the branch secretary to take you off its members "
-                 "(a transfer out) first; then the account can be closed.") % {"branches": "、".join(branches)}
+                 "(a transfer out) first; then the account can be closed.") % {
+                     "branches": pgettext("list separator", ", ").join(branches)}
     if (user.is_staff or user.is_superuser) and (by is None or by.pk == user.pk):
         return _("An administrator's account is closed by another administrator, in the admin.")
     return None
