@@ -9,6 +9,19 @@ from accounts.identity import identity_for_user
 from accounts.models import Branch, Membership
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Mail a test queued goes before the test ends (accounts/outbox.py): the mail thread
+    must not read a database the next test is flushing (a TRUNCATE waiting on its read
+    deadlocked once on PostgreSQL), nor one the test's teardown has closed to it."""
+    try:
+        return (yield)
+    finally:
+        from accounts import outbox
+
+        outbox.wait_idle()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The default PBKDF2 cost is ~0.3 s a user on this machine; tests make many users.
