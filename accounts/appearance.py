@@ -45,5 +45,8 @@ def choose(user, *, theme: str, text_size: str) -> bool:
 
 
 def choose_text_size(user, text_size: str) -> bool:
-    """The header's button, for a member: their theme stays as it is."""
-    return choose(user, theme=of(user)["theme"], text_size=text_size)
+    """The header's button, for a member: the size alone (their theme is not touched)."""
+    if text_size not in TextSize.values:
+        return False
+    MailSettings.objects.update_or_create(user=user, defaults={"text_size": text_size})
+    return True

@@ -355,11 +355,7 @@ def set_text_size(request):
     size = request.POST.get("text_size", "")
     if size not in appearance.TextSize.values:
         return render(request, "400.html", status=400)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        target = "/"
-    response = redirect(target)
+    response = redirect(_safe_next(request, "/"))
     if request.user.is_authenticated:
         appearance.choose_text_size(request.user, size)
     elif size:

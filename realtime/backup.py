@@ -219,12 +219,18 @@ def _put_sqlite(dump: Path) -> None:
         source.close()
 
 
-def _pg_args(tool: str) -> tuple[list[str], dict[str, str]]:
+def _pg_tool(tool: str) -> str:
     found = shutil.which(tool)
     if not found:
         raise BackupError(f"{tool} is not installed (Debian: apt-get install postgresql-client)")
+    return found
+
+
+def _pg_args(tool: str) -> tuple[list[str], dict[str, str]]:
+    """`tool` with the configured database's connection options (the password through
+    the environment, never the command line)."""
     s = connection.settings_dict
-    args = [found, "--no-password"]
+    args = [_pg_tool(tool), "--no-password"]
     for flag, key in (("--host", "HOST"), ("--port", "PORT"), ("--username", "USER")):
         if s.get(key):
             args += [flag, str(s[key])]
@@ -250,9 +256,9 @@ def _pg_restore(dump: Path) -> None:
     """Into the configured database, all or nothing: its schema emptied (tables a later
     migration made too, which `migrate` then makes again) and the backup's put back,
     in one transaction."""
-    script = dump.with_suffix(".sql")
-    args, env = _pg_args("pg_restore")
-    _run([*args[:1], "--no-owner", "--no-privileges", "--file", str(script), str(dump)], env)
+    script = dump.with_suffix(".sql")  # pg_restore only turns the dump into SQL: no connection
+    _run([_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--file", str(script), str(dump)],
+         dict(os.environ))
     args, env = _pg_args("psql")
     _run([*args, "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1",
           "--command", "DROP SCHEMA public CASCADE", "--command", "CREATE SCHEMA public",

@@ -110,22 +110,24 @@ class _LiveState:
         yield GaugeMetricFamily("branchline_writes_waiting", "Write ops waiting for their batch", value=waiting)
         # The newest backup in this machine's BACKUP_DIR (realtime/backup.py): to alert
         # when the nightly one stops coming. 0 when there is none.
-        newest = _newest_backup()
+        written, size = _newest_backup()
         yield GaugeMetricFamily("branchline_backup_newest_timestamp_seconds",
                                 "When the newest backup in BACKUP_DIR was written (Unix time; 0: none)",
-                                value=newest.stat().st_mtime if newest else 0)
+                                value=written)
         yield GaugeMetricFamily("branchline_backup_newest_bytes", "Size of the newest backup in BACKUP_DIR",
-                                value=newest.stat().st_size if newest else 0)
+                                value=size)
 
 
-def _newest_backup():
+def _newest_backup() -> tuple[float, int]:
+    """(mtime, bytes) of the newest backup in BACKUP_DIR, (0, 0) for none."""
     from .backup import backups_in
 
     try:
         found = backups_in(settings.BACKUP_DIR)
-    except OSError:
-        return None
-    return found[-1] if found else None
+        stat = found[-1].stat() if found else None
+    except OSError:  # the folder unreadable, or that backup rotated away meanwhile
+        return 0, 0
+    return (stat.st_mtime, stat.st_size) if stat else (0, 0)
 
 
 REGISTRY.register(_LiveState())
