@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from realtime.frames import iso
 
@@ -242,10 +243,12 @@ class LeaveRequest(models.Model):
     """请假: approved leave marks the member excused; it does NOT reduce 应到."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
-        APPROVED = "approved", _("approved")
-        DECLINED = "declined", _("declined")
-        WITHDRAWN = "withdrawn", _("withdrawn")
+        # In their own context: "pending" and "approved" are also a post's review states
+        # (待审核, 已通过), where a leave request is 待审批, 已批准.
+        PENDING = "pending", pgettext_lazy("leave request", "pending")
+        APPROVED = "approved", pgettext_lazy("leave request", "approved")
+        DECLINED = "declined", pgettext_lazy("leave request", "declined")
+        WITHDRAWN = "withdrawn", pgettext_lazy("leave request", "withdrawn")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="leave_requests")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
