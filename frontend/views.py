@@ -54,6 +54,7 @@ from accounts.selectors import (
     can_read_branch,
     secretary_reach,
 )
+from accounts.streams import inbox_stream
 from accounts.throttle import is_throttled
 from accounts.throttle import refusal_text as throttle_refusal
 from announcements import attachments as attachment_rules
@@ -61,10 +62,12 @@ from announcements import scheduling as announcement_scheduling
 from announcements import selectors as announcement_selectors
 from announcements.actions import BODY_MAX, TITLE_MAX, read_announcements, remind_unread, stream_for
 from forum import selectors as forum_selectors
+from moderation.actions import queue_stream
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from realtime.models import Stream
 from server.spreadsheets import csv_download
 
-from . import login_steps, passkey_views, two_factor_views
+from . import login_steps, overview, passkey_views, two_factor_views
 from .context_processors import readable_branches
 from .forum_text import preview_strings
 from .forum_views import branch_sections, member_branch
@@ -370,7 +373,7 @@ def home(request):
     if request.user.is_authenticated:
         readable = readable_branches(request.user)
         if readable:
-            return redirect("announcements", branch_id=readable[0].pk)
+            return redirect("branch-overview", branch_id=readable[0].pk)
     # Visitors (citizens among them) find the boards they may read, and where they may write.
     return render(request, "frontend/home.html", {"public_boards": forum_selectors.public_boards()})
 
@@ -710,6 +713,28 @@ def announcement_search(request, branch_id: int):
         "limit": announcement_selectors.SEARCH_LIMIT,
         "everywhere": everywhere,
     })
+
+
+@login_required
+def branch_overview(request, branch_id: int):
+    """支部概况 (frontend/overview.py): complete without JavaScript; overview.js asks for
+    the body again (`?fragment=body`) when an event it follows may change it."""
+    branch, identity = member_branch(request, branch_id)
+    context = {"branch": branch, **overview.overview(identity, branch)}
+    if request.GET.get("fragment") == "body":
+        return render(request, "frontend/_overview_body.html", context)
+    streams = [inbox_stream(identity.user_id), stream_for(branch.pk)]
+    if context["moderates"]:
+        streams.append(queue_stream(branch.pk))
+    if context["manages"]:
+        streams += [announcement_scheduling.stream_for(branch.pk), f"receipts:{branch.pk}"]
+    heads = dict(Stream.objects.filter(key__in=streams).values_list("key", "last_seq"))
+    config = {
+        "fragment_url": f"{reverse('branch-overview', args=[branch.pk])}?fragment=body",
+        "streams": [{"stream": key, "since": heads.get(key, 0)} for key in streams],
+    }
+    return render(request, "frontend/overview.html", {
+        **branch_sections(identity, branch, "overview"), **context, "page_config": config})
 
 
 @login_required

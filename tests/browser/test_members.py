@@ -56,7 +56,7 @@ def test_a_secretary_gives_a_link_and_the_member_sets_a_new_password(own_server,
     expect(page.locator("#login-error")).to_be_visible()  # the old password no longer works
     page.fill("#id_password", "dangyuan-new-2026")
     page.click("#login-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/branches/\d+/announcements/"))
+    page.wait_for_url(re.compile(r"/branches/\d+/$"))
 
     # The phone that was logged in is logged out.
     member_phone.reload()
@@ -117,8 +117,8 @@ def test_a_secretary_adds_a_new_member_who_sets_a_password_and_comes_in(own_serv
     page.fill("#id_username", "xiaoli")
     page.fill("#id_password", "xiaoli-pass-2026")
     page.click("#login-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/branches/\d+/announcements/"))
-    expect(page.locator("#announcement-list .announcement").first).to_be_visible()
+    page.wait_for_url(re.compile(r"/branches/\d+/$"))  # her branch's overview
+    expect(page.locator(".overview-announcements li a").first).to_be_visible()
 
     # Taken off again: her open page is told at once, and the branch is gone from her view.
     expect(page.locator("#conn-status")).to_have_attribute("data-status", "online")

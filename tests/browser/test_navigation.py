@@ -36,5 +36,5 @@ def test_navigation_lists_the_branches_a_member_reads(server, open_page):
     committee_tab = re.compile(r"^城东街道党委( \d+ 条未读)?$")
     expect(nav.get_by_role("link")).to_have_text([committee_tab, "第一党支部", "第二党支部", "第一党小组"])
     nav.get_by_role("link", name="第二党支部").click()
-    expect(committee.locator("h1")).to_contain_text("通知公告")
-    expect(committee.locator(".announcement-title", has_text="第二党支部志愿服务报名")).to_have_count(1)
+    expect(committee.locator("h1")).to_contain_text("概况")  # the branch's front page
+    expect(committee.locator(".overview-announcements a", has_text="第二党支部志愿服务报名")).to_have_count(1)

@@ -1,0 +1,76 @@
+// 支部概况: the branch's front page. The server renders it; this follows the streams
+// whose events may change what it shows (the reader's inbox, the branch's
+// announcements, and for those who run the branch its review queue, its scheduled
+// announcements and its read receipts) and asks the server for the body again.
+import { connection, describeError, readJSON } from "./realtime.js";
+
+const config = readJSON("overview-config");
+const rt = readJSON("bl-realtime-strings");
+const conn = connection();
+const body = document.getElementById("overview");
+const pageError = document.getElementById("page-error");
+// Inbox events that change the page: meetings, leave, discussions, and reads made on
+// another page or device (the unread count).
+const INBOX_TYPES = /^(meeting\.|leave\.|discussion\.|announcements\.read$)/;
+// A minute: meetings start and end, discussions open and close, without an event to
+// the reader's inbox; asked only while the page is shown.
+const EVERY_MS = 60_000;
+
+let timer = null;
+let running = false;
+let again = false;
+
+async function refresh() {
+  if (running) {
+    again = true;
+    return;
+  }
+  running = true;
+  try {
+    const response = await fetch(config.fragment_url, { credentials: "same-origin" });
+    if (response.ok) {
+      body.innerHTML = await response.text();
+      body.dataset.refreshed = String(Date.now());
+    }
+  } catch {
+    // Offline: the reconnect refreshes it.
+  } finally {
+    running = false;
+    if (again) {
+      again = false;
+      soon();
+    }
+  }
+}
+
+// Events come in bursts (a read receipt per member); one fetch answers a burst.
+function soon() {
+  clearTimeout(timer);
+  timer = setTimeout(refresh, 300);
+}
+
+for (const { stream, since } of config.streams) {
+  const inbox = stream.startsWith("inbox:");
+  const onEvent = (frame) => {
+    if (!inbox || INBOX_TYPES.test(String(frame.type))) soon();
+  };
+  // Refused or dropped (the reader left the branch, or lost a role): said on the page.
+  const error = (refusal) => {
+    pageError.textContent = describeError(refusal, rt);
+    pageError.hidden = false;
+  };
+  conn.subscribe(stream, { event: onEvent, ephemeral: soon, error }, { since, here: false });
+}
+
+let wasOffline = false;
+conn.onStatus((status) => {
+  if (status === "online" && wasOffline) soon();
+  if (status !== "online") wasOffline = true;
+});
+
+setInterval(() => {
+  if (document.visibilityState === "visible") refresh();
+}, EVERY_MS);
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") soon();
+});

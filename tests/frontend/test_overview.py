@@ -1,0 +1,161 @@
+"""支部概况: the branch's front page, for members and for those who run the branch."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.actions import create_citizen
+from accounts.identity import identity_for_citizen
+from announcements.actions import post_announcement, read_announcements
+from announcements.scheduling import schedule_announcement
+from forum.actions import create_topic
+from forum.discussions import open_discussion
+from forum.models import Board
+from frontend import overview
+from meetings import actions as meeting_actions
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(client, user, branch, **params):
+    client.force_login(user)
+    return client.get(reverse("branch-overview", args=[branch.pk]), params)
+
+
+def _meeting(identities, people, branch, *, kind="general", title="支部党员大会", starts_at=None):
+    starts = starts_at or timezone.now() + timedelta(days=2)
+    return meeting_actions.schedule_meeting(
+        identity=identities["secretary"], branch_id=branch.pk, kind=kind, title=title, starts_at=starts,
+        ends_at=starts + timedelta(hours=2), chair_id=people["secretary"].pk, minute_taker_id=people["member"].pk,
+        agenda=["学习"])
+
+
+@pytest.fixture
+def branch_life(tree, people, identities):
+    """A branch with a meeting the member asked leave for, two announcements (one
+    read), a discussion open on its board, a citizen's post waiting for review and an
+    announcement due to go out later."""
+    a = tree["a"]
+    meeting = _meeting(identities, people, a, title="十二月支部党员大会")
+    leave = meeting_actions.request_leave(identity=identities["member"], meeting_id=meeting.pk, reason="出差")
+    first = post_announcement(identity=identities["secretary"], branch_id=a.pk, title="学习材料已上传", body="请阅读。")
+    post_announcement(identity=identities["secretary"], branch_id=a.pk, title="志愿服务报名", body="周六上午。")
+    read_announcements(identity=identities["member"], branch_id=a.pk, announcement_ids=[first.pk])
+    board = Board.objects.create(branch=a, name="支部交流")
+    discussion = open_discussion(identity=identities["secretary"], board=board, title="如何做好社区服务",
+                                 prompt="请谈谈看法。", opens_at=None, closes_at=timezone.now() + timedelta(days=3))
+    public = Board.objects.create(branch=a, name="群众之声", visibility="public", citizens_may_post=True)
+    citizen, _token = create_citizen(display_name="王阿姨")
+    create_topic(identity=identity_for_citizen(citizen), board=public, title="路灯坏了", body="三号楼前的路灯不亮。")
+    due = timezone.localtime(timezone.now() + timedelta(days=1), a.zone).strftime("%Y-%m-%dT%H:%M")
+    schedule_announcement(identity=identities["secretary"], branch_id=a.pk, title="元旦慰问安排", body="见附件。",
+                          publish_at=due)
+    return {"meeting": meeting, "leave": leave, "discussion": discussion}
+
+
+def test_a_member_sees_the_next_meeting_with_their_leave_the_news_and_open_discussions(client, tree, people,
+                                                                                          branch_life):
+    html = _page(client, people["member"], tree["a"]).content.decode()
+    assert "十二月支部党员大会" in html
+    assert "我的请假：" in html and "待审批" in html
+    assert "学习材料已上传" in html and "志愿服务报名" in html
+    assert 'id="overview-unread"' in html and "1 条未读" in html  # the other one was read
+    assert "如何做好社区服务" in html
+    # What waits on the branch's secretaries is theirs alone.
+    assert "等您处理" not in html and "元旦慰问安排" not in html and "王阿姨" not in html
+    assert 'id="rhythm-table"' not in html and "已读 " not in html
+
+
+def test_the_secretary_sees_what_waits_on_them(client, tree, people, branch_life):
+    html = _page(client, people["secretary"], tree["a"]).content.decode()
+    assert "等您处理" in html
+    assert "1 条请假待审批" in html
+    leave_link = reverse("meetings:meeting", args=[branch_life["meeting"].pk]) + "#leave-panel"
+    assert leave_link in html and "Member · 十二月支部党员大会" in html
+    assert "1 条帖子待审核" in html and reverse("review-queue", args=[tree["a"].pk]) in html
+    assert "1 条公告待发布" in html and "元旦慰问安排" in html
+    assert "已读 1/" in html and "已读 0/" in html  # each announcement's readers
+    assert 'id="rhythm-table"' in html
+    assert "3 名正式党员，1 名预备党员" in html
+
+
+def test_deciding_the_leave_takes_it_off_the_list(client, tree, people, identities, branch_life):
+    meeting_actions.decide_leave(identity=identities["secretary"], leave_id=branch_life["leave"].pk, approve=True)
+    html = _page(client, people["secretary"], tree["a"]).content.decode()
+    assert "请假待审批" not in html
+    member_html = _page(client, people["member"], tree["a"]).content.decode()
+    assert "我的请假：" in member_html and "已批准" in member_html
+
+
+def test_a_moderator_sees_the_review_queue_but_not_the_secretarys_work(client, tree, people, branch_life):
+    html = _page(client, people["moderator"], tree["a"]).content.decode()
+    assert "1 条帖子待审核" in html
+    assert "请假待审批" not in html and "元旦慰问安排" not in html and 'id="rhythm-table"' not in html
+
+
+def test_nothing_waiting_is_said_so(client, tree, people):
+    html = _page(client, people["secretary"], tree["a"]).content.decode()
+    assert "没有等您处理的事项" in html
+    assert "暂无已安排的会议" in html and "暂无通知公告" in html
+
+
+def test_the_page_is_for_those_who_read_the_branch(client, tree, people):
+    for name in ("other_secretary", "outsider"):
+        assert _page(client, people[name], tree["a"]).status_code == 404, name
+    # A secretary of the branch above reads it, and runs it.
+    html = _page(client, people["committee_secretary"], tree["a"]).content.decode()
+    assert "等您处理" in html
+    client.logout()
+    response = client.get(reverse("branch-overview", args=[tree["a"].pk]))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    client.force_login(people["member"])
+    assert client.get(reverse("branch-overview", args=[999_999])).status_code == 404
+
+
+def test_home_leads_a_member_to_their_first_branchs_overview(client, tree, people):
+    client.force_login(people["member"])
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("branch-overview", args=[tree["a"].pk])
+
+
+def test_the_fragment_is_the_body_alone_with_its_follow_list_on_the_page(client, tree, people, branch_life):
+    fragment = _page(client, people["secretary"], tree["a"], fragment="body").content.decode()
+    assert "十二月支部党员大会" in fragment and "<html" not in fragment
+    html = _page(client, people["secretary"], tree["a"]).content.decode()
+    a = tree["a"].pk
+    for stream in (f"inbox:{people['secretary'].pk}", f"announcements:{a}", f"modqueue:{a}", f"scheduled:{a}",
+                   f"receipts:{a}"):
+        assert f'"stream": "{stream}"' in html, stream
+    member_html = _page(client, people["member"], tree["a"]).content.decode()
+    assert f"modqueue:{a}" not in member_html and f"receipts:{a}" not in member_html
+
+
+def test_the_quarters_meetings_against_the_usual_rhythm(tree, people, identities):
+    a = tree["a"]
+    held = _meeting(identities, people, a, starts_at=timezone.now() + timedelta(minutes=5))
+    for step in (meeting_actions.open_meeting, meeting_actions.start_meeting, meeting_actions.end_meeting):
+        step(identity=identities["secretary"], meeting_id=held.pk)
+    _meeting(identities, people, a, kind="committee", title="支委会", starts_at=held.starts_at + timedelta(hours=3))
+    rows = {row["kind"]: row for row in overview.overview(identities["secretary"], a, now=held.starts_at)["rhythm"]}
+    assert (rows["general"]["held"], rows["general"]["planned"], rows["general"]["short"]) == (1, 0, False)
+    assert (rows["committee"]["held"], rows["committee"]["planned"], rows["committee"]["usual"]) == (0, 1, 3)
+    assert rows["committee"]["short"] and rows["lecture"]["short"]
+    assert "group" not in rows  # group meetings are the groups' own
+    group_rows = overview.overview(identities["committee_secretary"], tree["a1"], now=held.starts_at)["rhythm"]
+    assert [(r["kind"], r["usual"]) for r in group_rows] == [("group", 3)]
+
+
+def test_the_quarter_begins_on_the_branchs_clock(tree):
+    branch = tree["a"]  # Asia/Shanghai
+    # 17:00 UTC on 31 December is already 1 January there.
+    start = overview.quarter_start(datetime(2026, 12, 31, 17, 0, tzinfo=dt_timezone.utc), branch)
+    assert (start.year, start.month, start.day, start.hour) == (2027, 1, 1, 0)
+    assert start.utcoffset() == timedelta(hours=8)
+    start = overview.quarter_start(datetime(2026, 12, 31, 15, 0, tzinfo=dt_timezone.utc), branch)
+    assert (start.year, start.month) == (2026, 10)
