@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.identity import Identity
 from accounts.models import Branch, Membership
-from accounts.selectors import can_manage_branch, can_moderate_branch
+from accounts.selectors import branches_below, can_manage_branch, can_moderate_branch
 from announcements import scheduling as announcement_scheduling
 from announcements import selectors as announcement_selectors
 from forum import selectors as forum_selectors
@@ -29,6 +29,7 @@ from meetings.models import LeaveRequest, Meeting
 
 from .selectors import review_counts
 
+RUNNING_OR_SCHEDULED = (Meeting.Status.SCHEDULED, Meeting.Status.OPEN, Meeting.Status.LIVE)
 UPCOMING_SHOWN = 3
 UPCOMING_DAYS = 60
 ANNOUNCEMENTS_SHOWN = 3
@@ -55,8 +56,8 @@ def _meetings(identity: Identity, branch: Branch, now: datetime) -> dict:
     """Running now, and the next few scheduled, with the reader's place on each roll."""
     running_states = (Meeting.Status.OPEN, Meeting.Status.LIVE)
     rows = list(
-        Meeting.objects.filter(branch=branch, status__in=(*running_states, Meeting.Status.SCHEDULED),
-                               ends_at__gte=now - timedelta(hours=12), starts_at__lt=now + timedelta(days=UPCOMING_DAYS))
+        Meeting.objects.filter(branch=branch, status__in=RUNNING_OR_SCHEDULED, ends_at__gte=now - timedelta(hours=12),
+                               starts_at__lt=now + timedelta(days=UPCOMING_DAYS))
         .select_related("branch", "chair").order_by("starts_at", "id")
     )
     running = [m for m in rows if m.status in running_states]
@@ -87,7 +88,8 @@ def _discussions(identity: Identity, branch: Branch, now: datetime) -> list[Disc
     topics = forum_selectors.shown_topics(identity, Topic.objects.filter(board__branch=branch, deleted_at__isnull=True),
                                           branch.pk)
     rows = (Discussion.objects.filter(topic__in=topics)
-            .filter(status__in=(Discussion.Status.OPEN, Discussion.Status.SCHEDULED), opens_at__lt=now + timedelta(days=7))
+            .filter(status__in=(Discussion.Status.OPEN, Discussion.Status.SCHEDULED),
+                    opens_at__lt=now + timedelta(days=7))
             .select_related("topic__board").order_by("closes_at", "id"))
     readable: dict[int, bool] = {}
     shown = []
@@ -102,29 +104,44 @@ def _discussions(identity: Identity, branch: Branch, now: datetime) -> list[Disc
     return shown
 
 
+def _undecided_leave():
+    """请假 still to decide: asked for meetings not yet begun."""
+    return LeaveRequest.objects.filter(status=LeaveRequest.Status.PENDING, meeting__started_at__isnull=True,
+                                       meeting__status__in=(Meeting.Status.SCHEDULED, Meeting.Status.OPEN))
+
+
 def _waiting_leave(branch: Branch) -> tuple[list[LeaveRequest], int]:
-    """请假 the branch's secretaries have yet to decide, for meetings not yet begun."""
-    qs = (LeaveRequest.objects.filter(meeting__branch=branch, status=LeaveRequest.Status.PENDING,
-                                      meeting__status__in=(Meeting.Status.SCHEDULED, Meeting.Status.OPEN),
-                                      meeting__started_at__isnull=True)
-          .select_related("user", "meeting").order_by("meeting__starts_at", "submitted_at", "id"))
+    """The branch's leave its secretaries have yet to decide, the soonest meeting first."""
+    qs = (_undecided_leave().filter(meeting__branch=branch).select_related("user", "meeting")
+          .order_by("meeting__starts_at", "submitted_at", "id"))
     return list(qs[:LEAVE_SHOWN]), qs.count()
 
 
-def _rhythm(branch: Branch, now: datetime) -> list[dict]:
-    """This quarter's meetings held (ended) and still scheduled, by kind, beside the usual number."""
+def _quarter_counts(branches: list[Branch], now: datetime) -> dict[int, tuple[dict, dict]]:
+    """For each branch, this quarter's meetings on its own clock by kind: (held, still to
+    come). Held is ended; to come is scheduled or running. One query for all of them."""
+    bounds = {}
+    for b in branches:
+        start = quarter_start(now, b)
+        bounds[b.pk] = (start, (start + timedelta(days=95)).replace(day=1))  # the next quarter's first day
+    counts: dict[int, tuple[dict, dict]] = {b.pk: ({}, {}) for b in branches}
+    if not branches:
+        return counts
+    rows = (Meeting.objects.filter(branch_id__in=list(bounds), starts_at__gte=min(s for s, _e in bounds.values()),
+                                   starts_at__lt=max(e for _s, e in bounds.values()))
+            .exclude(status=Meeting.Status.CANCELLED).values_list("branch_id", "kind", "status", "starts_at"))
+    for branch_id, kind, status, starts_at in rows:
+        start, end = bounds[branch_id]
+        if start <= starts_at < end:
+            held, to_come = counts[branch_id]
+            target = held if status == Meeting.Status.ENDED else to_come
+            target[kind] = target.get(kind, 0) + 1
+    return counts
+
+
+def _rhythm(branch: Branch, held: dict, planned: dict) -> list[dict]:
+    """This quarter's meetings held and still to come, by kind, beside the usual number."""
     usual = USUAL_PER_QUARTER.get(branch.kind, {})
-    start = quarter_start(now, branch)
-    end = (start + timedelta(days=95)).replace(day=1)
-    rows = (Meeting.objects.filter(branch=branch, starts_at__gte=start, starts_at__lt=end,
-                                   status__in=(Meeting.Status.ENDED, Meeting.Status.SCHEDULED,
-                                               Meeting.Status.OPEN, Meeting.Status.LIVE))
-            .values_list("kind", "status").annotate(n=Count("id")))
-    held: dict[str, int] = {}
-    planned: dict[str, int] = {}
-    for kind, status, n in rows:
-        target = held if status == Meeting.Status.ENDED else planned
-        target[kind] = target.get(kind, 0) + n
     labels = dict(Meeting.Kind.choices)
     kinds = [k for k in Meeting.Kind.values if k in usual or k in held or k in planned]
     return [{"kind": k, "label": labels[k], "held": held.get(k, 0), "planned": planned.get(k, 0),
@@ -132,9 +149,42 @@ def _rhythm(branch: Branch, now: datetime) -> list[dict]:
             for k in kinds]
 
 
-def _members(branch: Branch) -> dict:
-    rows = dict(Membership.objects.filter(branch=branch).values_list("role").annotate(n=Count("id")))
-    return {"full": rows.get(Membership.Role.FULL, 0), "probationary": rows.get(Membership.Role.PROBATIONARY, 0)}
+def _members(branch_ids: list[int]) -> dict[int, dict]:
+    counts = {pk: {"full": 0, "probationary": 0} for pk in branch_ids}
+    rows = (Membership.objects.filter(branch_id__in=branch_ids,
+                                      role__in=(Membership.Role.FULL, Membership.Role.PROBATIONARY))
+            .values_list("branch_id", "role").annotate(n=Count("id")))
+    for branch_id, role, n in rows:
+        counts[branch_id][role] = n
+    return counts
+
+
+def _below(branch: Branch, now: datetime) -> list[dict]:
+    """下级组织: for a secretary of a 党委 or of a 党支部 with 党小组, each branch below at a
+    glance: its members, leave waiting there, its next meeting and this quarter's
+    meetings against the usual rhythm. A handful of queries, however many branches."""
+    below = branches_below(branch.pk)
+    if not below:
+        return []
+    ids = [b.pk for b, _depth in below]
+    members = _members(ids)
+    quarters = _quarter_counts([b for b, _depth in below], now)
+    waiting = dict(_undecided_leave().filter(meeting__branch_id__in=ids)
+                   .values_list("meeting__branch_id").annotate(n=Count("id")))
+    upcoming = (Meeting.objects.filter(branch_id__in=ids, status__in=RUNNING_OR_SCHEDULED,
+                                       ends_at__gte=now, starts_at__lt=now + timedelta(days=UPCOMING_DAYS))
+                .order_by("starts_at", "id"))
+    next_meeting: dict[int, Meeting] = {}
+    for m in upcoming:
+        next_meeting.setdefault(m.branch_id, m)
+    rows = []
+    for b, depth in below:
+        held, planned = quarters[b.pk]
+        rhythm = _rhythm(b, held, planned)
+        rows.append({"branch": b, "depth": depth, "members": members[b.pk], "waiting_leave": waiting.get(b.pk, 0),
+                     "next_meeting": next_meeting.get(b.pk), "rhythm": rhythm,
+                     "short": [r["label"] for r in rhythm if r["short"]]})
+    return rows
 
 
 def overview(identity: Identity, branch: Branch, *, now: datetime | None = None) -> dict:
@@ -159,8 +209,9 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None)
             waiting_leave_count=leave_count,
             scheduled=[s for s in scheduled if s.status == s.Status.SCHEDULED],
             failed_scheduled=[s for s in scheduled if s.status == s.Status.FAILED],
-            rhythm=_rhythm(branch, now),
+            rhythm=_rhythm(branch, *_quarter_counts([branch], now)[branch.pk]),
             quarter=quarter_start(now, branch),
-            members=_members(branch),
+            members=_members([branch.pk])[branch.pk],
+            below=_below(branch, now),
         )
     return context

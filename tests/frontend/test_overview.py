@@ -27,12 +27,11 @@ def _page(client, user, branch, **params):
     return client.get(reverse("branch-overview", args=[branch.pk]), params)
 
 
-def _meeting(identities, people, branch, *, kind="general", title="支部党员大会", starts_at=None):
+def _meeting(identities, people, branch, *, kind="general", title="支部党员大会", starts_at=None, by="secretary"):
     starts = starts_at or timezone.now() + timedelta(days=2)
     return meeting_actions.schedule_meeting(
-        identity=identities["secretary"], branch_id=branch.pk, kind=kind, title=title, starts_at=starts,
-        ends_at=starts + timedelta(hours=2), chair_id=people["secretary"].pk, minute_taker_id=people["member"].pk,
-        agenda=["学习"])
+        identity=identities[by], branch_id=branch.pk, kind=kind, title=title, starts_at=starts,
+        ends_at=starts + timedelta(hours=2), chair_id=people[by].pk, minute_taker_id=people[by].pk, agenda=["学习"])
 
 
 @pytest.fixture
@@ -159,3 +158,24 @@ def test_the_quarter_begins_on_the_branchs_clock(tree):
     assert start.utcoffset() == timedelta(hours=8)
     start = overview.quarter_start(datetime(2026, 12, 31, 15, 0, tzinfo=dt_timezone.utc), branch)
     assert (start.year, start.month) == (2026, 10)
+
+
+def test_a_committee_secretary_sees_each_branch_below_at_a_glance(client, tree, people, identities, branch_life):
+    _meeting(identities, people, tree["b"], kind="lecture", title="二支部党课", by="other_secretary")
+    rows = {row["branch"].pk: row for row in
+            overview.overview(identities["committee_secretary"], tree["committee"])["below"]}
+    assert list(rows) == [tree["a"].pk, tree["a1"].pk, tree["b"].pk]  # tree order, the group under its branch
+    a, a1, b = rows[tree["a"].pk], rows[tree["a1"].pk], rows[tree["b"].pk]
+    assert (a["depth"], a1["depth"]) == (1, 2)
+    assert a["members"] == {"full": 3, "probationary": 1} and b["members"] == {"full": 1, "probationary": 0}
+    assert (a["waiting_leave"], b["waiting_leave"]) == (1, 0)
+    assert a["next_meeting"].title == "十二月支部党员大会" and b["next_meeting"].title == "二支部党课"
+    assert a1["next_meeting"] is None
+    assert "支部委员会" in [label for label in map(str, a["short"])]
+    html = _page(client, people["committee_secretary"], tree["committee"]).content.decode()
+    assert "下级组织" in html and 'id="below-table"' in html
+    assert 'id="rhythm-table"' not in html  # a 党委 holds no 三会一课 of its own
+    assert reverse("branch-overview", args=[tree["b"].pk]) in html and "二支部党课" in html
+    # A branch with nothing below has no such table, and its members never see one.
+    assert "下级组织" not in _page(client, people["other_secretary"], tree["b"]).content.decode()
+    assert "下级组织" not in _page(client, people["member"], tree["a"]).content.decode()
