@@ -179,3 +179,20 @@ def test_a_committee_secretary_sees_each_branch_below_at_a_glance(client, tree, 
     # A branch with nothing below has no such table, and its members never see one.
     assert "下级组织" not in _page(client, people["other_secretary"], tree["b"]).content.decode()
     assert "下级组织" not in _page(client, people["member"], tree["a"]).content.decode()
+
+
+def test_more_branches_below_cost_no_more_queries(tree, people, identities, branch_life):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Branch
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            overview.overview(identities["committee_secretary"], tree["committee"])
+        return len(captured)
+
+    before = queries()
+    for n in range(4):
+        Branch.objects.create(name=f"第{n + 3}党支部", kind=Branch.Kind.BRANCH, parent=tree["committee"])
+    assert queries() <= before + 1  # branches_below reads one more level of the tree at most
