@@ -37,6 +37,7 @@ TYPES = (
     "meeting.changed",
     "meeting.cancelled",
     "meeting.opened",
+    "meeting.reminder",
     "meeting.admitted",
     "meeting.denied",
     "meeting.removed",
@@ -51,8 +52,8 @@ PAGE = 50
 # which come by mail (accounts/notification_mail.py).
 GROUPS = {
     "mentions": ("mention",),
-    "meetings": ("meeting.scheduled", "meeting.changed", "meeting.cancelled", "meeting.opened", "meeting.admitted",
-                 "meeting.denied", "meeting.removed", "leave.requested", "leave.decided"),
+    "meetings": ("meeting.scheduled", "meeting.changed", "meeting.cancelled", "meeting.opened", "meeting.reminder",
+                 "meeting.admitted", "meeting.denied", "meeting.removed", "leave.requested", "leave.decided"),
     "posts": ("post.approved", "post.rejected", "post.hidden", "announcement.schedule_failed"),
     "discussions": ("discussion.opened",),
     "reminders": ("announcement.reminder",),

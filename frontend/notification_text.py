@@ -75,6 +75,7 @@ def describe(events) -> list[dict]:
                 "meeting.changed": _("Meeting changed: %(title)s, %(when)s"),
                 "meeting.cancelled": _("Meeting cancelled: %(title)s"),
                 "meeting.opened": _("The meeting has started: %(title)s"),
+                "meeting.reminder": _("Reminder: %(title)s begins at %(when)s"),
                 "meeting.admitted": _("You were let in to %(title)s"),
                 "meeting.denied": _("You were not let in to %(title)s"),
                 "meeting.removed": _("You were removed from %(title)s"),

@@ -280,6 +280,21 @@ class LeaveRequest(models.Model):
         }
 
 
+class Reminder(models.Model):
+    """会议提醒 sent: one row per meeting, lead and start time, so each goes out once
+    across processes and restarts, and again if the meeting is moved to another time."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="+")
+    lead_minutes = models.PositiveIntegerField()
+    starts_at = models.DateTimeField()  # the start it reminded of
+    sent_at = models.DateTimeField()
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "lead_minutes", "starts_at"],
+                                               name="reminder_once_per_start")]
+
+
 class Participant(models.Model):
     """Someone who asked to join (or was let in): lobby state, hand, mute, floor."""
 

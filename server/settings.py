@@ -27,6 +27,20 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def env_minutes(name: str, default: str) -> tuple[int, ...]:
+    """Minutes from a list like 1440,30 -> (1440, 30), the longest first; empty or 0 -> () (off)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    raw = os.environ.get(name, default).strip()
+    try:
+        minutes = {int(part) for part in raw.split(",") if part.strip()} - {0}
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be minutes separated by commas, like 1440,30; got {raw!r}") from None
+    if any(m < 0 or m > 60 * 24 * 30 for m in minutes):
+        raise ImproperlyConfigured(f"{name}: each value must be between 1 and 43200 minutes (30 days); got {raw!r}")
+    return tuple(sorted(minutes, reverse=True))
+
+
 DEBUG = env_bool("DEBUG", False)
 
 
@@ -319,6 +333,11 @@ BRANCH_ATTACHMENTS_BYTES = env_int("BRANCH_ATTACHMENTS_MB", 2048) * 1024 * 1024
 BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", str(BASE_DIR / "backups")))
 # A withdrawn announcement's files (nobody may open them) are deleted this many days on.
 WITHDRAWN_FILES_DAYS = env_int("WITHDRAWN_FILES_DAYS", 30)
+
+# 会议提醒: those expected at a meeting (and not on approved leave) get a notification
+# this many minutes before it starts, once for each value (meetings/actions.py).
+MEETING_REMINDER_MINUTES = env_minutes("MEETING_REMINDERS", "1440,30")
+
 # Uploads bigger than this are spooled to a temp file instead of held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
