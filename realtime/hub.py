@@ -632,3 +632,32 @@ async def get_hub() -> Hub:
         hub = _hubs[loop] = Hub()
     await hub.start()
     return hub
+
+
+def start_with_the_server() -> None:
+    """Start this process's hub as soon as daphne's reactor runs, not at the first
+    WebSocket: its maintenance loop runs the periodic jobs (scheduled announcements,
+    topic discussions, meeting reminders, the mail of unread notifications, the daily
+    digest), which are due whether or not anyone has a page open; a process restarted
+    at night would otherwise hold them until the morning's first visitor.
+
+    daphne runs Twisted's asyncio reactor and has no ASGI lifespan, so the start is
+    queued on the reactor. Outside daphne (tests, management commands) there is no such
+    reactor and nothing is queued; the first WebSocket starts the hub as before."""
+    import sys
+
+    if "twisted.internet.reactor" not in sys.modules:
+        return
+    from twisted.internet import asyncioreactor, reactor
+
+    if not isinstance(reactor, asyncioreactor.AsyncioSelectorReactor):
+        return
+
+    async def start() -> None:
+        try:
+            await get_hub()
+        except Exception:  # the first WebSocket tries again
+            log.exception("could not start the hub with the server")
+
+    # callWhenRunning fires before the loop turns; callLater(0) runs inside it.
+    reactor.callWhenRunning(lambda: reactor.callLater(0, lambda: asyncio.ensure_future(start())))

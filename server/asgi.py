@@ -19,6 +19,7 @@ from django.urls import path  # noqa: E402
 
 from realtime.auth import IdentityMiddleware  # noqa: E402
 from realtime.consumer import RealtimeConsumer  # noqa: E402
+from realtime.hub import start_with_the_server  # noqa: E402
 
 websocket_app = AllowedHostsOriginValidator(
     AuthMiddlewareStack(IdentityMiddleware(URLRouter([path("ws/", RealtimeConsumer.as_asgi())])))
@@ -44,3 +45,6 @@ application = ProtocolTypeRouter(
         "websocket": websocket_app,
     }
 )
+
+# The periodic jobs run from the first moment, not from the first WebSocket (realtime/hub.py).
+start_with_the_server()
