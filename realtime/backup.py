@@ -15,8 +15,9 @@ could read more than the backup alone tells. Keep the key, once, somewhere else
 
 A restore first backs up what is there now (into the same folder), then puts the
 database and the files back and migrates, so a backup of an older Branchline comes
-forward to this one. Stop every daphne process first: a page open during the restore
-gets `resync` when it comes back (its streams' heads moved back).
+forward to this one. Stop every daphne process first (a restore refuses while one
+says it runs, realtime/processes.py): a page open during the restore gets `resync`
+when it comes back (its streams' heads moved back).
 """
 
 from __future__ import annotations
@@ -139,6 +140,27 @@ def _migrations_shape(migrations) -> bool:
     return isinstance(migrations, dict) and all(
         isinstance(app, str) and isinstance(names, list) and all(isinstance(n, str) for n in names)
         for app, names in migrations.items())
+
+
+def check_server_stopped() -> None:
+    """Refuses while a server process says it runs (realtime/processes.py): it would go on
+    serving from caches of the database being replaced, and on SQLite write into it."""
+    from django.db.utils import DatabaseError
+
+    from .processes import ALIVE_WITHIN, running
+
+    try:
+        alive = running()
+    except DatabaseError:  # a database from before the list existed, or none yet
+        return
+    if alive:
+        now = _now()
+        names = ", ".join(f"{p.host} pid {p.pid} ({int((now - p.seen_at).total_seconds())} s ago)" for p in alive)
+        raise BackupError(
+            f"{len(alive)} server process(es) said in the last {int(ALIVE_WITHIN.total_seconds())} s that they run: "
+            f"{names}. Stop every daphne process first (they say when they stop; one that was killed is "
+            f"forgotten {int(ALIVE_WITHIN.total_seconds())} s after its last word), or pass --server-stopped "
+            "if you know that none runs.")
 
 
 def check_restorable(manifest: dict) -> None:

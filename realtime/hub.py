@@ -31,7 +31,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
-from . import metrics, wire
+from . import metrics, processes, wire
 from .frames import dumps
 from .streams import group_name
 
@@ -49,6 +49,7 @@ class Hub:
     def __init__(self) -> None:
         self.layer = get_channel_layer()
         self.process_id = f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.started_at = timezone.now()
         self.channel: str | None = None
         self.subscribers: dict[str, set[RealtimeConsumer]] = {}
         self.connections: set[RealtimeConsumer] = set()
@@ -582,6 +583,8 @@ class Hub:
                     await self.check_heads()
                 if elapsed % session_every == 0:
                     await self.check_sessions()
+                if elapsed % processes.PROCESS_HEARTBEAT_SECONDS == 1:  # first a second after the start
+                    await database_sync_to_async(processes.heartbeat)(self.process_id, self.started_at)
                 await self.run_due_jobs(elapsed)
             except asyncio.CancelledError:
                 raise
@@ -661,3 +664,29 @@ def start_with_the_server() -> None:
 
     # callWhenRunning fires before the loop turns; callLater(0) runs inside it.
     reactor.callWhenRunning(lambda: reactor.callLater(0, lambda: asyncio.ensure_future(start())))
+
+    def say_gone() -> None:
+        """On daphne's clean shutdown (SIGTERM, Ctrl-C), take this process off the list of
+        running ones, so a restore right after need not wait for its row to go stale.
+        In a thread of its own: the ORM may not run on the loop's thread."""
+        import threading
+
+        from django.db import connections
+
+        names = [hub.process_id for hub in list(_hubs.values())]
+        if not names:
+            return
+
+        def run() -> None:
+            try:
+                processes.gone(names)
+            except Exception:
+                log.warning("could not say this process stopped", exc_info=True)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run, name="hub-gone")
+        thread.start()
+        thread.join(5)
+
+    reactor.addSystemEventTrigger("before", "shutdown", say_gone)

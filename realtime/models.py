@@ -79,3 +79,15 @@ class ReadMarker(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "stream"], name="readmarker_unique")]
+
+
+class ServerProcess(models.Model):
+    """A running server process, as its hub last said (realtime/processes.py): refreshed
+    every 30 s, removed when the process stops cleanly, stale after 90 s otherwise.
+    `manage.py restore` refuses while one is fresh."""
+
+    name = models.CharField(max_length=40, unique=True)  # the hub's process id (host:pid:random)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)

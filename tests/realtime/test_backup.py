@@ -111,3 +111,26 @@ def test_a_backup_folder_inside_media_root_is_not_backed_up_into_itself(tmp_path
     assert first.manifest["media_files"] == second.manifest["media_files"] == 1
     with tarfile.open(second.path) as tar:
         assert [n for n in tar.getnames() if n.startswith("media/")] == ["media/attachments/a.pdf"]
+
+
+@pytest.mark.django_db
+def test_a_restore_is_refused_while_a_server_process_says_it_runs(tmp_path):
+    from realtime.models import ServerProcess
+
+    now = datetime.now(timezone.utc)
+    ServerProcess.objects.create(name="web1:4242:abcd", host="web1", pid=4242, started_at=now - timedelta(hours=1),
+                                 seen_at=now - timedelta(seconds=20))
+    path = write_backup(tmp_path / "branchline-x.tar", manifest(), {"media/a.txt": b"a"})
+    with pytest.raises(CommandError, match=r"web1 pid 4242 \(2\d s ago\)\. Stop every daphne process first"):
+        restore(path, tmp_path)
+    assert not (tmp_path / "kept").exists()  # not even the backup of what is here was begun
+
+    # One that fell silent past 90 s was killed: it no longer holds a restore back.
+    ServerProcess.objects.update(seen_at=now - timedelta(seconds=91))
+    with pytest.raises(CommandError, match="the backup has no database"):  # the next check's words
+        restore(path, tmp_path)
+    # And an operator who knows none runs says so.
+    ServerProcess.objects.update(seen_at=now)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="the backup has no database"):
+        call_command("restore", str(path), "--yes", "--server-stopped", "--to", str(tmp_path / "kept2"), stdout=out)

@@ -22,6 +22,9 @@ class Command(BaseCommand):
                             help="where the backup of what is here now goes first (default: BACKUP_DIR)")
         parser.add_argument("--no-backup-first", action="store_true",
                             help="do not back up what is here now first")
+        parser.add_argument("--server-stopped", action="store_true",
+                            help="restore although a server process said within 90 s that it runs "
+                                 "(one you know was killed)")
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -37,6 +40,8 @@ class Command(BaseCommand):
                               "Stop every daphne process first, then run it again with --yes.")
             return
         try:
+            if not options["server_stopped"]:
+                backup.check_server_stopped()
             _manifest, before = backup.restore(path, folder=Path(options["to"]),
                                                backup_first=not options["no_backup_first"])
         except backup.BackupError as exc:
