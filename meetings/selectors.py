@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import Identity
-from accounts.models import Membership
+from accounts.models import Branch, Membership
 from accounts.selectors import can_manage_branch, can_read_branch
-from realtime.errors import NotFound
+from realtime.errors import Forbidden, NotFound
 from realtime.frames import iso
 
 from . import attendance as calculus
@@ -489,4 +489,34 @@ def meetings_in_branch(identity: Identity, branch_id: int, *, start: datetime | 
         roll = roll_for(meeting)
         out.append({**meeting.to_dict(), "expected": len(roll.expected),
                     "you_expected": identity.user_id in roll.expected, "my_leave": mine.get(meeting.pk)})
+    return out
+
+
+# -- 会议台账 ----------------------------------------------------------------------------------
+
+
+def register_years(branch: Branch) -> list[int]:
+    """The years (on the branch's clock) the branch has meetings in, newest first."""
+    days = Meeting.objects.filter(branch=branch).datetimes("starts_at", "year", order="DESC", tzinfo=branch.zone)
+    return [day.year for day in days]
+
+
+def register(identity: Identity, branch_id: int, year: int | None = None) -> list[dict]:
+    """会议台账, for the branch's secretaries: each meeting of `year` (its start on the
+    branch's clock; all with None), oldest first, cancelled ones too, with its
+    attendance counts as the attendance page gives them (a few queries a meeting)."""
+    if not can_manage_branch(identity, branch_id):
+        raise Forbidden(_("Only the branch secretary may download the record of its meetings."))
+    branch = Branch.objects.get(pk=branch_id)
+    rows = Meeting.objects.filter(branch=branch)
+    if year is not None:
+        rows = rows.filter(starts_at__gte=datetime(year, 1, 1, tzinfo=branch.zone),
+                           starts_at__lt=datetime(year + 1, 1, 1, tzinfo=branch.zone))
+    now = timezone.now()
+    out = []
+    for meeting in rows.select_related("branch", "chair", "minute_taker").order_by("starts_at", "id"):
+        counts = summary(meeting, now=now)["counts"]
+        out.append({"meeting": meeting, "starts_at": meeting.starts_at.astimezone(branch.zone),
+                    "ends_at": meeting.ends_at.astimezone(branch.zone), "counts": counts,
+                    "rate": round(100 * counts["present"] / counts["expected"]) if counts["expected"] else None})
     return out

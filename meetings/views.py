@@ -19,12 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.api import request_identity
 from accounts.models import Branch
 from accounts.selectors import can_manage_branch
 from frontend.forum_views import branch_sections, member_branch
 from realtime.errors import Forbidden, NotFound
+from server.spreadsheets import csv_download
 
 from . import minutes as minutes_mod
 from . import selectors
@@ -202,6 +204,7 @@ def calendar(request, branch_id: int):
             **branch_sections(identity, branch, "meetings"),
             **context,
             "can_schedule": can_schedule,
+            "register_years": selectors.register_years(branch) if can_schedule else [],
             "members": _members(branch) if can_schedule else [],
             "kinds": Meeting.Kind.choices,
             "lobby_policies": Meeting.LobbyPolicy.choices,
@@ -211,6 +214,41 @@ def calendar(request, branch_id: int):
             "page_strings": meeting_strings(),
         },
     )
+
+
+@login_required
+def calendar_csv(request, branch_id: int):
+    """会议台账 as a spreadsheet, for the branch's records and its reports upward: every
+    meeting of a year (`?year=`, on the branch's clock; all without it), oldest first,
+    with who chaired and took the minutes and how many came against those expected."""
+    branch, identity = member_branch(request, branch_id)
+    raw = request.GET.get("year", "")
+    year = int(raw) if raw.isdigit() and len(raw) == 4 else None
+    try:
+        rows = selectors.register(identity, branch.pk, year)
+    except Forbidden:
+        raise PermissionDenied from None
+    base = request.build_absolute_uri("/").rstrip("/")
+    name = (_("%(branch)s - meetings %(year)s.csv") % {"branch": branch.name[:80], "year": year} if year
+            else _("%(branch)s - meetings.csv") % {"branch": branch.name[:80]})
+    kinds, states = dict(Meeting.Kind.choices), dict(Meeting.Status.choices)
+    header = [_("Starts at"), _("Ends at"), _("Kind"), pgettext("meeting register", "Title"), _("Status"), _("Chair"),
+              _("Minute-taker"), _("Place"), _("Expected"), pgettext("meeting register", "Present"), _("Late"),
+              _("On leave"), _("Absent"), _("Not counted"), _("Guests"), _("Attendance (%)"), _("Link")]
+    lines = []
+    for row in rows:
+        m, c = row["meeting"], row["counts"]
+        place = (_("%(place)s (online)") % {"place": m.place} if m.online else m.place) if m.place else (
+            _("online") if m.online else "")
+        lines.append([
+            row["starts_at"].strftime("%Y-%m-%d %H:%M"), row["ends_at"].strftime("%Y-%m-%d %H:%M"),
+            kinds.get(m.kind, m.kind), m.title, states.get(m.status, m.status), selectors.display_name(m.chair),
+            selectors.display_name(m.minute_taker) if m.minute_taker_id else "", place,
+            c["expected"], c["present"], c["late"], c["excused"], c["absent"], c["excluded"], c["guests"],
+            row["rate"] if row["rate"] is not None and m.status == Meeting.Status.ENDED else "",
+            base + reverse("meetings:meeting", args=[m.pk]),
+        ])
+    return csv_download(name, header, lines)
 
 
 def _leave_context(identity, meeting: Meeting, details: dict) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timezone
 
 import pytest
 from django.test import Client
@@ -142,3 +143,41 @@ def test_exports_over_http_respect_permissions(schedule, identities, people):
     calendar = member.get(f"/api/branches/{meeting.branch_id}/meetings").json()
     assert [m["id"] for m in calendar["meetings"]] == [meeting.pk]
     assert logged_in(people["outsider"]).get(f"/api/branches/{meeting.branch_id}/meetings").status_code == 404
+
+
+def test_the_secretary_downloads_the_record_of_meetings_a_year_at_a_time(held_meeting, schedule, identities, people,
+                                                                         tree, clock):
+    meeting, _who = held_meeting
+    # Cancelled, and on the branch's clock already in 2027 (17:00 UTC on 31 December is 01:00 in Shanghai).
+    later = schedule("lecture", starts_at=datetime(2026, 12, 31, 17, 0, tzinfo=timezone.utc))
+    actions.cancel_meeting(identity=identities["secretary"], meeting_id=later.pk, reason="改期")
+
+    secretary = Client()
+    secretary.force_login(people["secretary"])
+    page = secretary.get(f"/branches/{tree['a'].pk}/meetings/").content.decode()
+    assert 'meetings.csv?year=2027"' in page and 'meetings.csv?year=2026"' in page
+    response = secretary.get(f"/branches/{tree['a'].pk}/meetings.csv?year=2026")
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "filename*=utf-8''" in response["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(response.content.decode().lstrip("\ufeff"))))
+    assert table[0] == ["开始时间", "结束时间", "会议类型", "会议名称", "状态", "主持人", "记录人", "地点", "应到",
+                        "实到", "迟到", "请假", "缺席", "不计入应到", "列席", "到会率（%）", "链接"]
+    assert len(table) == 2  # the 2027 one is in 2027
+    row = table[1]
+    assert row[:8] == ["2026-11-28 09:00", "2026-11-28 11:00", "支部党员大会", "支部党员大会", "已结束",
+                       people["secretary"].first_name, people["member"].first_name, "社区党群服务中心（线上）"]
+    # 6 expected (7 party members, one excluded), 5 came (one late), one on leave, none absent.
+    assert row[8:16] == ["6", "5", "1", "1", "0", "1", "0", "83"]
+    assert row[16].endswith(f"/meetings/{meeting.pk}/")
+    everything = list(csv.reader(io.StringIO(secretary.get(f"/branches/{tree['a'].pk}/meetings.csv")
+                                             .content.decode().lstrip("\ufeff"))))
+    assert [r[4] for r in everything[1:]] == ["已结束", "已取消"]
+    assert everything[2][15] == ""  # no rate for a meeting not held
+
+    member = Client()
+    member.force_login(people["member"])
+    assert member.get(f"/branches/{tree['a'].pk}/meetings.csv").status_code == 403
+    assert 'id="register"' not in member.get(f"/branches/{tree['a'].pk}/meetings/").content.decode()
+    other = Client()
+    other.force_login(people["other_secretary"])
+    assert other.get(f"/branches/{tree['a'].pk}/meetings.csv").status_code == 404
