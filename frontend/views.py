@@ -65,7 +65,7 @@ from forum import selectors as forum_selectors
 from moderation.actions import queue_stream
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from realtime.models import Stream
-from server.spreadsheets import csv_download
+from server.spreadsheets import csv_download, register_rows
 
 from . import login_steps, overview, passkey_views, two_factor_views
 from .context_processors import readable_branches
@@ -618,14 +618,7 @@ def announcements_csv(request, branch_id: int):
     """通知台账 as a spreadsheet, for the branch's records: every announcement of a year
     (`?year=`, on the branch's clock; all without it), oldest first, with who posted it,
     where it came from or also went (下发), how many have read it, and if it was withdrawn."""
-    branch, identity = member_branch(request, branch_id)
-    raw = request.GET.get("year", "")
-    year = int(raw) if raw.isdigit() and len(raw) == 4 else None
-    try:
-        rows = announcement_selectors.register(identity, branch.pk, year)
-    except Forbidden:
-        raise PermissionDenied from None
-    base = request.build_absolute_uri("/").rstrip("/")
+    branch, year, rows, base = register_rows(request, branch_id, announcement_selectors.register)
     separator = pgettext("list separator", ", ")
     name = (_("%(branch)s - announcements %(year)s.csv") % {"branch": branch.name[:80], "year": year} if year
             else _("%(branch)s - announcements.csv") % {"branch": branch.name[:80]})

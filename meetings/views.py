@@ -26,7 +26,7 @@ from accounts.models import Branch
 from accounts.selectors import can_manage_branch
 from frontend.forum_views import branch_sections, member_branch
 from realtime.errors import Forbidden, NotFound
-from server.spreadsheets import csv_download
+from server.spreadsheets import csv_download, register_rows
 
 from . import minutes as minutes_mod
 from . import selectors
@@ -221,14 +221,7 @@ def calendar_csv(request, branch_id: int):
     """会议台账 as a spreadsheet, for the branch's records and its reports upward: every
     meeting of a year (`?year=`, on the branch's clock; all without it), oldest first,
     with who chaired and took the minutes and how many came against those expected."""
-    branch, identity = member_branch(request, branch_id)
-    raw = request.GET.get("year", "")
-    year = int(raw) if raw.isdigit() and len(raw) == 4 else None
-    try:
-        rows = selectors.register(identity, branch.pk, year)
-    except Forbidden:
-        raise PermissionDenied from None
-    base = request.build_absolute_uri("/").rstrip("/")
+    branch, year, rows, base = register_rows(request, branch_id, selectors.register)
     name = (_("%(branch)s - meetings %(year)s.csv") % {"branch": branch.name[:80], "year": year} if year
             else _("%(branch)s - meetings.csv") % {"branch": branch.name[:80]})
     kinds, states = dict(Meeting.Kind.choices), dict(Meeting.Status.choices)
