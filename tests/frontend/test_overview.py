@@ -80,7 +80,7 @@ def test_the_secretary_sees_what_waits_on_them(client, tree, people, branch_life
     assert "1 条公告待发布" in html and "元旦慰问安排" in html
     assert "已读 1/" in html and "已读 0/" in html  # each announcement's readers
     assert 'id="rhythm-table"' in html
-    assert "3 名正式党员，1 名预备党员" in html
+    assert "正式党员 3 名，预备党员 1 名" in html
 
 
 def test_deciding_the_leave_takes_it_off_the_list(client, tree, people, identities, branch_life):
