@@ -25,7 +25,7 @@ from announcements import selectors as announcement_selectors
 from forum import selectors as forum_selectors
 from forum.models import Discussion, Topic
 from meetings import selectors as meeting_selectors
-from meetings.models import LeaveRequest, Meeting
+from meetings.models import AttendanceInterval, Exclusion, LeaveRequest, Meeting, RollEntry
 
 from .selectors import review_counts
 
@@ -35,6 +35,7 @@ UPCOMING_DAYS = 60
 ANNOUNCEMENTS_SHOWN = 3
 DISCUSSIONS_SHOWN = 5
 LEAVE_SHOWN = 10
+NOT_TAKING_PART_WINDOW = timedelta(days=183)  # six months
 # 三会一课 as the branch work regulations (中国共产党支部工作条例（试行）) set its usual
 # rhythm, per quarter: a general meeting (支部党员大会) each quarter, a committee meeting
 # (支委会) and a group meeting (党小组会) each month, a party lecture (党课) each quarter.
@@ -159,11 +160,10 @@ def _members(branch_ids: list[int]) -> dict[int, dict]:
     return counts
 
 
-def _below(branch: Branch, now: datetime) -> list[dict]:
+def _below(branch: Branch, below: list[tuple[Branch, int]], now: datetime) -> list[dict]:
     """下级组织: for a secretary of a 党委 or of a 党支部 with 党小组, each branch below at a
     glance: its members, leave waiting there, its next meeting and this quarter's
     meetings against the usual rhythm. A handful of queries, however many branches."""
-    below = branches_below(branch.pk)
     if not below:
         return []
     ids = [b.pk for b, _depth in below]
@@ -187,6 +187,41 @@ def _below(branch: Branch, now: datetime) -> list[dict]:
     return rows
 
 
+def _not_taking_part(branch: Branch, below: list[tuple[Branch, int]], now: datetime) -> dict:
+    """Party members of the branch (as it is now) who were expected at one or more of the
+    meetings held in the last six months, in the branch or its groups, came to none of
+    them, and missed at least one without approved leave. The Party's constitution
+    (Article 9) takes six months in a row without organisational life, without a proper
+    reason, as leaving the Party: this is a list for the secretary to talk to, and
+    says nothing about reasons it does not know. A few queries, however many meetings."""
+    since = now - NOT_TAKING_PART_WINDOW
+    branch_ids = [branch.pk, *(b.pk for b, _depth in below)]
+    held = dict(Meeting.objects.filter(branch_id__in=branch_ids, status=Meeting.Status.ENDED,
+                                       started_at__gte=since).values_list("pk", "started_at"))
+    if not held:
+        return {"people": [], "since": None}
+    excluded = set(Exclusion.objects.filter(meeting_id__in=held).values_list("meeting_id", "user_id"))
+    came = set(AttendanceInterval.objects.filter(meeting_id__in=held).values_list("meeting_id", "user_id"))
+    on_leave = set(LeaveRequest.objects.filter(meeting_id__in=held, status=LeaveRequest.Status.APPROVED)
+                   .values_list("meeting_id", "user_id"))
+    members = set(Membership.objects.filter(branch=branch, role__in=meeting_selectors.PARTY_ROLES)
+                  .values_list("user_id", flat=True))
+    tally: dict[int, dict] = {}
+    for meeting_id, user_id, name in RollEntry.objects.filter(meeting_id__in=held).values_list(
+            "meeting_id", "user_id", "name"):
+        if user_id not in members or (meeting_id, user_id) in excluded:
+            continue
+        row = tally.setdefault(user_id, {"id": user_id, "name": name, "expected": 0, "came": 0, "missed": 0})
+        row["expected"] += 1
+        if (meeting_id, user_id) in came:
+            row["came"] += 1
+        elif (meeting_id, user_id) not in on_leave:
+            row["missed"] += 1
+    people = sorted((row for row in tally.values() if row["came"] == 0 and row["missed"]),
+                    key=lambda row: (-row["missed"], row["name"], row["id"]))
+    return {"people": people, "since": min(held.values())}
+
+
 def overview(identity: Identity, branch: Branch, *, now: datetime | None = None) -> dict:
     """Everything the front page shows; the caller has checked the reader may read the branch."""
     now = now or timezone.now()
@@ -202,6 +237,7 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None)
     if moderates:
         context["pending_review"] = review_counts(branch.pk).get("pending", 0)
     if manages:
+        below = branches_below(branch.pk)
         leave, leave_count = _waiting_leave(branch)
         scheduled = announcement_scheduling.open_ones(branch.pk)
         context.update(
@@ -212,6 +248,7 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None)
             rhythm=_rhythm(branch, *_quarter_counts([branch], now)[branch.pk]),
             quarter=quarter_start(now, branch),
             members=_members([branch.pk])[branch.pk],
-            below=_below(branch, now),
+            below=_below(branch, below, now),
+            not_taking_part=_not_taking_part(branch, below, now),
         )
     return context

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.actions import create_citizen
-from accounts.identity import identity_for_citizen
+from accounts.identity import identity_for_citizen, identity_for_user
 from announcements.actions import post_announcement, read_announcements
 from announcements.scheduling import schedule_announcement
 from forum.actions import create_topic
@@ -196,3 +196,46 @@ def test_more_branches_below_cost_no_more_queries(tree, people, identities, bran
     for n in range(4):
         Branch.objects.create(name=f"第{n + 3}党支部", kind=Branch.Kind.BRANCH, parent=tree["committee"])
     assert queries() <= before + 1  # branches_below reads one more level of the tree at most
+
+
+def test_members_who_came_to_no_meeting_for_six_months_are_listed_for_the_secretary(client, tree, people, identities,
+                                                                                    make_user):
+    from accounts.models import Membership
+    from meetings.models import AttendanceInterval
+
+    a = tree["a"]
+    make_user("gone", branch=a, roles=("full",))
+    excused = make_user("excused", branch=a, roles=("full",))
+    left_branch = make_user("left_branch", branch=a, roles=("full",))
+    abroad = make_user("abroad", branch=a, roles=("full",))
+    held = []
+    for n in range(2):
+        soon = timezone.now() + timedelta(minutes=1)
+        m = _meeting(identities, people, a, title=f"第{n + 1}次党员大会", starts_at=soon)
+        if n == 0:
+            leave = meeting_actions.request_leave(identity=identity_for_user(excused), meeting_id=m.pk, reason="出差")
+            meeting_actions.decide_leave(identity=identities["secretary"], leave_id=leave.pk, approve=True)
+        meeting_actions.add_exclusion(identity=identities["secretary"], meeting_id=m.pk, user_id=abroad.pk,
+                                      reason="abroad")
+        meeting_actions.start_meeting(identity=identities["secretary"], meeting_id=m.pk)
+        for user in (people["secretary"], people["member"], people["moderator"]) + ((excused,) if n else ()):
+            meeting_actions.join_meeting(identity=identity_for_user(user), meeting_id=m.pk)
+            meeting_actions.record_join(meeting_id=m.pk, user_id=user.pk, at=timezone.now())
+        meeting_actions.end_meeting(identity=identities["secretary"], meeting_id=m.pk)
+        held.append(m)
+    Membership.objects.filter(user=left_branch).delete()
+    assert AttendanceInterval.objects.filter(meeting=held[0]).count() == 3
+
+    found = overview.overview(identities["secretary"], a)["not_taking_part"]
+    # Missed both without leave: gone and the probationary member. Excused came to the second;
+    # the one abroad is not counted; the one who left the branch is not the branch's to follow up.
+    assert [(p["name"], p["expected"], p["missed"]) for p in found["people"]] == [
+        ("Gone", 2, 2), ("Probationary", 2, 2)]
+    html = _page(client, people["secretary"], a).content.decode()
+    assert "2 名党员近六个月未参加任何会议" in html and "应到 2 次，未请假缺席 2 次" in html
+    # Older than six months does not count.
+    from meetings.models import Meeting
+
+    Meeting.objects.filter(pk__in=[m.pk for m in held]).update(started_at=timezone.now() - timedelta(days=200))
+    assert overview.overview(identities["secretary"], a)["not_taking_part"]["people"] == []
+    assert "近六个月未参加" not in _page(client, people["member"], a).content.decode()
