@@ -73,6 +73,22 @@ def _meetings(identity: Identity, branch: Branch, now: datetime) -> dict:
     return {"running": running, "upcoming": upcoming, "more_upcoming": max(more, 0)}
 
 
+def _my_year(identity: Identity, branch: Branch, now: datetime) -> dict:
+    """The reader's own record this year (on the branch's clock) at the meetings held in
+    the branch and the groups below it: expected at, came to, on approved leave from."""
+    start = timezone.localtime(now, branch.zone).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    branch_ids = [branch.pk, *(b.pk for b, _depth in branches_below(branch.pk))]
+    expected = set(RollEntry.objects.filter(meeting__branch_id__in=branch_ids, meeting__status=Meeting.Status.ENDED,
+                                            meeting__started_at__gte=start, user_id=identity.user_id)
+                   .exclude(meeting__exclusions__user_id=identity.user_id).values_list("meeting_id", flat=True))
+    came = set(AttendanceInterval.objects.filter(meeting_id__in=expected, user_id=identity.user_id)
+               .values_list("meeting_id", flat=True))
+    excused = set(LeaveRequest.objects.filter(meeting_id__in=expected - came, user_id=identity.user_id,
+                                              status=LeaveRequest.Status.APPROVED).values_list("meeting_id", flat=True))
+    return {"year": start.year, "expected": len(expected), "came": len(came), "excused": len(excused),
+            "missed": len(expected) - len(came) - len(excused)}
+
+
 def _announcements(identity: Identity, branch: Branch, manages: bool) -> dict:
     items = announcement_selectors.announcements_for(identity, branch.pk, limit=ANNOUNCEMENTS_SHOWN)
     read_seq = announcement_selectors.read_marker(identity, branch.pk)
@@ -229,6 +245,7 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None)
     moderates = can_moderate_branch(identity, branch.pk)
     context = {
         "meetings": _meetings(identity, branch, now),
+        "my_year": _my_year(identity, branch, now),
         "announcements": _announcements(identity, branch, manages),
         "discussions": _discussions(identity, branch, now),
         "manages": manages,

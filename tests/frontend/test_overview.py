@@ -233,6 +233,11 @@ def test_members_who_came_to_no_meeting_for_six_months_are_listed_for_the_secret
         ("Gone", 2, 2), ("Probationary", 2, 2)]
     html = _page(client, people["secretary"], a).content.decode()
     assert "2 名党员近六个月未参加任何会议" in html and "应到 2 次，未请假缺席 2 次" in html
+    # Each member sees their own year.
+    mine = overview.overview(identity_for_user(excused), a)["my_year"]
+    assert (mine["expected"], mine["came"], mine["excused"], mine["missed"]) == (2, 1, 1, 0)
+    assert overview.overview(identity_for_user(abroad), a)["my_year"]["expected"] == 0  # not counted at either
+    assert "应到 2 次，参加 1 次，请假 1 次，缺席 0 次" in _page(client, excused, a).content.decode()
     # Older than six months does not count.
     from meetings.models import Meeting
 
