@@ -1,10 +1,12 @@
 """支部概况: a branch's front page, what a member opens first.
 
 One glance at what is coming and what is waiting: the meetings running now and the next
-ones (with the reader's place on the roll and their leave), the newest announcements and
-how many are unread, the topic discussions open on the branch's boards; and for those
-who run the branch, what waits on them (leave to decide, posts to review, announcements
-due to go out) and this quarter's meetings against the usual rhythm of 三会一课.
+ones (with the reader's place on the roll and their leave) and the reader's own year at
+meetings, the newest announcements and how many are unread, the topic discussions open
+on the branch's boards; and for those who run the branch, what waits on them (leave to
+decide, posts to review, announcements due to go out or that failed, members who came
+to no meeting in six months), this quarter's meetings against the usual rhythm of
+三会一课, and each branch below at a glance.
 
 Reads only, through the apps' selectors and models; each part asks the same permission
 question its own page asks, so the overview shows nothing that page would not.
@@ -73,11 +75,11 @@ def _meetings(identity: Identity, branch: Branch, now: datetime) -> dict:
     return {"running": running, "upcoming": upcoming, "more_upcoming": max(more, 0)}
 
 
-def _my_year(identity: Identity, branch: Branch, now: datetime) -> dict:
+def _my_year(identity: Identity, branch: Branch, below: list[tuple[Branch, int]], now: datetime) -> dict:
     """The reader's own record this year (on the branch's clock) at the meetings held in
     the branch and the groups below it: expected at, came to, on approved leave from."""
     start = timezone.localtime(now, branch.zone).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
-    branch_ids = [branch.pk, *(b.pk for b, _depth in branches_below(branch.pk))]
+    branch_ids = [branch.pk, *(b.pk for b, _depth in below)]
     expected = set(RollEntry.objects.filter(meeting__branch_id__in=branch_ids, meeting__status=Meeting.Status.ENDED,
                                             meeting__started_at__gte=start, user_id=identity.user_id)
                    .exclude(meeting__exclusions__user_id=identity.user_id).values_list("meeting_id", flat=True))
@@ -167,13 +169,13 @@ def _rhythm(branch: Branch, held: dict, planned: dict) -> list[dict]:
 
 
 def _members(branch_ids: list[int]) -> dict[int, dict]:
-    counts = {pk: {"full": 0, "probationary": 0} for pk in branch_ids}
-    rows = (Membership.objects.filter(branch_id__in=branch_ids,
-                                      role__in=(Membership.Role.FULL, Membership.Role.PROBATIONARY))
-            .values_list("branch_id", "role").annotate(n=Count("id")))
-    for branch_id, role, n in rows:
-        counts[branch_id][role] = n
-    return counts
+    """Party members of each branch: full (a secretary is one) and probationary, each once."""
+    voting: dict[int, dict[int, bool]] = {pk: {} for pk in branch_ids}
+    rows = Membership.objects.filter(branch_id__in=branch_ids, role__in=meeting_selectors.PARTY_ROLES)
+    for branch_id, user_id, role in rows.values_list("branch_id", "user_id", "role"):
+        voting[branch_id][user_id] = voting[branch_id].get(user_id, False) or role in meeting_selectors.VOTING_ROLES
+    return {pk: {"full": sum(people.values()), "probationary": len(people) - sum(people.values())}
+            for pk, people in voting.items()}
 
 
 def _below(branch: Branch, below: list[tuple[Branch, int]], now: datetime) -> list[dict]:
@@ -243,9 +245,10 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None)
     now = now or timezone.now()
     manages = can_manage_branch(identity, branch.pk)
     moderates = can_moderate_branch(identity, branch.pk)
+    below = branches_below(branch.pk)
     context = {
         "meetings": _meetings(identity, branch, now),
-        "my_year": _my_year(identity, branch, now),
+        "my_year": _my_year(identity, branch, below, now),
         "announcements": _announcements(identity, branch, manages),
         "discussions": _discussions(identity, branch, now),
         "manages": manages,
@@ -254,7 +257,6 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None)
     if moderates:
         context["pending_review"] = review_counts(branch.pk).get("pending", 0)
     if manages:
-        below = branches_below(branch.pk)
         leave, leave_count = _waiting_leave(branch)
         scheduled = announcement_scheduling.open_ones(branch.pk)
         context.update(

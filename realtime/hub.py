@@ -50,6 +50,7 @@ class Hub:
         self.layer = get_channel_layer()
         self.process_id = f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.started_at = timezone.now()
+        self.stopping = False  # daphne is shutting down: no more "I run" (processes.py)
         self.channel: str | None = None
         self.subscribers: dict[str, set[RealtimeConsumer]] = {}
         self.connections: set[RealtimeConsumer] = set()
@@ -583,7 +584,8 @@ class Hub:
                     await self.check_heads()
                 if elapsed % session_every == 0:
                     await self.check_sessions()
-                if elapsed % processes.PROCESS_HEARTBEAT_SECONDS == 1:  # first a second after the start
+                # "I run" (processes.py): a second after the start, then every 30 s.
+                if elapsed % processes.PROCESS_HEARTBEAT_SECONDS == 1 and not self.stopping:
                     await database_sync_to_async(processes.heartbeat)(self.process_id, self.started_at)
                 await self.run_due_jobs(elapsed)
             except asyncio.CancelledError:
@@ -673,7 +675,10 @@ def start_with_the_server() -> None:
 
         from django.db import connections
 
-        names = [hub.process_id for hub in list(_hubs.values())]
+        hubs = list(_hubs.values())
+        for hub in hubs:
+            hub.stopping = True
+        names = [hub.process_id for hub in hubs]
         if not names:
             return
 
