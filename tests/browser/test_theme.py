@@ -68,7 +68,8 @@ def test_larger_text_grows_everything_and_still_fits_a_phone(server, open_page):
     try:
         choose(page, "特大")
         assert (size("html"), size(".button"), size("h1")) == tuple(x * 22 / 16 for x in standard)
-        for path in (f"/branches/{branch}/announcements/", f"/branches/{branch}/forum/", f"/forum/topics/{topic}/",
+        for path in (f"/branches/{branch}/", f"/branches/{branch}/announcements/", f"/branches/{branch}/forum/",
+                     f"/forum/topics/{topic}/",
                      f"/branches/{branch}/meetings/", f"/meetings/{live}/", f"/branches/{branch}/members/",
                      "/notifications/", "/account/"):
             page.goto(path)
