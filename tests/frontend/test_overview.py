@@ -244,3 +244,12 @@ def test_members_who_came_to_no_meeting_for_six_months_are_listed_for_the_secret
     Meeting.objects.filter(pk__in=[m.pk for m in held]).update(started_at=timezone.now() - timedelta(days=200))
     assert overview.overview(identities["secretary"], a)["not_taking_part"]["people"] == []
     assert "近六个月未参加" not in _page(client, people["member"], a).content.decode()
+
+
+def test_a_meeting_in_session_online_offers_its_room(client, tree, people, identities, branch_life):
+    meeting = branch_life["meeting"]
+    assert "进入会议室" not in _page(client, people["member"], tree["a"]).content.decode()
+    meeting_actions.open_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+    html = _page(client, people["member"], tree["a"]).content.decode()
+    assert 'id="overview-running"' in html and "进入会议室" in html
+    assert f'href="/meetings/{meeting.pk}/">进入会议室' in html
