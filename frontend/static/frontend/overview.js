@@ -43,11 +43,22 @@ async function refresh() {
   }
 }
 
-// Events come in bursts (a read receipt per member); one fetch answers a burst.
-function soon() {
+// Events come in bursts; one fetch answers a burst. A fetch already due is not put off
+// by later events, so a steady trickle still gets one every `delay`. Read receipts (a
+// frame per member reading, secretaries only) wait longer: a branch reading a new notice
+// at once would otherwise have this page fetch several times a second.
+let due = 0;
+function soon(delay = 300) {
+  const at = Date.now() + delay;
+  if (timer !== null && due <= at) return;
   clearTimeout(timer);
-  timer = setTimeout(refresh, 300);
+  due = at;
+  timer = setTimeout(() => {
+    timer = null;
+    refresh();
+  }, delay);
 }
+const RECEIPTS_DELAY = 1500;
 
 for (const { stream, since } of config.streams) {
   const inbox = stream.startsWith("inbox:");
@@ -59,7 +70,7 @@ for (const { stream, since } of config.streams) {
     pageError.textContent = describeError(refusal, rt);
     pageError.hidden = false;
   };
-  conn.subscribe(stream, { event: onEvent, ephemeral: soon, error }, { since, here: false });
+  conn.subscribe(stream, { event: onEvent, ephemeral: () => soon(RECEIPTS_DELAY), error }, { since, here: false });
 }
 
 let wasOffline = false;
