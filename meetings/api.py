@@ -39,6 +39,16 @@ def calendar(request: HttpRequest, branch_id: int, start: str | None = None, end
                                                      end=_time("end", end), status=status)}
 
 
+@router.get("/branches/{branch_id}/meetings/register", auth=django_auth,
+            summary="会议台账: a year's meetings with their attendance counts (secretaries)")
+def register(request: HttpRequest, branch_id: int, year: int | None = None):
+    if year is not None and not 1900 <= year <= 9999:
+        raise BadRequest(_("Give the year as four digits, like 2026."))
+    rows = selectors.register(request_identity(request), branch_id, year)
+    return {"meetings": [{**row["meeting"].to_dict(), "counts": row["counts"], "attendance_rate": row["rate"]}
+                         for row in rows]}
+
+
 @router.get("/meetings/{meeting_id}", auth=django_auth, summary="One meeting (as the meetings.get op)")
 def meeting_detail(request: HttpRequest, meeting_id: int):
     identity = request_identity(request)

@@ -504,7 +504,10 @@ def register_years(branch: Branch) -> list[int]:
 def register(identity: Identity, branch_id: int, year: int | None = None) -> list[dict]:
     """会议台账, for the branch's secretaries: each meeting of `year` (its start on the
     branch's clock; all with None), oldest first, cancelled ones too, with its
-    attendance counts as the attendance page gives them (a few queries a meeting)."""
+    attendance counts as the attendance page gives them and, once held, the share of
+    those expected who came (percent). A few queries a meeting."""
+    if not identity.is_user or not can_read_branch(identity, branch_id):
+        raise NotFound(_("There is no branch %(id)s.") % {"id": branch_id})
     if not can_manage_branch(identity, branch_id):
         raise Forbidden(_("Only the branch secretary may download the record of its meetings."))
     branch = Branch.objects.get(pk=branch_id)
@@ -518,5 +521,6 @@ def register(identity: Identity, branch_id: int, year: int | None = None) -> lis
         counts = summary(meeting, now=now)["counts"]
         out.append({"meeting": meeting, "starts_at": meeting.starts_at.astimezone(branch.zone),
                     "ends_at": meeting.ends_at.astimezone(branch.zone), "counts": counts,
-                    "rate": round(100 * counts["present"] / counts["expected"]) if counts["expected"] else None})
+                    "rate": round(100 * counts["present"] / counts["expected"])
+                    if counts["expected"] and meeting.status == Meeting.Status.ENDED else None})
     return out

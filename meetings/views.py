@@ -238,7 +238,7 @@ def calendar_csv(request, branch_id: int):
             kinds.get(m.kind, m.kind), m.title, states.get(m.status, m.status), selectors.display_name(m.chair),
             selectors.display_name(m.minute_taker) if m.minute_taker_id else "", place,
             c["expected"], c["present"], c["late"], c["excused"], c["absent"], c["excluded"], c["guests"],
-            row["rate"] if row["rate"] is not None and m.status == Meeting.Status.ENDED else "",
+            "" if row["rate"] is None else row["rate"],
             base + reverse("meetings:meeting", args=[m.pk]),
         ])
     return csv_download(name, header, lines)

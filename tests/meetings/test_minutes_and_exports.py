@@ -181,3 +181,26 @@ def test_the_secretary_downloads_the_record_of_meetings_a_year_at_a_time(held_me
     other = Client()
     other.force_login(people["other_secretary"])
     assert other.get(f"/branches/{tree['a'].pk}/meetings.csv").status_code == 404
+
+
+def test_the_record_of_meetings_over_the_api(held_meeting, people, tree):
+    meeting, _who = held_meeting
+    url = f"/api/branches/{tree['a'].pk}/meetings/register"
+    secretary = Client()
+    secretary.force_login(people["secretary"])
+    body = secretary.get(url, {"year": 2026}).json()
+    (row,) = body["meetings"]
+    assert row["id"] == meeting.pk and row["status"] == "ended" and row["starts_local"].startswith("2026-11-28T09:00")
+    assert row["counts"] == {"expected": 6, "present": 5, "excused": 1, "absent": 0, "excluded": 1, "late": 1,
+                             "guests": 0}
+    assert row["attendance_rate"] == 83
+    assert secretary.get(url, {"year": 2025}).json() == {"meetings": []}
+    refused = secretary.get(url, {"year": 26})
+    assert refused.status_code == 400 and refused.json()["code"] == "bad_request"
+
+    member = Client()
+    member.force_login(people["member"])
+    assert member.get(url).status_code == 403 and member.get(url).json()["code"] == "forbidden"
+    other = Client()
+    other.force_login(people["other_secretary"])
+    assert other.get(url).status_code == 404 and other.get(url).json()["code"] == "not_found"
