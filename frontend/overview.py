@@ -79,16 +79,11 @@ def _my_year(identity: Identity, branch: Branch, below: list[tuple[Branch, int]]
     """The reader's own record this year (on the branch's clock) at the meetings held in
     the branch and the groups below it: expected at, came to, on approved leave from."""
     start = timezone.localtime(now, branch.zone).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
-    branch_ids = [branch.pk, *(b.pk for b, _depth in below)]
-    expected = set(RollEntry.objects.filter(meeting__branch_id__in=branch_ids, meeting__status=Meeting.Status.ENDED,
-                                            meeting__started_at__gte=start, user_id=identity.user_id)
-                   .exclude(meeting__exclusions__user_id=identity.user_id).values_list("meeting_id", flat=True))
-    came = set(AttendanceInterval.objects.filter(meeting_id__in=expected, user_id=identity.user_id)
-               .values_list("meeting_id", flat=True))
-    excused = set(LeaveRequest.objects.filter(meeting_id__in=expected - came, user_id=identity.user_id,
-                                              status=LeaveRequest.Status.APPROVED).values_list("meeting_id", flat=True))
-    return {"year": start.year, "expected": len(expected), "came": len(came), "excused": len(excused),
-            "missed": len(expected) - len(came) - len(excused)}
+    rows = meeting_selectors.own_record(identity, [branch.pk, *(b.pk for b, _depth in below)], start)
+    came = sum(1 for row in rows if row["came"])
+    excused = sum(1 for row in rows if row["status"] == "excused")
+    return {"year": start.year, "expected": len(rows), "came": came, "excused": excused,
+            "missed": len(rows) - came - excused}
 
 
 def _announcements(identity: Identity, branch: Branch, manages: bool) -> dict:

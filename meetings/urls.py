@@ -7,6 +7,7 @@ app_name = "meetings"
 urlpatterns = [
     path("branches/<int:branch_id>/meetings/", views.calendar, name="calendar"),
     path("branches/<int:branch_id>/meetings.csv", views.calendar_csv, name="calendar-csv"),
+    path("branches/<int:branch_id>/meetings/mine/", views.own_record, name="own-record"),
     path("meetings/<int:meeting_id>/", views.meeting, name="meeting"),
     path("meetings/<int:meeting_id>/attendance/", views.attendance, name="attendance"),
     path("meetings/<int:meeting_id>/minutes/", views.minutes, name="minutes"),

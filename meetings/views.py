@@ -23,7 +23,7 @@ from django.utils.translation import pgettext
 
 from accounts.api import request_identity
 from accounts.models import Branch
-from accounts.selectors import can_manage_branch
+from accounts.selectors import branches_below, can_manage_branch
 from frontend.forum_views import branch_sections, member_branch
 from realtime.errors import Forbidden, NotFound
 from server.spreadsheets import csv_download, register_rows
@@ -214,6 +214,30 @@ def calendar(request, branch_id: int):
             "page_strings": meeting_strings(),
         },
     )
+
+
+@login_required
+def own_record(request, branch_id: int):
+    """我的参会记录: the reader's own attendance at the meetings held in a year (on the
+    branch's clock) in this branch and the groups below it, for their own records and
+    the yearly appraisal (民主评议)."""
+    branch, identity = member_branch(request, branch_id)
+    local_now = timezone.localtime(timezone.now(), branch.zone)
+    raw = request.GET.get("year", "")
+    year = int(raw) if raw.isdigit() and len(raw) == 4 and 1900 <= int(raw) <= local_now.year else local_now.year
+    start = local_now.replace(year=year, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    branch_ids = [branch.pk, *(b.pk for b, _depth in branches_below(branch.pk))]
+    rows = selectors.own_record(identity, branch_ids, start, start.replace(year=year + 1))
+    labels = minutes_mod.STATUS_LABELS
+    return render(request, "meetings/own_record.html", {
+        **branch_sections(identity, branch, "meetings"),
+        "year": year,
+        "years": list(range(local_now.year, local_now.year - 5, -1)),
+        "rows": [{**row, "label": labels.get(row["status"], row["status"])} for row in rows],
+        "counts": {"expected": len(rows), "came": sum(1 for r in rows if r["came"]),
+                   "excused": sum(1 for r in rows if r["status"] == "excused"),
+                   "absent": sum(1 for r in rows if r["status"] == "absent")},
+    })
 
 
 @login_required

@@ -30,7 +30,8 @@ def pages_for(server) -> dict[str, list[str]]:
     return {
         "": ["/", "/login/", f"/forum/boards/{public}/", "/citizen/", "/no-such-page/", "/password/forgot/",
              "/password/set/MQ/not-a-token/", "/offline/"],
-        "dangyuan": [f"/branches/{branch}/", f"/branches/{branch}/announcements/", f"/branches/{branch}/forum/", f"/forum/topics/{topic}/",
+        "dangyuan": [f"/branches/{branch}/", f"/branches/{branch}/meetings/mine/", f"/branches/{branch}/announcements/",
+                     f"/branches/{branch}/forum/", f"/forum/topics/{topic}/",
                      f"/branches/{branch}/meetings/", f"/meetings/{live}/", f"/meetings/{ended}/minutes/", "/account/",
                      f"/branches/{branch}/members/", "/notifications/", "/account/security/",
                      f"/branches/{branch}/announcements/search/?q=支部"],
