@@ -173,10 +173,11 @@ def _members(branch_ids: list[int]) -> dict[int, dict]:
             for pk, people in voting.items()}
 
 
-def _below(branch: Branch, below: list[tuple[Branch, int]], now: datetime) -> list[dict]:
+def _below(below: list[tuple[Branch, int]], not_taking_part: dict[int, dict], now: datetime) -> list[dict]:
     """下级组织: for a secretary of a 党委 or of a 党支部 with 党小组, each branch below at a
-    glance: its members, leave waiting there, its next meeting and this quarter's
-    meetings against the usual rhythm. A handful of queries, however many branches."""
+    glance: its members, leave waiting there, its next meeting, this quarter's meetings
+    against the usual rhythm, and how many came to no meeting for six months. A handful
+    of queries, however many branches."""
     if not below:
         return []
     ids = [b.pk for b, _depth in below]
@@ -196,43 +197,70 @@ def _below(branch: Branch, below: list[tuple[Branch, int]], now: datetime) -> li
         rhythm = _rhythm(b, held, planned)
         rows.append({"branch": b, "depth": depth, "members": members[b.pk], "waiting_leave": waiting.get(b.pk, 0),
                      "next_meeting": next_meeting.get(b.pk), "rhythm": rhythm,
-                     "short": [r["label"] for r in rhythm if r["short"]]})
+                     "short": [r["label"] for r in rhythm if r["short"]],
+                     "not_taking_part": len(not_taking_part[b.pk]["people"])})
     return rows
 
 
-def _not_taking_part(branch: Branch, below: list[tuple[Branch, int]], now: datetime) -> dict:
-    """Party members of the branch (as it is now) who were expected at one or more of the
-    meetings held in the last six months, in the branch or its groups, came to none of
-    them, and missed at least one without approved leave. The Party's constitution
-    (Article 9) takes six months in a row without organisational life, without a proper
-    reason, as leaving the Party: this is a list for the secretary to talk to, and
-    says nothing about reasons it does not know. A few queries, however many meetings."""
+def _scopes(root_id: int, below: list[tuple[Branch, int]]) -> dict[int, set[int]]:
+    """For the branch and each branch below it: itself and every branch under it (whose
+    meetings are its members' organisational life too, a group's for its branch)."""
+    children: dict[int, list[int]] = {}
+    for b, _depth in below:
+        children.setdefault(b.parent_id, []).append(b.pk)
+
+    def subtree(pk: int) -> set[int]:
+        found = {pk}
+        for child in children.get(pk, []):
+            found |= subtree(child)
+        return found
+
+    return {pk: subtree(pk) for pk in [root_id, *(b.pk for b, _depth in below)]}
+
+
+def _not_taking_part(scopes: dict[int, set[int]], now: datetime) -> dict[int, dict]:
+    """For each branch in `scopes`: its party members (as it is now) who were expected at
+    one or more of the meetings held in the last six months in it or the branches under
+    it, came to none of them, and missed at least one without approved leave. The
+    Party's constitution (Article 9) takes six months in a row without organisational
+    life, without a proper reason, as leaving the Party: this is a list for the
+    secretary to talk to, and says nothing about reasons it does not know. Six queries
+    however many meetings and branches."""
     since = now - NOT_TAKING_PART_WINDOW
-    branch_ids = [branch.pk, *(b.pk for b, _depth in below)]
-    held = dict(Meeting.objects.filter(branch_id__in=branch_ids, status=Meeting.Status.ENDED,
-                                       started_at__gte=since).values_list("pk", "started_at"))
+    everywhere = set().union(*scopes.values())
+    held = {pk: (branch_id, started_at) for pk, branch_id, started_at in Meeting.objects.filter(
+        branch_id__in=everywhere, status=Meeting.Status.ENDED, started_at__gte=since,
+    ).values_list("pk", "branch_id", "started_at")}
+    found: dict[int, dict] = {pk: {"people": [], "since": None} for pk in scopes}
     if not held:
-        return {"people": [], "since": None}
+        return found
     excluded = set(Exclusion.objects.filter(meeting_id__in=held).values_list("meeting_id", "user_id"))
     came = set(AttendanceInterval.objects.filter(meeting_id__in=held).values_list("meeting_id", "user_id"))
     on_leave = set(LeaveRequest.objects.filter(meeting_id__in=held, status=LeaveRequest.Status.APPROVED)
                    .values_list("meeting_id", "user_id"))
-    members = set(Membership.objects.filter(branch=branch, role__in=meeting_selectors.PARTY_ROLES)
-                  .values_list("user_id", flat=True))
-    tally: dict[int, dict] = {}
-    for meeting_id, user_id, name in RollEntry.objects.filter(meeting_id__in=held).values_list(
-            "meeting_id", "user_id", "name"):
-        if user_id not in members or (meeting_id, user_id) in excluded:
-            continue
-        row = tally.setdefault(user_id, {"id": user_id, "name": name, "expected": 0, "came": 0, "missed": 0})
-        row["expected"] += 1
-        if (meeting_id, user_id) in came:
-            row["came"] += 1
-        elif (meeting_id, user_id) not in on_leave:
-            row["missed"] += 1
-    people = sorted((row for row in tally.values() if row["came"] == 0 and row["missed"]),
-                    key=lambda row: (-row["missed"], row["name"], row["id"]))
-    return {"people": people, "since": min(held.values())}
+    members: dict[int, set[int]] = {pk: set() for pk in scopes}
+    for branch_id, user_id in Membership.objects.filter(branch_id__in=list(scopes),
+                                                        role__in=meeting_selectors.PARTY_ROLES).values_list(
+            "branch_id", "user_id"):
+        members[branch_id].add(user_id)
+    roll = [(m, u, name) for m, u, name in RollEntry.objects.filter(meeting_id__in=held).values_list(
+        "meeting_id", "user_id", "name") if (m, u) not in excluded]
+    for pk, scope in scopes.items():
+        tally: dict[int, dict] = {}
+        for meeting_id, user_id, name in roll:
+            if user_id not in members[pk] or held[meeting_id][0] not in scope:
+                continue
+            row = tally.setdefault(user_id, {"id": user_id, "name": name, "expected": 0, "came": 0, "missed": 0})
+            row["expected"] += 1
+            if (meeting_id, user_id) in came:
+                row["came"] += 1
+            elif (meeting_id, user_id) not in on_leave:
+                row["missed"] += 1
+        starts = [started for branch_id, started in held.values() if branch_id in scope]
+        found[pk] = {"people": sorted((row for row in tally.values() if row["came"] == 0 and row["missed"]),
+                                      key=lambda row: (-row["missed"], row["name"], row["id"])),
+                     "since": min(starts) if starts else None}
+    return found
 
 
 def overview(identity: Identity, branch: Branch, *, now: datetime | None = None) -> dict:
@@ -252,6 +280,7 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None)
     if moderates:
         context["pending_review"] = review_counts(branch.pk).get("pending", 0)
     if manages:
+        not_taking_part = _not_taking_part(_scopes(branch.pk, below), now)
         leave, leave_count = _waiting_leave(branch)
         scheduled = announcement_scheduling.open_ones(branch.pk)
         context.update(
@@ -262,7 +291,7 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None)
             rhythm=_rhythm(branch, *_quarter_counts([branch], now)[branch.pk]),
             quarter=quarter_start(now, branch),
             members=_members([branch.pk])[branch.pk],
-            below=_below(branch, below, now),
-            not_taking_part=_not_taking_part(branch, below, now),
+            below=_below(below, not_taking_part, now),
+            not_taking_part=not_taking_part[branch.pk],
         )
     return context

@@ -233,6 +233,10 @@ def test_members_who_came_to_no_meeting_for_six_months_are_listed_for_the_secret
         ("Gone", 2, 2), ("Probationary", 2, 2)]
     html = _page(client, people["secretary"], a).content.decode()
     assert "2 名党员近六个月未参加任何会议" in html and "应到 2 次，未请假缺席 2 次" in html
+    # The committee's secretary sees how many each branch below has, and the branch's own list.
+    rows = {row["branch"].pk: row for row in overview.overview(identities["committee_secretary"],
+                                                               tree["committee"])["below"]}
+    assert (rows[a.pk]["not_taking_part"], rows[tree["b"].pk]["not_taking_part"]) == (2, 0)
     # Each member sees their own year.
     mine = overview.overview(identity_for_user(excused), a)["my_year"]
     assert (mine["expected"], mine["came"], mine["excused"], mine["missed"]) == (2, 1, 1, 0)
