@@ -116,6 +116,22 @@ class _LiveState:
                                 value=written)
         yield GaugeMetricFamily("branchline_backup_newest_bytes", "Size of the newest backup in BACKUP_DIR",
                                 value=size)
+        # Every host's processes that said in the last 90 s that they run (realtime/processes.py):
+        # fewer than deployed is one down, or one that cannot reach the database.
+        yield GaugeMetricFamily("branchline_server_processes",
+                                "Server processes (all hosts) that said within 90 s that they run",
+                                value=_running_processes())
+
+
+def _running_processes() -> int:
+    from django.db import DatabaseError
+
+    from .processes import running
+
+    try:
+        return len(running())
+    except DatabaseError:  # the database is down: /healthz says so
+        return 0
 
 
 def _newest_backup() -> tuple[float, int]:

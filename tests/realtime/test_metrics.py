@@ -98,3 +98,16 @@ def test_the_newest_backup_is_shown(settings, tmp_path):
     text = scrape()
     assert value(text, "branchline_backup_newest_timestamp_seconds") == 1_765_086_400
     assert value(text, "branchline_backup_newest_bytes") == 1000
+
+
+def test_the_running_server_processes_are_counted():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from realtime.models import ServerProcess
+
+    now = timezone.now()
+    for n, seen in enumerate((now, now - timedelta(seconds=30), now - timedelta(minutes=5))):  # the last one is gone
+        ServerProcess.objects.create(name=f"web{n}:1:x", host=f"web{n}", pid=n + 1, started_at=now, seen_at=seen)
+    assert value(scrape(), "branchline_server_processes") == 2
