@@ -80,10 +80,7 @@ def _my_year(identity: Identity, branch: Branch, below: list[tuple[Branch, int]]
     the branch and the groups below it: expected at, came to, on approved leave from."""
     start = timezone.localtime(now, branch.zone).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     rows = meeting_selectors.own_record(identity, [branch.pk, *(b.pk for b, _depth in below)], start)
-    came = sum(1 for row in rows if row["came"])
-    excused = sum(1 for row in rows if row["status"] == "excused")
-    return {"year": start.year, "expected": len(rows), "came": came, "excused": excused,
-            "missed": len(rows) - came - excused}
+    return {"year": start.year, **meeting_selectors.own_counts(rows)}
 
 
 def _announcements(identity: Identity, branch: Branch, manages: bool) -> dict:

@@ -552,3 +552,10 @@ def own_record(identity: Identity, branch_ids: list[int], start: datetime, end: 
                                      excused=m.pk in excused, late_grace=timedelta(minutes=m.late_grace_minutes))
         rows.append({"meeting": m, "status": result.status, "came": m.pk in stays})
     return rows
+
+
+def own_counts(rows: list[dict]) -> dict[str, int]:
+    """own_record's rows summed: expected at, came to, on leave from, absent from."""
+    return {"expected": len(rows), "came": sum(1 for r in rows if r["came"]),
+            "excused": sum(1 for r in rows if r["status"] == "excused"),
+            "absent": sum(1 for r in rows if r["status"] == "absent")}

@@ -234,9 +234,7 @@ def own_record(request, branch_id: int):
         "year": year,
         "years": list(range(local_now.year, local_now.year - 5, -1)),
         "rows": [{**row, "label": labels.get(row["status"], row["status"])} for row in rows],
-        "counts": {"expected": len(rows), "came": sum(1 for r in rows if r["came"]),
-                   "excused": sum(1 for r in rows if r["status"] == "excused"),
-                   "absent": sum(1 for r in rows if r["status"] == "absent")},
+        "counts": selectors.own_counts(rows),
     })
 
 

@@ -239,7 +239,7 @@ def test_members_who_came_to_no_meeting_for_six_months_are_listed_for_the_secret
     assert (rows[a.pk]["not_taking_part"], rows[tree["b"].pk]["not_taking_part"]) == (2, 0)
     # Each member sees their own year.
     mine = overview.overview(identity_for_user(excused), a)["my_year"]
-    assert (mine["expected"], mine["came"], mine["excused"], mine["missed"]) == (2, 1, 1, 0)
+    assert (mine["expected"], mine["came"], mine["excused"], mine["absent"]) == (2, 1, 1, 0)
     assert overview.overview(identity_for_user(abroad), a)["my_year"]["expected"] == 0  # not counted at either
     assert "应到 2 次，参加 1 次，请假 1 次，缺席 0 次" in _page(client, excused, a).content.decode()
     # And the meetings themselves, on their own page.
