@@ -28,7 +28,8 @@ async function refresh() {
   running = true;
   try {
     const response = await fetch(config.fragment_url, { credentials: "same-origin" });
-    if (response.ok) {
+    // Redirected: the login page (the session ended); the connection's status says so.
+    if (response.ok && !response.redirected) {
       body.innerHTML = await response.text();
       body.dataset.refreshed = String(Date.now());
     }
