@@ -242,8 +242,10 @@ def test_members_who_came_to_no_meeting_for_six_months_are_listed_for_the_secret
     assert (mine["expected"], mine["came"], mine["excused"], mine["absent"]) == (2, 1, 1, 0)
     assert overview.overview(identity_for_user(abroad), a)["my_year"]["expected"] == 0  # not counted at either
     assert "应到 2 次，参加 1 次，请假 1 次，缺席 0 次" in _page(client, excused, a).content.decode()
-    # And the meetings themselves, on their own page.
+    # And the meetings themselves, on their own page, which the calendar links to.
     client.force_login(excused)
+    assert reverse("meetings:own-record", args=[a.pk]) in client.get(
+        reverse("meetings:calendar", args=[a.pk])).content.decode()
     own = client.get(reverse("meetings:own-record", args=[a.pk])).content.decode()
     assert own.count('<tr data-status="') == 2
     assert '<tr data-status="excused">' in own and '<tr data-status="present">' in own
