@@ -7,6 +7,7 @@ Every page is complete as HTML; its script then follows the stream and keeps it 
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +22,7 @@ from forum import selectors as forum_selectors
 from forum.actions import BODY_MAX, TITLE_MAX
 from forum.discussions import discussion_data
 from forum.models import Discussion, Reaction, Topic
-from realtime.errors import NotFound
+from realtime.errors import Forbidden, NotFound
 
 from . import forum_text
 from . import selectors as page_selectors
@@ -37,6 +38,21 @@ def member_branch(request, branch_id: int) -> tuple[Branch, Identity]:
     if not can_read_branch(identity, branch.pk):
         raise Http404("no such branch")
     return branch, identity
+
+
+def register_rows(request, branch_id: int, register) -> tuple:
+    """A register (台账) download's common part: the branch (404 to those who may not
+    read it), the year asked (`?year=YYYY`, on the branch's clock; None: all), and the
+    rows `register(identity, branch_id, year)` gives (403 to those it refuses).
+    Returns (branch, year, rows, the site's base URL for the links)."""
+    branch, identity = member_branch(request, branch_id)
+    raw = request.GET.get("year", "")
+    year = int(raw) if raw.isdigit() and len(raw) == 4 else None
+    try:
+        rows = register(identity, branch.pk, year)
+    except Forbidden:
+        raise PermissionDenied from None
+    return branch, year, rows, request.build_absolute_uri("/").rstrip("/")
 
 
 def branch_sections(identity: Identity, branch: Branch, section: str) -> dict:

@@ -60,17 +60,24 @@ from accounts.throttle import refusal_text as throttle_refusal
 from announcements import attachments as attachment_rules
 from announcements import scheduling as announcement_scheduling
 from announcements import selectors as announcement_selectors
-from announcements.actions import BODY_MAX, TITLE_MAX, read_announcements, remind_unread, stream_for
+from announcements.actions import (
+    BODY_MAX,
+    TITLE_MAX,
+    read_announcements,
+    receipts_stream,
+    remind_unread,
+    stream_for,
+)
 from forum import selectors as forum_selectors
 from moderation.actions import queue_stream
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from realtime.models import Stream
-from server.spreadsheets import csv_download, register_rows
+from server.spreadsheets import csv_download
 
 from . import login_steps, overview, passkey_views, two_factor_views
 from .context_processors import readable_branches
 from .forum_text import preview_strings
-from .forum_views import branch_sections, member_branch
+from .forum_views import branch_sections, member_branch, register_rows
 
 # Demo accounts the login page may mention, and how long one check of them is trusted.
 DEMO_USERNAMES = ("shuji", "dangyuan")
@@ -720,7 +727,7 @@ def branch_overview(request, branch_id: int):
     if context["moderates"]:
         streams.append(queue_stream(branch.pk))
     if context["manages"]:
-        streams += [announcement_scheduling.stream_for(branch.pk), f"receipts:{branch.pk}"]
+        streams += [announcement_scheduling.stream_for(branch.pk), receipts_stream(branch.pk)]
     heads = dict(Stream.objects.filter(key__in=streams).values_list("key", "last_seq"))
     config = {
         "fragment_url": f"{reverse('branch-overview', args=[branch.pk])}?fragment=body",

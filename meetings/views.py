@@ -24,9 +24,9 @@ from django.utils.translation import pgettext
 from accounts.api import request_identity
 from accounts.models import Branch
 from accounts.selectors import branches_below, can_manage_branch
-from frontend.forum_views import branch_sections, member_branch
+from frontend.forum_views import branch_sections, member_branch, register_rows
 from realtime.errors import Forbidden, NotFound
-from server.spreadsheets import csv_download, register_rows
+from server.spreadsheets import csv_download
 
 from . import minutes as minutes_mod
 from . import selectors

@@ -145,14 +145,9 @@ def _migrations_shape(migrations) -> bool:
 def check_server_stopped() -> None:
     """Refuses while a server process says it runs (realtime/processes.py): it would go on
     serving from caches of the database being replaced, and on SQLite write into it."""
-    from django.db.utils import DatabaseError
-
     from .processes import ALIVE_WITHIN, running
 
-    try:
-        alive = running()
-    except DatabaseError:  # a database from before the list existed, or none yet
-        return
+    alive = running()
     if alive:
         now = _now()
         names = ", ".join(f"{p.host} pid {p.pid} ({int((now - p.seen_at).total_seconds())} s ago)" for p in alive)

@@ -83,6 +83,7 @@ class _LiveState:
     def collect(self):
         from .batching import _batchers
         from .hub import _hubs
+        from .processes import running
 
         connections = GaugeMetricFamily("branchline_ws_connections", "Open WebSocket connections, by identity kind",
                                         labels=["kind"])
@@ -120,18 +121,7 @@ class _LiveState:
         # fewer than deployed is one down, or one that cannot reach the database.
         yield GaugeMetricFamily("branchline_server_processes",
                                 "Server processes (all hosts) that said within 90 s that they run",
-                                value=_running_processes())
-
-
-def _running_processes() -> int:
-    from django.db import DatabaseError
-
-    from .processes import running
-
-    try:
-        return len(running())
-    except DatabaseError:  # the database is down: /healthz says so
-        return 0
+                                value=len(running()))
 
 
 def _newest_backup() -> tuple[float, int]:

@@ -9,6 +9,7 @@ import os
 import socket
 from datetime import datetime, timedelta
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from .models import ServerProcess
@@ -33,6 +34,10 @@ def gone(names: list[str]) -> None:
 
 
 def running(now: datetime | None = None) -> list[ServerProcess]:
-    """Processes that said they run within ALIVE_WITHIN, the most recent first."""
+    """Processes that said they run within ALIVE_WITHIN, the most recent first; none when
+    the database cannot say (it is down, or predates the list)."""
     now = now or timezone.now()
-    return list(ServerProcess.objects.filter(seen_at__gte=now - ALIVE_WITHIN).order_by("-seen_at", "name"))
+    try:
+        return list(ServerProcess.objects.filter(seen_at__gte=now - ALIVE_WITHIN).order_by("-seen_at", "name"))
+    except DatabaseError:
+        return []

@@ -27,22 +27,3 @@ def csv_download(filename: str, header: Iterable, rows: Iterable[Iterable]) -> H
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
-
-def register_rows(request, branch_id: int, register) -> tuple:
-    """A register (台账) download's common part: the branch (404 to those who may not
-    read it), the year asked (`?year=YYYY`, on the branch's clock; None: all), and the
-    rows `register(identity, branch_id, year)` gives (403 to those it refuses).
-    Returns (branch, year, rows, the site's base URL for the links)."""
-    from django.core.exceptions import PermissionDenied
-
-    from frontend.forum_views import member_branch
-    from realtime.errors import Forbidden
-
-    branch, identity = member_branch(request, branch_id)
-    raw = request.GET.get("year", "")
-    year = int(raw) if raw.isdigit() and len(raw) == 4 else None
-    try:
-        rows = register(identity, branch.pk, year)
-    except Forbidden:
-        raise PermissionDenied from None
-    return branch, year, rows, request.build_absolute_uri("/").rstrip("/")
