@@ -10,8 +10,8 @@ Closing deletes what the account kept for the person alone, and keeps what is th
 branch's record, under the name it was written under:
 
 - deleted: the e-mail address and the password (no login is possible any more), every
-  signed-in browser, two-step verification and passkeys, drafts, notifications and
-  their mail, settings, the security log, how far they had read topics, failed logins
+  signed-in browser, two-step verification and passkeys, the calendar's address,
+  drafts, notifications and their mail, settings, the security log, how far they had read topics, failed logins
   and password-reset requests for the account;
 - kept: forum posts, reactions and flags, announcements written and who read which,
   meeting attendance, leave, remarks, chat and votes (minutes and tallies are the
@@ -68,6 +68,7 @@ def close_account(user, *, request=None, by=None) -> None:
     `by`: the administrator who did, when it was not its owner."""
     from announcements.models import DigestSent
     from forum.models import TopicReadState
+    from meetings.models import CalendarFeed
 
     refused = refusal(user, by=by)
     if refused:
@@ -76,7 +77,7 @@ def close_account(user, *, request=None, by=None) -> None:
     security.notify(user, security.ACCOUNT_CLOSED, request=request, by="admin" if by is not None else None)
     address = user.email
     for model in (Draft, LoginSession, MailSettings, NotificationMail, Passkey, SecurityRecord, TwoFactor,
-                  DigestSent, TopicReadState):
+                  DigestSent, TopicReadState, CalendarFeed):
         model.objects.filter(user=user).delete()
     LoginFailure.objects.filter(username=user.get_username().lower()).delete()  # kept lower-cased
     if address:

@@ -2,7 +2,8 @@
 entered — a new password or e-mail address, two-step verification turned on or off,
 new recovery codes, a recovery code used, a passkey added or removed, a login from a browser that has not logged in
 to the account before, a secretary's link to set a new password, a copy of their data
-downloaded (accounts/personal_data.py) — and when logging in is
+downloaded (accounts/personal_data.py), an address made for the member's meetings
+in a calendar (meetings/calendar_feed.py) — and when logging in is
 stopped after too many wrong passwords or codes (someone is guessing). Someone who took the account over cannot do it quietly.
 
 Each notice is an event in the member's inbox (the bell, the notifications page, a
@@ -64,9 +65,10 @@ PASSKEY_REMOVED = "security.passkey_removed"
 LOCKED = "security.locked"  # data: minutes (accounts/throttle.py)
 DATA_EXPORTED = "security.data_exported"  # 我的数据 downloaded (accounts/personal_data.py)
 ACCOUNT_CLOSED = "security.account_closed"  # 注销账号 (accounts/closure.py)
+CALENDAR_LINK = "security.calendar_link"  # 日历订阅: an address made for the meetings (meetings/calendar_feed.py)
 TYPES = (PASSWORD_CHANGED, EMAIL_CHANGED, TWO_FACTOR_ON, TWO_FACTOR_OFF, RECOVERY_CODES, RECOVERY_USED, NEW_BROWSER,
          PASSWORD_LINK, PASSKEY_ADDED, PASSKEY_REMOVED, LOCKED, DATA_EXPORTED,
-         ACCOUNT_CLOSED)
+         ACCOUNT_CLOSED, CALENDAR_LINK)
 # Only in the security log, not notices:
 LOGIN = "security.login"  # data: how ("password", "code", "recovery", "passkey"), new_browser
 LOGIN_FAILED = "security.login_failed"  # data: step ("password" or "code")
@@ -144,6 +146,10 @@ def text(kind: str, data: dict) -> tuple[str, str]:
         return what, change_password
     if kind == NEW_BROWSER:
         return _("Your account was logged in to from a browser it was not used in before."), change_password
+    if kind == CALENDAR_LINK:
+        return (_("A calendar address for your meetings was made on My account: whoever has it sees your "
+                  "meetings in their calendar, without logging in."),
+                _("If it was not you, stop it or make a new one under Calendar on My account."))
     if kind == DATA_EXPORTED:
         return _("A copy of your data was downloaded from My account."), change_password
     if kind == ACCOUNT_CLOSED:

@@ -95,7 +95,8 @@ def describe(events) -> list[dict]:
             anchor = {security.NEW_BROWSER: "#devices", security.TWO_FACTOR_ON: "#two-factor",
                       security.TWO_FACTOR_OFF: "#two-factor", security.RECOVERY_CODES: "#two-factor",
                       security.RECOVERY_USED: "#two-factor", security.PASSKEY_ADDED: "#passkeys",
-                      security.PASSKEY_REMOVED: "#passkeys", security.DATA_EXPORTED: "#my-data"}.get(e.type, "")
+                      security.PASSKEY_REMOVED: "#passkeys", security.DATA_EXPORTED: "#my-data",
+                      security.CALENDAR_LINK: "#calendar"}.get(e.type, "")
             url = reverse("account") + anchor
         items.append({"seq": e.seq, "type": e.type, "text": text.strip(), "url": url, "at": e.created_at})
     return items

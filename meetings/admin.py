@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AgendaItem, CommitteeMember, Exclusion, LeaveRequest, Meeting
+from .models import AgendaItem, CalendarFeed, CommitteeMember, Exclusion, LeaveRequest, Meeting
 
 
 @admin.register(CommitteeMember)
@@ -58,3 +58,21 @@ class ExclusionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """日历订阅 addresses (calendar_feed.py): who has one and when calendars last fetched it;
+    never the token. Deleting one stops the address (a member made it on a phone now lost)."""
+
+    list_display = ["user", "created_at", "last_used_at"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    fields = ["user", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+

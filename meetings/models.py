@@ -295,6 +295,26 @@ class Reminder(models.Model):
                                                name="reminder_once_per_start")]
 
 
+class CalendarFeed(models.Model):
+    """日历订阅: a member's private address for their meetings as an iCalendar feed
+    (calendar_feed.py). The address's token is looked up by its SHA-256 and kept
+    otherwise only sealed under the server's key, bound to its member, so that the page
+    can show it again while a dump of the database alone does not give it away."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    sealed_token = models.BinaryField(editable=False)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)  # a calendar's last fetch (to the minute or so)
+
+    class Meta:
+        verbose_name = _("calendar link")
+        verbose_name_plural = _("calendar links")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 class Participant(models.Model):
     """Someone who asked to join (or was let in): lobby state, hand, mute, floor."""
 

@@ -10,6 +10,7 @@ from accounts.personal_data import part, when
 
 from .models import (
     AttendanceInterval,
+    CalendarFeed,
     ChatMessage,
     LeaveRequest,
     Meeting,
@@ -48,3 +49,11 @@ def _meetings(user) -> list:
     meetings = Meeting.objects.filter(pk__in=by_meeting).select_related("branch").order_by("-starts_at")
     return [{"id": m.pk, "title": m.title, "branch": m.branch.name, "starts_at": when(m.starts_at), **by_meeting[m.pk]}
             for m in meetings]
+
+
+@part("calendar_feed")
+def _calendar_feed(user) -> dict | None:
+    """日历订阅: whether the member has an address for their calendar (not its token)."""
+    found = CalendarFeed.objects.filter(user=user).first()
+    return {"made_at": when(found.created_at), "last_fetched_at": when(found.last_used_at)} if found else None
+

@@ -11,4 +11,6 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/", views.meeting, name="meeting"),
     path("meetings/<int:meeting_id>/attendance/", views.attendance, name="attendance"),
     path("meetings/<int:meeting_id>/minutes/", views.minutes, name="minutes"),
+    path("meetings/<int:meeting_id>/calendar.ics", views.meeting_file, name="meeting-file"),
+    path("meetings/feed/<str:token>.ics", views.feed, name="feed"),
 ]

@@ -1,4 +1,6 @@
-"""Meeting pages (三会一课): the branch calendar, a meeting's room, attendance, minutes.
+"""Meeting pages (三会一课): the branch calendar, a meeting's room, attendance, minutes,
+and the calendar files: one meeting's, and a member's feed at its private address
+(calendar_feed.py).
 
 Every page is complete as HTML (times rendered in the branch's time zone); the room's
 script then joins the meeting, follows `meeting:<id>` and keeps every panel live.
@@ -9,17 +11,20 @@ as their HTTP exports do.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+from django.views.decorators.http import require_safe
 
 from accounts.api import request_identity
 from accounts.models import Branch
@@ -28,8 +33,8 @@ from frontend.forum_views import branch_sections, member_branch, register_rows
 from realtime.errors import Forbidden, NotFound
 from server.spreadsheets import csv_download
 
+from . import calendar_feed, selectors
 from . import minutes as minutes_mod
-from . import selectors
 from .models import Exclusion, LeaveRequest, Meeting
 from .streams import attendance_for
 
@@ -446,3 +451,42 @@ def minutes(request, meeting_id: int):
             "present": present,
         },
     )
+
+
+def _calendar_response(request, body: str, *, filename: str | None = None) -> HttpResponse:
+    """iCalendar text, with an ETag so that a calendar asking again for what has not
+    changed gets 304."""
+    tag = '"%s"' % hashlib.sha256(body.encode()).hexdigest()[:32]
+    if tag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["ETag"] = tag
+    response["Cache-Control"] = "private, no-cache"
+    if filename:
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@require_safe
+def feed(request, token: str):
+    """日历订阅 (calendar_feed.py): a member's meetings for their calendar, by the token of
+    their private address, without a login; 404 for a token that opens nothing (stopped,
+    replaced, or its account closed)."""
+    found = calendar_feed.find(token)
+    if found is None:
+        raise Http404("no such calendar")
+    body = calendar_feed.feed(found.user, base=request.build_absolute_uri("/").rstrip("/"))
+    response = _calendar_response(request, body)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_required
+@require_safe
+def meeting_file(request, meeting_id: int):
+    """One meeting as a calendar file (添加到日历), for whoever may see it."""
+    meeting_obj = _meeting_or_404(request_identity(request), meeting_id)
+    body = calendar_feed.meeting_file(meeting_obj, request.user, base=request.build_absolute_uri("/").rstrip("/"))
+    return _calendar_response(request, body, filename=f"{meeting_obj.title[:80]}.ics")
+
