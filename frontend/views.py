@@ -69,6 +69,8 @@ from announcements.actions import (
     stream_for,
 )
 from forum import selectors as forum_selectors
+from meetings import calendar_feed
+from meetings.models import CalendarFeed
 from moderation.actions import queue_stream
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from realtime.models import Stream
@@ -162,6 +164,8 @@ class AccountView(auth_views.PasswordChangeView):
             return self._my_data(request)
         if which == "close-account":
             return self._close_account(request)
+        if which in ("calendar-new", "calendar-stop"):
+            return self._calendar(request, which)
         if which == "appearance":
             if appearance.choose(request.user, theme=request.POST.get("theme", ""),
                                  text_size=request.POST.get("text_size", "")):
@@ -191,6 +195,27 @@ class AccountView(auth_views.PasswordChangeView):
         messages.success(request, _("Your e-mail address has been saved.") if request.user.email
                          else _("Your e-mail address has been removed."))
         return redirect("account")
+
+    def _calendar(self, request, which: str):
+        """日历订阅 (meetings/calendar_feed.py): a new address for the member's meetings
+        (one they had stops working), or none."""
+        if which == "calendar-new":
+            replaced = CalendarFeed.objects.filter(user=request.user).exists()
+            calendar_feed.make(request.user, request=request)
+            messages.success(request, _("A new address for your calendar is ready below; the old one no longer works.")
+                             if replaced else _("The address for your calendar is ready below."))
+        elif calendar_feed.stop(request.user):
+            messages.success(request, _("The address for your calendar no longer works."))
+        return redirect(f"{reverse('account')}#calendar")
+
+    def _calendar_context(self) -> dict | None:
+        found = CalendarFeed.objects.filter(user=self.request.user).first()
+        if found is None:
+            return None
+        token = calendar_feed.token_of(found)
+        url = self.request.build_absolute_uri(calendar_feed.path(token)) if token else ""
+        return {"url": url, "webcal": "webcal" + url[url.index(":"):] if url else "",
+                "created_at": found.created_at, "last_used_at": found.last_used_at}
 
     def _my_data(self, request):
         """我的数据 (accounts/personal_data.py): the member's copy, after their password."""
@@ -268,6 +293,7 @@ class AccountView(auth_views.PasswordChangeView):
         context["security_log"] = security.log_of(self.request.user, limit=ACCOUNT_LOG_ROWS)
         context["log_days"] = security.LOG_DAYS
         context["close_refusal"] = closure.refusal(self.request.user)
+        context["calendar"] = self._calendar_context()
         return context
 
 
