@@ -180,6 +180,8 @@ class MailSettings(models.Model):
     notify_meetings = models.BooleanField(_("meetings and leave by e-mail"), default=True)
     notify_posts = models.BooleanField(_("moderation of my posts by e-mail"), default=True)
     notify_discussions = models.BooleanField(_("topic discussions by e-mail"), default=True)
+    # 每周待办 (frontend/weekly.py): for those who run a branch, on Monday, what waits on them.
+    weekly = models.BooleanField(_("a weekly summary of what waits on me by e-mail"), default=True)
     # A code of LANGUAGES, chosen with the header's switch; "": the site's LANGUAGE_CODE.
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
 
@@ -200,6 +202,20 @@ class MailSettings(models.Model):
     class Meta:
         verbose_name = _("e-mail settings")
         verbose_name_plural = _("e-mail settings")
+
+
+class WeeklySent(models.Model):
+    """每周待办: a member's weekly summary for one week (its Monday, on their clock) has
+    been made, by one process (the unique key is the claim), whether or not it had
+    anything to say (frontend/weekly.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()  # the Monday
+    at = models.DateTimeField(auto_now_add=True)
+    mailed = models.BooleanField(default=False)  # False: nothing waited, no mail
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="weekly_once_a_week")]
 
 
 class NotificationMail(models.Model):

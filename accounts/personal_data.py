@@ -64,7 +64,7 @@ def _account(user) -> dict:
         "email": user.email, "date_joined": when(user.date_joined), "last_login": when(user.last_login),
         "settings": {"language": wants.language, "theme": wants.theme, "text_size": wants.text_size,
                      "announcements_by_email": wants.announcements,
-                     "daily_digest": wants.digest, "digest_hour": wants.digest_hour,
+                     "daily_digest": wants.digest, "digest_hour": wants.digest_hour, "weekly_summary": wants.weekly,
                      **{field: getattr(wants, field) for field in KINDS}},
     }
 

@@ -1,5 +1,5 @@
-"""退订: a link in each announcement e-mail (and in each daily digest, and each mail of
-unread notifications) stops them for that member, without a login (mail is often read where the member is not signed in). The link carries a signed
+"""退订: a link in each announcement e-mail (and in each daily digest, each mail of
+unread notifications and each weekly summary) stops them for that member, without a login (mail is often read where the member is not signed in). The link carries a signed
 token naming the member; it does not expire, and does nothing but that. Opening it
 shows a button (mail scanners open links, and must not unsubscribe anyone); mail
 programs that offer "unsubscribe" post to it in one click (RFC 8058). 我的账号 turns
@@ -17,7 +17,8 @@ _SALT = "branchline.unsubscribe.announcements"
 ANNOUNCEMENTS = "announcements"  # a mail for each new announcement
 DIGEST = "digest"  # 每日摘要 (announcements/digest.py)
 NOTIFICATIONS = "notifications"  # 提醒邮件, every kind (accounts/notification_mail.py)
-KINDS = (ANNOUNCEMENTS, DIGEST, NOTIFICATIONS)
+WEEKLY = "weekly"  # 每周待办 (frontend/weekly.py)
+KINDS = (ANNOUNCEMENTS, DIGEST, NOTIFICATIONS, WEEKLY)
 
 
 def path(user_id: int, *, what: str = ANNOUNCEMENTS) -> str:

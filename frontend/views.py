@@ -76,7 +76,7 @@ from realtime.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from realtime.models import Stream
 from server.spreadsheets import csv_download
 
-from . import login_steps, overview, passkey_views, two_factor_views
+from . import login_steps, overview, passkey_views, two_factor_views, weekly
 from .context_processors import readable_branches
 from .forum_text import preview_strings
 from .forum_views import branch_sections, member_branch, register_rows
@@ -122,8 +122,11 @@ class EmailForm(forms.Form):
     notify_posts = forms.BooleanField(label=_lazy("Moderators' decisions on my posts, and my scheduled announcements"),
                                       required=False)
     notify_discussions = forms.BooleanField(label=_lazy("Topic discussions opening"), required=False)
+    # 每周待办 (frontend/weekly.py), offered to those who help run a branch
+    weekly = forms.BooleanField(label=_lazy("Once a week, e-mail me what waits on me (a weekly summary)"),
+                                required=False)
 
-    KEPT = ("announcements", "digest", "digest_hour", *notification_mail.KINDS)  # MailSettings fields
+    KEPT = ("announcements", "digest", "digest_hour", *notification_mail.KINDS, "weekly")  # MailSettings fields
 
 
 class AccountView(auth_views.PasswordChangeView):
@@ -190,8 +193,10 @@ class AccountView(auth_views.PasswordChangeView):
             if before != request.user.email:  # told to the old address as well
                 security.notify(request.user, security.EMAIL_CHANGED, request=request,
                                 old_email=before, email=request.user.email)
+            kept = EmailForm.KEPT if weekly.runs_branch(request.user) else tuple(
+                name for name in EmailForm.KEPT if name != "weekly")  # not offered: left as it was
             MailSettings.objects.update_or_create(user=request.user, defaults={
-                name: email_form.cleaned_data[name] for name in EmailForm.KEPT})
+                name: email_form.cleaned_data[name] for name in kept})
         messages.success(request, _("Your e-mail address has been saved.") if request.user.email
                          else _("Your e-mail address has been removed."))
         return redirect("account")
@@ -281,6 +286,7 @@ class AccountView(auth_views.PasswordChangeView):
             "email": self.request.user.email, **{name: getattr(wants, name) for name in EmailForm.KEPT}}))
         context["notify_fields"] = [context["email_form"][name] for name in notification_mail.KINDS]
         context["notify_minutes"] = notification_mail.delay_minutes()
+        context["runs_branch"] = weekly.runs_branch(self.request.user)
         context["themes"] = appearance.Theme.choices
         context["text_sizes"] = appearance.TextSize.choices
         context["sends_email"] = settings.SENDS_EMAIL
@@ -360,8 +366,8 @@ class LoginView(auth_views.LoginView):
 @csrf_exempt  # the link's signed token is the permission; mail programs post without a CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe_announcements(request, token: str):
-    """退订 (accounts/unsubscribe.py): the link in an announcement e-mail, a daily digest
-    or a mail of unread notifications.
+    """退订 (accounts/unsubscribe.py): the link in an announcement e-mail, a daily digest,
+    a mail of unread notifications or a weekly summary.
     Opening it asks; the button, or a mail program's one-click post, stops those mails."""
     found = unsubscribe.user_for(token)
     user = get_user_model().objects.filter(pk=found[0], is_active=True).first() if found else None
