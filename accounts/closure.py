@@ -44,6 +44,7 @@ from .models import (
     PasswordResetRequest,
     SecurityRecord,
     TwoFactor,
+    WeeklySent,
 )
 from .streams import inbox_stream
 
@@ -77,7 +78,7 @@ def close_account(user, *, request=None, by=None) -> None:
     security.notify(user, security.ACCOUNT_CLOSED, request=request, by="admin" if by is not None else None)
     address = user.email
     for model in (Draft, LoginSession, MailSettings, NotificationMail, Passkey, SecurityRecord, TwoFactor,
-                  DigestSent, TopicReadState, CalendarFeed):
+                  WeeklySent, DigestSent, TopicReadState, CalendarFeed):
         model.objects.filter(user=user).delete()
     LoginFailure.objects.filter(username=user.get_username().lower()).delete()  # kept lower-cased
     if address:

@@ -24,10 +24,12 @@ from accounts.models import (
     PasswordResetRequest,
     SecurityRecord,
     TwoFactor,
+    WeeklySent,
 )
 from announcements.models import Reading
 from forum.models import Post, Reaction, TopicReadState
-from meetings.models import AttendanceInterval, ChatMessage, OpenBallot
+from meetings import calendar_feed
+from meetings.models import AttendanceInterval, CalendarFeed, ChatMessage, OpenBallot
 from moderation.models import Flag
 from realtime.errors import Conflict
 from realtime.models import Event, ReadMarker
@@ -84,6 +86,8 @@ def test_closing_deletes_what_was_kept_for_them_and_keeps_the_branchs_records(pe
     TopicReadState.objects.create(user=member, topic=made["topic"], last_read_number=1)
     PasswordResetRequest.objects.create(email="member@example.org", at=made["notice"].created_at)
     ReadMarker.objects.create(user=member, stream=f"inbox:{member.pk}", seq=1)
+    WeeklySent.objects.create(user=member, week=made["notice"].created_at.date())
+    calendar_feed.make(member)
     remove_member(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk, user_id=member.pk)
     elsewhere = logged_in(member)  # another browser of theirs
     client = logged_in(member)
@@ -102,7 +106,8 @@ def test_closing_deletes_what_was_kept_for_them_and_keeps_the_branchs_records(pe
     user = get_user_model().objects.get(pk=member.pk)
     assert not user.is_active and user.email == "" and not user.has_usable_password()
     assert user.get_username() == "member" and user.first_name == "张党员"  # the name the records are under
-    for model in (Draft, LoginSession, MailSettings, Passkey, SecurityRecord, TwoFactor, TopicReadState):
+    for model in (Draft, LoginSession, MailSettings, Passkey, SecurityRecord, TwoFactor, TopicReadState, WeeklySent,
+                  CalendarFeed):
         assert not model.objects.filter(user=member).exists(), model.__name__
     assert not LoginFailure.objects.filter(username="member").exists()
     assert not PasswordResetRequest.objects.filter(email="member@example.org").exists()
