@@ -16,23 +16,30 @@ under the new name.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from realtime.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, OpError
 
+from . import probation
 from .identity import Identity
-from .models import Membership
+from .models import Branch, Membership
 from .selectors import MemberRules, can_manage_branch, roster
 
 Role = Membership.Role
 STANDINGS = (Role.FULL, Role.PROBATIONARY)  # one of these; moderator besides
 NAME_MAX = 150
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # Sent (inside the transaction) when someone joins or leaves a branch: `branch_id`. Who
 # is expected to read its announcements changed (announcements/actions.py listens).
@@ -54,6 +61,40 @@ def _clean_standing(standing: str, moderator: bool) -> list[str]:
     return [standing, Role.MODERATOR] if moderator else [standing]
 
 
+def _clean_since(value: str | date | None, branch_id: int) -> date | None:
+    """The day a probationary member was admitted (预备期, probation.py): a date that is
+    not in the future on the branch's clock; "" or None: not recorded."""
+    if value in (None, ""):
+        return None
+    day = value if isinstance(value, date) else None
+    text = str(value).strip()
+    if day is None and _DAY.match(text):
+        try:
+            day = parse_date(text)
+        except ValueError:  # 2026-02-30
+            day = None
+    if day is None:
+        raise Invalid("since", _("Give the day as a date, like 2026-07-01."))
+    today = timezone.localdate(timezone.now(), Branch.objects.get(pk=branch_id).zone)
+    if day > today or day < probation.EARLIEST:
+        raise Invalid("since", _("The day a probationary member was admitted cannot be in the future."))
+    return day
+
+
+def _record_since(identity: Identity, branch_id: int, user, since: date | None) -> None:
+    """Keep `since` on the member's probationary row here, in the audit log if it changed."""
+    row = Membership.objects.filter(user_id=user.pk, branch_id=branch_id, role=Role.PROBATIONARY).first()
+    if row is None or row.since == since:
+        return
+    before, row.since = row.since, since
+    row.save(update_fields=["since"])
+    from moderation.actions import audit
+
+    audit(actor=identity, action="member.probation", target_type="accounts.member", target_id=user.pk,
+          branch_id=branch_id, before={"user": user.get_username(), "since": before.isoformat() if before else None},
+          after={"user": user.get_username(), "since": since.isoformat() if since else None})
+
+
 def _roles_of(user_id: int, branch_id: int) -> list[str]:
     return list(Membership.objects.filter(user_id=user_id, branch_id=branch_id).values_list("role", flat=True))
 
@@ -70,12 +111,14 @@ def _audit(identity: Identity, branch_id: int, action: str, user, before: list[s
 
 @transaction.atomic
 def add_member(*, identity: Identity, branch_id: int, username: str, name: str, standing: str,
-               moderator: bool = False, email: str = "") -> tuple[object, bool]:
+               moderator: bool = False, email: str = "", since: str | date | None = None) -> tuple[object, bool]:
     """Put a person on the branch: the account with this username if there is one (its
     name and address stay as they are), else a new one, without a password (the
-    secretary then gives them a link to set it). Returns (the user, whether it is new)."""
+    secretary then gives them a link to set it). `since`: for a probationary member, the
+    day the branch admitted them (probation.py). Returns (the user, whether it is new)."""
     _check_manager(identity, branch_id)
     roles = _clean_standing(standing, moderator)
+    since = _clean_since(since, branch_id) if standing == Role.PROBATIONARY else None
     username = username.strip()
     if not username:
         raise Invalid("username", _("A username is required."))
@@ -114,7 +157,9 @@ def add_member(*, identity: Identity, branch_id: int, username: str, name: str, 
         if _roles_of(user.pk, branch_id):
             raise Conflict(_("%(name)s is a member of this branch already.")
                            % {"name": user.get_full_name() or username})
-    Membership.objects.bulk_create([Membership(user=user, branch_id=branch_id, role=role) for role in roles])
+    Membership.objects.bulk_create([Membership(user=user, branch_id=branch_id, role=role,
+                                               since=since if role == Role.PROBATIONARY else None)
+                                    for role in roles])
     _audit(identity, branch_id, "add", user, None, roles)
     branch_members_changed.send(sender=None, branch_id=branch_id)
     return user, created
@@ -200,18 +245,23 @@ def _member_here(identity: Identity, branch_id: int, user_id: int):
 
 
 @transaction.atomic
-def set_standing(*, identity: Identity, branch_id: int, user_id: int, standing: str, moderator: bool) -> list[str]:
+def set_standing(*, identity: Identity, branch_id: int, user_id: int, standing: str, moderator: bool,
+                 since: str | date | None = None) -> list[str]:
     """转正 and the like: the member's standing here, and whether they moderate. A
-    secretary's own role here stays. Returns the roles the member now has here."""
+    secretary's own role here stays. `since` (a probationary member's day of admission,
+    probation.py; "" clears it): kept when not given. Returns the roles the member now
+    has here."""
     user, before = _member_here(identity, branch_id, user_id)
     wanted = set(_clean_standing(standing, moderator)) | ({Role.SECRETARY} & set(before))
-    if wanted == set(before):
-        return before
-    Membership.objects.filter(user_id=user_id, branch_id=branch_id).exclude(role__in=wanted).delete()
-    Membership.objects.bulk_create([Membership(user_id=user_id, branch_id=branch_id, role=role)
-                                    for role in wanted - set(before)])
-    _audit(identity, branch_id, "roles", user, before, sorted(wanted))
-    _recheck_later(user_id)
+    day = _clean_since(since, branch_id) if since is not None and standing == Role.PROBATIONARY else None
+    if wanted != set(before):
+        Membership.objects.filter(user_id=user_id, branch_id=branch_id).exclude(role__in=wanted).delete()
+        Membership.objects.bulk_create([Membership(user_id=user_id, branch_id=branch_id, role=role)
+                                        for role in wanted - set(before)])
+        _audit(identity, branch_id, "roles", user, before, sorted(wanted))
+        _recheck_later(user_id)
+    if since is not None and Role.PROBATIONARY in wanted:
+        _record_since(identity, branch_id, user, day)
     return sorted(wanted)
 
 
@@ -282,19 +332,24 @@ def roster_records(identity: Identity, branch_id: int) -> tuple[bool, list[dict]
     """花名册: the members page's list as records, for a spreadsheet or a script: each
     member's id, name and roles (codes, in ROLE_ORDER) for everyone who reads the branch;
     for its secretaries (the first of the pair says so) also their username, whether an
-    e-mail address is on file (not the address), their last login and whether two-step
-    verification is on. Forbidden for anyone else."""
+    e-mail address is on file (not the address), their last login, whether two-step
+    verification is on and, for a probationary member, the day they were admitted and the
+    day their probationary year ends (probation.py; None if not recorded). Forbidden for anyone else."""
     from . import two_factor
 
     people = roster(identity, branch_id)
     secretary = can_manage_branch(identity, branch_id)
     verified = two_factor.enabled_among(person["user"].pk for person in people) if secretary else set()
+    admitted = dict(Membership.objects.filter(branch_id=branch_id, role=Role.PROBATIONARY)
+                    .values_list("user_id", "since")) if secretary else {}
     records = []
     for person in people:
         user = person["user"]
         record = {"id": user.pk, "name": person["name"], "roles": person["role_codes"]}
         if secretary:
+            since = admitted.get(user.pk)
             record.update(username=user.get_username(), email_on_file=bool(user.email),
-                          last_login=user.last_login, two_factor=user.pk in verified)
+                          last_login=user.last_login, two_factor=user.pk in verified,
+                          probation_since=since, probation_ends=probation.ends(since) if since else None)
         records.append(record)
     return secretary, records

@@ -11,12 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accounts import members as member_actions
-from accounts import two_factor
+from accounts import probation, two_factor
 from accounts.actions import password_link
 from accounts.members import roster_records
 from accounts.models import Membership
@@ -45,6 +46,9 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
         ).values_list("user_id", "branch_id", "role"):
             pairs.setdefault(user_id, []).append((branch_of, role))
         verified = two_factor.enabled_among(person["user"].pk for person in people)
+        admitted = dict(Membership.objects.filter(branch=branch, role=Membership.Role.PROBATIONARY)
+                        .values_list("user_id", "since"))
+        today = timezone.localdate(timezone.now(), branch.zone)
         for person in people:
             person["two_factor"] = person["user"].pk in verified
             person["link_refusal"] = rules.link_refusal(person["user"], pairs.get(person["user"].pk, []))
@@ -53,6 +57,11 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
             person["keep_refusal"] = rules.keeping_refusal(person["user"], branch.pk, here)
             person["probationary"] = Membership.Role.PROBATIONARY in here
             person["moderator"] = Membership.Role.MODERATOR in here
+            since = admitted.get(person["user"].pk)
+            person["since"] = since
+            person["probation_ends"] = probation.ends(since) if since else None
+            person["probation_days"] = (person["probation_ends"] - today).days if since else None
+            person["probation_due"] = since is not None and person["probation_days"] <= probation.NOTICE_DAYS
     issued = request.session.pop(_ISSUED, None)
     if issued and issued.get("branch") != branch.pk:
         issued = None
@@ -89,11 +98,14 @@ def members_csv(request, branch_id: int):
     separator = pgettext("list separator", ", ")
     return csv_download(
         _("%(branch)s - members.csv") % {"branch": branch.name[:80]},
-        [_("Name"), _("Username"), _("Role"), _("E-mail address"), _("Last login"), _("Two-step verification")],
+        [_("Name"), _("Username"), _("Role"), _("E-mail address"), _("Last login"), _("Two-step verification"),
+         _("Admitted as a probationary member"), _("Probationary year ends")],
         [[r["name"], r["username"], separator.join(str(labels[role]) for role in r["roles"]),
           _("on file") if r["email_on_file"] else _("none"),
           r["last_login"].astimezone(branch.zone).strftime("%Y-%m-%d %H:%M") if r["last_login"] else _("never"),
-          _("On") if r["two_factor"] else pgettext("two-step verification", "Off")] for r in records])
+          _("On") if r["two_factor"] else pgettext("two-step verification", "Off"),
+          r["probation_since"].isoformat() if r["probation_since"] else "",
+          r["probation_ends"].isoformat() if r["probation_ends"] else ""] for r in records])
 
 
 def _issue_link(request, branch_id: int, identity, user_id: int, *, new: bool) -> bool:
@@ -119,12 +131,13 @@ def add(request, branch_id: int):
     """Put a person on the branch; a new account gets its link to set a password at
     once, shown as the password links are. A refusal shows the form again, filled in."""
     branch, identity = member_branch(request, branch_id)
-    values = {key: request.POST.get(key, "") for key in ("username", "name", "standing", "email")}
+    values = {key: request.POST.get(key, "") for key in ("username", "name", "standing", "email", "since")}
     values["moderator"] = request.POST.get("moderator") == "on"
     try:
         user, created = member_actions.add_member(
             identity=identity, branch_id=branch.pk, username=values["username"], name=values["name"],
-            standing=values["standing"], moderator=values["moderator"], email=values["email"])
+            standing=values["standing"], moderator=values["moderator"], email=values["email"],
+            since=values["since"])
     except Invalid as error:
         return members(request, branch_id, add_form={"values": values, "errors": {error.field: error.message}},
                        status=400)
@@ -171,7 +184,8 @@ def standing(request, branch_id: int, user_id: int):
     try:
         member_actions.set_standing(identity=identity, branch_id=branch.pk, user_id=user_id,
                                     standing=request.POST.get("standing", ""),
-                                    moderator=request.POST.get("moderator") == "on")
+                                    moderator=request.POST.get("moderator") == "on",
+                                    since=request.POST.get("since"))  # absent: kept
     except (Invalid, Forbidden, NotFound) as refusal:
         messages.error(request, refusal.message)
     else:

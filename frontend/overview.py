@@ -5,7 +5,8 @@ ones (with the reader's place on the roll and their leave) and the reader's own 
 meetings, the newest announcements and how many are unread, the topic discussions open
 on the branch's boards; and for those who run the branch, what waits on them (leave to
 decide, posts to review, announcements due to go out or that failed, members who came
-to no meeting in six months), this quarter's meetings against the usual rhythm of
+to no meeting in six months, probationary members whose year ends soon or has ended,
+accounts/probation.py), this quarter's meetings against the usual rhythm of
 三会一课, and each branch below at a glance.
 
 Reads only, through the apps' selectors and models; each part asks the same permission
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
+from accounts import probation
 from accounts.identity import Identity
 from accounts.models import Branch, Membership
 from accounts.selectors import branches_below, can_manage_branch, can_moderate_branch
@@ -277,6 +279,7 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None)
     if moderates:
         context["pending_review"] = review_counts(branch.pk).get("pending", 0)
     if manages:
+        context["probation"] = probation.due([branch.pk], timezone.localdate(now, branch.zone))[branch.pk]
         not_taking_part = _not_taking_part(_scopes(branch.pk, below), now)
         leave, leave_count = _waiting_leave(branch)
         scheduled = announcement_scheduling.open_ones(branch.pk)

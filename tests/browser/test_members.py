@@ -79,16 +79,19 @@ def test_a_secretary_adds_a_new_member_who_sets_a_password_and_comes_in(own_serv
     expect(secretary.locator("#add-member").get_by_label("用户名")).to_have_value("xiaoli")
     form = secretary.locator("#add-member form")
     form.get_by_label("姓名").fill("李小红")
-    form.get_by_label("预备党员").check()
+    form.get_by_label("预备党员", exact=True).check()
+    form.get_by_label("预备党员的接收日期（可不填）").fill("2026-07-01")  # 预备期 (accounts/probation.py)
     form.get_by_role("button", name="添加").click()
     issued = secretary.locator("#issued-link")
     expect(issued).to_contain_text("李小红 有账号了")
     link = secretary.locator("#issued-url").input_value()
-    expect(secretary.locator("#members-table tr[data-user]", has_text="李小红")).to_contain_text("预备党员")
+    expect(secretary.locator("#members-table tr[data-user]", has_text="李小红").locator(".probation")).to_have_text(
+        "预备期至 2027-07-01")
 
     # 转正: the secretary changes her standing.
     row = secretary.locator("#members-table tr[data-user]", has_text="李小红")
     row.locator("summary", has_text="更改").click()
+    expect(row.get_by_label("接收为预备党员的日期")).to_have_value("2026-07-01")
     row.get_by_label("正式党员").check()
     row.get_by_role("button", name="保存").click()
     expect(secretary.locator(".flash")).to_contain_text("已保存")

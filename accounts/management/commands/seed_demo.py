@@ -88,7 +88,12 @@ class Command(BaseCommand):
                                                 first_name=full_name)
             users[username] = user
             for key, role in roles:
-                Membership.objects.get_or_create(user=user, branch=branches[key], role=role)
+                row, made = Membership.objects.get_or_create(user=user, branch=branches[key], role=role)
+                if made and role == Membership.Role.PROBATIONARY and key == "b1":
+                    # 预备期 (accounts/probation.py): admitted a year ago less three weeks, so the
+                    # secretary's overview shows the year ending soon.
+                    Membership.objects.filter(pk=row.pk).update(
+                        since=timezone.localdate() - timedelta(days=365 - 21))
 
         for key, author, title, body, below in ANNOUNCEMENTS:
             branch = branches[key]

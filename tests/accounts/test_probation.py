@@ -1,0 +1,130 @@
+"""预备期: the secretary records the day a probationary member was admitted; the members
+page shows when the year ends, and the overview and the weekly summary tell the
+branch's secretaries of years ending within a month or over."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from accounts import members, outbox, probation
+from accounts.models import Membership
+from frontend import overview, weekly
+from moderation.models import AuditEntry
+from realtime.errors import Invalid
+
+pytestmark = pytest.mark.django_db
+
+
+def today(tree) -> date:
+    return timezone.localdate(timezone.now(), tree["a"].zone)
+
+
+def admitted(people, name="probationary") -> date | None:
+    return Membership.objects.get(user=people[name], role="probationary").since
+
+
+def test_the_year_ends_a_year_on():
+    assert probation.ends(date(2026, 1, 15)) == date(2027, 1, 15)
+    assert probation.ends(date(2024, 2, 29)) == date(2025, 2, 28)
+
+
+def test_the_secretary_records_the_day_with_the_standing(tree, people, identities):
+    a = tree["a"].pk
+    day = today(tree) - timedelta(days=200)
+    members.set_standing(identity=identities["secretary"], branch_id=a, user_id=people["probationary"].pk,
+                         standing="probationary", moderator=False, since=day.isoformat())
+    assert admitted(people) == day
+    entry = AuditEntry.objects.filter(action="member.probation").get()
+    assert entry.before["since"] is None and entry.after["since"] == day.isoformat()
+    # Not given: kept (the standing form of a page without the field).
+    members.set_standing(identity=identities["secretary"], branch_id=a, user_id=people["probationary"].pk,
+                         standing="probationary", moderator=True)
+    assert admitted(people) == day
+    for wrong in ("2026-02-30", "yesterday", (today(tree) + timedelta(days=1)).isoformat(), "1900-01-01"):
+        with pytest.raises(Invalid) as refused:
+            members.set_standing(identity=identities["secretary"], branch_id=a, user_id=people["probationary"].pk,
+                                 standing="probationary", moderator=True, since=wrong)
+        assert refused.value.field == "since"
+    assert admitted(people) == day  # a refusal changes nothing
+    members.set_standing(identity=identities["secretary"], branch_id=a, user_id=people["probationary"].pk,
+                         standing="probationary", moderator=True, since="")
+    assert admitted(people) is None
+    # 转正: the probationary row goes, and its day with it.
+    members.set_standing(identity=identities["secretary"], branch_id=a, user_id=people["probationary"].pk,
+                         standing="full", moderator=False, since=day.isoformat())
+    assert not Membership.objects.filter(user=people["probationary"], branch=tree["a"], role="probationary").exists()
+
+
+def test_a_member_added_as_probationary_can_bring_the_day(tree, identities):
+    day = today(tree) - timedelta(days=30)
+    user, _new = members.add_member(identity=identities["secretary"], branch_id=tree["a"].pk, username="xinren",
+                                    name="新人", standing="probationary", since=day.isoformat())
+    assert Membership.objects.get(user=user, role="probationary").since == day
+    full, _new = members.add_member(identity=identities["secretary"], branch_id=tree["a"].pk, username="laodang",
+                                    name="老党员", standing="full", since=day.isoformat())
+    assert list(Membership.objects.filter(user=full).values_list("since", flat=True)) == [None]
+
+
+def test_the_members_page_shows_the_end_of_the_year_to_secretaries(client, tree, people):
+    Membership.objects.filter(user=people["probationary"], role="probationary").update(
+        since=today(tree) - timedelta(days=350))
+    ends = probation.ends(today(tree) - timedelta(days=350))
+    client.force_login(people["secretary"])
+    page = client.get(f"/branches/{tree['a'].pk}/members/").content.decode()
+    assert f"预备期至 {ends:%Y-%m-%d}" in page and "probation is-due" in page
+    assert 'name="since"' in page
+    client.force_login(people["member"])
+    assert "预备期至" not in client.get(f"/branches/{tree['a'].pk}/members/").content.decode()
+
+
+def test_the_overview_lists_years_ending_within_a_month_or_over(client, tree, people, make_user):
+    now = today(tree)
+    Membership.objects.filter(user=people["probationary"], role="probationary").update(
+        since=now - timedelta(days=365 - 10))  # ends in ten days
+    late = make_user("late", branch=tree["a"], roles=("probationary",))
+    Membership.objects.filter(user=late).update(since=now - timedelta(days=400))  # ended 35 days ago
+    far = make_user("far", branch=tree["a"], roles=("probationary",))
+    Membership.objects.filter(user=far).update(since=now - timedelta(days=100))
+    make_user("unknown", branch=tree["a"], roles=("probationary",))
+
+    found = probation.due([tree["a"].pk], now)[tree["a"].pk]
+    assert [p["name"] for p in found["people"]] == ["Late", "Probationary"] and found["missing"] == 1
+    assert [p["days"] for p in found["people"]] == [-35, 10]
+
+    client.force_login(people["secretary"])
+    html = client.get(f"/branches/{tree['a'].pk}/").content.decode()
+    assert "2 名预备党员预备期将满或已满" in html
+    assert f"/branches/{tree['a'].pk}/members/#member-{people['probationary'].pk}" in html
+    assert "还有 10 天" in html and "已过 35 天" in html and "Far" not in html
+    assert "1 名预备党员未填写接收日期" in html
+    client.force_login(people["member"])
+    assert "预备期" not in client.get(f"/branches/{tree['a'].pk}/").content.decode()
+    assert "probation" not in overview.overview(identities_of(people["moderator"]), tree["a"])
+
+
+def identities_of(user):
+    from accounts.identity import identity_for_user
+
+    return identity_for_user(user)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_year_ending_alone_sends_the_weekly_summary(settings, tree, people):
+    settings.SENDS_EMAIL = True
+    people["secretary"].email = "secretary@example.org"
+    people["secretary"].save()
+    Membership.objects.filter(user=people["probationary"], role="probationary").update(
+        since=today(tree) - timedelta(days=365 - 3))
+    outbox.wait_idle()
+    mail.outbox.clear()
+    local = timezone.now().astimezone(tree["a"].zone)
+    next_monday = (local + timedelta(days=7 - local.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
+    weekly.send_due(now=next_monday)
+    outbox.wait_idle()
+    (message,) = [m for m in mail.outbox if m.to == ["secretary@example.org"]]
+    assert "1 名预备党员预备期将满" in message.subject
+    assert "- Probationary (" in message.body and f"/branches/{tree['a'].pk}/members/" in message.body
