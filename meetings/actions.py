@@ -559,6 +559,74 @@ def remove_participant(*, identity: Identity, meeting_id: int, user_id: int) -> 
     return p
 
 
+# -- 现场签到: who is in the room --------------------------------------------------------------
+
+
+def _room_person(meeting: Meeting, user_id: int):
+    """Someone who may be in the meeting: a person who may see it (a member of its branch,
+    a secretary above), with an active account. Else NotFound."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user.is_active or not selectors.may_see(Identity(kind="user", user_id=user_id), meeting):
+        raise NotFound(_("There is no such member of this branch."))
+    return user
+
+
+@transaction.atomic
+def check_in(*, identity: Identity, meeting_id: int, user_id: int) -> dict:
+    """现场签到: the chair, a secretary or the minute-taker records that someone is in the
+    meeting's room, from now until they are checked out or the meeting ends. It counts as
+    being present, for attendance and quorum, beside (not instead of) being online; a vote
+    is still cast on the meeting's page. Refused before the meeting opens and after it ends."""
+    meeting = _meeting(identity, meeting_id)
+    if not (selectors.is_host(identity, meeting) or selectors.is_minute_taker(identity, meeting)):
+        raise Forbidden(_("Only the chair, the branch secretary and the minute-taker check people in."))
+    if not meeting.is_running:
+        raise Conflict(_("People are checked in while the meeting is open or under way."))
+    user = _room_person(meeting, user_id)
+    if AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id, in_room=True,
+                                         left_at__isnull=True).exists():
+        raise Conflict(_("%(name)s is checked in already.") % {"name": selectors.display_name(user)})
+    now = timezone.now()
+    AttendanceInterval.objects.create(meeting=meeting, user_id=user_id, joined_at=now, in_room=True)
+    roll = selectors.roll_for(meeting)
+    state = selectors.summary(meeting, now=now, roll=roll)
+    _publish(meeting, "attendance.joined", {
+        "user": person(user), "at": iso(now), "guest": user_id not in roll.everyone, "resumed": False,
+        "in_room": True, "by": _me(identity), **state,
+    }, actor=identity)
+    _audit(identity, meeting, "check_in", user=user_id)
+    return {"user": person(user), "in_room": True, **state}
+
+
+@transaction.atomic
+def check_out(*, identity: Identity, meeting_id: int, user_id: int, mistake: bool = False) -> dict:
+    """Someone checked in has left the room (their stay ends now: leaving before the end
+    counts as leaving early), or, with `mistake`, was checked in by mistake (that stay is
+    taken back, as if never recorded). Their online stays are untouched."""
+    meeting = _meeting(identity, meeting_id)
+    if not (selectors.is_host(identity, meeting) or selectors.is_minute_taker(identity, meeting)):
+        raise Forbidden(_("Only the chair, the branch secretary and the minute-taker check people in."))
+    if not meeting.is_running:
+        raise Conflict(_("People are checked in while the meeting is open or under way."))
+    user = _room_person(meeting, user_id)
+    stay = AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id, in_room=True,
+                                             left_at__isnull=True).first()
+    if stay is None:
+        raise NotFound(_("%(name)s is not checked in.") % {"name": selectors.display_name(user)})
+    now = timezone.now()
+    if mistake:
+        stay.delete()
+    else:
+        stay.left_at, stay.end_reason = now, AttendanceInterval.EndReason.LEFT
+        stay.save(update_fields=["left_at", "end_reason"])
+    reason = "undone" if mistake else AttendanceInterval.EndReason.LEFT
+    state = selectors.summary(meeting, now=now)
+    _publish(meeting, "attendance.left", {"user": person(user), "at": iso(now), "reason": reason, "in_room": True,
+                                          "by": _me(identity), **state}, actor=identity)
+    _audit(identity, meeting, "check_in_undone" if mistake else "check_out", user=user_id)
+    return {"user": person(user), "in_room": False, **state}
+
+
 def _evict(stream: str, identity_key: str) -> None:
     from realtime.ephemeral import evict
 
@@ -1143,9 +1211,10 @@ def _record_join(meeting: Meeting, user_id: int, at: datetime) -> AttendanceInte
                                        requested_at=at)
     if p.state != Participant.State.ADMITTED:
         return None
-    if AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id, left_at__isnull=True).exists():
+    online = AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id, in_room=False)
+    if online.filter(left_at__isnull=True).exists():
         return None  # already here (another tab, another process)
-    last = AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id).order_by("-joined_at").first()
+    last = online.order_by("-joined_at").first()
     resumed = (last is not None and last.left_at is not None and at - last.left_at <= RECONNECT_GRACE
                and last.end_reason in (AttendanceInterval.EndReason.LEFT, AttendanceInterval.EndReason.HEARTBEAT))
     if resumed:
@@ -1168,7 +1237,8 @@ def record_leave(*, meeting_id: int, user_id: int, at: datetime, lost: bool = Fa
     meeting = Meeting.objects.select_for_update(of=("self",)).select_related("branch").filter(pk=meeting_id).first()
     if meeting is None:
         return None
-    interval = AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id, left_at__isnull=True).first()
+    interval = AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id, left_at__isnull=True,
+                                                 in_room=False).first()
     if interval is None:
         return None
     at = max(at, interval.joined_at)

@@ -353,6 +353,9 @@ class AttendanceInterval(models.Model):
     """One stay on the meeting stream, opened and closed by the server's clock.
 
     A reconnect within 60 s reopens the last interval instead of starting a new one.
+    `in_room`: a stay in the meeting's room, recorded by the chair, a host or the
+    minute-taker (现场签到, actions.check_in) rather than by a socket; it runs beside
+    the person's online stays, and the calculus merges the two.
     """
 
     class EndReason(models.TextChoices):
@@ -366,6 +369,7 @@ class AttendanceInterval(models.Model):
     joined_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
+    in_room = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["meeting", "user", "joined_at"])]

@@ -241,9 +241,20 @@ def _intervals(meeting: Meeting) -> dict[int, list[calculus.Interval]]:
 
 
 def connected_user_ids(meeting: Meeting) -> set[int]:
+    """Present now: on the meeting's stream, or checked in in the room (quorum counts both)."""
     return set(
         AttendanceInterval.objects.filter(meeting=meeting, left_at__isnull=True).values_list("user_id", flat=True)
     )
+
+
+def present_by_way(meeting: Meeting) -> tuple[set[int], set[int]]:
+    """Present now, (online, in the room): on the meeting's stream, and checked in there
+    (现场签到); one person may be both."""
+    online, room = set(), set()
+    for user_id, in_room in AttendanceInterval.objects.filter(meeting=meeting, left_at__isnull=True).values_list(
+            "user_id", "in_room"):
+        (room if in_room else online).add(user_id)
+    return online, room
 
 
 def approved_leave(meeting: Meeting) -> dict[int, LeaveRequest]:
@@ -306,7 +317,8 @@ def attendance_report(meeting: Meeting, *, now: datetime | None = None, roll: Ro
     now = now or timezone.now()
     roll = roll or roll_for(meeting)
     stays = _intervals(meeting)
-    connected = connected_user_ids(meeting)
+    online, room = present_by_way(meeting)
+    checked_in = set(AttendanceInterval.objects.filter(meeting=meeting, in_room=True).values_list("user_id", flat=True))
     leaves = {leave.user_id: leave for leave in LeaveRequest.objects.filter(meeting=meeting)}
     start, end = attendance_window(meeting, now)
     grace = timedelta(minutes=meeting.late_grace_minutes)
@@ -337,7 +349,9 @@ def attendance_report(meeting: Meeting, *, now: datetime | None = None, roll: Ro
                 "first_join": iso(result.first_join) if result.first_join else None,
                 "last_leave": iso(result.last_leave) if result.last_leave else None,
                 "present_seconds": int(result.present_for.total_seconds()),
-                "connected": uid in connected,
+                "connected": uid in online,
+                "in_room": uid in room,  # now
+                "checked_in": uid in checked_in,  # at any time (现场签到)
                 "leave": {"status": leave.status, "reason": leave.reason} if leave else None,
                 "exclusion": (
                     {
@@ -419,9 +433,9 @@ def participants(meeting: Meeting, *, include_waiting: bool) -> list[dict]:
     states = [Participant.State.ADMITTED]
     if include_waiting:  # hosts also see who is waiting, and whom they denied or removed (to admit again)
         states += [Participant.State.WAITING, Participant.State.DENIED, Participant.State.REMOVED]
-    connected = connected_user_ids(meeting)
+    online, _room = present_by_way(meeting)
     rows = Participant.objects.filter(meeting=meeting, state__in=states).select_related("user").order_by("id")
-    return [{**p.to_dict(), "connected": p.user_id in connected} for p in rows]
+    return [{**p.to_dict(), "connected": p.user_id in online} for p in rows]
 
 
 def chat_messages(meeting: Meeting, *, moderator: bool, limit: int = 200) -> list[dict]:

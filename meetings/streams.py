@@ -294,6 +294,22 @@ def remove(ctx: OpContext, args: UserArgs) -> dict:
     return {"participant": p.to_dict()}
 
 
+@register_op("meetings.room.check_in", args=UserArgs, writes=True)
+def room_check_in(ctx: OpContext, args: UserArgs) -> dict:
+    return actions.check_in(identity=ctx.identity, meeting_id=args.meeting, user_id=args.user)
+
+
+class CheckOutArgs(OpArgs):
+    meeting: int
+    user: int
+    mistake: bool = False
+
+
+@register_op("meetings.room.check_out", args=CheckOutArgs, writes=True)
+def room_check_out(ctx: OpContext, args: CheckOutArgs) -> dict:
+    return actions.check_out(identity=ctx.identity, meeting_id=args.meeting, user_id=args.user, mistake=args.mistake)
+
+
 @register_op("meetings.hand.raise", args=MeetingArgs, writes=True)
 def hand_raise(ctx: OpContext, args: MeetingArgs) -> dict:
     return {"queue": actions.raise_hand(identity=ctx.identity, meeting_id=args.meeting)}

@@ -331,6 +331,8 @@ async def test_every_meetings_op_refuses_outsiders_and_anonymous_sockets(connect
         "meetings.hand.raise": {"meeting": mid},
         "meetings.hand.lower": {"meeting": mid},
         "meetings.floor.give": {"meeting": mid, "user": who},
+        "meetings.room.check_in": {"meeting": mid, "user": who},
+        "meetings.room.check_out": {"meeting": mid, "user": who},
         "meetings.react": {"meeting": mid, "emoji": "👍"},
         "meetings.chat.send": {"meeting": mid, "body": "x"},
         "meetings.chat.hide": {"meeting": mid, "message": 1},

@@ -288,6 +288,22 @@ function renderPeople() {
   renderHands();
 }
 
+/** 现场签到 for the chair, a secretary or the minute-taker: in the room, out, or a mistake. */
+function roomTools(user, row) {
+  const tools = el("span", "person-tools room-tools");
+  const act = (op, extra = {}) => control(op, meetingArgs({ user: user.id, ...extra })).catch(quiet);
+  if (row.in_room) {
+    tools.append(
+      button(t.check_out, () => act("meetings.room.check_out"), "button small-action"),
+      button(t.check_in_undo, () => act("meetings.room.check_out", { mistake: true }), "button small-action"),
+    );
+  } else {
+    tools.append(button(t.check_in, () => act("meetings.room.check_in"), "button small-action"));
+  }
+  for (const b of tools.querySelectorAll("button")) b.setAttribute("aria-label", `${b.textContent} ${user.name}`);
+  return tools;
+}
+
 function renderPerson({ user, row, participant }) {
   const li = el("li", "person");
   li.dataset.user = user.id;
@@ -303,10 +319,13 @@ function renderPerson({ user, row, participant }) {
   if (isMe(user)) name.append(" ", el("span", "muted small", t.you));
   const badges = el("span", "person-badges");
   badges.append(el("span", `tag att-${status}`, attendanceLabel(row)));
+  if (row && row.in_room) badges.append(el("span", "tag tag-room", t.in_room));
   if (participant && participant.hand_raised_at) badges.append(el("span", "tag tag-hand", `✋ ${t.hand}`));
   if (participant && participant.has_floor) badges.append(el("span", "tag tag-floor", `🎤 ${t.floor}`));
   if (participant && participant.muted) badges.append(el("span", "tag tag-muted", `🔇 ${t.muted}`));
   li.append(dot, name, badges);
+  const keepsRoll = (state.you.host || state.you.minute_taker) && RUNNING.includes(state.meeting.status);
+  if (keepsRoll && row) li.append(roomTools(user, row));
   if (state.you.host && participant && !isMe(user) && RUNNING.includes(state.meeting.status)) {
     const tools = el("span", "person-tools");
     if (state.meeting.status === "live") {
@@ -695,7 +714,24 @@ function refreshAttendance() {
   }, 400);
 }
 
+/** 现场签到: someone checked in or out of the room. Their online state is untouched;
+ * the rows come back from the server (hosts), or the counts alone move (others). */
+function roomChanged(data, inRoom) {
+  const row = state.rows.get(data.user.id);
+  if (row) {
+    row.in_room = inRoom;
+    if (inRoom && ["absent", "excused"].includes(row.status)) row.status = "present";
+  } else if (inRoom) {
+    state.rows.set(data.user.id, { user: data.user, expected: !data.guest, voting: false, status: data.guest ? "guest" : "present", first_join: data.at, connected: false, in_room: true });
+  }
+  setSummary(data);
+  renderPeople();
+  renderVotes();
+  refreshAttendance();
+}
+
 function joined(data) {
+  if (data.in_room) return roomChanged(data, true);
   const id = data.user.id;
   const p = state.participants.get(id) || { user: data.user, state: "admitted", hand_raised_at: null, muted: false, has_floor: false };
   p.connected = true;
@@ -719,6 +755,7 @@ function joined(data) {
 }
 
 function left(data) {
+  if (data.in_room) return roomChanged(data, false);
   const p = state.participants.get(data.user.id);
   if (p) p.connected = false;
   const row = state.rows.get(data.user.id);

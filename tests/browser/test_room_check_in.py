@@ -1,0 +1,42 @@
+"""现场签到 in Chromium: at the demo's meeting under way, the chair checks in a member who
+sits in the room without the page open; they show as present in the room, the quorum
+counts them on every open page, and a check-in made by mistake is taken back."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def present(page) -> int:
+    return int(page.locator("#quorum").get_attribute("data-present"))
+
+
+def test_the_chair_checks_in_a_member_in_the_room(own_server, open_page):
+    server = own_server
+    ((meeting,),) = server.query("SELECT id FROM meetings_meeting WHERE status = 'live'")
+    ((member,),) = server.query("SELECT id FROM auth_user WHERE username = 'dangyuan'")
+    chair = open_page(server, "shuji", f"/meetings/{meeting}/")
+    expect(chair.locator("#conn-status")).to_have_attribute("data-status", "online")
+    watcher = open_page(server, "yubei", f"/meetings/{meeting}/")  # a probationary member, online
+    expect(watcher.locator("#conn-status")).to_have_attribute("data-status", "online")
+    row = chair.locator(f"#participants li[data-user='{member}']")
+    expect(row).to_have_attribute("data-status", "absent")
+    expect(chair.locator("#quorum")).to_have_attribute("data-present", "1")  # the chair: 赵预备 has no vote
+    before = present(chair)
+
+    row.get_by_role("button", name="现场签到 张党员").click()
+    expect(row.locator(".tag-room")).to_have_text("现场")
+    expect(row).to_have_attribute("data-status", "present")
+    expect(row).to_have_attribute("data-connected", "false")  # in the room, not online
+    expect(chair.locator("#quorum")).to_have_attribute("data-present", str(before + 1))
+    expect(watcher.locator("#quorum")).to_have_attribute("data-present", str(before + 1))
+
+    row.get_by_role("button", name="撤销签到 张党员").click()
+    expect(row.locator(".tag-room")).to_have_count(0)
+    expect(row).to_have_attribute("data-status", "absent")
+    expect(watcher.locator("#quorum")).to_have_attribute("data-present", str(before))
+    # A member keeps no roll (the minute-taker, 李版主, does).
+    expect(watcher.locator(".room-tools")).to_have_count(0)

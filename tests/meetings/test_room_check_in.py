@@ -1,0 +1,159 @@
+"""现场签到: at a meeting held in a room (or both in a room and online), the chair, a
+secretary or the minute-taker records who is there. It counts as being present, for the
+record and the quorum, beside being online, with a controlled clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from meetings import actions, selectors
+from meetings.models import AttendanceInterval
+from moderation.models import AuditEntry
+from realtime.errors import Conflict, Forbidden, NotFound
+from realtime.models import Event
+from tests.realtime.conftest import connect  # noqa: F401  the real ASGI stack fixture
+
+from .conftest import arrive, depart
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def in_session(schedule, identities, clock):
+    """A general meeting 09:00–11:00 (Shanghai), opened ten minutes early and started on time."""
+    meeting = schedule("general")
+    clock.at(-10)
+    actions.open_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+    clock.at(0)
+    actions.start_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+    meeting.refresh_from_db()
+    return meeting
+
+
+def row(meeting, user) -> dict:
+    return next(r for r in selectors.attendance_report(meeting)["rows"] if r["user"]["id"] == user.pk)
+
+
+def test_people_checked_in_in_the_room_are_present_and_count_for_the_quorum(in_session, identities, people,
+                                                                            clock):
+    meeting = in_session
+    before = selectors.summary(meeting)
+    clock.at(2)
+    reply = actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["member"].pk)
+    assert reply["in_room"] is True and reply["counts"]["present"] == before["counts"]["present"] + 1
+    assert reply["quorum"]["voting_present"] == before["quorum"]["voting_present"] + 1
+    member = row(meeting, people["member"])
+    assert member["status"] == "present" and member["in_room"] is True and member["connected"] is False
+    event = Event.objects.filter(stream_id=f"meeting:{meeting.pk}", type="attendance.joined").last()
+    assert event.data["in_room"] is True and event.data["user"]["id"] == people["member"].pk
+    assert event.data["by"]["id"] == people["secretary"].pk
+    assert AuditEntry.objects.filter(action="meeting.check_in").count() == 1
+
+    # Checked in twenty minutes late: late, as if they had come in online then.
+    clock.at(20)
+    actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["probationary"].pk)
+    assert row(meeting, people["probationary"])["status"] == "late"
+
+
+def test_the_room_and_the_page_are_two_ways_of_being_there(in_session, identities, people, clock):
+    meeting = in_session
+    clock.at(1)
+    actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["member"].pk)
+    clock.at(5)
+    arrive(meeting, people["member"], clock.now)  # opens the meeting's page on the phone, to vote
+    member = row(meeting, people["member"])
+    assert member["connected"] is True and member["in_room"] is True
+    clock.at(30)
+    depart(meeting, people["member"], clock.now)  # closes the page: still in the room
+    member = row(meeting, people["member"])
+    assert member["connected"] is False and member["in_room"] is True
+    assert people["member"].pk in selectors.connected_user_ids(meeting)
+    assert AttendanceInterval.objects.filter(meeting=meeting, user=people["member"], in_room=True,
+                                             left_at__isnull=True).count() == 1
+
+
+def test_leaving_the_room_early_and_a_check_in_taken_back(in_session, identities, people, clock):
+    meeting = in_session
+    clock.at(1)
+    for name in ("member", "probationary"):
+        actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people[name].pk)
+    clock.at(60)
+    left = actions.check_out(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["member"].pk)
+    assert left["in_room"] is False
+    undone = actions.check_out(identity=identities["secretary"], meeting_id=meeting.pk,
+                               user_id=people["probationary"].pk, mistake=True)
+    assert undone["counts"]["present"] == left["counts"]["present"] - 1  # as if never checked in
+    assert not AttendanceInterval.objects.filter(meeting=meeting, user=people["probationary"]).exists()
+    event = Event.objects.filter(stream_id=f"meeting:{meeting.pk}", type="attendance.left").last()
+    assert event.data["reason"] == "undone" and event.data["in_room"] is True
+    clock.at(120)
+    actions.end_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+    meeting.refresh_from_db()
+    assert row(meeting, people["member"])["status"] == "left_early"  # out at 10:00 of a meeting to 11:00
+    assert row(meeting, people["member"])["checked_in"] is True  # the record says how they came
+    assert row(meeting, people["probationary"])["status"] == "absent"
+    assert row(meeting, people["probationary"])["checked_in"] is False
+    assert {e.action for e in AuditEntry.objects.all()} >= {"meeting.check_out", "meeting.check_in_undone"}
+
+
+def test_the_end_of_the_meeting_ends_the_stays_in_the_room(in_session, identities, people, clock):
+    meeting = in_session
+    clock.at(1)
+    actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["member"].pk)
+    clock.at(120)
+    actions.end_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+    meeting.refresh_from_db()
+    assert not AttendanceInterval.objects.filter(meeting=meeting, left_at__isnull=True).exists()
+    assert row(meeting, people["member"])["status"] == "present"
+    with pytest.raises(Conflict):  # over: nothing more is recorded
+        actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["moderator"].pk)
+
+
+def test_who_may_check_people_in_and_whom(schedule, identities, people, make_user, clock):
+    meeting = schedule("general")  # minute-taker: the member
+    with pytest.raises(Conflict):  # not open yet
+        actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["member"].pk)
+    clock.at(-10)
+    actions.open_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+    for who in ("probationary", "moderator", "other_secretary"):
+        with pytest.raises((Forbidden, NotFound)):
+            actions.check_in(identity=identities[who], meeting_id=meeting.pk, user_id=people["member"].pk)
+    # The minute-taker keeps the roll too, in the lobby's time as well.
+    actions.check_in(identity=identities["member"], meeting_id=meeting.pk, user_id=people["probationary"].pk)
+    with pytest.raises(Conflict):
+        actions.check_in(identity=identities["member"], meeting_id=meeting.pk, user_id=people["probationary"].pk)
+    for stranger in (people["outsider"].pk, people["other_secretary"].pk, 999_999):
+        with pytest.raises(NotFound):
+            actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=stranger)
+    switched_off = make_user("gone", branch=meeting.branch, roles=("full",), is_active=False)
+    with pytest.raises(NotFound):
+        actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=switched_off.pk)
+    with pytest.raises(NotFound):  # not checked in
+        actions.check_out(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["moderator"].pk)
+    # A secretary of the branch above may see the meeting, and be checked in as a guest.
+    actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["committee_secretary"].pk)
+    assert row(meeting, people["committee_secretary"])["status"] == "guest"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_ops_on_the_socket(connect, people, tree, identities):  # noqa: F811
+    from channels.db import database_sync_to_async
+
+    meeting = await database_sync_to_async(actions.schedule_meeting)(
+        identity=identities["secretary"], branch_id=tree["a"].pk, kind="general", title="现场会",
+        starts_at="2026-11-28T09:00", ends_at="2026-11-28T11:00", chair_id=people["secretary"].pk, place="会议室")
+    await database_sync_to_async(actions.open_meeting)(identity=identities["secretary"], meeting_id=meeting.pk)
+    chair = await connect(people["secretary"])
+    who = people["member"].pk
+    reply = await chair.call("meetings.room.check_in", {"meeting": meeting.pk, "user": who}, cid="room-00001")
+    assert reply["op"] == "ok" and reply["data"]["in_room"] is True
+    again = await chair.call("meetings.room.check_in", {"meeting": meeting.pk, "user": who}, cid="room-00002")
+    assert again["code"] == "conflict"
+    member = await connect(people["probationary"])
+    refused = await member.call("meetings.room.check_in", {"meeting": meeting.pk, "user": who}, cid="room-00003")
+    assert refused["code"] == "forbidden"
+    out = await chair.call("meetings.room.check_out", {"meeting": meeting.pk, "user": who, "mistake": True},
+                           cid="room-00004")
+    assert out["data"]["in_room"] is False
+    bad = await chair.call("meetings.room.check_out", {"meeting": meeting.pk, "user": "x"}, cid="room-00005")
+    assert bad["code"] == "bad_request"
