@@ -34,7 +34,7 @@ from realtime.frames import iso
 from realtime.scheduler import register_periodic
 
 from . import quorum as rules
-from . import sealing, selectors
+from . import room, sealing, selectors
 from .attendance import RECONNECT_GRACE
 from .models import (
     AgendaItem,
@@ -582,20 +582,36 @@ def check_in(*, identity: Identity, meeting_id: int, user_id: int) -> dict:
         raise Forbidden(_("Only the chair, the branch secretary and the minute-taker check people in."))
     if not meeting.is_running:
         raise Conflict(_("People are checked in while the meeting is open or under way."))
-    user = _room_person(meeting, user_id)
-    if AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id, in_room=True,
+    return _check_in(identity, meeting, _room_person(meeting, user_id))
+
+
+def _check_in(identity: Identity, meeting: Meeting, user) -> dict:
+    if AttendanceInterval.objects.filter(meeting=meeting, user_id=user.pk, in_room=True,
                                          left_at__isnull=True).exists():
         raise Conflict(_("%(name)s is checked in already.") % {"name": selectors.display_name(user)})
     now = timezone.now()
-    AttendanceInterval.objects.create(meeting=meeting, user_id=user_id, joined_at=now, in_room=True)
+    AttendanceInterval.objects.create(meeting=meeting, user_id=user.pk, joined_at=now, in_room=True)
     roll = selectors.roll_for(meeting)
     state = selectors.summary(meeting, now=now, roll=roll)
     _publish(meeting, "attendance.joined", {
-        "user": person(user), "at": iso(now), "guest": user_id not in roll.everyone, "resumed": False,
+        "user": person(user), "at": iso(now), "guest": user.pk not in roll.everyone, "resumed": False,
         "in_room": True, "by": _me(identity), **state,
     }, actor=identity)
-    _audit(identity, meeting, "check_in", user=user_id)
+    _audit(identity, meeting, "check_in", user=user.pk)
     return {"user": person(user), "in_room": True, **state}
+
+
+@transaction.atomic
+def self_check_in(*, identity: Identity, meeting_id: int, code: str) -> dict:
+    """扫码签到 (room.py): a member checks themselves in with the code the chair shows in
+    the room. Refused (`conflict`) with a code no longer current, before the meeting opens
+    and after it ends; checked in already is a conflict that says so."""
+    meeting = _meeting(identity, meeting_id)
+    if not meeting.is_running:
+        raise Conflict(_("People are checked in while the meeting is open or under way."))
+    if not room.is_current(meeting, code, timezone.now()):
+        raise Conflict(_("This check-in code is no longer valid: scan the one shown in the room now."))
+    return _check_in(identity, meeting, _room_person(meeting, identity.user_id))
 
 
 @transaction.atomic

@@ -13,4 +13,6 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/minutes/", views.minutes, name="minutes"),
     path("meetings/<int:meeting_id>/calendar.ics", views.meeting_file, name="meeting-file"),
     path("meetings/feed/<str:token>.ics", views.feed, name="feed"),
+    path("meetings/<int:meeting_id>/check-in.svg", views.check_in_qr, name="check-in-qr"),
+    path("meetings/<int:meeting_id>/here/<str:code>/", views.here, name="here"),
 ]

@@ -12,12 +12,16 @@ as their HTTP exports do.
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import timedelta
 
+import segno
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseNotModified
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -30,10 +34,10 @@ from accounts.api import request_identity
 from accounts.models import Branch
 from accounts.selectors import branches_below, can_manage_branch
 from frontend.forum_views import branch_sections, member_branch, register_rows
-from realtime.errors import Forbidden, NotFound
+from realtime.errors import Conflict, Forbidden, NotFound
 from server.spreadsheets import csv_download
 
-from . import calendar_feed, selectors
+from . import actions, calendar_feed, room, selectors
 from . import minutes as minutes_mod
 from .models import Exclusion, LeaveRequest, Meeting
 from .streams import attendance_for
@@ -493,4 +497,53 @@ def meeting_file(request, meeting_id: int):
     meeting_obj = _meeting_or_404(request_identity(request), meeting_id)
     body = calendar_feed.meeting_file(meeting_obj, request.user, base=request.build_absolute_uri("/").rstrip("/"))
     return _calendar_response(request, body, filename=f"{meeting_obj.title[:80]}.ics")
+
+
+@login_required
+@require_safe
+def check_in_qr(request, meeting_id: int):
+    """扫码签到 (room.py): the QR code of the moment, as SVG, for the chair, a secretary or
+    the minute-taker to show in the room while the meeting runs; the page asks again
+    before it changes."""
+    identity = request_identity(request)
+    meeting_obj = _meeting_or_404(identity, meeting_id)
+    if not (selectors.is_host(identity, meeting_obj) or selectors.is_minute_taker(identity, meeting_obj)):
+        raise PermissionDenied
+    if meeting_obj.status not in RUNNING:
+        raise Http404("the meeting is not running")
+    url = request.build_absolute_uri(reverse("meetings:here", args=[meeting_obj.pk, room.code(meeting_obj,
+                                                                                              timezone.now())]))
+    svg = io.BytesIO()  # a document of its own (with its namespace), for an <img>
+    segno.make(url, error="m").save(svg, kind="svg", scale=6, border=2, xmldecl=False, svgclass="qr",
+                                    lineclass=None, title=_("Scan to check in"))
+    response = HttpResponse(svg.getvalue(), content_type="image/svg+xml; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    response["X-Check-In-Url"] = url  # for the page's "open the link" and for tests
+    return response
+
+
+@login_required
+def here(request, meeting_id: int, code: str):
+    """扫码签到: where the room's QR code leads. Asks first (a link opened by a preview or
+    a scanner checks in no one), then checks the member in."""
+    identity = request_identity(request)
+    meeting_obj = _meeting_or_404(identity, meeting_id)
+    problem, status = "", 200
+    if request.method == "POST":
+        try:
+            actions.self_check_in(identity=identity, meeting_id=meeting_obj.pk, code=code)
+        except (Conflict, NotFound) as refusal:
+            problem, status = refusal.message, 409
+        else:
+            messages.success(request, _("You are checked in: you are in the room at %(title)s.")
+                             % {"title": meeting_obj.title})
+            return redirect("meetings:meeting", meeting_id=meeting_obj.pk)
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    elif meeting_obj.status not in RUNNING:
+        problem, status = _("People are checked in while the meeting is open or under way."), 409
+    elif not room.is_current(meeting_obj, code, timezone.now()):
+        problem, status = _("This check-in code is no longer valid: scan the one shown in the room now."), 409
+    return render(request, "meetings/here.html", {"m": meeting_obj, "branch": meeting_obj.branch,
+                                                  "problem": problem}, status=status)
 

@@ -40,3 +40,31 @@ def test_the_chair_checks_in_a_member_in_the_room(own_server, open_page):
     expect(watcher.locator("#quorum")).to_have_attribute("data-present", str(before))
     # A member keeps no roll (the minute-taker, 李版主, does).
     expect(watcher.locator(".room-tools")).to_have_count(0)
+
+
+def test_a_member_checks_in_by_scanning_the_rooms_code(own_server, open_page):
+    server = own_server
+    ((meeting,),) = server.query("SELECT id FROM meetings_meeting WHERE status = 'live'")
+    ((member,),) = server.query("SELECT id FROM auth_user WHERE username = 'yubei'")
+    chair = open_page(server, "shuji", f"/meetings/{meeting}/")
+    expect(chair.locator("#conn-status")).to_have_attribute("data-status", "online")
+    card = chair.locator("#check-in")
+    expect(card).to_be_visible()
+    card.get_by_text("显示签到二维码").click()
+    code = chair.locator("#check-in-img")
+    expect(code).to_be_visible()
+    for _ in range(50):  # the image loaded (CSP forbids wait_for_function's eval)
+        if code.evaluate("img => img.complete && img.naturalWidth") > 100:
+            break
+        chair.wait_for_timeout(100)
+    assert code.evaluate("img => img.naturalWidth") > 100
+    # What the phone's camera reads from the code.
+    url = chair.request.get(card.get_attribute("data-qr")).headers["x-check-in-url"]
+    assert url.startswith(f"{server.url}/meetings/{meeting}/here/")
+
+    phone = open_page(server, "yubei", url.removeprefix(server.url))
+    phone.get_by_role("button", name="我在会场，现场签到").click()
+    expect(phone).to_have_url(f"{server.url}/meetings/{meeting}/")
+    expect(phone.locator(".flash")).to_contain_text("签到成功")
+    row = chair.locator(f"#participants li[data-user='{member}']")
+    expect(row.locator(".tag-room")).to_have_text("现场")

@@ -4,10 +4,13 @@ record and the quorum, beside being online, with a controlled clock."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
-from meetings import actions, selectors
-from meetings.models import AttendanceInterval
+import pytest
+from django.urls import reverse
+
+from meetings import actions, room, selectors
+from meetings.models import AttendanceInterval, Meeting
 from moderation.models import AuditEntry
 from realtime.errors import Conflict, Forbidden, NotFound
 from realtime.models import Event
@@ -157,3 +160,75 @@ async def test_the_ops_on_the_socket(connect, people, tree, identities):  # noqa
     assert out["data"]["in_room"] is False
     bad = await chair.call("meetings.room.check_out", {"meeting": meeting.pk, "user": "x"}, cid="room-00005")
     assert bad["code"] == "bad_request"
+
+
+# -- 扫码签到: checking oneself in with the room's code ----------------------------------------
+
+
+def test_the_rooms_code_changes_every_minute_and_is_good_for_two(in_session, clock):
+    meeting = in_session
+    clock.at(3)
+    now = clock.now
+    shown = room.code(meeting, now)
+    assert room.is_current(meeting, shown, now)
+    assert room.is_current(meeting, shown, now + timedelta(seconds=room.WINDOW))  # the window after it
+    assert not room.is_current(meeting, shown, now + timedelta(seconds=2 * room.WINDOW))
+    assert not room.is_current(meeting, shown[:-1] + ("A" if shown[-1] != "A" else "B"), now)
+    assert not room.is_current(meeting, "", now) and not room.is_current(meeting, None, now)
+    other = Meeting.objects.create(branch=meeting.branch, kind="general", title="另一个会", starts_at=meeting.starts_at,
+                                   ends_at=meeting.ends_at, chair=meeting.chair, opened_at=meeting.opened_at)
+    assert not room.is_current(other, shown, now)  # another meeting's code
+
+
+def test_a_member_in_the_room_checks_in_with_the_code(in_session, identities, people, clock, client):
+    meeting = in_session
+    clock.at(4)
+    path = reverse("meetings:here", args=[meeting.pk, room.code(meeting, clock.now)])
+    client.force_login(people["probationary"])
+    page = client.get(path)
+    assert page.status_code == 200 and "我在会场，现场签到" in page.content.decode()
+    assert not AttendanceInterval.objects.filter(meeting=meeting, user=people["probationary"]).exists()  # asked only
+    done = client.post(path)
+    assert done.status_code == 302 and done["Location"] == reverse("meetings:meeting", args=[meeting.pk])
+    checked = row(meeting, people["probationary"])
+    assert checked["in_room"] is True and checked["status"] == "present"
+    event = Event.objects.filter(stream_id=f"meeting:{meeting.pk}", type="attendance.joined").last()
+    assert event.data["by"]["id"] == people["probationary"].pk and event.data["in_room"] is True
+    again = client.post(path)
+    assert again.status_code == 409 and "已经现场签到" in again.content.decode()
+
+    clock.at(7)  # three minutes on: the photo of the code someone sent home no longer works
+    client.force_login(people["member"])
+    stale = client.get(path)
+    assert stale.status_code == 409 and "签到码已失效" in stale.content.decode()
+    assert client.post(path).status_code == 409
+    assert not AttendanceInterval.objects.filter(meeting=meeting, user=people["member"], in_room=True).exists()
+
+
+def test_the_code_is_for_those_who_may_see_the_meeting_and_only_while_it_runs(in_session, identities, people,
+                                                                             clock, client):
+    meeting = in_session
+    clock.at(4)
+    path = reverse("meetings:here", args=[meeting.pk, room.code(meeting, clock.now)])
+    client.force_login(people["outsider"])
+    assert client.get(path).status_code == 404 and client.post(path).status_code == 404
+    client.force_login(people["member"])
+    clock.at(5)
+    actions.end_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+    assert client.post(path).status_code == 409
+
+
+def test_the_qr_code_is_shown_to_those_who_keep_the_roll(in_session, people, clock, client):
+    meeting = in_session
+    url = reverse("meetings:check-in-qr", args=[meeting.pk])
+    client.force_login(people["probationary"])
+    assert client.get(url).status_code == 403
+    client.force_login(people["member"])  # the minute-taker
+    answer = client.get(url)
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("image/svg+xml")
+    assert answer["Cache-Control"] == "no-store" and answer.content.startswith(b"<svg xmlns=")
+    assert answer["X-Check-In-Url"].startswith(f"http://testserver/meetings/{meeting.pk}/here/")
+    page = client.get(reverse("meetings:meeting", args=[meeting.pk])).content.decode()
+    assert 'id="check-in"' in page and url in page
+    client.force_login(people["probationary"])
+    assert 'id="check-in"' not in client.get(reverse("meetings:meeting", args=[meeting.pk])).content.decode()

@@ -122,6 +122,29 @@ const nameOf = (user) => (user ? user.name : "");
 
 // -- rendering -----------------------------------------------------------------------------
 
+/** 扫码签到: while shown, the room's QR code is fetched again before it changes (room.py). */
+let qrTimer = null;
+function renderCheckIn() {
+  const card = $("check-in");
+  if (!card) return;
+  const running = RUNNING.includes(state.meeting.status);
+  card.hidden = !running;
+  const details = $("check-in-details");
+  const img = $("check-in-img");
+  clearInterval(qrTimer);
+  if (!running || !details.open) {
+    img.hidden = true;
+    img.removeAttribute("src");
+    return;
+  }
+  const load = () => {
+    img.src = `${card.dataset.qr}?t=${Date.now()}`;
+    img.hidden = false;
+  };
+  load();
+  qrTimer = setInterval(load, 20000);
+}
+
 function renderStatus() {
   const m = state.meeting;
   const tag = $("meeting-status");
@@ -152,6 +175,7 @@ function renderStatus() {
   handButton.textContent = raised ? t.lower_my_hand : t.raise_hand;
   handButton.setAttribute("aria-pressed", String(raised));
   renderConsole();
+  renderCheckIn();
 }
 
 function renderConsole() {
@@ -1464,5 +1488,11 @@ window.addEventListener("beforeunload", (event) => {
 });
 
 bindLeave();
+if ($("check-in-details")) {
+  $("check-in-details").addEventListener("toggle", renderCheckIn);
+  const full = $("check-in-full");
+  full.hidden = !document.fullscreenEnabled;
+  full.addEventListener("click", () => $("check-in-img").requestFullscreen().catch(quiet));
+}
 renderAll();
 begin();
