@@ -16,7 +16,6 @@ import io
 from datetime import timedelta
 
 import segno
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
