@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -151,10 +150,7 @@ def _mail(user_id: int, since: datetime | None) -> int:
             }
             body = render_to_string("frontend/email/notifications.txt", context)
             html = render_to_string("frontend/email/notifications.html", context)
-        message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], headers={
-            "List-Unsubscribe": f"<{stop}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
-        message.attach_alternative(html, "text/html")
-        return message.send() or 0
+        return unsubscribe.listed_mail(subject, body, html, user.email, stop).send() or 0
     except Exception:
         log.exception("could not mail the notifications of member %s", user_id)
         return 0

@@ -8,7 +8,9 @@ the mail on again.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import signing
+from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from .models import MailSettings
@@ -46,3 +48,17 @@ def stop(user_id: int, what: str) -> None:
     else:
         fields = (what,)
     MailSettings.objects.update_or_create(user_id=user_id, defaults=dict.fromkeys(fields, False))
+
+
+def listed_mail(subject: str, body: str, html: str, address: str, stop: str, *,
+                connection=None) -> EmailMultiAlternatives:
+    """A mail a member can stop (each announcement, the digest, the weekly summary, the
+    mail of unread notifications): plain text with an HTML part, and `stop` (the full
+    address of their link) also in the headers mail programs show as "unsubscribe",
+    one click (RFC 8058)."""
+    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=connection,
+                                     headers={"List-Unsubscribe": f"<{stop}>",
+                                              "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    message.attach_alternative(html, "text/html")
+    return message
+

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -147,10 +146,7 @@ def _mail(sent_id: int, since: datetime, zone: str) -> int:
             }
             body = render_to_string("announcements/digest.txt", context)
             html = render_to_string("announcements/digest.html", context)
-        message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], headers={
-            "List-Unsubscribe": f"<{stop}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
-        message.attach_alternative(html, "text/html")
-        sent_count = message.send() or 0
+        sent_count = unsubscribe.listed_mail(subject, body, html, user.email, stop).send() or 0
         DigestSent.objects.filter(pk=sent_id).update(mailed=bool(sent_count))
         return sent_count
     except Exception:

@@ -18,7 +18,6 @@ import re
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
-from django.core.mail.message import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -96,18 +95,14 @@ def _send(announcement_id: int, base_url: str | None, only: list[int] | None = N
                 if only is not None:
                     subject = _("Reminder: %(subject)s") % {"subject": subject}
                 for user_id, address in people:
-                    # Each their own link to stop these mails, also in the headers that
-                    # mail programs show as "unsubscribe" (one click, RFC 8058).
+                    # Each their own link to stop these mails; the HTML part is the
+                    # announcement formatted as on the site.
                     stop = base + unsubscribe.path(user_id)
                     each = {**context, "unsubscribe_url": stop}
-                    message = EmailMultiAlternatives(
-                        subject, render_to_string("announcements/email.txt", each), settings.DEFAULT_FROM_EMAIL,
-                        [address], connection=mail_connection,
-                        headers={"List-Unsubscribe": f"<{stop}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-                    )
-                    # The same, formatted as on the site, for mail programs that show HTML.
-                    message.attach_alternative(render_to_string("announcements/email.html", each), "text/html")
-                    messages.append(message)
+                    messages.append(unsubscribe.listed_mail(
+                        subject, render_to_string("announcements/email.txt", each),
+                        render_to_string("announcements/email.html", each), address, stop,
+                        connection=mail_connection))
         return mail_connection.send_messages(messages) or 0
     except Exception:
         log.exception("could not mail announcement %s", announcement_id)
