@@ -571,34 +571,57 @@ def _room_person(meeting: Meeting, user_id: int):
     return user
 
 
+CORRECTION_DAYS = 7  # after the end, those who keep the roll may still mend it (补登) this long
+
+
+def _room_keeper(identity: Identity, meeting: Meeting) -> None:
+    """The chair, a secretary or the minute-taker; while the meeting runs, or for
+    CORRECTION_DAYS after it ended (补登)."""
+    if not (selectors.is_host(identity, meeting) or selectors.is_minute_taker(identity, meeting)):
+        raise Forbidden(_("Only the chair, the branch secretary and the minute-taker check people in."))
+    if meeting.is_running:
+        return
+    if meeting.status == Meeting.Status.ENDED and timezone.now() - meeting.ended_at <= timedelta(days=CORRECTION_DAYS):
+        return
+    raise Conflict(_("People are checked in while the meeting is open or under way, and the record mended "
+                     "within %(days)d days after it ended.") % {"days": CORRECTION_DAYS})
+
+
 @transaction.atomic
 def check_in(*, identity: Identity, meeting_id: int, user_id: int) -> dict:
     """现场签到: the chair, a secretary or the minute-taker records that someone is in the
     meeting's room, from now until they are checked out or the meeting ends. It counts as
     being present, for attendance and quorum, beside (not instead of) being online; a vote
-    is still cast on the meeting's page. Refused before the meeting opens and after it ends."""
+    is still cast on the meeting's page. Refused before the meeting opens.
+
+    补登: within CORRECTION_DAYS after the end, someone who was in the room but not checked
+    in is recorded as having been there from the start to the end, in the audit log and
+    on the meeting's stream as a correction."""
     meeting = _meeting(identity, meeting_id)
-    if not (selectors.is_host(identity, meeting) or selectors.is_minute_taker(identity, meeting)):
-        raise Forbidden(_("Only the chair, the branch secretary and the minute-taker check people in."))
-    if not meeting.is_running:
-        raise Conflict(_("People are checked in while the meeting is open or under way."))
+    _room_keeper(identity, meeting)
     return _check_in(identity, meeting, _room_person(meeting, user_id))
 
 
 def _check_in(identity: Identity, meeting: Meeting, user) -> dict:
-    if AttendanceInterval.objects.filter(meeting=meeting, user_id=user.pk, in_room=True,
-                                         left_at__isnull=True).exists():
+    after = meeting.status == Meeting.Status.ENDED
+    stays = AttendanceInterval.objects.filter(meeting=meeting, user_id=user.pk, in_room=True)
+    if (stays if after else stays.filter(left_at__isnull=True)).exists():
         raise Conflict(_("%(name)s is checked in already.") % {"name": selectors.display_name(user)})
     now = timezone.now()
-    AttendanceInterval.objects.create(meeting=meeting, user_id=user.pk, joined_at=now, in_room=True)
+    if after:  # the whole meeting, as the record mended
+        AttendanceInterval.objects.create(meeting=meeting, user_id=user.pk, joined_at=meeting.started_at,
+                                          left_at=meeting.ended_at, end_reason=AttendanceInterval.EndReason.ENDED,
+                                          in_room=True)
+    else:
+        AttendanceInterval.objects.create(meeting=meeting, user_id=user.pk, joined_at=now, in_room=True)
     roll = selectors.roll_for(meeting)
     state = selectors.summary(meeting, now=now, roll=roll)
     _publish(meeting, "attendance.joined", {
         "user": person(user), "at": iso(now), "guest": user.pk not in roll.everyone, "resumed": False,
-        "in_room": True, "by": _me(identity), **state,
+        "in_room": True, "by": _me(identity), **({"after_end": True} if after else {}), **state,
     }, actor=identity)
-    _audit(identity, meeting, "check_in", user=user.pk)
-    return {"user": person(user), "in_room": True, **state}
+    _audit(identity, meeting, "check_in_after" if after else "check_in", user=user.pk)
+    return {"user": person(user), "in_room": not after, **state}
 
 
 @transaction.atomic
@@ -618,15 +641,16 @@ def self_check_in(*, identity: Identity, meeting_id: int, code: str) -> dict:
 def check_out(*, identity: Identity, meeting_id: int, user_id: int, mistake: bool = False) -> dict:
     """Someone checked in has left the room (their stay ends now: leaving before the end
     counts as leaving early), or, with `mistake`, was checked in by mistake (that stay is
-    taken back, as if never recorded). Their online stays are untouched."""
+    taken back, as if never recorded; after the end, within CORRECTION_DAYS, the last
+    stay in the room). Their online stays are untouched."""
     meeting = _meeting(identity, meeting_id)
-    if not (selectors.is_host(identity, meeting) or selectors.is_minute_taker(identity, meeting)):
-        raise Forbidden(_("Only the chair, the branch secretary and the minute-taker check people in."))
-    if not meeting.is_running:
-        raise Conflict(_("People are checked in while the meeting is open or under way."))
+    _room_keeper(identity, meeting)
     user = _room_person(meeting, user_id)
-    stay = AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id, in_room=True,
-                                             left_at__isnull=True).first()
+    after = meeting.status == Meeting.Status.ENDED
+    if after and not mistake:
+        raise Conflict(_("The meeting has ended: a check-in can only be taken back as a mistake."))
+    stays = AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id, in_room=True)
+    stay = (stays if after else stays.filter(left_at__isnull=True)).order_by("-joined_at").first()
     if stay is None:
         raise NotFound(_("%(name)s is not checked in.") % {"name": selectors.display_name(user)})
     now = timezone.now()

@@ -91,6 +91,7 @@ def meeting_strings() -> dict[str, str]:
         "check_in": _("In the room"),
         "check_out": _("Left the room"),
         "check_in_undo": _("Not here (a mistake)"),
+        "check_in_after": _("Was in the room"),
         "hand": _("hand raised"),
         "muted": _("muted"),
         "floor": _("has the floor"),
@@ -363,6 +364,7 @@ def meeting(request, meeting_id: int):
         "counts": details["counts"],
         "quorum": details["quorum"],
         "members": _members(branch) if you["host"] else [],
+        "correction_days": actions.CORRECTION_DAYS,  # 补登 after the end (actions.check_in)
         "can_edit": can_edit,
         "can_edit_agenda": can_edit_agenda,
         "leave_url": f"{reverse('meetings:meeting', args=[meeting_obj.pk])}?fragment=leave",

@@ -68,3 +68,22 @@ def test_a_member_checks_in_by_scanning_the_rooms_code(own_server, open_page):
     expect(phone.locator(".flash")).to_contain_text("签到成功")
     row = chair.locator(f"#participants li[data-user='{member}']")
     expect(row.locator(".tag-room")).to_have_text("现场")
+
+
+def test_after_the_end_the_chair_mends_the_record(own_server, open_page):
+    server = own_server
+    ((meeting,),) = server.query("SELECT id FROM meetings_meeting WHERE status = 'live'")
+    ((member,),) = server.query("SELECT id FROM auth_user WHERE username = 'yubei'")
+    chair = open_page(server, "shuji", f"/meetings/{meeting}/")
+    expect(chair.locator("#conn-status")).to_have_attribute("data-status", "online")
+    chair.once("dialog", lambda dialog: dialog.accept())
+    chair.locator("#btn-end").click()
+    expect(chair.locator("#meeting-status")).to_have_attribute("data-status", "ended")
+    row = chair.locator(f"#participants li[data-user='{member}']")
+    expect(row).to_have_attribute("data-status", "absent")
+    row.get_by_role("button", name="补登到会 赵预备").click()  # the paper list says she was there
+    expect(row).to_have_attribute("data-status", "present")
+    expect(row.get_by_role("button", name="撤销签到 赵预备")).to_be_visible()
+    expect(chair.locator("#check-in")).to_be_hidden()  # no code to scan once it has ended
+    chair.goto(f"/meetings/{meeting}/attendance/")
+    expect(chair.locator("tr", has_text="赵预备").locator(".tag-room")).to_have_text("现场")

@@ -108,7 +108,34 @@ def test_the_end_of_the_meeting_ends_the_stays_in_the_room(in_session, identitie
     meeting.refresh_from_db()
     assert not AttendanceInterval.objects.filter(meeting=meeting, left_at__isnull=True).exists()
     assert row(meeting, people["member"])["status"] == "present"
-    with pytest.raises(Conflict):  # over: nothing more is recorded
+
+
+def test_the_record_is_mended_within_a_week_after_the_end(in_session, identities, people, clock):
+    meeting = in_session
+    clock.at(120)
+    actions.end_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
+    meeting.refresh_from_db()
+    assert row(meeting, people["moderator"])["status"] == "absent"
+    clock.at(24 * 60)  # the next day: the minute-taker's paper list says 李版主 was there
+    mended = actions.check_in(identity=identities["member"], meeting_id=meeting.pk, user_id=people["moderator"].pk)
+    assert mended["in_room"] is False  # nobody is in the room of a meeting that has ended
+    moderator = row(meeting, people["moderator"])
+    assert moderator["status"] == "present" and moderator["checked_in"] is True  # from the start to the end
+    assert moderator["present_seconds"] == 120 * 60
+    event = Event.objects.filter(stream_id=f"meeting:{meeting.pk}", type="attendance.joined").last()
+    assert event.data["after_end"] is True and event.data["by"]["id"] == people["member"].pk
+    assert AuditEntry.objects.filter(action="meeting.check_in_after").count() == 1
+    with pytest.raises(Conflict):  # once
+        actions.check_in(identity=identities["member"], meeting_id=meeting.pk, user_id=people["moderator"].pk)
+    with pytest.raises(Conflict):  # only a mistake can be taken back now
+        actions.check_out(identity=identities["member"], meeting_id=meeting.pk, user_id=people["moderator"].pk)
+    actions.check_out(identity=identities["member"], meeting_id=meeting.pk, user_id=people["moderator"].pk,
+                      mistake=True)
+    assert row(meeting, people["moderator"])["status"] == "absent"
+    with pytest.raises(Forbidden):
+        actions.check_in(identity=identities["probationary"], meeting_id=meeting.pk, user_id=people["moderator"].pk)
+    clock.at(120 + 8 * 24 * 60)  # more than a week after the end: the record stands
+    with pytest.raises(Conflict):
         actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["moderator"].pk)
 
 

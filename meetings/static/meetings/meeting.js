@@ -312,11 +312,27 @@ function renderPeople() {
   renderHands();
 }
 
-/** 现场签到 for the chair, a secretary or the minute-taker: in the room, out, or a mistake. */
+/** Whether the chair, a secretary or the minute-taker may still mend the record of who
+ * was in the room (补登): while the meeting runs, and for a few days after it ended. */
+function mayKeepRoll() {
+  if (!(state.you.host || state.you.minute_taker)) return false;
+  if (RUNNING.includes(state.meeting.status)) return true;
+  if (state.meeting.status !== "ended" || !state.meeting.ended_at) return false;
+  return Date.now() - new Date(state.meeting.ended_at).getTime() <= config.correction_days * 86400000;
+}
+
+/** 现场签到 for the chair, a secretary or the minute-taker: in the room, out, or a mistake;
+ * after the end, 补登 (was there) or a mistake. */
 function roomTools(user, row) {
   const tools = el("span", "person-tools room-tools");
   const act = (op, extra = {}) => control(op, meetingArgs({ user: user.id, ...extra })).catch(quiet);
-  if (row.in_room) {
+  if (state.meeting.status === "ended") {
+    if (row.checked_in) {
+      tools.append(button(t.check_in_undo, () => act("meetings.room.check_out", { mistake: true }), "button small-action"));
+    } else if (["absent", "excused"].includes(row.status)) {
+      tools.append(button(t.check_in_after, () => act("meetings.room.check_in"), "button small-action"));
+    }
+  } else if (row.in_room) {
     tools.append(
       button(t.check_out, () => act("meetings.room.check_out"), "button small-action"),
       button(t.check_in_undo, () => act("meetings.room.check_out", { mistake: true }), "button small-action"),
@@ -348,8 +364,7 @@ function renderPerson({ user, row, participant }) {
   if (participant && participant.has_floor) badges.append(el("span", "tag tag-floor", `🎤 ${t.floor}`));
   if (participant && participant.muted) badges.append(el("span", "tag tag-muted", `🔇 ${t.muted}`));
   li.append(dot, name, badges);
-  const keepsRoll = (state.you.host || state.you.minute_taker) && RUNNING.includes(state.meeting.status);
-  if (keepsRoll && row) li.append(roomTools(user, row));
+  if (row && mayKeepRoll()) li.append(roomTools(user, row));
   if (state.you.host && participant && !isMe(user) && RUNNING.includes(state.meeting.status)) {
     const tools = el("span", "person-tools");
     if (state.meeting.status === "live") {
@@ -741,6 +756,7 @@ function refreshAttendance() {
 /** 现场签到: someone checked in or out of the room. Their online state is untouched;
  * the rows come back from the server (hosts), or the counts alone move (others). */
 function roomChanged(data, inRoom) {
+  if (data.after_end) inRoom = false; // 补登: nobody is in the room of a meeting that has ended
   const row = state.rows.get(data.user.id);
   if (row) {
     row.in_room = inRoom;
