@@ -29,6 +29,7 @@ STATUS_LABELS = {
     "excluded": gettext_lazy("not counted"),
     "guest": gettext_lazy("attending without a vote (guest)"),
 }
+IN_ROOM = gettext_lazy("in the room")
 CHOICE_LABELS = {"yes": gettext_lazy("for"), "no": gettext_lazy("against"), "abstain": gettext_lazy("abstain")}
 PRESENT = ("present", "late", "left_early", "late_and_left_early")
 LABELS = {
@@ -111,8 +112,8 @@ def build_minutes(meeting: Meeting) -> dict:
         "minute_taker": selectors.display_name(meeting.minute_taker) if meeting.minute_taker else "",
         "counts": report["counts"],
         "quorum": report["quorum"],
-        "present": [{"name": r["user"]["name"], "status": r["status"], "voting": r["voting"]}
-                    for r in rows if r["status"] in PRESENT],
+        "present": [{"name": r["user"]["name"], "status": r["status"], "voting": r["voting"],
+                     "in_room": r["checked_in"]} for r in rows if r["status"] in PRESENT],
         "excused": [{"name": r["user"]["name"], "reason": (r["leave"] or {}).get("reason", "")}
                     for r in rows if r["status"] == "excused"],
         "absent": [{"name": r["user"]["name"]} for r in rows if r["status"] == "absent"],
@@ -131,6 +132,16 @@ def build_minutes(meeting: Meeting) -> dict:
 
 def _names(people: list[dict]) -> str:
     return "、".join(p["name"] for p in people) or _("none")
+
+
+def present_label(p: dict, minutes: dict) -> str:
+    """What follows a present person's name in the minutes: their status unless plainly
+    present and, at a meeting held online too, that they sat in the room (现场签到; at one
+    held in a room alone that goes without saying)."""
+    notes = [] if p["status"] == "present" else [str(STATUS_LABELS[p["status"]])]
+    if p.get("in_room") and minutes["online"]:
+        notes.append(str(IN_ROOM))
+    return "、".join(notes)
 
 
 def render_markdown(minutes: dict) -> str:
@@ -156,10 +167,7 @@ def render_markdown(minutes: dict) -> str:
         % {**c, "voting": minutes["quorum"]["voting_expected"]}
     )
     lines.append("")
-    present = [
-        p["name"] + ("" if p["status"] == "present" else f"（{STATUS_LABELS[p['status']]}）")
-        for p in minutes["present"]
-    ]
+    present = [p["name"] + (f"（{label}）" if (label := present_label(p, minutes)) else "") for p in minutes["present"]]
     lines.append(f"- **{LABELS['Present']}**: {'、'.join(present) or _('none')}")
     excused = [f"{p['name']}（{p['reason']}）" if p["reason"] else p["name"] for p in minutes["excused"]]
     lines.append(f"- **{LABELS['On leave']}**: {'、'.join(excused) or _('none')}")
@@ -217,7 +225,7 @@ def render_markdown(minutes: dict) -> str:
 
 CSV_HEADER = (gettext_noop("name"), gettext_noop("expected"), gettext_noop("voting"), gettext_noop("status"),
               gettext_noop("first join"), gettext_noop("last leave"), gettext_noop("minutes present"),
-              gettext_noop("leave"), gettext_noop("exclusion"))
+              gettext_noop("leave"), gettext_noop("exclusion"), gettext_noop("checked in in the room"))
 
 
 def attendance_csv(meeting: Meeting) -> str:
@@ -239,5 +247,6 @@ def attendance_csv(meeting: Meeting) -> str:
             round(row["present_seconds"] / 60),
             f"{leave_labels.get(leave['status'], leave['status'])}: {leave['reason']}" if leave else "",
             str(reasons.get(exclusion["reason"], "")) if exclusion else "",
+            _("yes") if row["checked_in"] else "",
         ])
     return csv_text([_(h) for h in CSV_HEADER], rows)

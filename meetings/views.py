@@ -443,8 +443,7 @@ def minutes(request, meeting_id: int):
         raise PermissionDenied(_("The minutes are for the hosts until the meeting has ended."))
     record = minutes_mod.build_minutes(meeting_obj)
     present = [
-        {**p, "label": "" if p["status"] == "present" else minutes_mod.STATUS_LABELS[p["status"]]}
-        for p in record["present"]
+        {**p, "label": minutes_mod.present_label(p, record)} for p in record["present"]
     ]
     for r in record["resolutions"]:
         labels = {c["key"]: c["label"] for c in r["counts"]}

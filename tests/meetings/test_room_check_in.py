@@ -94,6 +94,16 @@ def test_leaving_the_room_early_and_a_check_in_taken_back(in_session, identities
     meeting.refresh_from_db()
     assert row(meeting, people["member"])["status"] == "left_early"  # out at 10:00 of a meeting to 11:00
     assert row(meeting, people["member"])["checked_in"] is True  # the record says how they came
+    from django.utils import translation
+
+    from meetings import minutes
+
+    markdown = minutes.render_markdown(minutes.build_minutes(meeting))
+    assert "Member（早退、现场）" in markdown  # held online too: who sat in the room is said
+    with translation.override("en"):
+        table = minutes.attendance_csv(meeting)
+    assert table.splitlines()[0].endswith(",checked in in the room")
+    assert next(line for line in table.splitlines() if line.startswith("Member,")).endswith(",yes")
     assert row(meeting, people["probationary"])["status"] == "absent"
     assert row(meeting, people["probationary"])["checked_in"] is False
     assert {e.action for e in AuditEntry.objects.all()} >= {"meeting.check_out", "meeting.check_in_undone"}
