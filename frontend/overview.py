@@ -262,8 +262,10 @@ def _not_taking_part(scopes: dict[int, set[int]], now: datetime) -> dict[int, di
     return found
 
 
-def overview(identity: Identity, branch: Branch, *, now: datetime | None = None) -> dict:
-    """Everything the front page shows; the caller has checked the reader may read the branch."""
+def overview(identity: Identity, branch: Branch, *, now: datetime | None = None,
+             pending_review: int | None = None) -> dict:
+    """Everything the front page shows; the caller has checked the reader may read the branch.
+    `pending_review`: the review queue's count when the caller has it already (the tabs)."""
     now = now or timezone.now()
     manages = can_manage_branch(identity, branch.pk)
     moderates = can_moderate_branch(identity, branch.pk)
@@ -277,7 +279,8 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None)
         "moderates": moderates,
     }
     if moderates:
-        context["pending_review"] = review_counts(branch.pk).get("pending", 0)
+        context["pending_review"] = (pending_review if pending_review is not None
+                                     else review_counts(branch.pk).get("pending", 0))
     if manages:
         context["probation"] = probation.due([branch.pk], timezone.localdate(now, branch.zone))[branch.pk]
         not_taking_part = _not_taking_part(_scopes(branch.pk, below), now)

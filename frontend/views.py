@@ -752,9 +752,11 @@ def branch_overview(request, branch_id: int):
     """支部概况 (frontend/overview.py): complete without JavaScript; overview.js asks for
     the body again (`?fragment=body`) when an event it follows may change it."""
     branch, identity = member_branch(request, branch_id)
-    context = {"branch": branch, **overview.overview(identity, branch)}
     if request.GET.get("fragment") == "body":
-        return render(request, "frontend/_overview_body.html", context)
+        return render(request, "frontend/_overview_body.html", {"branch": branch,
+                                                                 **overview.overview(identity, branch)})
+    sections = branch_sections(identity, branch, "overview")  # the tabs count the review queue once
+    context = {"branch": branch, **overview.overview(identity, branch, pending_review=sections["pending_reviews"])}
     streams = [inbox_stream(identity.user_id), stream_for(branch.pk)]
     if context["moderates"]:
         streams.append(queue_stream(branch.pk))
@@ -765,8 +767,7 @@ def branch_overview(request, branch_id: int):
         "fragment_url": f"{reverse('branch-overview', args=[branch.pk])}?fragment=body",
         "streams": [{"stream": key, "since": heads.get(key, 0)} for key in streams],
     }
-    return render(request, "frontend/overview.html", {
-        **branch_sections(identity, branch, "overview"), **context, "page_config": config})
+    return render(request, "frontend/overview.html", {**sections, **context, "page_config": config})
 
 
 @login_required
