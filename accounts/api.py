@@ -44,8 +44,8 @@ def me(request: HttpRequest):
 
 @router.get("/branches/{branch_id}/members", auth=django_auth,
             summary="A branch's members (花名册), by name: roles for its members; for its secretaries also "
-                    "username, whether an e-mail address is on file, last login, two-step verification and a "
-                    "probationary member's day of admission and the end of their year")
+                    "username, whether an e-mail address is on file, last login, two-step verification, the day they "
+                    "joined the party and a probationary member's end of their year")
 def branch_members(request: HttpRequest, branch_id: int):
     _secretary, records = roster_records(request_identity(request), branch_id)
     return {"members": records}

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from realtime.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, OpError
 
-from . import probation
+from . import party_dates
 from .identity import Identity
 from .models import Branch, Membership
 from .selectors import MemberRules, can_manage_branch, roster
@@ -62,8 +62,8 @@ def _clean_standing(standing: str, moderator: bool) -> list[str]:
 
 
 def _clean_since(value: str | date | None, branch_id: int) -> date | None:
-    """The day a probationary member was admitted (预备期, probation.py): a date that is
-    not in the future on the branch's clock; "" or None: not recorded."""
+    """入党日期 (party_dates.py): a date that is not in the future on the branch's clock;
+    "" or None: not recorded."""
     if value in (None, ""):
         return None
     day = value if isinstance(value, date) else None
@@ -76,21 +76,21 @@ def _clean_since(value: str | date | None, branch_id: int) -> date | None:
     if day is None:
         raise Invalid("since", _("Give the day as a date, like 2026-07-01."))
     today = timezone.localdate(timezone.now(), Branch.objects.get(pk=branch_id).zone)
-    if day > today or day < probation.EARLIEST:
-        raise Invalid("since", _("The day a probationary member was admitted cannot be in the future."))
+    if day > today or day < party_dates.EARLIEST:
+        raise Invalid("since", _("The day they joined the party cannot be in the future."))
     return day
 
 
 def _record_since(identity: Identity, branch_id: int, user, since: date | None) -> None:
-    """Keep `since` on the member's probationary row here, in the audit log if it changed."""
-    row = Membership.objects.filter(user_id=user.pk, branch_id=branch_id, role=Role.PROBATIONARY).first()
+    """Keep `since` on the member's standing row here, in the audit log if it changed."""
+    row = Membership.objects.filter(user_id=user.pk, branch_id=branch_id, role__in=STANDINGS).first()
     if row is None or row.since == since:
         return
     before, row.since = row.since, since
     row.save(update_fields=["since"])
     from moderation.actions import audit
 
-    audit(actor=identity, action="member.probation", target_type="accounts.member", target_id=user.pk,
+    audit(actor=identity, action="member.joined_party", target_type="accounts.member", target_id=user.pk,
           branch_id=branch_id, before={"user": user.get_username(), "since": before.isoformat() if before else None},
           after={"user": user.get_username(), "since": since.isoformat() if since else None})
 
@@ -114,11 +114,11 @@ def add_member(*, identity: Identity, branch_id: int, username: str, name: str, 
                moderator: bool = False, email: str = "", since: str | date | None = None) -> tuple[object, bool]:
     """Put a person on the branch: the account with this username if there is one (its
     name and address stay as they are), else a new one, without a password (the
-    secretary then gives them a link to set it). `since`: for a probationary member, the
-    day the branch admitted them (probation.py). Returns (the user, whether it is new)."""
+    secretary then gives them a link to set it). `since`: the day they joined the party
+    (party_dates.py). Returns (the user, whether it is new)."""
     _check_manager(identity, branch_id)
     roles = _clean_standing(standing, moderator)
-    since = _clean_since(since, branch_id) if standing == Role.PROBATIONARY else None
+    since = _clean_since(since, branch_id)
     username = username.strip()
     if not username:
         raise Invalid("username", _("A username is required."))
@@ -158,7 +158,7 @@ def add_member(*, identity: Identity, branch_id: int, username: str, name: str, 
             raise Conflict(_("%(name)s is a member of this branch already.")
                            % {"name": user.get_full_name() or username})
     Membership.objects.bulk_create([Membership(user=user, branch_id=branch_id, role=role,
-                                               since=since if role == Role.PROBATIONARY else None)
+                                               since=since if role in STANDINGS else None)
                                     for role in roles])
     _audit(identity, branch_id, "add", user, None, roles)
     branch_members_changed.send(sender=None, branch_id=branch_id)
@@ -248,19 +248,21 @@ def _member_here(identity: Identity, branch_id: int, user_id: int):
 def set_standing(*, identity: Identity, branch_id: int, user_id: int, standing: str, moderator: bool,
                  since: str | date | None = None) -> list[str]:
     """转正 and the like: the member's standing here, and whether they moderate. A
-    secretary's own role here stays. `since` (a probationary member's day of admission,
-    probation.py; "" clears it): kept when not given. Returns the roles the member now
-    has here."""
+    secretary's own role here stays. `since` (the day they joined the party,
+    party_dates.py; "" clears it): kept when not given, from one standing to the other
+    too. Returns the roles the member now has here."""
     user, before = _member_here(identity, branch_id, user_id)
     wanted = set(_clean_standing(standing, moderator)) | ({Role.SECRETARY} & set(before))
-    day = _clean_since(since, branch_id) if since is not None and standing == Role.PROBATIONARY else None
+    day = _clean_since(since, branch_id) if since is not None else None
     if wanted != set(before):
+        kept = party_dates.joined_on(user_id, branch_id)  # read before the old standing row goes
         Membership.objects.filter(user_id=user_id, branch_id=branch_id).exclude(role__in=wanted).delete()
-        Membership.objects.bulk_create([Membership(user_id=user_id, branch_id=branch_id, role=role)
+        Membership.objects.bulk_create([Membership(user_id=user_id, branch_id=branch_id, role=role,
+                                                   since=kept if role in STANDINGS else None)
                                         for role in wanted - set(before)])
         _audit(identity, branch_id, "roles", user, before, sorted(wanted))
         _recheck_later(user_id)
-    if since is not None and Role.PROBATIONARY in wanted:
+    if since is not None:
         _record_since(identity, branch_id, user, day)
     return sorted(wanted)
 
@@ -333,23 +335,24 @@ def roster_records(identity: Identity, branch_id: int) -> tuple[bool, list[dict]
     member's id, name and roles (codes, in ROLE_ORDER) for everyone who reads the branch;
     for its secretaries (the first of the pair says so) also their username, whether an
     e-mail address is on file (not the address), their last login, whether two-step
-    verification is on and, for a probationary member, the day they were admitted and the
-    day their probationary year ends (probation.py; None if not recorded). Forbidden for anyone else."""
+    verification is on, the day they joined the party and, for a probationary member, the
+    day their probationary year ends (party_dates.py; None if not recorded). Forbidden for anyone else."""
     from . import two_factor
 
     people = roster(identity, branch_id)
     secretary = can_manage_branch(identity, branch_id)
     verified = two_factor.enabled_among(person["user"].pk for person in people) if secretary else set()
-    admitted = dict(Membership.objects.filter(branch_id=branch_id, role=Role.PROBATIONARY)
-                    .values_list("user_id", "since")) if secretary else {}
+    joined = dict(Membership.objects.filter(branch_id=branch_id, role__in=STANDINGS)
+                  .values_list("user_id", "since")) if secretary else {}
     records = []
     for person in people:
         user = person["user"]
         record = {"id": user.pk, "name": person["name"], "roles": person["role_codes"]}
         if secretary:
-            since = admitted.get(user.pk)
+            since = joined.get(user.pk)
+            probationary = Role.PROBATIONARY in person["role_codes"]
             record.update(username=user.get_username(), email_on_file=bool(user.email),
-                          last_login=user.last_login, two_factor=user.pk in verified,
-                          probation_since=since, probation_ends=probation.ends(since) if since else None)
+                          last_login=user.last_login, two_factor=user.pk in verified, joined_party=since,
+                          probation_ends=party_dates.ends(since) if since and probationary else None)
         records.append(record)
     return secretary, records

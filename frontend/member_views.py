@@ -17,7 +17,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accounts import members as member_actions
-from accounts import probation, two_factor
+from accounts import party_dates, two_factor
 from accounts.actions import password_link
 from accounts.members import roster_records
 from accounts.models import Membership
@@ -46,8 +46,8 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
         ).values_list("user_id", "branch_id", "role"):
             pairs.setdefault(user_id, []).append((branch_of, role))
         verified = two_factor.enabled_among(person["user"].pk for person in people)
-        admitted = dict(Membership.objects.filter(branch=branch, role=Membership.Role.PROBATIONARY)
-                        .values_list("user_id", "since"))
+        joined = dict(Membership.objects.filter(branch=branch, role__in=party_dates.STANDINGS)
+                      .values_list("user_id", "since"))
         today = timezone.localdate(timezone.now(), branch.zone)
         for person in people:
             person["two_factor"] = person["user"].pk in verified
@@ -57,11 +57,13 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
             person["keep_refusal"] = rules.keeping_refusal(person["user"], branch.pk, here)
             person["probationary"] = Membership.Role.PROBATIONARY in here
             person["moderator"] = Membership.Role.MODERATOR in here
-            since = admitted.get(person["user"].pk)
+            since = joined.get(person["user"].pk)
             person["since"] = since
-            person["probation_ends"] = probation.ends(since) if since else None
-            person["probation_days"] = (person["probation_ends"] - today).days if since else None
-            person["probation_due"] = since is not None and person["probation_days"] <= probation.NOTICE_DAYS
+            person["party_member"] = any(role in party_dates.STANDINGS for role in here)
+            ending = since is not None and person["probationary"]
+            person["probation_ends"] = party_dates.ends(since) if ending else None
+            person["probation_days"] = (person["probation_ends"] - today).days if ending else None
+            person["probation_due"] = ending and person["probation_days"] <= party_dates.NOTICE_DAYS
     issued = request.session.pop(_ISSUED, None)
     if issued and issued.get("branch") != branch.pk:
         issued = None
@@ -99,12 +101,12 @@ def members_csv(request, branch_id: int):
     return csv_download(
         _("%(branch)s - members.csv") % {"branch": branch.name[:80]},
         [_("Name"), _("Username"), _("Role"), _("E-mail address"), _("Last login"), _("Two-step verification"),
-         _("Admitted as a probationary member"), _("Probationary year ends")],
+         _("Joined the party"), _("Probationary year ends")],
         [[r["name"], r["username"], separator.join(str(labels[role]) for role in r["roles"]),
           _("on file") if r["email_on_file"] else _("none"),
           r["last_login"].astimezone(branch.zone).strftime("%Y-%m-%d %H:%M") if r["last_login"] else _("never"),
           _("On") if r["two_factor"] else pgettext("two-step verification", "Off"),
-          r["probation_since"].isoformat() if r["probation_since"] else "",
+          r["joined_party"].isoformat() if r["joined_party"] else "",
           r["probation_ends"].isoformat() if r["probation_ends"] else ""] for r in records])
 
 

@@ -6,7 +6,7 @@ meetings, the newest announcements and how many are unread, the topic discussion
 on the branch's boards; and for those who run the branch, what waits on them (leave to
 decide, posts to review, announcements due to go out or that failed, members who came
 to no meeting in six months, probationary members whose year ends soon or has ended,
-accounts/probation.py), this quarter's meetings against the usual rhythm of
+accounts/party_dates.py), the political birthdays of the coming week, this quarter's meetings against the usual rhythm of
 三会一课, and each branch below at a glance.
 
 Reads only, through the apps' selectors and models; each part asks the same permission
@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts import probation
+from accounts import party_dates
 from accounts.identity import Identity
 from accounts.models import Branch, Membership
 from accounts.selectors import branches_below, can_manage_branch, can_moderate_branch
@@ -83,6 +83,16 @@ def _my_year(identity: Identity, branch: Branch, below: list[tuple[Branch, int]]
     start = timezone.localtime(now, branch.zone).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     rows = meeting_selectors.own_record(identity, [branch.pk, *(b.pk for b, _depth in below)], start)
     return {"year": start.year, **meeting_selectors.own_counts(rows)}
+
+
+def _my_anniversary(identity: Identity, branch: Branch, now: datetime) -> dict | None:
+    """政治生日: on the day the reader joined the party (as recorded here), the years since."""
+    since = party_dates.joined_on(identity.user_id, branch.pk)
+    if since is None:
+        return None
+    today = timezone.localdate(now, branch.zone)
+    day, years = party_dates.next_anniversary(since, today)
+    return {"since": since, "years": years} if day == today and years >= 1 else None
 
 
 def _announcements(identity: Identity, branch: Branch, manages: bool) -> dict:
@@ -277,12 +287,15 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None,
         "discussions": _discussions(identity, branch, now),
         "manages": manages,
         "moderates": moderates,
+        "my_anniversary": _my_anniversary(identity, branch, now),
     }
     if moderates:
         context["pending_review"] = (pending_review if pending_review is not None
                                      else review_counts(branch.pk).get("pending", 0))
     if manages:
-        context["probation"] = probation.due([branch.pk], timezone.localdate(now, branch.zone))[branch.pk]
+        today = timezone.localdate(now, branch.zone)
+        context["probation"] = party_dates.due([branch.pk], today)[branch.pk]
+        context["anniversaries"] = party_dates.anniversaries([branch.pk], today)[branch.pk]
         not_taking_part = _not_taking_part(_scopes(branch.pk, below), now)
         leave, leave_count = _waiting_leave(branch)
         scheduled = announcement_scheduling.open_ones(branch.pk)

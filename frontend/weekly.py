@@ -3,7 +3,7 @@ secretaries and moderators) get one e-mail with what waits on them in each branc
 run, as its overview (overview.py) shows it: leave to decide, posts to review,
 announcements that could not be published, this week's meetings with how many are
 expected and on leave, probationary members whose year ends within a month or has
-ended (accounts/probation.py), and, for secretaries, the members who came to no meeting in six
+ended (accounts/party_dates.py), and, for secretaries, the members who came to no meeting in six
 months and this quarter's meetings that fall short of the usual rhythm, with the
 branches below that have leave waiting. For secretaries who do not open the site every
 day (Discourse's and Chatwoot's summaries to their staff).
@@ -115,8 +115,9 @@ def collect(user, now: datetime | None = None) -> list[dict]:
     """What waits on `user` in each branch they run (secretary or moderator of), the
     branches with nothing to say left out: [{"branch", "manages", "moderates",
     "waiting_leave", "waiting_leave_count", "pending_review", "failed_scheduled",
-    "meetings", "not_taking_part", "short", "below", "probation"}, …]. A branch counts as
-    having something to say when anything in it waits or a meeting falls in the week."""
+    "meetings", "not_taking_part", "short", "below", "probation", "anniversaries"}, …]. A
+    branch counts as having something to say when anything in it waits or a meeting falls
+    in the week (political birthdays alone send nothing)."""
     now = now or timezone.now()
     identity = identity_for_user(user)
     found = []
@@ -128,14 +129,14 @@ def collect(user, now: datetime | None = None) -> list[dict]:
         part = {"branch": branch, "manages": seen["manages"], "moderates": seen["moderates"],
                 "pending_review": seen.get("pending_review", 0), "waiting_leave": [], "waiting_leave_count": 0,
                 "failed_scheduled": [], "meetings": [], "not_taking_part": [], "short": [], "below": [],
-                "probation": []}
+                "probation": [], "anniversaries": []}
         if seen["manages"]:
             part.update(waiting_leave=seen["waiting_leave"], waiting_leave_count=seen["waiting_leave_count"],
                         failed_scheduled=seen["failed_scheduled"], meetings=_this_week(branch, now),
                         not_taking_part=seen["not_taking_part"]["people"],
                         short=[r for r in seen["rhythm"] if r["short"]],
                         below=[row for row in seen["below"] if row["waiting_leave"]],
-                        probation=seen["probation"]["people"])
+                        probation=seen["probation"]["people"], anniversaries=seen["anniversaries"])
         if (part["waiting_leave_count"] or part["pending_review"] or part["failed_scheduled"] or part["meetings"]
                 or part["below"] or part["probation"]):
             found.append(part)

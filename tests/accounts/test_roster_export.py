@@ -49,8 +49,7 @@ def test_the_secretary_downloads_the_list(recorded, tree):
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"] and "members.csv" not in response["Content-Disposition"]
     table = rows(response)
-    assert table[0] == ["姓名", "用户名", "角色", "电子邮箱", "上次登录", "两步验证", "接收为预备党员日期",
-                        "预备期满日期"]
+    assert table[0] == ["姓名", "用户名", "角色", "电子邮箱", "上次登录", "两步验证", "入党日期", "预备期满日期"]
     by_username = {row[1]: row for row in table[1:]}
     assert by_username["member"] == ["张党员", "member", "正式党员", "已填写", "2026-12-01 09:30", "未开启", "", ""]
     assert by_username["moderator"][2:6] == ["版主、正式党员", "未填写", "从未登录", "已开启"]
@@ -82,8 +81,8 @@ def test_the_api_gives_members_names_and_roles_and_secretaries_the_rest(recorded
     assert mine["last_login"] == recorded["member"].last_login.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     assert next(m for m in as_secretary if m["id"] == recorded["moderator"].pk)["last_login"] is None
     probationary = next(m for m in as_secretary if m["id"] == recorded["probationary"].pk)
-    assert probationary["probation_since"] == "2024-02-29" and probationary["probation_ends"] == "2025-02-28"
-    assert mine["probation_since"] is None and mine["probation_ends"] is None
+    assert probationary["joined_party"] == "2024-02-29" and probationary["probation_ends"] == "2025-02-28"
+    assert mine["joined_party"] is None and mine["probation_ends"] is None
     assert next(m for m in as_secretary if m["id"] == recorded["secretary"].pk)["roles"] == ["secretary", "full"]
     assert [m["name"] for m in as_secretary] == sorted(m["name"] for m in as_secretary)
     assert logged_in(recorded["outsider"]).get(url).status_code == 403

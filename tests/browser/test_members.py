@@ -80,7 +80,7 @@ def test_a_secretary_adds_a_new_member_who_sets_a_password_and_comes_in(own_serv
     form = secretary.locator("#add-member form")
     form.get_by_label("姓名").fill("李小红")
     form.get_by_label("预备党员", exact=True).check()
-    form.get_by_label("预备党员的接收日期（可不填）").fill("2026-07-01")  # 预备期 (accounts/probation.py)
+    form.get_by_label("入党日期（可不填）").fill("2026-07-01")  # accounts/party_dates.py
     form.get_by_role("button", name="添加").click()
     issued = secretary.locator("#issued-link")
     expect(issued).to_contain_text("李小红 有账号了")
@@ -91,7 +91,7 @@ def test_a_secretary_adds_a_new_member_who_sets_a_password_and_comes_in(own_serv
     # 转正: the secretary changes her standing.
     row = secretary.locator("#members-table tr[data-user]", has_text="李小红")
     row.locator("summary", has_text="更改").click()
-    expect(row.get_by_label("接收为预备党员的日期")).to_have_value("2026-07-01")
+    expect(row.get_by_label("入党日期")).to_have_value("2026-07-01")
     row.get_by_label("正式党员").check()
     row.get_by_role("button", name="保存").click()
     expect(secretary.locator(".flash")).to_contain_text("已保存")
@@ -100,6 +100,9 @@ def test_a_secretary_adds_a_new_member_who_sets_a_password_and_comes_in(own_serv
     expect(saved).to_contain_text("已保存")
     expect(saved).to_be_in_viewport()
     expect(secretary.locator("#members-table tr[data-user]", has_text="李小红")).to_contain_text("正式党员")
+    # The day she joined the party stays with her standing (party_dates.py).
+    expect(secretary.locator("#members-table tr[data-user]", has_text="李小红").locator(".joined-party")).to_have_text(
+        "入党日期 2026-07-01")
 
     # 更正姓名: typed wrong, corrected in place.
     row = secretary.locator("#members-table tr[data-user]", has_text="李小红")

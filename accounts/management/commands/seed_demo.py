@@ -90,7 +90,7 @@ class Command(BaseCommand):
             for key, role in roles:
                 row, made = Membership.objects.get_or_create(user=user, branch=branches[key], role=role)
                 if made and role == Membership.Role.PROBATIONARY and key == "b1":
-                    # 预备期 (accounts/probation.py): admitted a year ago less three weeks, so the
+                    # 入党日期 (accounts/party_dates.py): admitted a year ago less three weeks, so the
                     # secretary's overview shows the year ending soon.
                     Membership.objects.filter(pk=row.pk).update(
                         since=timezone.localdate() - timedelta(days=365 - 21))

@@ -1,6 +1,7 @@
-"""预备期: the secretary records the day a probationary member was admitted; the members
-page shows when the year ends, and the overview and the weekly summary tell the
-branch's secretaries of years ending within a month or over."""
+"""入党日期: the secretary records the day a member joined the party (admitted as a
+probationary member); the members page shows when a probationary year ends, the
+overview and the weekly summary tell the branch's secretaries of years ending within a
+month or over, and of the political birthdays of the week, and greet the member on theirs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from accounts import members, outbox, probation
+from accounts import members, outbox, party_dates
 from accounts.models import Membership
 from frontend import overview, weekly
 from moderation.models import AuditEntry
@@ -28,8 +29,8 @@ def admitted(people, name="probationary") -> date | None:
 
 
 def test_the_year_ends_a_year_on():
-    assert probation.ends(date(2026, 1, 15)) == date(2027, 1, 15)
-    assert probation.ends(date(2024, 2, 29)) == date(2025, 2, 28)
+    assert party_dates.ends(date(2026, 1, 15)) == date(2027, 1, 15)
+    assert party_dates.ends(date(2024, 2, 29)) == date(2025, 2, 28)
 
 
 def test_the_secretary_records_the_day_with_the_standing(tree, people, identities):
@@ -38,7 +39,7 @@ def test_the_secretary_records_the_day_with_the_standing(tree, people, identitie
     members.set_standing(identity=identities["secretary"], branch_id=a, user_id=people["probationary"].pk,
                          standing="probationary", moderator=False, since=day.isoformat())
     assert admitted(people) == day
-    entry = AuditEntry.objects.filter(action="member.probation").get()
+    entry = AuditEntry.objects.filter(action="member.joined_party").get()
     assert entry.before["since"] is None and entry.after["since"] == day.isoformat()
     # Not given: kept (the standing form of a page without the field).
     members.set_standing(identity=identities["secretary"], branch_id=a, user_id=people["probationary"].pk,
@@ -53,26 +54,30 @@ def test_the_secretary_records_the_day_with_the_standing(tree, people, identitie
     members.set_standing(identity=identities["secretary"], branch_id=a, user_id=people["probationary"].pk,
                          standing="probationary", moderator=True, since="")
     assert admitted(people) is None
-    # 转正: the probationary row goes, and its day with it.
     members.set_standing(identity=identities["secretary"], branch_id=a, user_id=people["probationary"].pk,
-                         standing="full", moderator=False, since=day.isoformat())
+                         standing="probationary", moderator=True, since=day.isoformat())
+    # 转正: the day they joined stays, on the full member's row.
+    members.set_standing(identity=identities["secretary"], branch_id=a, user_id=people["probationary"].pk,
+                         standing="full", moderator=False)
     assert not Membership.objects.filter(user=people["probationary"], branch=tree["a"], role="probationary").exists()
+    assert Membership.objects.get(user=people["probationary"], branch=tree["a"], role="full").since == day
 
 
-def test_a_member_added_as_probationary_can_bring_the_day(tree, identities):
+def test_a_member_is_added_with_the_day_they_joined(tree, identities):
     day = today(tree) - timedelta(days=30)
     user, _new = members.add_member(identity=identities["secretary"], branch_id=tree["a"].pk, username="xinren",
                                     name="新人", standing="probationary", since=day.isoformat())
     assert Membership.objects.get(user=user, role="probationary").since == day
     full, _new = members.add_member(identity=identities["secretary"], branch_id=tree["a"].pk, username="laodang",
-                                    name="老党员", standing="full", since=day.isoformat())
-    assert list(Membership.objects.filter(user=full).values_list("since", flat=True)) == [None]
+                                    name="老党员", standing="full", moderator=True, since="2001-07-01")
+    assert dict(Membership.objects.filter(user=full).values_list("role", "since")) == {
+        "full": date(2001, 7, 1), "moderator": None}
 
 
 def test_the_members_page_shows_the_end_of_the_year_to_secretaries(client, tree, people):
     Membership.objects.filter(user=people["probationary"], role="probationary").update(
         since=today(tree) - timedelta(days=350))
-    ends = probation.ends(today(tree) - timedelta(days=350))
+    ends = party_dates.ends(today(tree) - timedelta(days=350))
     client.force_login(people["secretary"])
     page = client.get(f"/branches/{tree['a'].pk}/members/").content.decode()
     assert f"预备期至 {ends:%Y-%m-%d}" in page and "probation is-due" in page
@@ -91,7 +96,7 @@ def test_the_overview_lists_years_ending_within_a_month_or_over(client, tree, pe
     Membership.objects.filter(user=far).update(since=now - timedelta(days=100))
     make_user("unknown", branch=tree["a"], roles=("probationary",))
 
-    found = probation.due([tree["a"].pk], now)[tree["a"].pk]
+    found = party_dates.due([tree["a"].pk], now)[tree["a"].pk]
     assert [p["name"] for p in found["people"]] == ["Late", "Probationary"] and found["missing"] == 1
     assert [p["days"] for p in found["people"]] == [-35, 10]
 
@@ -128,3 +133,29 @@ def test_a_year_ending_alone_sends_the_weekly_summary(settings, tree, people):
     (message,) = [m for m in mail.outbox if m.to == ["secretary@example.org"]]
     assert "1 名预备党员预备期将满" in message.subject
     assert "- Probationary (" in message.body and f"/branches/{tree['a'].pk}/members/" in message.body
+
+
+def test_political_birthdays_of_the_week_and_the_members_own(client, tree, people, make_user):
+    now = today(tree)
+    Membership.objects.filter(user=people["member"], role="full").update(since=now.replace(year=now.year - 12))
+    Membership.objects.filter(user=people["moderator"], role="full").update(
+        since=(now + timedelta(days=3)).replace(year=now.year - 5))
+    Membership.objects.filter(user=people["secretary"], role="full").update(
+        since=(now + timedelta(days=20)).replace(year=now.year - 30))  # not this week
+    Membership.objects.filter(user=people["probationary"], role="probationary").update(since=now)  # joined today
+
+    found = party_dates.anniversaries([tree["a"].pk], now)[tree["a"].pk]
+    assert [(p["name"], p["years"], p["days"]) for p in found] == [("Member", 12, 0), ("Moderator", 5, 3)]
+    assert party_dates.next_anniversary(date(2024, 2, 29), date(2025, 2, 1)) == (date(2025, 2, 28), 1)
+
+    client.force_login(people["secretary"])
+    html = client.get(f"/branches/{tree['a'].pk}/").content.decode()
+    assert "本周政治生日" in html and "今天，入党 12 周年" in html and "入党 5 周年" in html
+    assert 'id="my-anniversary"' not in html
+    client.force_login(people["member"])
+    html = client.get(f"/branches/{tree['a'].pk}/").content.decode()
+    assert "今天是您的政治生日" in html and "至今已 12 年" in html
+    assert "本周政治生日" not in html  # the list is the secretaries'
+    client.force_login(people["probationary"])
+    assert 'id="my-anniversary"' not in client.get(f"/branches/{tree['a'].pk}/").content.decode()  # day one
+

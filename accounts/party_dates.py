@@ -1,0 +1,107 @@
+"""入党日期 and what follows from it: the probationary year and the political birthday.
+
+The day a person joined the party is the day the branch meeting admitted them as a
+probationary member. The branch's secretary records it on the members page (the
+`since` of the member's standing row in the branch, full or probationary; it stays
+when a probationary member becomes a full one, 转正).
+
+- 预备期: the party constitution (Article 7) sets a probationary period of one year
+  from that day; when it ends the branch is to discuss in good time whether they become
+  full members. The branch's overview and the weekly summary tell its secretaries whose
+  year ends within NOTICE_DAYS or has already ended, so that 转正 is put on a general
+  meeting's agenda in time, and how many probationary members have no day recorded.
+- 政治生日: each year on that day. The overview shows secretaries the ones coming in
+  the next ANNIVERSARY_DAYS (to send a word, or to mark it at a meeting), and greets the
+  member on the day.
+
+Nothing is decided or changed from these: the standing changes only when a secretary
+sets it (members.set_standing).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth import get_user_model
+
+from .models import Membership
+
+NOTICE_DAYS = 30
+ANNIVERSARY_DAYS = 7
+EARLIEST = date(1921, 7, 1)
+STANDINGS = (Membership.Role.FULL, Membership.Role.PROBATIONARY)
+
+
+def _in_year(day: date, year: int) -> date:
+    """The same day in `year` (29 February: the 28th in a year without one)."""
+    try:
+        return day.replace(year=year)
+    except ValueError:
+        return day.replace(year=year, day=28)
+
+
+def ends(since: date) -> date:
+    """The day the probationary year is over: the same day a year on."""
+    return _in_year(since, since.year + 1)
+
+
+def next_anniversary(since: date, today: date) -> tuple[date, int]:
+    """The next political birthday from `today` (today's, if it is today) and the years it marks."""
+    day = _in_year(since, today.year)
+    if day < today:
+        day = _in_year(since, today.year + 1)
+    return day, day.year - since.year
+
+
+def _rows(branch_ids: list[int], roles) -> tuple[list[tuple[int, int, str, date | None]], dict[int, str]]:
+    rows = list(Membership.objects.filter(branch_id__in=branch_ids, role__in=roles, user__is_active=True)
+                .values_list("branch_id", "user_id", "role", "since"))
+    names = {user.pk: user.get_full_name() or user.get_username()
+             for user in get_user_model().objects.filter(pk__in={user_id for _b, user_id, _r, _s in rows})}
+    return rows, names
+
+
+def due(branch_ids: list[int], today: date) -> dict[int, dict]:
+    """For each branch: {"people": [{"id", "name", "since", "ends", "days", "ago"}, …] whose
+    probationary year ends within NOTICE_DAYS of `today` or has ended (`days` until it
+    ends, negative once over; `ago` days since it ended), the soonest first; "missing":
+    how many probationary members have no day recorded}. Two queries."""
+    found: dict[int, dict] = {pk: {"people": [], "missing": 0} for pk in branch_ids}
+    rows, names = _rows(branch_ids, [Membership.Role.PROBATIONARY])
+    for branch_id, user_id, _role, since in rows:
+        if since is None:
+            found[branch_id]["missing"] += 1
+            continue
+        end = ends(since)
+        days = (end - today).days
+        if days <= NOTICE_DAYS:
+            found[branch_id]["people"].append({"id": user_id, "name": names.get(user_id, ""), "since": since,
+                                               "ends": end, "days": days, "ago": max(-days, 0)})
+    for part in found.values():
+        part["people"].sort(key=lambda p: (p["ends"], p["name"], p["id"]))
+    return found
+
+
+def anniversaries(branch_ids: list[int], today: date) -> dict[int, list[dict]]:
+    """For each branch, its party members whose political birthday falls in the next
+    ANNIVERSARY_DAYS (today's first): [{"id", "name", "since", "day", "years", "days"}, …]
+    (none for a day this year: someone who joined less than a year ago). Two queries."""
+    found: dict[int, list[dict]] = {pk: [] for pk in branch_ids}
+    rows, names = _rows(branch_ids, STANDINGS)
+    for branch_id, user_id, _role, since in rows:
+        if since is None:
+            continue
+        day, years = next_anniversary(since, today)
+        days = (day - today).days
+        if years >= 1 and days < ANNIVERSARY_DAYS:
+            found[branch_id].append({"id": user_id, "name": names.get(user_id, ""), "since": since, "day": day,
+                                     "years": years, "days": days})
+    for people in found.values():
+        people.sort(key=lambda p: (p["day"], p["name"], p["id"]))
+    return found
+
+
+def joined_on(user_id: int, branch_id: int) -> date | None:
+    """The day recorded for this member here (their standing row's), if any."""
+    return (Membership.objects.filter(user_id=user_id, branch_id=branch_id, role__in=STANDINGS)
+            .exclude(since=None).values_list("since", flat=True).first())
