@@ -61,6 +61,11 @@ def test_the_secretary_records_the_day_with_the_standing(tree, people, identitie
                          standing="full", moderator=False)
     assert not Membership.objects.filter(user=people["probationary"], branch=tree["a"], role="probationary").exists()
     assert Membership.objects.get(user=people["probationary"], branch=tree["a"], role="full").since == day
+    from accounts import personal_data
+
+    copy = personal_data.collect(people["probationary"])["memberships"]
+    assert {"branch": {"id": a, "name": "第一党支部", "kind": "branch"}, "role": "full",
+            "joined_party": day.isoformat()} in copy
 
 
 def test_a_member_is_added_with_the_day_they_joined(tree, identities):
