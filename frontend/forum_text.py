@@ -218,6 +218,7 @@ def audit_action_strings() -> dict[str, str]:
         "member.roles": _("Changed a member's standing"),
         "member.remove": _("Took a member off the branch"),
         "member.name": _("Corrected a member's name"),
+        "member.joined_party": _("Recorded the day a member joined the party"),
     }
     for decision, label in decision_strings().items():
         strings[f"review.{decision}"] = pgettext("audit log", "Review: %(decision)s") % {"decision": label}
@@ -247,6 +248,10 @@ def meeting_audit_strings() -> dict[str, str]:
         "meeting.vote.written_opinion": _("Entered a written opinion"),
         "meeting.vote.open": _("Opened a vote"),
         "meeting.vote.close": _("Closed a vote"),
+        "meeting.check_in": _("Checked someone in in the room"),
+        "meeting.check_out": _("Recorded that someone left the room"),
+        "meeting.check_in_undone": _("Took back a check-in made by mistake"),
+        "meeting.check_in_after": _("Recorded after the meeting that someone was in the room"),
     }
 
 
