@@ -167,7 +167,7 @@ class AccountView(auth_views.PasswordChangeView):
             return self._my_data(request)
         if which == "close-account":
             return self._close_account(request)
-        if which in ("calendar-new", "calendar-stop"):
+        if which in ("calendar-new", "calendar-stop", "calendar-below"):
             return self._calendar(request, which)
         if which == "appearance":
             if appearance.choose(request.user, theme=request.POST.get("theme", ""),
@@ -204,7 +204,12 @@ class AccountView(auth_views.PasswordChangeView):
     def _calendar(self, request, which: str):
         """日历订阅 (meetings/calendar_feed.py): a new address for the member's meetings
         (one they had stops working), or none."""
-        if which == "calendar-new":
+        if which == "calendar-below":
+            wanted = request.POST.get("below") == "on" and bool(calendar_feed.branches_overseen(request.user))
+            if CalendarFeed.objects.filter(user=request.user).update(below=wanted):
+                messages.success(request, _("Your calendar will have the meetings of the branches below yours too.")
+                                 if wanted else _("Your calendar will have your own meetings only."))
+        elif which == "calendar-new":
             replaced = CalendarFeed.objects.filter(user=request.user).exists()
             calendar_feed.make(request.user, request=request)
             messages.success(request, _("A new address for your calendar is ready below; the old one no longer works.")
@@ -220,7 +225,8 @@ class AccountView(auth_views.PasswordChangeView):
         token = calendar_feed.token_of(found)
         url = self.request.build_absolute_uri(calendar_feed.path(token)) if token else ""
         return {"url": url, "webcal": "webcal" + url[url.index(":"):] if url else "",
-                "created_at": found.created_at, "last_used_at": found.last_used_at}
+                "created_at": found.created_at, "last_used_at": found.last_used_at, "below": found.below,
+                "oversees": bool(calendar_feed.branches_overseen(self.request.user))}
 
     def _my_data(self, request):
         """我的数据 (accounts/personal_data.py): the member's copy, after their password."""

@@ -13,7 +13,9 @@ account page can show it again.
 The feed holds the meetings of the last PAST_DAYS and all to come in every branch the
 member may read that expect them (应到, as the roll says, exclusions deducted) or that
 they chair or take the minutes of: cancelled ones marked as such, and those they have
-leave from marked and shown as free time. Times are in UTC, which every calendar shows
+leave from marked and shown as free time. A secretary may ask for every meeting of the
+branches below theirs as well (to plan attending them, 列席指导): named with their
+branch and shown as free time. Times are in UTC, which every calendar shows
 on its own clock; each event's text gives the time on the branch's clock as well. The
 text is in the member's language. A single meeting can also be downloaded as a file
 (`meeting_file`), by whoever may see it.
@@ -36,7 +38,7 @@ from django.utils.translation import gettext as _
 from accounts import language, security
 from accounts.identity import identity_for_user
 from accounts.models import Membership
-from accounts.selectors import can_read_branch
+from accounts.selectors import branches_below, can_read_branch
 from server import sealing
 
 from . import ics, selectors
@@ -108,13 +110,24 @@ def find(token: str) -> CalendarFeed | None:
 # -- what it holds -------------------------------------------------------------------------
 
 
-def meetings_of(user, *, now=None) -> list[tuple[Meeting, LeaveRequest | None]]:
+def branches_overseen(user) -> list[int]:
+    """The branches below those `user` is the secretary of (for `CalendarFeed.below`)."""
+    found: dict[int, None] = {}
+    for branch_id in Membership.objects.filter(user=user, role=Membership.Role.SECRETARY).values_list(
+            "branch_id", flat=True):
+        found.update(dict.fromkeys(b.pk for b, _depth in branches_below(branch_id)))
+    return list(found)
+
+
+def meetings_of(user, *, now=None, below: bool = False) -> list[tuple[Meeting, LeaveRequest | None, bool]]:
     """The member's meetings for their calendar (the module's docstring), oldest first,
-    each with their leave request if they made one. A few queries however many."""
+    each with their leave request if they made one and whether it is one of a branch
+    below theirs they only oversee (`below`: include those). A few queries however many."""
     now = now or timezone.now()
     branch_ids = set(Membership.objects.filter(user=user).values_list("branch_id", flat=True))
+    overseen = set(branches_overseen(user)) - branch_ids if below else set()
     rows = list(
-        Meeting.objects.filter(Q(branch_id__in=branch_ids) | Q(chair=user) | Q(minute_taker=user),
+        Meeting.objects.filter(Q(branch_id__in=branch_ids | overseen) | Q(chair=user) | Q(minute_taker=user),
                                starts_at__gte=now - timedelta(days=PAST_DAYS))
         .select_related("branch", "chair", "minute_taker").prefetch_related("agenda")
         .order_by("starts_at", "id")[:MOST])
@@ -122,28 +135,31 @@ def meetings_of(user, *, now=None) -> list[tuple[Meeting, LeaveRequest | None]]:
     readable = {b: b in branch_ids or can_read_branch(identity, b) for b in {m.branch_id for m in rows}}
     rows = [m for m in rows if readable[m.branch_id]]
     expected = selectors.expected_of(user.pk, rows)
-    rows = [m for m in rows if m.pk in expected or user.pk in (m.chair_id, m.minute_taker_id)]
+    mine = {m.pk for m in rows if m.pk in expected or user.pk in (m.chair_id, m.minute_taker_id)}
+    rows = [m for m in rows if m.pk in mine or m.branch_id in overseen]
     leave = {r.meeting_id: r for r in LeaveRequest.objects.filter(meeting__in=rows, user=user)}
-    return [(m, leave.get(m.pk)) for m in rows]
+    return [(m, leave.get(m.pk), m.pk not in mine) for m in rows]
 
 
 def _host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "branchline"
 
 
-def _event(meeting: Meeting, *, base: str, leave: LeaveRequest | None) -> list[tuple[str, str]]:
+def _event(meeting: Meeting, *, base: str, leave: LeaveRequest | None,
+           overseen: bool = False) -> list[tuple[str, str]]:
     zone = meeting.branch.zone
     start, end = meeting.starts_at.astimezone(zone), meeting.ends_at.astimezone(zone)
     when = (f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}" if start.date() == end.date()
             else f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}")
     cancelled = meeting.status == Meeting.Status.CANCELLED
     excused = leave is not None and leave.status == LeaveRequest.Status.APPROVED
+    title = meeting.title
+    if overseen:  # a branch below, not theirs: which one, first
+        title = _("%(branch)s: %(title)s") % {"branch": meeting.branch.name, "title": title}
     if cancelled:
-        title = _("[Cancelled] %(title)s") % {"title": meeting.title}
+        title = _("[Cancelled] %(title)s") % {"title": title}
     elif excused:
-        title = _("[On leave] %(title)s") % {"title": meeting.title}
-    else:
-        title = meeting.title
+        title = _("[On leave] %(title)s") % {"title": title}
     online = _("online") if meeting.online else ""
     place = " / ".join(p for p in (meeting.place, online) if p)
     url = base + reverse("meetings:meeting", args=[meeting.pk])
@@ -181,7 +197,7 @@ def _event(meeting: Meeting, *, base: str, leave: LeaveRequest | None) -> list[t
         ("URL", url),
         ("CATEGORIES", ics.text(meeting.get_kind_display())),
         ("STATUS", "CANCELLED" if cancelled else "CONFIRMED"),
-        ("TRANSP", "TRANSPARENT" if cancelled or excused else "OPAQUE"),
+        ("TRANSP", "TRANSPARENT" if cancelled or excused or overseen else "OPAQUE"),
     ]
     return event
 
@@ -201,8 +217,10 @@ def _calendar(name: str, zone: str, events: list) -> str:
 def feed(user, *, base: str) -> str:
     """The member's calendar as iCalendar text, in their language; `base`: the site's
     address for the links ("https://branchline.example.org")."""
+    below = CalendarFeed.objects.filter(user=user, below=True).exists()
     with translation.override(language.of(user.pk)):
-        events = [_event(m, base=base, leave=leave) for m, leave in meetings_of(user)]
+        events = [_event(m, base=base, leave=leave, overseen=overseen)
+                  for m, leave, overseen in meetings_of(user, below=below)]
         name = _("Branchline meetings · %(name)s") % {"name": user.get_full_name() or user.get_username()}
         zone = Membership.objects.filter(user=user).order_by("branch_id").values_list(
             "branch__time_zone", flat=True).first() or settings.TIME_ZONE

@@ -306,6 +306,9 @@ class CalendarFeed(models.Model):
     sealed_token = models.BinaryField(editable=False)
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)  # a calendar's last fetch (to the minute or so)
+    # A secretary's choice: also every meeting of the branches below those they are the
+    # secretary of (to plan attending them, 列席指导), shown as free time.
+    below = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("calendar link")

@@ -269,3 +269,33 @@ def test_one_meeting_downloads_as_a_calendar_file_for_those_who_may_see_it(sched
     assert Client().get(path).status_code == 302  # to the login
     page = login(people["member"]).get(reverse("meetings:meeting", args=[meeting.pk])).content.decode()
     assert f'href="{path}"' in page
+
+
+def test_a_secretary_may_add_the_meetings_of_the_branches_below(schedule, people, tree, identities, client):
+    """列席指导: a committee's secretary sees every meeting below, named with its branch and
+    shown as free time, once they ask; a member never gets the option."""
+    general = schedule("general")
+    other = actions.schedule_meeting(identity=identities["other_secretary"], branch_id=tree["b"].pk, kind="general",
+                                     title="第二支部大会", starts_at=T0, ends_at=T0 + timedelta(hours=1),
+                                     chair_id=people["other_secretary"].pk)
+    overseer = people["committee_secretary"]
+    calendar_feed.make(overseer)
+    assert feed_of(overseer) == {}  # their own meetings only, until they ask
+    page = login(overseer)
+    assert 'id="calendar-below-form"' in page.get(reverse("account")).content.decode()
+    page.post(reverse("account"), {"form": "calendar-below", "below": "on"})
+    found = feed_of(overseer)
+    assert set(found) == {general.pk, other.pk}
+    assert str(found[other.pk]["SUMMARY"]) == "第二党支部：第二支部大会"
+    assert str(found[other.pk]["TRANSP"]) == "TRANSPARENT"  # not theirs: free time
+    calendar_feed.make(overseer)  # a new address keeps the choice
+    assert len(feed_of(overseer)) == 2
+    page.post(reverse("account"), {"form": "calendar-below"})
+    assert feed_of(overseer) == {}
+
+    member = people["member"]
+    calendar_feed.make(member)
+    mine = login(member)
+    assert 'id="calendar-below-form"' not in mine.get(reverse("account")).content.decode()
+    mine.post(reverse("account"), {"form": "calendar-below", "below": "on"})  # not offered: refused quietly
+    assert CalendarFeed.objects.get(user=member).below is False
