@@ -44,6 +44,10 @@ def server_env(db_path: Path, extra: dict[str, str] | None = None) -> dict[str, 
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            # What a test posts from another process (post_announcement: a manage.py shell)
+            # reaches an embedded daphne (in-memory layer) only at its next check of the
+            # stream heads. At the default 5 s that raced Playwright's 5 s wait for it.
+            "WS_HEAD_CHECK_SECONDS": "1",
         }
     )
     env.update(extra or {})
