@@ -41,6 +41,7 @@ TYPES = (
     "meeting.admitted",
     "meeting.denied",
     "meeting.removed",
+    "meeting.attendance_mended",
     "leave.requested",
     "leave.decided",
     "announcement.reminder",
@@ -53,7 +54,8 @@ PAGE = 50
 GROUPS = {
     "mentions": ("mention",),
     "meetings": ("meeting.scheduled", "meeting.changed", "meeting.cancelled", "meeting.opened", "meeting.reminder",
-                 "meeting.admitted", "meeting.denied", "meeting.removed", "leave.requested", "leave.decided"),
+                 "meeting.admitted", "meeting.denied", "meeting.removed", "meeting.attendance_mended",
+                 "leave.requested", "leave.decided"),
     "posts": ("post.approved", "post.rejected", "post.hidden", "announcement.schedule_failed"),
     "discussions": ("discussion.opened",),
     "reminders": ("announcement.reminder",),

@@ -70,7 +70,14 @@ def describe(events) -> list[dict]:
             when = ""
             if meeting.get("starts_local"):
                 when = datetime.fromisoformat(meeting["starts_local"]).strftime("%Y-%m-%d %H:%M")
+            by = (data.get("by") or {}).get("name", "")
+            if e.type == "meeting.attendance_mended":
+                e_type = "meeting.attendance_mended" if data.get("in_room") else "meeting.attendance_taken_back"
+            else:
+                e_type = e.type
             text = {
+                "meeting.attendance_mended": _("%(by)s recorded that you were in the room at %(title)s"),
+                "meeting.attendance_taken_back": _("%(by)s took back your check-in at %(title)s"),
                 "meeting.scheduled": _("Meeting scheduled: %(title)s, %(when)s"),
                 "meeting.changed": _("Meeting changed: %(title)s, %(when)s"),
                 "meeting.cancelled": _("Meeting cancelled: %(title)s"),
@@ -79,7 +86,7 @@ def describe(events) -> list[dict]:
                 "meeting.admitted": _("You were let in to %(title)s"),
                 "meeting.denied": _("You were not let in to %(title)s"),
                 "meeting.removed": _("You were removed from %(title)s"),
-            }[e.type] % {"title": _quoted(meeting.get("title")), "when": when}
+            }[e_type] % {"title": _quoted(meeting.get("title")), "when": when, "by": by}
         elif e.type == "announcement.reminder":
             url = reverse("announcement", args=[data["announcement"]]) if data.get("announcement") else ""
             text = _("%(name)s reminds you to read the announcement %(title)s") % {

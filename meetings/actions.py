@@ -621,6 +621,9 @@ def _check_in(identity: Identity, meeting: Meeting, user) -> dict:
         "in_room": True, "by": _me(identity), **({"after_end": True} if after else {}), **state,
     }, actor=identity)
     _audit(identity, meeting, "check_in_after" if after else "check_in", user=user.pk)
+    if after and user.pk != identity.user_id:  # their record changed after the fact: they hear of it
+        _notify([user.pk], "meeting.attendance_mended", {"meeting": meeting.to_dict(), "in_room": True,
+                                                          "by": _me(identity)})
     return {"user": person(user), "in_room": not after, **state}
 
 
@@ -664,6 +667,9 @@ def check_out(*, identity: Identity, meeting_id: int, user_id: int, mistake: boo
     _publish(meeting, "attendance.left", {"user": person(user), "at": iso(now), "reason": reason, "in_room": True,
                                           "by": _me(identity), **state}, actor=identity)
     _audit(identity, meeting, "check_in_undone" if mistake else "check_out", user=user_id)
+    if after and user_id != identity.user_id:
+        _notify([user_id], "meeting.attendance_mended", {"meeting": meeting.to_dict(), "in_room": False,
+                                                          "by": _me(identity)})
     return {"user": person(user), "in_room": False, **state}
 
 

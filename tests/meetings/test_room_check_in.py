@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from meetings import actions, room, selectors
 from meetings.models import AttendanceInterval, Meeting
+from frontend.notification_text import describe
 from moderation.models import AuditEntry
 from realtime.errors import Conflict, Forbidden, NotFound
 from realtime.models import Event
@@ -135,6 +136,10 @@ def test_the_record_is_mended_within_a_week_after_the_end(in_session, identities
     event = Event.objects.filter(stream_id=f"meeting:{meeting.pk}", type="attendance.joined").last()
     assert event.data["after_end"] is True and event.data["by"]["id"] == people["member"].pk
     assert AuditEntry.objects.filter(action="meeting.check_in_after").count() == 1
+    # 李版主's record changed after the fact: he hears of it (the bell, and mail if unread).
+    told = Event.objects.filter(stream_id=f"inbox:{people['moderator'].pk}", type="meeting.attendance_mended")
+    assert [e.data["in_room"] for e in told] == [True]
+    assert describe(list(told))[0]["text"] == "Member 补登您出席了“支部党员大会”（现场）"
     with pytest.raises(Conflict):  # once
         actions.check_in(identity=identities["member"], meeting_id=meeting.pk, user_id=people["moderator"].pk)
     with pytest.raises(Conflict):  # only a mistake can be taken back now
@@ -142,6 +147,8 @@ def test_the_record_is_mended_within_a_week_after_the_end(in_session, identities
     actions.check_out(identity=identities["member"], meeting_id=meeting.pk, user_id=people["moderator"].pk,
                       mistake=True)
     assert row(meeting, people["moderator"])["status"] == "absent"
+    assert [e.data["in_room"] for e in told.order_by("seq")] == [True, False]
+    assert describe([told.order_by("seq").last()])[0]["text"] == "Member 撤销了您在“支部党员大会”的现场签到"
     with pytest.raises(Forbidden):
         actions.check_in(identity=identities["probationary"], meeting_id=meeting.pk, user_id=people["moderator"].pk)
     clock.at(120 + 8 * 24 * 60)  # more than a week after the end: the record stands
