@@ -246,6 +246,7 @@ def meeting_audit_strings() -> dict[str, str]:
         "meeting.unexclude": _("Counted a member as expected again"),
         "meeting.vote.create": _("Prepared a vote"),
         "meeting.vote.written_opinion": _("Entered a written opinion"),
+        "meeting.vote.hands": _("Entered a vote shown by hands in the room"),
         "meeting.vote.open": _("Opened a vote"),
         "meeting.vote.close": _("Closed a vote"),
         "meeting.check_in": _("Checked someone in in the room"),

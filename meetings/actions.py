@@ -1116,6 +1116,36 @@ def enter_written_opinion(*, identity: Identity, vote_id: int, user_id: int, cho
 
 
 @transaction.atomic
+def enter_show_of_hands(*, identity: Identity, vote_id: int, user_id: int, choice: str | None = None,
+                        candidates: list[str] | None = None) -> dict:
+    """举手表决: at an open (named) ballot under way, the chair enters the vote of a voting
+    member checked in in the room who raised their hand there rather than voting on the
+    page (no phone, say). Never for a secret ballot, which each member casts themselves;
+    not for someone who has voted. Counted like a ballot, with its way kept (`hands`)."""
+    _require_user(identity)
+    meeting = _meeting(identity, selectors.vote_for(identity, vote_id).meeting_id)  # meeting, then vote
+    vote = selectors.vote_for(identity, vote_id, for_update=True)
+    _require_host(identity, meeting)
+    if vote.status != Vote.Status.OPEN:
+        raise Conflict(_("Hands are counted while the vote is open."))
+    if vote.secret:
+        raise Conflict(_("A secret ballot is cast by each member on the meeting's page, never by a show of hands."))
+    if not selectors.roll_for(meeting).expected.get(user_id):
+        raise Invalid("user", _("Only voting members expected at the meeting have a vote."))
+    if user_id not in selectors.present_by_way(meeting)[1]:
+        raise Invalid("user", _("Only members checked in in the room are counted by a show of hands."))
+    if VoteParticipation.objects.filter(vote=vote, user_id=user_id).exists():
+        raise Conflict(_("This member's vote is already counted."))
+    keys = _option_keys(vote)
+    _record_choice(vote, keys, user_id, _choices(vote, keys, choice, candidates), VoteParticipation.Via.HANDS)
+    cast = VoteParticipation.objects.filter(vote=vote).count()
+    hands = VoteParticipation.objects.filter(vote=vote, via=VoteParticipation.Via.HANDS).count()
+    _publish(meeting, "vote.progress", {"vote": vote.pk, "cast": cast, "of": vote.voting_expected, "hands": hands})
+    _audit(identity, meeting, "vote.hands", vote=vote.pk, user=user_id)
+    return {"vote": vote.pk, "user": user_id, "counted": True, "cast": cast}
+
+
+@transaction.atomic
 def open_vote(*, identity: Identity, vote_id: int) -> Vote:
     _require_user(identity)
     meeting = _meeting(identity, selectors.vote_for(identity, vote_id).meeting_id)  # meeting, then vote

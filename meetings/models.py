@@ -485,6 +485,7 @@ class VoteParticipation(models.Model):
     class Via(models.TextChoices):
         BALLOT = "ballot", _("ballot")
         WRITTEN = "written", _("written opinion")
+        HANDS = "hands", _("show of hands in the room")  # an open ballot only, entered by the chair
 
     vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="participations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

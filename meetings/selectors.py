@@ -397,6 +397,7 @@ def vote_dict(vote: Vote) -> dict:
         "closed_at": iso(vote.closed_at) if vote.closed_at else None,
         "cast": participations.count(),
         "written": participations.filter(via=VoteParticipation.Via.WRITTEN).count(),
+        "hands": participations.filter(via=VoteParticipation.Via.HANDS).count(),
         "result": vote.result,
         "passed": vote.passed,
     }

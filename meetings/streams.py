@@ -462,6 +462,12 @@ def vote_written(ctx: OpContext, args: WrittenArgs) -> dict:
     return {"vote": selectors.vote_dict(vote)}
 
 
+@register_op("meetings.vote.hands", args=WrittenArgs, writes=True)
+def vote_hands(ctx: OpContext, args: WrittenArgs) -> dict:
+    return actions.enter_show_of_hands(identity=ctx.identity, vote_id=args.vote, user_id=args.user,
+                                       choice=args.choice, candidates=args.candidates)
+
+
 class VoteArgs(OpArgs):
     vote: int
 

@@ -87,3 +87,32 @@ def test_after_the_end_the_chair_mends_the_record(own_server, open_page):
     expect(chair.locator("#check-in")).to_be_hidden()  # no code to scan once it has ended
     chair.goto(f"/meetings/{meeting}/attendance/")
     expect(chair.locator("tr", has_text="赵预备").locator(".tag-room")).to_have_text("现场")
+
+
+def test_the_chair_counts_a_hand_raised_in_the_room(own_server, open_page):
+    server = own_server
+    ((meeting,),) = server.query("SELECT id FROM meetings_meeting WHERE status = 'live'")
+    ((member,),) = server.query("SELECT id FROM auth_user WHERE username = 'dangyuan'")
+    chair = open_page(server, "shuji", f"/meetings/{meeting}/")
+    expect(chair.locator("#conn-status")).to_have_attribute("data-status", "online")
+    row = chair.locator(f"#participants li[data-user='{member}']")
+    row.get_by_role("button", name="现场签到 张党员").click()  # in the room, without a phone
+    expect(row.locator(".tag-room")).to_be_visible()
+    # The chair online and 张党员 in the room: 2 of the 3 voting members, enough for a motion.
+    expect(chair.locator("#quorum")).to_have_attribute("data-present", "2")
+
+    chair.locator("#vote-create-details summary").click()
+    chair.fill("#vote-title", "同意本季度党课安排")
+    chair.click("#vote-form button[type=submit]")
+    card = chair.locator("#votes .vote", has_text="同意本季度党课安排")
+    expect(card).to_have_attribute("data-status", "draft")
+    expect(card.locator(".vote-progress")).to_contain_text("已投票 0 人")  # drawn from the server's vote
+    card.get_by_role("button", name="开始表决").click()
+    expect(card).to_have_attribute("data-status", "open")
+    hands = card.locator(".hands-form")
+    expect(hands).to_be_visible()
+    hands.get_by_label("现场党员").select_option(label="张党员")
+    hands.get_by_label("表决意见").select_option("yes")
+    hands.get_by_role("button", name="计入").click()
+    expect(card.locator(".vote-progress")).to_contain_text("已投票 1 人")
+    expect(card.locator(".vote-progress")).to_contain_text("其中现场举手 1 人")

@@ -344,6 +344,7 @@ async def test_every_meetings_op_refuses_outsiders_and_anonymous_sockets(connect
         "meetings.exclusion.remove": {"meeting": mid, "user": who},
         "meetings.vote.create": {"meeting": mid, "kind": "motion", "title": "t", "secret": True},
         "meetings.vote.written_opinion": {"vote": vote, "user": who, "choice": "yes"},
+        "meetings.vote.hands": {"vote": vote, "user": who, "choice": "yes"},
         "meetings.vote.open": {"vote": vote},
         "meetings.vote.cast": {"vote": vote, "choice": "yes"},
         "meetings.vote.close": {"vote": vote},

@@ -13,7 +13,7 @@ from meetings import actions, room, selectors
 from meetings.models import AttendanceInterval, Meeting
 from frontend.notification_text import describe
 from moderation.models import AuditEntry
-from realtime.errors import Conflict, Forbidden, NotFound
+from realtime.errors import Conflict, Forbidden, Invalid, NotFound
 from realtime.models import Event
 from tests.realtime.conftest import connect  # noqa: F401  the real ASGI stack fixture
 
@@ -276,3 +276,59 @@ def test_the_qr_code_is_shown_to_those_who_keep_the_roll(in_session, people, clo
     assert 'id="check-in"' in page and url in page
     client.force_login(people["probationary"])
     assert 'id="check-in"' not in client.get(reverse("meetings:meeting", args=[meeting.pk])).content.decode()
+
+
+# -- 举手表决: a vote shown by hands in the room, entered by the chair ------------------------
+
+
+def open_motion(meeting, identities, *, secret=False):
+    vote = actions.create_vote(identity=identities["secretary"], meeting_id=meeting.pk, kind="motion",
+                               title="同意推荐人选", secret=secret)
+    actions.open_vote(identity=identities["secretary"], vote_id=vote.pk)
+    return vote
+
+
+def test_the_chair_counts_a_hand_raised_in_the_room(in_session, identities, people, clock):
+    meeting = in_session
+    clock.at(1)
+    for name in ("member", "moderator"):  # in the room, without the page open
+        actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people[name].pk)
+    arrive(meeting, people["secretary"], clock.now)  # the chair, on the page: 3 of 3 voting members present
+    vote = open_motion(meeting, identities)
+    counted = actions.enter_show_of_hands(identity=identities["secretary"], vote_id=vote.pk,
+                                          user_id=people["member"].pk, choice="yes")
+    assert counted["counted"] is True and counted["cast"] == 1
+    actions.cast_vote(identity=identities["secretary"], vote_id=vote.pk, choice="yes")
+    with pytest.raises(Conflict):  # counted once
+        actions.enter_show_of_hands(identity=identities["secretary"], vote_id=vote.pk, user_id=people["member"].pk,
+                                    choice="no")
+    with pytest.raises(Invalid):  # on the page, not in the room: votes there
+        actions.enter_show_of_hands(identity=identities["secretary"], vote_id=vote.pk,
+                                    user_id=people["secretary"].pk, choice="yes")
+    with pytest.raises(Invalid):  # probationary members have no vote
+        actions.enter_show_of_hands(identity=identities["secretary"], vote_id=vote.pk,
+                                    user_id=people["probationary"].pk, choice="yes")
+    with pytest.raises(Forbidden):  # the chair's, not a member's
+        actions.enter_show_of_hands(identity=identities["moderator"], vote_id=vote.pk,
+                                    user_id=people["moderator"].pk, choice="yes")
+    closed = actions.close_vote(identity=identities["secretary"], vote_id=vote.pk)
+    assert closed.result["counts"]["yes"] == 2 and closed.passed is True  # 2 of 3 voting expected
+    assert selectors.vote_dict(closed)["hands"] == 1
+    assert AuditEntry.objects.filter(action="meeting.vote.hands").count() == 1
+
+
+def test_never_for_a_secret_ballot_nor_a_vote_not_open(in_session, identities, people, clock):
+    meeting = in_session
+    clock.at(1)
+    actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["member"].pk)
+    arrive(meeting, people["secretary"], clock.now)
+    secret = open_motion(meeting, identities, secret=True)
+    with pytest.raises(Conflict):
+        actions.enter_show_of_hands(identity=identities["secretary"], vote_id=secret.pk,
+                                    user_id=people["member"].pk, choice="yes")
+    actions.close_vote(identity=identities["secretary"], vote_id=secret.pk)
+    draft = actions.create_vote(identity=identities["secretary"], meeting_id=meeting.pk, kind="motion", title="草案",
+                                secret=False)
+    with pytest.raises(Conflict):
+        actions.enter_show_of_hands(identity=identities["secretary"], vote_id=draft.pk,
+                                    user_id=people["member"].pk, choice="yes")

@@ -481,6 +481,7 @@ function renderVote(vote) {
   const of = vote.voting_expected ?? (state.quorum ? state.quorum.voting_expected : "");
   progress.textContent = interpolate(t.cast_line, { cast: vote.cast, of });
   if (vote.written) progress.append(" ", interpolate(t.written_line, { written: vote.written }));
+  if (vote.hands) progress.append(" ", interpolate(t.hands_line, { hands: vote.hands }));
   card.append(progress);
 
   if (vote.status === "open") card.append(renderBallot(vote));
@@ -505,6 +506,7 @@ function renderVote(vote) {
     }
     card.append(tools);
     if (vote.status === "draft" && state.you.secretary) card.append(renderWrittenForm(vote));
+    if (vote.status === "open" && !vote.secret) card.append(renderHandsForm(vote));
   }
   const error = state.voteErrors.get(vote.id);
   if (error) {
@@ -607,7 +609,7 @@ function renderWrittenForm(vote) {
   const who = el("select", "");
   who.setAttribute("aria-label", t.written_opinion);
   for (const row of state.rows.values()) {
-    if (!row.voting || row.connected) continue;
+    if (!row.voting || row.connected || row.in_room) continue; // present, online or in the room: votes in person
     const opt = el("option", "", row.user.name);
     opt.value = row.user.id;
     who.append(opt);
@@ -635,6 +637,54 @@ function renderWrittenForm(vote) {
     try {
       await control("meetings.vote.written_opinion", args, { where: error });
       status.textContent = t.written_saved;
+    } catch {
+      // shown in the form
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  if (!who.options.length) form.hidden = true;
+  return form;
+}
+
+/** 举手表决: the chair enters the vote of a member in the room who raised their hand (an
+ * open ballot only; those who voted on their page are refused by the server). */
+function renderHandsForm(vote) {
+  const form = el("form", "hands-form stack");
+  form.noValidate = true;
+  const legend = el("p", "small", t.enter_hands);
+  const who = el("select", "");
+  who.setAttribute("aria-label", t.hands_who);
+  for (const row of state.rows.values()) {
+    if (!row.voting || !row.in_room) continue;
+    const opt = el("option", "", row.user.name);
+    opt.value = row.user.id;
+    who.append(opt);
+  }
+  const choice = el("select", "");
+  choice.setAttribute("aria-label", t.hands_choice);
+  for (const option of vote.options) {
+    const opt = el("option", "", optionLabel(vote, option));
+    opt.value = option.key;
+    choice.append(opt);
+  }
+  const submit = el("button", "button small-action", t.hands_submit);
+  submit.type = "submit";
+  const status = el("span", "form-status small");
+  status.setAttribute("role", "status");
+  const error = el("p", "alert alert-error", "");
+  error.hidden = true;
+  form.append(legend, who, choice, submit, status, error);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!who.value) return;
+    const args = { vote: vote.id, user: Number(who.value) };
+    if (vote.kind === "motion") args.choice = choice.value;
+    else args.candidates = [choice.value];
+    submit.disabled = true;
+    try {
+      await control("meetings.vote.hands", args, { where: error });
+      status.textContent = interpolate(t.hands_saved, { name: who.selectedOptions[0].textContent });
     } catch {
       // shown in the form
     } finally {
@@ -968,6 +1018,7 @@ function onEvent(frame) {
       const v = state.votes.get(d.vote);
       if (v) {
         v.cast = d.cast;
+        if (d.hands !== undefined) v.hands = d.hands; // an open ballot's show of hands
         renderVotes();
       }
       break;
