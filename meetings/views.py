@@ -133,7 +133,8 @@ def meeting_strings() -> dict[str, str]:
         "cast_line": _("%(cast)s of %(of)s voting members have voted"),
         "written_line": _("(%(written)s written opinions)"),
         "hands_line": _("(%(hands)s by a show of hands in the room)"),
-        "enter_hands": _("Enter a vote shown by hands in the room (for a member checked in there who did not vote on the page):"),
+        "enter_hands": _("Enter a vote shown by hands in the room (for a member checked in there who did not vote "
+                         "on the page):"),
         "hands_who": _("Member in the room"),
         "hands_choice": _("Their vote"),
         "hands_submit": _("Count it"),

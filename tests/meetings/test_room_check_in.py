@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from frontend.notification_text import describe
 from meetings import actions, room, selectors
 from meetings.models import AttendanceInterval, Meeting
-from frontend.notification_text import describe
 from moderation.models import AuditEntry
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound
 from realtime.models import Event
