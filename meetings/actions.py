@@ -1090,26 +1090,39 @@ def _record_choice(vote: Vote, keys: list[str], user_id: int, choices: list[str]
     tally.save(update_fields=["sealed"])
 
 
+def _locked_vote(identity: Identity, vote_id: int) -> tuple[Meeting, Vote]:
+    """The vote's meeting, then the vote, each row-locked (the order every vote action takes)."""
+    _require_user(identity)
+    meeting = _meeting(identity, selectors.vote_for(identity, vote_id).meeting_id)
+    return meeting, selectors.vote_for(identity, vote_id, for_update=True)
+
+
+def _enter_for(vote: Vote, meeting: Meeting, user_id: int, choice: str | None, candidates: list[str] | None,
+               via: str, *, present_refusal) -> None:
+    """Count the vote of a voting member who does not cast it themselves (书面意见, 举手表决);
+    `present_refusal(user_id)` says why this member may not have it entered, or None."""
+    if not selectors.roll_for(meeting).expected.get(user_id):
+        raise Invalid("user", _("Only voting members expected at the meeting have a vote."))
+    refusal = present_refusal(user_id)
+    if refusal:
+        raise Invalid("user", refusal)
+    if VoteParticipation.objects.filter(vote=vote, user_id=user_id).exists():
+        raise Conflict(_("This member's vote is already counted."))
+    keys = _option_keys(vote)  # read once: checks the choice, orders the sealed counts
+    _record_choice(vote, keys, user_id, _choices(vote, keys, choice, candidates), via)
+
+
 @transaction.atomic
 def enter_written_opinion(*, identity: Identity, vote_id: int, user_id: int, choice: str | None = None,
                           candidates: list[str] | None = None) -> Vote:
     """书面意见: an absent voting member's vote, entered by the secretary before the vote opens."""
-    _require_user(identity)
-    meeting = _meeting(identity, selectors.vote_for(identity, vote_id).meeting_id)  # meeting, then vote
-    vote = selectors.vote_for(identity, vote_id, for_update=True)
+    meeting, vote = _locked_vote(identity, vote_id)
     _require_manager(identity, meeting)
     if vote.status != Vote.Status.DRAFT:
         raise Conflict(_("Written opinions are entered before the vote opens."))
-    roll = selectors.roll_for(meeting)
-    if not roll.expected.get(user_id):
-        raise Invalid("user", _("Only voting members expected at the meeting have a vote."))
-    if user_id in selectors.connected_user_ids(meeting):
-        raise Invalid("user", _("This member is present and votes in person."))
-    if VoteParticipation.objects.filter(vote=vote, user_id=user_id).exists():
-        raise Conflict(_("This member's vote is already counted."))
-    keys = _option_keys(vote)  # read once: checks the choice, orders the sealed counts
-    choices = _choices(vote, keys, choice, candidates)
-    _record_choice(vote, keys, user_id, choices, VoteParticipation.Via.WRITTEN)
+    present = selectors.connected_user_ids(meeting)
+    _enter_for(vote, meeting, user_id, choice, candidates, VoteParticipation.Via.WRITTEN,
+               present_refusal=lambda uid: _("This member is present and votes in person.") if uid in present else None)
     _publish(meeting, "vote.updated", selectors.vote_dict(vote), actor=identity)
     _audit(identity, meeting, "vote.written_opinion", vote=vote.pk, user=user_id)
     return vote
@@ -1122,22 +1135,16 @@ def enter_show_of_hands(*, identity: Identity, vote_id: int, user_id: int, choic
     member checked in in the room who raised their hand there rather than voting on the
     page (no phone, say). Never for a secret ballot, which each member casts themselves;
     not for someone who has voted. Counted like a ballot, with its way kept (`hands`)."""
-    _require_user(identity)
-    meeting = _meeting(identity, selectors.vote_for(identity, vote_id).meeting_id)  # meeting, then vote
-    vote = selectors.vote_for(identity, vote_id, for_update=True)
+    meeting, vote = _locked_vote(identity, vote_id)
     _require_host(identity, meeting)
     if vote.status != Vote.Status.OPEN:
         raise Conflict(_("Hands are counted while the vote is open."))
     if vote.secret:
         raise Conflict(_("A secret ballot is cast by each member on the meeting's page, never by a show of hands."))
-    if not selectors.roll_for(meeting).expected.get(user_id):
-        raise Invalid("user", _("Only voting members expected at the meeting have a vote."))
-    if user_id not in selectors.present_by_way(meeting)[1]:
-        raise Invalid("user", _("Only members checked in in the room are counted by a show of hands."))
-    if VoteParticipation.objects.filter(vote=vote, user_id=user_id).exists():
-        raise Conflict(_("This member's vote is already counted."))
-    keys = _option_keys(vote)
-    _record_choice(vote, keys, user_id, _choices(vote, keys, choice, candidates), VoteParticipation.Via.HANDS)
+    room = selectors.present_by_way(meeting)[1]
+    _enter_for(vote, meeting, user_id, choice, candidates, VoteParticipation.Via.HANDS,
+               present_refusal=lambda uid: None if uid in room else _(
+                   "Only members checked in in the room are counted by a show of hands."))
     cast = VoteParticipation.objects.filter(vote=vote).count()
     hands = VoteParticipation.objects.filter(vote=vote, via=VoteParticipation.Via.HANDS).count()
     _publish(meeting, "vote.progress", {"vote": vote.pk, "cast": cast, "of": vote.voting_expected, "hands": hands})

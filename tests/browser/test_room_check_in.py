@@ -107,6 +107,16 @@ def test_the_chair_counts_a_hand_raised_in_the_room(own_server, open_page):
     card = chair.locator("#votes .vote", has_text="同意本季度党课安排")
     expect(card).to_have_attribute("data-status", "draft")
     expect(card.locator(".vote-progress")).to_contain_text("已投票 0 人")  # drawn from the server's vote
+    # Before it opens, the secretary may enter a written opinion of an absent member, not
+    # of one in the room (who votes in person).
+    written = card.locator(".written-form")
+    who = written.locator("select").first
+    expect(who.locator("option", has_text="李版主")).to_have_count(1)
+    expect(who.locator("option", has_text="张党员")).to_have_count(0)
+    who.select_option(label="李版主")
+    written.locator("select").nth(1).select_option("abstain")
+    written.get_by_role("button").click()
+    expect(card.locator(".vote-progress")).to_contain_text("已投票 1 人")
     card.get_by_role("button", name="开始表决").click()
     expect(card).to_have_attribute("data-status", "open")
     hands = card.locator(".hands-form")
@@ -114,5 +124,5 @@ def test_the_chair_counts_a_hand_raised_in_the_room(own_server, open_page):
     hands.get_by_label("现场党员").select_option(label="张党员")
     hands.get_by_label("表决意见").select_option("yes")
     hands.get_by_role("button", name="计入").click()
-    expect(card.locator(".vote-progress")).to_contain_text("已投票 1 人")
+    expect(card.locator(".vote-progress")).to_contain_text("已投票 2 人")
     expect(card.locator(".vote-progress")).to_contain_text("其中现场举手 1 人")

@@ -602,31 +602,33 @@ function renderResult(vote) {
   return box;
 }
 
-function renderWrittenForm(vote) {
-  const form = el("form", "written-form stack");
+/** A form through which the secretary or the chair enters someone else's vote: a
+ * written opinion (书面意见, absent members, before the vote opens) or a hand raised in the
+ * room (举手表决, an open ballot under way). Hidden when nobody may be picked. */
+function renderEntryForm(vote, { css, legend, whoLabel, choiceLabel, submitLabel, people, op, saved }) {
+  const form = el("form", `${css} stack`);
   form.noValidate = true;
-  const legend = el("p", "small", t.enter_written);
   const who = el("select", "");
-  who.setAttribute("aria-label", t.written_opinion);
-  for (const row of state.rows.values()) {
-    if (!row.voting || row.connected || row.in_room) continue; // present, online or in the room: votes in person
+  who.setAttribute("aria-label", whoLabel);
+  for (const row of people) {
     const opt = el("option", "", row.user.name);
     opt.value = row.user.id;
     who.append(opt);
   }
   const choice = el("select", "");
-  choice.setAttribute("aria-label", t.written_opinion);
+  choice.setAttribute("aria-label", choiceLabel);
   for (const option of vote.options) {
     const opt = el("option", "", optionLabel(vote, option));
     opt.value = option.key;
     choice.append(opt);
   }
-  const submit = el("button", "button small-action", t.written_opinion);
+  const submit = el("button", "button small-action", submitLabel);
   submit.type = "submit";
   const status = el("span", "form-status small");
+  status.setAttribute("role", "status");
   const error = el("p", "alert alert-error", "");
   error.hidden = true;
-  form.append(legend, who, choice, submit, status, error);
+  form.append(el("p", "small", legend), who, choice, submit, status, error);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!who.value) return;
@@ -635,8 +637,8 @@ function renderWrittenForm(vote) {
     else args.candidates = [choice.value];
     submit.disabled = true;
     try {
-      await control("meetings.vote.written_opinion", args, { where: error });
-      status.textContent = t.written_saved;
+      await control(op, args, { where: error });
+      status.textContent = interpolate(saved, { name: who.selectedOptions[0].textContent });
     } catch {
       // shown in the form
     } finally {
@@ -647,52 +649,21 @@ function renderWrittenForm(vote) {
   return form;
 }
 
-/** 举手表决: the chair enters the vote of a member in the room who raised their hand (an
- * open ballot only; those who voted on their page are refused by the server). */
-function renderHandsForm(vote) {
-  const form = el("form", "hands-form stack");
-  form.noValidate = true;
-  const legend = el("p", "small", t.enter_hands);
-  const who = el("select", "");
-  who.setAttribute("aria-label", t.hands_who);
-  for (const row of state.rows.values()) {
-    if (!row.voting || !row.in_room) continue;
-    const opt = el("option", "", row.user.name);
-    opt.value = row.user.id;
-    who.append(opt);
-  }
-  const choice = el("select", "");
-  choice.setAttribute("aria-label", t.hands_choice);
-  for (const option of vote.options) {
-    const opt = el("option", "", optionLabel(vote, option));
-    opt.value = option.key;
-    choice.append(opt);
-  }
-  const submit = el("button", "button small-action", t.hands_submit);
-  submit.type = "submit";
-  const status = el("span", "form-status small");
-  status.setAttribute("role", "status");
-  const error = el("p", "alert alert-error", "");
-  error.hidden = true;
-  form.append(legend, who, choice, submit, status, error);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!who.value) return;
-    const args = { vote: vote.id, user: Number(who.value) };
-    if (vote.kind === "motion") args.choice = choice.value;
-    else args.candidates = [choice.value];
-    submit.disabled = true;
-    try {
-      await control("meetings.vote.hands", args, { where: error });
-      status.textContent = interpolate(t.hands_saved, { name: who.selectedOptions[0].textContent });
-    } catch {
-      // shown in the form
-    } finally {
-      submit.disabled = false;
-    }
+function renderWrittenForm(vote) {
+  // Absent voting members: present ones (online or in the room) vote in person.
+  const people = [...state.rows.values()].filter((row) => row.voting && !row.connected && !row.in_room);
+  return renderEntryForm(vote, {
+    css: "written-form", legend: t.enter_written, whoLabel: t.written_opinion, choiceLabel: t.written_opinion,
+    submitLabel: t.written_opinion, people, op: "meetings.vote.written_opinion", saved: t.written_saved,
   });
-  if (!who.options.length) form.hidden = true;
-  return form;
+}
+
+function renderHandsForm(vote) {
+  const people = [...state.rows.values()].filter((row) => row.voting && row.in_room);
+  return renderEntryForm(vote, {
+    css: "hands-form", legend: t.enter_hands, whoLabel: t.hands_who, choiceLabel: t.hands_choice,
+    submitLabel: t.hands_submit, people, op: "meetings.vote.hands", saved: t.hands_saved,
+  });
 }
 
 function renderChatMessage(message) {
