@@ -88,7 +88,7 @@ def send_due(now: datetime | None = None) -> int:
         try:
             with transaction.atomic():
                 sent = WeeklySent.objects.create(user_id=user_id, week=week)
-                outbox.after_commit(_mail, sent.pk, zone)
+                outbox.after_commit(_mail, sent.pk, zone, now)
         except IntegrityError:  # another process claimed it this moment
             continue
         claimed += 1
@@ -160,13 +160,14 @@ def summary(found: list[dict]) -> str:
     return pgettext("list separator", ", ").join(text(n) % {"count": n} for n, text in counts if n)
 
 
-def _mail(sent_id: int, zone: str) -> int:
+def _mail(sent_id: int, zone: str, now: datetime) -> int:
+    """The summary as of `now`, the moment it was claimed (the week it speaks of)."""
     try:
         sent = WeeklySent.objects.select_related("user").filter(pk=sent_id).first()
         if sent is None or not sent.user.email:
             return 0
         user = sent.user
-        found = collect(user)
+        found = collect(user, now)
         if not found:
             return 0  # nothing waits: no mail this week
         base = settings.SITE_URL.rstrip("/")

@@ -143,8 +143,8 @@ def test_a_year_ending_alone_sends_the_weekly_summary(settings, tree, people):
 def test_political_birthdays_of_the_week_and_the_members_own(client, tree, people, make_user):
     now = today(tree)
     Membership.objects.filter(user=people["member"], role="full").update(since=now.replace(year=now.year - 12))
-    Membership.objects.filter(user=people["moderator"], role="full").update(
-        since=(now + timedelta(days=3)).replace(year=now.year - 5))
+    soon = now + timedelta(days=3)  # (in the next year, near the end of December)
+    Membership.objects.filter(user=people["moderator"], role="full").update(since=soon.replace(year=soon.year - 5))
     Membership.objects.filter(user=people["secretary"], role="full").update(
         since=(now + timedelta(days=20)).replace(year=now.year - 30))  # not this week
     Membership.objects.filter(user=people["probationary"], role="probationary").update(since=now)  # joined today

@@ -5,6 +5,7 @@ meeting as a calendar file. The feed is read back with an independent parser
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -17,9 +18,23 @@ from accounts.models import MailSettings, Membership, SecurityRecord
 from meetings import actions, calendar_feed, ics, selectors
 from meetings.models import CalendarFeed, CommitteeMember, Meeting
 
-from .conftest import T0
-
 pytestmark = pytest.mark.django_db
+
+# Ten days from now at 09:00 in Shanghai: inside the feed's window whenever the tests run
+# (the meetings package's fixed T0 would fall out of it 90 days after it).
+T0 = (timezone.now() + timedelta(days=10)).replace(hour=1, minute=0, second=0, microsecond=0)
+DAY = T0.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d")
+
+
+@pytest.fixture
+def schedule(schedule):
+    """The package's `schedule`, at T0 unless told otherwise."""
+
+    def make(kind: str = "general", **extra):
+        extra.setdefault("starts_at", T0)
+        return schedule(kind, **extra)
+
+    return make
 
 
 def events(body: str) -> dict[int, icalendar.Event]:
@@ -78,7 +93,7 @@ def test_a_member_gets_the_meetings_that_expect_them_on_every_calendars_clock(sc
     assert str(event["URL"]) == f"https://branchline.example.org/meetings/{general.pk}/"
     assert str(event["STATUS"]) == "CONFIRMED" and str(event["TRANSP"]) == "OPAQUE"
     description = str(event["DESCRIPTION"])
-    assert "时间：2026-11-28 09:00–11:00（Asia/Shanghai）" in description  # the branch's clock too
+    assert f"时间：{DAY} 09:00–11:00（Asia/Shanghai）" in description  # the branch's clock too
     assert "议程：\n1. 学习\n2. 表决" in description and "请准时参加，带好笔记本。" in description
 
     assert list(feed_of(people["secretary"])) == [general.pk, committee.pk, minutes.pk]  # the committee's seat
@@ -116,7 +131,7 @@ def test_the_feed_is_in_the_members_language(schedule, people):
     body = calendar_feed.feed(people["member"], base="")
     assert "X-WR-CALNAME:Branchline meetings · Member" in body
     description = str(next(iter(events(body).values()))["DESCRIPTION"])
-    assert "Time: 2026-11-28 09:00–11:00 (Asia/Shanghai)" in description and "Chair: Secretary" in description
+    assert f"Time: {DAY} 09:00–11:00 (Asia/Shanghai)" in description and "Chair: Secretary" in description
 
 
 def test_old_meetings_drop_out_and_moved_ones_move(schedule, people, identities):
