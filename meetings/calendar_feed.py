@@ -214,10 +214,10 @@ def _calendar(name: str, zone: str, events: list) -> str:
     ], events)
 
 
-def feed(user, *, base: str) -> str:
+def feed(user, *, base: str, below: bool = False) -> str:
     """The member's calendar as iCalendar text, in their language; `base`: the site's
-    address for the links ("https://branchline.example.org")."""
-    below = CalendarFeed.objects.filter(user=user, below=True).exists()
+    address for the links ("https://branchline.example.org"); `below`: their address's
+    choice (CalendarFeed.below), which the caller has read already."""
     with translation.override(language.of(user.pk)):
         events = [_event(m, base=base, leave=leave, overseen=overseen)
                   for m, leave, overseen in meetings_of(user, below=below)]

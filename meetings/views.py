@@ -491,7 +491,7 @@ def feed(request, token: str):
     found = calendar_feed.find(token)
     if found is None:
         raise Http404("no such calendar")
-    body = calendar_feed.feed(found.user, base=request.build_absolute_uri("/").rstrip("/"))
+    body = calendar_feed.feed(found.user, base=request.build_absolute_uri("/").rstrip("/"), below=found.below)
     response = _calendar_response(request, body)
     response["X-Robots-Tag"] = "noindex"
     return response

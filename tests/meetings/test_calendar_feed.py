@@ -46,7 +46,8 @@ def events(body: str) -> dict[int, icalendar.Event]:
 
 
 def feed_of(user) -> dict[int, icalendar.Event]:
-    return events(calendar_feed.feed(user, base="https://branchline.example.org"))
+    below = CalendarFeed.objects.filter(user=user, below=True).exists()  # as the feed's view passes it
+    return events(calendar_feed.feed(user, base="https://branchline.example.org", below=below))
 
 
 def login(user) -> Client:
@@ -303,8 +304,9 @@ def test_a_secretary_may_add_the_meetings_of_the_branches_below(schedule, people
     assert set(found) == {general.pk, other.pk}
     assert str(found[other.pk]["SUMMARY"]) == "第二党支部：第二支部大会"
     assert str(found[other.pk]["TRANSP"]) == "TRANSPARENT"  # not theirs: free time
-    calendar_feed.make(overseer)  # a new address keeps the choice
+    token = calendar_feed.make(overseer)  # a new address keeps the choice
     assert len(feed_of(overseer)) == 2
+    assert len(events(Client().get(f"/meetings/feed/{token}.ics").content.decode())) == 2  # as a calendar reads it
     page.post(reverse("account"), {"form": "calendar-below"})
     assert feed_of(overseer) == {}
 
