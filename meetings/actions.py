@@ -44,6 +44,7 @@ from .models import (
     LeaveRequest,
     Meeting,
     OpenBallot,
+    PaperCount,
     Participant,
     Remark,
     Reminder,
@@ -1063,8 +1064,12 @@ def _option_keys(vote: Vote) -> list[str]:
 def _open_tally(vote: Vote, keys: list[str]) -> tuple[SealedTally, dict[str, int]]:
     """The vote's sealed tally row and its counts; refused (nothing written) when no configured key opens it."""
     tally = SealedTally.objects.get(vote=vote)
+    return tally, _opened(vote, keys, tally.sealed)
+
+
+def _opened(vote: Vote, keys: list[str], sealed, *, part: str = "") -> dict[str, int]:
     try:
-        return tally, sealing.open_counts(vote.pk, keys, tally.sealed)
+        return sealing.open_counts(vote.pk, keys, sealed, part=part)
     except sealing.TallyUnreadable:
         # Not the voter's nor the secretary's doing: the server's SECRET_KEY changed after the
         # tally was last sealed and the old key is not kept as a fallback (or the row was
@@ -1140,7 +1145,8 @@ def enter_show_of_hands(*, identity: Identity, vote_id: int, user_id: int, choic
     if vote.status != Vote.Status.OPEN:
         raise Conflict(_("Hands are counted while the vote is open."))
     if vote.secret:
-        raise Conflict(_("A secret ballot is cast by each member on the meeting's page, never by a show of hands."))
+        raise Conflict(_("A secret ballot is never counted by a show of hands: those in the room vote on the page "
+                         "or on paper ballots."))
     room = selectors.present_by_way(meeting)[1]
     _enter_for(vote, meeting, user_id, choice, candidates, VoteParticipation.Via.HANDS,
                present_refusal=lambda uid: None if uid in room else _(
@@ -1150,6 +1156,139 @@ def enter_show_of_hands(*, identity: Identity, vote_id: int, user_id: int, choic
     _publish(meeting, "vote.progress", {"vote": vote.pk, "cast": cast, "of": vote.voting_expected, "hands": hands})
     _audit(identity, meeting, "vote.hands", vote=vote.pk, user=user_id)
     return {"vote": vote.pk, "user": user_id, "counted": True, "cast": cast}
+
+
+# -- 纸质选票: a secret ballot on paper in the room, beside the one on the page ---------------
+
+
+def _paper_vote(identity: Identity, vote_id: int) -> tuple[Meeting, Vote]:
+    meeting, vote = _locked_vote(identity, vote_id)
+    _require_host(identity, meeting)
+    if not vote.secret:
+        raise Conflict(_("Paper ballots are for secret ballots; at an open vote the chair counts hands."))
+    if vote.status != Vote.Status.OPEN:
+        raise Conflict(_("Paper ballots are handed out and counted while the vote is open."))
+    return meeting, vote
+
+
+def _paper_changed(identity: Identity, meeting: Meeting, vote: Vote, action: str, **after) -> dict:
+    data = selectors.vote_dict(vote)
+    _publish(meeting, "vote.updated", data, actor=identity)
+    _audit(identity, meeting, action, vote=vote.pk, **after)
+    return {"vote": data}
+
+
+@transaction.atomic
+def issue_paper_ballots(*, identity: Identity, vote_id: int, user_ids: list[int]) -> dict:
+    """The chair hands paper ballots to voting members checked in in the room (no phone,
+    or a vote held on paper in the room while those away vote on the page). Holding one
+    counts as having voted: the page refuses them a second ballot. Named, as a ballot
+    handed out in the room is; what is written on it never is."""
+    meeting, vote = _paper_vote(identity, vote_id)
+    if PaperCount.objects.filter(vote=vote).exists():
+        raise Conflict(_("The ballot box has been counted: no more paper ballots can be handed out."))
+    user_ids = list(dict.fromkeys(user_ids))
+    if not user_ids:
+        raise Invalid("users", _("Choose whom to hand paper ballots to."))
+    expected = selectors.roll_for(meeting).expected
+    room = selectors.present_by_way(meeting)[1]
+    names = selectors._names(user_ids)
+
+    def listed(ids) -> str:
+        return "、".join(names.get(uid, f"#{uid}") for uid in ids)
+
+    no_vote = [uid for uid in user_ids if not expected.get(uid)]
+    if no_vote:
+        raise Invalid("users", _("Only voting members expected at the meeting have a vote: %(names)s.")
+                      % {"names": listed(no_vote)})
+    away = [uid for uid in user_ids if uid not in room]
+    if away:
+        raise Invalid("users", _("Paper ballots are handed to members checked in in the room: %(names)s is not.")
+                      % {"names": listed(away)})
+    voted = set(VoteParticipation.objects.filter(vote=vote, user_id__in=user_ids).values_list("user_id", flat=True))
+    if voted:
+        raise Conflict(_("Already voted or holding a paper ballot: %(names)s.")
+                       % {"names": listed(uid for uid in user_ids if uid in voted)})
+    VoteParticipation.objects.bulk_create([VoteParticipation(vote=vote, user_id=uid, via=VoteParticipation.Via.PAPER)
+                                           for uid in user_ids])
+    return _paper_changed(identity, meeting, vote, "vote.paper_issue", users=user_ids)
+
+
+@transaction.atomic
+def take_back_paper_ballot(*, identity: Identity, vote_id: int, user_id: int) -> dict:
+    """A paper ballot handed out by mistake, or to a member who votes on the page after
+    all, taken back unused; only before the box is counted."""
+    meeting, vote = _paper_vote(identity, vote_id)
+    if PaperCount.objects.filter(vote=vote).exists():
+        raise Conflict(_("The ballot box has been counted: the ballots handed out can no longer be taken back."))
+    deleted, _rows = VoteParticipation.objects.filter(vote=vote, user_id=user_id,
+                                                      via=VoteParticipation.Via.PAPER).delete()
+    if not deleted:
+        raise Invalid("user", _("This member holds no paper ballot of this vote."))
+    return _paper_changed(identity, meeting, vote, "vote.paper_take_back", user=user_id)
+
+
+def _paper_choices(vote: Vote, keys: list[str], valid: int, counts: dict[str, int]) -> dict[str, int]:
+    """The box's valid ballots' choices, checked against how many there are."""
+    if set(counts) - set(keys):
+        raise Invalid("counts", _("Count only this vote's options."))
+    if any(not isinstance(n, int) or n < 0 for n in counts.values()):
+        raise Invalid("counts", _("Counts are whole numbers, none below zero."))
+    counts = {key: counts.get(key, 0) for key in keys}
+    if vote.kind == Vote.Kind.MOTION:
+        if sum(counts.values()) != valid:
+            raise Invalid("counts", _("For, against and abstain add up to %(sum)d, but %(valid)d valid ballots came "
+                                      "back.") % {"sum": sum(counts.values()), "valid": valid})
+        return counts
+    if counts["abstain"] > valid:
+        raise Invalid("counts", _("More abstentions than valid ballots (%(valid)d).") % {"valid": valid})
+    marked = valid - counts["abstain"]  # the valid ballots that name someone
+    named = sum(n for key, n in counts.items() if key != "abstain")
+    if any(n > marked for key, n in counts.items() if key != "abstain"):
+        raise Invalid("counts", _("A candidate cannot have more votes than the %(marked)d valid ballots that name "
+                                  "someone.") % {"marked": marked})
+    if not marked <= named <= marked * vote.seats:
+        raise Invalid("counts", _("%(marked)d valid ballots name someone, each at least one and at most %(seats)d "
+                                  "candidates, so the candidates' votes add up to between %(low)d and %(high)d, "
+                                  "not %(named)d.") % {"marked": marked, "seats": vote.seats, "low": marked,
+                                                      "high": marked * vote.seats, "named": named})
+    return counts
+
+
+@transaction.atomic
+def count_paper_ballots(*, identity: Identity, vote_id: int, returned: int, invalid: int,
+                        counts: dict[str, int]) -> dict:
+    """The count of the ballot box, entered by the chair while the vote is open: how many
+    ballots came back, how many of those are spoilt, and the choices on the valid ones,
+    which join the sealed tally. Entered again before the close, it replaces the first
+    (a recount). More ballots back than were handed out voids the vote (it is to be
+    held again), and then the choices are not counted."""
+    meeting, vote = _paper_vote(identity, vote_id)
+    issued = VoteParticipation.objects.filter(vote=vote, via=VoteParticipation.Via.PAPER).count()
+    if not issued:
+        raise Conflict(_("No paper ballots have been handed out for this vote."))
+    if not isinstance(returned, int) or not isinstance(invalid, int) or returned < 0 or invalid < 0:
+        raise Invalid("returned", _("Counts are whole numbers, none below zero."))
+    if invalid > returned:
+        raise Invalid("invalid", _("More spoilt ballots (%(invalid)d) than ballots that came back (%(returned)d).")
+                      % {"invalid": invalid, "returned": returned})
+    keys = _option_keys(vote)
+    void = returned > issued
+    paper = {} if void else _paper_choices(vote, keys, returned - invalid, counts)
+    tally, totals = _open_tally(vote, keys)  # before any write: a refusal changes nothing
+    before = PaperCount.objects.filter(vote=vote).first()
+    if before is not None and before.sealed:
+        for key, n in _opened(vote, keys, before.sealed, part="paper").items():
+            totals[key] -= n
+    for key, n in paper.items():
+        totals[key] += n
+    tally.sealed = sealing.seal_counts(vote.pk, keys, totals)
+    tally.save(update_fields=["sealed"])
+    sealed = b"" if void else sealing.seal_counts(vote.pk, keys, paper, part="paper")
+    PaperCount.objects.update_or_create(vote=vote, defaults={"returned": returned, "invalid": invalid,
+                                                             "sealed": sealed})
+    return _paper_changed(identity, meeting, vote, "vote.paper_count", returned=returned, invalid=invalid,
+                          recount=before is not None)
 
 
 @transaction.atomic
@@ -1200,7 +1339,11 @@ def cast_vote(*, identity: Identity, vote_id: int, choice: str | None = None,
         raise Forbidden(_("Only full members expected at this meeting vote."))
     if identity.user_id not in selectors.connected_user_ids(meeting) or not selectors.is_admitted(identity, meeting):
         raise Forbidden(_("Only members present in the meeting vote."))
-    if VoteParticipation.objects.filter(vote=vote, user_id=identity.user_id).exists():
+    mine = VoteParticipation.objects.filter(vote=vote, user_id=identity.user_id)
+    already = mine.values_list("via", flat=True).first()
+    if already == VoteParticipation.Via.PAPER:
+        raise Conflict(_("You were handed a paper ballot for this vote: fill it in and put it in the ballot box."))
+    if already:
         raise Conflict(_("You have already voted (or your written opinion was counted)."))
     keys = _option_keys(vote)  # read once: checks the choice, orders the sealed counts
     choices = _choices(vote, keys, choice, candidates)
@@ -1231,6 +1374,12 @@ def close_vote(*, identity: Identity, vote_id: int) -> Vote:
     _require_host(identity, meeting)
     if vote.status != Vote.Status.OPEN:
         raise Conflict(_("This vote is not open."))
+    participations = VoteParticipation.objects.filter(vote=vote)
+    issued = participations.filter(via=VoteParticipation.Via.PAPER).count()
+    paper = PaperCount.objects.filter(vote=vote).first()
+    if issued and paper is None:
+        raise Conflict(_("%(n)d paper ballots were handed out and the ballot box is not counted yet: enter its count "
+                         "before closing the vote.") % {"n": issued})
     keys = _option_keys(vote)
     counts = {key: 0 for key in keys}
     if vote.secret:
@@ -1241,20 +1390,30 @@ def close_vote(*, identity: Identity, vote_id: int) -> Vote:
         for choices in OpenBallot.objects.filter(vote=vote).values_list("choices", flat=True):
             for key in choices:
                 counts[key] = counts.get(key, 0) + 1
-    participations = VoteParticipation.objects.filter(vote=vote)
     expected = vote.voting_expected or 0
     present_now = selectors.quorum_state(selectors.roll_for(meeting), selectors.connected_user_ids(meeting))
     result = {
         "counts": counts,
-        "ballots": participations.count(),
+        # Paper ballots count as they came back out of the box, not as they were handed out.
+        "ballots": participations.count() - issued + (paper.returned if paper else 0),
         "written": participations.filter(via=VoteParticipation.Via.WRITTEN).count(),
         "quorum_met": (vote.present_at_open or 0) >= (vote.required_present or 1) and expected > 0,
         "present_at_close": present_now["voting_present"],
     }
+    # More ballots came back than were handed out: the vote is void and is held again
+    # (as the rules on elections have it; for a motion too, since the count is unsound).
+    void = paper is not None and paper.returned > issued
+    if paper is not None:
+        result["paper"] = {"issued": issued, "returned": paper.returned, "invalid": paper.invalid}
+        paper.delete()
+    if void:
+        result["void"] = True
     if vote.kind == Vote.Kind.MOTION:
-        vote.passed = rules.motion_passes(yes=counts.get("yes", 0), expected=expected)
+        vote.passed = not void and rules.motion_passes(yes=counts.get("yes", 0), expected=expected)
     else:
         elected, tie = _elected(counts, [k for k in keys if k != "abstain"], vote.seats, expected)
+        if void:
+            elected, tie = [], False
         result["elected"] = elected
         result["tie"] = tie
         vote.passed = bool(elected)

@@ -93,6 +93,8 @@ def build_minutes(meeting: Meeting) -> dict:
                        for o in data["options"]],
             "ballots": result.get("ballots", 0),
             "written": result.get("written", 0),
+            "paper": result.get("paper"),  # {issued, returned, invalid}: 纸质选票 in the room
+            "void": bool(result.get("void")),
             "passed": vote.passed,
             "elected": [labels.get(key, key) for key in result.get("elected", [])],
             "tie": bool(result.get("tie")),
@@ -208,8 +210,15 @@ def render_markdown(minutes: dict) -> str:
         lines.append("")
         lines.append(_("Ballots %(ballots)d (written opinions %(written)d): %(counts)s.")
                      % {"ballots": r["ballots"], "written": r["written"], "counts": counts})
+        if r["paper"]:
+            lines.append("")
+            lines.append(_("Paper ballots in the room: %(issued)s handed out, %(returned)s back, %(invalid)s spoilt.")
+                         % r["paper"])
         lines.append("")
-        if r["kind"] == "motion":
+        if r["void"]:
+            lines.append("**" + _("Void: more ballots came back than were handed out. The vote is to be held again.")
+                         + "**")
+        elif r["kind"] == "motion":
             lines.append(f"**{LABELS['Passed'] if r['passed'] else LABELS['Not passed']}**")
         else:
             elected = "、".join(r["elected"]) or _("nobody")

@@ -486,6 +486,8 @@ class VoteParticipation(models.Model):
         BALLOT = "ballot", _("ballot")
         WRITTEN = "written", _("written opinion")
         HANDS = "hands", _("show of hands in the room")  # an open ballot only, entered by the chair
+        # A secret ballot only: handed a paper ballot in the room (counted from the box, PaperCount).
+        PAPER = "paper", _("paper ballot in the room")
 
     vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="participations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -505,6 +507,23 @@ class OpenBallot(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["vote", "user"], name="openballot_once")]
+
+
+class PaperCount(models.Model):
+    """The count of a secret vote's ballot box in the room (纸质选票), entered by the chair.
+
+    The ballots handed out are the vote's `paper` participations. What the box held is
+    here: how many came back and how many of those were spoilt, in clear (they are said in
+    the room and go in the minutes), and the choices on the valid ones, sealed like the
+    tally (sealing.py) into which they were added, so that a recount entered before the
+    close can take them out again. Deleted when the vote closes: the result keeps the
+    numbers, and no one needs the paper ballots' own share of the counts after that.
+    """
+
+    vote = models.OneToOneField(Vote, primary_key=True, on_delete=models.CASCADE, related_name="paper_count")
+    returned = models.PositiveIntegerField()
+    invalid = models.PositiveIntegerField()
+    sealed = models.BinaryField()  # empty when more came back than were handed out (the vote is void)
 
 
 class SealedTally(models.Model):

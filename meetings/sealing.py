@@ -46,27 +46,30 @@ def sealed_length(option_count: int) -> int:
     return 1 + NONCE_BYTES + COUNT.size * option_count + TAG_BYTES
 
 
-def seal_counts(vote_id: int, keys: Sequence[str], counts: Mapping[str, int]) -> bytes:
+def seal_counts(vote_id: int, keys: Sequence[str], counts: Mapping[str, int], *, part: str = "") -> bytes:
     """Seal `counts` (option key -> count; missing keys are 0) under the current SECRET_KEY.
 
     Plain values, not models, so the data migration can call it with historical rows.
+    `part` names counts other than the vote's whole tally ("paper": the ballot box's share,
+    models.PaperCount), so that neither blob opens in the other's place.
     """
     unknown = set(counts) - set(keys)
     if unknown:
         raise ValueError(f"counts for keys that are not options of vote {vote_id}: {sorted(unknown)}")
     plaintext = b"".join(COUNT.pack(counts.get(key, 0)) for key in keys)
     nonce = os.urandom(NONCE_BYTES)
-    ciphertext = AESGCM(derive_key(settings.SECRET_KEY, PURPOSE)).encrypt(nonce, plaintext, _associated_data(vote_id, keys))
+    ciphertext = AESGCM(derive_key(settings.SECRET_KEY, PURPOSE)).encrypt(
+        nonce, plaintext, _associated_data(vote_id, keys, part))
     return bytes([FORMAT]) + nonce + ciphertext
 
 
-def open_counts(vote_id: int, keys: Sequence[str], sealed: bytes | memoryview) -> dict[str, int]:
+def open_counts(vote_id: int, keys: Sequence[str], sealed: bytes | memoryview, *, part: str = "") -> dict[str, int]:
     """The counts in `sealed`, by option key; tries SECRET_KEY, then each of SECRET_KEY_FALLBACKS."""
     blob = bytes(sealed)  # PostgreSQL hands bytea back as a memoryview
     if len(blob) != sealed_length(len(keys)) or blob[0] != FORMAT:
         raise TallyUnreadable(f"the sealed tally of vote {vote_id} is not in the expected format")
     nonce, ciphertext = blob[1:1 + NONCE_BYTES], blob[1 + NONCE_BYTES:]
-    aad = _associated_data(vote_id, keys)
+    aad = _associated_data(vote_id, keys, part)
     for secret in configured_secrets():
         try:
             plaintext = AESGCM(derive_key(secret, PURPOSE)).decrypt(nonce, ciphertext, aad)
@@ -76,6 +79,8 @@ def open_counts(vote_id: int, keys: Sequence[str], sealed: bytes | memoryview) -
     raise TallyUnreadable(f"no configured key opens the sealed tally of vote {vote_id}")
 
 
-def _associated_data(vote_id: int, keys: Sequence[str]) -> bytes:
-    # JSON for an unambiguous encoding of the id and the keys' order.
-    return PURPOSE + b"\x00" + bytes([FORMAT]) + json.dumps([vote_id, list(keys)]).encode()
+def _associated_data(vote_id: int, keys: Sequence[str], part: str = "") -> bytes:
+    # JSON for an unambiguous encoding of the id and the keys' order; the whole tally's
+    # data is what it was before parts existed, so tallies sealed then still open.
+    named = [vote_id, list(keys), part] if part else [vote_id, list(keys)]
+    return PURPOSE + b"\x00" + bytes([FORMAT]) + json.dumps(named).encode()

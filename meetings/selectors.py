@@ -34,6 +34,7 @@ from .models import (
     LeaveRequest,
     Meeting,
     OpenBallot,
+    PaperCount,
     Participant,
     Remark,
     RollEntry,
@@ -398,9 +399,27 @@ def vote_dict(vote: Vote) -> dict:
         "cast": participations.count(),
         "written": participations.filter(via=VoteParticipation.Via.WRITTEN).count(),
         "hands": participations.filter(via=VoteParticipation.Via.HANDS).count(),
+        "paper": paper_ballots(vote, participations),
         "result": vote.result,
         "passed": vote.passed,
     }
+
+
+def paper_ballots(vote: Vote, participations) -> dict | None:
+    """纸质选票 of a secret vote: to whom they were handed and, once the box is counted,
+    how many came back and how many were spoilt; None when there were none."""
+    if not vote.secret:
+        return None
+    holders = [person(p.user) for p in participations.filter(via=VoteParticipation.Via.PAPER)
+               .select_related("user").order_by("user_id")]
+    if vote.status == Vote.Status.CLOSED:
+        counted = (vote.result or {}).get("paper")
+    else:
+        counted = PaperCount.objects.filter(vote=vote).values("returned", "invalid").first()
+    if not holders and not counted:
+        return None
+    return {"issued": len(holders), "to": holders, "counted": counted is not None,
+            "returned": counted["returned"] if counted else None, "invalid": counted["invalid"] if counted else None}
 
 
 def vote_for(identity: Identity, vote_id: int, *, for_update: bool = False) -> Vote:

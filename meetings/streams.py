@@ -468,6 +468,39 @@ def vote_hands(ctx: OpContext, args: WrittenArgs) -> dict:
                                        choice=args.choice, candidates=args.candidates)
 
 
+class PaperIssueArgs(OpArgs):
+    vote: int
+    users: list[int] = Field(max_length=2000)
+
+
+@register_op("meetings.vote.paper_issue", args=PaperIssueArgs, writes=True)
+def vote_paper_issue(ctx: OpContext, args: PaperIssueArgs) -> dict:
+    return actions.issue_paper_ballots(identity=ctx.identity, vote_id=args.vote, user_ids=args.users)
+
+
+class PaperTakeBackArgs(OpArgs):
+    vote: int
+    user: int
+
+
+@register_op("meetings.vote.paper_take_back", args=PaperTakeBackArgs, writes=True)
+def vote_paper_take_back(ctx: OpContext, args: PaperTakeBackArgs) -> dict:
+    return actions.take_back_paper_ballot(identity=ctx.identity, vote_id=args.vote, user_id=args.user)
+
+
+class PaperCountArgs(OpArgs):
+    vote: int
+    returned: int = Field(ge=0)
+    invalid: int = Field(default=0, ge=0)
+    counts: dict[str, int] = Field(default_factory=dict, max_length=60)
+
+
+@register_op("meetings.vote.paper_count", args=PaperCountArgs, writes=True)
+def vote_paper_count(ctx: OpContext, args: PaperCountArgs) -> dict:
+    return actions.count_paper_ballots(identity=ctx.identity, vote_id=args.vote, returned=args.returned,
+                                       invalid=args.invalid, counts=args.counts)
+
+
 class VoteArgs(OpArgs):
     vote: int
 

@@ -33,6 +33,7 @@ const state = {
   mode: "idle", // idle | joining | waiting | in | removed | denied
   subscription: null,
   voteErrors: new Map(), // vote id -> message
+  paperDrafts: new Map(), // vote id -> what the chair has typed into the ballot box's count
 };
 
 // -- formatting --------------------------------------------------------------------------
@@ -458,7 +459,10 @@ function renderVotes() {
     box.replaceChildren(el("p", "empty muted", t.no_votes));
     return;
   }
+  // A redraw (someone else's ballot) keeps the chair's place in the ballot box's count.
+  const focused = document.activeElement && document.activeElement.id.startsWith("paper-") ? document.activeElement.id : null;
   box.replaceChildren(...votes.map(renderVote));
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
 }
 
 function renderVote(vote) {
@@ -482,6 +486,10 @@ function renderVote(vote) {
   progress.textContent = interpolate(t.cast_line, { cast: vote.cast, of });
   if (vote.written) progress.append(" ", interpolate(t.written_line, { written: vote.written }));
   if (vote.hands) progress.append(" ", interpolate(t.hands_line, { hands: vote.hands }));
+  const paper = vote.paper;
+  if (paper && paper.issued && vote.status !== "closed") {
+    progress.append(" ", paper.counted ? interpolate(t.paper_counted_line, paper) : interpolate(t.paper_line, paper));
+  }
   card.append(progress);
 
   if (vote.status === "open") card.append(renderBallot(vote));
@@ -507,6 +515,7 @@ function renderVote(vote) {
     card.append(tools);
     if (vote.status === "draft" && state.you.secretary) card.append(renderWrittenForm(vote));
     if (vote.status === "open" && !vote.secret) card.append(renderHandsForm(vote));
+    if (vote.status === "open" && vote.secret) card.append(renderPaperPanel(vote));
   }
   const error = state.voteErrors.get(vote.id);
   if (error) {
@@ -521,6 +530,10 @@ function renderBallot(vote) {
   const box = el("div", "ballot");
   if (!state.you.voting) {
     box.append(el("p", "muted small", t.not_voting));
+    return box;
+  }
+  if (vote.paper && vote.paper.to.some(isMe)) {
+    box.append(el("p", "voted paper-mine", `✉ ${t.paper_mine}`));
     return box;
   }
   if (state.myVotes.has(vote.id)) {
@@ -591,6 +604,7 @@ function renderResult(vote) {
     const names = (r.elected || []).map((key) => optionLabel(vote, vote.options.find((o) => o.key === key) || { key, label: key }));
     verdict = el("p", "verdict", names.length ? interpolate(t.elected, { names: listNames(names) }) : t.nobody_elected);
   }
+  if (r.void) verdict = el("p", "verdict failed void", t.void);
   box.append(verdict);
   box.append(
     el(
@@ -599,6 +613,7 @@ function renderResult(vote) {
       `${interpolate(t.ballots, { ballots: r.ballots })} · ${r.quorum_met ? t.quorum_held : t.quorum_not_held}`,
     ),
   );
+  if (r.paper) box.append(el("p", "muted small paper-result", interpolate(t.paper_result, r.paper)));
   return box;
 }
 
@@ -664,6 +679,130 @@ function renderHandsForm(vote) {
     css: "hands-form", legend: t.enter_hands, whoLabel: t.hands_who, choiceLabel: t.hands_choice,
     submitLabel: t.hands_submit, people, op: "meetings.vote.hands", saved: t.hands_saved,
   });
+}
+
+/** 纸质选票, the chair's part at a secret ballot under way: hand paper ballots to voting
+ * members checked in in the room, take back one handed out by mistake, and enter the
+ * count of the box (again, as a recount, until the vote closes). What is typed into the
+ * count survives the redraws that other members' ballots cause (state.paperDrafts). */
+function renderPaperPanel(vote) {
+  const paper = vote.paper || { issued: 0, to: [], counted: false };
+  const box = el("section", "paper-ballots stack");
+  box.dataset.vote = vote.id;
+  box.append(el("h4", "", t.paper_heading), el("p", "muted small", t.paper_intro));
+  const error = el("p", "alert alert-error", "");
+  error.hidden = true;
+  error.setAttribute("role", "alert");
+  const holding = new Set(paper.to.map((p) => p.id));
+
+  const free = [...state.rows.values()].filter((row) => row.voting && row.in_room && !holding.has(row.user.id));
+  if (!paper.counted && free.length) {
+    const form = el("form", "paper-issue stack");
+    form.noValidate = true;
+    const list = el("fieldset", "paper-whom");
+    list.append(el("legend", "small", t.paper_whom));
+    for (const row of free) {
+      const label = el("label", "checkbox");
+      const input = el("input");
+      input.type = "checkbox";
+      input.value = row.user.id;
+      input.checked = true;
+      label.append(input, " ", row.user.name);
+      list.append(label);
+    }
+    const submit = el("button", "button small-action", t.paper_issue);
+    submit.type = "submit";
+    form.append(list, submit);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const users = [...list.querySelectorAll("input:checked")].map((i) => Number(i.value));
+      if (!users.length) return;
+      submit.disabled = true;
+      await control("meetings.vote.paper_issue", { vote: vote.id, users }, { where: error }).catch(quiet);
+      submit.disabled = false;
+    });
+    box.append(form);
+  }
+
+  if (paper.issued) {
+    box.append(el("p", "small", interpolate(t.paper_holders, { n: paper.issued })));
+    const holders = el("ul", "paper-holders");
+    for (const person of paper.to) {
+      const li = el("li", "", person.name);
+      li.dataset.id = person.id;
+      if (!paper.counted) {
+        li.append(" ", button(t.paper_take_back, () => control("meetings.vote.paper_take_back",
+          { vote: vote.id, user: person.id }, { where: error }).catch(quiet), "link-button small"));
+      }
+      holders.append(li);
+    }
+    box.append(holders);
+    if (paper.counted) {
+      // Entered: a recount stays folded away unless one is being typed.
+      box.append(el("p", "paper-counted", interpolate(t.paper_counted, paper)));
+      const recount = el("details", "paper-recount");
+      recount.open = state.paperDrafts.has(vote.id);
+      recount.append(el("summary", "", t.paper_recount), renderPaperCount(vote, paper, error));
+      box.append(recount);
+    } else {
+      box.append(renderPaperCount(vote, paper, error));
+    }
+  }
+  box.append(error);
+  return box;
+}
+
+function renderPaperCount(vote, paper, error) {
+  const draft = state.paperDrafts.get(vote.id) || {};
+  const form = el("form", "paper-count stack");
+  form.noValidate = true;
+  const fieldset = el("fieldset", "");
+  fieldset.append(el("legend", "", t.paper_count_legend));
+  const number = (name, labelText) => {
+    const id = `paper-${vote.id}-${name}`;
+    const label = el("label", "paper-number", labelText);
+    label.htmlFor = id;
+    const input = el("input");
+    input.type = "number";
+    input.min = "0";
+    input.step = "1";
+    input.inputMode = "numeric";
+    input.id = id;
+    input.name = name;
+    input.value = draft[name] ?? "";
+    input.addEventListener("input", () => {
+      state.paperDrafts.set(vote.id, { ...(state.paperDrafts.get(vote.id) || {}), [name]: input.value });
+    });
+    fieldset.append(label, input);
+    return input;
+  };
+  const returned = number("returned", t.paper_returned);
+  const invalid = number("invalid", t.paper_invalid);
+  fieldset.append(el("p", "small", t.paper_valid_choices));
+  const counts = vote.options.map((option) => [option.key, number(`count-${option.key}`, optionLabel(vote, option))]);
+  const submit = el("button", "button small-action", paper.counted ? t.paper_recount : t.paper_count_submit);
+  submit.type = "submit";
+  form.append(fieldset, el("p", "muted small", t.paper_void_note), submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const whole = (input) => (input.value.trim() === "" ? 0 : Number(input.value));
+    const args = { vote: vote.id, returned: whole(returned), invalid: whole(invalid), counts: {} };
+    for (const [key, input] of counts) args.counts[key] = whole(input);
+    if (![args.returned, args.invalid, ...Object.values(args.counts)].every((n) => Number.isInteger(n) && n >= 0)) {
+      showError(error, `${t.action_failed} ${t.paper_whole_numbers}`);
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await control("meetings.vote.paper_count", args, { where: error });
+      state.paperDrafts.delete(vote.id);
+    } catch {
+      // shown under the panel
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
 }
 
 function renderChatMessage(message) {

@@ -1,0 +1,71 @@
+"""纸质选票 in Chromium: at the demo's meeting under way, a secret ballot where 张党员 sits
+in the room without voting on the page. The chair hands him a paper ballot, his own page
+says he holds one, the vote does not close before the box is counted, a count that does
+not add up is refused, what the chair types survives another member's ballot, and the
+box's count goes into the result."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_secret_ballot_on_paper_in_the_room(own_server, open_page):
+    server = own_server
+    ((meeting,),) = server.query("SELECT id FROM meetings_meeting WHERE status = 'live'")
+    ((member,),) = server.query("SELECT id FROM auth_user WHERE username = 'dangyuan'")
+    chair = open_page(server, "shuji", f"/meetings/{meeting}/")
+    expect(chair.locator("#conn-status")).to_have_attribute("data-status", "online")
+    row = chair.locator(f"#participants li[data-user='{member}']")
+    row.get_by_role("button", name="现场签到 张党员").click()
+    expect(chair.locator("#quorum")).to_have_attribute("data-present", "2")  # of 3: a motion may open
+
+    chair.locator("#vote-create-details summary").click()
+    chair.fill("#vote-title", "推荐入党积极分子")
+    chair.check("#vote-secret")
+    chair.click("#vote-form button[type=submit]")
+    card = chair.locator("#votes .vote", has_text="推荐入党积极分子")
+    card.get_by_role("button", name="开始表决").click()
+    expect(card).to_have_attribute("data-status", "open")
+
+    panel = card.locator(".paper-ballots")
+    expect(panel).to_contain_text("现场纸质选票")
+    whom = panel.locator(".paper-whom")
+    expect(whom.get_by_label("张党员")).to_be_checked()
+    panel.get_by_role("button", name="发放纸质选票").click()
+    expect(panel.locator(".paper-holders li")).to_have_text(["张党员 收回（未使用）"])
+    expect(card.locator(".vote-progress")).to_contain_text("其中现场纸质选票 1 张")
+
+    # His own page, opened in the room, says he holds a paper ballot.
+    his = open_page(server, "dangyuan", f"/meetings/{meeting}/")
+    expect(his.locator("#votes .vote .paper-mine")).to_contain_text("您已领取本次表决的纸质选票")
+
+    # Not closed before the box is counted.
+    card.get_by_role("button", name="结束表决").click()
+    expect(chair.locator("#console-error")).to_contain_text("票箱尚未清点")
+    expect(card).to_have_attribute("data-status", "open")
+
+    count = panel.locator(".paper-count")
+    count.get_by_label("收回选票").fill("1")
+    # The chair votes on the page meanwhile: the redraw keeps what was typed.
+    card.locator(".ballot").get_by_role("button", name="赞成").click()
+    expect(card.locator(".vote-progress")).to_contain_text("已投票 2 人")
+    count = card.locator(".paper-count")
+    expect(count.get_by_label("收回选票")).to_have_value("1")
+    count.get_by_role("button", name="录入计票结果").click()  # nothing on the valid ballot: 0 ≠ 1
+    expect(panel.get_by_role("alert")).to_contain_text("合计 0 票")
+    count.get_by_label("赞成").fill("1")
+    count.get_by_role("button", name="录入计票结果").click()
+    expect(panel.locator(".paper-counted")).to_contain_text("收回 1 张，其中无效 0 张")
+    recount = panel.locator(".paper-recount")  # folded away once entered
+    expect(recount.get_by_role("button", name="录入复核结果")).to_be_hidden()
+    recount.locator("summary").click()
+    expect(recount.get_by_role("button", name="录入复核结果")).to_be_visible()
+
+    card.get_by_role("button", name="结束表决").click()
+    expect(card).to_have_attribute("data-status", "closed")
+    expect(card.locator(".result-counts li[data-key='yes'] strong")).to_have_text("2")
+    expect(card.locator(".paper-result")).to_have_text("现场纸质选票：发出 1 张，收回 1 张，其中无效 0 张。")
+    expect(his.locator("#votes .vote .paper-result")).to_be_visible()
