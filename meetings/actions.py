@@ -13,7 +13,9 @@ no stored version of the counts readable without the server's key.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -588,40 +590,81 @@ def _room_keeper(identity: Identity, meeting: Meeting) -> None:
                      "within %(days)d days after it ended.") % {"days": CORRECTION_DAYS})
 
 
+def _room_time(field: str, value: str, meeting: Meeting, *, earliest: datetime, latest: datetime) -> datetime:
+    """A time from the paper list: ISO 8601, or a time of day ("09:05") in the branch's
+    zone, the last such moment not after `latest`. Refused outside [earliest, latest]."""
+    zone = meeting.branch.zone
+    clock = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+    if clock:
+        local = timezone.localtime(latest, zone)
+        at = local.replace(hour=int(clock[1]), minute=int(clock[2]), second=0, microsecond=0)
+        if at > latest:
+            at -= timedelta(days=1)
+    else:
+        at = parse_time(field, value, zone)
+    if not earliest <= at <= latest:
+        def shown(moment: datetime) -> str:
+            return timezone.localtime(moment, zone).strftime("%H:%M")
+        raise Invalid(field, _("Give a time between %(earliest)s and %(latest)s.")
+                      % {"earliest": shown(earliest), "latest": shown(latest)})
+    return at.astimezone(dt_timezone.utc)
+
+
 @transaction.atomic
-def check_in(*, identity: Identity, meeting_id: int, user_id: int) -> dict:
+def check_in(*, identity: Identity, meeting_id: int, user_id: int, since: str | None = None,
+             until: str | None = None) -> dict:
     """现场签到: the chair, a secretary or the minute-taker records that someone is in the
-    meeting's room, from now until they are checked out or the meeting ends. It counts as
-    being present, for attendance and quorum, beside (not instead of) being online; a vote
-    is still cast on the meeting's page. Refused before the meeting opens.
+    meeting's room, from now (or `since`, when they came in earlier, read off the paper
+    list: not before the meeting opened) until they are checked out or the meeting ends.
+    It counts as being present, for attendance and quorum, beside (not instead of) being
+    online; a vote is still cast on the meeting's page. Refused before the meeting opens.
 
     补登: within CORRECTION_DAYS after the end, someone who was in the room but not checked
-    in is recorded as having been there from the start to the end, in the audit log and
-    on the meeting's stream as a correction."""
+    in is recorded as having been there from the start (or `since`) to the end (or
+    `until`), in the audit log and on the meeting's stream as a correction."""
     meeting = _meeting(identity, meeting_id)
     _room_keeper(identity, meeting)
-    return _check_in(identity, meeting, _room_person(meeting, user_id))
-
-
-def _check_in(identity: Identity, meeting: Meeting, user) -> dict:
-    after = meeting.status == Meeting.Status.ENDED
-    stays = AttendanceInterval.objects.filter(meeting=meeting, user_id=user.pk, in_room=True)
-    if (stays if after else stays.filter(left_at__isnull=True)).exists():
-        raise Conflict(_("%(name)s is checked in already.") % {"name": selectors.display_name(user)})
+    user = _room_person(meeting, user_id)
     now = timezone.now()
-    if after:  # the whole meeting, as the record mended
-        AttendanceInterval.objects.create(meeting=meeting, user_id=user.pk, joined_at=meeting.started_at,
-                                          left_at=meeting.ended_at, end_reason=AttendanceInterval.EndReason.ENDED,
-                                          in_room=True)
+    if meeting.status == Meeting.Status.ENDED:
+        start, end = meeting.started_at, meeting.ended_at
+        start = _room_time("since", since, meeting, earliest=start, latest=end) if since else start
+        end = _room_time("until", until, meeting, earliest=start, latest=end) if until else end
+        if end <= start:
+            raise Invalid("until", _("The stay in the room ends after it begins."))
     else:
-        AttendanceInterval.objects.create(meeting=meeting, user_id=user.pk, joined_at=now, in_room=True)
+        if until:
+            raise Invalid("until", _("While the meeting runs, the end of a stay is recorded when they leave the room."))
+        opened = meeting.opened_at or meeting.started_at or now
+        start = _room_time("since", since, meeting, earliest=min(opened, now), latest=now) if since else now
+        end = None
+    return _check_in(identity, meeting, user, start, end, at_times=bool(since or until))
+
+
+def _check_in(identity: Identity, meeting: Meeting, user, start: datetime | None = None,
+              end: datetime | None = None, *, at_times: bool = False) -> dict:
+    after = meeting.status == Meeting.Status.ENDED
+    now = timezone.now()
+    start = start or now
+    stays = AttendanceInterval.objects.filter(meeting=meeting, user_id=user.pk, in_room=True)
+    # A stay still open, or one recorded that the new one would overlap.
+    overlapping = stays.filter(left_at__isnull=True) | stays.filter(left_at__gt=start, joined_at__lt=end or now)
+    if overlapping.exists():
+        raise Conflict(_("%(name)s is checked in already.") % {"name": selectors.display_name(user)})
+    if after:  # the record mended
+        AttendanceInterval.objects.create(meeting=meeting, user_id=user.pk, joined_at=start, left_at=end,
+                                          end_reason=AttendanceInterval.EndReason.ENDED if end == meeting.ended_at
+                                          else AttendanceInterval.EndReason.LEFT, in_room=True)
+    else:
+        AttendanceInterval.objects.create(meeting=meeting, user_id=user.pk, joined_at=start, in_room=True)
     roll = selectors.roll_for(meeting)
     state = selectors.summary(meeting, now=now, roll=roll)
     _publish(meeting, "attendance.joined", {
-        "user": person(user), "at": iso(now), "guest": user.pk not in roll.everyone, "resumed": False,
-        "in_room": True, "by": _me(identity), **({"after_end": True} if after else {}), **state,
+        "user": person(user), "at": iso(start), "guest": user.pk not in roll.everyone, "resumed": False,
+        "in_room": True, "by": _me(identity), **({"after_end": True, "until": iso(end)} if after else {}), **state,
     }, actor=identity)
-    _audit(identity, meeting, "check_in_after" if after else "check_in", user=user.pk)
+    times = {"since": iso(start), **({"until": iso(end)} if after else {})} if at_times else {}
+    _audit(identity, meeting, "check_in_after" if after else "check_in", user=user.pk, **times)
     if after and user.pk != identity.user_id:  # their record changed after the fact: they hear of it
         _notify([user.pk], "meeting.attendance_mended", {"meeting": meeting.to_dict(), "in_room": True,
                                                           "by": _me(identity)})
@@ -642,32 +685,37 @@ def self_check_in(*, identity: Identity, meeting_id: int, code: str) -> dict:
 
 
 @transaction.atomic
-def check_out(*, identity: Identity, meeting_id: int, user_id: int, mistake: bool = False) -> dict:
-    """Someone checked in has left the room (their stay ends now: leaving before the end
-    counts as leaving early), or, with `mistake`, was checked in by mistake (that stay is
-    taken back, as if never recorded; after the end, within CORRECTION_DAYS, the last
-    stay in the room). Their online stays are untouched."""
+def check_out(*, identity: Identity, meeting_id: int, user_id: int, mistake: bool = False,
+              at: str | None = None) -> dict:
+    """Someone checked in has left the room (their stay ends now, or `at`, when they left
+    earlier: leaving before the end counts as leaving early), or, with `mistake`, was
+    checked in by mistake (that stay is taken back, as if never recorded; after the end,
+    within CORRECTION_DAYS, the last stay in the room). Their online stays are untouched."""
     meeting = _meeting(identity, meeting_id)
     _room_keeper(identity, meeting)
     user = _room_person(meeting, user_id)
     after = meeting.status == Meeting.Status.ENDED
     if after and not mistake:
         raise Conflict(_("The meeting has ended: a check-in can only be taken back as a mistake."))
+    if at and mistake:
+        raise Invalid("at", _("A check-in taken back as a mistake has no time of leaving."))
     stays = AttendanceInterval.objects.filter(meeting=meeting, user_id=user_id, in_room=True)
     stay = (stays if after else stays.filter(left_at__isnull=True)).order_by("-joined_at").first()
     if stay is None:
         raise NotFound(_("%(name)s is not checked in.") % {"name": selectors.display_name(user)})
     now = timezone.now()
+    left = _room_time("at", at, meeting, earliest=stay.joined_at, latest=now) if at else now
     if mistake:
         stay.delete()
     else:
-        stay.left_at, stay.end_reason = now, AttendanceInterval.EndReason.LEFT
+        stay.left_at, stay.end_reason = left, AttendanceInterval.EndReason.LEFT
         stay.save(update_fields=["left_at", "end_reason"])
     reason = "undone" if mistake else AttendanceInterval.EndReason.LEFT
     state = selectors.summary(meeting, now=now)
-    _publish(meeting, "attendance.left", {"user": person(user), "at": iso(now), "reason": reason, "in_room": True,
+    _publish(meeting, "attendance.left", {"user": person(user), "at": iso(left), "reason": reason, "in_room": True,
                                           "by": _me(identity), **state}, actor=identity)
-    _audit(identity, meeting, "check_in_undone" if mistake else "check_out", user=user_id)
+    _audit(identity, meeting, "check_in_undone" if mistake else "check_out", user=user_id,
+           **({"at": iso(left)} if at else {}))
     if after and user_id != identity.user_id:
         _notify([user_id], "meeting.attendance_mended", {"meeting": meeting.to_dict(), "in_room": False,
                                                           "by": _me(identity)})

@@ -294,20 +294,30 @@ def remove(ctx: OpContext, args: UserArgs) -> dict:
     return {"participant": p.to_dict()}
 
 
-@register_op("meetings.room.check_in", args=UserArgs, writes=True)
-def room_check_in(ctx: OpContext, args: UserArgs) -> dict:
-    return actions.check_in(identity=ctx.identity, meeting_id=args.meeting, user_id=args.user)
+class CheckInArgs(OpArgs):
+    meeting: int
+    user: int
+    since: str | None = Field(default=None, max_length=40)
+    until: str | None = Field(default=None, max_length=40)
+
+
+@register_op("meetings.room.check_in", args=CheckInArgs, writes=True)
+def room_check_in(ctx: OpContext, args: CheckInArgs) -> dict:
+    return actions.check_in(identity=ctx.identity, meeting_id=args.meeting, user_id=args.user, since=args.since,
+                            until=args.until)
 
 
 class CheckOutArgs(OpArgs):
     meeting: int
     user: int
     mistake: bool = False
+    at: str | None = Field(default=None, max_length=40)
 
 
 @register_op("meetings.room.check_out", args=CheckOutArgs, writes=True)
 def room_check_out(ctx: OpContext, args: CheckOutArgs) -> dict:
-    return actions.check_out(identity=ctx.identity, meeting_id=args.meeting, user_id=args.user, mistake=args.mistake)
+    return actions.check_out(identity=ctx.identity, meeting_id=args.meeting, user_id=args.user, mistake=args.mistake,
+                             at=args.at)
 
 
 @register_op("meetings.hand.raise", args=MeetingArgs, writes=True)

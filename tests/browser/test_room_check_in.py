@@ -5,6 +5,8 @@ counts them on every open page, and a check-in made by mistake is taken back."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -70,6 +72,31 @@ def test_a_member_checks_in_by_scanning_the_rooms_code(own_server, open_page):
     expect(phone).to_have_url(f"{server.url}/meetings/{meeting}/")
     expect(phone.locator(".flash")).to_contain_text("签到成功")
     row = chair.locator(f"#participants li[data-user='{member}']")
+    expect(row.locator(".tag-room")).to_have_text("现场")
+
+
+def test_a_time_off_the_paper_list_goes_with_the_check_in(own_server, open_page):
+    """The time typed above the list is sent with the tick: one that cannot be (two
+    minutes from now, read as yesterday's) is refused with the bounds named, and the
+    member stays absent; emptied, the tick checks them in now."""
+    server = own_server
+    ((meeting, zone),) = server.query(
+        "SELECT m.id, b.time_zone FROM meetings_meeting m JOIN accounts_branch b ON b.id = m.branch_id "
+        "WHERE m.status = 'live'")
+    ((member,),) = server.query("SELECT id FROM auth_user WHERE username = 'dangyuan'")
+    chair = open_page(server, "shuji", f"/meetings/{meeting}/")
+    expect(chair.locator("#conn-status")).to_have_attribute("data-status", "online")
+    times = chair.locator("#room-times")
+    expect(times).to_be_visible()
+    expect(chair.locator("#room-times-after")).to_be_hidden()
+    soon = (datetime.now(ZoneInfo(zone)) + timedelta(minutes=2)).strftime("%H:%M")
+    chair.get_by_label("到场或离场时刻（留空为现在）").fill(soon)
+    row = chair.locator(f"#participants li[data-user='{member}']")
+    row.get_by_role("button", name="现场签到 张党员").click()
+    expect(chair.locator("#console-error")).to_contain_text("之间的时间")
+    expect(row).to_have_attribute("data-status", "absent")
+    chair.get_by_label("到场或离场时刻（留空为现在）").fill("")
+    row.get_by_role("button", name="现场签到 张党员").click()
     expect(row.locator(".tag-room")).to_have_text("现场")
 
 

@@ -156,6 +156,65 @@ def test_the_record_is_mended_within_a_week_after_the_end(in_session, identities
         actions.check_in(identity=identities["secretary"], meeting_id=meeting.pk, user_id=people["moderator"].pk)
 
 
+def test_times_read_off_the_paper_list(in_session, identities, people, clock):
+    """The chair ticks names twenty minutes in, from a list that says 09:02: on time. A
+    time of day is read on the branch's clock (Shanghai here, UTC+8)."""
+    meeting, chair = in_session, identities["secretary"]
+    member, moderator = people["member"].pk, people["moderator"].pk
+    clock.at(20)
+    actions.check_in(identity=chair, meeting_id=meeting.pk, user_id=member, since="09:02")
+    stay = AttendanceInterval.objects.get(meeting=meeting, user_id=member, in_room=True)
+    assert stay.joined_at == clock.at(2) and row(meeting, people["member"])["status"] == "present"
+    clock.at(20)
+    refusals = [
+        dict(since="08:45"),  # before the meeting opened (08:50)
+        dict(since="09:30"),  # later than now: read as yesterday's, before it opened
+        dict(since="9:5"),  # not a time
+        dict(since="09:05", until="09:10"),  # the end of a stay is recorded when they leave
+    ]
+    for args in refusals:
+        with pytest.raises(Invalid):
+            actions.check_in(identity=chair, meeting_id=meeting.pk, user_id=moderator, **args)
+    assert not AttendanceInterval.objects.filter(meeting=meeting, user_id=moderator).exists()
+    actions.check_in(identity=chair, meeting_id=meeting.pk, user_id=moderator, since="2026-11-28T00:55:00+00:00")
+    assert AttendanceInterval.objects.get(meeting=meeting, user_id=moderator).joined_at == clock.at(-5)
+    clock.at(40)
+    with pytest.raises(Invalid):  # before they came in
+        actions.check_out(identity=chair, meeting_id=meeting.pk, user_id=member, at="09:01")
+    with pytest.raises(Invalid):  # a mistake has no time
+        actions.check_out(identity=chair, meeting_id=meeting.pk, user_id=member, at="09:30", mistake=True)
+    left = actions.check_out(identity=chair, meeting_id=meeting.pk, user_id=member, at="09:30")
+    assert left["in_room"] is False
+    stay.refresh_from_db()
+    assert stay.left_at == clock.at(30)
+    event = Event.objects.filter(stream_id=f"meeting:{meeting.pk}", type="attendance.left").last()
+    assert event.data["at"] == "2026-11-28T01:30:00Z"
+    with pytest.raises(Conflict):  # back in at 09:20: already recorded there then
+        actions.check_in(identity=chair, meeting_id=meeting.pk, user_id=member, since="09:20")
+    assert AuditEntry.objects.filter(action="meeting.check_out").last().after["at"] == "2026-11-28T01:30:00Z"
+
+    clock.at(120)
+    actions.end_meeting(identity=chair, meeting_id=meeting.pk)
+    meeting.refresh_from_db()
+    assert row(meeting, people["member"])["status"] == "left_early"
+    clock.at(24 * 60)
+    # 补登 with the paper list's times: the probationary member came at 09:30 and left at 10:15.
+    probationary = people["probationary"].pk
+    for args in (dict(since="08:55"), dict(until="11:30"), dict(since="10:00", until="09:45")):
+        with pytest.raises(Invalid):  # outside the meeting, or ending before it begins
+            actions.check_in(identity=chair, meeting_id=meeting.pk, user_id=probationary, **args)
+    actions.check_in(identity=chair, meeting_id=meeting.pk, user_id=probationary, since="09:30", until="10:15")
+    assert row(meeting, people["probationary"])["status"] == "late_and_left_early"
+    assert row(meeting, people["probationary"])["present_seconds"] == 45 * 60
+    mended = AuditEntry.objects.filter(action="meeting.check_in_after").last().after
+    assert mended["since"] == "2026-11-28T01:30:00Z" and mended["until"] == "2026-11-28T02:15:00Z"
+    with pytest.raises(Conflict):  # overlaps what is recorded
+        actions.check_in(identity=chair, meeting_id=meeting.pk, user_id=probationary, since="10:00", until="10:30")
+    # The member came back to the room at 10:00 for the rest: a second stay, after the first.
+    actions.check_in(identity=chair, meeting_id=meeting.pk, user_id=member, since="10:00")
+    assert row(meeting, people["member"])["status"] == "present"
+
+
 def test_who_may_check_people_in_and_whom(schedule, identities, people, make_user, clock):
     meeting = schedule("general")  # minute-taker: the member
     with pytest.raises(Conflict):  # not open yet

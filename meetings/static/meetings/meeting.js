@@ -311,6 +311,7 @@ function renderPeople() {
   }
   renderLobby();
   renderHands();
+  renderRoomTimes();
 }
 
 /** Whether the chair, a secretary or the minute-taker may still mend the record of who
@@ -324,22 +325,40 @@ function mayKeepRoll() {
 
 /** 现场签到 for the chair, a secretary or the minute-taker: in the room, out, or a mistake;
  * after the end, 补登 (was there) or a mistake. */
+/** The times typed above the participants list, from the paper list: while the meeting
+ * runs, when someone came in or left (empty: now); after it, the stay to record (empty:
+ * the start, the end). The server reads "HH:MM" on the branch's clock. */
+function renderRoomTimes() {
+  const box = $("room-times");
+  if (!box) return;
+  const after = state.meeting.status === "ended";
+  box.hidden = !mayKeepRoll();
+  $("room-times-live").hidden = after;
+  $("room-times-after").hidden = !after;
+}
+
+function roomTime(id) {
+  const input = $(id);
+  return input && input.value ? input.value : undefined;
+}
+
 function roomTools(user, row) {
   const tools = el("span", "person-tools room-tools");
   const act = (op, extra = {}) => control(op, meetingArgs({ user: user.id, ...extra })).catch(quiet);
   if (state.meeting.status === "ended") {
     if (row.checked_in) {
       tools.append(button(t.check_in_undo, () => act("meetings.room.check_out", { mistake: true }), "button small-action"));
-    } else if (["absent", "excused"].includes(row.status)) {
-      tools.append(button(t.check_in_after, () => act("meetings.room.check_in"), "button small-action"));
+    } else if (["absent", "excused", "late", "left_early", "late_and_left_early"].includes(row.status)) {
+      tools.append(button(t.check_in_after, () => act("meetings.room.check_in",
+        { since: roomTime("room-from"), until: roomTime("room-until") }), "button small-action"));
     }
   } else if (row.in_room) {
     tools.append(
-      button(t.check_out, () => act("meetings.room.check_out"), "button small-action"),
+      button(t.check_out, () => act("meetings.room.check_out", { at: roomTime("room-at") }), "button small-action"),
       button(t.check_in_undo, () => act("meetings.room.check_out", { mistake: true }), "button small-action"),
     );
   } else {
-    tools.append(button(t.check_in, () => act("meetings.room.check_in"), "button small-action"));
+    tools.append(button(t.check_in, () => act("meetings.room.check_in", { since: roomTime("room-at") }), "button small-action"));
   }
   for (const b of tools.querySelectorAll("button")) b.setAttribute("aria-label", `${b.textContent} ${user.name}`);
   return tools;
