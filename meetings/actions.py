@@ -1303,9 +1303,28 @@ def _paper_choices(vote: Vote, keys: list[str], valid: int, counts: dict[str, in
     return counts
 
 
+SCRUTINEERS_MAX = 5
+
+
+def _scrutineers(meeting: Meeting, vote: Vote, user_ids: list[int]) -> list[int]:
+    """监票人: voting members expected at the meeting who are not candidates in this vote."""
+    user_ids = list(dict.fromkeys(user_ids))
+    if len(user_ids) > SCRUTINEERS_MAX:
+        raise Invalid("scrutineers", _("Name at most %(n)d scrutineers.") % {"n": SCRUTINEERS_MAX})
+    expected = selectors.roll_for(meeting).expected
+    candidates = set(vote.options.exclude(candidate=None).values_list("candidate_id", flat=True))
+    names = selectors._names(user_ids)
+    wrong = [uid for uid in user_ids if not expected.get(uid) or uid in candidates]
+    if wrong:
+        raise Invalid("scrutineers", _("Scrutineers are voting members at the meeting who are not candidates: "
+                                       "%(names)s cannot be one.")
+                      % {"names": "、".join(names.get(uid, f"#{uid}") for uid in wrong)})
+    return user_ids
+
+
 @transaction.atomic
 def count_paper_ballots(*, identity: Identity, vote_id: int, returned: int, invalid: int,
-                        counts: dict[str, int]) -> dict:
+                        counts: dict[str, int], scrutineers: list[int] | None = None) -> dict:
     """The count of the ballot box, entered by the chair while the vote is open: how many
     ballots came back, how many of those are spoilt, and the choices on the valid ones,
     which join the sealed tally. Entered again before the close, it replaces the first
@@ -1321,6 +1340,7 @@ def count_paper_ballots(*, identity: Identity, vote_id: int, returned: int, inva
         raise Invalid("invalid", _("More spoilt ballots (%(invalid)d) than ballots that came back (%(returned)d).")
                       % {"invalid": invalid, "returned": returned})
     keys = _option_keys(vote)
+    watched = _scrutineers(meeting, vote, scrutineers or [])
     void = returned > issued
     paper = {} if void else _paper_choices(vote, keys, returned - invalid, counts)
     tally, totals = _open_tally(vote, keys)  # before any write: a refusal changes nothing
@@ -1334,7 +1354,7 @@ def count_paper_ballots(*, identity: Identity, vote_id: int, returned: int, inva
     tally.save(update_fields=["sealed"])
     sealed = b"" if void else sealing.seal_counts(vote.pk, keys, paper, part="paper")
     PaperCount.objects.update_or_create(vote=vote, defaults={"returned": returned, "invalid": invalid,
-                                                             "sealed": sealed})
+                                                             "sealed": sealed, "scrutineers": watched})
     return _paper_changed(identity, meeting, vote, "vote.paper_count", returned=returned, invalid=invalid,
                           recount=before is not None)
 
@@ -1452,7 +1472,9 @@ def close_vote(*, identity: Identity, vote_id: int) -> Vote:
     # (as the rules on elections have it; for a motion too, since the count is unsound).
     void = paper is not None and paper.returned > issued
     if paper is not None:
-        result["paper"] = {"issued": issued, "returned": paper.returned, "invalid": paper.invalid}
+        result["paper"] = {"issued": issued, "returned": paper.returned, "invalid": paper.invalid,
+                           "scrutineers": [person(u) for u in get_user_model().objects.filter(
+                               pk__in=paper.scrutineers).order_by("pk")]}
         paper.delete()
     if void:
         result["void"] = True

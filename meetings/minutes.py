@@ -93,7 +93,8 @@ def build_minutes(meeting: Meeting) -> dict:
                        for o in data["options"]],
             "ballots": result.get("ballots", 0),
             "written": result.get("written", 0),
-            "paper": result.get("paper"),  # {issued, returned, invalid}: 纸质选票 in the room
+            "paper": result.get("paper"),  # {issued, returned, invalid, scrutineers}: 纸质选票 in the room
+            "scrutineers": "、".join(p["name"] for p in (result.get("paper") or {}).get("scrutineers", [])),
             "void": bool(result.get("void")),
             "passed": vote.passed,
             "elected": [labels.get(key, key) for key in result.get("elected", [])],
@@ -214,6 +215,9 @@ def render_markdown(minutes: dict) -> str:
             lines.append("")
             lines.append(_("Paper ballots in the room: %(issued)s handed out, %(returned)s back, %(invalid)s spoilt.")
                          % r["paper"])
+            if r["scrutineers"]:
+                lines.append("")
+                lines.append(_("Scrutineers: %(names)s.") % {"names": r["scrutineers"]})
         lines.append("")
         if r["void"]:
             lines.append("**" + _("Void: more ballots came back than were handed out. The vote is to be held again.")

@@ -524,6 +524,8 @@ class PaperCount(models.Model):
     returned = models.PositiveIntegerField()
     invalid = models.PositiveIntegerField()
     sealed = models.BinaryField()  # empty when more came back than were handed out (the vote is void)
+    # 监票人: voting members, not candidates, who watched the count (user ids), for the minutes.
+    scrutineers = models.JSONField(default=list)
 
 
 class SealedTally(models.Model):

@@ -415,11 +415,15 @@ def paper_ballots(vote: Vote, participations) -> dict | None:
     if vote.status == Vote.Status.CLOSED:
         counted = (vote.result or {}).get("paper")
     else:
-        counted = PaperCount.objects.filter(vote=vote).values("returned", "invalid").first()
+        counted = PaperCount.objects.filter(vote=vote).values("returned", "invalid", "scrutineers").first()
+        if counted:
+            names = _names(counted["scrutineers"])
+            counted["scrutineers"] = [{"id": uid, "name": names.get(uid, "")} for uid in sorted(counted["scrutineers"])]
     if not holders and not counted:
         return None
     return {"issued": len(holders), "to": holders, "counted": counted is not None,
-            "returned": counted["returned"] if counted else None, "invalid": counted["invalid"] if counted else None}
+            "returned": counted["returned"] if counted else None, "invalid": counted["invalid"] if counted else None,
+            "scrutineers": counted.get("scrutineers", []) if counted else []}
 
 
 def vote_for(identity: Identity, vote_id: int, *, for_update: bool = False) -> Vote:

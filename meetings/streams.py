@@ -503,12 +503,13 @@ class PaperCountArgs(OpArgs):
     returned: int = Field(ge=0)
     invalid: int = Field(default=0, ge=0)
     counts: dict[str, int] = Field(default_factory=dict, max_length=60)
+    scrutineers: list[int] = Field(default_factory=list, max_length=20)
 
 
 @register_op("meetings.vote.paper_count", args=PaperCountArgs, writes=True)
 def vote_paper_count(ctx: OpContext, args: PaperCountArgs) -> dict:
     return actions.count_paper_ballots(identity=ctx.identity, vote_id=args.vote, returned=args.returned,
-                                       invalid=args.invalid, counts=args.counts)
+                                       invalid=args.invalid, counts=args.counts, scrutineers=args.scrutineers)
 
 
 class VoteArgs(OpArgs):

@@ -153,6 +153,8 @@ def meeting_strings() -> dict[str, str]:
         "paper_valid_choices": _("Choices on the valid ballots:"),
         "paper_count_submit": _("Enter the count"),
         "paper_recount": _("Enter a recount"),
+        "paper_scrutineers": _("Scrutineers"),
+        "scrutineers_line": _("Scrutineers: %(names)s."),
         "paper_whole_numbers": _("Counts are whole numbers, none below zero."),
         "paper_void_note": _("More ballots back than were handed out voids the vote: it is to be held again."),
         "paper_counted": _("Count entered: %(returned)s back, %(invalid)s spoilt."),

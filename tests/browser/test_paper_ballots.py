@@ -2,7 +2,7 @@
 in the room without voting on the page. The chair hands him a paper ballot, his own page
 says he holds one, the vote does not close before the box is counted, a count that does
 not add up is refused, what the chair types survives another member's ballot, and the
-box's count goes into the result."""
+box's count, with who watched it, goes into the result."""
 
 from __future__ import annotations
 
@@ -57,8 +57,10 @@ def test_a_secret_ballot_on_paper_in_the_room(own_server, open_page):
     count.get_by_role("button", name="录入计票结果").click()  # nothing on the valid ballot: 0 ≠ 1
     expect(panel.get_by_role("alert")).to_contain_text("合计 0 票")
     count.get_by_label("赞成").fill("1")
+    count.locator(".paper-scrutineers").get_by_label("李版主").check()  # 监票人
     count.get_by_role("button", name="录入计票结果").click()
     expect(panel.locator(".paper-counted")).to_contain_text("收回 1 张，其中无效 0 张")
+    expect(panel).to_contain_text("监票人：李版主。")
     recount = panel.locator(".paper-recount")  # folded away once entered
     expect(recount.get_by_role("button", name="录入复核结果")).to_be_hidden()
     recount.locator("summary").click()
@@ -69,3 +71,6 @@ def test_a_secret_ballot_on_paper_in_the_room(own_server, open_page):
     expect(card.locator(".result-counts li[data-key='yes'] strong")).to_have_text("2")
     expect(card.locator(".paper-result")).to_have_text("现场纸质选票：发出 1 张，收回 1 张，其中无效 0 张。")
     expect(his.locator("#votes .vote .paper-result")).to_be_visible()
+    chair.goto(f"/meetings/{meeting}/minutes/")  # the draft minutes, for the hosts while it runs
+    resolution = chair.locator(".resolution", has_text="推荐入党积极分子")
+    expect(resolution.locator(".scrutineers")).to_have_text("监票人：李版主。")

@@ -88,7 +88,7 @@ def test_the_room_votes_on_paper_and_the_page_online(hybrid, identities):
     again = actions.count_paper_ballots(identity=chair, vote_id=vote.pk, returned=4, invalid=1,
                                         counts={"yes": 3, "abstain": 0})
     assert again["vote"]["paper"] == {"issued": 4, "to": again["vote"]["paper"]["to"], "counted": True,
-                                      "returned": 4, "invalid": 1}
+                                      "returned": 4, "invalid": 1, "scrutineers": []}
     assert sealing.open_counts(vote.pk, ["yes", "no", "abstain"], sealed(vote)) == {"yes": 5, "no": 1, "abstain": 0}
     # After the count nothing more is handed out or taken back.
     with pytest.raises(Conflict):
@@ -97,7 +97,7 @@ def test_the_room_votes_on_paper_and_the_page_online(hybrid, identities):
     closed = actions.close_vote(identity=chair, vote_id=vote.pk)
     assert closed.result["counts"] == {"yes": 5, "no": 1, "abstain": 0}
     assert closed.result["ballots"] == 3 + 4  # the page's, and the box's (spoilt included)
-    assert closed.result["paper"] == {"issued": 4, "returned": 4, "invalid": 1}
+    assert closed.result["paper"] == {"issued": 4, "returned": 4, "invalid": 1, "scrutineers": []}
     assert closed.passed is True and "void" not in closed.result  # 5 of 7
     assert not PaperCount.objects.filter(vote=vote).exists()  # the box's own share is gone with the close
     assert selectors.vote_dict(closed)["paper"]["returned"] == 4
@@ -198,7 +198,7 @@ def test_more_ballots_back_than_handed_out_voids_the_vote(hybrid, identities, cl
     closed = actions.close_vote(identity=chair, vote_id=vote.pk)
     assert closed.result["void"] is True and closed.passed is False
     assert closed.result["counts"]["yes"] == 3  # the page's only
-    assert closed.result["paper"] == {"issued": 2, "returned": 3, "invalid": 0}
+    assert closed.result["paper"] == {"issued": 2, "returned": 3, "invalid": 0, "scrutineers": []}
 
     # The minutes say so, in words and on the page.
     text = minutes.render_markdown(minutes.build_minutes(meeting))
@@ -224,13 +224,23 @@ def test_an_election_on_paper(hybrid, identities, people):
     ):
         with pytest.raises(Invalid):
             actions.count_paper_ballots(identity=chair, vote_id=vote.pk, returned=4, invalid=0, counts=error_counts)
-    actions.count_paper_ballots(identity=chair, vote_id=vote.pk, returned=4, invalid=0,
-                                counts={"c1": 3, "c2": 2, "c3": 1, "abstain": 1})
+    # 监票人: voting members at the meeting who are not candidates.
+    for wrong in ([people["member"].pk], [people["probationary"].pk], [online[0].pk] * 1 + list(range(90, 95))):
+        with pytest.raises(Invalid, match="crutineer"):
+            actions.count_paper_ballots(identity=chair, vote_id=vote.pk, returned=4, invalid=0,
+                                        counts={"c1": 3, "c2": 2, "c3": 1, "abstain": 1}, scrutineers=wrong)
+    counted = actions.count_paper_ballots(identity=chair, vote_id=vote.pk, returned=4, invalid=0,
+                                          counts={"c1": 3, "c2": 2, "c3": 1, "abstain": 1},
+                                          scrutineers=[online[0].pk, room[2].pk])
+    assert [p["id"] for p in counted["vote"]["paper"]["scrutineers"]] == sorted([online[0].pk, room[2].pk])
     for user in online:
         actions.cast_vote(identity=ident(user), vote_id=vote.pk, candidates=["c1", "c2"])
     closed = actions.close_vote(identity=chair, vote_id=vote.pk)
     assert closed.result["counts"] == {"c1": 6, "c2": 5, "c3": 1, "abstain": 1}
     assert closed.result["elected"] == ["c1", "c2"]  # more than half of 7 each
+    assert {p["id"] for p in closed.result["paper"]["scrutineers"]} == {online[0].pk, room[2].pk}
+    text = minutes.render_markdown(minutes.build_minutes(meeting))
+    assert "Scrutineers: Secretary、Room0." in text
 
 
 def test_the_box_share_is_sealed_and_events_carry_no_counts(hybrid, identities):

@@ -633,6 +633,9 @@ function renderResult(vote) {
     ),
   );
   if (r.paper) box.append(el("p", "muted small paper-result", interpolate(t.paper_result, r.paper)));
+  if (r.paper && r.paper.scrutineers && r.paper.scrutineers.length) {
+    box.append(el("p", "muted small", interpolate(t.scrutineers_line, { names: listNames(r.paper.scrutineers.map((p) => p.name)) })));
+  }
   return box;
 }
 
@@ -759,6 +762,9 @@ function renderPaperPanel(vote) {
     if (paper.counted) {
       // Entered: a recount stays folded away unless one is being typed.
       box.append(el("p", "paper-counted", interpolate(t.paper_counted, paper)));
+      if (paper.scrutineers && paper.scrutineers.length) {
+        box.append(el("p", "small", interpolate(t.scrutineers_line, { names: listNames(paper.scrutineers.map((p) => p.name)) })));
+      }
       const recount = el("details", "paper-recount");
       recount.open = state.paperDrafts.has(vote.id);
       recount.append(el("summary", "", t.paper_recount), renderPaperCount(vote, paper, error));
@@ -799,14 +805,34 @@ function renderPaperCount(vote, paper, error) {
   const invalid = number("invalid", t.paper_invalid);
   fieldset.append(el("p", "small", t.paper_valid_choices));
   const counts = vote.options.map((option) => [option.key, number(`count-${option.key}`, optionLabel(vote, option))]);
+  // 监票人: voting members at the meeting who are not candidates.
+  const candidates = new Set(vote.options.filter((o) => o.candidate).map((o) => o.candidate.id));
+  const watchers = el("fieldset", "paper-scrutineers");
+  watchers.append(el("legend", "small", t.paper_scrutineers));
+  const chosen = new Set(draft.scrutineers || (paper.scrutineers || []).map((p) => String(p.id)));
+  for (const row of state.rows.values()) {
+    if (!row.voting || candidates.has(row.user.id)) continue;
+    const label = el("label", "checkbox");
+    const input = el("input");
+    input.type = "checkbox";
+    input.value = row.user.id;
+    input.checked = chosen.has(String(row.user.id));
+    input.addEventListener("change", () => {
+      const picked = [...watchers.querySelectorAll("input:checked")].map((i) => i.value);
+      state.paperDrafts.set(vote.id, { ...(state.paperDrafts.get(vote.id) || {}), scrutineers: picked });
+    });
+    label.append(input, " ", row.user.name);
+    watchers.append(label);
+  }
   const submit = el("button", "button small-action", paper.counted ? t.paper_recount : t.paper_count_submit);
   submit.type = "submit";
-  form.append(fieldset, el("p", "muted small", t.paper_void_note), submit);
+  form.append(fieldset, watchers, el("p", "muted small", t.paper_void_note), submit);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const whole = (input) => (input.value.trim() === "" ? 0 : Number(input.value));
     const args = { vote: vote.id, returned: whole(returned), invalid: whole(invalid), counts: {} };
     for (const [key, input] of counts) args.counts[key] = whole(input);
+    args.scrutineers = [...watchers.querySelectorAll("input:checked")].map((i) => Number(i.value));
     if (![args.returned, args.invalid, ...Object.values(args.counts)].every((n) => Number.isInteger(n) && n >= 0)) {
       showError(error, `${t.action_failed} ${t.paper_whole_numbers}`);
       return;
