@@ -140,6 +140,7 @@ def meeting_strings() -> dict[str, str]:
         "hands_submit": _("Count it"),
         "hands_saved": _("%(name)s's vote is counted."),
         "paper_heading": _("Paper ballots in the room"),
+        "print_ballots": _("Print paper ballots"),
         "paper_intro": _("Hand a paper ballot to voting members checked in in the room who vote on paper (no phone, "
                          "or a vote held on paper in the room); holding one counts as having voted. Count the box "
                          "before closing the vote."),
@@ -490,6 +491,89 @@ def minutes(request, meeting_id: int):
             "present": present,
         },
     )
+
+
+def _roll_keeper_or_403(identity, meeting_obj: Meeting) -> None:
+    if not (selectors.is_host(identity, meeting_obj) or selectors.is_minute_taker(identity, meeting_obj)):
+        raise PermissionDenied(_("This page is for the chair, the branch secretary and the minute-taker."))
+
+
+SIGN_IN_BLANK_ROWS = 4  # for those who attend without being expected (列席)
+
+
+@login_required
+@require_safe
+def sign_in_sheet(request, meeting_id: int):
+    """签到表, to print before a meeting held in a room: everyone expected, with a column
+    for the time they came in and one for their signature. Afterwards it is the paper
+    list from which the record is mended (补登, with times)."""
+    identity = request_identity(request)
+    meeting_obj = _meeting_or_404(identity, meeting_id)
+    _roll_keeper_or_403(identity, meeting_obj)
+    report = selectors.attendance_report(meeting_obj)
+    expected = sorted((r for r in report["rows"] if r["expected"]),
+                      key=lambda r: (not r["voting"], r["user"]["name"]))
+    notes = {LeaveRequest.Status.APPROVED: _("on leave"), LeaveRequest.Status.PENDING: _("asked for leave")}
+    for row in expected:
+        status = (row["leave"] or {}).get("status")
+        row["on_leave"] = status == LeaveRequest.Status.APPROVED
+        row["note"] = notes.get(status, "")
+    reasons = dict(Exclusion.Reason.choices)
+    excluded = [{"name": r["user"]["name"], "reason": reasons.get(r["exclusion"]["reason"], "")}
+                for r in report["rows"] if r["exclusion"]]
+    zone = meeting_obj.branch.zone
+    return render(request, "meetings/sign_in_sheet.html", {
+        **branch_sections(identity, meeting_obj.branch, "meetings"),
+        "m": meeting_obj,
+        "starts": timezone.localtime(meeting_obj.starts_at, zone),
+        "ends": timezone.localtime(meeting_obj.ends_at, zone),
+        "rows": expected,
+        "blank_rows": range(len(expected) + 1, len(expected) + 1 + SIGN_IN_BLANK_ROWS),
+        "voting": sum(1 for r in expected if r["voting"]),
+        "probationary": sum(1 for r in expected if not r["voting"]),
+        "on_leave": sum(1 for r in expected if r["on_leave"]),
+        "excluded": excluded,
+    })
+
+
+BALLOT_COPIES_MAX = 300
+
+
+@login_required
+@require_safe
+def paper_ballots(request, vote_id: int):
+    """选票 to print for a secret vote (纸质选票): as many as there are voting members
+    expected (or `?copies=`), two to a page, each with the vote's options and the rule for
+    a valid ballot."""
+    identity = request_identity(request)
+    try:
+        vote = selectors.vote_for(identity, vote_id)
+    except NotFound:
+        raise Http404("no such vote") from None
+    meeting_obj = vote.meeting
+    if not selectors.is_host(identity, meeting_obj):
+        raise PermissionDenied(_("Paper ballots are printed by the chair and the branch secretary."))
+    if not vote.secret:
+        raise Http404("paper ballots are for secret votes")
+    voting = sum(1 for v in selectors.roll_for(meeting_obj).expected.values() if v)
+    try:
+        copies = int(request.GET.get("copies", voting))
+    except ValueError:
+        copies = voting
+    copies = max(1, min(copies, BALLOT_COPIES_MAX))
+    labels = minutes_mod.CHOICE_LABELS
+    options = [{"key": o.key, "label": o.label if o.candidate_id else str(labels.get(o.key, o.label))}
+               for o in vote.options.order_by("position")]
+    return render(request, "meetings/paper_ballots.html", {
+        **branch_sections(identity, meeting_obj.branch, "meetings"),
+        "m": meeting_obj,
+        "vote": vote,
+        "options": options if vote.kind == vote.Kind.MOTION else [o for o in options if o["key"] != "abstain"],
+        "copies": range(copies),
+        "copies_count": copies,
+        "voting": voting,
+        "copies_max": BALLOT_COPIES_MAX,
+    })
 
 
 def _calendar_response(request, body: str, *, filename: str | None = None) -> HttpResponse:

@@ -27,6 +27,10 @@ def test_a_secret_ballot_on_paper_in_the_room(own_server, open_page):
     chair.check("#vote-secret")
     chair.click("#vote-form button[type=submit]")
     card = chair.locator("#votes .vote", has_text="推荐入党积极分子")
+    # The ballots to print (选票), as many as voting members are expected (3 at the demo's meeting).
+    ballots = open_page(server, "shuji", card.get_by_role("link", name="打印纸质选票").get_attribute("href"))
+    expect(ballots.locator(".paper-ballot-card")).to_have_count(3)
+    expect(ballots.locator(".paper-ballot-card").first).to_contain_text("推荐入党积极分子")
     card.get_by_role("button", name="开始表决").click()
     expect(card).to_have_attribute("data-status", "open")
 

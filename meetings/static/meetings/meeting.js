@@ -528,6 +528,11 @@ function renderVote(vote) {
         }, "button button-primary small-action"),
       );
     }
+    if (vote.secret && vote.status !== "closed") {
+      const print = el("a", "button small-action", t.print_ballots);
+      print.href = `/meetings/votes/${vote.id}/ballots/`;
+      tools.append(print);
+    }
     if (vote.status === "open") {
       tools.append(button(t.close_vote, () => control("meetings.vote.close", { vote: vote.id }).catch(quiet), "button button-primary small-action"));
     }
