@@ -29,7 +29,7 @@ from announcements import selectors as announcement_selectors
 from forum import selectors as forum_selectors
 from forum.models import Discussion, Topic
 from meetings import selectors as meeting_selectors
-from meetings.models import AttendanceInterval, Exclusion, LeaveRequest, Meeting, RollEntry
+from meetings.models import AttendanceInterval, CommitteeMember, Exclusion, LeaveRequest, Meeting, RollEntry
 
 from .selectors import review_counts
 
@@ -162,9 +162,23 @@ def _quarter_counts(branches: list[Branch], now: datetime) -> dict[int, tuple[di
     return counts
 
 
-def _rhythm(branch: Branch, held: dict, planned: dict) -> list[dict]:
-    """This quarter's meetings held and still to come, by kind, beside the usual number."""
-    usual = USUAL_PER_QUARTER.get(branch.kind, {})
+COMMITTEE_FROM = 7  # 党员 7 人以上的党支部设立支部委员会 (the regulations, art. 10); fewer: a secretary only
+
+
+def _with_committee(branch_ids: list[int], members: dict[int, dict]) -> set[int]:
+    """The branches that have a committee, and so hold 支委会: those with committee seats
+    recorded, or with enough party members to elect one."""
+    seated = set(CommitteeMember.objects.filter(branch_id__in=branch_ids).values_list("branch_id", flat=True))
+    return seated | {pk for pk in branch_ids
+                     if members[pk]["full"] + members[pk]["probationary"] >= COMMITTEE_FROM}
+
+
+def _rhythm(branch: Branch, held: dict, planned: dict, *, committee: bool = True) -> list[dict]:
+    """This quarter's meetings held and still to come, by kind, beside the usual number;
+    no committee meetings are expected of a branch without a committee."""
+    usual = dict(USUAL_PER_QUARTER.get(branch.kind, {}))
+    if not committee:
+        usual.pop(Meeting.Kind.COMMITTEE, None)
     labels = dict(Meeting.Kind.choices)
     kinds = [k for k in Meeting.Kind.values if k in usual or k in held or k in planned]
     return [{"kind": k, "label": labels[k], "held": held.get(k, 0), "planned": planned.get(k, 0),
@@ -191,6 +205,7 @@ def _below(below: list[tuple[Branch, int]], not_taking_part: dict[int, dict], no
         return []
     ids = [b.pk for b, _depth in below]
     members = _members(ids)
+    committees = _with_committee(ids, members)
     quarters = _quarter_counts([b for b, _depth in below], now)
     waiting = dict(_undecided_leave().filter(meeting__branch_id__in=ids)
                    .values_list("meeting__branch_id").annotate(n=Count("id")))
@@ -203,7 +218,7 @@ def _below(below: list[tuple[Branch, int]], not_taking_part: dict[int, dict], no
     rows = []
     for b, depth in below:
         held, planned = quarters[b.pk]
-        rhythm = _rhythm(b, held, planned)
+        rhythm = _rhythm(b, held, planned, committee=b.pk in committees)
         rows.append({"branch": b, "depth": depth, "members": members[b.pk], "waiting_leave": waiting.get(b.pk, 0),
                      "next_meeting": next_meeting.get(b.pk), "rhythm": rhythm,
                      "short": [r["label"] for r in rhythm if r["short"]],
@@ -298,15 +313,17 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None,
         context["anniversaries"] = party_dates.anniversaries([branch.pk], today)[branch.pk]
         not_taking_part = _not_taking_part(_scopes(branch.pk, below), now)
         leave, leave_count = _waiting_leave(branch)
+        members = _members([branch.pk])
         scheduled = announcement_scheduling.open_ones(branch.pk)
         context.update(
             waiting_leave=leave,
             waiting_leave_count=leave_count,
             scheduled=[s for s in scheduled if s.status == s.Status.SCHEDULED],
             failed_scheduled=[s for s in scheduled if s.status == s.Status.FAILED],
-            rhythm=_rhythm(branch, *_quarter_counts([branch], now)[branch.pk]),
+            rhythm=_rhythm(branch, *_quarter_counts([branch], now)[branch.pk],
+                           committee=branch.pk in _with_committee([branch.pk], members)),
             quarter=quarter_start(now, branch),
-            members=_members([branch.pk])[branch.pk],
+            members=members[branch.pk],
             below=_below(below, not_taking_part, now),
             not_taking_part=not_taking_part[branch.pk],
         )

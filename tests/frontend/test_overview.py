@@ -18,6 +18,7 @@ from forum.discussions import open_discussion
 from forum.models import Board
 from frontend import overview
 from meetings import actions as meeting_actions
+from meetings.models import CommitteeMember
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +136,7 @@ def test_the_fragment_is_the_body_alone_with_its_follow_list_on_the_page(client,
     assert f"modqueue:{a}" not in member_html and f"receipts:{a}" not in member_html
 
 
-def test_the_quarters_meetings_against_the_usual_rhythm(tree, people, identities):
+def test_the_quarters_meetings_against_the_usual_rhythm(tree, people, identities, make_user):
     a = tree["a"]
     held = _meeting(identities, people, a, starts_at=timezone.now() + timedelta(minutes=5))
     for step in (meeting_actions.open_meeting, meeting_actions.start_meeting, meeting_actions.end_meeting):
@@ -143,8 +144,20 @@ def test_the_quarters_meetings_against_the_usual_rhythm(tree, people, identities
     _meeting(identities, people, a, kind="committee", title="支委会", starts_at=held.starts_at + timedelta(hours=3))
     rows = {row["kind"]: row for row in overview.overview(identities["secretary"], a, now=held.starts_at)["rhythm"]}
     assert (rows["general"]["held"], rows["general"]["planned"], rows["general"]["short"]) == (1, 0, False)
+    assert rows["lecture"]["short"]
+    # Four party members: too few for a committee (seven), so no 支委会 is expected of them.
+    assert (rows["committee"]["planned"], rows["committee"]["usual"], rows["committee"]["short"]) == (1, None, False)
+    # With a committee (its seats recorded), three a quarter are.
+    seat = CommitteeMember.objects.create(branch=a, user=people["member"], title="组织委员")
+    rows = {row["kind"]: row for row in overview.overview(identities["secretary"], a, now=held.starts_at)["rhythm"]}
     assert (rows["committee"]["held"], rows["committee"]["planned"], rows["committee"]["usual"]) == (0, 1, 3)
-    assert rows["committee"]["short"] and rows["lecture"]["short"]
+    assert rows["committee"]["short"]
+    # Or, with no seats recorded yet, seven party members: enough to have one.
+    seat.delete()
+    for i in range(3):
+        make_user(f"full{i}", branch=a, roles=("full",))
+    rows = {row["kind"]: row for row in overview.overview(identities["secretary"], a, now=held.starts_at)["rhythm"]}
+    assert rows["committee"]["usual"] == 3
     assert "group" not in rows  # group meetings are the groups' own
     group_rows = overview.overview(identities["committee_secretary"], tree["a1"], now=held.starts_at)["rhythm"]
     assert [(r["kind"], r["usual"]) for r in group_rows] == [("group", 3)]
@@ -171,7 +184,8 @@ def test_a_committee_secretary_sees_each_branch_below_at_a_glance(client, tree, 
     assert (a["waiting_leave"], b["waiting_leave"]) == (1, 0)
     assert a["next_meeting"].title == "十二月支部党员大会" and b["next_meeting"].title == "二支部党课"
     assert a1["next_meeting"] is None
-    assert "支部委员会" in [label for label in map(str, a["short"])]
+    # Branch A has four party members and no committee: no 支委会 is missing there.
+    assert "支部委员会" not in [label for label in map(str, a["short"])] and a["short"]
     html = _page(client, people["committee_secretary"], tree["committee"]).content.decode()
     assert "下级组织" in html and 'id="below-table"' in html
     assert 'id="rhythm-table"' not in html  # a 党委 holds no 三会一课 of its own
