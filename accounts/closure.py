@@ -34,6 +34,7 @@ from realtime.models import Event, ReadMarker, Stream
 from . import security
 from .actions import end_other_sessions
 from .models import (
+    AnniversaryGreeted,
     Draft,
     LoginFailure,
     LoginSession,
@@ -78,7 +79,7 @@ def close_account(user, *, request=None, by=None) -> None:
     security.notify(user, security.ACCOUNT_CLOSED, request=request, by="admin" if by is not None else None)
     address = user.email
     for model in (Draft, LoginSession, MailSettings, NotificationMail, Passkey, SecurityRecord, TwoFactor,
-                  WeeklySent, DigestSent, TopicReadState, CalendarFeed):
+                  WeeklySent, DigestSent, TopicReadState, CalendarFeed, AnniversaryGreeted):
         model.objects.filter(user=user).delete()
     LoginFailure.objects.filter(username=user.get_username().lower()).delete()  # kept lower-cased
     if address:

@@ -218,6 +218,17 @@ class WeeklySent(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "week"], name="weekly_once_a_week")]
 
 
+class AnniversaryGreeted(models.Model):
+    """政治生日: a member has been greeted on their political birthday (`day`, on their
+    branch's clock), by one process (the unique key is the claim; accounts/party_dates.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="anniversary_greeted_once")]
+
+
 class NotificationMail(models.Model):
     """提醒邮件 (accounts/notification_mail.py), per member: when the mail of their
     unread notifications is due (null: none pending), since when it gathers them, and

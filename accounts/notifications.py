@@ -46,6 +46,7 @@ TYPES = (
     "leave.decided",
     "announcement.reminder",
     "announcement.schedule_failed",
+    "party.anniversary",
     *security.TYPES,
 )
 PAGE = 50
@@ -59,6 +60,7 @@ GROUPS = {
     "posts": ("post.approved", "post.rejected", "post.hidden", "announcement.schedule_failed"),
     "discussions": ("discussion.opened",),
     "reminders": ("announcement.reminder",),
+    "greetings": ("party.anniversary",),
     "security": security.TYPES,
 }
 

@@ -12,7 +12,9 @@ when a probationary member becomes a full one, 转正).
   meeting's agenda in time, and how many probationary members have no day recorded.
 - 政治生日: each year on that day. The overview shows secretaries the ones coming in
   the next ANNIVERSARY_DAYS (to send a word, or to mark it at a meeting), and greets the
-  member on the day.
+  member on the day; so does their bell, once, from GREETING_HOUR on their branch's
+  clock (`greet_due`, a periodic job: every process runs it, an AnniversaryGreeted row
+  is the claim).
 
 Nothing is decided or changed from these: the standing changes only when a secretary
 sets it (members.set_standing).
@@ -20,11 +22,17 @@ sets it (members.set_standing).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from .models import Membership
+from realtime.scheduler import register_periodic
+
+from .models import AnniversaryGreeted, Membership
 
 NOTICE_DAYS = 30
 ANNIVERSARY_DAYS = 7
@@ -105,3 +113,53 @@ def joined_on(user_id: int, branch_id: int) -> date | None:
     """The day recorded for this member here (their standing row's), if any."""
     return (Membership.objects.filter(user_id=user_id, branch_id=branch_id, role__in=STANDINGS)
             .exclude(since=None).values_list("since", flat=True).first())
+
+
+GREETING_HOUR = 8
+
+
+@register_periodic("accounts.anniversary", every_seconds=600)
+def greet_due(now: datetime | None = None) -> int:
+    """Greet in their inbox (`party.anniversary`) each party member whose political
+    birthday it is today on their branch's clock, from GREETING_HOUR, once; a day missed
+    while the server was down is not made up (a greeting comes on the day or not at
+    all). Returns how many were greeted."""
+    now = now or timezone.now()
+    # Today somewhere on Earth: the days from yesterday to tomorrow in UTC (and 29
+    # February's people, greeted on the 28th in other years).
+    days = [(now + timedelta(days=d)).date() for d in (-1, 0, 1)]
+    near = Q()
+    for day in days:
+        near |= Q(since__month=day.month, since__day=day.day)
+        if (day.month, day.day) == (2, 28):
+            near |= Q(since__month=2, since__day=29)
+    rows = (Membership.objects.filter(near, role__in=STANDINGS, user__is_active=True)
+            .values_list("user_id", "branch_id", "branch__name", "branch__time_zone", "since")
+            .order_by("user_id", "branch_id"))
+    greeted = 0
+    seen: set[int] = set()
+    for user_id, branch_id, branch_name, zone, since in rows:
+        if user_id in seen:
+            continue
+        seen.add(user_id)
+        local = timezone.localtime(now, ZoneInfo(zone))
+        today = local.date()
+        day, years = next_anniversary(since, today)
+        if day != today or years < 1 or local.hour < GREETING_HOUR:
+            continue
+        if _greet(user_id, today, {"since": since.isoformat(), "years": years,
+                                   "branch": {"id": branch_id, "name": branch_name}}):
+            greeted += 1
+    return greeted
+
+
+def _greet(user_id: int, today: date, data: dict) -> bool:
+    from . import notifications
+
+    try:
+        with transaction.atomic():
+            AnniversaryGreeted.objects.create(user_id=user_id, day=today)
+            notifications.send([user_id], "party.anniversary", data)
+    except IntegrityError:  # another process greeted them first
+        return False
+    return True

@@ -64,6 +64,12 @@ def describe(events) -> list[dict]:
                 text = _("Your leave from %(title)s was approved. %(note)s") % values
             else:
                 text = _("Your leave from %(title)s was not approved. %(note)s") % values
+        elif e.type == "party.anniversary":
+            branch = data.get("branch") or {}
+            url = reverse("branch-overview", args=[branch["id"]]) if branch.get("id") else ""
+            since = data.get("since") or ""
+            text = _("Today is your political birthday: you joined the party on %(since)s, %(years)s years ago. "
+                     "Happy political birthday!") % {"since": since, "years": data.get("years", "")}
         elif e.type.startswith("meeting."):
             meeting = data.get("meeting") or {}
             url = reverse("meetings:meeting", args=[meeting["id"]]) if meeting.get("id") else ""

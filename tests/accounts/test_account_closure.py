@@ -15,6 +15,7 @@ from accounts import closure, outbox, security
 from accounts.identity import identity_for_user
 from accounts.members import remove_member
 from accounts.models import (
+    AnniversaryGreeted,
     Draft,
     LoginFailure,
     LoginSession,
@@ -87,6 +88,7 @@ def test_closing_deletes_what_was_kept_for_them_and_keeps_the_branchs_records(pe
     PasswordResetRequest.objects.create(email="member@example.org", at=made["notice"].created_at)
     ReadMarker.objects.create(user=member, stream=f"inbox:{member.pk}", seq=1)
     WeeklySent.objects.create(user=member, week=made["notice"].created_at.date())
+    AnniversaryGreeted.objects.create(user=member, day=made["notice"].created_at.date())
     calendar_feed.make(member)
     remove_member(identity=identity_for_user(people["secretary"]), branch_id=tree["a"].pk, user_id=member.pk)
     elsewhere = logged_in(member)  # another browser of theirs
@@ -107,7 +109,7 @@ def test_closing_deletes_what_was_kept_for_them_and_keeps_the_branchs_records(pe
     assert not user.is_active and user.email == "" and not user.has_usable_password()
     assert user.get_username() == "member" and user.first_name == "张党员"  # the name the records are under
     for model in (Draft, LoginSession, MailSettings, Passkey, SecurityRecord, TwoFactor, TopicReadState, WeeklySent,
-                  CalendarFeed):
+                  CalendarFeed, AnniversaryGreeted):
         assert not model.objects.filter(user=member).exists(), model.__name__
     assert not LoginFailure.objects.filter(username="member").exists()
     assert not PasswordResetRequest.objects.filter(email="member@example.org").exists()

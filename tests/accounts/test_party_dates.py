@@ -164,3 +164,41 @@ def test_political_birthdays_of_the_week_and_the_members_own(client, tree, peopl
     client.force_login(people["probationary"])
     assert 'id="my-anniversary"' not in client.get(f"/branches/{tree['a'].pk}/").content.decode()  # day one
 
+
+
+def test_the_bell_greets_a_member_on_their_political_birthday(tree, people):
+    """Once, on the day on the branch's clock (Shanghai, UTC+8), from 08:00; not for
+    someone who joined less than a year ago, nor for a closed account; a day missed is
+    not made up."""
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
+
+    from accounts.models import AnniversaryGreeted
+    from frontend.notification_text import describe
+    from realtime.models import Event
+
+    member = people["member"]
+    Membership.objects.filter(user=member, role="full").update(since=date(2021, 7, 1))
+    Membership.objects.filter(user=people["probationary"], role="probationary").update(since=date(2027, 7, 1))
+    Membership.objects.filter(user=people["moderator"], role="full").update(since=date(2020, 7, 1))
+    people["moderator"].is_active = False
+    people["moderator"].save(update_fields=["is_active"])
+
+    def at(day: int, hour: int) -> datetime:  # Shanghai time, as UTC
+        return datetime(2027, 7, day, hour, tzinfo=dt_timezone.utc) - timedelta(hours=8)
+
+    def greetings(user):
+        return list(Event.objects.filter(stream_id=f"inbox:{user.pk}", type="party.anniversary"))
+
+    assert party_dates.greet_due(at(1, 7)) == 0  # before eight on the day
+    assert party_dates.greet_due(at(1, 8)) == 1
+    assert party_dates.greet_due(at(1, 9)) == 0  # once
+    (event,) = greetings(member)
+    assert event.data == {"since": "2021-07-01", "years": 6, "branch": {"id": tree["a"].pk, "name": tree["a"].name}}
+    (item,) = describe([event])
+    assert "2021-07-01" in item["text"] and "6" in item["text"] and item["url"].endswith(f"/branches/{tree['a'].pk}/")
+    assert greetings(people["probationary"]) == [] and greetings(people["moderator"]) == []
+    # The next year, and not a day late.
+    assert party_dates.greet_due(at(2, 9).replace(year=2028)) == 0
+    assert party_dates.greet_due(at(1, 9).replace(year=2028)) == 2  # the probationary one's first, too
+    assert AnniversaryGreeted.objects.filter(user=member).count() == 2
