@@ -1253,13 +1253,16 @@ def issue_paper_ballots(*, identity: Identity, vote_id: int, user_ids: list[int]
     if away:
         raise Invalid("users", _("Paper ballots are handed to members checked in in the room: %(names)s is not.")
                       % {"names": listed(away)})
+    # Those who voted on the page meanwhile, or hold one already, are passed over (and
+    # named in the reply): ticking the whole room is the common case.
     voted = set(VoteParticipation.objects.filter(vote=vote, user_id__in=user_ids).values_list("user_id", flat=True))
-    if voted:
-        raise Conflict(_("Already voted or holding a paper ballot: %(names)s.")
-                       % {"names": listed(uid for uid in user_ids if uid in voted)})
+    handed = [uid for uid in user_ids if uid not in voted]
+    if not handed:
+        raise Conflict(_("Already voted or holding a paper ballot: %(names)s.") % {"names": listed(user_ids)})
     VoteParticipation.objects.bulk_create([VoteParticipation(vote=vote, user_id=uid, via=VoteParticipation.Via.PAPER)
-                                           for uid in user_ids])
-    return _paper_changed(identity, meeting, vote, "vote.paper_issue", users=user_ids)
+                                           for uid in handed])
+    reply = _paper_changed(identity, meeting, vote, "vote.paper_issue", users=handed)
+    return {**reply, "skipped": [{"id": uid, "name": names.get(uid, "")} for uid in user_ids if uid in voted]}
 
 
 @transaction.atomic

@@ -154,6 +154,7 @@ def meeting_strings() -> dict[str, str]:
         "paper_valid_choices": _("Choices on the valid ballots:"),
         "paper_count_submit": _("Enter the count"),
         "paper_recount": _("Enter a recount"),
+        "paper_skipped": _("Passed over, having voted or holding one already: %(names)s."),
         "paper_scrutineers": _("Scrutineers"),
         "scrutineers_line": _("Scrutineers: %(names)s."),
         "paper_whole_numbers": _("Counts are whole numbers, none below zero."),

@@ -1,7 +1,8 @@
 """纸质选票 in Chromium: at the demo's meeting under way, a secret ballot where 张党员 sits
 in the room without voting on the page. The chair hands him a paper ballot, his own page
-says he holds one, the vote does not close before the box is counted, a count that does
-not add up is refused, what the chair types survives another member's ballot, and the
+says he holds one, the chair (who voted on the page) is passed over, the vote does not
+close before the box is counted, a count that does not add up is refused, what the chair
+types survives a redraw, and the
 box's count, with who watched it, goes into the result."""
 
 from __future__ import annotations
@@ -34,12 +35,20 @@ def test_a_secret_ballot_on_paper_in_the_room(own_server, open_page):
     card.get_by_role("button", name="开始表决").click()
     expect(card).to_have_attribute("data-status", "open")
 
+    # The chair sits in the room too, and votes on the page before the ballots go round.
+    chair.locator("#participants li", has_text="王书记").get_by_role("button", name="现场签到 王书记").click()
+    card.locator(".ballot").get_by_role("button", name="赞成").click()
+    expect(card.locator(".vote-progress")).to_contain_text("已投票 1 人")
+
     panel = card.locator(".paper-ballots")
     expect(panel).to_contain_text("现场纸质选票")
     whom = panel.locator(".paper-whom")
     expect(whom.get_by_label("张党员")).to_be_checked()
+    expect(whom.get_by_label("王书记")).to_be_checked()  # the whole room is ticked
     panel.get_by_role("button", name="发放纸质选票").click()
     expect(panel.locator(".paper-holders li")).to_have_text(["张党员 收回（未使用）"])
+    expect(panel.locator(".paper-skipped")).to_have_text("已跳过（已投票或已领取选票）：王书记。")
+    expect(card.locator(".vote-progress")).to_contain_text("已投票 2 人")
     expect(card.locator(".vote-progress")).to_contain_text("其中现场纸质选票 1 张")
 
     # His own page, opened in the room, says he holds a paper ballot.
@@ -53,9 +62,9 @@ def test_a_secret_ballot_on_paper_in_the_room(own_server, open_page):
 
     count = panel.locator(".paper-count")
     count.get_by_label("收回选票").fill("1")
-    # The chair votes on the page meanwhile: the redraw keeps what was typed.
-    card.locator(".ballot").get_by_role("button", name="赞成").click()
-    expect(card.locator(".vote-progress")).to_contain_text("已投票 2 人")
+    # Someone else is checked in meanwhile: the redraw keeps what was typed.
+    chair.locator("#participants li", has_text="赵预备").get_by_role("button", name="现场签到 赵预备").click()
+    expect(chair.locator("#participants li", has_text="赵预备").locator(".tag-room")).to_be_visible()
     count = card.locator(".paper-count")
     expect(count.get_by_label("收回选票")).to_have_value("1")
     count.get_by_role("button", name="录入计票结果").click()  # nothing on the valid ballot: 0 ≠ 1

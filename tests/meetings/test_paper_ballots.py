@@ -168,12 +168,20 @@ def test_whom_ballots_are_handed_to(hybrid, identities, people, crowd):
 
     actions.issue_paper_ballots(identity=chair, vote_id=vote.pk, user_ids=[room[0].pk, room[0].pk])  # once each
     with pytest.raises(Conflict, match="Already"):
-        actions.issue_paper_ballots(identity=chair, vote_id=vote.pk, user_ids=ids(room[:2]))
-    # Someone who voted on the page gets no paper ballot as well.
+        actions.issue_paper_ballots(identity=chair, vote_id=vote.pk, user_ids=ids(room[:1]))
+    # Someone who voted on the page gets no paper ballot as well: the whole room ticked,
+    # they and the holder are passed over and named.
     arrive(meeting, room[1])
     actions.cast_vote(identity=ident(room[1]), vote_id=vote.pk, choice="yes")
     with pytest.raises(Conflict, match="Already"):
         actions.issue_paper_ballots(identity=chair, vote_id=vote.pk, user_ids=[room[1].pk])
+    most = actions.issue_paper_ballots(identity=chair, vote_id=vote.pk, user_ids=ids(room))
+    assert [p["id"] for p in most["skipped"]] == ids(room[:2])
+    assert {p["id"] for p in most["vote"]["paper"]["to"]} == {room[0].pk, room[2].pk, room[3].pk}
+    issued = AuditEntry.objects.filter(action="meeting.vote.paper_issue").order_by("id").last()
+    assert issued.after["users"] == ids(room[2:])
+    for user in room[2:]:
+        actions.take_back_paper_ballot(identity=chair, vote_id=vote.pk, user_id=user.pk)
 
     # One handed out by mistake is taken back, and its holder votes on the page after all.
     arrive(meeting, room[0])

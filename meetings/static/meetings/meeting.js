@@ -34,6 +34,7 @@ const state = {
   subscription: null,
   voteErrors: new Map(), // vote id -> message
   paperDrafts: new Map(), // vote id -> what the chair has typed into the ballot box's count
+  paperNotes: new Map(), // vote id -> who was passed over when paper ballots were handed out
 };
 
 // -- formatting --------------------------------------------------------------------------
@@ -745,10 +746,25 @@ function renderPaperPanel(vote) {
       const users = [...list.querySelectorAll("input:checked")].map((i) => Number(i.value));
       if (!users.length) return;
       submit.disabled = true;
-      await control("meetings.vote.paper_issue", { vote: vote.id, users }, { where: error }).catch(quiet);
-      submit.disabled = false;
+      try {
+        const reply = await control("meetings.vote.paper_issue", { vote: vote.id, users }, { where: error });
+        const skipped = (reply && reply.skipped) || [];
+        if (skipped.length) state.paperNotes.set(vote.id, interpolate(t.paper_skipped, { names: listNames(skipped.map((p) => p.name)) }));
+        else state.paperNotes.delete(vote.id);
+        renderVotes();
+      } catch {
+        // shown under the panel
+      } finally {
+        submit.disabled = false;
+      }
     });
     box.append(form);
+  }
+  const note = state.paperNotes.get(vote.id);
+  if (note) {
+    const p = el("p", "small paper-skipped", note);
+    p.setAttribute("role", "status");
+    box.append(p);
   }
 
   if (paper.issued) {
