@@ -182,6 +182,7 @@ class MailSettings(models.Model):
     notify_discussions = models.BooleanField(_("topic discussions by e-mail"), default=True)
     # 每周待办 (frontend/weekly.py): for those who run a branch, on Monday, what waits on them.
     weekly = models.BooleanField(_("a weekly summary of what waits on me by e-mail"), default=True)
+    weekly_day = models.PositiveSmallIntegerField(_("day of the weekly summary"), default=0)  # 0 Monday … 6 Sunday
     # A code of LANGUAGES, chosen with the header's switch; "": the site's LANGUAGE_CODE.
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
 

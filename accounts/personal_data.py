@@ -65,6 +65,7 @@ def _account(user) -> dict:
         "settings": {"language": wants.language, "theme": wants.theme, "text_size": wants.text_size,
                      "announcements_by_email": wants.announcements,
                      "daily_digest": wants.digest, "digest_hour": wants.digest_hour, "weekly_summary": wants.weekly,
+                     "weekly_summary_day": wants.weekly_day,
                      **{field: getattr(wants, field) for field in KINDS}},
     }
 

@@ -20,6 +20,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.html import strip_tags
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -125,8 +126,10 @@ class EmailForm(forms.Form):
     # 每周待办 (frontend/weekly.py), offered to those who help run a branch
     weekly = forms.BooleanField(label=_lazy("Once a week, e-mail me what waits on me (a weekly summary)"),
                                 required=False)
+    weekly_day = forms.TypedChoiceField(label=_lazy("Send it on"), coerce=int, initial=0, required=False, empty_value=0,
+                                        choices=sorted(WEEKDAYS.items()))
 
-    KEPT = ("announcements", "digest", "digest_hour", *notification_mail.KINDS, "weekly")  # MailSettings fields
+    KEPT = ("announcements", "digest", "digest_hour", *notification_mail.KINDS, "weekly", "weekly_day")
 
 
 class AccountView(auth_views.PasswordChangeView):
@@ -194,7 +197,7 @@ class AccountView(auth_views.PasswordChangeView):
                 security.notify(request.user, security.EMAIL_CHANGED, request=request,
                                 old_email=before, email=request.user.email)
             kept = EmailForm.KEPT if weekly.runs_branch(request.user) else tuple(
-                name for name in EmailForm.KEPT if name != "weekly")  # not offered: left as it was
+                name for name in EmailForm.KEPT if not name.startswith("weekly"))  # not offered: left as it was
             MailSettings.objects.update_or_create(user=request.user, defaults={
                 name: email_form.cleaned_data[name] for name in kept})
         messages.success(request, _("Your e-mail address has been saved.") if request.user.email

@@ -1,5 +1,5 @@
-"""每周待办 (the weekly summary): on Monday morning, those who run a branch (its
-secretaries and moderators) get one e-mail with what waits on them in each branch they
+"""每周待办 (the weekly summary): on Monday morning (or the day of the week they chose),
+those who run a branch (its secretaries and moderators) get one e-mail with what waits on them in each branch they
 run, as its overview (overview.py) shows it: leave to decide, posts to review,
 announcements that could not be published, this week's meetings with how many are
 expected and on leave, probationary members whose year ends within a month or has
@@ -73,17 +73,19 @@ def send_due(now: datetime | None = None) -> int:
                   .values_list("user_id", flat=True))
     if not runners:
         return 0
-    settings_of = {user_id: (weekly, hour) for user_id, weekly, hour in
-                   MailSettings.objects.filter(user_id__in=runners).values_list("user_id", "weekly", "digest_hour")}
-    wanted = [u for u in runners if settings_of.get(u, (True, DEFAULT_HOUR))[0]]
+    settings_of = {user_id: (weekly, hour, day) for user_id, weekly, hour, day in MailSettings.objects.filter(
+        user_id__in=runners).values_list("user_id", "weekly", "digest_hour", "weekly_day")}
+    wanted = [u for u in runners if settings_of.get(u, (True, DEFAULT_HOUR, 0))[0]]
     earliest = monday((now - WEEK).date())
     done = set(WeeklySent.objects.filter(user_id__in=wanted, week__gte=earliest).values_list("user_id", "week"))
     claimed = 0
     for user_id, zone in member_zones(wanted).items():
         local = now.astimezone(ZoneInfo(zone))
         week = monday(local.date())
-        hour = settings_of.get(user_id, (True, DEFAULT_HOUR))[1]
-        if (user_id, week) in done or (local.date() == week and local.hour < hour):
+        _wanted, hour, day = settings_of.get(user_id, (True, DEFAULT_HOUR, 0))
+        # Due from their day and hour on; a day missed while the server was down is made
+        # up later in the week (the claim is the week's, so never twice).
+        if (user_id, week) in done or (local.weekday(), local.hour) < (day, hour):
             continue
         try:
             with transaction.atomic():

@@ -143,6 +143,23 @@ def test_in_the_members_language_and_at_the_hour_they_chose(runners, waiting):
     assert "Meetings in the coming week" in message.body and "4 expected, 0 on leave" in message.body
 
 
+def test_on_the_day_of_the_week_they_chose(runners, waiting, client):
+    client.force_login(runners["secretary"])
+    page = client.get(reverse("account")).content.decode()
+    assert 'name="weekly_day"' in page and "星期四" in page
+    client.post(reverse("account"), {"form": "email", "email": "secretary@example.org", "weekly": "on",
+                                      "weekly_day": "3", "digest_hour": "8"})
+    assert MailSettings.objects.get(user=runners["secretary"]).weekly_day == 3  # Thursday
+    assert "secretary@example.org" not in run(monday(9))  # the moderator's Monday
+    thursday = monday(7, 55) + timedelta(days=3)
+    assert run(thursday) == {}  # before their hour
+    assert set(run(thursday + timedelta(minutes=10))) == {"secretary@example.org"}
+    assert run(thursday + timedelta(days=1)) == {}  # once that week
+    bad = client.post(reverse("account"), {"form": "email", "email": "secretary@example.org", "weekly_day": "9",
+                                            "digest_hour": "8"})
+    assert bad.status_code == 200 and MailSettings.objects.get(user=runners["secretary"]).weekly_day == 3
+
+
 def test_two_processes_at_once_send_one(runners, waiting):
     outbox.wait_idle()
     mail.outbox.clear()
