@@ -256,6 +256,8 @@ def meeting_audit_strings() -> dict[str, str]:
         "meeting.check_out": _("Recorded that someone left the room"),
         "meeting.check_in_undone": _("Took back a check-in made by mistake"),
         "meeting.check_in_after": _("Recorded after the meeting that someone was in the room"),
+        "meeting.minutes.sign": _("Signed the minutes"),
+        "meeting.minutes.reopen": _("Reopened signed minutes"),
     }
 
 

@@ -45,6 +45,7 @@ from .models import (
     Exclusion,
     LeaveRequest,
     Meeting,
+    MinutesSignature,
     OpenBallot,
     PaperCount,
     Participant,
@@ -585,6 +586,7 @@ def _room_keeper(identity: Identity, meeting: Meeting) -> None:
     if meeting.is_running:
         return
     if meeting.status == Meeting.Status.ENDED and timezone.now() - meeting.ended_at <= timedelta(days=CORRECTION_DAYS):
+        _require_record_open(meeting)
         return
     raise Conflict(_("People are checked in while the meeting is open or under way, and the record mended "
                      "within %(days)d days after it ended.") % {"days": CORRECTION_DAYS})
@@ -916,6 +918,7 @@ def add_remark(*, identity: Identity, meeting_id: int, text: str, agenda_item_id
         raise Forbidden(_("Only the minute-taker and the hosts may add remarks."))
     if meeting.status == Meeting.Status.CANCELLED:
         raise Conflict(_("This meeting was cancelled."))
+    _require_record_open(meeting)
     text = _text("text", text, maximum=REMARK_MAX)
     item = None
     if agenda_item_id is not None:
@@ -926,6 +929,59 @@ def add_remark(*, identity: Identity, meeting_id: int, text: str, agenda_item_id
                                    created_at=timezone.now())
     _publish(meeting, "remark.added", remark.to_dict(), actor=identity)
     return remark
+
+
+# -- 记录签字: the chair and the minute-taker confirm the minutes ------------------------------
+
+
+def _require_record_open(meeting: Meeting) -> None:
+    """After the end, the record may be added to or mended until the minutes are signed."""
+    if meeting.status == Meeting.Status.ENDED and selectors.signatures(meeting)["final"]:
+        raise Conflict(_("The minutes have been signed, so the record is final. The chair or the branch secretary "
+                         "may reopen it."))
+
+
+@transaction.atomic
+def sign_minutes(*, identity: Identity, meeting_id: int) -> dict:
+    """The meeting's chair or its minute-taker (or one person who is both) confirms the
+    minutes, once the meeting has ended. When everyone required has, the record is final:
+    no more remarks, no more mending of who was in the room."""
+    meeting = _meeting(identity, meeting_id)
+    if meeting.status != Meeting.Status.ENDED:
+        raise Conflict(_("The minutes are signed once the meeting has ended."))
+    mine = [role for role, user_id in ((MinutesSignature.Role.CHAIR, meeting.chair_id),
+                                       (MinutesSignature.Role.MINUTE_TAKER, meeting.minute_taker_id))
+            if user_id is not None and user_id == identity.user_id]
+    if not mine:
+        raise Forbidden(_("The minutes are signed by the meeting's chair and its minute-taker."))
+    done = set(MinutesSignature.objects.filter(meeting=meeting).values_list("role", flat=True))
+    new = [role for role in mine if role not in done]
+    if not new:
+        raise Conflict(_("You have signed these minutes already."))
+    now = timezone.now()
+    MinutesSignature.objects.bulk_create([MinutesSignature(meeting=meeting, role=role, user_id=identity.user_id,
+                                                           at=now) for role in new])
+    state = selectors.signatures(meeting)
+    _publish(meeting, "minutes.signed", {**state, "by": _me(identity)}, actor=identity)
+    _audit(identity, meeting, "minutes.sign", roles=[str(role) for role in new])
+    return state
+
+
+@transaction.atomic
+def reopen_minutes(*, identity: Identity, meeting_id: int, reason: str) -> dict:
+    """A mistake found in signed minutes: the chair or the branch secretary takes the
+    signatures back, saying why (in the audit log and on the meeting's stream); the
+    record can then be mended and signed again."""
+    meeting = _meeting(identity, meeting_id)
+    _require_host(identity, meeting)
+    reason = _text("reason", reason, maximum=REASON_MAX)
+    deleted, _rows = MinutesSignature.objects.filter(meeting=meeting).delete()
+    if not deleted:
+        raise Conflict(_("Nobody has signed these minutes yet."))
+    state = selectors.signatures(meeting)
+    _publish(meeting, "minutes.reopened", {**state, "by": _me(identity), "reason": reason}, actor=identity)
+    _audit(identity, meeting, "minutes.reopen", reason=reason)
+    return state
 
 
 # -- leave and exclusions ----------------------------------------------------------------------

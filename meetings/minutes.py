@@ -130,7 +130,20 @@ def build_minutes(meeting: Meeting) -> dict:
         "remarks": [r.text for r in remarks if r.agenda_item_id is None],
         "resolutions": resolutions,
         "attendance": rows,
+        "signatures": _signature_lines(meeting),
     }
+
+
+def _signature_lines(meeting: Meeting) -> dict:
+    """记录签字, for the minutes: each who signs, and when they did ("" not yet)."""
+    signed = selectors.signatures(meeting)
+    at = {s["role"]: local(s["at"], meeting) for s in signed["signatures"]}
+    names = {"chair": selectors.display_name(meeting.chair),
+             "minute_taker": selectors.display_name(meeting.minute_taker) if meeting.minute_taker else ""}
+    labels = {"chair": _("Chair"), "minute_taker": _("Minute-taker")}
+    return {"final": signed["final"],
+            "lines": [{"role": role, "label": labels[role], "name": names[role], "at": at.get(role, "")}
+                      for role in signed["required"]]}
 
 
 def _names(people: list[dict]) -> str:
@@ -233,6 +246,12 @@ def render_markdown(minutes: dict) -> str:
                 choice = "、".join(str(CHOICE_LABELS.get(k, k)) for k in b["choices"])
                 lines.append(f"- {b['user']['name']}: {choice}")
         lines.append("")
+    signed = minutes.get("signatures")
+    if signed:
+        lines += ["", f"## {_('Signatures')}", ""]
+        for row in signed["lines"]:
+            state = (_("signed %(at)s") % {"at": row["at"]}) if row["at"] else _("not signed yet")
+            lines.append(f"- {row['label']}：{row['name']}（{state}）")
     return "\n".join(lines).rstrip() + "\n"
 
 

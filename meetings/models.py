@@ -427,6 +427,28 @@ class Remark(models.Model):
         }
 
 
+class MinutesSignature(models.Model):
+    """记录签字: after the meeting, the chair and the minute-taker each confirm the minutes
+    (as they sign the paper record, 台账). Once everyone required has signed, the record
+    is final: nothing more is added to it (actions.sign_minutes, reopen_minutes)."""
+
+    class Role(models.TextChoices):
+        CHAIR = "chair", _("chair")
+        MINUTE_TAKER = "minute_taker", _("minute-taker")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="signatures")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "role"], name="minutes_signed_once_per_role")]
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, "user": person(self.user), "at": iso(self.at)}
+
+
 class Vote(models.Model):
     """A motion (for/against/abstain) or an election (candidates), open or secret."""
 

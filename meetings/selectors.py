@@ -33,6 +33,7 @@ from .models import (
     Exclusion,
     LeaveRequest,
     Meeting,
+    MinutesSignature,
     OpenBallot,
     PaperCount,
     Participant,
@@ -373,6 +374,15 @@ def attendance_report(meeting: Meeting, *, now: datetime | None = None, roll: Ro
 
 
 # -- votes, hands, chat -----------------------------------------------------------------------
+
+
+def signatures(meeting: Meeting) -> dict:
+    """记录签字: who signs the minutes (the chair, and the minute-taker when there is one),
+    who has, and whether the record is final (everyone required has signed)."""
+    required = [MinutesSignature.Role.CHAIR] + ([MinutesSignature.Role.MINUTE_TAKER] if meeting.minute_taker_id else [])
+    signed = [s.to_dict() for s in MinutesSignature.objects.filter(meeting=meeting).select_related("user")]
+    return {"required": [str(r) for r in required], "signatures": signed,
+            "final": bool(signed) and set(required) <= {s["role"] for s in signed}}
 
 
 def vote_dict(vote: Vote) -> dict:

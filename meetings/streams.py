@@ -386,6 +386,21 @@ def remark_add(ctx: OpContext, args: RemarkArgs) -> dict:
     return {"remark": remark.to_dict()}
 
 
+@register_op("meetings.minutes.sign", args=MeetingArgs, writes=True)
+def minutes_sign(ctx: OpContext, args: MeetingArgs) -> dict:
+    return actions.sign_minutes(identity=ctx.identity, meeting_id=args.meeting)
+
+
+class ReopenArgs(OpArgs):
+    meeting: int
+    reason: str
+
+
+@register_op("meetings.minutes.reopen", args=ReopenArgs, writes=True)
+def minutes_reopen(ctx: OpContext, args: ReopenArgs) -> dict:
+    return actions.reopen_minutes(identity=ctx.identity, meeting_id=args.meeting, reason=args.reason)
+
+
 # -- leave and exclusions ----------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/", views.meeting, name="meeting"),
     path("meetings/<int:meeting_id>/attendance/", views.attendance, name="attendance"),
     path("meetings/<int:meeting_id>/minutes/", views.minutes, name="minutes"),
+    path("meetings/<int:meeting_id>/minutes/<str:action>/", views.minutes_signature, name="minutes-signature"),
     path("meetings/<int:meeting_id>/sign-in-sheet/", views.sign_in_sheet, name="sign-in-sheet"),
     path("meetings/votes/<int:vote_id>/ballots/", views.paper_ballots, name="paper-ballots"),
     path("meetings/<int:meeting_id>/calendar.ics", views.meeting_file, name="meeting-file"),

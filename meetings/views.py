@@ -33,7 +33,7 @@ from accounts.api import request_identity
 from accounts.models import Branch
 from accounts.selectors import branches_below, can_manage_branch
 from frontend.forum_views import branch_sections, member_branch, register_rows
-from realtime.errors import Conflict, Forbidden, NotFound
+from realtime.errors import Conflict, Forbidden, Invalid, NotFound
 from server.spreadsheets import csv_download
 
 from . import actions, calendar_feed, room, selectors
@@ -398,6 +398,7 @@ def meeting(request, meeting_id: int):
         "quorum": details["quorum"],
         "members": _members(branch) if you["host"] else [],
         "correction_days": actions.CORRECTION_DAYS,  # 补登 after the end (actions.check_in)
+        "minutes_final": selectors.signatures(meeting_obj)["final"],  # 记录签字: nothing more is added
         "can_edit": can_edit,
         "can_edit_agenda": can_edit_agenda,
         "leave_url": f"{reverse('meetings:meeting', args=[meeting_obj.pk])}?fragment=leave",
@@ -482,6 +483,9 @@ def minutes(request, meeting_id: int):
         labels = {c["key"]: c["label"] for c in r["counts"]}
         for b in r["open_ballots"]:
             b["labels"] = "、".join(str(labels.get(k) or minutes_mod.CHOICE_LABELS.get(k, k)) for k in b["choices"])
+    signed = record["signatures"]
+    mine = {role for role, user_id in (("chair", meeting_obj.chair_id), ("minute_taker", meeting_obj.minute_taker_id))
+            if user_id == identity.user_id}
     return render(
         request,
         "meetings/minutes.html",
@@ -490,8 +494,36 @@ def minutes(request, meeting_id: int):
             "m": meeting_obj,
             "minutes": record,
             "present": present,
+            "signed": signed,
+            "may_sign": meeting_obj.status == Meeting.Status.ENDED
+            and bool(mine - {row["role"] for row in signed["lines"] if row["at"]}),
+            "may_reopen": any(row["at"] for row in signed["lines"]) and selectors.is_host(identity, meeting_obj),
         },
     )
+
+
+@login_required
+def minutes_signature(request, meeting_id: int, action: str):
+    """The minutes page's two forms: 签字确认 (the chair, the minute-taker) and 撤回签字
+    (the chair or the secretary, with a reason); the same actions as the socket's ops."""
+    if action not in ("sign", "reopen"):
+        raise Http404("no such form")
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    identity = request_identity(request)
+    meeting_obj = _meeting_or_404(identity, meeting_id)
+    try:
+        if action == "sign":
+            state = actions.sign_minutes(identity=identity, meeting_id=meeting_obj.pk)
+            messages.success(request, _("You have signed the minutes; they are final.") if state["final"]
+                             else _("You have signed the minutes."))
+        else:
+            actions.reopen_minutes(identity=identity, meeting_id=meeting_obj.pk,
+                                   reason=request.POST.get("reason", ""))
+            messages.success(request, _("The signatures are taken back: the record can be mended and signed again."))
+    except (Conflict, Forbidden, Invalid) as refusal:
+        messages.error(request, refusal.message)
+    return redirect("meetings:minutes", meeting_id=meeting_obj.pk)
 
 
 def _roll_keeper_or_403(identity, meeting_obj: Meeting) -> None:

@@ -337,6 +337,8 @@ async def test_every_meetings_op_refuses_outsiders_and_anonymous_sockets(connect
         "meetings.chat.send": {"meeting": mid, "body": "x"},
         "meetings.chat.hide": {"meeting": mid, "message": 1},
         "meetings.remark.add": {"meeting": mid, "text": "x"},
+        "meetings.minutes.sign": {"meeting": mid},
+        "meetings.minutes.reopen": {"meeting": mid, "reason": "x"},
         "meetings.leave.request": {"meeting": mid, "reason": "x"},
         "meetings.leave.withdraw": {"meeting": mid},
         "meetings.leave.decide": {"leave": leave_id, "approve": True},

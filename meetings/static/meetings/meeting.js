@@ -320,7 +320,7 @@ function renderPeople() {
 function mayKeepRoll() {
   if (!(state.you.host || state.you.minute_taker)) return false;
   if (RUNNING.includes(state.meeting.status)) return true;
-  if (state.meeting.status !== "ended" || !state.meeting.ended_at) return false;
+  if (state.meeting.status !== "ended" || !state.meeting.ended_at || config.minutes_final) return false;
   return Date.now() - new Date(state.meeting.ended_at).getTime() <= config.correction_days * 86400000;
 }
 
@@ -1168,6 +1168,14 @@ function onEvent(frame) {
     case "remark.added":
       state.remarks.push(d);
       renderRemarks();
+      break;
+    case "minutes.signed":
+    case "minutes.reopened":
+      // 记录签字: once final, nothing more is added to the record, nor mended.
+      config.minutes_final = d.final;
+      if ($("remark-form")) $("remark-form").hidden = d.final;
+      if ($("minutes-final")) $("minutes-final").hidden = !d.final;
+      renderPeople();
       break;
     case "leave.requested":
     case "leave.decided":
