@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts import security
 
@@ -67,9 +68,11 @@ def describe(events) -> list[dict]:
         elif e.type == "party.anniversary":
             branch = data.get("branch") or {}
             url = reverse("branch-overview", args=[branch["id"]]) if branch.get("id") else ""
-            since = data.get("since") or ""
-            text = _("Today is your political birthday: you joined the party on %(since)s, %(years)s years ago. "
-                     "Happy political birthday!") % {"since": since, "years": data.get("years", "")}
+            years = data.get("years") or 0
+            # The words the branch's front page greets them with (overview.html).
+            text = ngettext("Today is your political birthday: you joined the party on %(day)s, %(years)s year ago.",
+                            "Today is your political birthday: you joined the party on %(day)s, %(years)s years ago.",
+                            years) % {"day": data.get("since") or "", "years": years}
         elif e.type.startswith("meeting."):
             meeting = data.get("meeting") or {}
             url = reverse("meetings:meeting", args=[meeting["id"]]) if meeting.get("id") else ""

@@ -29,7 +29,15 @@ from announcements import selectors as announcement_selectors
 from forum import selectors as forum_selectors
 from forum.models import Discussion, Topic
 from meetings import selectors as meeting_selectors
-from meetings.models import AttendanceInterval, CommitteeMember, Exclusion, LeaveRequest, Meeting, RollEntry
+from meetings.models import (
+    AttendanceInterval,
+    CommitteeMember,
+    Exclusion,
+    LeaveRequest,
+    Meeting,
+    MinutesSignature,
+    RollEntry,
+)
 
 from .selectors import review_counts
 
@@ -287,6 +295,30 @@ def _not_taking_part(scopes: dict[int, set[int]], now: datetime) -> dict[int, di
     return found
 
 
+UNSIGNED_WINDOW = timedelta(days=90)
+
+
+def _unsigned_minutes(branch: Branch, now: datetime) -> list[Meeting]:
+    """记录签字: the branch's meetings that ended in the last 90 days whose minutes the
+    chair and the minute-taker have not both signed, each with who has yet to
+    (`waiting_for`: display names), oldest first. Two queries."""
+    ended = list(Meeting.objects.filter(branch=branch, status=Meeting.Status.ENDED,
+                                        ended_at__gte=now - UNSIGNED_WINDOW)
+                 .select_related("chair", "minute_taker").order_by("ended_at", "id"))
+    signed: dict[int, set[str]] = {}
+    for meeting_id, role in MinutesSignature.objects.filter(meeting__in=ended).values_list("meeting_id", "role"):
+        signed.setdefault(meeting_id, set()).add(role)
+    waiting = []
+    for m in ended:
+        people = [(MinutesSignature.Role.CHAIR, m.chair)] + (
+            [(MinutesSignature.Role.MINUTE_TAKER, m.minute_taker)] if m.minute_taker_id else [])
+        m.waiting_for = [meeting_selectors.display_name(user) for role, user in people
+                         if role not in signed.get(m.pk, set())]
+        if m.waiting_for:
+            waiting.append(m)
+    return waiting
+
+
 def overview(identity: Identity, branch: Branch, *, now: datetime | None = None,
              pending_review: int | None = None) -> dict:
     """Everything the front page shows; the caller has checked the reader may read the branch.
@@ -326,5 +358,6 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None,
             members=members[branch.pk],
             below=_below(below, not_taking_part, now),
             not_taking_part=not_taking_part[branch.pk],
+            unsigned_minutes=_unsigned_minutes(branch, now),
         )
     return context

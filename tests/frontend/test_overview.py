@@ -283,3 +283,23 @@ def test_a_meeting_in_session_online_offers_its_room(client, tree, people, ident
     html = _page(client, people["member"], tree["a"]).content.decode()
     assert 'id="overview-running"' in html and "进入会议室" in html
     assert f'href="/meetings/{meeting.pk}/">进入会议室' in html
+
+
+def test_minutes_not_yet_signed_wait_on_the_secretary(client, tree, people, identities):
+    a = tree["a"]
+    held = meeting_actions.schedule_meeting(
+        identity=identities["secretary"], branch_id=a.pk, kind="general", title="十一月支部党员大会",
+        starts_at=timezone.now() - timedelta(hours=3), ends_at=timezone.now() - timedelta(hours=1),
+        chair_id=people["secretary"].pk, minute_taker_id=people["member"].pk)
+    for step in (meeting_actions.start_meeting, meeting_actions.end_meeting):
+        step(identity=identities["secretary"], meeting_id=held.pk)
+    (waiting,) = overview.overview(identities["secretary"], a)["unsigned_minutes"]
+    assert waiting.pk == held.pk and waiting.waiting_for == ["Secretary", "Member"]
+    meeting_actions.sign_minutes(identity=identities["member"], meeting_id=held.pk)
+    html = _page(client, people["secretary"], a).content.decode()
+    assert 'id="todo-minutes"' in html and "十一月支部党员大会" in html and "Secretary" in html
+    # Members do not see the secretary's list.
+    assert 'id="todo-minutes"' not in _page(client, people["probationary"], a).content.decode()
+    meeting_actions.sign_minutes(identity=identities["secretary"], meeting_id=held.pk)
+    assert overview.overview(identities["secretary"], a)["unsigned_minutes"] == []
+    assert 'id="todo-minutes"' not in _page(client, people["secretary"], a).content.decode()
