@@ -1,12 +1,13 @@
 """每周待办 (the weekly summary): on Monday morning (or the day of the week they chose),
-those who run a branch (its secretaries and moderators) get one e-mail with what waits on them in each branch they
-run, as its overview (overview.py) shows it: leave to decide, posts to review,
-announcements that could not be published, this week's meetings with how many are
-expected and on leave, probationary members whose year ends within a month or has
-ended (accounts/party_dates.py), and, for secretaries, the members who came to no meeting in six
-months and this quarter's meetings that fall short of the usual rhythm, with the
-branches below that have leave waiting. For secretaries who do not open the site every
-day (Discourse's and Chatwoot's summaries to their staff).
+those who run a branch (its secretaries and moderators) get one e-mail with what waits
+on them in each branch they run, as its overview (overview.py) shows it: leave to
+decide, posts to review, announcements that could not be published, this week's
+meetings with how many are expected and on leave, minutes not yet signed, probationary
+members whose year ends within a month or has ended (accounts/party_dates.py), and,
+for secretaries, the members who came to no meeting in six months and this quarter's
+meetings that fall short of the usual rhythm, with the branches below that have leave
+waiting. For secretaries who do not open the site every day (Discourse's and
+Chatwoot's summaries to their staff).
 
 It goes only when something waits or a meeting falls in the week: the six-month list
 and the rhythm alone, which change slowly, send nothing. It comes at the hour of the
@@ -131,16 +132,17 @@ def collect(user, now: datetime | None = None) -> list[dict]:
         part = {"branch": branch, "manages": seen["manages"], "moderates": seen["moderates"],
                 "pending_review": seen.get("pending_review", 0), "waiting_leave": [], "waiting_leave_count": 0,
                 "failed_scheduled": [], "meetings": [], "not_taking_part": [], "short": [], "below": [],
-                "probation": [], "anniversaries": []}
+                "probation": [], "anniversaries": [], "unsigned_minutes": []}
         if seen["manages"]:
             part.update(waiting_leave=seen["waiting_leave"], waiting_leave_count=seen["waiting_leave_count"],
                         failed_scheduled=seen["failed_scheduled"], meetings=_this_week(branch, now),
                         not_taking_part=seen["not_taking_part"]["people"],
                         short=[r for r in seen["rhythm"] if r["short"]],
                         below=[row for row in seen["below"] if row["waiting_leave"]],
-                        probation=seen["probation"]["people"], anniversaries=seen["anniversaries"])
+                        probation=seen["probation"]["people"], anniversaries=seen["anniversaries"],
+                        unsigned_minutes=seen["unsigned_minutes"])
         if (part["waiting_leave_count"] or part["pending_review"] or part["failed_scheduled"] or part["meetings"]
-                or part["below"] or part["probation"]):
+                or part["below"] or part["probation"] or part["unsigned_minutes"]):
             found.append(part)
     return found
 
@@ -158,6 +160,8 @@ def summary(found: list[dict]) -> str:
          lambda n: ngettext("%(count)d meeting this week", "%(count)d meetings this week", n)),
         (sum(len(p["probation"]) for p in found),
          lambda n: ngettext("%(count)d probationary year ending", "%(count)d probationary years ending", n)),
+        (sum(len(p["unsigned_minutes"]) for p in found),
+         lambda n: ngettext("%(count)d set of minutes to sign", "%(count)d sets of minutes to sign", n)),
     ]
     return pgettext("list separator", ", ").join(text(n) % {"count": n} for n, text in counts if n)
 

@@ -180,3 +180,19 @@ def test_two_processes_at_once_send_one(runners, waiting):
         t.join()
     outbox.wait_idle()
     assert sorted(m.to[0] for m in mail.outbox) == ["moderator@example.org", "secretary@example.org"]
+
+
+def test_minutes_not_yet_signed_send_it(runners, tree, people, identities):
+    now = monday(8, 5)
+    held = meeting_actions.schedule_meeting(
+        identity=identities["secretary"], branch_id=tree["a"].pk, kind="committee", title="十一月支委会",
+        starts_at=timezone.now() - timedelta(hours=3), ends_at=timezone.now() - timedelta(hours=2),
+        chair_id=people["secretary"].pk, minute_taker_id=people["member"].pk)
+    for step in (meeting_actions.start_meeting, meeting_actions.end_meeting):
+        step(identity=identities["secretary"], meeting_id=held.pk)
+    MailSettings.objects.create(user=runners["secretary"], language="en")
+    sent = run(now)
+    message = sent["secretary@example.org"]
+    assert message.subject == "Your week on Branchline: 1 set of minutes to sign"
+    assert "十一月支委会" in message.body and "waiting for Secretary、Member" in message.body
+    assert "once a week" in message.body
