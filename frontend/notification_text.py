@@ -84,6 +84,8 @@ def describe(events) -> list[dict]:
                 e_type = "meeting.attendance_mended" if data.get("in_room") else "meeting.attendance_taken_back"
             else:
                 e_type = e.type
+            if e_type == "meeting.minutes_to_sign" and meeting.get("id"):
+                url = reverse("meetings:minutes", args=[meeting["id"]]) + "#minutes-signatures"
             text = {
                 "meeting.attendance_mended": _("%(by)s recorded that you were in the room at %(title)s"),
                 "meeting.attendance_taken_back": _("%(by)s took back your check-in at %(title)s"),
@@ -95,6 +97,7 @@ def describe(events) -> list[dict]:
                 "meeting.admitted": _("You were let in to %(title)s"),
                 "meeting.denied": _("You were not let in to %(title)s"),
                 "meeting.removed": _("You were removed from %(title)s"),
+                "meeting.minutes_to_sign": _("%(title)s has ended: check its minutes and sign them"),
             }[e_type] % {"title": _quoted(meeting.get("title")), "when": when, "by": by}
         elif e.type == "announcement.reminder":
             url = reverse("announcement", args=[data["announcement"]]) if data.get("announcement") else ""

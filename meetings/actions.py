@@ -437,6 +437,9 @@ def end_meeting(*, identity: Identity, meeting_id: int) -> Meeting:
     _publish(meeting, "meeting.ended",
              {"meeting": meeting.to_dict(), "attendance": selectors.summary(meeting, now=now)}, actor=identity)
     _audit(identity, meeting, "end")
+    # 记录签字: those who sign the minutes are asked to check them and sign.
+    _notify({meeting.chair_id, meeting.minute_taker_id} - {None}, "meeting.minutes_to_sign",
+            {"meeting": meeting.to_dict()})
     return meeting
 
 

@@ -116,7 +116,9 @@ def test_the_lifecycle_and_the_room(identities, people, schedule, crowd):
     assert published(events) == [(m, "lobby.admitted"), (f"inbox:{target.pk}", "meeting.admitted")]
     with capture_events() as events:
         actions.end_meeting(identity=identities["secretary"], meeting_id=meeting.pk)
-    assert published(events) == [(m, "meeting.ended")]
+    # The chair and the minute-taker are asked to sign the minutes (记录签字).
+    assert published(events) == [(m, "meeting.ended"), (f"inbox:{people['secretary'].pk}", "meeting.minutes_to_sign"),
+                                 (f"inbox:{people['member'].pk}", "meeting.minutes_to_sign")]
 
 
 def test_leave_and_exclusions(identities, people, schedule):

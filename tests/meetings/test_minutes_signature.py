@@ -37,6 +37,15 @@ def ended(schedule, identities, clock):
 
 def test_the_chair_and_the_minute_taker_sign_and_the_record_is_final(ended, identities, people, clock):
     meeting = ended
+    # At the end, both were asked to check the minutes and sign them.
+    from frontend.notification_text import describe
+
+    for name in ("secretary", "member"):
+        (asked,) = Event.objects.filter(stream_id=f"inbox:{people[name].pk}", type="meeting.minutes_to_sign")
+        (item,) = describe([asked])
+        assert item["url"] == reverse("meetings:minutes", args=[meeting.pk]) + "#minutes-signatures"
+        assert "check its minutes and sign them" in item["text"]
+    assert not Event.objects.filter(stream_id=f"inbox:{people['moderator'].pk}", type="meeting.minutes_to_sign")
     with pytest.raises(Forbidden):  # neither the chair nor the minute-taker
         actions.sign_minutes(identity=identities["moderator"], meeting_id=meeting.pk)
     state = actions.sign_minutes(identity=identities["member"], meeting_id=meeting.pk)
