@@ -67,6 +67,13 @@ def test_a_secret_ballot_on_paper_in_the_room(own_server, open_page):
     expect(chair.locator("#participants li", has_text="赵预备").locator(".tag-room")).to_be_visible()
     count = card.locator(".paper-count")
     expect(count.get_by_label("收回选票")).to_have_value("1")
+    chair.reload()  # and so does a reload, in this tab
+    expect(chair.locator("#conn-status")).to_have_attribute("data-status", "online")
+    card = chair.locator("#votes .vote", has_text="推荐入党积极分子")
+    expect(chair.locator(f"#participants li[data-user='{member}']")).to_be_visible()  # the snapshot is in
+    panel = card.locator(".paper-ballots")
+    count = card.locator(".paper-count")
+    expect(count.get_by_label("收回选票")).to_have_value("1")
     count.get_by_role("button", name="录入计票结果").click()  # nothing on the valid ballot: 0 ≠ 1
     expect(panel.get_by_role("alert")).to_contain_text("合计 0 票")
     count.get_by_label("赞成").fill("1")

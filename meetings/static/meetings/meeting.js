@@ -17,6 +17,26 @@ const REACTIONS = ["👍", "👏", "❤️", "😄", "🤔", "🙋"];
 const RUNNING = ["open", "live"];
 
 const initialVotes = readJSON("meeting-votes");
+// The ballot box's count as typed so far, kept for this tab (sessionStorage): a reload
+// or a lost connection does not make the chair count the box again.
+const PAPER_DRAFTS_KEY = `bl-paper-count-${config.meeting}`;
+
+function loadPaperDrafts() {
+  try {
+    return new Map(JSON.parse(window.sessionStorage.getItem(PAPER_DRAFTS_KEY) || "[]"));
+  } catch {
+    return new Map();
+  }
+}
+
+function savePaperDrafts() {
+  try {
+    window.sessionStorage.setItem(PAPER_DRAFTS_KEY, JSON.stringify([...state.paperDrafts]));
+  } catch {
+    // storage full or refused: the draft lives on in this page only
+  }
+}
+
 const state = {
   meeting: config.meeting_data,
   you: config.you,
@@ -33,8 +53,9 @@ const state = {
   mode: "idle", // idle | joining | waiting | in | removed | denied
   subscription: null,
   voteErrors: new Map(), // vote id -> message
-  paperDrafts: new Map(), // vote id -> what the chair has typed into the ballot box's count
+  paperDrafts: loadPaperDrafts(), // vote id -> what the chair has typed into the ballot box's count
   paperNotes: new Map(), // vote id -> who was passed over when paper ballots were handed out
+  paperErrors: new Map(), // vote id -> the last refusal of the paper panel, until a write succeeds
 };
 
 // -- formatting --------------------------------------------------------------------------
@@ -713,13 +734,32 @@ function renderHandsForm(vote) {
  * members checked in in the room, take back one handed out by mistake, and enter the
  * count of the box (again, as a recount, until the vote closes). What is typed into the
  * count survives the redraws that other members' ballots cause (state.paperDrafts). */
+/** A write of the paper panel; a refusal is kept in state.paperErrors, so that the
+ * redraws other members' ballots cause do not wipe it before the chair has read it. */
+async function paperWrite(vote, op, args) {
+  try {
+    const reply = await conn.write(op, args);
+    state.paperErrors.delete(vote.id);
+    renderVotes();
+    return reply;
+  } catch (error) {
+    paperRefused(vote, `${t.action_failed} ${explain(error)}`);
+    throw error;
+  }
+}
+
+function paperRefused(vote, message) {
+  state.paperErrors.set(vote.id, message);
+  renderVotes();
+}
+
 function renderPaperPanel(vote) {
   const paper = vote.paper || { issued: 0, to: [], counted: false };
   const box = el("section", "paper-ballots stack");
   box.dataset.vote = vote.id;
   box.append(el("h4", "", t.paper_heading), el("p", "muted small", t.paper_intro));
-  const error = el("p", "alert alert-error", "");
-  error.hidden = true;
+  const error = el("p", "alert alert-error", state.paperErrors.get(vote.id) || "");
+  error.hidden = !state.paperErrors.has(vote.id);
   error.setAttribute("role", "alert");
   const holding = new Set(paper.to.map((p) => p.id));
 
@@ -747,7 +787,7 @@ function renderPaperPanel(vote) {
       if (!users.length) return;
       submit.disabled = true;
       try {
-        const reply = await control("meetings.vote.paper_issue", { vote: vote.id, users }, { where: error });
+        const reply = await paperWrite(vote, "meetings.vote.paper_issue", { vote: vote.id, users });
         const skipped = (reply && reply.skipped) || [];
         if (skipped.length) state.paperNotes.set(vote.id, interpolate(t.paper_skipped, { names: listNames(skipped.map((p) => p.name)) }));
         else state.paperNotes.delete(vote.id);
@@ -774,8 +814,8 @@ function renderPaperPanel(vote) {
       const li = el("li", "", person.name);
       li.dataset.id = person.id;
       if (!paper.counted) {
-        li.append(" ", button(t.paper_take_back, () => control("meetings.vote.paper_take_back",
-          { vote: vote.id, user: person.id }, { where: error }).catch(quiet), "link-button small"));
+        li.append(" ", button(t.paper_take_back, () => paperWrite(vote, "meetings.vote.paper_take_back",
+          { vote: vote.id, user: person.id }).catch(quiet), "link-button small"));
       }
       holders.append(li);
     }
@@ -788,17 +828,17 @@ function renderPaperPanel(vote) {
       }
       const recount = el("details", "paper-recount");
       recount.open = state.paperDrafts.has(vote.id);
-      recount.append(el("summary", "", t.paper_recount), renderPaperCount(vote, paper, error));
+      recount.append(el("summary", "", t.paper_recount), renderPaperCount(vote, paper));
       box.append(recount);
     } else {
-      box.append(renderPaperCount(vote, paper, error));
+      box.append(renderPaperCount(vote, paper));
     }
   }
   box.append(error);
   return box;
 }
 
-function renderPaperCount(vote, paper, error) {
+function renderPaperCount(vote, paper) {
   const draft = state.paperDrafts.get(vote.id) || {};
   const form = el("form", "paper-count stack");
   form.noValidate = true;
@@ -818,6 +858,7 @@ function renderPaperCount(vote, paper, error) {
     input.value = draft[name] ?? "";
     input.addEventListener("input", () => {
       state.paperDrafts.set(vote.id, { ...(state.paperDrafts.get(vote.id) || {}), [name]: input.value });
+      savePaperDrafts();
     });
     fieldset.append(label, input);
     return input;
@@ -841,6 +882,7 @@ function renderPaperCount(vote, paper, error) {
     input.addEventListener("change", () => {
       const picked = [...watchers.querySelectorAll("input:checked")].map((i) => i.value);
       state.paperDrafts.set(vote.id, { ...(state.paperDrafts.get(vote.id) || {}), scrutineers: picked });
+      savePaperDrafts();
     });
     label.append(input, " ", row.user.name);
     watchers.append(label);
@@ -855,13 +897,14 @@ function renderPaperCount(vote, paper, error) {
     for (const [key, input] of counts) args.counts[key] = whole(input);
     args.scrutineers = [...watchers.querySelectorAll("input:checked")].map((i) => Number(i.value));
     if (![args.returned, args.invalid, ...Object.values(args.counts)].every((n) => Number.isInteger(n) && n >= 0)) {
-      showError(error, `${t.action_failed} ${t.paper_whole_numbers}`);
+      paperRefused(vote, `${t.action_failed} ${t.paper_whole_numbers}`);
       return;
     }
     submit.disabled = true;
     try {
-      await control("meetings.vote.paper_count", args, { where: error });
+      await paperWrite(vote, "meetings.vote.paper_count", args);
       state.paperDrafts.delete(vote.id);
+      savePaperDrafts();
     } catch {
       // shown under the panel
     } finally {
@@ -1195,7 +1238,10 @@ function onEvent(frame) {
       state.votes.set(d.id, d);
       state.voteErrors.delete(d.id);
       if (frame.type === "vote.opened") announce(interpolate(t.vote_opened_live, { title: d.title }));
-      if (frame.type === "vote.closed") announce(interpolate(t.vote_closed_live, { title: d.title }));
+      if (frame.type === "vote.closed") {
+        announce(interpolate(t.vote_closed_live, { title: d.title }));
+        if (state.paperDrafts.delete(d.id)) savePaperDrafts();
+      }
       renderVotes();
       break;
     case "vote.progress": {
