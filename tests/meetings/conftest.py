@@ -74,3 +74,12 @@ def clock(monkeypatch):
     c = Clock(T0 - timedelta(minutes=30))
     monkeypatch.setattr(dj_timezone, "now", c)
     return c
+
+
+@pytest.fixture
+def english():
+    """Refusals matched by their words, in English (the server's default is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

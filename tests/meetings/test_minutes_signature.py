@@ -6,20 +6,13 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from meetings import actions, minutes, selectors
 from moderation.models import AuditEntry
 from realtime.errors import Conflict, Forbidden, Invalid
 from realtime.models import Event
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

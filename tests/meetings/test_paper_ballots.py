@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from meetings import actions, minutes, sealing, selectors
 from meetings.models import PaperCount, SealedTally, Vote, VoteParticipation
@@ -19,14 +18,7 @@ from tests.realtime.conftest import connect  # noqa: F401  the real ASGI stack f
 from .conftest import arrive, ident
 from .test_secret_ballot import all_rows, mentions_choice, mentions_voter
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """The refusals' words are matched in English (the server's default is Chinese)."""
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
