@@ -28,6 +28,7 @@ from announcements import scheduling as announcement_scheduling
 from announcements import selectors as announcement_selectors
 from forum import selectors as forum_selectors
 from forum.models import Discussion, Topic
+from meetings import actions as meeting_actions
 from meetings import selectors as meeting_selectors
 from meetings.models import (
     AttendanceInterval,
@@ -295,6 +296,18 @@ def _not_taking_part(scopes: dict[int, set[int]], now: datetime) -> dict[int, di
     return found
 
 
+def _next_general(branch: Branch, now: datetime, probation: dict) -> Meeting | None:
+    """The branch's next general meeting not begun yet (支部党员大会, where 转正 is
+    decided), with, on each probationary member listed, whether their 转正 is on its
+    agenda (`on_agenda`)."""
+    meeting = (Meeting.objects.filter(branch=branch, kind=Meeting.Kind.GENERAL, status__in=(
+        Meeting.Status.SCHEDULED, Meeting.Status.OPEN), starts_at__gte=now).order_by("starts_at", "id").first())
+    titles = set(meeting.agenda.values_list("title", flat=True)) if meeting else set()
+    for p in probation["people"]:
+        p["on_agenda"] = meeting_actions.full_membership_item(p["name"]) in titles
+    return meeting
+
+
 UNSIGNED_WINDOW = timedelta(days=90)
 
 
@@ -342,6 +355,7 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None,
     if manages:
         today = timezone.localdate(now, branch.zone)
         context["probation"] = party_dates.due([branch.pk], today)[branch.pk]
+        context["next_general"] = _next_general(branch, now, context["probation"])
         context["anniversaries"] = party_dates.anniversaries([branch.pk], today)[branch.pk]
         not_taking_part = _not_taking_part(_scopes(branch.pk, below), now)
         leave, leave_count = _waiting_leave(branch)

@@ -37,6 +37,8 @@ urlpatterns = [
     path("citizen/", views.citizen_start, name="citizen-start"),
     path("citizen/leave/", views.citizen_leave, name="citizen-leave"),
     path("branches/<int:branch_id>/", views.branch_overview, name="branch-overview"),
+    path("branches/<int:branch_id>/probation/<int:user_id>/agenda/", views.probation_to_agenda,
+         name="probation-agenda"),
     path("branches/<int:branch_id>/announcements/", views.announcements, name="announcements"),
     path("branches/<int:branch_id>/announcements.csv", views.announcements_csv, name="announcements-csv"),
     path("announcements/<int:announcement_id>/", views.announcement, name="announcement"),

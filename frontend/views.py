@@ -37,6 +37,7 @@ from accounts import (
     devices,
     language,
     notification_mail,
+    party_dates,
     passkeys,
     personal_data,
     security,
@@ -70,6 +71,7 @@ from announcements.actions import (
     stream_for,
 )
 from forum import selectors as forum_selectors
+from meetings import actions as meeting_actions
 from meetings import calendar_feed
 from meetings.models import CalendarFeed
 from moderation.actions import queue_stream
@@ -777,6 +779,35 @@ def branch_overview(request, branch_id: int):
         "streams": [{"stream": key, "since": heads.get(key, 0)} for key in streams],
     }
     return render(request, "frontend/overview.html", {**sections, **context, "page_config": config})
+
+
+@login_required
+def probation_to_agenda(request, branch_id: int, user_id: int):
+    """转正 on the agenda: from the overview's list of probationary years ending, the
+    secretary puts the question on the branch's next general meeting in one click
+    (meetings.actions.add_agenda_item, the agenda's own write path)."""
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    branch, identity = member_branch(request, branch_id)
+    if not can_manage_branch(identity, branch.pk):
+        raise PermissionDenied
+    person = next((p for p in party_dates.due([branch.pk], timezone.localdate(timezone.now(), branch.zone))[
+        branch.pk]["people"] if p["id"] == user_id), None)
+    if person is None:
+        raise Http404("not a probationary member whose year is ending here")
+    meeting = overview._next_general(branch, timezone.now(), {"people": []})
+    back = f"{reverse('branch-overview', args=[branch.pk])}#todo-probation"
+    if meeting is None:
+        messages.error(request, _("No general meeting is scheduled yet: schedule one first."))
+        return redirect(back)
+    try:
+        meeting_actions.add_agenda_item(identity=identity, meeting_id=meeting.pk,
+                                        title=meeting_actions.full_membership_item(person["name"]))
+    except (Conflict, Forbidden, Invalid) as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("It is on the agenda of %(title)s.") % {"title": meeting.title})
+    return redirect(back)
 
 
 @login_required

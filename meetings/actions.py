@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import notifications
 from accounts.identity import Identity
@@ -365,6 +366,27 @@ def set_agenda(*, identity: Identity, meeting_id: int, items: list[dict]) -> lis
         # to them once admitted): their open pages learn of the new agenda from the inbox.
         _notify(_expected_ids(meeting), "meeting.changed", {"meeting": meeting.to_dict(), "changes": ["agenda"]})
     return agenda
+
+
+FULL_MEMBERSHIP_ITEM = gettext_lazy("Whether %(name)s, whose probationary year is over, becomes a full member")
+
+
+def full_membership_item(name: str) -> str:
+    """The agenda item on which a general meeting discusses 转正 (the constitution, art. 7)."""
+    return str(FULL_MEMBERSHIP_ITEM) % {"name": name}
+
+
+@transaction.atomic
+def add_agenda_item(*, identity: Identity, meeting_id: int, title: str, notes: str = "") -> list[AgendaItem]:
+    """One more item at the end of the agenda, through set_agenda (its checks, events and
+    notices); an item of the same title already there is refused, not doubled. The
+    meeting's row is locked first, so that two added at once both stay."""
+    meeting = _meeting(identity, meeting_id)
+    title = title.strip()
+    items = [{"id": item.pk, "title": item.title, "notes": item.notes} for item in meeting.agenda.order_by("position")]
+    if any(item["title"] == title for item in items):
+        raise Conflict(_("“%(title)s” is on the agenda already.") % {"title": title})
+    return set_agenda(identity=identity, meeting_id=meeting_id, items=[*items, {"title": title, "notes": notes}])
 
 
 # -- the meeting's lifecycle -------------------------------------------------------------------

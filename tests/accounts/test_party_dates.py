@@ -202,3 +202,45 @@ def test_the_bell_greets_a_member_on_their_political_birthday(tree, people):
     assert party_dates.greet_due(at(2, 9).replace(year=2028)) == 0
     assert party_dates.greet_due(at(1, 9).replace(year=2028)) == 2  # the probationary one's first, too
     assert AnniversaryGreeted.objects.filter(user=member).count() == 2
+
+
+def test_the_secretary_puts_a_members_转正_on_the_next_general_meeting(client, tree, people, identities):
+    from django.urls import reverse
+
+    from meetings import actions as meeting_actions
+    from meetings.models import AgendaItem
+    from realtime.models import Event
+
+    a = tree["a"]
+    Membership.objects.filter(user=people["probationary"], role="probationary").update(
+        since=today(tree) - timedelta(days=360))
+    url = reverse("probation-agenda", args=[a.pk, people["probationary"].pk])
+    client.force_login(people["secretary"])
+    # No general meeting yet: the page says to schedule one, and the button is not there.
+    html = client.get(f"/branches/{a.pk}/").content.decode()
+    assert "尚未安排支部党员大会" in html and url not in html
+    refused = client.post(url, follow=True).content.decode()
+    assert "尚未安排支部党员大会" in refused
+
+    starts = timezone.now() + timedelta(days=5)
+    meeting = meeting_actions.schedule_meeting(
+        identity=identities["secretary"], branch_id=a.pk, kind="general", title="十二月支部党员大会",
+        starts_at=starts, ends_at=starts + timedelta(hours=2), chair_id=people["secretary"].pk, agenda=["学习"])
+    html = client.get(f"/branches/{a.pk}/").content.decode()
+    assert url in html and "列入“十二月支部党员大会”议程" in html
+    done = client.post(url, follow=True).content.decode()
+    assert "已列入“十二月支部党员大会”的议程" in done
+    titles = list(AgendaItem.objects.filter(meeting=meeting).order_by("position").values_list("title", flat=True))
+    assert titles == ["学习", "讨论Probationary同志预备期满转为正式党员问题"]
+    assert Event.objects.filter(stream_id=f"inbox:{people['member'].pk}", type="meeting.changed",
+                                data__changes=["agenda"]).exists()  # the members hear of the new agenda
+    html = client.get(f"/branches/{a.pk}/").content.decode()
+    assert "已列入“十二月支部党员大会”议程" in html and url not in html
+    again = client.post(url, follow=True).content.decode()  # not twice
+    assert "已在议程中" in again and AgendaItem.objects.filter(meeting=meeting).count() == 2
+    # Only the secretary; only for a probationary member listed there.
+    client.force_login(people["moderator"])
+    assert client.post(url).status_code == 403
+    client.force_login(people["secretary"])
+    assert client.post(reverse("probation-agenda", args=[a.pk, people["member"].pk])).status_code == 404
+    assert client.get(url).status_code == 405
