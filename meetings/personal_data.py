@@ -1,6 +1,6 @@
 """What meetings keep about a member, for 我的数据 (accounts/personal_data.py): per
 meeting they were in or asked leave from, their attendance as the server recorded it,
-their leave request, their chat messages and remarks, and the votes they took part in
+their leave request, their chat messages and remarks, the minutes they signed, and the votes they took part in
 (with their choice where the ballot was open; a secret ballot's choice is kept nowhere,
 docs/protocol.md)."""
 
@@ -14,6 +14,7 @@ from .models import (
     ChatMessage,
     LeaveRequest,
     Meeting,
+    MinutesSignature,
     OpenBallot,
     Remark,
     VoteOption,
@@ -27,7 +28,7 @@ def _meetings(user) -> list:
 
     def of(meeting_id: int) -> dict:
         return by_meeting.setdefault(meeting_id, {"attendance": [], "leave": None, "chat": [], "remarks": [],
-                                                  "votes": []})
+                                                  "votes": [], "minutes_signed": []})
 
     for i in AttendanceInterval.objects.filter(user=user).order_by("joined_at"):
         of(i.meeting_id)["attendance"].append(
@@ -46,6 +47,8 @@ def _meetings(user) -> list:
                                                "choices": None if p.vote.secret else [
                                                    labels.get((p.vote_id, key), key)
                                                    for key in ballots.get(p.vote_id, [])]})
+    for signed in MinutesSignature.objects.filter(user=user).order_by("at"):
+        of(signed.meeting_id)["minutes_signed"].append({"as": signed.role, "at": when(signed.at)})
     meetings = Meeting.objects.filter(pk__in=by_meeting).select_related("branch").order_by("-starts_at")
     return [{"id": m.pk, "title": m.title, "branch": m.branch.name, "starts_at": when(m.starts_at), **by_meeting[m.pk]}
             for m in meetings]

@@ -22,6 +22,7 @@ from meetings.models import (
     AttendanceInterval,
     ChatMessage,
     LeaveRequest,
+    MinutesSignature,
     OpenBallot,
     Vote,
     VoteOption,
@@ -72,6 +73,7 @@ def with_a_life(people, tree, member):
                                       end_reason="left")
     LeaveRequest.objects.create(meeting=meeting, user=people["probationary"], reason="别人的请假", submitted_at=starts)
     ChatMessage.objects.create(meeting=meeting, author=member, body="我同意", shown="我同意", created_at=starts)
+    MinutesSignature.objects.create(meeting=meeting, role="minute_taker", user=member, at=starts + timedelta(hours=3))
     motion = Vote.objects.create(meeting=meeting, kind="motion", title="通过上次会议纪要", status="closed")
     VoteOption.objects.create(vote=motion, key="yes", label="赞成", position=1)
     VoteParticipation.objects.create(vote=motion, user=member, via="online")
@@ -105,6 +107,7 @@ def test_a_member_downloads_their_own_data_from_every_app(people, tree, member):
     (meeting,) = data["meetings"]
     assert meeting["title"] == "支部党员大会" and meeting["leave"] is None  # another's leave request is not theirs
     assert meeting["attendance"][0]["why_it_ended"] == "left" and meeting["chat"][0]["text"] == "我同意"
+    assert [signed["as"] for signed in meeting["minutes_signed"]] == ["minute_taker"]
     votes = {v["title"]: v for v in meeting["votes"]}
     assert votes["通过上次会议纪要"]["choices"] == ["赞成"]
     assert votes["选举支部委员"]["secret"] is True and votes["选举支部委员"]["choices"] is None
