@@ -304,7 +304,7 @@ def _next_general(branch: Branch, now: datetime, probation: dict) -> Meeting | N
         Meeting.Status.SCHEDULED, Meeting.Status.OPEN), starts_at__gte=now).order_by("starts_at", "id").first())
     titles = set(meeting.agenda.values_list("title", flat=True)) if meeting else set()
     for p in probation["people"]:
-        p["on_agenda"] = meeting_actions.full_membership_item(p["name"]) in titles
+        p["on_agenda"] = bool(meeting_actions.full_membership_items(p["name"]) & titles)
     return meeting
 
 

@@ -801,6 +801,8 @@ def probation_to_agenda(request, branch_id: int, user_id: int):
         messages.error(request, _("No general meeting is scheduled yet: schedule one first."))
         return redirect(back)
     try:
+        if meeting.agenda.filter(title__in=meeting_actions.full_membership_items(person["name"])).exists():
+            raise Conflict(_("It is on the agenda of %(title)s already.") % {"title": meeting.title})
         meeting_actions.add_agenda_item(identity=identity, meeting_id=meeting.pk,
                                         title=meeting_actions.full_membership_item(person["name"]))
     except (Conflict, Forbidden, Invalid) as refusal:

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -374,6 +374,15 @@ FULL_MEMBERSHIP_ITEM = gettext_lazy("Whether %(name)s, whose probationary year i
 def full_membership_item(name: str) -> str:
     """The agenda item on which a general meeting discusses 转正 (the constitution, art. 7)."""
     return str(FULL_MEMBERSHIP_ITEM) % {"name": name}
+
+
+def full_membership_items(name: str) -> set[str]:
+    """That item in every language of the site: put there from a page in any of them."""
+    found = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            found.add(full_membership_item(name))
+    return found
 
 
 @transaction.atomic

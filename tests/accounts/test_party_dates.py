@@ -237,7 +237,13 @@ def test_the_secretary_puts_a_members_转正_on_the_next_general_meeting(client,
     html = client.get(f"/branches/{a.pk}/").content.decode()
     assert "已列入“十二月支部党员大会”议程" in html and url not in html
     again = client.post(url, follow=True).content.decode()  # not twice
-    assert "已在议程中" in again and AgendaItem.objects.filter(meeting=meeting).count() == 2
+    assert "已列入“十二月支部党员大会”的议程" in again and AgendaItem.objects.filter(meeting=meeting).count() == 2
+    # Nor again from the English page, nor offered there.
+    client.cookies["django_language"] = "en"
+    english = client.post(url, follow=True).content.decode()
+    assert "already" in english and AgendaItem.objects.filter(meeting=meeting).count() == 2
+    assert url not in client.get(f"/branches/{a.pk}/").content.decode()
+    client.cookies["django_language"] = "zh-hans"
     # Only the secretary; only for a probationary member listed there.
     client.force_login(people["moderator"])
     assert client.post(url).status_code == 403
