@@ -84,7 +84,13 @@ def test_a_time_off_the_paper_list_goes_with_the_check_in(own_server, open_page)
         "SELECT m.id, b.time_zone FROM meetings_meeting m JOIN accounts_branch b ON b.id = m.branch_id "
         "WHERE m.status = 'live'")
     ((member,),) = server.query("SELECT id FROM auth_user WHERE username = 'dangyuan'")
+    # The times are offered for a meeting held in a room (a place given), not for one online only.
     chair = open_page(server, "shuji", f"/meetings/{meeting}/")
+    expect(chair.locator("#conn-status")).to_have_attribute("data-status", "online")
+    expect(chair.locator("#participants li").first).to_be_visible()
+    expect(chair.locator("#room-times")).to_be_hidden()
+    server.query(f"UPDATE meetings_meeting SET place = '社区党群服务中心' WHERE id = {meeting}")
+    chair.reload()
     expect(chair.locator("#conn-status")).to_have_attribute("data-status", "online")
     times = chair.locator("#room-times")
     expect(times).to_be_visible()

@@ -350,11 +350,16 @@ function mayKeepRoll() {
 /** The times typed above the participants list, from the paper list: while the meeting
  * runs, when someone came in or left (empty: now); after it, the stay to record (empty:
  * the start, the end). The server reads "HH:MM" on the branch's clock. */
+/** Whether anyone is, or was, checked in in the meeting's room. */
+function someoneInTheRoom() {
+  return [...state.rows.values()].some((row) => row.in_room || row.checked_in);
+}
+
 function renderRoomTimes() {
   const box = $("room-times");
   if (!box) return;
   const after = state.meeting.status === "ended";
-  box.hidden = !mayKeepRoll();
+  box.hidden = !mayKeepRoll() || !(state.meeting.place || someoneInTheRoom());
   $("room-times-live").hidden = after;
   $("room-times-after").hidden = !after;
 }
@@ -561,7 +566,7 @@ function renderVote(vote) {
     card.append(tools);
     if (vote.status === "draft" && state.you.secretary) card.append(renderWrittenForm(vote));
     if (vote.status === "open" && !vote.secret) card.append(renderHandsForm(vote));
-    if (vote.status === "open" && vote.secret) card.append(renderPaperPanel(vote));
+    if (vote.status === "open" && vote.secret && (vote.paper || someoneInTheRoom())) card.append(renderPaperPanel(vote));
   }
   const error = state.voteErrors.get(vote.id);
   if (error) {
