@@ -148,6 +148,8 @@ def meeting_strings() -> dict[str, str]:
         "paper_issue": _("Hand out paper ballots"),
         "paper_holders": _("Holding a paper ballot (%(n)s):"),
         "paper_take_back": _("Take back unused"),
+        "paper_alone": _("Only one paper ballot is out: whoever counts the box will see how that member voted. Another "
+                         "way is for them to vote on a phone in the room."),
         "paper_count_legend": _("The count of the ballot box"),
         "paper_returned": _("Ballots back in the box"),
         "paper_invalid": _("Of them spoilt"),

@@ -50,6 +50,7 @@ def test_a_secret_ballot_on_paper_in_the_room(own_server, open_page):
     expect(panel.locator(".paper-skipped")).to_have_text("已跳过（已投票或已领取选票）：王书记。")
     expect(card.locator(".vote-progress")).to_contain_text("已投票 2 人")
     expect(card.locator(".vote-progress")).to_contain_text("其中现场纸质选票 1 张")
+    expect(panel.locator(".paper-alone")).to_contain_text("只发出一张纸质选票")  # its secrecy, said
 
     # His own page, opened in the room, says he holds a paper ballot.
     his = open_page(server, "dangyuan", f"/meetings/{meeting}/")

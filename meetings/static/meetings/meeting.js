@@ -814,6 +814,10 @@ function renderPaperPanel(vote) {
 
   if (paper.issued) {
     box.append(el("p", "small", interpolate(t.paper_holders, { n: paper.issued })));
+    if (paper.issued === 1 && !paper.counted) {
+      // A box with one ballot in it tells whoever counts it what that one says.
+      box.append(el("p", "small paper-alone", t.paper_alone));
+    }
     const holders = el("ul", "paper-holders");
     for (const person of paper.to) {
       const li = el("li", "", person.name);
