@@ -296,16 +296,17 @@ def _not_taking_part(scopes: dict[int, set[int]], now: datetime) -> dict[int, di
     return found
 
 
-def _next_general(branch: Branch, now: datetime, probation: dict) -> Meeting | None:
-    """The branch's next general meeting not begun yet (支部党员大会, where 转正 is
-    decided), with, on each probationary member listed, whether their 转正 is on its
-    agenda (`on_agenda`)."""
-    meeting = (Meeting.objects.filter(branch=branch, kind=Meeting.Kind.GENERAL, status__in=(
+def next_general(branch: Branch, now: datetime) -> Meeting | None:
+    """The branch's next general meeting not begun yet (支部党员大会, where 转正 is decided)."""
+    return (Meeting.objects.filter(branch=branch, kind=Meeting.Kind.GENERAL, status__in=(
         Meeting.Status.SCHEDULED, Meeting.Status.OPEN), starts_at__gte=now).order_by("starts_at", "id").first())
+
+
+def _mark_on_agenda(meeting: Meeting | None, people: list[dict]) -> None:
+    """On each probationary member listed: whether their 转正 is on that meeting's agenda (`on_agenda`)."""
     titles = set(meeting.agenda.values_list("title", flat=True)) if meeting else set()
-    for p in probation["people"]:
+    for p in people:
         p["on_agenda"] = bool(meeting_actions.full_membership_items(p["name"]) & titles)
-    return meeting
 
 
 UNSIGNED_WINDOW = timedelta(days=90)
@@ -355,7 +356,8 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None,
     if manages:
         today = timezone.localdate(now, branch.zone)
         context["probation"] = party_dates.due([branch.pk], today)[branch.pk]
-        context["next_general"] = _next_general(branch, now, context["probation"])
+        context["next_general"] = next_general(branch, now)
+        _mark_on_agenda(context["next_general"], context["probation"]["people"])
         context["anniversaries"] = party_dates.anniversaries([branch.pk], today)[branch.pk]
         not_taking_part = _not_taking_part(_scopes(branch.pk, below), now)
         leave, leave_count = _waiting_leave(branch)

@@ -795,16 +795,15 @@ def probation_to_agenda(request, branch_id: int, user_id: int):
         branch.pk]["people"] if p["id"] == user_id), None)
     if person is None:
         raise Http404("not a probationary member whose year is ending here")
-    meeting = overview._next_general(branch, timezone.now(), {"people": []})
+    meeting = overview.next_general(branch, timezone.now())
     back = f"{reverse('branch-overview', args=[branch.pk])}#todo-probation"
     if meeting is None:
         messages.error(request, _("No general meeting is scheduled yet: schedule one first."))
         return redirect(back)
     try:
-        if meeting.agenda.filter(title__in=meeting_actions.full_membership_items(person["name"])).exists():
-            raise Conflict(_("It is on the agenda of %(title)s already.") % {"title": meeting.title})
         meeting_actions.add_agenda_item(identity=identity, meeting_id=meeting.pk,
-                                        title=meeting_actions.full_membership_item(person["name"]))
+                                        title=meeting_actions.full_membership_item(person["name"]),
+                                        same_as=meeting_actions.full_membership_items(person["name"]))
     except (Conflict, Forbidden, Invalid) as refusal:
         messages.error(request, refusal.message)
     else:

@@ -386,15 +386,17 @@ def full_membership_items(name: str) -> set[str]:
 
 
 @transaction.atomic
-def add_agenda_item(*, identity: Identity, meeting_id: int, title: str, notes: str = "") -> list[AgendaItem]:
+def add_agenda_item(*, identity: Identity, meeting_id: int, title: str, notes: str = "",
+                    same_as: set[str] = frozenset()) -> list[AgendaItem]:
     """One more item at the end of the agenda, through set_agenda (its checks, events and
-    notices); an item of the same title already there is refused, not doubled. The
-    meeting's row is locked first, so that two added at once both stay."""
+    notices); an item of the same title (or of one of `same_as`: the title in the site's
+    other languages) already there is refused, not doubled. The meeting's row is locked
+    first, so that two added at once both stay."""
     meeting = _meeting(identity, meeting_id)
     title = title.strip()
     items = [{"id": item.pk, "title": item.title, "notes": item.notes} for item in meeting.agenda.order_by("position")]
-    if any(item["title"] == title for item in items):
-        raise Conflict(_("“%(title)s” is on the agenda already.") % {"title": title})
+    if any(item["title"] in {title, *same_as} for item in items):
+        raise Conflict(_("“%(item)s” is on the agenda of %(title)s already.") % {"item": title, "title": meeting.title})
     return set_agenda(identity=identity, meeting_id=meeting_id, items=[*items, {"title": title, "notes": notes}])
 
 

@@ -31,6 +31,11 @@ STATUS_LABELS = {
 }
 IN_ROOM = gettext_lazy("in the room")
 CHOICE_LABELS = {"yes": gettext_lazy("for"), "no": gettext_lazy("against"), "abstain": gettext_lazy("abstain")}
+
+
+def option_label(key: str, label: str, is_candidate: bool) -> str:
+    """An option as the record names it: a candidate by name, a motion's choice in the reader's language."""
+    return label if is_candidate else str(CHOICE_LABELS.get(key, label))
 PRESENT = ("present", "late", "left_early", "late_and_left_early")
 LABELS = {
     "Branch": gettext_lazy("Branch"),
@@ -75,7 +80,7 @@ def build_minutes(meeting: Meeting) -> dict:
     resolutions = []
     for vote in votes:
         data = selectors.vote_dict(vote)
-        labels = {o["key"]: (o["label"] if o["candidate"] else str(CHOICE_LABELS.get(o["key"], o["label"])))
+        labels = {o["key"]: option_label(o["key"], o["label"], bool(o["candidate"]))
                   for o in data["options"]}
         result = vote.result or {}
         resolutions.append({

@@ -596,8 +596,7 @@ def paper_ballots(request, vote_id: int):
     except ValueError:
         copies = voting
     copies = max(1, min(copies, BALLOT_COPIES_MAX))
-    labels = minutes_mod.CHOICE_LABELS
-    options = [{"key": o.key, "label": o.label if o.candidate_id else str(labels.get(o.key, o.label))}
+    options = [{"key": o.key, "label": minutes_mod.option_label(o.key, o.label, o.candidate_id is not None)}
                for o in vote.options.order_by("position")]
     return render(request, "meetings/paper_ballots.html", {
         **branch_sections(identity, meeting_obj.branch, "meetings"),
