@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from .server import BranchlineServer, build_seeded_database, copy_database
 
@@ -115,6 +116,14 @@ def log_in(page, username: str, next_path: str = "/") -> None:
     page.click("#login-form button[type=submit]")
     page.wait_for_url(lambda url: "/login/" not in url, timeout=10_000)
 
+
+
+def log_out(page) -> None:
+    """退出登录, waiting until the server has answered (the header offers 登录 again):
+    a page.goto straight after the click cancels the navigation in the browser but not
+    the request, whose reply (the session cookie deleted) can then land after a new login."""
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.locator("header").get_by_role("link", name="登录")).to_be_visible()
 
 # A tab behind another: the document says it is hidden, as Chromium's does for a tab in
 # the background, until `to_front(page)`. On such a page nothing counts as seen (an

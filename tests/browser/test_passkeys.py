@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DEMO_PASSWORD, log_in
+from .conftest import DEMO_PASSWORD, log_in, log_out
 from .test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -78,7 +78,7 @@ def test_a_member_adds_a_passkey_and_logs_in_with_it(own_server, open_page):
     assert credential["isResidentCredential"] and credential["rpId"] == "localhost"
 
     # Logged out, in with the passkey alone: no username, no password.
-    page.get_by_role("button", name="退出登录").click()
+    log_out(page)
     page.goto("/login/?next=/account/")
     page.get_by_role("button", name="用通行密钥登录").click()
     expect(page).to_have_url(re.compile(r"//[^/?]+/account/$"))  # the page itself, not "?next=/account/"
@@ -90,7 +90,7 @@ def test_a_member_adds_a_passkey_and_logs_in_with_it(own_server, open_page):
     page.locator("#passkey-list").get_by_role("button", name="删除").click()
     expect(page.locator("#passkeys .flash-success")).to_have_text("通行密钥已删除，不能再用它登录。")
     expect(page.locator("#passkey-none")).to_be_visible()
-    page.get_by_role("button", name="退出登录").click()
+    log_out(page)
     page.goto("/login/")
     page.get_by_role("button", name="用通行密钥登录").click()
     expect(page.locator("#passkey-login-error")).to_contain_text("本站不认识这个通行密钥")

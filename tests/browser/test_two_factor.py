@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DEMO_PASSWORD
+from .conftest import DEMO_PASSWORD, log_out
 from .test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -76,7 +76,7 @@ def test_a_member_turns_it_on_and_then_logs_in_with_a_code(own_server, open_page
 
 
 def password_login(page) -> None:
-    page.get_by_role("button", name="退出登录").click()
+    log_out(page)
     page.goto("/login/?next=/account/")
     page.fill("#id_username", "yubei")
     page.fill("#id_password", DEMO_PASSWORD)
