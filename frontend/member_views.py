@@ -9,9 +9,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
@@ -25,6 +26,7 @@ from accounts.selectors import MemberRules, can_manage_branch, roster
 from realtime.errors import Conflict, Forbidden, Invalid, NotFound
 from server.spreadsheets import csv_download
 
+from . import overview
 from .forum_views import branch_sections, member_branch
 from .password_views import link_days
 
@@ -231,3 +233,35 @@ def give_password_link(request, branch_id: int, user_id: int):
     if not _issue_link(request, branch.pk, identity, user_id, new=False):
         return redirect("members", branch_id=branch.pk)
     return redirect(f"{reverse('members', args=[branch.pk])}#issued-link")
+
+
+@login_required
+@require_POST
+def probation_full(request, branch_id: int, user_id: int):
+    """转正 after the vote: once the general meeting has passed a member's 转正 (and the
+    party committee above has approved it, which the button says), the secretary sets
+    their standing from the overview in one click (accounts.members.set_standing, as the
+    members page does). Refused for anyone whose 转正 the branch has not voted through."""
+    branch, identity = member_branch(request, branch_id)
+    if not can_manage_branch(identity, branch.pk):
+        raise PermissionDenied
+    people = party_dates.due([branch.pk], timezone.localdate(timezone.now(), branch.zone))[branch.pk]["people"]
+    person = next((p for p in people if p["id"] == user_id), None)
+    if person is None:
+        raise Http404("not a probationary member whose year is ending here")
+    overview.full_membership_steps(branch, [person])
+    back = f"{reverse('branch-overview', args=[branch.pk])}#todo-probation"
+    if person["step"] != "passed":
+        messages.error(request, _("No general meeting has voted %(name)s a full member: nothing was changed.")
+                       % {"name": person["name"]})
+        return redirect(back)
+    moderates = Membership.objects.filter(user_id=user_id, branch=branch, role=Membership.Role.MODERATOR).exists()
+    try:
+        member_actions.set_standing(identity=identity, branch_id=branch.pk, user_id=user_id,
+                                    standing=Membership.Role.FULL, moderator=moderates)
+    except (Forbidden, NotFound) as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("%(name)s is a full member from %(day)s, the day the probationary year ended.")
+                         % {"name": person["name"], "day": formats.date_format(person["ends"], "Y-m-d")})
+    return redirect(back)

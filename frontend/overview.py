@@ -6,7 +6,7 @@ meetings, the newest announcements and how many are unread, the topic discussion
 on the branch's boards; and for those who run the branch, what waits on them (leave to
 decide, posts to review, announcements due to go out or that failed, members who came
 to no meeting in six months, probationary members whose year ends soon or has ended,
-accounts/party_dates.py), the political birthdays of the coming week, this quarter's meetings against the usual rhythm of
+accounts/party_dates.py, and where each one's 转正 stands), the political birthdays of the coming week, this quarter's meetings against the usual rhythm of
 三会一课, and each branch below at a glance.
 
 Reads only, through the apps' selectors and models; each part asks the same permission
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts import party_dates
@@ -31,6 +31,7 @@ from forum.models import Discussion, Topic
 from meetings import actions as meeting_actions
 from meetings import selectors as meeting_selectors
 from meetings.models import (
+    AgendaItem,
     AttendanceInterval,
     CommitteeMember,
     Exclusion,
@@ -38,6 +39,7 @@ from meetings.models import (
     Meeting,
     MinutesSignature,
     RollEntry,
+    Vote,
 )
 
 from .selectors import review_counts
@@ -302,11 +304,45 @@ def next_general(branch: Branch, now: datetime) -> Meeting | None:
         Meeting.Status.SCHEDULED, Meeting.Status.OPEN), starts_at__gte=now).order_by("starts_at", "id").first())
 
 
-def _mark_on_agenda(meeting: Meeting | None, people: list[dict]) -> None:
-    """On each probationary member listed: whether their 转正 is on that meeting's agenda (`on_agenda`)."""
-    titles = set(meeting.agenda.values_list("title", flat=True)) if meeting else set()
+def full_membership_steps(branch: Branch, people: list[dict]) -> None:
+    """Where each probationary member listed stands with 转正, from the branch's general
+    meetings since they were admitted whose agenda carries their item (in any language of
+    the site), the latest meeting deciding: `step` is "agenda" (on a meeting not begun),
+    "discussing" (under way), "passed" or "failed" (its last closed motion on the item;
+    `vote`, `decided`: the day on the branch's clock), "undecided" (ended without a vote
+    on it) or None (on no agenda); `meeting`, the meeting. Three queries."""
+    titles = {title: p for p in people for title in meeting_actions.full_membership_items(p["name"])}
     for p in people:
-        p["on_agenda"] = bool(meeting_actions.full_membership_items(p["name"]) & titles)
+        p.update(step=None, meeting=None, vote=None, decided=None)
+    items = list(AgendaItem.objects.filter(meeting__branch=branch, meeting__kind=Meeting.Kind.GENERAL,
+                                           title__in=list(titles))
+                 .exclude(meeting__status=Meeting.Status.CANCELLED).select_related("meeting")
+                 .order_by("meeting__starts_at", "meeting_id"))
+    items = [i for i in items if i.meeting.starts_at.astimezone(branch.zone).date() >= titles[i.title]["since"]]
+    if not items:
+        return
+    votes = (Vote.objects.filter(Q(agenda_item__in=items) | Q(meeting__in={i.meeting_id for i in items},
+                                                                 title__in=list(titles)),
+                                 kind=Vote.Kind.MOTION, status=Vote.Status.CLOSED).order_by("closed_at", "id"))
+    on_item = {i.pk: titles[i.title] for i in items}
+    decided: dict[tuple[int, int], Vote] = {}  # (person's id, meeting) → the last closed motion on the item
+    for vote in votes:
+        person = on_item.get(vote.agenda_item_id) or titles.get(vote.title)
+        if person is not None:
+            decided[person["id"], vote.meeting_id] = vote
+    for item in items:  # the latest meeting last: it decides
+        p, meeting = titles[item.title], item.meeting
+        vote = decided.get((p["id"], meeting.pk))
+        if vote is not None:
+            step = "passed" if vote.passed else "failed"
+        elif meeting.status == Meeting.Status.ENDED:
+            step = "undecided"
+        elif meeting.status == Meeting.Status.LIVE:
+            step = "discussing"
+        else:
+            step = "agenda"
+        p.update(step=step, meeting=meeting, vote=vote,
+                 decided=timezone.localdate(vote.closed_at, branch.zone) if vote else None)
 
 
 UNSIGNED_WINDOW = timedelta(days=90)
@@ -357,7 +393,7 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None,
         today = timezone.localdate(now, branch.zone)
         context["probation"] = party_dates.due([branch.pk], today)[branch.pk]
         context["next_general"] = next_general(branch, now)
-        _mark_on_agenda(context["next_general"], context["probation"]["people"])
+        full_membership_steps(branch, context["probation"]["people"])
         context["anniversaries"] = party_dates.anniversaries([branch.pk], today)[branch.pk]
         not_taking_part = _not_taking_part(_scopes(branch.pk, below), now)
         leave, leave_count = _waiting_leave(branch)

@@ -39,6 +39,8 @@ urlpatterns = [
     path("branches/<int:branch_id>/", views.branch_overview, name="branch-overview"),
     path("branches/<int:branch_id>/probation/<int:user_id>/agenda/", views.probation_to_agenda,
          name="probation-agenda"),
+    path("branches/<int:branch_id>/probation/<int:user_id>/full/", member_views.probation_full,
+         name="probation-full"),
     path("branches/<int:branch_id>/announcements/", views.announcements, name="announcements"),
     path("branches/<int:branch_id>/announcements.csv", views.announcements_csv, name="announcements-csv"),
     path("announcements/<int:announcement_id>/", views.announcement, name="announcement"),

@@ -5,6 +5,7 @@ month or over, and of the political birthdays of the week, and greet the member 
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -250,3 +251,94 @@ def test_the_secretary_puts_a_members_转正_on_the_next_general_meeting(client,
     client.force_login(people["secretary"])
     assert client.post(reverse("probation-agenda", args=[a.pk, people["member"].pk])).status_code == 404
     assert client.get(url).status_code == 405
+
+
+def test_the_overview_follows_a_转正_from_the_agenda_to_the_vote_and_the_standing(client, tree, people, identities):
+    from django.urls import reverse
+
+    from meetings import actions as meeting_actions
+    from meetings.models import AgendaItem
+
+    a, secretary = tree["a"], identities["secretary"]
+    since = today(tree) - timedelta(days=370)
+    Membership.objects.filter(user=people["probationary"], role="probationary").update(since=since)
+    to_agenda = reverse("probation-agenda", args=[a.pk, people["probationary"].pk])
+    to_full = reverse("probation-full", args=[a.pk, people["probationary"].pk])
+    client.force_login(people["secretary"])
+
+    def step() -> str | None:
+        html = client.get(f"/branches/{a.pk}/").content.decode()
+        found = re.search(r'data-step="(\w+)"[^>]*>([^<]*)<', html)
+        return found and f"{found[1]}: {found[2]}"
+
+    def general(title: str):
+        starts = timezone.now() + timedelta(days=3)
+        return meeting_actions.schedule_meeting(
+            identity=secretary, branch_id=a.pk, kind="general", title=title, starts_at=starts,
+            ends_at=starts + timedelta(hours=2), chair_id=people["secretary"].pk, agenda=["学习"])
+
+    def vote(meeting, choice: str):
+        item = AgendaItem.objects.get(meeting=meeting, title__contains="转为正式党员")
+        motion = meeting_actions.create_vote(identity=secretary, meeting_id=meeting.pk, kind="motion",
+                                             title="表决", secret=False, agenda_item_id=item.pk)
+        meeting_actions.open_vote(identity=secretary, vote_id=motion.pk)
+        for name in ("secretary", "member", "moderator"):  # hands shown in the room
+            meeting_actions.enter_show_of_hands(identity=secretary, vote_id=motion.pk, user_id=people[name].pk,
+                                                choice=choice)
+        return meeting_actions.close_vote(identity=secretary, vote_id=motion.pk)
+
+    def start(meeting):
+        meeting_actions.start_meeting(identity=secretary, meeting_id=meeting.pk)
+        for name in ("secretary", "member", "moderator"):
+            meeting_actions.check_in(identity=secretary, meeting_id=meeting.pk, user_id=people[name].pk)
+
+    assert step() is None
+    # Nothing to set before a vote: refused, nothing changed.
+    refused = client.post(to_full, follow=True).content.decode()
+    assert "尚无支部党员大会表决通过Probationary同志转为正式党员，未作任何更改。" in refused
+    assert Membership.objects.filter(user=people["probationary"], branch=a, role="probationary").exists()
+
+    first = general("一月支部党员大会")
+    client.post(to_agenda)
+    assert step() == "agenda: 已列入“一月支部党员大会”议程"
+    start(first)
+    assert step() == "discussing: 正在“一月支部党员大会”上讨论"
+    meeting_actions.end_meeting(identity=secretary, meeting_id=first.pk)
+    assert step() == "undecided: 已列入“一月支部党员大会”议程，会上未表决"
+
+    second = general("二月支部党员大会")
+    assert to_agenda in client.get(f"/branches/{a.pk}/").content.decode()  # again, on the next one
+    client.post(to_agenda)
+    assert step() == "agenda: 已列入“二月支部党员大会”议程"
+    start(second)
+    assert vote(second, "no").passed is False
+    day = today(tree).isoformat()
+    assert step() == f"failed: {day} 经“二月支部党员大会”表决未通过"
+    assert to_full not in client.get(f"/branches/{a.pk}/").content.decode()
+    assert vote(second, "yes").passed is True  # the last vote on it decides
+    assert step() == f"passed: {day} 经“二月支部党员大会”表决通过"
+    html = client.get(f"/branches/{a.pk}/").content.decode()
+    assert to_full in html and "上级党委已审批：转为正式党员" in html
+    # The weekly summary says where it stands too.
+    from django.template.loader import render_to_string
+
+    parts = weekly.collect(people["secretary"])
+    assert [p["step"] for p in parts[0]["probation"]] == ["passed"]
+    context = {"name": "", "parts": parts, "base": "", "account_url": "", "unsubscribe_url": "", "subject": "",
+               "summary": ""}
+    for template in ("frontend/email/weekly.txt", "frontend/email/weekly.html"):
+        assert f"{day} 经“二月支部党员大会”表决通过" in render_to_string(template, context)
+
+    # Only the secretary; only by POST.
+    client.force_login(people["moderator"])
+    assert client.post(to_full).status_code == 403
+    client.force_login(people["secretary"])
+    assert client.get(to_full).status_code == 405
+    done = client.post(to_full, follow=True).content.decode()
+    assert f"Probationary同志已转为正式党员，自预备期满之日（{party_dates.ends(since).isoformat()}）算起。" in done
+    assert Membership.objects.get(user=people["probationary"], branch=a, role="full").since == since  # kept
+    assert not Membership.objects.filter(user=people["probationary"], role="probationary").exists()
+    entry = AuditEntry.objects.filter(action="member.roles").last()
+    assert entry.before["roles"] == ["probationary"] and entry.after["roles"] == ["full"]
+    assert 'id="todo-probation"' not in done  # nobody left on the list
+    assert client.post(to_full).status_code == 404  # a second click: no longer probationary
