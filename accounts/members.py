@@ -95,6 +95,43 @@ def _record_since(identity: Identity, branch_id: int, user, since: date | None) 
           after={"user": user.get_username(), "since": since.isoformat() if since else None})
 
 
+def _record_extension(identity: Identity, branch_id: int, user, value: str | date) -> None:
+    """延长预备期: the day the member's probationary period now ends ("" clears it, back
+    to the year), after the year and at most a year after it; only on a probationary row
+    (none: nothing to keep) with the day they joined recorded. In the audit log if it changed."""
+    row = Membership.objects.filter(user_id=user.pk, branch_id=branch_id, role=Role.PROBATIONARY).first()
+    if row is None:
+        return  # a full member (转正 in the same step): the extension went with the probationary row
+    until = None
+    if value not in ("", None):
+        if row.since is None:
+            raise Invalid("probation_until", _("Record the day they joined the party first: the extension "
+                                               "runs on from their probationary year."))
+        until = value if isinstance(value, date) else None
+        text = str(value).strip()
+        if until is None and _DAY.match(text):
+            try:
+                until = parse_date(text)
+            except ValueError:
+                until = None
+        if until is None:
+            raise Invalid("probation_until", _("Give the day as a date, like 2026-07-01."))
+        first, latest = party_dates.ends(row.since), party_dates.longest_extension(row.since)
+        if not first < until <= latest:
+            raise Invalid("probation_until", _("An extended probationary period ends after the year (%(first)s) "
+                                               "and by %(latest)s at the latest: it is extended by a year at most.")
+                          % {"first": first.isoformat(), "latest": latest.isoformat()})
+    if row is None or row.probation_until == until:
+        return
+    before, row.probation_until = row.probation_until, until
+    row.save(update_fields=["probation_until"])
+    from moderation.actions import audit
+
+    audit(actor=identity, action="member.probation_extended", target_type="accounts.member", target_id=user.pk,
+          branch_id=branch_id, before={"user": user.get_username(), "until": before.isoformat() if before else None},
+          after={"user": user.get_username(), "until": until.isoformat() if until else None})
+
+
 def _roles_of(user_id: int, branch_id: int) -> list[str]:
     return list(Membership.objects.filter(user_id=user_id, branch_id=branch_id).values_list("role", flat=True))
 
@@ -246,11 +283,13 @@ def _member_here(identity: Identity, branch_id: int, user_id: int):
 
 @transaction.atomic
 def set_standing(*, identity: Identity, branch_id: int, user_id: int, standing: str, moderator: bool,
-                 since: str | date | None = None) -> list[str]:
+                 since: str | date | None = None, probation_until: str | date | None = None) -> list[str]:
     """转正 and the like: the member's standing here, and whether they moderate. A
     secretary's own role here stays. `since` (the day they joined the party,
     party_dates.py; "" clears it): kept when not given, from one standing to the other
-    too. Returns the roles the member now has here."""
+    too. `probation_until` (延长预备期: the day an extended probationary period ends; ""
+    clears it): kept when not given; it goes with the probationary standing. Returns the
+    roles the member now has here."""
     user, before = _member_here(identity, branch_id, user_id)
     wanted = set(_clean_standing(standing, moderator)) | ({Role.SECRETARY} & set(before))
     day = _clean_since(since, branch_id) if since is not None else None
@@ -264,6 +303,8 @@ def set_standing(*, identity: Identity, branch_id: int, user_id: int, standing: 
         _recheck_later(user_id)
     if since is not None:
         _record_since(identity, branch_id, user, day)
+    if probation_until is not None:
+        _record_extension(identity, branch_id, user, probation_until)
     return sorted(wanted)
 
 
@@ -336,7 +377,8 @@ def roster_records(identity: Identity, branch_id: int) -> tuple[bool, list[dict]
     for its secretaries (the first of the pair says so) also their username, whether an
     e-mail address is on file (not the address), their last login, whether two-step
     verification is on, the day they joined the party and, for a probationary member, the
-    day their probationary year ends (party_dates.py; None if not recorded). Forbidden for anyone else."""
+    day their probationary period ends (the year or as extended, party_dates.py; None if
+    not recorded). Forbidden for anyone else."""
     from . import two_factor
 
     people = roster(identity, branch_id)
@@ -344,6 +386,8 @@ def roster_records(identity: Identity, branch_id: int) -> tuple[bool, list[dict]
     verified = two_factor.enabled_among(person["user"].pk for person in people) if secretary else set()
     joined = dict(Membership.objects.filter(branch_id=branch_id, role__in=STANDINGS)
                   .values_list("user_id", "since")) if secretary else {}
+    extended = dict(Membership.objects.filter(branch_id=branch_id, role=Role.PROBATIONARY)
+                    .exclude(probation_until=None).values_list("user_id", "probation_until")) if secretary else {}
     records = []
     for person in people:
         user = person["user"]
@@ -353,6 +397,7 @@ def roster_records(identity: Identity, branch_id: int) -> tuple[bool, list[dict]
             probationary = Role.PROBATIONARY in person["role_codes"]
             record.update(username=user.get_username(), email_on_file=bool(user.email),
                           last_login=user.last_login, two_factor=user.pk in verified, joined_party=since,
-                          probation_ends=party_dates.ends(since) if since and probationary else None)
+                          probation_ends=party_dates.probation_ends(since, extended.get(user.pk))
+                          if since and probationary else None)
         records.append(record)
     return secretary, records

@@ -93,6 +93,9 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     since = models.DateField(_("since"), null=True, blank=True)
+    # 延长预备期: on a probationary row, the day an extended probationary period ends
+    # (accounts/party_dates.py); null: the year from `since`.
+    probation_until = models.DateField(_("probation extended to"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("membership")

@@ -10,6 +10,9 @@ when a probationary member becomes a full one, 转正).
   full members. The branch's overview and the weekly summary tell its secretaries whose
   year ends within NOTICE_DAYS or has already ended, so that 转正 is put on a general
   meeting's agenda in time, and how many probationary members have no day recorded.
+  Where the general meeting extended the period instead (延长预备期, by a year at most,
+  approved above), the secretary records the day it now ends
+  (`Membership.probation_until`), which takes the year's place.
 - 政治生日: each year on that day. The overview shows secretaries the ones coming in
   the next ANNIVERSARY_DAYS (to send a word, or to mark it at a meeting), and greets the
   member on the day; so does their bell, once, from GREETING_HOUR on their branch's
@@ -53,6 +56,18 @@ def ends(since: date) -> date:
     return _in_year(since, since.year + 1)
 
 
+def probation_ends(since: date, until: date | None = None) -> date:
+    """The day the probationary period is over: the year's end, or the day it was
+    extended to (延长预备期, `Membership.probation_until`)."""
+    return until or ends(since)
+
+
+def longest_extension(since: date) -> date:
+    """The latest day a probationary period may be extended to: a year after the year
+    (the constitution, art. 7: an extension is not to exceed one year)."""
+    return _in_year(since, since.year + 2)
+
+
 def next_anniversary(since: date, today: date) -> tuple[date, int]:
     """The next political birthday from `today` (today's, if it is today) and the years it marks."""
     day = _in_year(since, today.year)
@@ -61,30 +76,33 @@ def next_anniversary(since: date, today: date) -> tuple[date, int]:
     return day, day.year - since.year
 
 
-def _rows(branch_ids: list[int], roles) -> tuple[list[tuple[int, int, str, date | None]], dict[int, str]]:
+def _rows(branch_ids: list[int], roles) -> tuple[list[tuple[int, int, str, date | None, date | None]],
+                                                   dict[int, str]]:
     rows = list(Membership.objects.filter(branch_id__in=branch_ids, role__in=roles, user__is_active=True)
-                .values_list("branch_id", "user_id", "role", "since"))
+                .values_list("branch_id", "user_id", "role", "since", "probation_until"))
     names = {user.pk: user.get_full_name() or user.get_username()
-             for user in get_user_model().objects.filter(pk__in={user_id for _b, user_id, _r, _s in rows})}
+             for user in get_user_model().objects.filter(pk__in={row[1] for row in rows})}
     return rows, names
 
 
 def due(branch_ids: list[int], today: date) -> dict[int, dict]:
-    """For each branch: {"people": [{"id", "name", "since", "ends", "days", "ago"}, …] whose
-    probationary year ends within NOTICE_DAYS of `today` or has ended (`days` until it
-    ends, negative once over; `ago` days since it ended), the soonest first; "missing":
-    how many probationary members have no day recorded}. Two queries."""
+    """For each branch: {"people": [{"id", "name", "since", "ends", "extended", "days", "ago"},
+    …] whose probationary period (the year, or as extended: `extended`) ends within
+    NOTICE_DAYS of `today` or has ended (`days` until it ends, negative once over; `ago`
+    days since it ended), the soonest first; "missing": how many probationary members
+    have no day recorded}. Two queries."""
     found: dict[int, dict] = {pk: {"people": [], "missing": 0} for pk in branch_ids}
     rows, names = _rows(branch_ids, [Membership.Role.PROBATIONARY])
-    for branch_id, user_id, _role, since in rows:
+    for branch_id, user_id, _role, since, until in rows:
         if since is None:
             found[branch_id]["missing"] += 1
             continue
-        end = ends(since)
+        end = probation_ends(since, until)
         days = (end - today).days
         if days <= NOTICE_DAYS:
             found[branch_id]["people"].append({"id": user_id, "name": names.get(user_id, ""), "since": since,
-                                               "ends": end, "days": days, "ago": max(-days, 0)})
+                                               "ends": end, "extended": until is not None, "days": days,
+                                               "ago": max(-days, 0)})
     for part in found.values():
         part["people"].sort(key=lambda p: (p["ends"], p["name"], p["id"]))
     return found
@@ -96,7 +114,7 @@ def anniversaries(branch_ids: list[int], today: date) -> dict[int, list[dict]]:
     (none for a day this year: someone who joined less than a year ago). Two queries."""
     found: dict[int, list[dict]] = {pk: [] for pk in branch_ids}
     rows, names = _rows(branch_ids, STANDINGS)
-    for branch_id, user_id, _role, since in rows:
+    for branch_id, user_id, _role, since, _until in rows:
         if since is None:
             continue
         day, years = next_anniversary(since, today)

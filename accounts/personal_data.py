@@ -75,7 +75,8 @@ def _memberships(user) -> list:
     from .models import Membership
 
     return [{"branch": {"id": m.branch_id, "name": m.branch.name, "kind": m.branch.kind}, "role": m.role,
-             **({"joined_party": m.since.isoformat()} if m.since else {})}  # 入党日期 (party_dates.py)
+             **({"joined_party": m.since.isoformat()} if m.since else {}),  # 入党日期 (party_dates.py)
+             **({"probation_extended_to": m.probation_until.isoformat()} if m.probation_until else {})}
             for m in Membership.objects.filter(user=user).select_related("branch").order_by("branch_id", "role")]
 
 

@@ -219,6 +219,7 @@ def audit_action_strings() -> dict[str, str]:
         "member.remove": _("Took a member off the branch"),
         "member.name": _("Corrected a member's name"),
         "member.joined_party": _("Recorded the day a member joined the party"),
+        "member.probation_extended": _("Recorded an extended probationary period"),
     }
     for decision, label in decision_strings().items():
         strings[f"review.{decision}"] = pgettext("audit log", "Review: %(decision)s") % {"decision": label}

@@ -6,6 +6,8 @@ person, their standing (转正, moderator), taking them off, and correcting a na
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -50,6 +52,8 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
         verified = two_factor.enabled_among(person["user"].pk for person in people)
         joined = dict(Membership.objects.filter(branch=branch, role__in=party_dates.STANDINGS)
                       .values_list("user_id", "since"))
+        extended = dict(Membership.objects.filter(branch=branch, role=Membership.Role.PROBATIONARY)
+                        .exclude(probation_until=None).values_list("user_id", "probation_until"))
         today = timezone.localdate(timezone.now(), branch.zone)
         for person in people:
             person["two_factor"] = person["user"].pk in verified
@@ -63,7 +67,10 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
             person["since"] = since
             person["party_member"] = any(role in party_dates.STANDINGS for role in here)
             ending = since is not None and person["probationary"]
-            person["probation_ends"] = party_dates.ends(since) if ending else None
+            person["probation_until"] = extended.get(person["user"].pk) if person["probationary"] else None
+            person["probation_ends"] = party_dates.probation_ends(since, person["probation_until"]) if ending else None
+            person["probation_earliest"] = party_dates.ends(since) + timedelta(days=1) if ending else None
+            person["probation_latest"] = party_dates.longest_extension(since) if ending else None
             person["probation_days"] = (person["probation_ends"] - today).days if ending else None
             person["probation_due"] = ending and person["probation_days"] <= party_dates.NOTICE_DAYS
     issued = request.session.pop(_ISSUED, None)
@@ -189,7 +196,8 @@ def standing(request, branch_id: int, user_id: int):
         member_actions.set_standing(identity=identity, branch_id=branch.pk, user_id=user_id,
                                     standing=request.POST.get("standing", ""),
                                     moderator=request.POST.get("moderator") == "on",
-                                    since=request.POST.get("since"))  # absent: kept
+                                    since=request.POST.get("since"),  # absent: kept
+                                    probation_until=request.POST.get("probation_until"))
     except (Invalid, Forbidden, NotFound) as refusal:
         messages.error(request, refusal.message)
     else:
@@ -262,6 +270,6 @@ def probation_full(request, branch_id: int, user_id: int):
     except (Forbidden, NotFound) as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(request, _("%(name)s is a full member from %(day)s, the day the probationary year ended.")
+        messages.success(request, _("%(name)s is a full member from %(day)s, the day the probationary period ended.")
                          % {"name": person["name"], "day": formats.date_format(person["ends"], "Y-m-d")})
     return redirect(back)

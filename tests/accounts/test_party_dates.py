@@ -314,7 +314,9 @@ def test_the_overview_follows_a_转正_from_the_agenda_to_the_vote_and_the_stand
     assert vote(second, "no").passed is False
     day = today(tree).isoformat()
     assert step() == f"failed: {day} 经“二月支部党员大会”表决未通过"
-    assert to_full not in client.get(f"/branches/{a.pk}/").content.decode()
+    html = client.get(f"/branches/{a.pk}/").content.decode()
+    assert to_full not in html
+    assert f'href="/branches/{a.pk}/members/#member-{people["probationary"].pk}">延长预备期</a>' in html
     assert vote(second, "yes").passed is True  # the last vote on it decides
     assert step() == f"passed: {day} 经“二月支部党员大会”表决通过"
     html = client.get(f"/branches/{a.pk}/").content.decode()
@@ -342,3 +344,73 @@ def test_the_overview_follows_a_转正_from_the_agenda_to_the_vote_and_the_stand
     assert entry.before["roles"] == ["probationary"] and entry.after["roles"] == ["full"]
     assert 'id="todo-probation"' not in done  # nobody left on the list
     assert client.post(to_full).status_code == 404  # a second click: no longer probationary
+
+
+def test_an_extended_probationary_period(client, tree, people, identities):
+    """延长预备期: after the general meeting decided it (and the committee above approved),
+    the secretary records the day the period now ends; it moves the end everywhere."""
+    a, secretary, who = tree["a"], identities["secretary"], people["probationary"]
+    since = today(tree) - timedelta(days=380)
+    row = Membership.objects.get(user=who, role="probationary")
+    Membership.objects.filter(pk=row.pk).update(since=None)
+
+    def extend(value, **standing):
+        return members.set_standing(identity=secretary, branch_id=a.pk, user_id=who.pk,
+                                    standing=standing.get("standing", "probationary"), moderator=False,
+                                    probation_until=value)
+
+    first = party_dates.ends(since)
+    with pytest.raises(Invalid) as refused:  # no day of admission: nothing to run on from
+        extend((first + timedelta(days=90)).isoformat())
+    assert "入党日期" in refused.value.message
+    Membership.objects.filter(pk=row.pk).update(since=since)
+    latest = party_dates.longest_extension(since)
+    said = []
+    for wrong in (first.isoformat(), (latest + timedelta(days=1)).isoformat(), "next spring", "2026-02-30"):
+        with pytest.raises(Invalid) as refused:
+            extend(wrong)
+        assert refused.value.field == "probation_until"
+        said.append(str(refused.value.message))
+    assert f"原预备期满之日（{first.isoformat()}）之后、最迟于 {latest.isoformat()} 结束" in said[0]
+    assert said[1] == said[0] and said[2] == said[3] == "请填写日期，例如 2026-07-01。"
+    row.refresh_from_db()
+    assert row.probation_until is None and not AuditEntry.objects.filter(action="member.probation_extended")
+
+    # Half a year on: off the list of years ending until a month before the new end.
+    until = first + timedelta(days=182)
+    extend(until.isoformat())
+    row.refresh_from_db()
+    assert row.probation_until == until and row.since == since
+    entry = AuditEntry.objects.get(action="member.probation_extended")
+    assert entry.before["until"] is None and entry.after["until"] == until.isoformat()
+    assert party_dates.due([a.pk], today(tree))[a.pk]["people"] == []
+    near = until - timedelta(days=10)
+    (person,) = party_dates.due([a.pk], near)[a.pk]["people"]
+    assert person["ends"] == until and person["extended"] and person["days"] == 10
+
+    client.force_login(people["secretary"])
+    page = client.get(f"/branches/{a.pk}/members/").content.decode()
+    assert f"预备期已延长至 {until.isoformat()}" in page
+    assert f'name="probation_until" value="{until.isoformat()}"' in page and f'max="{latest.isoformat()}"' in page
+    api = client.get(f"/api/branches/{a.pk}/members").json()["members"]
+    assert next(m for m in api if m["id"] == who.pk)["probation_ends"] == until.isoformat()
+    from accounts import personal_data
+
+    (mine,) = [m for m in personal_data.collect(who)["memberships"] if m["branch"]["id"] == a.pk]
+    assert mine["probation_extended_to"] == until.isoformat()  # 我的数据
+    # The overview lists them again near the new end, marked.
+    Membership.objects.filter(pk=row.pk).update(since=since - (near - today(tree)),
+                                                probation_until=until - (near - today(tree)))
+    html = client.get(f"/branches/{a.pk}/").content.decode()
+    assert "预备期已延长" in html and 'id="todo-probation"' in html
+
+    # The form sends the field back unchanged; "" takes it back to the year.
+    assert client.post(f"/branches/{a.pk}/members/{who.pk}/standing/",
+                       {"standing": "probationary", "probation_until": ""}).status_code == 302
+    row.refresh_from_db()
+    assert row.probation_until is None
+    extend((party_dates.ends(row.since) + timedelta(days=30)).isoformat())
+    # 转正 with the field still in the form: the extension goes with the probationary row.
+    extend((party_dates.ends(row.since) + timedelta(days=30)).isoformat(), standing="full")
+    assert Membership.objects.get(user=who, branch=a, role="full").probation_until is None
+    assert not Membership.objects.filter(user=who, branch=a, role="probationary").exists()
