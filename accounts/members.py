@@ -95,6 +95,14 @@ def _record_since(identity: Identity, branch_id: int, user, since: date | None) 
           after={"user": user.get_username(), "since": since.isoformat() if since else None})
 
 
+def _tell(user_id: int, branch_id: int, type_: str, data: dict) -> None:
+    """A notice in the member's inbox about their own standing (in the caller's transaction)."""
+    from . import notifications
+
+    branch = Branch.objects.get(pk=branch_id)
+    notifications.send([user_id], type_, {**data, "branch": {"id": branch.pk, "name": branch.name}})
+
+
 def _record_extension(identity: Identity, branch_id: int, user, value: str | date) -> None:
     """延长预备期: the day the member's probationary period now ends ("" clears it, back
     to the year), after the year and at most a year after it; only on a probationary row
@@ -125,6 +133,8 @@ def _record_extension(identity: Identity, branch_id: int, user, value: str | dat
         return
     before, row.probation_until = row.probation_until, until
     row.save(update_fields=["probation_until"])
+    if until is not None:
+        _tell(user.pk, branch_id, "party.probation_extended", {"until": until.isoformat()})
     from moderation.actions import audit
 
     audit(actor=identity, action="member.probation_extended", target_type="accounts.member", target_id=user.pk,
@@ -295,12 +305,19 @@ def set_standing(*, identity: Identity, branch_id: int, user_id: int, standing: 
     day = _clean_since(since, branch_id) if since is not None else None
     if wanted != set(before):
         kept = party_dates.joined_on(user_id, branch_id)  # read before the old standing row goes
+        until = (Membership.objects.filter(user_id=user_id, branch_id=branch_id, role=Role.PROBATIONARY)
+                 .values_list("probation_until", flat=True).first())
         Membership.objects.filter(user_id=user_id, branch_id=branch_id).exclude(role__in=wanted).delete()
         Membership.objects.bulk_create([Membership(user_id=user_id, branch_id=branch_id, role=role,
                                                    since=kept if role in STANDINGS else None)
                                         for role in wanted - set(before)])
         _audit(identity, branch_id, "roles", user, before, sorted(wanted))
         _recheck_later(user_id)
+        if Role.PROBATIONARY in before and Role.FULL in wanted and Role.PROBATIONARY not in wanted:
+            # 转正: the member hears of it; their full membership counts from the day the
+            # probationary period ended, when the day they joined is recorded.
+            _tell(user_id, branch_id, "party.full_member", {
+                "from": party_dates.probation_ends(kept, until).isoformat() if kept else None})
     if since is not None:
         _record_since(identity, branch_id, user, day)
     if probation_until is not None:

@@ -48,6 +48,8 @@ TYPES = (
     "announcement.reminder",
     "announcement.schedule_failed",
     "party.anniversary",
+    "party.full_member",
+    "party.probation_extended",
     *security.TYPES,
 )
 PAGE = 50
@@ -62,6 +64,7 @@ GROUPS = {
     "discussions": ("discussion.opened",),
     "reminders": ("announcement.reminder",),
     "greetings": ("party.anniversary",),
+    "membership": ("party.full_member", "party.probation_extended"),
     "security": security.TYPES,
 }
 

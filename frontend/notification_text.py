@@ -73,6 +73,16 @@ def describe(events) -> list[dict]:
             text = ngettext("Today is your political birthday: you joined the party on %(day)s, %(years)s year ago.",
                             "Today is your political birthday: you joined the party on %(day)s, %(years)s years ago.",
                             years) % {"day": data.get("since") or "", "years": years}
+        elif e.type in ("party.full_member", "party.probation_extended"):
+            branch = data.get("branch") or {}
+            url = reverse("branch-overview", args=[branch["id"]]) if branch.get("id") else ""
+            values = {"branch": branch.get("name", ""), "day": data.get("from") or data.get("until") or ""}
+            if e.type == "party.probation_extended":
+                text = _("Your probationary period in %(branch)s has been extended to %(day)s.") % values
+            elif data.get("from"):
+                text = _("You are now a full member of the party in %(branch)s, from %(day)s.") % values
+            else:
+                text = _("You are now a full member of the party in %(branch)s.") % values
         elif e.type.startswith("meeting."):
             meeting = data.get("meeting") or {}
             url = reverse("meetings:meeting", args=[meeting["id"]]) if meeting.get("id") else ""

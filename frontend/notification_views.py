@@ -71,7 +71,7 @@ def notifications_page(request):
 def _kind_labels() -> list[tuple[str, str]]:
     return [("", _("All")), ("mentions", _("Mentions")), ("meetings", _("Meetings")),
             ("posts", _("My posts")), ("discussions", _("Discussions")), ("reminders", _("Reminders to read")),
-            ("greetings", _("Greetings")), ("security", _("Account security"))]
+            ("greetings", _("Greetings")), ("membership", _("Party membership")), ("security", _("Account security"))]
 
 
 def _by_mail(user) -> str:

@@ -340,6 +340,13 @@ def test_the_overview_follows_a_转正_from_the_agenda_to_the_vote_and_the_stand
     assert f"Probationary同志已转为正式党员，自预备期满之日（{party_dates.ends(since).isoformat()}）算起。" in done
     assert Membership.objects.get(user=people["probationary"], branch=a, role="full").since == since  # kept
     assert not Membership.objects.filter(user=people["probationary"], role="probationary").exists()
+    from frontend.notification_text import describe
+    from realtime.models import Event
+
+    told = Event.objects.filter(stream_id=f"inbox:{people['probationary'].pk}", type="party.full_member").get()
+    assert told.data == {"from": party_dates.ends(since).isoformat(), "branch": {"id": a.pk, "name": a.name}}
+    (said,) = describe([told])
+    assert said["text"] == f"您已转为正式党员（第一党支部），自 {party_dates.ends(since).isoformat()} 起。"
     entry = AuditEntry.objects.filter(action="member.roles").last()
     assert entry.before["roles"] == ["probationary"] and entry.after["roles"] == ["full"]
     assert 'id="todo-probation"' not in done  # nobody left on the list
@@ -383,6 +390,12 @@ def test_an_extended_probationary_period(client, tree, people, identities):
     assert row.probation_until == until and row.since == since
     entry = AuditEntry.objects.get(action="member.probation_extended")
     assert entry.before["until"] is None and entry.after["until"] == until.isoformat()
+    from frontend.notification_text import describe
+    from realtime.models import Event
+
+    (told,) = Event.objects.filter(stream_id=f"inbox:{who.pk}", type="party.probation_extended")
+    (said,) = describe([told])
+    assert said["text"] == f"您在第一党支部的预备期已延长至 {until.isoformat()}。"
     assert party_dates.due([a.pk], today(tree))[a.pk]["people"] == []
     near = until - timedelta(days=10)
     (person,) = party_dates.due([a.pk], near)[a.pk]["people"]
