@@ -1164,12 +1164,20 @@ def create_vote(*, identity: Identity, meeting_id: int, kind: str, title: str, s
             raise Invalid("candidates", _("Candidates must be party members of this branch."))
         if not 1 <= seats <= len(candidates):
             raise Invalid("seats", _("Between 1 and the number of candidates."))
-        names = selectors._names(candidates)
+        # 另选他人: a ballot may name instead any full member of the branch who is not a
+        # candidate (the election rules let whoever votes against a candidate choose another).
+        others = set(get_user_model().objects.filter(
+            pk__in=[uid for uid, voting in members.items() if voting and uid not in candidates], is_active=True)
+            .values_list("pk", flat=True))
+        names = selectors._names([*candidates, *others])
+        others = sorted(others, key=lambda uid: (names[uid], uid))
         options = [(f"c{i}", names.get(uid, ""), uid) for i, uid in enumerate(candidates, start=1)]
+        options += [(f"w{i}", names[uid], uid) for i, uid in enumerate(others, start=1)]
         options.append(("abstain", "弃权", None))
     vote = Vote.objects.create(meeting=meeting, agenda_item=item, kind=kind, title=title, secret=secret,
                                seats=seats, created_by_id=identity.user_id)
-    VoteOption.objects.bulk_create([VoteOption(vote=vote, key=key, label=label, candidate_id=uid, position=i)
+    VoteOption.objects.bulk_create([VoteOption(vote=vote, key=key, label=label, candidate_id=uid, position=i,
+                                               write_in=key.startswith("w"))
                                     for i, (key, label, uid) in enumerate(options)])
     if secret:
         keys = [key for key, _label, _uid in options]
@@ -1407,7 +1415,8 @@ def _scrutineers(meeting: Meeting, vote: Vote, user_ids: list[int]) -> list[int]
     if len(user_ids) > SCRUTINEERS_MAX:
         raise Invalid("scrutineers", _("Name at most %(n)d scrutineers.") % {"n": SCRUTINEERS_MAX})
     expected = selectors.roll_for(meeting).expected
-    candidates = set(vote.options.exclude(candidate=None).values_list("candidate_id", flat=True))
+    candidates = set(vote.options.exclude(candidate=None).filter(write_in=False)
+                     .values_list("candidate_id", flat=True))
     names = selectors._names(user_ids)
     wrong = [uid for uid in user_ids if not expected.get(uid) or uid in candidates]
     if wrong:
@@ -1523,9 +1532,9 @@ def _elected(counts: dict[str, int], keys: list[str], seats: int, expected: int)
                       key=lambda k: -counts.get(k, 0))
     if len(eligible) <= seats:
         return eligible, False
-    cut = counts[eligible[seats - 1]]
-    if counts[eligible[seats]] == cut:
-        return [k for k in eligible if counts[k] > cut], True
+    cut = counts.get(eligible[seats - 1], 0)
+    if counts.get(eligible[seats], 0) == cut:
+        return [k for k in eligible if counts.get(k, 0) > cut], True
     return eligible[:seats], False
 
 
@@ -1553,6 +1562,9 @@ def close_vote(*, identity: Identity, vote_id: int) -> Vote:
         for choices in OpenBallot.objects.filter(vote=vote).values_list("choices", flat=True):
             for key in choices:
                 counts[key] = counts.get(key, 0) + 1
+    # 另选他人: those written in appear in the result only when a ballot named them.
+    written_in = set(vote.options.filter(write_in=True).values_list("key", flat=True))
+    counts = {key: n for key, n in counts.items() if n or key not in written_in}
     expected = vote.voting_expected or 0
     present_now = selectors.quorum_state(selectors.roll_for(meeting), selectors.connected_user_ids(meeting))
     result = {

@@ -33,8 +33,11 @@ IN_ROOM = gettext_lazy("in the room")
 CHOICE_LABELS = {"yes": gettext_lazy("for"), "no": gettext_lazy("against"), "abstain": gettext_lazy("abstain")}
 
 
-def option_label(key: str, label: str, is_candidate: bool) -> str:
-    """An option as the record names it: a candidate by name, a motion's choice in the reader's language."""
+def option_label(key: str, label: str, is_candidate: bool, *, write_in: bool = False) -> str:
+    """An option as the record names it: a candidate by name (someone written in, 另选他人,
+    said so), a motion's choice in the reader's language."""
+    if write_in:
+        return _("%(name)s (written in)") % {"name": label}
     return label if is_candidate else str(CHOICE_LABELS.get(key, label))
 PRESENT = ("present", "late", "left_early", "late_and_left_early")
 LABELS = {
@@ -80,9 +83,13 @@ def build_minutes(meeting: Meeting) -> dict:
     resolutions = []
     for vote in votes:
         data = selectors.vote_dict(vote)
-        labels = {o["key"]: option_label(o["key"], o["label"], bool(o["candidate"]))
+        labels = {o["key"]: option_label(o["key"], o["label"], bool(o["candidate"]), write_in=o["write_in"])
                   for o in data["options"]}
         result = vote.result or {}
+        counted = result.get("counts") or {}
+        ballots = selectors.open_ballots(vote)
+        for b in ballots:
+            b["labels"] = "、".join(labels.get(key, key) for key in b["choices"])
         resolutions.append({
             "id": vote.pk,
             "title": vote.title,
@@ -94,8 +101,9 @@ def build_minutes(meeting: Meeting) -> dict:
             "required_present": vote.required_present,
             "quorum_met": bool(result.get("quorum_met")),
             # In option order: a JSON column on PostgreSQL (jsonb) does not keep key order.
-            "counts": [{"key": o["key"], "label": labels[o["key"]], "count": (result.get("counts") or {}).get(o["key"], 0)}
-                       for o in data["options"]],
+            # Those written in (另选他人) only when a ballot named them.
+            "counts": [{"key": o["key"], "label": labels[o["key"]], "count": counted.get(o["key"], 0)}
+                       for o in data["options"] if not o["write_in"] or counted.get(o["key"])],
             "ballots": result.get("ballots", 0),
             "written": result.get("written", 0),
             "paper": result.get("paper"),  # {issued, returned, invalid, scrutineers}: 纸质选票 in the room
@@ -104,7 +112,7 @@ def build_minutes(meeting: Meeting) -> dict:
             "passed": vote.passed,
             "elected": [labels.get(key, key) for key in result.get("elected", [])],
             "tie": bool(result.get("tie")),
-            "open_ballots": selectors.open_ballots(vote),
+            "open_ballots": ballots,  # each with its choices named (`labels`)
             "closed_at": local(vote.closed_at, meeting),
         })
     return {
@@ -248,8 +256,7 @@ def render_markdown(minutes: dict) -> str:
         if r["open_ballots"]:
             lines.append("")
             for b in r["open_ballots"]:
-                choice = "、".join(str(CHOICE_LABELS.get(k, k)) for k in b["choices"])
-                lines.append(f"- {b['user']['name']}: {choice}")
+                lines.append(f"- {b['user']['name']}: {b['labels']}")
         lines.append("")
     signed = minutes.get("signatures")
     if signed:

@@ -483,15 +483,18 @@ class Vote(models.Model):
 
 
 class VoteOption(models.Model):
-    """yes / no / abstain for a motion; one row per candidate (and abstain) for an election."""
+    """yes / no / abstain for a motion; one row per candidate (and abstain) for an election,
+    and one per full member of the branch who is not a candidate, whom a ballot may name
+    instead (另选他人, `write_in`)."""
 
     vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="options")
-    key = models.CharField(max_length=16)  # "yes", "no", "abstain", "c1", "c2", ...
+    key = models.CharField(max_length=16)  # "yes", "no", "abstain", "c1", "c2", ..., "w1", "w2", ...
     label = models.CharField(max_length=150)
     candidate = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     position = models.PositiveSmallIntegerField()
+    write_in = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["vote", "position"]

@@ -387,7 +387,7 @@ def signatures(meeting: Meeting) -> dict:
 
 def vote_dict(vote: Vote) -> dict:
     options = [
-        {"key": o.key, "label": o.label, "candidate": person(o.candidate)}
+        {"key": o.key, "label": o.label, "candidate": person(o.candidate), "write_in": o.write_in}
         for o in vote.options.select_related("candidate").order_by("position")
     ]
     participations = VoteParticipation.objects.filter(vote=vote)

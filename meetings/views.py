@@ -171,6 +171,8 @@ def meeting_strings() -> dict[str, str]:
         "close_vote": _("Close the vote"),
         "you_voted": _("You have voted."),
         "choose_up_to": _("Choose up to %(seats)s"),
+        "write_in": _("Another full member of the branch instead (另选他人)"),
+        "written_in": _("%(name)s (written in)"),
         "submit_ballot": _("Cast my vote"),
         "not_voting": _("You attend without a vote."),
         "passed": _("Passed"),
@@ -481,10 +483,6 @@ def minutes(request, meeting_id: int):
     present = [
         {**p, "label": minutes_mod.present_label(p, record)} for p in record["present"]
     ]
-    for r in record["resolutions"]:
-        labels = {c["key"]: c["label"] for c in r["counts"]}
-        for b in r["open_ballots"]:
-            b["labels"] = "、".join(str(labels.get(k) or minutes_mod.CHOICE_LABELS.get(k, k)) for k in b["choices"])
     signed = record["signatures"]
     mine = {role for role, user_id in (("chair", meeting_obj.chair_id), ("minute_taker", meeting_obj.minute_taker_id))
             if user_id == identity.user_id}
@@ -597,7 +595,7 @@ def paper_ballots(request, vote_id: int):
         copies = voting
     copies = max(1, min(copies, BALLOT_COPIES_MAX))
     options = [{"key": o.key, "label": minutes_mod.option_label(o.key, o.label, o.candidate_id is not None)}
-               for o in vote.options.order_by("position")]
+               for o in vote.options.filter(write_in=False).order_by("position")]
     return render(request, "meetings/paper_ballots.html", {
         **branch_sections(identity, meeting_obj.branch, "meetings"),
         "m": meeting_obj,
@@ -607,6 +605,7 @@ def paper_ballots(request, vote_id: int):
         "copies_count": copies,
         "voting": voting,
         "copies_max": BALLOT_COPIES_MAX,
+        "write_in_rows": range(vote.seats),  # 另选他人: a line for each seat
     })
 
 

@@ -95,6 +95,8 @@ def test_paper_ballots_of_an_election_and_none_for_an_open_vote(planned, identit
     assert "应选 2 名" in page and "○ Member" in page and "○ Moderator" in page and "○ Secretary" in page
     assert "弃权" in page and "○ 弃权" not in page  # no box for it: a ballot naming nobody abstains
     assert "至多 2 名" in page
+    # 另选他人: a line to write a name on for each seat; the other full members are not printed.
+    assert "另选他人（本支部其他正式党员）：" in page and page.count("○") == 3 + 2 + 2  # and two in the rule
     shown = actions.create_vote(identity=identities["secretary"], meeting_id=meeting.pk, kind="motion",
                                 title="记名表决", secret=False)
     assert client.get(reverse("meetings:paper-ballots", args=[shown.pk])).status_code == 404

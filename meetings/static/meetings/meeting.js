@@ -48,6 +48,8 @@ const state = {
   quorum: config.quorum,
   votes: new Map((Array.isArray(initialVotes) ? initialVotes : []).map((v) => [v.id, v])),
   myVotes: new Set(),
+  ballotPicks: new Map(), // vote id -> the keys ticked on this page's ballot, kept through redraws
+  ballotOthersOpen: new Set(), // vote ids whose 另选他人 list is open on this page
   chat: [],
   remarks: [],
   mode: "idle", // idle | joining | waiting | in | removed | denied
@@ -505,8 +507,10 @@ function renderVotes() {
     box.replaceChildren(el("p", "empty muted", t.no_votes));
     return;
   }
-  // A redraw (someone else's ballot) keeps the chair's place in the ballot box's count.
-  const focused = document.activeElement && document.activeElement.id.startsWith("paper-") ? document.activeElement.id : null;
+  // A redraw (someone else's ballot) keeps the chair's place in the ballot box's count,
+  // and a voter's on their ballot.
+  const active = document.activeElement && document.activeElement.id;
+  const focused = active && (active.startsWith("paper-") || active.startsWith("ballot-")) ? active : null;
   box.replaceChildren(...votes.map(renderVote));
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
 }
@@ -600,6 +604,7 @@ function renderBallot(vote) {
     try {
       await conn.request("meetings.vote.cast", { vote: vote.id, ...args });
       state.myVotes.add(vote.id);
+      state.ballotPicks.delete(vote.id);
       renderVotes();
     } catch (err) {
       if (err.code === "conflict") state.myVotes.add(vote.id); // already voted (a retry)
@@ -619,14 +624,32 @@ function renderBallot(vote) {
   } else {
     const fieldset = el("fieldset", "ballot-candidates");
     fieldset.append(el("legend", "", interpolate(t.choose_up_to, { seats: vote.seats })));
-    for (const option of vote.options) {
+    // Another member's ballot redraws the list: what this member has ticked stays.
+    const picked = state.ballotPicks.get(vote.id) || new Set();
+    state.ballotPicks.set(vote.id, picked);
+    const pick = (option, parent) => {
       const label = el("label", "checkbox");
       const input = el("input");
       input.type = "checkbox";
+      input.id = `ballot-${vote.id}-${option.key}`;
       input.value = option.key;
+      input.checked = picked.has(option.key);
+      input.addEventListener("change", () => (input.checked ? picked.add(option.key) : picked.delete(option.key)));
       label.append(input, " ", optionLabel(vote, option));
-      fieldset.append(label);
+      parent.append(label);
+    };
+    for (const option of vote.options) if (!option.write_in && option.key !== "abstain") pick(option, fieldset);
+    // 另选他人: any other full member, folded away (the seats limit counts them too).
+    const others = vote.options.filter((option) => option.write_in);
+    if (others.length) {
+      const more = el("details", "ballot-write-in");
+      more.open = state.ballotOthersOpen.has(vote.id) || others.some((option) => picked.has(option.key));
+      more.addEventListener("toggle", () => (more.open ? state.ballotOthersOpen.add(vote.id) : state.ballotOthersOpen.delete(vote.id)));
+      more.append(el("summary", "", t.write_in));
+      for (const option of others) pick(option, more);
+      fieldset.append(more);
     }
+    for (const option of vote.options) if (option.key === "abstain") pick(option, fieldset);
     const submit = button(t.submit_ballot, () => {
       const picked = [...fieldset.querySelectorAll("input:checked")].map((i) => i.value);
       cast({ candidates: picked }, [submit]);
@@ -642,9 +665,12 @@ function renderResult(vote) {
   const r = vote.result;
   const list = el("ul", "result-counts");
   for (const option of vote.options) {
-    const li = el("li", "");
+    const count = (r.counts || {})[option.key] || 0;
+    if (option.write_in && !count) continue; // those written in only when someone did
+    const li = el("li", option.write_in ? "written-in" : "");
     li.dataset.key = option.key;
-    li.append(el("span", "", optionLabel(vote, option)), " ", el("strong", "", String((r.counts || {})[option.key] || 0)));
+    const name = option.write_in ? interpolate(t.written_in, { name: optionLabel(vote, option) }) : optionLabel(vote, option);
+    li.append(el("span", "", name), " ", el("strong", "", String(count)));
     list.append(li);
   }
   box.append(list);
@@ -686,10 +712,20 @@ function renderEntryForm(vote, { css, legend, whoLabel, choiceLabel, submitLabel
   }
   const choice = el("select", "");
   choice.setAttribute("aria-label", choiceLabel);
+  let others = null;
   for (const option of vote.options) {
     const opt = el("option", "", optionLabel(vote, option));
     opt.value = option.key;
-    choice.append(opt);
+    if (option.write_in) {
+      if (!others) {
+        others = el("optgroup", "");
+        others.label = t.write_in;
+        choice.append(others);
+      }
+      others.append(opt);
+    } else {
+      choice.append(opt);
+    }
   }
   const submit = el("button", "button small-action", submitLabel);
   submit.type = "submit";
@@ -853,7 +889,7 @@ function renderPaperCount(vote, paper) {
   form.noValidate = true;
   const fieldset = el("fieldset", "");
   fieldset.append(el("legend", "", t.paper_count_legend));
-  const number = (name, labelText) => {
+  const number = (name, labelText, parent = fieldset) => {
     const id = `paper-${vote.id}-${name}`;
     const label = el("label", "paper-number", labelText);
     label.htmlFor = id;
@@ -869,15 +905,26 @@ function renderPaperCount(vote, paper) {
       state.paperDrafts.set(vote.id, { ...(state.paperDrafts.get(vote.id) || {}), [name]: input.value });
       savePaperDrafts();
     });
-    fieldset.append(label, input);
+    parent.append(label, input);
     return input;
   };
   const returned = number("returned", t.paper_returned);
   const invalid = number("invalid", t.paper_invalid);
   fieldset.append(el("p", "small", t.paper_valid_choices));
-  const counts = vote.options.map((option) => [option.key, number(`count-${option.key}`, optionLabel(vote, option))]);
+  const counted = (option, parent) => [option.key, number(`count-${option.key}`, optionLabel(vote, option), parent)];
+  const counts = vote.options.filter((o) => !o.write_in && o.key !== "abstain").map((o) => counted(o));
+  // 另选他人: the names written on ballots, folded away unless a draft has some.
+  const others = vote.options.filter((o) => o.write_in);
+  if (others.length) {
+    const more = el("details", "paper-write-in");
+    more.open = others.some((o) => (draft[`count-${o.key}`] ?? "") !== "");
+    more.append(el("summary", "", t.write_in));
+    fieldset.append(more);
+    for (const option of others) counts.push(counted(option, more));
+  }
+  counts.push(...vote.options.filter((o) => o.key === "abstain").map((o) => counted(o)));
   // 监票人: voting members at the meeting who are not candidates.
-  const candidates = new Set(vote.options.filter((o) => o.candidate).map((o) => o.candidate.id));
+  const candidates = new Set(vote.options.filter((o) => o.candidate && !o.write_in).map((o) => o.candidate.id));
   const watchers = el("fieldset", "paper-scrutineers");
   watchers.append(el("legend", "small", t.paper_scrutineers));
   const chosen = new Set(draft.scrutineers || (paper.scrutineers || []).map((p) => String(p.id)));

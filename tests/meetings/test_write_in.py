@@ -1,0 +1,88 @@
+"""另选他人: at an election a ballot may name, instead of a candidate, any other full
+member of the branch (the election rules let whoever votes against a candidate choose
+another). Each is an option of the vote from its creation, so a secret tally seals them
+like the candidates; they count towards the seats, may be elected, and appear in the
+result and the minutes only when a ballot named them. With a controlled clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from meetings import actions, minutes, sealing, selectors
+from meetings.models import SealedTally, VoteOption
+from realtime.errors import Invalid
+
+from .conftest import arrive, ident
+from .test_paper_ballots import hybrid  # noqa: F401  the fixture: 3 voting members online, 4 in the room
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+def written_in(vote) -> dict[str, str]:
+    """The vote's write-in options: username -> key."""
+    return {o.candidate.username: o.key for o in VoteOption.objects.filter(vote=vote, write_in=True)
+            .select_related("candidate")}
+
+
+def test_the_other_full_members_may_be_written_in_and_elected(hybrid, identities, people, make_user, tree):  # noqa: F811
+    meeting, online, room = hybrid
+    chair = identities["secretary"]
+    gone = make_user("gone", branch=tree["a"], roles=("full",))
+    gone.is_active = False
+    gone.save()
+    vote = actions.create_vote(identity=chair, meeting_id=meeting.pk, kind="election", title="选举支部委员",
+                               secret=True, seats=2, candidates=[people["member"].pk, people["moderator"].pk])
+    # Every active full member who is not a candidate; no probationary member, nobody gone.
+    others = written_in(vote)
+    assert sorted(others) == sorted(["secretary", "web0", "web1", "room0", "room1"])
+    shown = selectors.vote_dict(vote)["options"]
+    assert [o["key"] for o in shown if not o["write_in"]] == ["c1", "c2", "abstain"]
+    assert [o["label"] for o in shown if o["write_in"]] == sorted(o["label"] for o in shown if o["write_in"])
+    keys = [o["key"] for o in shown]
+    assert sealing.open_counts(vote.pk, keys, bytes(SealedTally.objects.get(vote=vote).sealed)) == dict.fromkeys(
+        keys, 0)
+
+    actions.open_vote(identity=chair, vote_id=vote.pk)
+    room0 = others["room0"]
+    with pytest.raises(Invalid, match="at most 2"):  # the seats count those written in too
+        actions.cast_vote(identity=chair, vote_id=vote.pk, candidates=["c1", "c2", room0])
+    actions.cast_vote(identity=chair, vote_id=vote.pk, candidates=["c1", room0])
+    actions.cast_vote(identity=ident(online[1]), vote_id=vote.pk, candidates=["c1", room0])
+    actions.cast_vote(identity=ident(online[2]), vote_id=vote.pk, candidates=[room0])
+
+    # The room on paper: 4 back, one naming nobody; room1, named by no ballot, watches the count.
+    actions.issue_paper_ballots(identity=chair, vote_id=vote.pk, user_ids=[u.pk for u in room])
+    with pytest.raises(Invalid):  # 3 ballots name someone, two names at most each: not 7
+        actions.count_paper_ballots(identity=chair, vote_id=vote.pk, returned=4, invalid=0,
+                                    counts={"c1": 2, "c2": 2, room0: 3, "abstain": 1})
+    actions.count_paper_ballots(identity=chair, vote_id=vote.pk, returned=4, invalid=0,
+                                counts={"c1": 1, "c2": 1, room0: 2, "abstain": 1},
+                                scrutineers=[room[3].pk])
+    closed = actions.close_vote(identity=chair, vote_id=vote.pk)
+    # 7 voting members: more than half is 4. room0 has 5, the member 3, the moderator 1.
+    assert closed.result["counts"] == {"c1": 3, "c2": 1, room0: 5, "abstain": 1}
+    assert closed.result["elected"] == [room0] and closed.passed is True
+
+    record = minutes.build_minutes(meeting)
+    (r,) = record["resolutions"]
+    assert [(c["label"], c["count"]) for c in r["counts"]] == [
+        ("Member", 3), ("Moderator", 1), ("Room0 (written in)", 5), ("abstain", 1)]
+    assert r["elected"] == ["Room0 (written in)"]
+    text = minutes.render_markdown(record)
+    assert "Room0 (written in) 5" in text and "Web0 (written in)" not in text
+
+
+def test_an_open_election_names_each_choice_in_the_minutes(hybrid, identities, people, clock):  # noqa: F811
+    meeting, online, room = hybrid
+    chair = identities["secretary"]
+    vote = actions.create_vote(identity=chair, meeting_id=meeting.pk, kind="election", title="推选代表",
+                               secret=False, seats=1, candidates=[people["member"].pk])
+    actions.open_vote(identity=chair, vote_id=vote.pk)
+    web0 = written_in(vote)["web0"]
+    arrive(meeting, people["moderator"], clock.now)
+    actions.cast_vote(identity=identities["moderator"], vote_id=vote.pk, candidates=[web0])
+    actions.cast_vote(identity=chair, vote_id=vote.pk, candidates=["c1"])
+    actions.close_vote(identity=chair, vote_id=vote.pk)
+    text = minutes.render_markdown(minutes.build_minutes(meeting))
+    # Named, in the Markdown as on the page (not by their keys).
+    assert "- Moderator: Web0 (written in)" in text and "- Secretary: Member" in text
