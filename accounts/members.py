@@ -61,11 +61,8 @@ def _clean_standing(standing: str, moderator: bool) -> list[str]:
     return [standing, Role.MODERATOR] if moderator else [standing]
 
 
-def _clean_since(value: str | date | None, branch_id: int) -> date | None:
-    """入党日期 (party_dates.py): a date that is not in the future on the branch's clock;
-    "" or None: not recorded."""
-    if value in (None, ""):
-        return None
+def _day(value: str | date, field: str) -> date:
+    """A day given as a date or as YYYY-MM-DD; anything else is refused at `field`."""
     day = value if isinstance(value, date) else None
     text = str(value).strip()
     if day is None and _DAY.match(text):
@@ -74,7 +71,16 @@ def _clean_since(value: str | date | None, branch_id: int) -> date | None:
         except ValueError:  # 2026-02-30
             day = None
     if day is None:
-        raise Invalid("since", _("Give the day as a date, like 2026-07-01."))
+        raise Invalid(field, _("Give the day as a date, like 2026-07-01."))
+    return day
+
+
+def _clean_since(value: str | date | None, branch_id: int) -> date | None:
+    """入党日期 (party_dates.py): a date that is not in the future on the branch's clock;
+    "" or None: not recorded."""
+    if value in (None, ""):
+        return None
+    day = _day(value, "since")
     today = timezone.localdate(timezone.now(), Branch.objects.get(pk=branch_id).zone)
     if day > today or day < party_dates.EARLIEST:
         raise Invalid("since", _("The day they joined the party cannot be in the future."))
@@ -115,15 +121,7 @@ def _record_extension(identity: Identity, branch_id: int, user, value: str | dat
         if row.since is None:
             raise Invalid("probation_until", _("Record the day they joined the party first: the extension "
                                                "runs on from their probationary year."))
-        until = value if isinstance(value, date) else None
-        text = str(value).strip()
-        if until is None and _DAY.match(text):
-            try:
-                until = parse_date(text)
-            except ValueError:
-                until = None
-        if until is None:
-            raise Invalid("probation_until", _("Give the day as a date, like 2026-07-01."))
+        until = _day(value, "probation_until")
         first, latest = party_dates.ends(row.since), party_dates.longest_extension(row.since)
         if not first < until <= latest:
             raise Invalid("probation_until", _("An extended probationary period ends after the year (%(first)s) "
