@@ -127,7 +127,7 @@ def _record_extension(identity: Identity, branch_id: int, user, value: str | dat
             raise Invalid("probation_until", _("An extended probationary period ends after the year (%(first)s) "
                                                "and by %(latest)s at the latest: it is extended by a year at most.")
                           % {"first": first.isoformat(), "latest": latest.isoformat()})
-    if row is None or row.probation_until == until:
+    if row.probation_until == until:
         return
     before, row.probation_until = row.probation_until, until
     row.save(update_fields=["probation_until"])

@@ -6,8 +6,9 @@ meetings, the newest announcements and how many are unread, the topic discussion
 on the branch's boards; and for those who run the branch, what waits on them (leave to
 decide, posts to review, announcements due to go out or that failed, members who came
 to no meeting in six months, probationary members whose year ends soon or has ended,
-accounts/party_dates.py, and where each one's 转正 stands), the political birthdays of the coming week, this quarter's meetings against the usual rhythm of
-三会一课, and each branch below at a glance.
+accounts/party_dates.py, and where each one's 转正 stands), the political birthdays
+of the coming week, this quarter's meetings against the usual rhythm of 三会一课, and
+each branch below at a glance.
 
 Reads only, through the apps' selectors and models; each part asks the same permission
 question its own page asks, so the overview shows nothing that page would not.
@@ -104,6 +105,23 @@ def _my_anniversary(identity: Identity, branch: Branch, now: datetime) -> dict |
     today = timezone.localdate(now, branch.zone)
     day, years = party_dates.next_anniversary(since, today)
     return {"since": since, "years": years} if day == today and years >= 1 else None
+
+
+def _my_probation(identity: Identity, branch: Branch, now: datetime) -> dict | None:
+    """A probationary member's own year here (the day recorded): when it ends, and where
+    their 转正 stands (full_membership_steps)."""
+    if identity.user_id is None:
+        return None
+    row = (Membership.objects.filter(user_id=identity.user_id, branch=branch, role=Membership.Role.PROBATIONARY)
+           .exclude(since=None).select_related("user").first())
+    if row is None:
+        return None
+    ends = party_dates.probation_ends(row.since, row.probation_until)
+    mine = {"id": row.user_id, "name": row.user.get_full_name() or row.user.get_username(), "since": row.since,
+            "ends": ends, "extended": row.probation_until is not None,
+            "days": (ends - timezone.localdate(now, branch.zone)).days}
+    full_membership_steps(branch, [mine])
+    return mine
 
 
 def _announcements(identity: Identity, branch: Branch, manages: bool) -> dict:
@@ -385,6 +403,7 @@ def overview(identity: Identity, branch: Branch, *, now: datetime | None = None,
         "manages": manages,
         "moderates": moderates,
         "my_anniversary": _my_anniversary(identity, branch, now),
+        "my_probation": _my_probation(identity, branch, now),
     }
     if moderates:
         context["pending_review"] = (pending_review if pending_review is not None

@@ -310,6 +310,12 @@ def test_the_overview_follows_a_转正_from_the_agenda_to_the_vote_and_the_stand
     assert to_agenda in client.get(f"/branches/{a.pk}/").content.decode()  # again, on the next one
     client.post(to_agenda)
     assert step() == "agenda: 已列入“二月支部党员大会”议程"
+    # The member sees it on their own front page too.
+    client.force_login(people["probationary"])
+    mine = client.get(f"/branches/{a.pk}/").content.decode()
+    assert (f'<p class="small" id="my-probation">您的预备期已于 {party_dates.ends(since).isoformat()} 届满。 '
+            "已列入“二月支部党员大会”议程。</p>") in mine
+    client.force_login(people["secretary"])
     start(second)
     assert vote(second, "no").passed is False
     day = today(tree).isoformat()
@@ -401,6 +407,10 @@ def test_an_extended_probationary_period(client, tree, people, identities):
     (person,) = party_dates.due([a.pk], near)[a.pk]["people"]
     assert person["ends"] == until and person["extended"] and person["days"] == 10
 
+    client.force_login(who)  # their own front page
+    days = (until - today(tree)).days
+    assert f"您的预备期至 {until.isoformat()}，还有 {days} 天。 预备期已延长。</p>" in client.get(
+        f"/branches/{a.pk}/").content.decode()
     client.force_login(people["secretary"])
     page = client.get(f"/branches/{a.pk}/members/").content.decode()
     assert f"预备期已延长至 {until.isoformat()}" in page

@@ -49,7 +49,7 @@ const state = {
   votes: new Map((Array.isArray(initialVotes) ? initialVotes : []).map((v) => [v.id, v])),
   myVotes: new Set(),
   ballotPicks: new Map(), // vote id -> the keys ticked on this page's ballot, kept through redraws
-  ballotOthersOpen: new Set(), // vote ids whose 另选他人 list is open on this page
+  othersOpen: new Set(), // "ballot-<vote id>", "paper-<vote id>": a 另选他人 list open on this page
   chat: [],
   remarks: [],
   mode: "idle", // idle | joining | waiting | in | removed | denied
@@ -643,8 +643,7 @@ function renderBallot(vote) {
     const others = vote.options.filter((option) => option.write_in);
     if (others.length) {
       const more = el("details", "ballot-write-in");
-      more.open = state.ballotOthersOpen.has(vote.id) || others.some((option) => picked.has(option.key));
-      more.addEventListener("toggle", () => (more.open ? state.ballotOthersOpen.add(vote.id) : state.ballotOthersOpen.delete(vote.id)));
+      keepOpen(more, `ballot-${vote.id}`, others.some((option) => picked.has(option.key)));
       more.append(el("summary", "", t.write_in));
       for (const option of others) pick(option, more);
       fieldset.append(more);
@@ -658,6 +657,13 @@ function renderBallot(vote) {
   }
   box.append(error);
   return box;
+}
+
+/** A folded list that stays as the person left it (open or shut) through redraws; open
+ * anyway when `filled` (something in it is ticked or typed). */
+function keepOpen(details, key, filled) {
+  details.open = filled || state.othersOpen.has(key);
+  details.addEventListener("toggle", () => (details.open ? state.othersOpen.add(key) : state.othersOpen.delete(key)));
 }
 
 function renderResult(vote) {
@@ -917,7 +923,7 @@ function renderPaperCount(vote, paper) {
   const others = vote.options.filter((o) => o.write_in);
   if (others.length) {
     const more = el("details", "paper-write-in");
-    more.open = others.some((o) => (draft[`count-${o.key}`] ?? "") !== "");
+    keepOpen(more, `paper-${vote.id}`, others.some((o) => (draft[`count-${o.key}`] ?? "") !== ""));
     more.append(el("summary", "", t.write_in));
     fieldset.append(more);
     for (const option of others) counts.push(counted(option, more));
