@@ -57,13 +57,24 @@ def test_a_ballot_names_another_member_instead_of_the_candidate(own_server, open
     expect(counts).to_have_text(["李版主 1", "张党员（另选） 1", "弃权 0"])  # 王书记, named by nobody, is not listed
     expect(card.locator(".verdict")).to_have_text("无人当选。")  # 1 of 3 expected is not more than half
 
+    # The seat is still empty: one click fills in an election for it (另行选举), with those
+    # named on the ballots, the most votes first, for the chair to check.
+    card.get_by_role("button", name="另行选举 1 名").click()
+    expect(chair.locator("#vote-form-status")).to_have_text("已在下方填好新的选举，请核对后点“准备”。")
+    expect(chair.locator("#vote-title")).to_have_value("推选优秀党员（另行选举）")
+    expect(chair.locator("#vote-kind")).to_have_value("election")
+    expect(chair.locator("#vote-seats")).to_have_value("1")
+    expect(chair.locator("#vote-candidates input:checked")).to_have_count(2)
+    for name in ("李版主", "张党员"):
+        expect(chair.locator("#vote-candidates label", has_text=name).locator("input")).to_be_checked()
+    chair.locator("#vote-candidates label", has_text="张党员").locator("input").uncheck()  # the chair's to change
+
     # A secret election where 张党员, in the room, votes on paper and wrote in 王书记: the
     # box's count has a place for those written in, folded away like the ballot's.
     expect(chair.locator("#vote-create-details")).to_have_attribute("open", "")  # still open from the first
     chair.select_option("#vote-kind", "election")
     chair.fill("#vote-title", "无记名推选")
     chair.check("#vote-secret")
-    chair.locator("#vote-candidates label", has_text="李版主").locator("input").check()
     chair.click("#vote-form button[type=submit]")
     card = chair.locator("#votes .vote", has_text="无记名推选")
     card.get_by_role("button", name="开始表决").click()

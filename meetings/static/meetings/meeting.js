@@ -659,6 +659,56 @@ function renderBallot(vote) {
   return box;
 }
 
+/** After an election that did not fill its seats, the chair's way on: a vote again
+ * between those tied at the last seat (再次投票), an election for the seats left
+ * (另行选举: those not elected who were named, most votes first), or the whole vote
+ * again when it was void. It fills in the form to prepare a vote, for the chair to
+ * check; null when nothing is left to elect or the meeting is not under way. */
+function voteAgain(vote) {
+  const r = vote.result || {};
+  if (!state.you.host || vote.kind !== "election" || state.meeting.status !== "live" || !$("vote-form")) return null;
+  const counts = r.counts || {};
+  const elected = new Set(r.elected || []);
+  const named = vote.options.filter((o) => o.candidate && !elected.has(o.key));
+  let picked;
+  let seats = vote.seats - elected.size;
+  let label;
+  let title;
+  if (r.void) {
+    picked = vote.options.filter((o) => o.candidate && !o.write_in);
+    seats = vote.seats;
+    [label, title] = [t.again_void, t.again_void_title];
+  } else if (seats <= 0) {
+    return null;
+  } else if (r.tie) {
+    const over = named.filter((o) => 2 * (counts[o.key] || 0) > (vote.voting_expected || 0));
+    const cut = Math.max(...over.map((o) => counts[o.key] || 0));
+    picked = over.filter((o) => (counts[o.key] || 0) === cut);
+    [label, title] = [t.again_tie, t.again_tie_title];
+  } else {
+    picked = named.filter((o) => !o.write_in || counts[o.key]).sort((a, b) => (counts[b.key] || 0) - (counts[a.key] || 0));
+    [label, title] = [interpolate(t.again_more, { n: seats }), t.again_more_title];
+  }
+  const ids = new Set(picked.map((o) => o.candidate.id));
+  return button(label, () => {
+    const details = $("vote-create-details");
+    details.open = true;
+    $("vote-kind").value = "election";
+    $("vote-kind").dispatchEvent(new Event("change"));
+    $("vote-title").value = interpolate(title, { title: vote.title });
+    $("vote-secret").checked = vote.secret;
+    for (const input of $("vote-candidates").querySelectorAll("input")) input.checked = ids.has(Number(input.value));
+    $("vote-seats").value = String(Math.max(1, Math.min(seats, ids.size || 1)));
+    const item = $("vote-agenda-item");
+    if (vote.agenda_item && [...item.options].some((o) => o.value === String(vote.agenda_item))) {
+      item.value = String(vote.agenda_item);
+      item.dataset.touched = "1";
+    }
+    $("vote-form-status").textContent = t.again_ready;
+    $("vote-title").focus();
+  }, "button small-action vote-again");
+}
+
 /** A folded list that stays as the person left it (open or shut) through redraws; open
  * anyway when `filled` (something in it is ticked or typed). */
 function keepOpen(details, key, filled) {
@@ -696,6 +746,8 @@ function renderResult(vote) {
       `${interpolate(t.ballots, { ballots: r.ballots })} · ${r.quorum_met ? t.quorum_held : t.quorum_not_held}`,
     ),
   );
+  const again = voteAgain(vote);
+  if (again) box.append(again);
   if (r.paper) box.append(el("p", "muted small paper-result", interpolate(t.paper_result, r.paper)));
   if (r.paper && r.paper.scrutineers && r.paper.scrutineers.length) {
     box.append(el("p", "muted small", interpolate(t.scrutineers_line, { names: listNames(r.paper.scrutineers.map((p) => p.name)) })));
