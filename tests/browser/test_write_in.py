@@ -25,6 +25,8 @@ def test_a_ballot_names_another_member_instead_of_the_candidate(own_server, open
     chair.select_option("#vote-kind", "election")
     chair.fill("#vote-title", "推选优秀党员")
     chair.locator("#vote-candidates label", has_text="李版主").locator("input").check()
+    # 等额 or 差额, said as candidates are picked.
+    expect(chair.locator("#vote-margin")).to_contain_text("候选人 1 名，应选 1 名（等额）。选举支部委员会委员应实行差额选举")
     chair.click("#vote-form button[type=submit]")
     card = chair.locator("#votes .vote", has_text="推选优秀党员")
     card.get_by_role("button", name="开始表决").click()
@@ -65,6 +67,7 @@ def test_a_ballot_names_another_member_instead_of_the_candidate(own_server, open
     expect(chair.locator("#vote-kind")).to_have_value("election")
     expect(chair.locator("#vote-seats")).to_have_value("1")
     expect(chair.locator("#vote-candidates input:checked")).to_have_count(2)
+    expect(chair.locator("#vote-margin")).to_have_text("候选人 2 名，应选 1 名，差额 1 名（差额选举）。")
     for name in ("李版主", "张党员"):
         expect(chair.locator("#vote-candidates label", has_text=name).locator("input")).to_be_checked()
     chair.locator("#vote-candidates label", has_text="张党员").locator("input").uncheck()  # the chair's to change

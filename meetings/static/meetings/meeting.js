@@ -704,6 +704,7 @@ function voteAgain(vote) {
       item.value = String(vote.agenda_item);
       item.dataset.touched = "1";
     }
+    $("vote-candidates").dispatchEvent(new Event("change"));
     $("vote-form-status").textContent = t.again_ready;
     $("vote-title").focus();
   }, "button small-action vote-again");
@@ -1506,6 +1507,20 @@ if (state.you.host && $("console")) {
   kind.addEventListener("change", () => {
     candidatesField.hidden = kind.value !== "election";
   });
+  // 差额选举: how many more candidates than seats, said as they are picked (guidance:
+  // committee members are elected with at least a fifth more candidates than seats).
+  const margin = () => {
+    const n = picks.querySelectorAll("input:checked").length;
+    const seats = Number($("vote-seats").value) || 1;
+    const least = seats + Math.ceil(seats / 5);
+    let text = "";
+    if (n && n <= seats) text = interpolate(t.margin_equal, { n, seats });
+    else if (n && n < least) text = interpolate(t.margin_short, { n, seats, more: n - seats, least });
+    else if (n) text = interpolate(t.margin_ok, { n, seats, more: n - seats });
+    $("vote-margin").textContent = text;
+  };
+  picks.addEventListener("change", margin);
+  $("vote-seats").addEventListener("input", margin);
   $("vote-agenda-item").addEventListener("change", (event) => {
     event.target.dataset.touched = "1";
   });
