@@ -43,6 +43,7 @@ from .models import (
     NotificationMail,
     Passkey,
     PasswordResetRequest,
+    ProbationReminded,
     SecurityRecord,
     TwoFactor,
     WeeklySent,
@@ -79,7 +80,7 @@ def close_account(user, *, request=None, by=None) -> None:
     security.notify(user, security.ACCOUNT_CLOSED, request=request, by="admin" if by is not None else None)
     address = user.email
     for model in (Draft, LoginSession, MailSettings, NotificationMail, Passkey, SecurityRecord, TwoFactor,
-                  WeeklySent, DigestSent, TopicReadState, CalendarFeed, AnniversaryGreeted):
+                  WeeklySent, DigestSent, TopicReadState, CalendarFeed, AnniversaryGreeted, ProbationReminded):
         model.objects.filter(user=user).delete()
     LoginFailure.objects.filter(username=user.get_username().lower()).delete()  # kept lower-cased
     if address:

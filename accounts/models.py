@@ -233,6 +233,19 @@ class AnniversaryGreeted(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "day"], name="anniversary_greeted_once")]
 
 
+class ProbationReminded(models.Model):
+    """转正申请: a probationary member has been reminded that their period here ends on
+    `ends` (the year's end, or as extended), once, by one process (the unique key is the
+    claim; accounts/party_dates.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+")
+    ends = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "branch", "ends"], name="probation_reminded_once")]
+
+
 class NotificationMail(models.Model):
     """提醒邮件 (accounts/notification_mail.py), per member: when the mail of their
     unread notifications is due (null: none pending), since when it gathers them, and

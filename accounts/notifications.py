@@ -50,6 +50,7 @@ TYPES = (
     "party.anniversary",
     "party.full_member",
     "party.probation_extended",
+    "party.probation_ending",
     *security.TYPES,
 )
 PAGE = 50
@@ -64,7 +65,7 @@ GROUPS = {
     "discussions": ("discussion.opened",),
     "reminders": ("announcement.reminder",),
     "greetings": ("party.anniversary",),
-    "membership": ("party.full_member", "party.probation_extended"),
+    "membership": ("party.full_member", "party.probation_extended", "party.probation_ending"),
     "security": security.TYPES,
 }
 

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from realtime.scheduler import register_periodic
 
-from .models import AnniversaryGreeted, Membership
+from .models import AnniversaryGreeted, Membership, ProbationReminded
 
 NOTICE_DAYS = 30
 ANNIVERSARY_DAYS = 7
@@ -179,5 +179,47 @@ def _greet(user_id: int, today: date, data: dict) -> bool:
             AnniversaryGreeted.objects.create(user_id=user_id, day=today)
             notifications.send([user_id], "party.anniversary", data)
     except IntegrityError:  # another process greeted them first
+        return False
+    return True
+
+
+REMIND_DAYS = 7
+
+
+@register_periodic("accounts.probation_reminder", every_seconds=600)
+def remind_due(now: datetime | None = None) -> int:
+    """转正申请: remind in their inbox (`party.probation_ending`) each probationary member
+    whose period here (the year, or as extended) ends within REMIND_DAYS on their
+    branch's clock, from GREETING_HOUR, once for that end: to hand the branch their
+    written request to become a full member before it. A day the server was down is
+    made up within those days. Returns how many were reminded."""
+    now = now or timezone.now()
+    first, last = (now - timedelta(days=1)).date(), (now + timedelta(days=REMIND_DAYS + 1)).date()
+    # The year ends on the same day a year on (29 February: the 28th), so its start lies
+    # a year and a day or so before: the range is wide enough, and checked below.
+    rows = (Membership.objects.filter(role=Membership.Role.PROBATIONARY, user__is_active=True).exclude(since=None)
+            .filter(Q(probation_until__range=(first, last))
+                    | Q(probation_until=None, since__range=(first - timedelta(days=367), last - timedelta(days=364))))
+            .values_list("user_id", "branch_id", "branch__name", "branch__time_zone", "since", "probation_until")
+            .order_by("user_id", "branch_id"))
+    reminded = 0
+    for user_id, branch_id, branch_name, zone, since, until in rows:
+        local = timezone.localtime(now, ZoneInfo(zone))
+        end = probation_ends(since, until)
+        if not 0 < (end - local.date()).days <= REMIND_DAYS or local.hour < GREETING_HOUR:
+            continue
+        if _remind(user_id, branch_id, end, {"ends": end.isoformat(), "branch": {"id": branch_id, "name": branch_name}}):
+            reminded += 1
+    return reminded
+
+
+def _remind(user_id: int, branch_id: int, end: date, data: dict) -> bool:
+    from . import notifications
+
+    try:
+        with transaction.atomic():
+            ProbationReminded.objects.create(user_id=user_id, branch_id=branch_id, ends=end)
+            notifications.send([user_id], "party.probation_ending", data)
+    except IntegrityError:  # another process reminded them first
         return False
     return True

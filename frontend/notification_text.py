@@ -73,11 +73,15 @@ def describe(events) -> list[dict]:
             text = ngettext("Today is your political birthday: you joined the party on %(day)s, %(years)s year ago.",
                             "Today is your political birthday: you joined the party on %(day)s, %(years)s years ago.",
                             years) % {"day": data.get("since") or "", "years": years}
-        elif e.type in ("party.full_member", "party.probation_extended"):
+        elif e.type in ("party.full_member", "party.probation_extended", "party.probation_ending"):
             branch = data.get("branch") or {}
             url = reverse("branch-overview", args=[branch["id"]]) if branch.get("id") else ""
-            values = {"branch": branch.get("name", ""), "day": data.get("from") or data.get("until") or ""}
-            if e.type == "party.probation_extended":
+            values = {"branch": branch.get("name", ""),
+                      "day": data.get("from") or data.get("until") or data.get("ends") or ""}
+            if e.type == "party.probation_ending":
+                text = _("Your probationary period in %(branch)s ends on %(day)s: hand the branch your written "
+                         "request to become a full member (转正申请) before then.") % values
+            elif e.type == "party.probation_extended":
                 text = _("Your probationary period in %(branch)s has been extended to %(day)s.") % values
             elif data.get("from"):
                 text = _("You are now a full member of the party in %(branch)s, from %(day)s.") % values

@@ -437,3 +437,43 @@ def test_an_extended_probationary_period(client, tree, people, identities):
     extend((party_dates.ends(row.since) + timedelta(days=30)).isoformat(), standing="full")
     assert Membership.objects.get(user=who, branch=a, role="full").probation_until is None
     assert not Membership.objects.filter(user=who, branch=a, role="probationary").exists()
+
+
+def test_a_probationary_member_is_reminded_to_ask_for_转正_a_week_before(tree, people, identities):
+    """转正申请: once per end of the period, within the last week of it on the branch's
+    clock (Shanghai), from 08:00; a day missed is made up within the week; an extension
+    brings a reminder for its own end; not for a full member."""
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
+
+    from accounts.models import ProbationReminded
+    from frontend.notification_text import describe
+    from realtime.models import Event
+
+    who = people["probationary"]
+    Membership.objects.filter(user=who, role="probationary").update(since=date(2026, 7, 10))  # ends 2027-07-10
+    Membership.objects.filter(user=people["member"], role="full").update(since=date(2026, 7, 10))  # full: never
+
+    def at(day: int, hour: int) -> datetime:  # Shanghai time, as UTC
+        return datetime(2027, 7, day, hour, tzinfo=dt_timezone.utc) - timedelta(hours=8)
+
+    def reminders():
+        return list(Event.objects.filter(stream_id=f"inbox:{who.pk}", type="party.probation_ending"))
+
+    assert party_dates.remind_due(at(2, 9)) == 0  # eight days before
+    assert party_dates.remind_due(at(3, 7)) == 0  # seven days before, before eight
+    # The server was down on the 3rd: made up on the 5th, once.
+    assert party_dates.remind_due(at(5, 8)) == 1
+    assert party_dates.remind_due(at(6, 9)) == 0
+    (event,) = reminders()
+    assert event.data == {"ends": "2027-07-10", "branch": {"id": tree["a"].pk, "name": tree["a"].name}}
+    (item,) = describe([event])
+    assert item["text"] == "您在第一党支部的预备期将于 2027-07-10 届满，请在期满前向党支部提交书面转正申请。"
+    assert party_dates.remind_due(at(10, 9)) == 0  # the day it ends: over
+
+    # Extended by three months: reminded again before the new end.
+    members.set_standing(identity=identities["secretary"], branch_id=tree["a"].pk, user_id=who.pk,
+                         standing="probationary", moderator=False, probation_until="2027-10-10")
+    assert party_dates.remind_due(datetime(2027, 10, 4, 2, tzinfo=dt_timezone.utc)) == 1  # 10:00 in Shanghai
+    assert [e.data["ends"] for e in reminders()] == ["2027-07-10", "2027-10-10"]
+    assert ProbationReminded.objects.filter(user=who).count() == 2
