@@ -208,7 +208,8 @@ def remind_due(now: datetime | None = None) -> int:
         end = probation_ends(since, until)
         if not 0 < (end - local.date()).days <= REMIND_DAYS or local.hour < GREETING_HOUR:
             continue
-        if _remind(user_id, branch_id, end, {"ends": end.isoformat(), "branch": {"id": branch_id, "name": branch_name}}):
+        data = {"ends": end.isoformat(), "branch": {"id": branch_id, "name": branch_name}}
+        if _remind(user_id, branch_id, end, data):
             reminded += 1
     return reminded
 

@@ -61,3 +61,21 @@ def test_the_demo_has_one_announcement_read_by_one_member():
     assert reading.user.username == "banzhu" and reading.announcement.title == "“三会一课”学习材料已上传"
     counts = selectors.read_counts([reading.announcement])
     assert counts[reading.announcement.pk] == {"read": 1, "of": 3}
+
+
+def test_seeding_again_keeps_what_the_demo_did_since():
+    """`make run` seeds on every start: a member made a full member in the demo (转正) stays one."""
+    from django.contrib.auth import get_user_model
+
+    from accounts import members
+    from accounts.identity import identity_for_user
+    from accounts.models import Branch, Membership
+
+    call_command("seed_demo")
+    users = get_user_model().objects
+    branch = Branch.objects.get(name="第一党支部")
+    yubei = users.get(username="yubei")
+    members.set_standing(identity=identity_for_user(users.get(username="shuji")), branch_id=branch.pk,
+                         user_id=yubei.pk, standing="full", moderator=False)
+    call_command("seed_demo")
+    assert sorted(Membership.objects.filter(user=yubei, branch=branch).values_list("role", flat=True)) == ["full"]

@@ -82,11 +82,14 @@ class Command(BaseCommand):
         users = {}
         for username, full_name, roles in PEOPLE:
             user = User.objects.filter(username=username).first()
-            if user is None:
-                # example.org addresses: with `make run` a reset mail is printed, not sent.
-                user = User.objects.create_user(username, f"{username}@example.org", DEMO_PASSWORD,
-                                                first_name=full_name)
             users[username] = user
+            if user is not None:
+                # Seeded before: what the demo has done since (转正, a moderator unticked)
+                # stands; the roles are given once, with the account.
+                continue
+            # example.org addresses: with `make run` a reset mail is printed, not sent.
+            user = users[username] = User.objects.create_user(username, f"{username}@example.org", DEMO_PASSWORD,
+                                                              first_name=full_name)
             for key, role in roles:
                 row, made = Membership.objects.get_or_create(user=user, branch=branches[key], role=role)
                 if made and role == Membership.Role.PROBATIONARY and key == "b1":
