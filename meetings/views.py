@@ -179,7 +179,7 @@ def meeting_strings() -> dict[str, str]:
         "margin_ok": _("%(n)s candidates for %(seats)s seats: %(more)s more (差额选举)."),
         "again_tie": _("Vote again between those tied"),
         "again_tie_title": _("%(title)s: vote again"),
-        "again_more": _("Elect the remaining %(n)s"),
+        "again_more": _("Further election (seats left: %(n)s)"),
         "again_more_title": _("%(title)s: further election"),
         "again_void": _("Hold the vote again"),
         "again_void_title": _("%(title)s: held again"),
