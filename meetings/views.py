@@ -172,6 +172,7 @@ def meeting_strings() -> dict[str, str]:
         "you_voted": _("You have voted."),
         "choose_up_to": _("Choose up to %(seats)s"),
         "write_in": _("Another full member of the branch instead (另选他人)"),
+        "write_in_find": _("Find a member"),
         "margin_equal": _("%(n)s candidates for %(seats)s seats: as many as there are seats (等额). Committee "
                           "members are elected with more candidates than seats (差额选举), at least a fifth more."),
         "margin_short": _("%(n)s candidates for %(seats)s seats: %(more)s more, fewer than a fifth more (at least "

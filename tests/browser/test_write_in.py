@@ -5,6 +5,8 @@ member written in, and only that one."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from playwright.sync_api import expect
 
@@ -14,6 +16,14 @@ pytestmark = pytest.mark.browser
 def test_a_ballot_names_another_member_instead_of_the_candidate(own_server, open_page):
     server = own_server
     ((meeting,),) = server.query("SELECT id FROM meetings_meeting WHERE status = 'live'")
+    # Seven more full members join the branch (not expected at the meeting under way, but
+    # any full member may be written in): the list gets a field to find a name in.
+    members = open_page(server, "shuji", f"/branches/{server.branch_id('第一党支部')}/members/")
+    members.locator("#import-members summary").click()
+    members.fill("#import-lines", "\n".join(f"wu{i},吴{'一二三四五六七'[i]}" for i in range(7)))
+    members.get_by_role("button", name="导入").click()
+    expect(members.locator("#imported")).to_be_visible()
+    members.close()
     chair = open_page(server, "shuji", f"/meetings/{meeting}/")
     expect(chair.locator("#conn-status")).to_have_attribute("data-status", "online")
     member = open_page(server, "banzhu", f"/meetings/{meeting}/")
@@ -38,7 +48,11 @@ def test_a_ballot_names_another_member_instead_of_the_candidate(own_server, open
     expect(others.locator("summary")).to_have_text("另选他人（本支部其他正式党员）")
     expect(others.get_by_label("张党员")).to_be_hidden()  # folded away until asked for
     others.locator("summary").click()
-    expect(others.locator("label")).to_have_text(["张党员", "王书记"])
+    expect(others.locator("label.checkbox")).to_have_count(9)
+    others.get_by_label("查找成员").fill("张")  # 9 of them: a name is found by typing
+    expect(others.locator("label.checkbox:visible")).to_have_text(["张党员"])
+    if os.environ.get("BL_SHOTS"):
+        card.screenshot(path=os.path.join(os.environ["BL_SHOTS"], "write-in.png"))
     others.get_by_label("张党员").check()
 
     # 李版主 votes meanwhile: the chair's list is drawn again, and the tick stays.
@@ -48,6 +62,7 @@ def test_a_ballot_names_another_member_instead_of_the_candidate(own_server, open
     expect(card.locator(".vote-progress")).to_contain_text("已投票 1 人")
     ballot = card.locator(".ballot-candidates")
     expect(ballot.locator("details.ballot-write-in")).to_have_attribute("open", "")
+    expect(ballot.get_by_label("查找成员")).to_have_value("张")  # what was typed stays too
     expect(ballot.get_by_label("张党员")).to_be_checked()
     expect(ballot.get_by_label("李版主")).not_to_be_checked()
     card.get_by_role("button", name="投票").click()
@@ -88,6 +103,8 @@ def test_a_ballot_names_another_member_instead_of_the_candidate(own_server, open
     count.get_by_label("收回选票").fill("1")
     written = count.locator("details.paper-write-in")
     written.locator("summary").click()
+    written.get_by_label("查找成员").fill("王")
+    expect(written.locator(".paper-write-in-entry:visible")).to_have_count(1)
     written.get_by_label("王书记").fill("1")
     count.get_by_role("button", name="录入计票结果").click()
     expect(card.locator(".vote-progress")).to_contain_text("纸质选票收回 1 张")

@@ -50,6 +50,7 @@ const state = {
   myVotes: new Set(),
   ballotPicks: new Map(), // vote id -> the keys ticked on this page's ballot, kept through redraws
   othersOpen: new Set(), // "ballot-<vote id>", "paper-<vote id>": a 另选他人 list open on this page
+  othersFind: new Map(), // the same keys -> what was typed to find a name in that list
   chat: [],
   remarks: [],
   mode: "idle", // idle | joining | waiting | in | removed | denied
@@ -636,6 +637,7 @@ function renderBallot(vote) {
       input.checked = picked.has(option.key);
       input.addEventListener("change", () => (input.checked ? picked.add(option.key) : picked.delete(option.key)));
       label.append(input, " ", optionLabel(vote, option));
+      if (option.write_in) label.dataset.name = optionLabel(vote, option).toLowerCase();
       parent.append(label);
     };
     for (const option of vote.options) if (!option.write_in && option.key !== "abstain") pick(option, fieldset);
@@ -646,6 +648,7 @@ function renderBallot(vote) {
       keepOpen(more, `ballot-${vote.id}`, others.some((option) => picked.has(option.key)));
       more.append(el("summary", "", t.write_in));
       for (const option of others) pick(option, more);
+      findIn(more, `ballot-${vote.id}`, others.length);
       fieldset.append(more);
     }
     for (const option of vote.options) if (option.key === "abstain") pick(option, fieldset);
@@ -708,6 +711,32 @@ function voteAgain(vote) {
     $("vote-form-status").textContent = t.again_ready;
     $("vote-title").focus();
   }, "button small-action vote-again");
+}
+
+const FIND_FROM = 8; // a 另选他人 list this long gets a field to find a name in
+
+/** A field that shows only the entries of `details` whose name contains what is typed;
+ * what was typed stays through redraws (`key`). Only for a long list. */
+function findIn(details, key, count) {
+  if (count < FIND_FROM) return;
+  const id = `find-${key}`;
+  const label = el("label", "small", t.write_in_find);
+  label.htmlFor = id;
+  const input = el("input");
+  input.type = "search";
+  input.id = id;
+  input.autocomplete = "off";
+  input.value = state.othersFind.get(key) || "";
+  const apply = () => {
+    const text = input.value.trim().toLowerCase();
+    state.othersFind.set(key, input.value);
+    for (const entry of details.querySelectorAll("[data-name]")) entry.hidden = Boolean(text) && !entry.dataset.name.includes(text);
+  };
+  input.addEventListener("input", apply);
+  const row = el("div", "write-in-find");
+  row.append(label, input);
+  details.querySelector("summary").after(row);
+  apply();
 }
 
 /** A folded list that stays as the person left it (open or shut) through redraws; open
@@ -979,7 +1008,13 @@ function renderPaperCount(vote, paper) {
     keepOpen(more, `paper-${vote.id}`, others.some((o) => (draft[`count-${o.key}`] ?? "") !== ""));
     more.append(el("summary", "", t.write_in));
     fieldset.append(more);
-    for (const option of others) counts.push(counted(option, more));
+    for (const option of others) {
+      const entry = el("span", "paper-write-in-entry");
+      entry.dataset.name = optionLabel(vote, option).toLowerCase();
+      more.append(entry);
+      counts.push(counted(option, entry));
+    }
+    findIn(more, `paper-${vote.id}`, others.length);
   }
   counts.push(...vote.options.filter((o) => o.key === "abstain").map((o) => counted(o)));
   // 监票人: voting members at the meeting who are not candidates.
