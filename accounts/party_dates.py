@@ -165,20 +165,21 @@ def greet_due(now: datetime | None = None) -> int:
         day, years = next_anniversary(since, today)
         if day != today or years < 1 or local.hour < GREETING_HOUR:
             continue
-        if _greet(user_id, today, {"since": since.isoformat(), "years": years,
-                                   "branch": {"id": branch_id, "name": branch_name}}):
+        if _once(AnniversaryGreeted(user_id=user_id, day=today), user_id, "party.anniversary",
+                 {"since": since.isoformat(), "years": years, "branch": {"id": branch_id, "name": branch_name}}):
             greeted += 1
     return greeted
 
 
-def _greet(user_id: int, today: date, data: dict) -> bool:
+def _once(claim, user_id: int, type_: str, data: dict) -> bool:
+    """Send the notice unless another process has: the claim row (unique) goes in with it."""
     from . import notifications
 
     try:
         with transaction.atomic():
-            AnniversaryGreeted.objects.create(user_id=user_id, day=today)
-            notifications.send([user_id], "party.anniversary", data)
-    except IntegrityError:  # another process greeted them first
+            claim.save()
+            notifications.send([user_id], type_, data)
+    except IntegrityError:  # another process was first
         return False
     return True
 
@@ -208,19 +209,7 @@ def remind_due(now: datetime | None = None) -> int:
         end = probation_ends(since, until)
         if not 0 < (end - local.date()).days <= REMIND_DAYS or local.hour < GREETING_HOUR:
             continue
-        data = {"ends": end.isoformat(), "branch": {"id": branch_id, "name": branch_name}}
-        if _remind(user_id, branch_id, end, data):
+        if _once(ProbationReminded(user_id=user_id, branch_id=branch_id, ends=end), user_id, "party.probation_ending",
+                 {"ends": end.isoformat(), "branch": {"id": branch_id, "name": branch_name}}):
             reminded += 1
     return reminded
-
-
-def _remind(user_id: int, branch_id: int, end: date, data: dict) -> bool:
-    from . import notifications
-
-    try:
-        with transaction.atomic():
-            ProbationReminded.objects.create(user_id=user_id, branch_id=branch_id, ends=end)
-            notifications.send([user_id], "party.probation_ending", data)
-    except IntegrityError:  # another process reminded them first
-        return False
-    return True
