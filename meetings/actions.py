@@ -1526,16 +1526,17 @@ def cast_vote(*, identity: Identity, vote_id: int, choice: str | None = None,
     return {"vote": vote.pk, "voted": True}
 
 
-def _elected(counts: dict[str, int], keys: list[str], seats: int, expected: int) -> tuple[list[str], bool]:
-    """More than half of the voting members expected, the top `seats`; a tie at the cut elects neither."""
+def _elected(counts: dict[str, int], keys: list[str], seats: int, expected: int) -> tuple[list[str], list[str]]:
+    """More than half of the voting members expected, the top `seats`; a tie at the cut
+    elects none of those tied, who are returned second (to vote again between them)."""
     eligible = sorted((k for k in keys if rules.motion_passes(yes=counts.get(k, 0), expected=expected)),
                       key=lambda k: -counts.get(k, 0))
     if len(eligible) <= seats:
-        return eligible, False
+        return eligible, []
     cut = counts.get(eligible[seats - 1], 0)
     if counts.get(eligible[seats], 0) == cut:
-        return [k for k in eligible if counts.get(k, 0) > cut], True
-    return eligible[:seats], False
+        return [k for k in eligible if counts.get(k, 0) > cut], [k for k in eligible if counts.get(k, 0) == cut]
+    return eligible[:seats], []
 
 
 @transaction.atomic
@@ -1588,11 +1589,12 @@ def close_vote(*, identity: Identity, vote_id: int) -> Vote:
     if vote.kind == Vote.Kind.MOTION:
         vote.passed = not void and rules.motion_passes(yes=counts.get("yes", 0), expected=expected)
     else:
-        elected, tie = _elected(counts, [k for k in keys if k != "abstain"], vote.seats, expected)
+        elected, tied = _elected(counts, [k for k in keys if k != "abstain"], vote.seats, expected)
         if void:
-            elected, tie = [], False
+            elected, tied = [], []
         result["elected"] = elected
-        result["tie"] = tie
+        result["tie"] = bool(tied)
+        result["tied"] = tied
         vote.passed = bool(elected)
     vote.result = result
     vote.status = Vote.Status.CLOSED

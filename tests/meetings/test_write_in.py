@@ -86,3 +86,24 @@ def test_an_open_election_names_each_choice_in_the_minutes(hybrid, identities, p
     text = minutes.render_markdown(minutes.build_minutes(meeting))
     # Named, in the Markdown as on the page (not by their keys).
     assert "- Moderator: Web0 (written in)" in text and "- Secretary: Member" in text
+
+
+def test_a_tie_at_the_last_seat_names_those_tied(hybrid, identities, people, clock):  # noqa: F811
+    """Seven voting members, two seats: one candidate has 6, two have 4 each (both more
+    than half): the first is elected, the other two tie for the second seat and are named
+    in the result, for the chair's vote again between them."""
+    meeting, online, room = hybrid
+    chair = identities["secretary"]
+    vote = actions.create_vote(identity=chair, meeting_id=meeting.pk, kind="election", title="选举委员",
+                               secret=False, seats=2,
+                               candidates=[people["member"].pk, people["moderator"].pk, online[1].pk])
+    actions.open_vote(identity=chair, vote_id=vote.pk)
+    for user in room:
+        arrive(meeting, user, clock.now)
+    ballots = [["c1", "c2"]] * 3 + [["c1", "c3"]] * 3 + [["c2", "c3"]]
+    for user, picked in zip([*online, *room], ballots):
+        actions.cast_vote(identity=ident(user), vote_id=vote.pk, candidates=picked)
+    closed = actions.close_vote(identity=chair, vote_id=vote.pk)
+    assert closed.result["counts"] == {"c1": 6, "c2": 4, "c3": 4, "abstain": 0}
+    assert closed.result["elected"] == ["c1"] and closed.result["tie"] is True
+    assert sorted(closed.result["tied"]) == ["c2", "c3"]

@@ -684,9 +684,8 @@ function voteAgain(vote) {
   } else if (seats <= 0) {
     return null;
   } else if (r.tie) {
-    const over = named.filter((o) => 2 * (counts[o.key] || 0) > (vote.voting_expected || 0));
-    const cut = Math.max(...over.map((o) => counts[o.key] || 0));
-    picked = over.filter((o) => (counts[o.key] || 0) === cut);
+    const tied = new Set(r.tied || []); // named by the server, which applied the majority rule
+    picked = named.filter((o) => tied.has(o.key));
     [label, title] = [t.again_tie, t.again_tie_title];
   } else {
     picked = named.filter((o) => !o.write_in || counts[o.key]).sort((a, b) => (counts[b.key] || 0) - (counts[a.key] || 0));
