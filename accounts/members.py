@@ -401,8 +401,7 @@ def roster_records(identity: Identity, branch_id: int) -> tuple[bool, list[dict]
     verified = two_factor.enabled_among(person["user"].pk for person in people) if secretary else set()
     joined = dict(Membership.objects.filter(branch_id=branch_id, role__in=STANDINGS)
                   .values_list("user_id", "since")) if secretary else {}
-    extended = dict(Membership.objects.filter(branch_id=branch_id, role=Role.PROBATIONARY)
-                    .exclude(probation_until=None).values_list("user_id", "probation_until")) if secretary else {}
+    extended = party_dates.extended(branch_id) if secretary else {}
     records = []
     for person in people:
         user = person["user"]

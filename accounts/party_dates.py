@@ -76,6 +76,12 @@ def next_anniversary(since: date, today: date) -> tuple[date, int]:
     return day, day.year - since.year
 
 
+def extended(branch_id: int) -> dict[int, date]:
+    """延长预备期 recorded in a branch: probationary member's id -> the day their period now ends."""
+    return dict(Membership.objects.filter(branch_id=branch_id, role=Membership.Role.PROBATIONARY)
+                .exclude(probation_until=None).values_list("user_id", "probation_until"))
+
+
 def _rows(branch_ids: list[int], roles) -> tuple[list[tuple[int, int, str, date | None, date | None]],
                                                    dict[int, str]]:
     rows = list(Membership.objects.filter(branch_id__in=branch_ids, role__in=roles, user__is_active=True)

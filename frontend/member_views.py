@@ -52,8 +52,7 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
         verified = two_factor.enabled_among(person["user"].pk for person in people)
         joined = dict(Membership.objects.filter(branch=branch, role__in=party_dates.STANDINGS)
                       .values_list("user_id", "since"))
-        extended = dict(Membership.objects.filter(branch=branch, role=Membership.Role.PROBATIONARY)
-                        .exclude(probation_until=None).values_list("user_id", "probation_until"))
+        extended = party_dates.extended(branch.pk)
         today = timezone.localdate(timezone.now(), branch.zone)
         for person in people:
             person["two_factor"] = person["user"].pk in verified
