@@ -42,7 +42,7 @@ def test_a_ballot_names_another_member_instead_of_the_candidate(own_server, open
     card.get_by_role("button", name="开始表决").click()
     expect(card).to_have_attribute("data-status", "open")
 
-    ballot = card.locator(".ballot-candidates")
+    ballot = card.locator(".ballot .ballot-candidates")
     expect(ballot.locator("> label")).to_have_text(["李版主", "弃权"])  # the candidate, then abstaining
     others = ballot.locator("details.ballot-write-in")
     expect(others.locator("summary")).to_have_text("另选他人（本支部其他正式党员）")
@@ -60,7 +60,7 @@ def test_a_ballot_names_another_member_instead_of_the_candidate(own_server, open
     member_card.get_by_label("李版主").check()
     member_card.get_by_role("button", name="投票").click()
     expect(card.locator(".vote-progress")).to_contain_text("已投票 1 人")
-    ballot = card.locator(".ballot-candidates")
+    ballot = card.locator(".ballot .ballot-candidates")
     expect(ballot.locator("details.ballot-write-in")).to_have_attribute("open", "")
     expect(ballot.get_by_label("查找成员")).to_have_value("张")  # what was typed stays too
     expect(ballot.get_by_label("张党员")).to_be_checked()

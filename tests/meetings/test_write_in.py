@@ -107,3 +107,48 @@ def test_a_tie_at_the_last_seat_names_those_tied(hybrid, identities, people, clo
     assert closed.result["counts"] == {"c1": 6, "c2": 4, "c3": 4, "abstain": 0}
     assert closed.result["elected"] == ["c1"] and closed.result["tie"] is True
     assert sorted(closed.result["tied"]) == ["c2", "c3"]
+
+
+def test_written_opinions_and_hands_name_as_many_as_there_are_seats(schedule, identities, people, crowd, clock):
+    """At an election for several seats, a vote the chair enters for someone (a written
+    opinion before the vote opens, a hand raised in the room while it is open) names up to
+    as many people as there are seats, those written in included, like a ballot."""
+    chair = identities["secretary"]
+    absent, away = crowd(2, prefix="away")  # sent written opinions
+    web = crowd(6, prefix="web")  # on the page: 9 of the 11 present, as an election wants four fifths
+    meeting = schedule("general")
+    clock.at(0)
+    actions.start_meeting(identity=chair, meeting_id=meeting.pk)
+    clock.at(1)
+    for user in (people["secretary"], *web):
+        arrive(meeting, user, clock.now)
+    for user in (people["member"], people["moderator"]):
+        actions.check_in(identity=chair, meeting_id=meeting.pk, user_id=user.pk)
+    vote = actions.create_vote(identity=chair, meeting_id=meeting.pk, kind="election", title="选举支部委员",
+                               secret=False, seats=2, candidates=[people["member"].pk, people["moderator"].pk])
+    other = written_in(vote)["secretary"]
+
+    with pytest.raises(Invalid, match="at most 2"):
+        actions.enter_written_opinion(identity=chair, vote_id=vote.pk, user_id=absent.pk,
+                                      candidates=["c1", "c2", other])
+    with pytest.raises(Invalid, match="among the candidates"):
+        actions.enter_written_opinion(identity=chair, vote_id=vote.pk, user_id=absent.pk, candidates=["c1", "x9"])
+    assert selectors.vote_dict(vote)["cast"] == 0  # refused: nothing entered
+    actions.enter_written_opinion(identity=chair, vote_id=vote.pk, user_id=absent.pk, candidates=["c1", other])
+    actions.enter_written_opinion(identity=chair, vote_id=vote.pk, user_id=away.pk, candidates=["c1", "c2"])
+
+    actions.open_vote(identity=chair, vote_id=vote.pk)
+    actions.enter_show_of_hands(identity=chair, vote_id=vote.pk, user_id=people["member"].pk,
+                                candidates=["c2", other])
+    with pytest.raises(Invalid, match="at most 2"):
+        actions.enter_show_of_hands(identity=chair, vote_id=vote.pk, user_id=people["moderator"].pk,
+                                    candidates=["c1", "c2", other])
+    actions.enter_show_of_hands(identity=chair, vote_id=vote.pk, user_id=people["moderator"].pk, choice="abstain")
+    actions.cast_vote(identity=chair, vote_id=vote.pk, candidates=["c1"])
+    for i, user in enumerate(web):
+        actions.cast_vote(identity=ident(user), vote_id=vote.pk, candidates=["c1"] if i < 3 else ["c2", other])
+    closed = actions.close_vote(identity=chair, vote_id=vote.pk)
+    # 11 voting members expected: more than half is 6. The member has 6; the moderator and
+    # the secretary (written in) 5 each.
+    assert closed.result["counts"] == {"c1": 6, "c2": 5, other: 5, "abstain": 1}
+    assert closed.result["written"] == 2 and closed.result["elected"] == ["c1"]

@@ -59,6 +59,7 @@ const state = {
   paperDrafts: loadPaperDrafts(), // vote id -> what the chair has typed into the ballot box's count
   paperNotes: new Map(), // vote id -> who was passed over when paper ballots were handed out
   paperErrors: new Map(), // vote id -> the last refusal of the paper panel, until a write succeeds
+  entryDrafts: new Map(), // "entry-<form>-<vote id>" -> the chair's entry of someone else's vote, kept through redraws
 };
 
 // -- formatting --------------------------------------------------------------------------
@@ -511,7 +512,7 @@ function renderVotes() {
   // A redraw (someone else's ballot) keeps the chair's place in the ballot box's count,
   // and a voter's on their ballot.
   const active = document.activeElement && document.activeElement.id;
-  const focused = active && (active.startsWith("paper-") || active.startsWith("ballot-")) ? active : null;
+  const focused = active && /^(paper|ballot|entry)-/.test(active) ? active : null;
   box.replaceChildren(...votes.map(renderVote));
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
 }
@@ -623,35 +624,10 @@ function renderBallot(vote) {
     row.append(...buttons);
     box.append(row);
   } else {
-    const fieldset = el("fieldset", "ballot-candidates");
-    fieldset.append(el("legend", "", interpolate(t.choose_up_to, { seats: vote.seats })));
     // Another member's ballot redraws the list: what this member has ticked stays.
     const picked = state.ballotPicks.get(vote.id) || new Set();
     state.ballotPicks.set(vote.id, picked);
-    const pick = (option, parent) => {
-      const label = el("label", "checkbox");
-      const input = el("input");
-      input.type = "checkbox";
-      input.id = `ballot-${vote.id}-${option.key}`;
-      input.value = option.key;
-      input.checked = picked.has(option.key);
-      input.addEventListener("change", () => (input.checked ? picked.add(option.key) : picked.delete(option.key)));
-      label.append(input, " ", optionLabel(vote, option));
-      if (option.write_in) label.dataset.name = optionLabel(vote, option).toLowerCase();
-      parent.append(label);
-    };
-    for (const option of vote.options) if (!option.write_in && option.key !== "abstain") pick(option, fieldset);
-    // 另选他人: any other full member, folded away (the seats limit counts them too).
-    const others = vote.options.filter((option) => option.write_in);
-    if (others.length) {
-      const more = el("details", "ballot-write-in");
-      keepOpen(more, `ballot-${vote.id}`, others.some((option) => picked.has(option.key)));
-      more.append(el("summary", "", t.write_in));
-      for (const option of others) pick(option, more);
-      findIn(more, `ballot-${vote.id}`, others.length);
-      fieldset.append(more);
-    }
-    for (const option of vote.options) if (option.key === "abstain") pick(option, fieldset);
+    const fieldset = candidatePicks(vote, `ballot-${vote.id}`, picked);
     const submit = button(t.submit_ballot, () => {
       const picked = [...fieldset.querySelectorAll("input:checked")].map((i) => i.value);
       cast({ candidates: picked }, [submit]);
@@ -660,6 +636,39 @@ function renderBallot(vote) {
   }
   box.append(error);
   return box;
+}
+
+/** An election's names to tick, up to its seats: the candidates, then any other full
+ * member folded away under 另选他人 (the seats limit counts them too), then abstaining.
+ * `picked` is kept by the caller through redraws; `key` names the inputs and the folded
+ * list ("ballot-<vote id>" on one's own ballot, "entry-…" in the chair's entry forms). */
+function candidatePicks(vote, key, picked) {
+  const fieldset = el("fieldset", "ballot-candidates");
+  fieldset.append(el("legend", "", interpolate(t.choose_up_to, { seats: vote.seats })));
+  const pick = (option, parent) => {
+    const label = el("label", "checkbox");
+    const input = el("input");
+    input.type = "checkbox";
+    input.id = `${key}-${option.key}`;
+    input.value = option.key;
+    input.checked = picked.has(option.key);
+    input.addEventListener("change", () => (input.checked ? picked.add(option.key) : picked.delete(option.key)));
+    label.append(input, " ", optionLabel(vote, option));
+    if (option.write_in) label.dataset.name = optionLabel(vote, option).toLowerCase();
+    parent.append(label);
+  };
+  for (const option of vote.options) if (!option.write_in && option.key !== "abstain") pick(option, fieldset);
+  const others = vote.options.filter((option) => option.write_in);
+  if (others.length) {
+    const more = el("details", "ballot-write-in");
+    keepOpen(more, key, others.some((option) => picked.has(option.key)));
+    more.append(el("summary", "", t.write_in));
+    for (const option of others) pick(option, more);
+    findIn(more, key, others.length);
+    fieldset.append(more);
+  }
+  for (const option of vote.options) if (option.key === "abstain") pick(option, fieldset);
+  return fieldset;
 }
 
 /** After an election that did not fill its seats, the chair's way on: a vote again
@@ -786,58 +795,89 @@ function renderResult(vote) {
 
 /** A form through which the secretary or the chair enters someone else's vote: a
  * written opinion (书面意见, absent members, before the vote opens) or a hand raised in the
- * room (举手表决, an open ballot under way). Hidden when nobody may be picked. */
+ * room (举手表决, an open ballot under way). At an election, as many names as it has seats.
+ * Other members' ballots redraw the vote while the chair fills it in: who was chosen, the
+ * choice and the last outcome stay (state.entryDrafts); members this page has entered are
+ * not offered again. Hidden when nobody may be picked. */
 function renderEntryForm(vote, { css, legend, whoLabel, choiceLabel, submitLabel, people, op, saved }) {
+  const key = `entry-${css}-${vote.id}`;
+  if (!state.entryDrafts.has(key)) state.entryDrafts.set(key, { who: "", choice: "", picked: new Set(), entered: new Set(), status: "", error: "" });
+  const draft = state.entryDrafts.get(key);
   const form = el("form", `${css} stack`);
   form.noValidate = true;
   const who = el("select", "");
+  who.id = `${key}-who`;
   who.setAttribute("aria-label", whoLabel);
+  // Nobody is chosen until the chair chooses: a redraw never moves the entry to someone else.
+  const none = el("option", "", t.entry_pick_member);
+  none.value = "";
+  who.append(none);
   for (const row of people) {
+    if (draft.entered.has(row.user.id)) continue;
     const opt = el("option", "", row.user.name);
     opt.value = row.user.id;
     who.append(opt);
   }
-  const choice = el("select", "");
-  choice.setAttribute("aria-label", choiceLabel);
-  let others = null;
-  for (const option of vote.options) {
-    const opt = el("option", "", optionLabel(vote, option));
-    opt.value = option.key;
-    if (option.write_in) {
-      if (!others) {
-        others = el("optgroup", "");
-        others.label = t.write_in;
-        choice.append(others);
-      }
-      others.append(opt);
-    } else {
+  who.value = [...who.options].some((opt) => opt.value === draft.who) ? draft.who : "";
+  who.addEventListener("change", () => (draft.who = who.value));
+  let choice;
+  if (vote.kind === "motion") {
+    choice = el("select", "");
+    choice.id = `${key}-choice`;
+    choice.setAttribute("aria-label", choiceLabel);
+    const unset = el("option", "", t.entry_pick_choice);
+    unset.value = "";
+    choice.append(unset);
+    for (const option of vote.options) {
+      const opt = el("option", "", optionLabel(vote, option));
+      opt.value = option.key;
       choice.append(opt);
     }
+    choice.value = draft.choice;
+    choice.addEventListener("change", () => (draft.choice = choice.value));
+  } else {
+    choice = candidatePicks(vote, key, draft.picked);
+    choice.setAttribute("aria-label", choiceLabel);
   }
   const submit = el("button", "button small-action", submitLabel);
   submit.type = "submit";
-  const status = el("span", "form-status small");
+  const status = el("span", "form-status small", draft.status);
   status.setAttribute("role", "status");
-  const error = el("p", "alert alert-error", "");
-  error.hidden = true;
+  const error = el("p", "alert alert-error", draft.error);
+  error.hidden = !draft.error;
   form.append(el("p", "small", legend), who, choice, submit, status, error);
+  form.addEventListener("change", () => {
+    draft.error = ""; // the chair is correcting it
+    showError(error, "");
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!who.value) return;
-    const args = { vote: vote.id, user: Number(who.value) };
+    const refuse = (text) => {
+      draft.error = text;
+      showError(error, text);
+    };
+    if (!who.value) return refuse(t.entry_no_member);
+    if (vote.kind !== "motion" && !draft.picked.size) return refuse(t.entry_no_names);
+    const user = Number(who.value);
+    const name = who.selectedOptions[0].textContent;
+    const args = { vote: vote.id, user };
     if (vote.kind === "motion") args.choice = choice.value;
-    else args.candidates = [choice.value];
+    else args.candidates = vote.options.map((option) => option.key).filter((k) => draft.picked.has(k));
     submit.disabled = true;
+    draft.status = "";
     try {
       await control(op, args, { where: error });
-      status.textContent = interpolate(saved, { name: who.selectedOptions[0].textContent });
+      Object.assign(draft, { who: "", choice: "", status: interpolate(saved, { name }), error: "" });
+      draft.picked.clear();
+      draft.entered.add(user);
+      renderVotes();
     } catch {
-      // shown in the form
+      draft.error = error.textContent; // shown in the form, and kept through redraws
     } finally {
       submit.disabled = false;
     }
   });
-  if (!who.options.length) form.hidden = true;
+  if (who.options.length === 1) form.hidden = true; // only the prompt: nobody to enter
   return form;
 }
 
