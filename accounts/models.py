@@ -183,6 +183,7 @@ class MailSettings(models.Model):
     notify_meetings = models.BooleanField(_("meetings and leave by e-mail"), default=True)
     notify_posts = models.BooleanField(_("moderation of my posts by e-mail"), default=True)
     notify_discussions = models.BooleanField(_("topic discussions by e-mail"), default=True)
+    notify_membership = models.BooleanField(_("my party standing by e-mail"), default=True)
     # 每周待办 (frontend/weekly.py): for those who run a branch, on Monday, what waits on them.
     weekly = models.BooleanField(_("a weekly summary of what waits on me by e-mail"), default=True)
     weekly_day = models.PositiveSmallIntegerField(_("day of the weekly summary"), default=0)  # 0 Monday … 6 Sunday

@@ -6,8 +6,9 @@ you missed). Reading it in time (the bell, the notifications page) means no mail
 
 A member chooses on 我的账号 which kinds come by mail (all, unless they untick them):
 mentions, meetings (and leave from them), what moderators decided about their posts
-(and a scheduled announcement of theirs that could not be published), and topic
-discussions opening. Not here: a secretary's reminder to read an announcement (it
+(and a scheduled announcement of theirs that could not be published), topic
+discussions opening, and their party standing (转正, 延长预备期, the reminder to hand
+in the 转正申请). Not here: a secretary's reminder to read an announcement (it
 mails the announcement itself) and the security notices (mailed at once,
 accounts/security.py).
 
@@ -45,7 +46,7 @@ from .streams import inbox_stream
 log = logging.getLogger(__name__)
 
 # The MailSettings field that lets each kind of notification come by mail.
-KINDS = {f"notify_{group}": GROUPS[group] for group in ("mentions", "meetings", "posts", "discussions")}
+KINDS = {f"notify_{group}": GROUPS[group] for group in ("mentions", "meetings", "posts", "discussions", "membership")}
 MAILED_TYPES = frozenset(t for types in KINDS.values() for t in types)
 SHOWN_MAX = 20  # in one mail; past that, a count and the link to all of them
 BATCH = 500  # claimed per tick at most

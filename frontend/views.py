@@ -125,6 +125,9 @@ class EmailForm(forms.Form):
     notify_posts = forms.BooleanField(label=_lazy("Moderators' decisions on my posts, and my scheduled announcements"),
                                       required=False)
     notify_discussions = forms.BooleanField(label=_lazy("Topic discussions opening"), required=False)
+    notify_membership = forms.BooleanField(
+        label=_lazy("My party standing: made a full member, the probationary period extended, the reminder to ask "
+                    "to become a full member"), required=False)
     # 每周待办 (frontend/weekly.py), offered to those who help run a branch
     weekly = forms.BooleanField(label=_lazy("Once a week, e-mail me what waits on me (a weekly summary)"),
                                 required=False)

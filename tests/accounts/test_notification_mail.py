@@ -255,3 +255,36 @@ def test_the_mail_has_an_html_part_with_each_notification_escaped(member):
     assert "“&lt;b&gt;停车难&lt;/b&gt;”" in html and "<b>停车难</b>" not in html
     assert 'href="https://branchline.example.org/notifications/"' in html and "查看全部提醒" in html
     assert f'href="{message.extra_headers["List-Unsubscribe"].strip("<>")}"' in html
+
+
+def test_a_change_of_party_standing_is_mailed_unless_unticked(settings, people, identities, tree):
+    """转正 (and 延长预备期, the 转正申请 reminder: the same kind) comes by mail when still
+    unread, as a member who is seldom on the site would otherwise not hear of it; not
+    once they untick it on 我的账号."""
+    settings.SENDS_EMAIL = True
+    settings.SITE_URL = "https://branchline.example.org"
+    member = people["probationary"]
+    member.email = "yubei@example.org"
+    member.save()
+    from accounts import members
+
+    members.set_standing(identity=identities["secretary"], branch_id=tree["a"].pk, user_id=member.pk,
+                         standing="probationary", moderator=False, since="2025-06-01")
+    members.set_standing(identity=identities["secretary"], branch_id=tree["a"].pk, user_id=member.pk,
+                         standing="full", moderator=False)
+    (message,) = run()
+    assert message.to == ["yubei@example.org"]
+    assert message.subject == "Branchline：您已转为正式党员（第一党支部），自 2026-06-01 起。"
+    assert "您已转为正式党员" in message.body and "https://branchline.example.org/branches/" in message.body
+
+    client = Client()
+    client.force_login(member)
+    assert 'name="notify_membership"' in client.get("/account/").content.decode()
+    client.post("/account/", {"form": "email", "email": "yubei@example.org", "digest_hour": "8",
+                              "notify_mentions": "on"})
+    assert MailSettings.objects.get(user=member).notify_membership is False
+    members.set_standing(identity=identities["secretary"], branch_id=tree["a"].pk, user_id=member.pk,
+                         standing="probationary", moderator=False)
+    members.set_standing(identity=identities["secretary"], branch_id=tree["a"].pk, user_id=member.pk,
+                         standing="full", moderator=False)
+    assert run() == []
