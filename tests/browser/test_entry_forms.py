@@ -27,8 +27,19 @@ def test_a_hand_raised_in_the_room_names_two_at_an_election_for_two_seats(own_se
     chair.select_option("#vote-kind", "election")
     chair.fill("#vote-title", "选举支部委员")
     chair.locator("#vote-secret").uncheck()  # open: the chair counts hands
+    pick = {name: chair.locator("#vote-candidates label", has_text=name) for name in ("王书记", "李版主", "张党员")}
     for name in ("王书记", "李版主", "张党员"):
-        chair.locator("#vote-candidates label", has_text=name).locator("input").check()
+        pick[name].locator("input").check()
+    # The ballot lists them in the order ticked, each showing its place: 李版主 ticked
+    # again goes last.
+    pick["李版主"].locator("input").uncheck()
+    expect(pick["张党员"].locator(".pick-rank")).to_have_text("2")
+    expect(pick["李版主"].locator(".pick-rank")).to_have_text("")
+    pick["李版主"].locator("input").check()
+    expect(pick["王书记"].locator(".pick-rank")).to_have_text("1")
+    expect(pick["李版主"].locator(".pick-rank")).to_have_text("3")
+    if os.environ.get("BL_SHOTS"):
+        chair.locator("#vote-candidates-field").screenshot(path=os.path.join(os.environ["BL_SHOTS"], "candidates.png"))
     chair.fill("#vote-seats", "2")
     chair.click("#vote-form button[type=submit]")
     card = chair.locator("#votes .vote", has_text="选举支部委员")
@@ -39,6 +50,7 @@ def test_a_hand_raised_in_the_room_names_two_at_an_election_for_two_seats(own_se
     who = hands.get_by_label("现场党员")
     expect(who.locator("option")).to_have_text(["选择党员…", "张党员"])  # nobody until the chair chooses
     expect(hands.locator("legend")).to_have_text("最多选 2 人")
+    expect(card.locator(".ballot .ballot-candidates > label")).to_have_text(["王书记", "张党员", "李版主", "弃权"])
     hands.get_by_role("button", name="计入").click()
     expect(hands.locator(".alert-error")).to_have_text("请先选择要为其录入的党员。")
     who.select_option(label="张党员")
@@ -69,5 +81,5 @@ def test_a_hand_raised_in_the_room_names_two_at_an_election_for_two_seats(own_se
 
     card.get_by_role("button", name="结束表决").click()
     expect(card).to_have_attribute("data-status", "closed")
-    expect(card.locator(".result-counts li")).to_have_text(["张党员 0", "李版主 2", "王书记 1", "弃权 0"])
+    expect(card.locator(".result-counts li")).to_have_text(["王书记 1", "张党员 0", "李版主 2", "弃权 0"])
     expect(card.locator(".verdict")).to_contain_text("李版主")  # 2 of 3 expected: more than half

@@ -152,3 +152,21 @@ def test_written_opinions_and_hands_name_as_many_as_there_are_seats(schedule, id
     # the secretary (written in) 5 each.
     assert closed.result["counts"] == {"c1": 6, "c2": 5, other: 5, "abstain": 1}
     assert closed.result["written"] == 2 and closed.result["elected"] == ["c1"]
+
+
+def test_only_full_members_of_the_branch_may_be_candidates(hybrid, identities, people):  # noqa: F811
+    """党章: a probationary member has no right to vote, elect or be elected; someone of
+    another branch is not the branch's to elect. Refused, nothing prepared."""
+    meeting, online, room = hybrid
+    chair = identities["secretary"]
+    for wrong, message in ((people["probationary"], "probationary member has no right to be elected"),
+                           (people["other_secretary"], "party members of this branch")):
+        with pytest.raises(Invalid, match=message) as refused:
+            actions.create_vote(identity=chair, meeting_id=meeting.pk, kind="election", title="选举支部委员",
+                                secret=True, seats=1, candidates=[people["member"].pk, wrong.pk])
+        assert refused.value.field == "candidates"
+    assert not meeting.votes.exists()
+    # Nor written in: the ballot may name only full members.
+    vote = actions.create_vote(identity=chair, meeting_id=meeting.pk, kind="election", title="选举支部委员",
+                               secret=True, seats=1, candidates=[people["member"].pk])
+    assert "probationary" not in written_in(vote)

@@ -59,6 +59,7 @@ const state = {
   paperDrafts: loadPaperDrafts(), // vote id -> what the chair has typed into the ballot box's count
   paperNotes: new Map(), // vote id -> who was passed over when paper ballots were handed out
   paperErrors: new Map(), // vote id -> the last refusal of the paper panel, until a write succeeds
+  candidateOrder: [], // user ids: the candidates ticked to prepare an election, in the order ticked
   entryDrafts: new Map(), // "entry-<form>-<vote id>" -> the chair's entry of someone else's vote, kept through redraws
 };
 
@@ -709,6 +710,8 @@ function voteAgain(vote) {
     $("vote-title").value = interpolate(title, { title: vote.title });
     $("vote-secret").checked = vote.secret;
     for (const input of $("vote-candidates").querySelectorAll("input")) input.checked = ids.has(Number(input.value));
+    state.candidateOrder = [...ids]; // in the order above: those tied, or the most votes first
+    showCandidateOrder();
     $("vote-seats").value = String(Math.max(1, Math.min(seats, ids.size || 1)));
     const item = $("vote-agenda-item");
     if (vote.agenda_item && [...item.options].some((o) => o.value === String(vote.agenda_item))) {
@@ -719,6 +722,21 @@ function voteAgain(vote) {
     $("vote-form-status").textContent = t.again_ready;
     $("vote-title").focus();
   }, "button small-action vote-again");
+}
+
+/** The candidates ticked in the form to prepare an election, in the order they were
+ * ticked (state.candidateOrder); any ticked some other way come last, in the form's order. */
+function pickedCandidates() {
+  const ticked = [...$("vote-candidates").querySelectorAll("input:checked")].map((input) => Number(input.value));
+  return [...state.candidateOrder.filter((id) => ticked.includes(id)), ...ticked.filter((id) => !state.candidateOrder.includes(id))];
+}
+
+function showCandidateOrder() {
+  const order = pickedCandidates();
+  for (const input of $("vote-candidates").querySelectorAll("input")) {
+    const place = order.indexOf(Number(input.value));
+    input.parentElement.querySelector(".pick-rank").textContent = place < 0 ? "" : String(place + 1);
+  }
 }
 
 const FIND_FROM = 8; // a 另选他人 list this long gets a field to find a name in
@@ -1570,14 +1588,25 @@ if (state.you.host && $("console")) {
   const kind = $("vote-kind");
   const candidatesField = $("vote-candidates-field");
   const picks = $("vote-candidates");
-  for (const member of config.members) {
+  for (const member of config.members.filter((m) => m.voting)) { // full members: 预备党员 cannot be elected
     const label = el("label", "checkbox");
     const input = el("input");
     input.type = "checkbox";
     input.value = member.id;
-    label.append(input, " ", member.name);
+    const rank = el("span", "pick-rank");
+    label.append(input, " ", member.name, rank);
     picks.append(label);
   }
+  // The ballot lists the candidates in the order they were ticked (the election rules
+  // decide it, usually by the strokes of the surname, 姓氏笔画): each shows its place.
+  picks.addEventListener("change", (event) => {
+    const input = event.target;
+    if (input.type !== "checkbox") return;
+    const id = Number(input.value);
+    state.candidateOrder = state.candidateOrder.filter((other) => other !== id);
+    if (input.checked) state.candidateOrder.push(id);
+    showCandidateOrder();
+  });
   kind.addEventListener("change", () => {
     candidatesField.hidden = kind.value !== "election";
   });
@@ -1617,7 +1646,7 @@ if (state.you.host && $("console")) {
       const item = $("vote-agenda-item").value;
       if (item) args.agenda_item = Number(item);
       if (kind.value === "election") {
-        args.candidates = [...picks.querySelectorAll("input:checked")].map((i) => Number(i.value));
+        args.candidates = pickedCandidates();
         args.seats = Number($("vote-seats").value || 1);
       }
       return conn.write("meetings.vote.create", args);
