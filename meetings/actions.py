@@ -1276,6 +1276,9 @@ def enter_written_opinion(*, identity: Identity, vote_id: int, user_id: int, cho
     _require_manager(identity, meeting)
     if vote.status != Vote.Status.DRAFT:
         raise Conflict(_("Written opinions are entered before the vote opens."))
+    if vote.kind == Vote.Kind.ELECTION:
+        raise Conflict(_("An election is voted at the meeting: a member who is not there cannot vote by written "
+                         "opinion, nor through anyone else."))
     present = selectors.connected_user_ids(meeting)
     _enter_for(vote, meeting, user_id, choice, candidates, VoteParticipation.Via.WRITTEN,
                present_refusal=lambda uid: _("This member is present and votes in person.") if uid in present else None)
@@ -1477,7 +1480,8 @@ def open_vote(*, identity: Identity, vote_id: int) -> Vote:
         raise Conflict(_("This vote has already been opened."))
     if meeting.votes.filter(status=Vote.Status.OPEN).exists():
         raise Conflict(_("Another vote is open; close it first."))
-    state = selectors.quorum_state(selectors.roll_for(meeting), selectors.connected_user_ids(meeting))
+    roll, connected = selectors.roll_for(meeting), selectors.connected_user_ids(meeting)
+    state = selectors.quorum_state(roll, connected)
     expected, present = state["voting_expected"], state["voting_present"]
     check = rules.check_quorum(vote.kind, present=present, expected=expected)
     if not check.met:
@@ -1491,8 +1495,10 @@ def open_vote(*, identity: Identity, vote_id: int) -> Vote:
         raise Conflict(message, details=details)
     vote.status = Vote.Status.OPEN
     vote.voting_expected, vote.present_at_open, vote.required_present = expected, present, check.required
+    vote.present_voters = sorted(uid for uid, voting in roll.expected.items() if voting and uid in connected)
     vote.opened_at = timezone.now()
-    vote.save(update_fields=["status", "voting_expected", "present_at_open", "required_present", "opened_at"])
+    vote.save(update_fields=["status", "voting_expected", "present_at_open", "present_voters", "required_present",
+                             "opened_at"])
     _publish(meeting, "vote.opened", selectors.vote_dict(vote), actor=identity)
     _audit(identity, meeting, "vote.open", vote=vote.pk, present=present, expected=expected)
     return vote
@@ -1529,10 +1535,11 @@ def cast_vote(*, identity: Identity, vote_id: int, choice: str | None = None,
     return {"vote": vote.pk, "voted": True}
 
 
-def _elected(counts: dict[str, int], keys: list[str], seats: int, expected: int) -> tuple[list[str], list[str]]:
-    """More than half of the voting members expected, the top `seats`; a tie at the cut
-    elects none of those tied, who are returned second (to vote again between them)."""
-    eligible = sorted((k for k in keys if rules.motion_passes(yes=counts.get(k, 0), expected=expected)),
+def _elected(counts: dict[str, int], keys: list[str], seats: int, present: int) -> tuple[list[str], list[str]]:
+    """More than half of the voting members at the meeting (`present`, 实到会有选举权的
+    人数), the top `seats`; a tie at the cut elects none of those tied, who are returned
+    second (to vote again between them)."""
+    eligible = sorted((k for k in keys if rules.elected(votes=counts.get(k, 0), present=present)),
                       key=lambda k: -counts.get(k, 0))
     if len(eligible) <= seats:
         return eligible, []
@@ -1592,7 +1599,11 @@ def close_vote(*, identity: Identity, vote_id: int) -> Vote:
     if vote.kind == Vote.Kind.MOTION:
         vote.passed = not void and rules.motion_passes(yes=counts.get("yes", 0), expected=expected)
     else:
-        elected, tied = _elected(counts, [k for k in keys if k != "abstain"], vote.seats, expected)
+        # 实到会有选举权的人数: those present when it opened, and any who came later and voted.
+        voters = set(participations.exclude(via=VoteParticipation.Via.WRITTEN).values_list("user_id", flat=True))
+        result["voters_present"] = len(set(vote.present_voters) | voters) if vote.present_voters else max(
+            vote.present_at_open or 0, len(voters))  # opened before the ids were kept
+        elected, tied = _elected(counts, [k for k in keys if k != "abstain"], vote.seats, result["voters_present"])
         if void:
             elected, tied = [], []
         result["elected"] = elected

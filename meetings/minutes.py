@@ -112,6 +112,9 @@ def build_minutes(meeting: Meeting) -> dict:
             "passed": vote.passed,
             "elected": [labels.get(key, key) for key in result.get("elected", [])],
             "tie": bool(result.get("tie")),
+            # Elections: the majority is of the voting members at the meeting.
+            "voters_present": result.get("voters_present"),
+            "elected_of": ELECTED_OF % {"n": result["voters_present"]} if result.get("voters_present") else "",
             "open_ballots": ballots,  # each with its choices named (`labels`)
             "closed_at": local(vote.closed_at, meeting),
         })
@@ -237,6 +240,8 @@ def render_markdown(minutes: dict) -> str:
         lines.append("")
         lines.append(_("Ballots %(ballots)d (written opinions %(written)d): %(counts)s.")
                      % {"ballots": r["ballots"], "written": r["written"], "counts": counts})
+        if r["elected_of"]:
+            lines += ["", r["elected_of"]]
         if r["paper"]:
             lines.append("")
             lines.append(_("Paper ballots in the room: %(issued)s handed out, %(returned)s back, %(invalid)s spoilt.")
@@ -266,6 +271,10 @@ def render_markdown(minutes: dict) -> str:
             lines.append(f"- {row['label']}：{row['name']}（{state}）")
     return "\n".join(lines).rstrip() + "\n"
 
+
+# An election's majority (基层组织选举工作条例), said on the page, in the minutes and their Markdown.
+ELECTED_OF = gettext_lazy("%(n)s voting members were at the meeting: more than half of them is needed to be "
+                          "elected.")
 
 CSV_HEADER = (gettext_noop("name"), gettext_noop("expected"), gettext_noop("voting"), gettext_noop("status"),
               gettext_noop("first join"), gettext_noop("last leave"), gettext_noop("minutes present"),

@@ -472,6 +472,9 @@ class Vote(models.Model):
     # Recorded when it opens (the numbers the quorum rule used) and closes (the result).
     voting_expected = models.PositiveIntegerField(null=True, blank=True)
     present_at_open = models.PositiveIntegerField(null=True, blank=True)
+    # Who they were (user ids): an election's majority is of the voting members at the
+    # meeting (实到会有选举权的人数), those who came after it opened and voted added.
+    present_voters = models.JSONField(default=list, blank=True)
     required_present = models.PositiveIntegerField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -10,6 +10,9 @@ Pure functions over counts, so the rules can be read (and tested) in one place:
   are present; an election only when at least four fifths are present.
 - A motion passes when its yes votes exceed half of the voting members expected (not
   half of those present). Written opinions (书面意见) of absent members count as votes.
+- At an election (基层组织选举工作条例) someone is elected with votes from more than
+  half of the voting members at the meeting (实到会有选举权的人数), not of those
+  expected; an absent member cannot vote in it, by written opinion or through anyone.
 """
 
 from __future__ import annotations
@@ -52,6 +55,11 @@ def check_quorum(kind: VoteKind, *, present: int, expected: int) -> QuorumCheck:
 def motion_passes(*, yes: int, expected: int) -> bool:
     """More than half of the voting members expected said yes."""
     return expected > 0 and yes * 2 > expected
+
+
+def elected(*, votes: int, present: int) -> bool:
+    """More than half of the voting members at the meeting voted for them."""
+    return present > 0 and votes * 2 > present
 
 
 def voting_expected(*, full_members_expected: int, approved_exclusions: int) -> int:

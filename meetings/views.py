@@ -196,6 +196,7 @@ def meeting_strings() -> dict[str, str]:
         "not_passed": _("Not passed"),
         "elected": _("Elected: %(names)s"),
         "nobody_elected": _("Nobody was elected."),
+        "elected_of": str(minutes_mod.ELECTED_OF),
         "quorum_held": _("quorum held"),
         "quorum_not_held": _("quorum not held"),
         "ballots": _("%(ballots)s ballots"),

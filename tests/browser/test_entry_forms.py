@@ -82,4 +82,5 @@ def test_a_hand_raised_in_the_room_names_two_at_an_election_for_two_seats(own_se
     card.get_by_role("button", name="结束表决").click()
     expect(card).to_have_attribute("data-status", "closed")
     expect(card.locator(".result-counts li")).to_have_text(["王书记 1", "张党员 0", "李版主 2", "弃权 0"])
-    expect(card.locator(".verdict")).to_contain_text("李版主")  # 2 of 3 expected: more than half
+    expect(card.locator(".verdict")).to_contain_text("李版主")  # 2 of the 3 at the meeting: more than half
+    expect(card.locator(".elected-of")).to_have_text("实到会有选举权的党员 3 人，得票超过其半数始得当选。")

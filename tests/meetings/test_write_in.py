@@ -10,7 +10,7 @@ import pytest
 
 from meetings import actions, minutes, sealing, selectors
 from meetings.models import SealedTally, VoteOption
-from realtime.errors import Invalid
+from realtime.errors import Conflict, Invalid
 
 from .conftest import arrive, ident
 from .test_paper_ballots import hybrid  # noqa: F401  the fixture: 3 voting members online, 4 in the room
@@ -109,13 +109,16 @@ def test_a_tie_at_the_last_seat_names_those_tied(hybrid, identities, people, clo
     assert sorted(closed.result["tied"]) == ["c2", "c3"]
 
 
-def test_written_opinions_and_hands_name_as_many_as_there_are_seats(schedule, identities, people, crowd, clock):
-    """At an election for several seats, a vote the chair enters for someone (a written
-    opinion before the vote opens, a hand raised in the room while it is open) names up to
-    as many people as there are seats, those written in included, like a ballot."""
+def test_hands_name_as_many_as_there_are_seats_and_the_majority_is_of_those_at_the_meeting(
+        schedule, identities, people, crowd, clock):
+    """At an election for several seats, a hand raised in the room names up to as many
+    people as there are seats, those written in included, like a ballot. Nobody votes in
+    an election who is not at the meeting (no written opinion), and someone is elected
+    with more than half of the voting members at the meeting (实到会有选举权的人数), not
+    of those expected; one who came after it opened and voted is counted among them."""
     chair = identities["secretary"]
-    absent, away = crowd(2, prefix="away")  # sent written opinions
-    web = crowd(6, prefix="web")  # on the page: 9 of the 11 present, as an election wants four fifths
+    late, away = crowd(2, prefix="away")
+    web = crowd(6, prefix="web")  # on the page: with the chair and the room, 9 of the 11 present (four fifths)
     meeting = schedule("general")
     clock.at(0)
     actions.start_meeting(identity=chair, meeting_id=meeting.pk)
@@ -127,31 +130,44 @@ def test_written_opinions_and_hands_name_as_many_as_there_are_seats(schedule, id
     vote = actions.create_vote(identity=chair, meeting_id=meeting.pk, kind="election", title="选举支部委员",
                                secret=False, seats=2, candidates=[people["member"].pk, people["moderator"].pk])
     other = written_in(vote)["secretary"]
-
-    with pytest.raises(Invalid, match="at most 2"):
-        actions.enter_written_opinion(identity=chair, vote_id=vote.pk, user_id=absent.pk,
-                                      candidates=["c1", "c2", other])
-    with pytest.raises(Invalid, match="among the candidates"):
-        actions.enter_written_opinion(identity=chair, vote_id=vote.pk, user_id=absent.pk, candidates=["c1", "x9"])
-    assert selectors.vote_dict(vote)["cast"] == 0  # refused: nothing entered
-    actions.enter_written_opinion(identity=chair, vote_id=vote.pk, user_id=absent.pk, candidates=["c1", other])
-    actions.enter_written_opinion(identity=chair, vote_id=vote.pk, user_id=away.pk, candidates=["c1", "c2"])
+    with pytest.raises(Conflict, match="cannot vote by written opinion"):
+        actions.enter_written_opinion(identity=chair, vote_id=vote.pk, user_id=away.pk, candidates=["c1"])
 
     actions.open_vote(identity=chair, vote_id=vote.pk)
+    with pytest.raises(Invalid, match="at most 2"):
+        actions.enter_show_of_hands(identity=chair, vote_id=vote.pk, user_id=people["member"].pk,
+                                    candidates=["c1", "c2", other])
+    with pytest.raises(Invalid, match="among the candidates"):
+        actions.enter_show_of_hands(identity=chair, vote_id=vote.pk, user_id=people["member"].pk,
+                                    candidates=["c1", "x9"])
+    assert selectors.vote_dict(vote)["cast"] == 0  # refused: nothing entered
     actions.enter_show_of_hands(identity=chair, vote_id=vote.pk, user_id=people["member"].pk,
                                 candidates=["c2", other])
-    with pytest.raises(Invalid, match="at most 2"):
-        actions.enter_show_of_hands(identity=chair, vote_id=vote.pk, user_id=people["moderator"].pk,
-                                    candidates=["c1", "c2", other])
     actions.enter_show_of_hands(identity=chair, vote_id=vote.pk, user_id=people["moderator"].pk, choice="abstain")
     actions.cast_vote(identity=chair, vote_id=vote.pk, candidates=["c1"])
     for i, user in enumerate(web):
-        actions.cast_vote(identity=ident(user), vote_id=vote.pk, candidates=["c1"] if i < 3 else ["c2", other])
+        actions.cast_vote(identity=ident(user), vote_id=vote.pk, candidates=["c1"] if i < 4 else ["c2", other])
     closed = actions.close_vote(identity=chair, vote_id=vote.pk)
-    # 11 voting members expected: more than half is 6. The member has 6; the moderator and
-    # the secretary (written in) 5 each.
-    assert closed.result["counts"] == {"c1": 6, "c2": 5, other: 5, "abstain": 1}
-    assert closed.result["written"] == 2 and closed.result["elected"] == ["c1"]
+    assert closed.result["counts"] == {"c1": 5, "c2": 3, other: 3, "abstain": 1}
+    # 9 at the meeting: 5 is more than half of them (not of the 11 expected).
+    assert closed.result["voters_present"] == 9 and closed.result["elected"] == ["c1"]
+    (r,) = minutes.build_minutes(meeting)["resolutions"]
+    assert r["elected_of"] == "9 voting members were at the meeting: more than half of them is needed to be elected."
+    assert r["elected_of"] in minutes.render_markdown(minutes.build_minutes(meeting))
+
+    # The next one: a member comes in after it opened and votes; now 10 are at the meeting.
+    again = actions.create_vote(identity=chair, meeting_id=meeting.pk, kind="election", title="另行选举",
+                                secret=True, seats=1, candidates=[people["moderator"].pk, people["secretary"].pk])
+    actions.open_vote(identity=chair, vote_id=again.pk)
+    clock.at(2)
+    arrive(meeting, late, clock.now)
+    for user in (people["secretary"], *web[:4]):
+        actions.cast_vote(identity=ident(user), vote_id=again.pk, candidates=["c1"])
+    for user in (late, *web[4:]):
+        actions.cast_vote(identity=ident(user), vote_id=again.pk, candidates=["c2"])
+    closed = actions.close_vote(identity=chair, vote_id=again.pk)
+    assert closed.result["counts"]["c1"] == 5 and closed.result["voters_present"] == 10
+    assert closed.result["elected"] == [] and closed.passed is False  # 5 of 10 is not more than half
 
 
 def test_only_full_members_of_the_branch_may_be_candidates(hybrid, identities, people):  # noqa: F811

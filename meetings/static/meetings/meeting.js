@@ -571,7 +571,8 @@ function renderVote(vote) {
       tools.append(button(t.close_vote, () => control("meetings.vote.close", { vote: vote.id }).catch(quiet), "button button-primary small-action"));
     }
     card.append(tools);
-    if (vote.status === "draft" && state.you.secretary) card.append(renderWrittenForm(vote));
+    // 书面意见 for motions only: an election is voted at the meeting, never by someone absent.
+    if (vote.status === "draft" && state.you.secretary && vote.kind === "motion") card.append(renderWrittenForm(vote));
     if (vote.status === "open" && !vote.secret) card.append(renderHandsForm(vote));
     if (vote.status === "open" && vote.secret && (vote.paper || someoneInTheRoom())) card.append(renderPaperPanel(vote));
   }
@@ -802,6 +803,7 @@ function renderResult(vote) {
       `${interpolate(t.ballots, { ballots: r.ballots })} · ${r.quorum_met ? t.quorum_held : t.quorum_not_held}`,
     ),
   );
+  if (r.voters_present) box.append(el("p", "muted small elected-of", interpolate(t.elected_of, { n: r.voters_present })));
   const again = voteAgain(vote);
   if (again) box.append(again);
   if (r.paper) box.append(el("p", "muted small paper-result", interpolate(t.paper_result, r.paper)));
