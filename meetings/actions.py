@@ -1143,6 +1143,8 @@ def create_vote(*, identity: Identity, meeting_id: int, kind: str, title: str, s
     _require_not_over(meeting)
     if kind not in Vote.Kind.values:
         raise Invalid("kind", _("A vote is a motion or an election."))
+    if kind == Vote.Kind.ELECTION and not secret:  # 基层组织选举工作条例
+        raise Invalid("secret", _("An election is always held by secret ballot."))
     title = _text("title", title, maximum=300)
     item = None
     if agenda_item_id is not None:

@@ -142,7 +142,7 @@ def meeting_strings() -> dict[str, str]:
         "entry_pick_member": _("Choose a member…"),
         "entry_pick_choice": _("Choose their vote…"),
         "entry_no_member": _("Choose the member whose vote this is."),
-        "entry_no_names": _("Tick the names they chose, or abstain."),
+        "entry_no_choice": _("Choose their vote: for, against or abstain."),
         "paper_heading": _("Paper ballots in the room"),
         "print_ballots": _("Print paper ballots"),
         "paper_intro": _("Hand a paper ballot to voting members checked in in the room who vote on paper (no phone, "

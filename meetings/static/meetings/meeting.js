@@ -571,9 +571,9 @@ function renderVote(vote) {
       tools.append(button(t.close_vote, () => control("meetings.vote.close", { vote: vote.id }).catch(quiet), "button button-primary small-action"));
     }
     card.append(tools);
-    // 书面意见 for motions only: an election is voted at the meeting, never by someone absent.
+    // Motions only: an election is secret, and voted at the meeting, never by someone absent.
     if (vote.status === "draft" && state.you.secretary && vote.kind === "motion") card.append(renderWrittenForm(vote));
-    if (vote.status === "open" && !vote.secret) card.append(renderHandsForm(vote));
+    if (vote.status === "open" && !vote.secret && vote.kind === "motion") card.append(renderHandsForm(vote));
     if (vote.status === "open" && vote.secret && (vote.paper || someoneInTheRoom())) card.append(renderPaperPanel(vote));
   }
   const error = state.voteErrors.get(vote.id);
@@ -643,7 +643,7 @@ function renderBallot(vote) {
 /** An election's names to tick, up to its seats: the candidates, then any other full
  * member folded away under 另选他人 (the seats limit counts them too), then abstaining.
  * `picked` is kept by the caller through redraws; `key` names the inputs and the folded
- * list ("ballot-<vote id>" on one's own ballot, "entry-…" in the chair's entry forms). */
+ * list ("ballot-<vote id>"). */
 function candidatePicks(vote, key, picked) {
   const fieldset = el("fieldset", "ballot-candidates");
   fieldset.append(el("legend", "", interpolate(t.choose_up_to, { seats: vote.seats })));
@@ -709,7 +709,6 @@ function voteAgain(vote) {
     $("vote-kind").value = "election";
     $("vote-kind").dispatchEvent(new Event("change"));
     $("vote-title").value = interpolate(title, { title: vote.title });
-    $("vote-secret").checked = vote.secret;
     for (const input of $("vote-candidates").querySelectorAll("input")) input.checked = ids.has(Number(input.value));
     state.candidateOrder = [...ids]; // in the order above: those tied, or the most votes first
     showCandidateOrder();
@@ -815,13 +814,13 @@ function renderResult(vote) {
 
 /** A form through which the secretary or the chair enters someone else's vote: a
  * written opinion (书面意见, absent members, before the vote opens) or a hand raised in the
- * room (举手表决, an open ballot under way). At an election, as many names as it has seats.
- * Other members' ballots redraw the vote while the chair fills it in: who was chosen, the
- * choice and the last outcome stay (state.entryDrafts); members this page has entered are
- * not offered again. Hidden when nobody may be picked. */
+ * room (举手表决, an open vote under way). Motions only: an election is secret and voted at
+ * the meeting. Other members' ballots redraw the vote while the chair fills it in: who was
+ * chosen, the choice and the last outcome stay (state.entryDrafts); members this page has
+ * entered are not offered again. Hidden when nobody may be picked. */
 function renderEntryForm(vote, { css, legend, whoLabel, choiceLabel, submitLabel, people, op, saved }) {
   const key = `entry-${css}-${vote.id}`;
-  if (!state.entryDrafts.has(key)) state.entryDrafts.set(key, { who: "", choice: "", picked: new Set(), entered: new Set(), status: "", error: "" });
+  if (!state.entryDrafts.has(key)) state.entryDrafts.set(key, { who: "", choice: "", entered: new Set(), status: "", error: "" });
   const draft = state.entryDrafts.get(key);
   const form = el("form", `${css} stack`);
   form.noValidate = true;
@@ -840,25 +839,19 @@ function renderEntryForm(vote, { css, legend, whoLabel, choiceLabel, submitLabel
   }
   who.value = [...who.options].some((opt) => opt.value === draft.who) ? draft.who : "";
   who.addEventListener("change", () => (draft.who = who.value));
-  let choice;
-  if (vote.kind === "motion") {
-    choice = el("select", "");
-    choice.id = `${key}-choice`;
-    choice.setAttribute("aria-label", choiceLabel);
-    const unset = el("option", "", t.entry_pick_choice);
-    unset.value = "";
-    choice.append(unset);
-    for (const option of vote.options) {
-      const opt = el("option", "", optionLabel(vote, option));
-      opt.value = option.key;
-      choice.append(opt);
-    }
-    choice.value = draft.choice;
-    choice.addEventListener("change", () => (draft.choice = choice.value));
-  } else {
-    choice = candidatePicks(vote, key, draft.picked);
-    choice.setAttribute("aria-label", choiceLabel);
+  const choice = el("select", "");
+  choice.id = `${key}-choice`;
+  choice.setAttribute("aria-label", choiceLabel);
+  const unset = el("option", "", t.entry_pick_choice);
+  unset.value = "";
+  choice.append(unset);
+  for (const option of vote.options) {
+    const opt = el("option", "", optionLabel(vote, option));
+    opt.value = option.key;
+    choice.append(opt);
   }
+  choice.value = draft.choice;
+  choice.addEventListener("change", () => (draft.choice = choice.value));
   const submit = el("button", "button small-action", submitLabel);
   submit.type = "submit";
   const status = el("span", "form-status small", draft.status);
@@ -877,18 +870,15 @@ function renderEntryForm(vote, { css, legend, whoLabel, choiceLabel, submitLabel
       showError(error, text);
     };
     if (!who.value) return refuse(t.entry_no_member);
-    if (vote.kind !== "motion" && !draft.picked.size) return refuse(t.entry_no_names);
+    if (!choice.value) return refuse(t.entry_no_choice);
     const user = Number(who.value);
     const name = who.selectedOptions[0].textContent;
-    const args = { vote: vote.id, user };
-    if (vote.kind === "motion") args.choice = choice.value;
-    else args.candidates = vote.options.map((option) => option.key).filter((k) => draft.picked.has(k));
+    const args = { vote: vote.id, user, choice: choice.value };
     submit.disabled = true;
     draft.status = "";
     try {
       await control(op, args, { where: error });
       Object.assign(draft, { who: "", choice: "", status: interpolate(saved, { name }), error: "" });
-      draft.picked.clear();
       draft.entered.add(user);
       renderVotes();
     } catch {
@@ -1609,8 +1599,16 @@ if (state.you.host && $("console")) {
     if (input.checked) state.candidateOrder.push(id);
     showCandidateOrder();
   });
+  // 选举一律采用无记名投票: an election is always secret; a motion may be either.
+  const secret = $("vote-secret");
+  let motionSecret = secret.checked;
   kind.addEventListener("change", () => {
-    candidatesField.hidden = kind.value !== "election";
+    const election = kind.value === "election";
+    candidatesField.hidden = !election;
+    if (election && !secret.disabled) motionSecret = secret.checked;
+    secret.checked = election || motionSecret;
+    secret.disabled = election;
+    $("vote-secret-help").hidden = !election;
   });
   // 差额选举: how many more candidates than seats, said as they are picked (guidance:
   // committee members are elected with at least a fifth more candidates than seats).
