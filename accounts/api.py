@@ -45,7 +45,8 @@ def me(request: HttpRequest):
 @router.get("/branches/{branch_id}/members", auth=django_auth,
             summary="A branch's members (花名册), by name: roles for its members; for its secretaries also "
                     "username, whether an e-mail address is on file, last login, two-step verification, the day they "
-                    "joined the party and a probationary member's end of their year")
+                    "joined the party, a probationary member's end of their year and whether a member's rights to "
+                    "vote, elect and be elected are suspended")
 def branch_members(request: HttpRequest, branch_id: int):
     _secretary, records = roster_records(request_identity(request), branch_id)
     return {"members": records}

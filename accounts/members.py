@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from realtime.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, OpError
 
-from . import party_dates
+from . import party_dates, rights
 from .identity import Identity
 from .models import Branch, Membership
 from .selectors import MemberRules, can_manage_branch, roster
@@ -289,15 +289,60 @@ def _member_here(identity: Identity, branch_id: int, user_id: int):
     return user, roles_here
 
 
+SUSPENDED_LONGEST = 2  # years: 留党察看 is for one year or two
+
+
+def _record_suspension(identity: Identity, branch_id: int, user, reason: str, until: str | date | None) -> None:
+    """表决权、选举权和被选举权 (accounts/rights.py): suspended on the member's full row,
+    why, and for 留党察看 until the day they return (after today, two years ahead at
+    most); detention has no set end. "" restores them. In the audit log if it changed."""
+    if reason not in Membership.Suspension.values:
+        raise Invalid("rights_suspended", _("Choose why the rights are suspended: 留党察看, or detained or "
+                                            "arrested under the law."))
+    row = Membership.objects.filter(user_id=user.pk, branch_id=branch_id, role=Role.FULL).first()
+    if row is None:
+        if reason:
+            raise Invalid("rights_suspended", _("Only a full member's rights are suspended: a probationary member "
+                                                "has no vote, and cannot elect or be elected."))
+        return
+    day = None
+    if reason == Membership.Suspension.DISCIPLINE:
+        if until in (None, ""):
+            raise Invalid("suspended_until", _("Give the day 留党察看 ends, when the rights return."))
+        day = _day(until, "suspended_until")
+        today = rights.today_in(branch_id)
+        latest = party_dates.in_year(today, today.year + SUSPENDED_LONGEST)
+        if not today < day <= latest:
+            raise Invalid("suspended_until", _("留党察看 lasts a year or two: it ends after today and by %(latest)s "
+                                               "at the latest.") % {"latest": latest.isoformat()})
+    elif reason and until not in (None, ""):
+        raise Invalid("suspended_until", _("Detention has no set end: leave the day empty, and restore the rights "
+                                           "here when it ends."))
+    before = {"reason": row.rights_suspended, "until": row.suspended_until.isoformat() if row.suspended_until else None}
+    after = {"reason": reason, "until": day.isoformat() if day else None}
+    if before == after:
+        return
+    row.rights_suspended, row.suspended_until = reason, day
+    row.save(update_fields=["rights_suspended", "suspended_until"])
+    from moderation.actions import audit
+
+    audit(actor=identity, action="member.rights_suspended", target_type="accounts.member", target_id=user.pk,
+          branch_id=branch_id, before={"user": user.get_username(), **before},
+          after={"user": user.get_username(), **after})
+
+
 @transaction.atomic
 def set_standing(*, identity: Identity, branch_id: int, user_id: int, standing: str, moderator: bool,
-                 since: str | date | None = None, probation_until: str | date | None = None) -> list[str]:
+                 since: str | date | None = None, probation_until: str | date | None = None,
+                 rights_suspended: str | None = None, suspended_until: str | date | None = None) -> list[str]:
     """转正 and the like: the member's standing here, and whether they moderate. A
     secretary's own role here stays. `since` (the day they joined the party,
     party_dates.py; "" clears it): kept when not given, from one standing to the other
     too. `probation_until` (延长预备期: the day an extended probationary period ends; ""
-    clears it): kept when not given; it goes with the probationary standing. Returns the
-    roles the member now has here."""
+    clears it): kept when not given; it goes with the probationary standing.
+    `rights_suspended` (accounts/rights.py: "discipline" with `suspended_until`,
+    "detained", or "" to restore them): kept when not given; it goes with the full
+    standing. Returns the roles the member now has here."""
     user, before = _member_here(identity, branch_id, user_id)
     wanted = set(_clean_standing(standing, moderator)) | ({Role.SECRETARY} & set(before))
     day = _clean_since(since, branch_id) if since is not None else None
@@ -320,6 +365,8 @@ def set_standing(*, identity: Identity, branch_id: int, user_id: int, standing: 
         _record_since(identity, branch_id, user, day)
     if probation_until is not None:
         _record_extension(identity, branch_id, user, probation_until)
+    if rights_suspended is not None:
+        _record_suspension(identity, branch_id, user, rights_suspended, suspended_until)
     return sorted(wanted)
 
 
@@ -391,9 +438,10 @@ def roster_records(identity: Identity, branch_id: int) -> tuple[bool, list[dict]
     member's id, name and roles (codes, in ROLE_ORDER) for everyone who reads the branch;
     for its secretaries (the first of the pair says so) also their username, whether an
     e-mail address is on file (not the address), their last login, whether two-step
-    verification is on, the day they joined the party and, for a probationary member, the
+    verification is on, the day they joined the party, for a probationary member the
     day their probationary period ends (the year or as extended, party_dates.py; None if
-    not recorded). Forbidden for anyone else."""
+    not recorded), and whether their rights to vote, elect and be elected are suspended
+    (accounts/rights.py: why and until when; None if not). Forbidden for anyone else."""
     from . import two_factor
 
     people = roster(identity, branch_id)
@@ -402,6 +450,7 @@ def roster_records(identity: Identity, branch_id: int) -> tuple[bool, list[dict]
     joined = dict(Membership.objects.filter(branch_id=branch_id, role__in=STANDINGS)
                   .values_list("user_id", "since")) if secretary else {}
     extended = party_dates.extended(branch_id) if secretary else {}
+    suspended = rights.suspended(branch_id) if secretary else {}
     records = []
     for person in people:
         user = person["user"]
@@ -412,6 +461,6 @@ def roster_records(identity: Identity, branch_id: int) -> tuple[bool, list[dict]
             record.update(username=user.get_username(), email_on_file=bool(user.email),
                           last_login=user.last_login, two_factor=user.pk in verified, joined_party=since,
                           probation_ends=party_dates.probation_ends(since, extended.get(user.pk))
-                          if since and probationary else None)
+                          if since and probationary else None, rights_suspended=suspended.get(user.pk))
         records.append(record)
     return secretary, records

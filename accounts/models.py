@@ -97,6 +97,20 @@ class Membership(models.Model):
     # (accounts/party_dates.py); null: the year from `since`.
     probation_until = models.DateField(_("probation extended to"), null=True, blank=True)
 
+    class Suspension(models.TextChoices):
+        """Why a full member's rights to vote, to elect and to be elected are suspended
+        (基层组织选举工作条例; accounts/rights.py)."""
+
+        NONE = "", _("not suspended")
+        DISCIPLINE = "discipline", _("on probation within the party (留党察看)")
+        DETAINED = "detained", _("detained or arrested under the law")
+
+    # On a full member's row: their rights suspended, and for 留党察看 until when (the
+    # day they return; null: until the secretary restores them).
+    rights_suspended = models.CharField(_("rights suspended"), max_length=16, blank=True, default="",
+                                        choices=Suspension.choices)
+    suspended_until = models.DateField(_("rights suspended until"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")

@@ -43,7 +43,7 @@ EARLIEST = date(1921, 7, 1)
 STANDINGS = (Membership.Role.FULL, Membership.Role.PROBATIONARY)
 
 
-def _in_year(day: date, year: int) -> date:
+def in_year(day: date, year: int) -> date:
     """The same day in `year` (29 February: the 28th in a year without one)."""
     try:
         return day.replace(year=year)
@@ -53,7 +53,7 @@ def _in_year(day: date, year: int) -> date:
 
 def ends(since: date) -> date:
     """The day the probationary year is over: the same day a year on."""
-    return _in_year(since, since.year + 1)
+    return in_year(since, since.year + 1)
 
 
 def probation_ends(since: date, until: date | None = None) -> date:
@@ -65,14 +65,14 @@ def probation_ends(since: date, until: date | None = None) -> date:
 def longest_extension(since: date) -> date:
     """The latest day a probationary period may be extended to: a year after the year
     (the constitution, art. 7: an extension is not to exceed one year)."""
-    return _in_year(since, since.year + 2)
+    return in_year(since, since.year + 2)
 
 
 def next_anniversary(since: date, today: date) -> tuple[date, int]:
     """The next political birthday from `today` (today's, if it is today) and the years it marks."""
-    day = _in_year(since, today.year)
+    day = in_year(since, today.year)
     if day < today:
-        day = _in_year(since, today.year + 1)
+        day = in_year(since, today.year + 1)
     return day, day.year - since.year
 
 

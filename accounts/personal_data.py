@@ -76,7 +76,11 @@ def _memberships(user) -> list:
 
     return [{"branch": {"id": m.branch_id, "name": m.branch.name, "kind": m.branch.kind}, "role": m.role,
              **({"joined_party": m.since.isoformat()} if m.since else {}),  # 入党日期 (party_dates.py)
-             **({"probation_extended_to": m.probation_until.isoformat()} if m.probation_until else {})}
+             **({"probation_extended_to": m.probation_until.isoformat()} if m.probation_until else {}),
+             # 表决权、选举权和被选举权 suspended (rights.py), as recorded, lapsed or not
+             **({"rights_suspended": m.rights_suspended,
+                 "rights_suspended_until": m.suspended_until.isoformat() if m.suspended_until else None}
+                if m.rights_suspended else {})}
             for m in Membership.objects.filter(user=user).select_related("branch").order_by("branch_id", "role")]
 
 

@@ -220,6 +220,7 @@ def audit_action_strings() -> dict[str, str]:
         "member.name": _("Corrected a member's name"),
         "member.joined_party": _("Recorded the day a member joined the party"),
         "member.probation_extended": _("Recorded an extended probationary period"),
+        "member.rights_suspended": _("Suspended or restored a member's rights to vote, elect and be elected"),
     }
     for decision, label in decision_strings().items():
         strings[f"review.{decision}"] = pgettext("audit log", "Review: %(decision)s") % {"decision": label}

@@ -20,7 +20,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accounts import members as member_actions
-from accounts import party_dates, two_factor
+from accounts import party_dates, rights, two_factor
 from accounts.actions import password_link
 from accounts.members import roster_records
 from accounts.models import Membership
@@ -54,6 +54,7 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
                       .values_list("user_id", "since"))
         extended = party_dates.extended(branch.pk)
         today = timezone.localdate(timezone.now(), branch.zone)
+        suspended = rights.suspended(branch.pk, today)
         for person in people:
             person["two_factor"] = person["user"].pk in verified
             person["link_refusal"] = rules.link_refusal(person["user"], pairs.get(person["user"].pk, []))
@@ -72,6 +73,8 @@ def members(request, branch_id: int, *, add_form: dict | None = None, import_for
             person["probation_latest"] = party_dates.longest_extension(since) if ending else None
             person["probation_days"] = (person["probation_ends"] - today).days if ending else None
             person["probation_due"] = ending and person["probation_days"] <= party_dates.NOTICE_DAYS
+            person["full"] = Membership.Role.FULL in here
+            person["suspended"] = suspended.get(person["user"].pk)
     issued = request.session.pop(_ISSUED, None)
     if issued and issued.get("branch") != branch.pk:
         issued = None
@@ -109,13 +112,22 @@ def members_csv(request, branch_id: int):
     return csv_download(
         _("%(branch)s - members.csv") % {"branch": branch.name[:80]},
         [_("Name"), _("Username"), _("Role"), _("E-mail address"), _("Last login"), _("Two-step verification"),
-         _("Joined the party"), _("Probationary year ends")],
+         _("Joined the party"), _("Probationary year ends"), _("Rights to vote, elect and be elected")],
         [[r["name"], r["username"], separator.join(str(labels[role]) for role in r["roles"]),
           _("on file") if r["email_on_file"] else _("none"),
           r["last_login"].astimezone(branch.zone).strftime("%Y-%m-%d %H:%M") if r["last_login"] else _("never"),
           _("On") if r["two_factor"] else pgettext("two-step verification", "Off"),
           r["joined_party"].isoformat() if r["joined_party"] else "",
-          r["probation_ends"].isoformat() if r["probation_ends"] else ""] for r in records])
+          r["probation_ends"].isoformat() if r["probation_ends"] else "", _suspension_text(r["rights_suspended"])]
+         for r in records])
+
+
+def _suspension_text(suspended: dict | None) -> str:
+    if not suspended:
+        return ""
+    if suspended["until"]:
+        return _("suspended: 留党察看 until %(day)s") % {"day": suspended["until"].isoformat()}
+    return _("suspended: detained or arrested")
 
 
 def _issue_link(request, branch_id: int, identity, user_id: int, *, new: bool) -> bool:
@@ -196,7 +208,9 @@ def standing(request, branch_id: int, user_id: int):
                                     standing=request.POST.get("standing", ""),
                                     moderator=request.POST.get("moderator") == "on",
                                     since=request.POST.get("since"),  # absent: kept
-                                    probation_until=request.POST.get("probation_until"))
+                                    probation_until=request.POST.get("probation_until"),
+                                    rights_suspended=request.POST.get("rights_suspended"),
+                                    suspended_until=request.POST.get("suspended_until"))
     except (Invalid, Forbidden, NotFound) as refusal:
         messages.error(request, refusal.message)
     else:

@@ -1165,8 +1165,8 @@ def create_vote(*, identity: Identity, meeting_id: int, kind: str, title: str, s
         if any(c not in members for c in candidates):
             raise Invalid("candidates", _("Candidates must be party members of this branch."))
         if not all(members[c] for c in candidates):  # 党章: a probationary member cannot be elected
-            raise Invalid("candidates", _("Candidates must be full members: a probationary member has no right to "
-                                          "be elected."))
+            raise Invalid("candidates", _("Candidates must be full members who may be elected: a probationary "
+                                          "member has no right to be elected, nor one whose rights are suspended."))
         if not 1 <= seats <= len(candidates):
             raise Invalid("seats", _("Between 1 and the number of candidates."))
         # 另选他人: a ballot may name instead any full member of the branch who is not a

@@ -18,6 +18,7 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import rights
 from accounts.identity import Identity
 from accounts.models import Branch, Membership
 from accounts.selectors import can_manage_branch, can_read_branch
@@ -131,12 +132,15 @@ def display_name(user) -> str:
 
 
 def party_members(branch_id: int) -> dict[int, bool]:
-    """Party members of a branch -> has a vote (full member or secretary)."""
+    """Party members of a branch -> has a vote (full member or secretary), unless their
+    rights are suspended today (留党察看, detention: accounts/rights.py)."""
     members: dict[int, bool] = {}
     for user_id, role in Membership.objects.filter(branch_id=branch_id, role__in=PARTY_ROLES).values_list(
         "user_id", "role"
     ):
         members[user_id] = members.get(user_id, False) or role in VOTING_ROLES
+    for user_id in rights.suspended(branch_id):
+        members[user_id] = False
     return members
 
 

@@ -49,11 +49,12 @@ def test_the_secretary_downloads_the_list(recorded, tree):
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"] and "members.csv" not in response["Content-Disposition"]
     table = rows(response)
-    assert table[0] == ["姓名", "用户名", "角色", "电子邮箱", "上次登录", "两步验证", "入党日期", "预备期满日期"]
+    assert table[0] == ["姓名", "用户名", "角色", "电子邮箱", "上次登录", "两步验证", "入党日期", "预备期满日期",
+                        "表决权、选举权和被选举权"]
     by_username = {row[1]: row for row in table[1:]}
-    assert by_username["member"] == ["张党员", "member", "正式党员", "已填写", "2026-12-01 09:30", "未开启", "", ""]
+    assert by_username["member"] == ["张党员", "member", "正式党员", "已填写", "2026-12-01 09:30", "未开启", "", "", ""]
     assert by_username["moderator"][2:6] == ["版主、正式党员", "未填写", "从未登录", "已开启"]
-    assert by_username["probationary"][6:] == ["2024-02-29", "2025-02-28"]  # a leap day's year ends on the 28th
+    assert by_username["probationary"][6:8] == ["2024-02-29", "2025-02-28"]  # a leap day's year ends on the 28th
     assert by_username["secretary"][2] == "支部书记、正式党员"
     assert "other_secretary" not in by_username and "outsider" not in by_username  # branch A's only
     assert "member@example.org" not in response.content.decode()  # whether on file, not the address
