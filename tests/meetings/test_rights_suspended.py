@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts import members, rights
+from accounts import members, personal_data, rights
 from accounts.models import Membership
 from meetings import actions, selectors
 from moderation.models import AuditEntry
@@ -101,6 +101,9 @@ def test_the_members_page_the_roster_and_the_api(identities, people, tree):
     assert f"中止：留党察看至 {until.isoformat()}" in csv
     (record,) = [m for m in client.get(f"/api/branches/{a}/members").json()["members"] if m["id"] == people["member"].pk]
     assert record["rights_suspended"] == {"reason": "discipline", "until": until.isoformat()}
+    (mine,) = [m for m in personal_data.collect(people["member"])["memberships"]
+               if m["branch"]["id"] == a and m["role"] == "full"]
+    assert mine["rights_suspended"] == "discipline" and mine["rights_suspended_until"] == until.isoformat()  # 我的数据
     # A member does not see it on the members page, nor in the API.
     client.force_login(people["moderator"])
     assert "留党察看" not in client.get(reverse("members", args=[a])).content.decode()
