@@ -99,3 +99,43 @@ def test_the_chairs_entry_and_an_election_prepared_in_order(own_server, open_pag
     expect(card.locator(".result-counts li")).to_have_text(["王书记 0", "张党员 0", "李版主 2", "弃权 0"])
     expect(card.locator(".verdict")).to_contain_text("李版主")  # 2 of the 3 at the meeting: more than half
     expect(card.locator(".elected-of")).to_have_text("实到会有选举权的党员 3 人，得票超过其半数始得当选。")
+
+
+def test_a_tie_at_the_last_seat_fills_in_a_vote_again_between_those_tied(own_server, open_page):
+    """Two seats, three candidates, three voting members each naming two: all three have
+    two votes, more than half of the three at the meeting, and tie for the two seats. None
+    of them is elected, and one click fills in the vote again between the three (再次投票)."""
+    server = own_server
+    ((meeting,),) = server.query("SELECT id FROM meetings_meeting WHERE status = 'live'")
+    pages = {name: open_page(server, name, f"/meetings/{meeting}/") for name in ("shuji", "banzhu", "dangyuan")}
+    for page in pages.values():
+        expect(page.locator("#conn-status")).to_have_attribute("data-status", "online")
+    chair = pages["shuji"]
+    expect(chair.locator("#quorum")).to_have_attribute("data-present", "3")
+    chair.locator("#vote-create-details summary").click()
+    chair.select_option("#vote-kind", "election")
+    chair.fill("#vote-title", "选举支部委员")
+    for name in ("王书记", "张党员", "李版主"):
+        chair.locator("#vote-candidates label", has_text=name).locator("input").check()
+    chair.fill("#vote-seats", "2")
+    chair.click("#vote-form button[type=submit]")
+    card = chair.locator("#votes .vote", has_text="选举支部委员")
+    card.get_by_role("button", name="开始表决").click()
+    expect(card).to_have_attribute("data-status", "open")
+    for name, picks in (("shuji", ("王书记", "张党员")), ("banzhu", ("王书记", "李版主")), ("dangyuan", ("张党员", "李版主"))):
+        ballot = pages[name].locator("#votes .vote", has_text="选举支部委员").locator(".ballot")
+        for pick in picks:
+            ballot.get_by_label(pick).check()
+        ballot.get_by_role("button", name="投票").click()
+        expect(ballot.locator(".voted")).to_be_visible()
+    expect(card.locator(".vote-progress")).to_contain_text("已投票 3 人")
+    card.get_by_role("button", name="结束表决").click()
+    expect(card).to_have_attribute("data-status", "closed")
+    expect(card.locator(".result-counts li")).to_have_text(["王书记 2", "张党员 2", "李版主 2", "弃权 0"])
+    expect(card.locator(".verdict")).to_have_text("无人当选。")
+
+    card.get_by_role("button", name="就票数相等者再次投票").click()
+    expect(chair.locator("#vote-title")).to_have_value("选举支部委员（再次投票）")
+    expect(chair.locator("#vote-seats")).to_have_value("2")
+    expect(chair.locator("#vote-candidates input:checked")).to_have_count(3)
+    expect(chair.locator("#vote-secret")).to_be_checked()
