@@ -1167,13 +1167,16 @@ def create_vote(*, identity: Identity, meeting_id: int, kind: str, title: str, s
         if not all(members[c] for c in candidates):  # 党章: a probationary member cannot be elected
             raise Invalid("candidates", _("Candidates must be full members who may be elected: a probationary "
                                           "member has no right to be elected, nor one whose rights are suspended."))
+        electable = selectors.electable(meeting)
+        if any(c not in electable for c in candidates):
+            raise Invalid("candidates", _("A committee meeting elects from among its own members: the candidates "
+                                          "must be on the committee."))
         if not 1 <= seats <= len(candidates):
             raise Invalid("seats", _("Between 1 and the number of candidates."))
         # 另选他人: a ballot may name instead any full member of the branch who is not a
         # candidate (the election rules let whoever votes against a candidate choose another).
         others = set(get_user_model().objects.filter(
-            pk__in=[uid for uid, voting in members.items() if voting and uid not in candidates], is_active=True)
-            .values_list("pk", flat=True))
+            pk__in=[uid for uid in electable if uid not in candidates], is_active=True).values_list("pk", flat=True))
         names = selectors._names([*candidates, *others])
         others = sorted(others, key=lambda uid: (names[uid], uid))
         options = [(f"c{i}", names.get(uid, ""), uid) for i, uid in enumerate(candidates, start=1)]

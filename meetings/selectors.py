@@ -144,6 +144,16 @@ def party_members(branch_id: int) -> dict[int, bool]:
     return members
 
 
+def electable(meeting: Meeting) -> set[int]:
+    """Who may stand or be written in at an election of this meeting: full members of the
+    branch with their rights (party_members); at a committee meeting (支部委员会, which
+    elects the secretary and deputy from among its members) only the committee on its roll."""
+    members = {user_id for user_id, voting in party_members(meeting.branch_id).items() if voting}
+    if meeting.kind == Meeting.Kind.COMMITTEE:
+        members &= set(roll_for(meeting).everyone)
+    return members
+
+
 def derived_expected(meeting: Meeting) -> dict[int, bool]:
     """Who the meeting's kind expects (before exclusions) -> voting."""
     members = party_members(meeting.branch_id)

@@ -419,6 +419,8 @@ def meeting(request, meeting_id: int):
         "counts": details["counts"],
         "quorum": details["quorum"],
         "members": _members(branch) if you["host"] else [],
+        # Those who may stand at an election here (selectors.electable), for its form.
+        "candidates": sorted(selectors.electable(meeting_obj)) if you["host"] else [],
         "correction_days": actions.CORRECTION_DAYS,  # 补登 after the end (actions.check_in)
         "minutes_final": selectors.signatures(meeting_obj)["final"],  # 记录签字: nothing more is added
         "can_edit": can_edit,

@@ -186,3 +186,21 @@ def test_only_full_members_of_the_branch_may_be_candidates(hybrid, identities, p
     vote = actions.create_vote(identity=chair, meeting_id=meeting.pk, kind="election", title="选举支部委员",
                                secret=True, seats=1, candidates=[people["member"].pk])
     assert "probationary" not in written_in(vote)
+
+
+def test_a_committee_meeting_elects_from_among_the_committee(schedule, identities, people, tree):
+    """支部委员会 elects the secretary and deputy from among its members: candidates and
+    those who may be written in are the committee on the meeting's roll."""
+    from meetings.models import CommitteeMember
+
+    CommitteeMember.objects.create(branch=tree["a"], user=people["member"], title="组织委员")
+    meeting = schedule("committee")
+    chair = identities["secretary"]
+    with pytest.raises(Invalid, match="elects from among its own members") as refused:
+        actions.create_vote(identity=chair, meeting_id=meeting.pk, kind="election", title="选举支部书记",
+                            secret=True, candidates=[people["moderator"].pk])
+    assert refused.value.field == "candidates"
+    vote = actions.create_vote(identity=chair, meeting_id=meeting.pk, kind="election", title="选举支部书记",
+                               secret=True, candidates=[people["member"].pk])
+    assert sorted(written_in(vote)) == ["secretary"]  # the other committee member, not the moderator
+    assert selectors.electable(meeting) == {people["secretary"].pk, people["member"].pk}

@@ -1580,7 +1580,9 @@ if (state.you.host && $("console")) {
   const kind = $("vote-kind");
   const candidatesField = $("vote-candidates-field");
   const picks = $("vote-candidates");
-  for (const member of config.members.filter((m) => m.voting)) { // full members: 预备党员 cannot be elected
+  // Full members with their rights (预备党员 cannot be elected); at a committee meeting, its members.
+  const electable = new Set(config.candidates);
+  for (const member of config.members.filter((m) => electable.has(m.id))) {
     const label = el("label", "checkbox");
     const input = el("input");
     input.type = "checkbox";
