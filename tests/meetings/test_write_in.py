@@ -2,7 +2,9 @@
 member of the branch (the election rules let whoever votes against a candidate choose
 another). Each is an option of the vote from its creation, so a secret tally seals them
 like the candidates; they count towards the seats, may be elected, and appear in the
-result and the minutes only when a ballot named them. With a controlled clock."""
+result and the minutes only when a ballot named them. And the election rules around
+them: who may stand, secret ballots only, nobody absent voting, and the majority of
+those at the meeting. With a controlled clock."""
 
 from __future__ import annotations
 
