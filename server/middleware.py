@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.exceptions import DisallowedHost
+from django.utils.cache import patch_vary_headers
 
 
 class IgnoreAcceptLanguageMiddleware:
@@ -64,3 +67,23 @@ class SecurityHeadersMiddleware:
                 socket = ""
             response.setdefault(self.header, _POLICY.format(socket=socket).replace("'self' ;", "'self';"))
         return response
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except that a session cookie naming a session that is gone is left alone
+    unless this request emptied it (a logout does, and the cookie goes).
+
+    A login gives the session a new key (cycle_key) and the old one is deleted. A request
+    the browser sent meanwhile with the old cookie (the service worker's update check, a
+    script's fetch) finds no session; Django would answer it by deleting the cookie, and
+    when that answer lands after the login's, the browser forgets the new session: the
+    page was drawn signed in, but its socket, and every request after, arrive logged out.
+    A dead key in the browser is harmless (it reads as no session), so it is kept."""
+
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if (session is not None and settings.SESSION_COOKIE_NAME in request.COOKIES and session.accessed
+                and not session.modified and session.is_empty()):
+            patch_vary_headers(response, ("Cookie",))
+            return response
+        return super().process_response(request, response)

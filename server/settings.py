@@ -123,7 +123,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outside the rest, so error pages made from their exceptions get the policy too.
     "server.middleware.SecurityHeadersMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, without answering a stale session cookie by deleting the browser's newer one.
+    "server.middleware.SessionMiddleware",
     # Chinese unless the person chose English (cookie): the browser's Accept-Language
     # is not consulted, since members' phones are often set to English.
     "server.middleware.IgnoreAcceptLanguageMiddleware",

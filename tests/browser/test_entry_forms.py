@@ -122,7 +122,8 @@ def test_a_tie_at_the_last_seat_fills_in_a_vote_again_between_those_tied(own_ser
     card = chair.locator("#votes .vote", has_text="选举支部委员")
     card.get_by_role("button", name="开始表决").click()
     expect(card).to_have_attribute("data-status", "open")
-    for name, picks in (("shuji", ("王书记", "张党员")), ("banzhu", ("王书记", "李版主")), ("dangyuan", ("张党员", "李版主"))):
+    ballots = {"shuji": ("王书记", "张党员"), "banzhu": ("王书记", "李版主"), "dangyuan": ("张党员", "李版主")}
+    for name, picks in ballots.items():
         ballot = pages[name].locator("#votes .vote", has_text="选举支部委员").locator(".ballot")
         for pick in picks:
             ballot.get_by_label(pick).check()

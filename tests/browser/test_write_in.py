@@ -33,7 +33,7 @@ def test_a_ballot_names_another_member_instead_of_the_candidate(own_server, open
 
     chair.locator("#vote-create-details summary").click()
     chair.select_option("#vote-kind", "election")
-    chair.fill("#vote-title", "推选优秀党员")  # secret, as every election
+    chair.fill("#vote-title", "推选优秀党员")  # secret, as every election is
     chair.locator("#vote-candidates label", has_text="李版主").locator("input").check()
     # 等额 or 差额, said as candidates are picked.
     expect(chair.locator("#vote-margin")).to_contain_text("候选人 1 名，应选 1 名（等额）。选举支部委员会委员应实行差额选举")

@@ -99,7 +99,8 @@ def test_the_members_page_the_roster_and_the_api(identities, people, tree):
     assert '<option value="discipline" selected>' in page
     csv = client.get(reverse("members-csv", args=[a])).content.decode("utf-8-sig")
     assert f"中止：留党察看至 {until.isoformat()}" in csv
-    (record,) = [m for m in client.get(f"/api/branches/{a}/members").json()["members"] if m["id"] == people["member"].pk]
+    listed = client.get(f"/api/branches/{a}/members").json()["members"]
+    (record,) = [m for m in listed if m["id"] == people["member"].pk]
     assert record["rights_suspended"] == {"reason": "discipline", "until": until.isoformat()}
     (mine,) = [m for m in personal_data.collect(people["member"])["memberships"]
                if m["branch"]["id"] == a and m["role"] == "full"]
