@@ -5,7 +5,7 @@ branch's zone."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -34,6 +34,11 @@ def moment_ahead(branch_id: int, value: object, *, field: str, latest: timedelta
     if moment > now + latest:
         raise Invalid(field, too_far)
     return moment
+
+
+def today_in(branch_id: int) -> date:
+    """Today on the branch's clock."""
+    return timezone.localdate(timezone.now(), Branch.objects.get(pk=branch_id).zone)
 
 
 def member_zones(user_ids) -> dict[int, str]:

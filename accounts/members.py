@@ -25,13 +25,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
-from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from realtime.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, OpError
 
 from . import party_dates, rights
+from .clock import today_in
 from .identity import Identity
 from .models import Branch, Membership
 from .selectors import MemberRules, can_manage_branch, roster
@@ -81,7 +81,7 @@ def _clean_since(value: str | date | None, branch_id: int) -> date | None:
     if value in (None, ""):
         return None
     day = _day(value, "since")
-    today = timezone.localdate(timezone.now(), Branch.objects.get(pk=branch_id).zone)
+    today = today_in(branch_id)
     if day > today or day < party_dates.EARLIEST:
         raise Invalid("since", _("The day they joined the party cannot be in the future."))
     return day
@@ -310,7 +310,7 @@ def _record_suspension(identity: Identity, branch_id: int, user, reason: str, un
         if until in (None, ""):
             raise Invalid("suspended_until", _("Give the day 留党察看 ends, when the rights return."))
         day = _day(until, "suspended_until")
-        today = rights.today_in(branch_id)
+        today = today_in(branch_id)
         latest = party_dates.in_year(today, today.year + SUSPENDED_LONGEST)
         if not today < day <= latest:
             raise Invalid("suspended_until", _("留党察看 lasts a year or two: it ends after today and by %(latest)s "

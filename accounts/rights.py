@@ -14,13 +14,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import Q
-from django.utils import timezone
 
-from .models import Branch, Membership
-
-
-def today_in(branch_id: int) -> date:
-    return timezone.localdate(timezone.now(), Branch.objects.get(pk=branch_id).zone)
+from .clock import today_in
+from .models import Membership
 
 
 def suspended(branch_id: int, today: date | None = None) -> dict[int, dict]:

@@ -1167,7 +1167,7 @@ def create_vote(*, identity: Identity, meeting_id: int, kind: str, title: str, s
         if not all(members[c] for c in candidates):  # 党章: a probationary member cannot be elected
             raise Invalid("candidates", _("Candidates must be full members who may be elected: a probationary "
                                           "member has no right to be elected, nor one whose rights are suspended."))
-        electable = selectors.electable(meeting)
+        electable = selectors.electable(meeting, members)
         if any(c not in electable for c in candidates):
             raise Invalid("candidates", _("A committee meeting elects from among its own members: the candidates "
                                           "must be on the committee."))

@@ -144,11 +144,13 @@ def party_members(branch_id: int) -> dict[int, bool]:
     return members
 
 
-def electable(meeting: Meeting) -> set[int]:
+def electable(meeting: Meeting, members: dict[int, bool] | None = None) -> set[int]:
     """Who may stand or be written in at an election of this meeting: full members of the
-    branch with their rights (party_members); at a committee meeting (支部委员会, which
-    elects the secretary and deputy from among its members) only the committee on its roll."""
-    members = {user_id for user_id, voting in party_members(meeting.branch_id).items() if voting}
+    branch with their rights (party_members, or the caller's read of it); at a committee
+    meeting (支部委员会, which elects the secretary and deputy from among its members)
+    only the committee on its roll."""
+    members = members if members is not None else party_members(meeting.branch_id)
+    members = {user_id for user_id, voting in members.items() if voting}
     if meeting.kind == Meeting.Kind.COMMITTEE:
         members &= set(roll_for(meeting).everyone)
     return members

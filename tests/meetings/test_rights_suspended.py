@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts import members, personal_data, rights
+from accounts import clock, members, personal_data, rights
 from accounts.models import Membership
 from meetings import actions, selectors
 from moderation.models import AuditEntry
@@ -29,7 +29,7 @@ def suspend(identities, tree, user, reason, until=None):
 
 def test_a_member_whose_rights_are_suspended_has_no_vote(schedule, identities, people, tree):
     a = tree["a"].pk
-    today = rights.today_in(a)
+    today = clock.today_in(a)
     meeting = schedule("general")
     assert selectors.roll_for(meeting).voting_expected == 3  # secretary, member, moderator
     suspend(identities, tree, people["moderator"], "discipline", (today + timedelta(days=365)).isoformat())
@@ -62,7 +62,7 @@ def test_a_member_whose_rights_are_suspended_has_no_vote(schedule, identities, p
 
 def test_what_the_secretary_may_record(identities, people, tree):
     a = tree["a"].pk
-    today = rights.today_in(a)
+    today = clock.today_in(a)
     wrong = [
         (people["member"], "banned", None, "rights_suspended"),
         (people["probationary"], "detained", None, "rights_suspended"),  # has no vote to suspend
@@ -89,7 +89,7 @@ def test_what_the_secretary_may_record(identities, people, tree):
 
 def test_the_members_page_the_roster_and_the_api(identities, people, tree):
     a = tree["a"].pk
-    until = rights.today_in(a) + timedelta(days=400)
+    until = clock.today_in(a) + timedelta(days=400)
     client = Client()
     client.force_login(people["secretary"])
     page = client.post(reverse("member-standing", args=[a, people["member"].pk]),
